@@ -1,0 +1,35 @@
+// archive.hpp: the file-level half of `quantlab data fetch`: MD5 of a download, extraction of the
+// official cifar-10-binary.tar.gz, and a check that a data folder is complete. Native only: it needs
+// zlib, so the wasm build leaves archive.cpp out and nothing else in core depends on it. It does not
+// download (the native front end runs curl). MD5 is written here because Debian packages no small
+// header-only MD5 worth a dependency; it is a checksum for the published archive, not a security measure.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/status.hpp"
+
+namespace quantlab {
+
+constexpr const char* kCifar10ArchiveUrl = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
+constexpr const char* kCifar10ArchiveMd5 = "c32a1d4ab5d03f1284b67883e8d87530";  // published with the archive
+constexpr uint64_t kCifar10BatchFileBytes = 30730000;                          // 10,000 records of 3073 bytes
+
+// Lower-case hex MD5 (RFC 1321) of bytes in memory.
+std::string md5_hex(const uint8_t* data, size_t size);
+// Lower-case hex MD5 of a file, read in chunks.
+Result<std::string> md5_file(const std::string& path);
+
+// Extracts the regular files of a .tar.gz whose names start with allowed_prefix into dest_dir (keeping
+// their names, so dest_dir/cifar-10-batches-bin/... ; an empty prefix allows every name). Other entries
+// are skipped; links and devices are never created. The whole archive is refused when any entry name is
+// absolute or contains "..", when the input is not gzip or the gzip data is corrupt or truncated, or when
+// a tar header is bad. Each file is written as name.part and renamed when complete.
+Status extract_tar_gz(const std::string& archive_path, const std::string& dest_dir,
+                      const std::string& allowed_prefix = "cifar-10-batches-bin/");
+
+// Every expected file (data_batch_1..5.bin, test_batch.bin) is present in dir with 30,730,000 bytes.
+Status verify_cifar10_dir(const std::string& dir);
+
+}  // namespace quantlab

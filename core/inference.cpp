@@ -1,0 +1,260 @@
+// inference.cpp: Model: weight preparation per QuantConfig and the layer-by-layer forward pass.
+#include "core/inference.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/kernels.hpp"
+
+namespace quantlab {
+
+namespace {
+constexpr float kBnEps = 1e-5f;  // nn.BatchNorm2d's default
+constexpr int kMaxIntBits = 8;   // int16 centred codes x int16 codes stay exact in int32 up to 8 bits
+
+bool quantized(const QuantSpec& s) { return s.bits != kFloatBits; }
+}  // namespace
+
+const char* act_mode_name(ActMode mode) { return mode == ActMode::kDynamic ? "dynamic" : "static"; }
+
+Result<ActMode> parse_act_mode(const std::string& name) {
+    if (name == "dynamic") return ActMode::kDynamic;
+    if (name == "static") return ActMode::kStatic;
+    return Status::error("activation mode: unknown '" + name + "', expected dynamic (per batch) or static (calibrated)");
+}
+
+const char* backend_name(Backend backend) {
+    switch (backend) {
+        case Backend::kReference: return "reference";
+        case Backend::kFast: return "fast";
+        case Backend::kInteger: return "integer";
+    }
+    return "?";
+}
+
+QuantConfig make_config(const NetworkDesc& net, int weight_bits, int act_bits, ActMode mode) {
+    QuantConfig c;
+    c.act_mode = mode;
+    for (size_t i = 0; i < net.quant_layers().size(); ++i) {
+        LayerQuant l;
+        l.weight.bits = weight_bits;
+        l.act.bits = act_bits;
+        c.layers.push_back(l);
+    }
+    return c;
+}
+
+Status validate(const QuantConfig& config, const NetworkDesc& net) {
+    const size_t nq = net.quant_layers().size();
+    if (config.layers.size() != nq)
+        return Status::error("quant config: " + std::to_string(config.layers.size()) + " layer settings for a network with " + std::to_string(nq) + " conv/linear layers");
+    for (size_t i = 0; i < nq; ++i) {
+        const LayerQuant& l = config.layers[i];
+        const std::string who = "quant config: layer " + net.layers[size_t(net.quant_layers()[i])].name;
+        for (const QuantSpec* s : {&l.weight, &l.act})
+            if (quantized(*s))
+                if (Status st = validate(*s); !st) return Status::error(who + (s == &l.weight ? " weight: " : " activation: ") + st.message);
+        if (quantized(l.act) && l.act.per_channel) return Status::error(who + ": per-channel activations are not supported (per-tensor only)");
+    }
+    if (config.act_mode == ActMode::kStatic) {
+        if (config.act_ranges.size() != nq)
+            return Status::error("quant config: static activations need a calibrated range for each of the " + std::to_string(nq) +
+                                 " layers, got " + std::to_string(config.act_ranges.size()) + " (calibrate first, or use dynamic)");
+        for (const RealRange& r : config.act_ranges)
+            if (!std::isfinite(r.alpha) || !std::isfinite(r.beta) || r.alpha > r.beta)
+                return Status::error("quant config: a calibrated activation range is not a finite interval");
+    }
+    return Status::success();
+}
+
+Result<Model> Model::create(const NetworkDesc& net, const StateDict& weights, const std::string& source) {
+    if (Status s = validate(net); !s) return s;
+    if (Status s = check_weights(net, weights, source); !s) return s;
+    Model m;
+    m.net_ = net;
+    m.weights_ = weights;
+    m.bn_.resize(net.layers.size());
+    for (size_t i = 0; i < net.layers.size(); ++i) {
+        const LayerDesc& l = net.layers[i];
+        if (l.kind != LayerKind::kBatchNorm2d) continue;
+        const Tensor& w = *m.weights_.find(l.name + ".weight");
+        const Tensor& b = *m.weights_.find(l.name + ".bias");
+        const Tensor& mean = *m.weights_.find(l.name + ".running_mean");
+        const Tensor& var = *m.weights_.find(l.name + ".running_var");
+        BnLayer& bn = m.bn_[i];
+        for (int c = 0; c < l.in; ++c) {
+            // ATen's CPU inference kernel computes the same alpha/beta and then x * alpha + beta.
+            const float a = w.data[size_t(c)] / std::sqrt(var.data[size_t(c)] + kBnEps);
+            bn.alpha.push_back(a);
+            bn.beta.push_back(b.data[size_t(c)] - mean.data[size_t(c)] * a);
+        }
+    }
+    if (Status s = m.configure(make_config(net, kFloatBits, kFloatBits)); !s) return s;
+    return m;
+}
+
+Status Model::configure(const QuantConfig& config) {
+    if (Status s = validate(config, net_); !s) return s;
+    std::vector<QLayer> q;
+    for (int li : net_.quant_layers()) {
+        const LayerDesc& l = net_.layers[size_t(li)];
+        const LayerQuant& lq = config.layers[q.size()];
+        QLayer ql;
+        ql.layer = li;
+        ql.bias = weights_.find(l.name + ".bias")->data;
+        const Tensor& w = *weights_.find(l.name + ".weight");
+        if (quantized(lq.weight)) {
+            Result<QuantParams> p = compute_params(w, lq.weight);
+            if (!p.ok()) return Status::error("layer " + l.name + " weight: " + p.message());
+            ql.weight_params = p.value;
+            ql.weight_fq = Tensor(w.shape);
+            fake_quant(w.data.data(), ql.weight_fq.data.data(), w.numel(), p.value);
+            if (lq.weight.bits <= kMaxIntBits) {
+                const std::vector<int32_t> codes = quantize(w.data.data(), w.numel(), p.value);
+                const int64_t channels = int64_t(p.value.scale.size()), cs = w.numel() / channels;
+                ql.weight_codes.resize(codes.size());
+                for (size_t i = 0; i < codes.size(); ++i) ql.weight_codes[i] = int16_t(codes[i] - p.value.zero_point[i / size_t(cs)]);
+            }
+        } else {
+            ql.weight_fq = w;
+        }
+        q.push_back(std::move(ql));
+    }
+    qlayers_ = std::move(q);
+    config_ = config;
+    return Status::success();
+}
+
+Status Model::forward(const float* x, int64_t n, float* logits, Backend backend, ForwardTrace* trace) const {
+    if (n <= 0) return Status::error("forward: empty batch");
+    Shape shape = net_.input;  // per image
+    std::vector<float> cur(x, x + n * numel(shape)), next;
+    std::vector<int16_t> codes;
+    if (trace) {
+        trace->inputs.clear();
+        trace->act_params.clear();
+    }
+    int q = 0;
+    for (size_t li = 0; li < net_.layers.size(); ++li) {
+        const LayerDesc& l = net_.layers[li];
+        const Shape out_shape = net_.shape_after(int(li));
+        const int64_t per_out = numel(out_shape);
+        switch (l.kind) {
+            case LayerKind::kConv2d:
+            case LayerKind::kLinear: {
+                const QLayer& ql = qlayers_[size_t(q)];
+                const LayerQuant& lq = config_.layers[size_t(q)];
+                const int64_t total = int64_t(cur.size());
+                QuantParams ap;
+                if (trace) {
+                    Shape s{n};
+                    s.insert(s.end(), shape.begin(), shape.end());
+                    trace->inputs.push_back(Tensor(s, cur));
+                }
+                if (quantized(lq.act)) {
+                    if (config_.act_mode == ActMode::kDynamic) {
+                        Result<QuantParams> p = compute_params(cur.data(), Shape{total}, lq.act);
+                        if (!p.ok()) return Status::error("forward: layer " + l.name + " input: " + p.message());
+                        ap = p.value;
+                    } else {
+                        ap = params_for_range(config_.act_ranges[size_t(q)], lq.act.bits, lq.act.symmetric);
+                    }
+                }
+                if (trace) trace->act_params.push_back(ap);
+                const float* bias = ql.bias.data();
+                next.assign(size_t(n * per_out), 0.0f);
+                const bool integer = backend == Backend::kInteger && quantized(lq.act) && lq.act.bits <= kMaxIntBits && !ql.weight_codes.empty();
+                if (integer) {
+                    codes.resize(size_t(total));
+                    const float s_in = ap.scale[0];
+                    const int32_t z_in = ap.zero_point[0];
+                    for (int64_t i = 0; i < total; ++i) codes[size_t(i)] = int16_t(quantize_value(cur[size_t(i)], s_in, z_in, ap.range) - z_in);
+                    std::vector<float> out_scale(size_t(l.out));
+                    for (int o = 0; o < l.out; ++o) out_scale[size_t(o)] = s_in * ql.weight_params.scale[ql.weight_params.per_channel() ? size_t(o) : 0];
+                    if (l.kind == LayerKind::kConv2d) {
+                        const ConvShape cs{int(n), int(shape[0]), int(shape[1]), int(shape[2]), l.out, l.kernel, l.padding};
+                        conv2d_int(codes.data(), ql.weight_codes.data(), out_scale.data(), bias, cs, next.data());
+                    } else {
+                        linear_int(codes.data(), ql.weight_codes.data(), out_scale.data(), bias, int(n), l.in, l.out, next.data());
+                    }
+                } else {
+                    if (quantized(lq.act)) fake_quant(cur.data(), cur.data(), total, ap);
+                    const float* w = ql.weight_fq.data.data();
+                    if (l.kind == LayerKind::kConv2d) {
+                        const ConvShape cs{int(n), int(shape[0]), int(shape[1]), int(shape[2]), l.out, l.kernel, l.padding};
+                        (backend == Backend::kReference ? conv2d_reference : conv2d_fast)(cur.data(), w, bias, cs, next.data());
+                    } else {
+                        (backend == Backend::kReference ? linear_reference : linear_fast)(cur.data(), w, bias, int(n), l.in, l.out, next.data());
+                    }
+                }
+                cur.swap(next);
+                ++q;
+                break;
+            }
+            case LayerKind::kBatchNorm2d: {
+                const BnLayer& bn = bn_[li];
+                const int64_t hw = shape[1] * shape[2];
+                for (int64_t b = 0; b < n; ++b)
+                    for (int64_t c = 0; c < shape[0]; ++c) {
+                        float* p = cur.data() + (b * shape[0] + c) * hw;
+                        const float a = bn.alpha[size_t(c)], be = bn.beta[size_t(c)];
+                        for (int64_t i = 0; i < hw; ++i) p[i] = p[i] * a + be;
+                    }
+                break;
+            }
+            case LayerKind::kReLU:
+                for (float& v : cur) v = v > 0 ? v : 0.0f;  // NaN would become 0: inputs are checked finite upstream
+                break;
+            case LayerKind::kMaxPool2d: {
+                const int64_t c = shape[0], h = shape[1], w = shape[2], k = l.kernel, oh = out_shape[1], ow = out_shape[2];
+                next.assign(size_t(n * per_out), 0.0f);
+                for (int64_t b = 0; b < n * c; ++b) {
+                    const float* src = cur.data() + b * h * w;
+                    float* dst = next.data() + b * oh * ow;
+                    for (int64_t i = 0; i < oh; ++i)
+                        for (int64_t j = 0; j < ow; ++j) {
+                            float m = src[i * k * w + j * k];
+                            for (int64_t dy = 0; dy < k; ++dy)
+                                for (int64_t dx = 0; dx < k; ++dx) m = std::max(m, src[(i * k + dy) * w + j * k + dx]);
+                            dst[i * ow + j] = m;
+                        }
+                }
+                cur.swap(next);
+                break;
+            }
+            case LayerKind::kFlatten:
+                break;  // NCHW is already flat per image in PyTorch's order
+        }
+        shape = out_shape;
+    }
+    std::copy(cur.begin(), cur.end(), logits);
+    return Status::success();
+}
+
+Result<std::vector<RealRange>> Model::calibrate(const float* x, int64_t n, int64_t batch) const {
+    if (n <= 0 || batch <= 0) return Status::error("calibrate: needs at least one image and a positive batch size");
+    const int nq = num_quant_layers();
+    std::vector<std::vector<float>> seen(static_cast<size_t>(nq));
+    const int64_t per_image = numel(net_.input);
+    std::vector<float> logits;
+    // Calibrate on the float network: the ranges describe the activations the layers really receive.
+    Model float_model = *this;
+    if (Status s = float_model.configure(make_config(net_, kFloatBits, kFloatBits)); !s) return s;
+    for (int64_t b0 = 0; b0 < n; b0 += batch) {
+        const int64_t nb = std::min(batch, n - b0);
+        ForwardTrace trace;
+        logits.resize(size_t(nb * net_.num_classes()));
+        if (Status s = float_model.forward(x + b0 * per_image, nb, logits.data(), Backend::kFast, &trace); !s) return s;
+        for (int q = 0; q < nq; ++q) seen[size_t(q)].insert(seen[size_t(q)].end(), trace.inputs[size_t(q)].data.begin(), trace.inputs[size_t(q)].data.end());
+    }
+    std::vector<RealRange> ranges;
+    for (int q = 0; q < nq; ++q) {
+        const QuantSpec& spec = config_.layers[size_t(q)].act;
+        QuantSpec s = spec;
+        if (!quantized(s)) s.bits = 8;  // a float layer still gets a range, used if its bits change later
+        ranges.push_back(choose_range(seen[size_t(q)].data(), int64_t(seen[size_t(q)].size()), s));
+    }
+    return ranges;
+}
+
+}  // namespace quantlab

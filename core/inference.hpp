@@ -1,0 +1,97 @@
+// inference.hpp: batched inference of a NetworkDesc in plain C++: float, fake-quant (per-layer weight and
+// activation specs, activation scales per batch or calibrated and frozen) and integer (int32 accumulation
+// of centred codes, one rescale). BN in eval mode. No training here: that is LibTorch's job (native/).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/network.hpp"
+#include "core/quantizer.hpp"
+#include "core/state_dict.hpp"
+#include "core/status.hpp"
+
+namespace quantlab {
+
+constexpr int kFloatBits = 32;  // a bit width of 32 means "not quantized" everywhere in QuantLab
+
+struct LayerQuant {
+    QuantSpec weight;  // weight.bits == kFloatBits keeps the weight float
+    QuantSpec act;     // the layer's input activation; act.per_channel is not supported
+};
+
+enum class ActMode {
+    kDynamic,  // the notebook's: the activation range is recomputed over every batch
+    kStatic,   // a calibrated range per layer, frozen: an image's result no longer depends on its batch
+};
+const char* act_mode_name(ActMode mode);
+Result<ActMode> parse_act_mode(const std::string& name);
+
+struct QuantConfig {
+    std::vector<LayerQuant> layers;     // one per conv/linear layer, in network order
+    ActMode act_mode = ActMode::kDynamic;
+    std::vector<RealRange> act_ranges;  // kStatic: calibrated input range of each layer
+};
+
+// The same bits for every layer (32 = float), max-abs symmetric per-tensor: the notebook's quantizer.
+QuantConfig make_config(const NetworkDesc& net, int weight_bits, int act_bits, ActMode mode = ActMode::kDynamic);
+Status validate(const QuantConfig& config, const NetworkDesc& net);
+
+enum class Backend {
+    kReference,  // reference kernels (slow, the definition)
+    kFast,       // SIMD/threaded float kernels
+    kInteger,    // integer kernels where weight and activation are both <= 8 bits, fast float elsewhere
+};
+const char* backend_name(Backend backend);
+
+// What a forward pass saw, for the UI and for calibration: the float input of every conv/linear layer
+// (before its activation quantizer) and the activation parameters used.
+struct ForwardTrace {
+    std::vector<Tensor> inputs;
+    std::vector<QuantParams> act_params;  // empty entries where the activation stayed float
+};
+
+class Model {
+public:
+    // Checks the weights against the description (names, shapes, finite values).
+    static Result<Model> create(const NetworkDesc& net, const StateDict& weights, const std::string& source);
+
+    const NetworkDesc& desc() const { return net_; }
+    const StateDict& weights() const { return weights_; }
+    const QuantConfig& config() const { return config_; }
+
+    // Quantizes the weights for `config` once (fake-quant copies and integer codes). Starts as float.
+    Status configure(const QuantConfig& config);
+
+    // x: (n, C,H,W) normalised images, logits: (n, classes). Dynamic activation ranges are per call,
+    // so the batch the caller passes is the notebook's batch.
+    Status forward(const float* x, int64_t n, float* logits, Backend backend, ForwardTrace* trace = nullptr) const;
+
+    // Calibrates static activation ranges: float forward over x in batches, then each layer's activation
+    // rule (config's) over everything its input saw. Returns one range per conv/linear layer.
+    Result<std::vector<RealRange>> calibrate(const float* x, int64_t n, int64_t batch) const;
+
+    // The weight tensor a layer computes with under the current config (float or fake-quantized),
+    // and its parameters (empty scale when float). q: index among conv/linear layers.
+    const Tensor& layer_weight(int q) const { return qlayers_[size_t(q)].weight_fq; }
+    const QuantParams& layer_weight_params(int q) const { return qlayers_[size_t(q)].weight_params; }
+    int num_quant_layers() const { return int(qlayers_.size()); }
+
+private:
+    struct QLayer {
+        int layer = 0;                  // index into net_.layers
+        Tensor weight_fq;               // float or fake-quantized weight
+        QuantParams weight_params;      // scale empty when float
+        std::vector<int16_t> weight_codes;  // q - Z, for the integer path (bits <= 8)
+        std::vector<float> bias;        // a copy, so that Model stays safely copyable
+    };
+    struct BnLayer {
+        std::vector<float> alpha, beta;  // y = x * alpha + beta (eval-mode BN folded per channel)
+    };
+    NetworkDesc net_;
+    StateDict weights_;
+    QuantConfig config_;
+    std::vector<QLayer> qlayers_;
+    std::vector<BnLayer> bn_;        // one per layer index (empty for non-BN layers)
+};
+
+}  // namespace quantlab

@@ -1,0 +1,760 @@
+// kernels_fast.cpp: the fast conv/linear kernels, float (conv2d_fast, linear_fast) and integer (conv2d_int,
+// linear_int), checked against kernels_reference.cpp by tests/unit/test_kernels.cpp.
+// Both are a GEMM C += A * B with A = weights (conv) or activations (linear) read in place, B = im2col rows
+// (conv) or the transposed weight (linear), cache-blocked over K, and a 4-row register-tile microkernel per
+// instruction set. Float sums come out in a different order than the reference (within a tolerance); integer
+// sums are exact in int32 (wrapping, like the reference) so the integer kernels match it bit for bit.
+//
+// [SECTION] Instruction set selection
+// [SECTION] Shared helpers: im2col rows, small copies, work split
+// [SECTION] Float microkernels (AVX2+FMA, SSE2, wasm SIMD128, scalar)
+// [SECTION] Float GEMM driver and kernels
+// [SECTION] Integer microkernels (AVX2, SSE2, wasm SIMD128, scalar)
+// [SECTION] Integer GEMM driver and kernels
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "core/kernels.hpp"
+#include "core/parallel.hpp"
+
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#define QUANTLAB_WASM_SIMD 1
+#elif (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define QUANTLAB_X86 1
+#endif
+
+// The register tiles keep their accumulators in arrays indexed by small constant loops; GCC keeps such an
+// array in registers only if the loops are unrolled early (else it stores it to the stack every iteration).
+#if defined(__clang__)
+#define QUANTLAB_UNROLL _Pragma("unroll")
+#elif defined(__GNUC__)
+#define QUANTLAB_UNROLL _Pragma("GCC unroll 4")
+#else
+#define QUANTLAB_UNROLL
+#endif
+
+namespace quantlab {
+namespace {
+
+//-----------------------------------------------------------------------------------------------------------
+// [SECTION] Instruction set selection
+//-----------------------------------------------------------------------------------------------------------
+// Picked once per process. QUANTLAB_KERNEL_ISA=scalar|sse2 asks for a lower level than the machine has
+// (to test or time the fallbacks); it never raises it.
+
+enum class Isa { kScalar, kSse2, kAvx2, kWasm };
+
+Isa detect_isa() {
+#if defined(QUANTLAB_WASM_SIMD)
+    return Isa::kWasm;
+#else
+    const char* env = std::getenv("QUANTLAB_KERNEL_ISA");
+    const bool want_scalar = env && std::strcmp(env, "scalar") == 0;
+    const bool want_sse2 = env && std::strcmp(env, "sse2") == 0;
+#if defined(QUANTLAB_X86)
+    __builtin_cpu_init();
+    if (!want_scalar && !want_sse2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
+#endif
+#if defined(__SSE2__)
+    if (!want_scalar) return Isa::kSse2;
+#endif
+    (void)want_sse2;
+    (void)want_scalar;
+    return Isa::kScalar;
+#endif
+}
+
+Isa isa() {
+    static const Isa selected = detect_isa();
+    return selected;
+}
+
+//-----------------------------------------------------------------------------------------------------------
+// [SECTION] Shared helpers: im2col rows, small copies, work split
+//-----------------------------------------------------------------------------------------------------------
+
+constexpr int kTileRows = 4;     // rows of C per microkernel call (output channels or batch rows)
+constexpr int kMaxTileCols = 24; // widest microkernel tile (AVX2: 3 x 8 floats or int32)
+constexpr int kKcF32 = 128;      // K block of the float GEMM: a 24-column B slice stays in L1
+constexpr int kKcPairs = 128;    // K block of the integer GEMM, in pairs of k
+constexpr int64_t kMinParallelMacs = int64_t(1) << 18;  // below this, threads cost more than they give
+
+int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// Block length for cutting n into blocks of at most max_block, all about the same length (no short last one).
+int even_block(int n, int max_block) {
+    const int blocks = std::max(1, (n + max_block - 1) / max_block);
+    return std::max(1, (n + blocks - 1) / blocks);
+}
+
+// Copies n elements with 16-byte moves, the last one overlapping the one before: every read and write stays
+// inside [0, n). The rows copied here are short (the output width), so a memcpy call would dominate.
+template <class T>
+inline void copy_short(T* dst, const T* src, int n) {
+    constexpr int kStep = int(16 / sizeof(T));
+    if (n < kStep) {
+        for (int t = 0; t < n; ++t) dst[t] = src[t];
+        return;
+    }
+    int t = 0;
+    for (; t + kStep <= n; t += kStep) std::memcpy(dst + t, src + t, 16);
+    if (t < n) std::memcpy(dst + n - kStep, src + n - kStep, 16);
+}
+
+// One im2col row for kernel offset (ky, kx) of one input channel, output rows [i0, i1):
+// dst[(i - i0) * ow + j] = x_plane[(i + ky - pad) * w + (j + kx - pad)], 0 where that falls in the padding.
+template <class T>
+void im2col_row(const T* x_plane, const ConvShape& s, int ky, int kx, int i0, int i1, T* dst) {
+    const int ow = s.ow();
+    const int j_lo = std::clamp(s.pad - kx, 0, ow);             // first j inside the input
+    const int j_hi = std::clamp(s.w + s.pad - kx, j_lo, ow);    // one past the last
+    for (int i = i0; i < i1; ++i, dst += ow) {
+        const int yy = i + ky - s.pad;
+        if (yy < 0 || yy >= s.h) {
+            std::fill(dst, dst + ow, T(0));
+            continue;
+        }
+        for (int j = 0; j < j_lo; ++j) dst[j] = T(0);  // loops, not std::fill: usually empty, a memset call is not
+        copy_short(dst + j_lo, x_plane + int64_t(yy) * s.w + (j_lo + kx - s.pad), j_hi - j_lo);
+        for (int j = j_hi; j < ow; ++j) dst[j] = T(0);
+    }
+}
+
+// How a conv is cut into tasks: whole images when the batch keeps every thread busy, otherwise each image
+// is also cut into bands of output rows (so n = 1 still uses every core).
+struct ConvSplit {
+    int bands = 1;        // row bands per image
+    int rows_per_band = 0;
+};
+
+ConvSplit conv_split(const ConvShape& s) {
+    ConvSplit split;
+    const int oh = s.oh();
+    split.rows_per_band = oh;
+    const int threads = num_threads();
+    const int64_t macs = int64_t(s.n) * s.o * oh * s.ow() * s.c * s.k * s.k;
+    if (threads > 1 && s.n < 2 * threads && macs >= kMinParallelMacs) {
+        split.bands = std::min(oh, (2 * threads + s.n - 1) / s.n);
+        split.rows_per_band = (oh + split.bands - 1) / split.bands;
+        split.bands = (oh + split.rows_per_band - 1) / split.rows_per_band;
+    }
+    return split;
+}
+
+// Runs fn over [0, count) in parallel when the whole job is worth it, else serially.
+void maybe_parallel(int64_t count, int64_t total_macs, const std::function<void(int64_t, int64_t)>& fn) {
+    if (count <= 0) return;
+    if (total_macs < kMinParallelMacs)
+        fn(0, count);
+    else
+        parallel_for(0, count, fn);
+}
+
+// A per-thread scratch vector, grown to the largest size asked for and then reused.
+template <class T>
+T* scratch(std::vector<T>& v, int64_t n) {
+    if (int64_t(v.size()) < n) v.resize(size_t(n));
+    return v.data();
+}
+
+//-----------------------------------------------------------------------------------------------------------
+// [SECTION] Float microkernels (AVX2+FMA, SSE2, wasm SIMD128, scalar)
+//-----------------------------------------------------------------------------------------------------------
+// A tile adds a (4 x kc) block of A times a (kc x cols) block of B to a 4 x cols block of C:
+//   c[r * ldc + j] += sum_k a[r][k] * b[k * ldb + j]
+// a[r] points at row r of A (k contiguous); B and C are row-major. Each C element is one chain of
+// multiply-adds in k order, whatever the tile's position or width, so results do not depend on how the work
+// was cut into tiles or threads.
+using TileF32 = void (*)(int kc, const float* const* a, const float* b, int64_t ldb, float* c, int64_t ldc);
+
+struct F32Kernels {
+    int cols;          // widest tile; narrower tiles are cols - 8, cols - 16
+    TileF32 tile[4];   // tile[v]: v * 8 columns
+};
+
+void tile_f32_scalar(int kc, const float* const* a, const float* b, int64_t ldb, float* c, int64_t ldc) {
+    float acc[kTileRows][8];
+    QUANTLAB_UNROLL
+    for (int r = 0; r < kTileRows; ++r)
+        for (int j = 0; j < 8; ++j) acc[r][j] = c[r * ldc + j];
+    for (int k = 0; k < kc; ++k, b += ldb)
+        QUANTLAB_UNROLL
+        for (int r = 0; r < kTileRows; ++r) {
+            const float ar = a[r][k];
+            for (int j = 0; j < 8; ++j) acc[r][j] += ar * b[j];
+        }
+    QUANTLAB_UNROLL
+    for (int r = 0; r < kTileRows; ++r)
+        for (int j = 0; j < 8; ++j) c[r * ldc + j] = acc[r][j];
+}
+
+// 4-wide SIMD without FMA: the same 4 x 8 tile for SSE2 and wasm SIMD128, two vectors per row.
+template <class Ops>
+void tile_f32_4wide(int kc, const float* const* a, const float* b, int64_t ldb, float* c, int64_t ldc) {
+    using V = typename Ops::V;
+    V acc[kTileRows][2];
+    QUANTLAB_UNROLL
+    for (int r = 0; r < kTileRows; ++r) {
+        acc[r][0] = Ops::load(c + r * ldc);
+        acc[r][1] = Ops::load(c + r * ldc + 4);
+    }
+    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+    for (int k = 0; k < kc; ++k, b += ldb) {
+        const V b0 = Ops::load(b), b1 = Ops::load(b + 4);
+        V ar = Ops::splat(a0 + k);
+        acc[0][0] = Ops::madd(ar, b0, acc[0][0]);
+        acc[0][1] = Ops::madd(ar, b1, acc[0][1]);
+        ar = Ops::splat(a1 + k);
+        acc[1][0] = Ops::madd(ar, b0, acc[1][0]);
+        acc[1][1] = Ops::madd(ar, b1, acc[1][1]);
+        ar = Ops::splat(a2 + k);
+        acc[2][0] = Ops::madd(ar, b0, acc[2][0]);
+        acc[2][1] = Ops::madd(ar, b1, acc[2][1]);
+        ar = Ops::splat(a3 + k);
+        acc[3][0] = Ops::madd(ar, b0, acc[3][0]);
+        acc[3][1] = Ops::madd(ar, b1, acc[3][1]);
+    }
+    QUANTLAB_UNROLL
+    for (int r = 0; r < kTileRows; ++r) {
+        Ops::store(c + r * ldc, acc[r][0]);
+        Ops::store(c + r * ldc + 4, acc[r][1]);
+    }
+}
+
+#if defined(QUANTLAB_X86) && defined(__SSE2__)
+struct Sse2F32 {
+    using V = __m128;
+    static V load(const float* p) { return _mm_loadu_ps(p); }
+    static void store(float* p, V v) { _mm_storeu_ps(p, v); }
+    static V splat(const float* p) { return _mm_set1_ps(*p); }
+    static V madd(V a, V b, V acc) { return _mm_add_ps(_mm_mul_ps(a, b), acc); }
+};
+#endif
+
+#if defined(QUANTLAB_WASM_SIMD)
+struct WasmF32 {
+    using V = v128_t;
+    static V load(const float* p) { return wasm_v128_load(p); }
+    static void store(float* p, V v) { wasm_v128_store(p, v); }
+    static V splat(const float* p) { return wasm_v128_load32_splat(p); }
+    static V madd(V a, V b, V acc) { return wasm_f32x4_add(wasm_f32x4_mul(a, b), acc); }
+};
+#endif
+
+#if defined(QUANTLAB_X86)
+// 4 x (8 * NV) tile: 4 * NV accumulators + NV B vectors + 1 broadcast fit the 16 ymm registers for NV <= 3.
+template <int NV>
+__attribute__((target("avx2,fma"))) void tile_f32_avx2(int kc, const float* const* a, const float* b, int64_t ldb,
+                                                        float* c, int64_t ldc) {
+    __m256 acc[kTileRows][NV];
+    QUANTLAB_UNROLL
+    for (int r = 0; r < kTileRows; ++r)
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_loadu_ps(c + r * ldc + 8 * v);
+    const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+    for (int k = 0; k < kc; ++k, b += ldb) {
+        __m256 bv[NV];
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_ps(b + 8 * v);
+        __m256 ar = _mm256_broadcast_ss(a0 + k);
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NV; ++v) acc[0][v] = _mm256_fmadd_ps(ar, bv[v], acc[0][v]);
+        ar = _mm256_broadcast_ss(a1 + k);
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NV; ++v) acc[1][v] = _mm256_fmadd_ps(ar, bv[v], acc[1][v]);
+        ar = _mm256_broadcast_ss(a2 + k);
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NV; ++v) acc[2][v] = _mm256_fmadd_ps(ar, bv[v], acc[2][v]);
+        ar = _mm256_broadcast_ss(a3 + k);
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NV; ++v) acc[3][v] = _mm256_fmadd_ps(ar, bv[v], acc[3][v]);
+    }
+    QUANTLAB_UNROLL
+    for (int r = 0; r < kTileRows; ++r)
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NV; ++v) _mm256_storeu_ps(c + r * ldc + 8 * v, acc[r][v]);
+}
+#endif
+
+const F32Kernels& f32_kernels() {
+    static const F32Kernels kernels = [] {
+        switch (isa()) {
+#if defined(QUANTLAB_X86)
+            case Isa::kAvx2:
+                return F32Kernels{24, {nullptr, tile_f32_avx2<1>, tile_f32_avx2<2>, tile_f32_avx2<3>}};
+#endif
+#if defined(QUANTLAB_X86) && defined(__SSE2__)
+            case Isa::kSse2:
+                return F32Kernels{8, {nullptr, tile_f32_4wide<Sse2F32>, nullptr, nullptr}};
+#endif
+#if defined(QUANTLAB_WASM_SIMD)
+            case Isa::kWasm:
+                return F32Kernels{8, {nullptr, tile_f32_4wide<WasmF32>, nullptr, nullptr}};
+#endif
+            default:
+                return F32Kernels{8, {nullptr, tile_f32_scalar, nullptr, nullptr}};
+        }
+    }();
+    return kernels;
+}
+
+//-----------------------------------------------------------------------------------------------------------
+// [SECTION] Float GEMM driver and kernels
+//-----------------------------------------------------------------------------------------------------------
+
+// c (m x n, ldc) += a (m x kdim, row stride lda) * b (kdim x n, ldb). B must be readable (finite values) up
+// to column round_up(n, 8); C is touched only inside m x n. Loop order: K blocks outside, so one block of
+// A rows and one B slice per column panel are reused from cache; tiles over the C border go through a
+// small buffer.
+void gemm_f32(int m, int n, int kdim, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+              int64_t ldc) {
+    const F32Kernels& kern = f32_kernels();
+    const int step = even_block(kdim, kKcF32);
+    for (int k0 = 0; k0 < kdim; k0 += step) {
+        const int kc = std::min(step, kdim - k0);
+        for (int j0 = 0; j0 < n; j0 += kern.cols) {
+            const int width = int(std::min<int64_t>(kern.cols, round_up(n - j0, 8)));
+            const int cols = std::min(width, n - j0);
+            const TileF32 tile = kern.tile[width / 8];
+            const float* bk = b + int64_t(k0) * ldb + j0;
+            for (int i0 = 0; i0 < m; i0 += kTileRows) {
+                const float* ar[kTileRows];
+                for (int r = 0; r < kTileRows; ++r) ar[r] = a + int64_t(std::min(i0 + r, m - 1)) * lda + k0;
+                const int rows = std::min(kTileRows, m - i0);
+                float* ct = c + int64_t(i0) * ldc + j0;
+                if (rows == kTileRows && cols == width) {
+                    tile(kc, ar, bk, ldb, ct, ldc);
+                    continue;
+                }
+                float border[kTileRows * kMaxTileCols] = {};
+                for (int r = 0; r < rows; ++r) std::copy(ct + r * ldc, ct + r * ldc + cols, border + r * kMaxTileCols);
+                tile(kc, ar, bk, ldb, border, kMaxTileCols);
+                for (int r = 0; r < rows; ++r) std::copy(border + r * kMaxTileCols, border + r * kMaxTileCols + cols, ct + r * ldc);
+            }
+        }
+    }
+}
+
+thread_local std::vector<float> t_cols_f32;  // im2col block of the conv being computed on this thread
+
+// One image, output rows [i0, i1): im2col of those rows into a (K x round_up(P, 8)) block, then
+// y[o][p] = bias[o] + sum_k w[o][k] * col[k][p].
+void conv2d_f32_band(const float* x, const float* weight, const float* bias, const ConvShape& s, int64_t img,
+                     int i0, int i1, float* y) {
+    const int ow = s.ow(), kdim = s.c * s.k * s.k;
+    const int cols = (i1 - i0) * ow;
+    const int64_t ldb = round_up(cols, 8);
+    float* col = scratch(t_cols_f32, kdim * ldb);
+    const float* x_img = x + img * s.c * s.h * s.w;
+    for (int ch = 0, kk = 0; ch < s.c; ++ch)
+        for (int ky = 0; ky < s.k; ++ky)
+            for (int kx = 0; kx < s.k; ++kx, ++kk) {
+                float* row = col + kk * ldb;
+                // Zero the last 8 columns first (a fixed-size store, no memset call), im2col then overwrites
+                // the valid ones: the padding columns [cols, ldb) stay 0.
+                std::memset(row + ldb - 8, 0, 8 * sizeof(float));
+                im2col_row(x_img + int64_t(ch) * s.h * s.w, s, ky, kx, i0, i1, row);
+            }
+    const int64_t out_plane = int64_t(s.oh()) * ow;
+    float* y_band = y + img * s.o * out_plane + int64_t(i0) * ow;
+    for (int o = 0; o < s.o; ++o) std::fill(y_band + o * out_plane, y_band + o * out_plane + cols, bias ? bias[o] : 0.0f);
+    gemm_f32(s.o, cols, kdim, weight, kdim, col, ldb, y_band, out_plane);
+}
+
+}  // namespace
+
+// x: (N,C,H,W), weight: (O,C,K,K), y: (N,O,OH,OW). Tasks are (image, band of output rows).
+void conv2d_fast(const float* x, const float* weight, const float* bias, const ConvShape& s, float* y) {
+    if (s.n <= 0 || s.o <= 0 || s.oh() <= 0 || s.ow() <= 0) return;
+    const ConvSplit split = conv_split(s);
+    const int64_t macs = int64_t(s.n) * s.o * s.oh() * s.ow() * s.c * s.k * s.k;
+    maybe_parallel(int64_t(s.n) * split.bands, macs, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+            const int band = int(t % split.bands);
+            const int i0 = band * split.rows_per_band, i1 = std::min(s.oh(), i0 + split.rows_per_band);
+            conv2d_f32_band(x, weight, bias, s, t / split.bands, i0, i1, y);
+        }
+    });
+}
+
+namespace {
+
+// Rows of batch per linear task, and how the output columns are cut when the batch alone is too small.
+struct LinearSplit {
+    int64_t row_blocks = 1, col_blocks = 1;
+    int rows_per_block = 0, cols_per_block = 0;
+};
+
+LinearSplit linear_split(int n, int in, int out) {
+    LinearSplit split;
+    split.rows_per_block = n;
+    split.cols_per_block = out;
+    const int threads = num_threads();
+    if (threads == 1 || int64_t(n) * in * out < kMinParallelMacs) return split;
+    constexpr int kRowsPerTask = 32;
+    split.rows_per_block = std::min(n, kRowsPerTask);
+    split.row_blocks = (n + split.rows_per_block - 1) / split.rows_per_block;
+    if (split.row_blocks < 2 * threads) {
+        const int64_t panels = (out + kMaxTileCols - 1) / kMaxTileCols;
+        const int64_t want = std::min<int64_t>(panels, (2 * threads + split.row_blocks - 1) / split.row_blocks);
+        split.cols_per_block = int((panels + want - 1) / want) * kMaxTileCols;
+        split.col_blocks = (out + split.cols_per_block - 1) / split.cols_per_block;
+    }
+    return split;
+}
+
+}  // namespace
+
+// x: (N,IN), weight: (OUT,IN), y: (N,OUT). The weight is transposed once per call into (IN x round_up(OUT, 8))
+// so that the tile reads contiguous output columns; tasks are blocks of batch rows (and of columns when the
+// batch is small).
+void linear_fast(const float* x, const float* weight, const float* bias, int n, int in, int out, float* y) {
+    if (n <= 0 || out <= 0) return;
+    const int64_t ldb = round_up(out, 8);
+    std::vector<float> wt(size_t(std::max(in, 1) * ldb), 0.0f);
+    constexpr int kBlock = 32;  // transpose in square blocks so both sides stay in cache
+    for (int o0 = 0; o0 < out; o0 += kBlock)
+        for (int i0 = 0; i0 < in; i0 += kBlock)
+            for (int o = o0; o < std::min(out, o0 + kBlock); ++o)
+                for (int i = i0; i < std::min(in, i0 + kBlock); ++i) wt[size_t(i * ldb + o)] = weight[int64_t(o) * in + i];
+    const LinearSplit split = linear_split(n, in, out);
+    maybe_parallel(split.row_blocks * split.col_blocks, int64_t(n) * in * out, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+            const int r0 = int(t / split.col_blocks) * split.rows_per_block;
+            const int c0 = int(t % split.col_blocks) * split.cols_per_block;
+            const int rows = std::min(split.rows_per_block, n - r0), cols = std::min(split.cols_per_block, out - c0);
+            float* yb = y + int64_t(r0) * out + c0;
+            for (int r = 0; r < rows; ++r)
+                for (int j = 0; j < cols; ++j) yb[int64_t(r) * out + j] = bias ? bias[c0 + j] : 0.0f;
+            gemm_f32(rows, cols, in, x + int64_t(r0) * in, in, wt.data() + c0, ldb, yb, out);
+        }
+    });
+}
+
+const char* kernel_isa() {
+    switch (isa()) {
+        case Isa::kAvx2: return "avx2+fma";
+        case Isa::kSse2: return "sse2";
+        case Isa::kWasm: return "wasm-simd128";
+        default: return "scalar";
+    }
+}
+
+//-----------------------------------------------------------------------------------------------------------
+// [SECTION] Integer microkernels (AVX2, SSE2, wasm SIMD128, scalar)
+//-----------------------------------------------------------------------------------------------------------
+// Codes are multiplied in pairs of k: B is stored as [k / 2][column][2] int16, a[r] + 2 * kp holds the pair
+// (a[r][2kp], a[r][2kp+1]), and one multiply-add instruction gives a[2kp] * b[2kp] + a[2kp+1] * b[2kp+1] per
+// column in int32 (pmaddwd / i32x4.dot_i16x8). Sums wrap modulo 2^32 like the reference's int32 adds (the one
+// pair that overflows pmaddwd, (-32768)^2 * 2, wraps to the same value), so they equal it exactly.
+//   c[r * ldc + j] (+)= sum_kp a[r][2kp..2kp+1] . b[kp * ldb + 2j .. 2j+1]    (c: int32, ldb in int16 units)
+// The first K block (first = true) overwrites c, later ones add to it.
+
+namespace {
+
+using TileI16 = void (*)(int kcp, const int16_t* const* a, const int16_t* b, int64_t ldb, bool first, int32_t* c,
+                         int64_t ldc);
+
+struct I16Kernels {
+    int cols;
+    TileI16 tile[4];  // tile[v]: v * 8 columns
+};
+
+#if defined(QUANTLAB_X86)
+inline int32_t load_pair(const int16_t* p) {
+    int32_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+#endif
+
+void tile_i16_scalar(int kcp, const int16_t* const* a, const int16_t* b, int64_t ldb, bool first, int32_t* c,
+                     int64_t ldc) {
+    uint32_t acc[kTileRows][8];  // unsigned: wrapping adds are defined behaviour
+    QUANTLAB_UNROLL
+    for (int r = 0; r < kTileRows; ++r)
+        for (int j = 0; j < 8; ++j) acc[r][j] = first ? 0u : uint32_t(c[r * ldc + j]);
+    for (int kp = 0; kp < kcp; ++kp, b += ldb)
+        QUANTLAB_UNROLL
+        for (int r = 0; r < kTileRows; ++r) {
+            const int32_t a0 = a[r][2 * kp], a1 = a[r][2 * kp + 1];
+            for (int j = 0; j < 8; ++j) acc[r][j] += uint32_t(a0 * b[2 * j]) + uint32_t(a1 * b[2 * j + 1]);
+        }
+    QUANTLAB_UNROLL
+    for (int r = 0; r < kTileRows; ++r)
+        for (int j = 0; j < 8; ++j) c[r * ldc + j] = int32_t(acc[r][j]);
+}
+
+template <class Ops>
+void tile_i16_4wide(int kcp, const int16_t* const* a, const int16_t* b, int64_t ldb, bool first, int32_t* c,
+                    int64_t ldc) {
+    using V = typename Ops::V;
+    V acc[kTileRows][2];
+    QUANTLAB_UNROLL
+    for (int r = 0; r < kTileRows; ++r) {
+        acc[r][0] = first ? Ops::zero() : Ops::load(c + r * ldc);
+        acc[r][1] = first ? Ops::zero() : Ops::load(c + r * ldc + 4);
+    }
+    const int16_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+    for (int kp = 0; kp < kcp; ++kp, b += ldb) {
+        const V b0 = Ops::load(b), b1 = Ops::load(b + 8);
+        V ar = Ops::splat_pair(a0 + 2 * kp);
+        acc[0][0] = Ops::dot_add(ar, b0, acc[0][0]);
+        acc[0][1] = Ops::dot_add(ar, b1, acc[0][1]);
+        ar = Ops::splat_pair(a1 + 2 * kp);
+        acc[1][0] = Ops::dot_add(ar, b0, acc[1][0]);
+        acc[1][1] = Ops::dot_add(ar, b1, acc[1][1]);
+        ar = Ops::splat_pair(a2 + 2 * kp);
+        acc[2][0] = Ops::dot_add(ar, b0, acc[2][0]);
+        acc[2][1] = Ops::dot_add(ar, b1, acc[2][1]);
+        ar = Ops::splat_pair(a3 + 2 * kp);
+        acc[3][0] = Ops::dot_add(ar, b0, acc[3][0]);
+        acc[3][1] = Ops::dot_add(ar, b1, acc[3][1]);
+    }
+    QUANTLAB_UNROLL
+    for (int r = 0; r < kTileRows; ++r) {
+        Ops::store(c + r * ldc, acc[r][0]);
+        Ops::store(c + r * ldc + 4, acc[r][1]);
+    }
+}
+
+#if defined(QUANTLAB_X86) && defined(__SSE2__)
+struct Sse2I16 {
+    using V = __m128i;
+    static V zero() { return _mm_setzero_si128(); }
+    static V load(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+    static void store(int32_t* p, V v) { _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v); }
+    static V splat_pair(const int16_t* p) { return _mm_set1_epi32(load_pair(p)); }
+    static V dot_add(V a, V b, V acc) { return _mm_add_epi32(acc, _mm_madd_epi16(a, b)); }
+};
+#endif
+
+#if defined(QUANTLAB_WASM_SIMD)
+struct WasmI16 {
+    using V = v128_t;
+    static V zero() { return wasm_i32x4_splat(0); }
+    static V load(const void* p) { return wasm_v128_load(p); }
+    static void store(int32_t* p, V v) { wasm_v128_store(p, v); }
+    static V splat_pair(const int16_t* p) { return wasm_v128_load32_splat(p); }
+    static V dot_add(V a, V b, V acc) { return wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(a, b)); }
+};
+#endif
+
+#if defined(QUANTLAB_X86)
+// avx2 only, no fma: nothing here is floating point.
+template <int NV>
+__attribute__((target("avx2"))) void tile_i16_avx2(int kcp, const int16_t* const* a, const int16_t* b, int64_t ldb,
+                                                    bool first, int32_t* c, int64_t ldc) {
+    __m256i acc[kTileRows][NV];
+    QUANTLAB_UNROLL
+    for (int r = 0; r < kTileRows; ++r)
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NV; ++v)
+            acc[r][v] = first ? _mm256_setzero_si256()
+                              : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + r * ldc + 8 * v));
+    const int16_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
+    for (int kp = 0; kp < kcp; ++kp, b += ldb) {
+        __m256i bv[NV];
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 * v));
+        __m256i ar = _mm256_set1_epi32(load_pair(a0 + 2 * kp));
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NV; ++v) acc[0][v] = _mm256_add_epi32(acc[0][v], _mm256_madd_epi16(ar, bv[v]));
+        ar = _mm256_set1_epi32(load_pair(a1 + 2 * kp));
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NV; ++v) acc[1][v] = _mm256_add_epi32(acc[1][v], _mm256_madd_epi16(ar, bv[v]));
+        ar = _mm256_set1_epi32(load_pair(a2 + 2 * kp));
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NV; ++v) acc[2][v] = _mm256_add_epi32(acc[2][v], _mm256_madd_epi16(ar, bv[v]));
+        ar = _mm256_set1_epi32(load_pair(a3 + 2 * kp));
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NV; ++v) acc[3][v] = _mm256_add_epi32(acc[3][v], _mm256_madd_epi16(ar, bv[v]));
+    }
+    QUANTLAB_UNROLL
+    for (int r = 0; r < kTileRows; ++r)
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NV; ++v) _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc + 8 * v), acc[r][v]);
+}
+#endif
+
+const I16Kernels& i16_kernels() {
+    static const I16Kernels kernels = [] {
+        switch (isa()) {
+#if defined(QUANTLAB_X86)
+            case Isa::kAvx2:
+                return I16Kernels{24, {nullptr, tile_i16_avx2<1>, tile_i16_avx2<2>, tile_i16_avx2<3>}};
+#endif
+#if defined(QUANTLAB_X86) && defined(__SSE2__)
+            case Isa::kSse2:
+                return I16Kernels{8, {nullptr, tile_i16_4wide<Sse2I16>, nullptr, nullptr}};
+#endif
+#if defined(QUANTLAB_WASM_SIMD)
+            case Isa::kWasm:
+                return I16Kernels{8, {nullptr, tile_i16_4wide<WasmI16>, nullptr, nullptr}};
+#endif
+            default:
+                return I16Kernels{8, {nullptr, tile_i16_scalar, nullptr, nullptr}};
+        }
+    }();
+    return kernels;
+}
+
+// dst[2j] = r0[j], dst[2j+1] = r1[j] for j < n (n a multiple of 8): two im2col rows k, k+1 into pair layout.
+void interleave_pairs(const int16_t* r0, const int16_t* r1, int64_t n, int16_t* dst) {
+#if defined(QUANTLAB_X86) && defined(__SSE2__)
+    for (int64_t j = 0; j < n; j += 8) {
+        const __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + j));
+        const __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r1 + j));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * j), _mm_unpacklo_epi16(v0, v1));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * j + 8), _mm_unpackhi_epi16(v0, v1));
+    }
+#elif defined(QUANTLAB_WASM_SIMD)
+    for (int64_t j = 0; j < n; j += 8) {
+        const v128_t v0 = wasm_v128_load(r0 + j), v1 = wasm_v128_load(r1 + j);
+        wasm_v128_store(dst + 2 * j, wasm_i16x8_shuffle(v0, v1, 0, 8, 1, 9, 2, 10, 3, 11));
+        wasm_v128_store(dst + 2 * j + 8, wasm_i16x8_shuffle(v0, v1, 4, 12, 5, 13, 6, 14, 7, 15));
+    }
+#else
+    for (int64_t j = 0; j < n; ++j) {
+        dst[2 * j] = r0[j];
+        dst[2 * j + 1] = r1[j];
+    }
+#endif
+}
+
+//-----------------------------------------------------------------------------------------------------------
+// [SECTION] Integer GEMM driver and kernels
+//-----------------------------------------------------------------------------------------------------------
+
+// c (round_up(m, 4) x round_up(n, 8) int32, ldc) = a (m rows of 2 * kpairs codes, row stride lda) * b (pair
+// layout, kpairs x round_up(n, 8) pairs, ldb int16 per pair row). C is padded to whole tiles, so no border
+// case; rows of A past m are read as row m - 1 and land in C's padding.
+void gemm_i16(int m, int n, int kpairs, const int16_t* a, int64_t lda, const int16_t* b, int64_t ldb, int32_t* c,
+              int64_t ldc) {
+    const I16Kernels& kern = i16_kernels();
+    const int step = even_block(kpairs, kKcPairs);
+    for (int p0 = 0; p0 < kpairs; p0 += step) {
+        const int kcp = std::min(step, kpairs - p0);
+        for (int j0 = 0; j0 < n; j0 += kern.cols) {
+            const int width = int(std::min<int64_t>(kern.cols, round_up(n - j0, 8)));
+            const TileI16 tile = kern.tile[width / 8];
+            const int16_t* bk = b + int64_t(p0) * ldb + 2 * j0;
+            for (int i0 = 0; i0 < m; i0 += kTileRows) {
+                const int16_t* ar[kTileRows];
+                for (int r = 0; r < kTileRows; ++r) ar[r] = a + int64_t(std::min(i0 + r, m - 1)) * lda + 2 * p0;
+                tile(kcp, ar, bk, ldb, p0 == 0, c + int64_t(i0) * ldc + j0, ldc);
+            }
+        }
+    }
+}
+
+// An (m x kdim) code matrix with an even row length: the input itself, or a copy padded with a zero column
+// (a pair load at the last k would otherwise read one code past the row, and past the buffer at the end).
+const int16_t* even_rows(const int16_t* a, int64_t m, int kdim, std::vector<int16_t>& copy) {
+    if (kdim % 2 == 0) return a;
+    copy.assign(size_t(m * (kdim + 1)), 0);
+    for (int64_t r = 0; r < m; ++r) std::copy(a + r * kdim, a + (r + 1) * kdim, copy.data() + r * (kdim + 1));
+    return copy.data();
+}
+
+thread_local std::vector<int16_t> t_cols_i16, t_rows_i16, t_a_i16;
+thread_local std::vector<int32_t> t_acc_i32;
+
+// One image, output rows [i0, i1); w_even: (O x round_up(K, 2)) codes.
+void conv2d_int_band(const int16_t* x, const int16_t* w_even, const float* out_scale, const float* bias,
+                     const ConvShape& s, int64_t img, int i0, int i1, float* y) {
+    const int ow = s.ow(), kk2 = s.k * s.k, kdim = s.c * kk2, kpairs = (kdim + 1) / 2;
+    const int cols = (i1 - i0) * ow;
+    const int64_t ncols = round_up(cols, 8), ldb = 2 * ncols;
+    int16_t* col = scratch(t_cols_i16, kpairs * ldb);
+    int16_t* rows = scratch(t_rows_i16, 2 * ncols);
+    const int16_t* x_img = x + img * s.c * s.h * s.w;
+    std::fill(rows, rows + 2 * ncols, int16_t(0));  // im2col writes [0, cols) of a row: the rest stays 0
+    for (int kp = 0; kp < kpairs; ++kp) {
+        for (int half = 0; half < 2; ++half) {
+            const int kk = 2 * kp + half;
+            if (kk < kdim) {
+                const int ch = kk / kk2, ky = (kk % kk2) / s.k, kx = kk % s.k;
+                im2col_row(x_img + int64_t(ch) * s.h * s.w, s, ky, kx, i0, i1, rows + half * ncols);
+            } else {
+                std::fill(rows + half * ncols, rows + (half + 1) * ncols, int16_t(0));  // odd K: the last pair's pad
+            }
+        }
+        interleave_pairs(rows, rows + ncols, ncols, col + kp * ldb);
+    }
+    const int64_t m_pad = round_up(s.o, kTileRows);
+    int32_t* acc = scratch(t_acc_i32, m_pad * ncols);
+    if (kpairs == 0) std::fill(acc, acc + m_pad * ncols, 0);  // else the first K block overwrites it
+    gemm_i16(s.o, cols, kpairs, w_even, 2 * kpairs, col, ldb, acc, ncols);
+    const int64_t out_plane = int64_t(s.oh()) * ow;
+    float* y_band = y + img * s.o * out_plane + int64_t(i0) * ow;
+    for (int o = 0; o < s.o; ++o) {
+        const int32_t* acc_o = acc + o * ncols;
+        float* y_o = y_band + o * out_plane;
+        // The reference's expression, term for term: the float result must be bit-identical.
+        for (int p = 0; p < cols; ++p) y_o[p] = float(acc_o[p]) * out_scale[o] + (bias ? bias[o] : 0.0f);
+    }
+}
+
+}  // namespace
+
+// x_codes: (N,C,H,W), w_codes: (O,C,K,K), y: (N,O,OH,OW) float.
+void conv2d_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias,
+                const ConvShape& s, float* y) {
+    if (s.n <= 0 || s.o <= 0 || s.oh() <= 0 || s.ow() <= 0) return;
+    std::vector<int16_t> w_copy;
+    const int16_t* w_even = even_rows(w_codes, s.o, s.c * s.k * s.k, w_copy);
+    const ConvSplit split = conv_split(s);
+    const int64_t macs = int64_t(s.n) * s.o * s.oh() * s.ow() * s.c * s.k * s.k;
+    maybe_parallel(int64_t(s.n) * split.bands, macs, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+            const int band = int(t % split.bands);
+            const int i0 = band * split.rows_per_band, i1 = std::min(s.oh(), i0 + split.rows_per_band);
+            conv2d_int_band(x_codes, w_even, out_scale, bias, s, t / split.bands, i0, i1, y);
+        }
+    });
+}
+
+// x_codes: (N,IN), w_codes: (OUT,IN), y: (N,OUT) float. The weight goes once per call into pair layout
+// (IN/2 x round_up(OUT, 8) pairs): a transpose of the weight seen as an (OUT x IN/2) int32 matrix.
+void linear_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias, int n,
+                int in, int out, float* y) {
+    if (n <= 0 || out <= 0) return;
+    const int kpairs = (in + 1) / 2;
+    const int64_t ncols = round_up(out, 8), ldb = 2 * ncols;
+    std::vector<int16_t> wt(size_t(std::max(kpairs, 1) * ldb), 0);
+    constexpr int kBlock = 32;
+    for (int o0 = 0; o0 < out; o0 += kBlock)
+        for (int p0 = 0; p0 < kpairs; p0 += kBlock)
+            for (int o = o0; o < std::min(out, o0 + kBlock); ++o)
+                for (int p = p0; p < std::min(kpairs, p0 + kBlock); ++p) {
+                    const int16_t* w = w_codes + int64_t(o) * in + 2 * p;
+                    int16_t* d = wt.data() + p * ldb + 2 * o;
+                    d[0] = w[0];
+                    d[1] = 2 * p + 1 < in ? w[1] : int16_t(0);
+                }
+    const LinearSplit split = linear_split(n, in, out);
+    maybe_parallel(split.row_blocks * split.col_blocks, int64_t(n) * in * out, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+            const int r0 = int(t / split.col_blocks) * split.rows_per_block;
+            const int c0 = int(t % split.col_blocks) * split.cols_per_block;
+            const int rows = std::min(split.rows_per_block, n - r0), cols = std::min(split.cols_per_block, out - c0);
+            const int16_t* a = even_rows(x_codes + int64_t(r0) * in, rows, in, t_a_i16);
+            const int64_t ldc = round_up(cols, 8), m_pad = round_up(rows, kTileRows);
+            int32_t* acc = scratch(t_acc_i32, m_pad * ldc);
+            if (kpairs == 0) std::fill(acc, acc + m_pad * ldc, 0);
+            gemm_i16(rows, cols, kpairs, a, 2 * kpairs, wt.data() + 2 * c0, ldb, acc, ldc);
+            for (int r = 0; r < rows; ++r) {
+                float* y_r = y + int64_t(r0 + r) * out + c0;
+                const int32_t* acc_r = acc + r * ldc;
+                for (int j = 0; j < cols; ++j) y_r[j] = float(acc_r[j]) * out_scale[c0 + j] + (bias ? bias[c0 + j] : 0.0f);
+            }
+        }
+    });
+}
+
+}  // namespace quantlab

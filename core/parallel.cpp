@@ -1,0 +1,169 @@
+// parallel.cpp: the thread pool behind parallel_for (see parallel.hpp). Workers are started lazily on the
+// first parallel_for after a thread count change and sleep on a condition variable between loops; each loop
+// is cut into a few chunks per thread that workers and caller take from an atomic counter.
+#include "core/parallel.hpp"
+
+#include <algorithm>
+
+#ifndef __EMSCRIPTEN__
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+#endif
+
+namespace quantlab {
+
+#ifdef __EMSCRIPTEN__
+
+// The web build has no pthreads: one thread, the caller's.
+void set_num_threads(int) {}
+int num_threads() { return 1; }
+void parallel_for(int64_t begin, int64_t end, const std::function<void(int64_t, int64_t)>& fn) {
+    if (begin < end) fn(begin, end);
+}
+
+#else
+
+namespace {
+
+constexpr int kMaxThreads = 256;
+constexpr int64_t kChunksPerThread = 4;  // a few chunks per thread so a slower core takes fewer
+
+int clamp_threads(int n) {
+    if (n <= 0) n = int(std::thread::hardware_concurrency());
+    return std::clamp(n, 1, kMaxThreads);
+}
+
+thread_local bool t_inside_parallel_for = false;
+
+class Pool {
+public:
+    ~Pool() { stop_workers(); }
+
+    void set_threads(int n) {
+        std::lock_guard<std::mutex> run(run_mutex_);
+        const int want = clamp_threads(n);
+        if (want == threads_) return;
+        stop_workers();
+        threads_ = want;  // workers start on the next run()
+    }
+
+    int threads() {
+        std::lock_guard<std::mutex> run(run_mutex_);
+        return threads_;
+    }
+
+    void run(int64_t begin, int64_t end, const std::function<void(int64_t, int64_t)>& fn) {
+        if (begin >= end) return;
+        std::unique_lock<std::mutex> run(run_mutex_, std::try_to_lock);
+        if (t_inside_parallel_for || !run.owns_lock() || threads_ == 1 || end - begin == 1) {
+            fn(begin, end);
+            return;
+        }
+        if (workers_.empty()) start_workers(threads_ - 1);
+
+        const int64_t chunks = std::min<int64_t>(end - begin, int64_t(threads_) * kChunksPerThread);
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            fn_ = &fn;
+            end_ = end;
+            chunk_ = (end - begin + chunks - 1) / chunks;
+            next_.store(begin);
+            error_ = nullptr;
+            pending_ = int(workers_.size());
+            ++generation_;
+        }
+        work_cv_.notify_all();
+        work();
+        std::unique_lock<std::mutex> lock(mutex_);
+        done_cv_.wait(lock, [&] { return pending_ == 0; });
+        fn_ = nullptr;
+        if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+    }
+
+private:
+    // Takes chunks until none are left; shared by the workers and the calling thread.
+    void work() {
+        t_inside_parallel_for = true;
+        for (;;) {
+            const int64_t b = next_.fetch_add(chunk_);
+            if (b >= end_) break;
+            try {
+                (*fn_)(b, std::min(end_, b + chunk_));
+            } catch (...) {
+                std::lock_guard<std::mutex> lock(mutex_);
+                if (!error_) error_ = std::current_exception();
+                next_.store(end_);  // skip what is left
+            }
+        }
+        t_inside_parallel_for = false;
+    }
+
+    void start_workers(int count) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = false;
+        }
+        // Workers wait for the *next* generation: record the current one before they start.
+        for (int i = 0; i < count; ++i) workers_.emplace_back([this, seen = generation_] { worker_main(seen); });
+    }
+
+    void worker_main(uint64_t seen) {
+        for (;;) {
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                work_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
+                if (stop_) return;
+                seen = generation_;
+            }
+            work();
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (--pending_ == 0) done_cv_.notify_one();
+        }
+    }
+
+    void stop_workers() {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = true;
+        }
+        work_cv_.notify_all();
+        for (auto& t : workers_) t.join();
+        workers_.clear();
+    }
+
+    std::mutex run_mutex_;  // held for a whole parallel_for, and while the thread count changes
+    int threads_ = clamp_threads(0);
+    std::vector<std::thread> workers_;
+
+    std::mutex mutex_;  // guards the fields below
+    std::condition_variable work_cv_, done_cv_;
+    uint64_t generation_ = 0;
+    bool stop_ = false;
+    int pending_ = 0;  // workers that have not finished the current loop
+    std::exception_ptr error_;
+    const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
+    int64_t end_ = 0, chunk_ = 1;
+    std::atomic<int64_t> next_{0};
+};
+
+Pool& pool() {
+    static Pool p;
+    return p;
+}
+
+}  // namespace
+
+void set_num_threads(int n) { pool().set_threads(n); }
+int num_threads() { return pool().threads(); }
+void parallel_for(int64_t begin, int64_t end, const std::function<void(int64_t, int64_t)>& fn) {
+    pool().run(begin, end, fn);
+}
+
+#endif
+
+}  // namespace quantlab

@@ -1,0 +1,129 @@
+// quantizer.hpp: uniform quantization, the math contract of DESIGN.md in plain C++.
+//   q = clamp(round(r / S) + Z, qmin, qmax)   r_hat = S * (q - Z)   round = ties-to-even
+// Range rules pick [alpha, beta]; symmetric mode then uses Z = 0 and |codes| <= 2^(b-1)-1, asymmetric
+// mode uses codes [0, 2^b-1] and a zero point (PyTorch/ONNX sign; the notebook's Z is the negative).
+// This file is the reference every other implementation (LibTorch, SIMD, integer) is tested against.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "status.hpp"
+#include "tensor.hpp"
+
+namespace quantlab {
+
+constexpr int kMinBits = 1;
+constexpr int kMaxBits = 16;
+
+enum class RangeRule {
+    kMaxAbs,      // notebook default: [min r, max r] (symmetric: +-max|r|)
+    kMeanStd,     // notebook exercise: mean +- k*std (unbiased std, as torch.std)
+    kMinMax,      // [min r, max r]; with symmetric=false this is the usual asymmetric min-max
+    kPercentile,  // [P(100-p), P(p)] of r (symmetric: P(p) of |r|), linear interpolation as torch.quantile
+    kMse,         // clipping threshold that minimises the fake-quant MSE (grid search)
+};
+
+const char* range_rule_name(RangeRule rule);                    // "maxabs", "meanstd", ...
+Result<RangeRule> parse_range_rule(const std::string& name);   // inverse of range_rule_name
+
+struct QuantSpec {
+    int bits = 8;
+    RangeRule rule = RangeRule::kMaxAbs;
+    bool symmetric = true;     // Z = 0 and codes +-(2^(b-1)-1); false: codes [0, 2^b-1] with a zero point
+    bool per_channel = false;  // one (S, Z) per slice along axis 0 (output channels of a weight)
+    double k = 3.0;            // kMeanStd: number of standard deviations
+    double percentile = 99.99; // kPercentile: upper percentile in (50, 100]
+};
+
+// Checks bits in [1,16], k > 0 and finite, percentile in (50,100]. Messages name the bad field.
+Status validate(const QuantSpec& spec);
+
+// Integer code range of a spec. Symmetric: [-(2^(b-1)-1), 2^(b-1)-1] (1 bit: the single level 0).
+// Asymmetric: [0, 2^b-1].
+struct CodeRange {
+    int32_t qmin = 0;
+    int32_t qmax = 0;
+    int64_t levels() const { return int64_t(qmax) - qmin + 1; }
+};
+CodeRange code_range(int bits, bool symmetric);
+
+// Quantization parameters: one entry per channel (axis 0), or one entry for per-tensor.
+struct QuantParams {
+    int bits = 8;
+    bool symmetric = true;
+    CodeRange range;
+    std::vector<float> scale;        // S > 0 always (an all-zero slice gets S = 1 so it codes to 0 exactly)
+    std::vector<int32_t> zero_point; // Z, PyTorch/ONNX sign; 0 when symmetric
+    std::vector<float> alpha, beta;  // the real range the rule chose (before symmetrisation)
+    bool per_channel() const { return scale.size() > 1; }
+};
+
+// The real clipping range [alpha, beta] a rule picks for values x[0..n). n must be > 0 and values finite.
+struct RealRange {
+    float alpha = 0, beta = 0;
+};
+RealRange choose_range(const float* x, int64_t n, const QuantSpec& spec);
+
+// S and Z for one slice with range [alpha, beta], as the contract defines them.
+void params_from_range(RealRange range, int bits, bool symmetric, float* scale, int32_t* zero_point);
+
+// Computes parameters for a tensor (per-channel splits along axis 0). Fails on an invalid spec, an empty
+// tensor, a NaN/Inf value (message gives its index), or per-channel on a 0-d tensor.
+Result<QuantParams> compute_params(const Tensor& x, const QuantSpec& spec);
+Result<QuantParams> compute_params(const float* x, const Shape& shape, const QuantSpec& spec);
+
+// Parameters for an already known range (static / calibrated activations).
+QuantParams params_for_range(RealRange range, int bits, bool symmetric);
+
+// Elementwise ops for one slice. Pure functions of (r, S, Z, qmin, qmax): the same code runs in every front end.
+inline int32_t quantize_value(float r, float scale, int32_t zero_point, CodeRange range);
+inline float dequantize_value(int32_t q, float scale, int32_t zero_point) { return scale * float(q - zero_point); }
+
+// Whole-tensor ops. `channel_size` = numel / channels; per-tensor params use channel_size = numel.
+std::vector<int32_t> quantize(const float* x, int64_t n, const QuantParams& p);
+std::vector<float> dequantize(const int32_t* q, int64_t n, const QuantParams& p);
+void fake_quant(const float* x, float* out, int64_t n, const QuantParams& p);
+Result<Tensor> fake_quant(const Tensor& x, const QuantSpec& spec);  // compute_params + fake_quant
+
+// Error statistics of r_hat against r.
+struct QuantError {
+    double mse = 0;
+    double sqnr_db = 0;         // 10 log10(sum r^2 / sum (r - r_hat)^2); +inf when exact
+    double clipped_fraction = 0;  // share of values outside the representable range [S(qmin-Z), S(qmax-Z)]
+    double max_abs_error = 0;
+};
+QuantError quant_error(const float* x, const float* x_hat, int64_t n, const QuantParams& p);
+
+// STE backward rules: gradient of r_hat with respect to r.
+enum class SteRule {
+    kIdentity,  // the notebook's: dL/dr = dL/dr_hat everywhere
+    kClipped,   // identity inside the representable range, 0 where r was clipped
+};
+const char* ste_rule_name(SteRule rule);
+Result<SteRule> parse_ste_rule(const std::string& name);
+// grad_in[i] = ste'(x[i]) * grad_out[i]
+void ste_backward(const float* x, const float* grad_out, float* grad_in, int64_t n, const QuantParams& p, SteRule rule);
+
+// ---- inline definitions ----
+// Ties-to-even rounding for |t| < 2^22: adding 1.5*2^23 moves t into the range where the float ulp is 1,
+// so the FPU's default round-to-nearest-even does the rounding. Same result as std::nearbyint (and
+// torch.round) but inlined everywhere, including wasm and builds without SSE4.1.
+inline float round_half_even(float t) {
+    // IEEE arithmetic forbids folding (t + big) - big to t; never build core with -ffast-math.
+    constexpr float kBig = 12582912.0f;
+    return (t + kBig) - kBig;
+}
+
+inline int32_t quantize_value(float r, float scale, int32_t zero_point, CodeRange range) {
+    // Divide (not multiply by 1/S): torch divides, and the two differ in the last bit near .5 ties.
+    float t = r / scale;
+    // Clamp before rounding: the bounds are integers, so this equals clamp(round(t) + Z) and keeps
+    // t small enough for round_half_even. `!(t >= lo)` also sends a NaN to qmin instead of UB.
+    const float lo = float(range.qmin - zero_point), hi = float(range.qmax - zero_point);
+    if (!(t >= lo)) t = lo;
+    if (t > hi) t = hi;
+    return int32_t(round_half_even(t)) + zero_point;
+}
+
+}  // namespace quantlab

@@ -1,0 +1,207 @@
+// cmd_eval.cpp: `quantlab eval` (the notebook's table: accuracy float vs quantized per bit width) and
+// `quantlab sweep` (accuracy over a weight-bits x activation-bits grid, CSV or JSON).
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "core/evaluate.hpp"
+#include "core/parallel.hpp"
+#include "native/cli/commands.hpp"
+#include "native/cli/common.hpp"
+
+namespace quantlab::cli {
+
+namespace {
+
+struct EvalOptions {
+    std::string weights;
+    std::string data;
+    std::string bits = "32,8,4,3,2";
+    int act_bits = 0;  // 0: same as the weight bits
+    bool per_class = false;
+    bool json = false;
+    int64_t limit = -1;
+    QuantOptions q;
+};
+
+struct Row {
+    int weight_bits, act_bits;
+    EvalResult result;
+};
+
+std::string bits_label(int w, int a) {
+    if (w == kFloatBits && a == kFloatBits) return "float";
+    if (w == a) return std::to_string(w);
+    return "W" + (w == kFloatBits ? std::string("fp") : std::to_string(w)) + "A" + (a == kFloatBits ? std::string("fp") : std::to_string(a));
+}
+
+// Evaluates one (weight bits, activation bits) point; shared by eval and sweep.
+Result<EvalResult> run_point(Model& model, const LoadedData& data, const QuantOptions& q, Backend backend, int wb, int ab,
+                             const std::vector<float>& calib) {
+    Result<QuantConfig> cfg = build_config(model, q, wb, ab, calib);
+    if (!cfg.ok()) return cfg.status;
+    if (Status s = model.configure(cfg.value); !s) return s;
+    Progress progress("bits " + bits_label(wb, ab));
+    Result<EvalResult> r = evaluate(model, data.test, q.batch, backend, [&](int64_t d, int64_t t) { progress.update(d, t); });
+    progress.finish();
+    return r;
+}
+
+nlohmann::json row_json(const Row& r, bool per_class) {
+    nlohmann::json j = {{"weight_bits", r.weight_bits}, {"act_bits", r.act_bits}, {"accuracy", r.result.accuracy()},
+                        {"correct", r.result.correct}, {"total", r.result.evaluated}};
+    char hash[32];
+    std::snprintf(hash, sizeof hash, "%016llx", (unsigned long long)r.result.predictions_hash());
+    j["predictions_fnv1a64"] = hash;
+    if (per_class) {
+        j["per_class_accuracy"] = nlohmann::json::array();
+        for (int c = 0; c < r.result.classes; ++c) j["per_class_accuracy"].push_back(r.result.class_accuracy(c));
+        j["confusion"] = r.result.confusion;
+    }
+    return j;
+}
+
+int run_eval(const EvalOptions& o) {
+    set_num_threads(o.q.threads);
+    Result<std::vector<int>> bits = parse_bits_list(o.bits);
+    if (!bits.ok()) return fail("eval", bits.message());
+    if (o.act_bits != 0 && !((o.act_bits >= kMinBits && o.act_bits <= kMaxBits) || o.act_bits == kFloatBits))
+        return fail("eval", "--act-bits " + std::to_string(o.act_bits) + " is not a bit width; use 1..16, or 32 for float");
+    Result<Backend> backend = parse_backend(o.q.backend);
+    if (!backend.ok()) return fail("eval", backend.message());
+    Result<LoadedModel> lm = load_model(o.weights.empty() ? default_weights_path() : o.weights);
+    if (!lm.ok()) return fail("eval", lm.message());
+    Result<LoadedData> data = load_test_data(o.data, o.limit);
+    if (!data.ok()) return fail("eval", data.message());
+    const std::vector<float> calib = o.q.mode == "static" ? calibration_images(data.value, o.q.calib) : std::vector<float>{};
+
+    std::vector<Row> rows;
+    for (int b : bits.value) {
+        const int ab = o.act_bits ? o.act_bits : b;
+        Result<EvalResult> r = run_point(lm.value.model, data.value, o.q, backend.value, b, ab, calib);
+        if (!r.ok()) return fail("eval", r.message());
+        rows.push_back({b, ab, r.value});
+    }
+
+    if (o.json) {
+        nlohmann::json j = {{"weights", lm.value.path}, {"model", lm.value.model.desc().name}, {"data", data.value.description},
+                            {"rule", o.q.rule}, {"symmetric", !o.q.asymmetric}, {"per_channel", o.q.per_channel},
+                            {"mode", o.q.mode}, {"batch", o.q.batch}, {"backend", o.q.backend}, {"results", nlohmann::json::array()}};
+        for (const Row& r : rows) j["results"].push_back(row_json(r, o.per_class));
+        std::printf("%s\n", j.dump(2).c_str());
+        return 0;
+    }
+    std::printf("weights    %s (%s)\n", lm.value.path.c_str(), lm.value.model.desc().name.c_str());
+    std::printf("data       %s\n", data.value.description.c_str());
+    std::printf("quantizer  %s, %s, %s weights; activations %s%s; batch %lld; backend %s\n\n", o.q.rule.c_str(),
+                o.q.asymmetric ? "asymmetric" : "symmetric", o.q.per_channel ? "per-channel" : "per-tensor", o.q.mode.c_str(),
+                o.q.mode == "dynamic" ? " (range per batch)" : " (calibrated, frozen)", (long long)o.q.batch, o.q.backend.c_str());
+    const Row* float_row = nullptr;
+    for (const Row& r : rows)
+        if (r.weight_bits == kFloatBits && r.act_bits == kFloatBits) float_row = &r;
+    std::printf("%-8s %9s %15s %10s\n", "bits", "accuracy", "correct", "vs float");
+    for (const Row& r : rows) {
+        std::printf("%-8s %7.2f %% %7lld / %-5lld", bits_label(r.weight_bits, r.act_bits).c_str(), r.result.accuracy(),
+                    (long long)r.result.correct, (long long)r.result.evaluated);
+        if (float_row && &r != float_row) std::printf(" %+9.2f", r.result.accuracy() - float_row->result.accuracy());
+        std::printf("\n");
+    }
+    if (o.per_class) {
+        std::printf("\nper-class accuracy (%%)\n%-12s", "class");
+        for (const Row& r : rows) std::printf(" %7s", bits_label(r.weight_bits, r.act_bits).c_str());
+        std::printf("\n");
+        for (int c = 0; c < rows.front().result.classes; ++c) {
+            std::printf("%-12s", c < kCifar10NumClasses ? kCifar10Classes[size_t(c)] : std::to_string(c).c_str());
+            for (const Row& r : rows) std::printf(" %7.1f", r.result.class_accuracy(c));
+            std::printf("\n");
+        }
+    }
+    return 0;
+}
+
+struct SweepOptions {
+    std::string weights, data, output;
+    std::string weight_bits = "32,8,6,5,4,3,2", act_bits = "32,8,6,5,4,3,2";
+    std::string format = "csv";
+    int64_t limit = -1;
+    QuantOptions q;
+};
+
+int run_sweep(const SweepOptions& o) {
+    set_num_threads(o.q.threads);
+    Result<std::vector<int>> wbits = parse_bits_list(o.weight_bits), abits = parse_bits_list(o.act_bits);
+    if (!wbits.ok()) return fail("sweep", "--weight-bits: " + wbits.message());
+    if (!abits.ok()) return fail("sweep", "--act-bits: " + abits.message());
+    if (o.format != "csv" && o.format != "json") return fail("sweep", "--format must be csv or json, got '" + o.format + "'");
+    Result<Backend> backend = parse_backend(o.q.backend);
+    if (!backend.ok()) return fail("sweep", backend.message());
+    Result<LoadedModel> lm = load_model(o.weights.empty() ? default_weights_path() : o.weights);
+    if (!lm.ok()) return fail("sweep", lm.message());
+    Result<LoadedData> data = load_test_data(o.data, o.limit);
+    if (!data.ok()) return fail("sweep", data.message());
+    const std::vector<float> calib = o.q.mode == "static" ? calibration_images(data.value, o.q.calib) : std::vector<float>{};
+
+    std::vector<Row> rows;
+    for (int wb : wbits.value)
+        for (int ab : abits.value) {
+            Result<EvalResult> r = run_point(lm.value.model, data.value, o.q, backend.value, wb, ab, calib);
+            if (!r.ok()) return fail("sweep", r.message());
+            rows.push_back({wb, ab, r.value});
+            std::fprintf(stderr, "W%-2d A%-2d  %6.2f %%\n", wb, ab, r.value.accuracy());
+        }
+    std::string text;
+    if (o.format == "json") {
+        nlohmann::json j = {{"weights", lm.value.path}, {"data", data.value.description}, {"rule", o.q.rule}, {"mode", o.q.mode},
+                            {"results", nlohmann::json::array()}};
+        for (const Row& r : rows) j["results"].push_back(row_json(r, false));
+        text = j.dump(2) + "\n";
+    } else {
+        text = "weight_bits,act_bits,accuracy,correct,total\n";
+        char line[128];
+        for (const Row& r : rows) {
+            std::snprintf(line, sizeof line, "%d,%d,%.2f,%lld,%lld\n", r.weight_bits, r.act_bits, r.result.accuracy(),
+                          (long long)r.result.correct, (long long)r.result.evaluated);
+            text += line;
+        }
+    }
+    if (o.output.empty() || o.output == "-") {
+        std::fputs(text.c_str(), stdout);
+    } else {
+        std::ofstream f(o.output);
+        if (!(f << text)) return fail("sweep", "cannot write " + o.output);
+        std::fprintf(stderr, "wrote %s\n", o.output.c_str());
+    }
+    return 0;
+}
+
+}  // namespace
+
+void add_eval_commands(CLI::App& root, Commands& cmds) {
+    auto eo = std::make_shared<EvalOptions>();
+    CLI::App* eval = root.add_subcommand("eval", "Test accuracy float vs quantized per bit width (the notebook's table)");
+    eval->add_option("--weights,-w", eo->weights, ".pth or .safetensors (default: the bundled notebook weights)");
+    eval->add_option("--data", eo->data, "CIFAR-10 binary folder (default: $QUANTLAB_DATA, the cache, else the bundled sample)");
+    eval->add_option("--bits,-b", eo->bits, "bit widths, weights and activations alike; 32 = float")->capture_default_str();
+    eval->add_option("--act-bits", eo->act_bits, "activation bits for every row (default: the row's bits)");
+    eval->add_flag("--per-class", eo->per_class, "also print per-class accuracy (and the confusion matrix in --json)");
+    eval->add_flag("--json", eo->json, "machine-readable output on stdout");
+    eval->add_option("--limit", eo->limit, "evaluate only the first N test images");
+    add_quant_options(eval, &eo->q);
+    cmds.emplace_back(eval, [eo] { return run_eval(*eo); });
+
+    auto so = std::make_shared<SweepOptions>();
+    CLI::App* sweep = root.add_subcommand("sweep", "Accuracy over a weight-bits x activation-bits grid (CSV or JSON)");
+    sweep->add_option("--weights,-w", so->weights, ".pth or .safetensors (default: the bundled notebook weights)");
+    sweep->add_option("--data", so->data, "CIFAR-10 binary folder");
+    sweep->add_option("--weight-bits", so->weight_bits, "weight bit widths (32 = float)")->capture_default_str();
+    sweep->add_option("--act-bits", so->act_bits, "activation bit widths (32 = float)")->capture_default_str();
+    sweep->add_option("--format", so->format, "csv or json")->capture_default_str();
+    sweep->add_option("--output,-o", so->output, "file to write (default: stdout)");
+    sweep->add_option("--limit", so->limit, "evaluate only the first N test images");
+    add_quant_options(sweep, &so->q);
+    cmds.emplace_back(sweep, [so] { return run_sweep(*so); });
+}
+
+}  // namespace quantlab::cli

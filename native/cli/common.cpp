@@ -1,0 +1,169 @@
+// common.cpp: shared loading, option parsing and progress output of the `quantlab` subcommands.
+#include "native/cli/common.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include "core/network.hpp"
+#include "core/quant_config_io.hpp"
+#include "core/weights_io.hpp"
+
+namespace quantlab::cli {
+
+namespace fs = std::filesystem;
+
+std::string assets_dir() {
+    if (const char* env = std::getenv("QUANTLAB_ASSETS"); env && *env) return env;
+    return QUANTLAB_ASSETS_DIR;
+}
+
+std::string default_weights_path() { return assets_dir() + "/notebook_pretrain.safetensors"; }
+
+Result<LoadedModel> load_model(const std::string& path) {
+    Result<StateDict> sd = read_weights(path);
+    if (!sd.ok()) return sd.status;
+    Result<NetworkDesc> net = network_for(sd.value, path);
+    if (!net.ok()) return net.status;
+    Result<Model> m = Model::create(net.value, sd.value, path);
+    if (!m.ok()) return m.status;
+    return LoadedModel{std::move(m.value), path};
+}
+
+Result<LoadedData> load_test_data(const std::string& data_dir, int64_t limit) {
+    const bool explicit_dir = !data_dir.empty() || std::getenv("QUANTLAB_DATA");
+    const std::string dir = find_data_dir(data_dir);
+    LoadedData out;
+    if (explicit_dir || fs::exists(fs::path(dir) / "test_batch.bin")) {
+        Result<Cifar10> t = read_cifar10_test(dir, limit);
+        if (!t.ok()) return t.status;
+        out.test = std::move(t.value);
+        out.dir = dir;
+        out.description = dir + "/test_batch.bin (" + std::to_string(out.test.count) + " images)";
+        return out;
+    }
+    const std::string sample = assets_dir() + "/cifar10_test_1000.bin";
+    Result<Cifar10> t = read_cifar10_batch(sample, limit);
+    if (!t.ok()) return t.status;
+    std::fprintf(stderr, "note: no CIFAR-10 folder at %s; using the bundled sample of the first 1,000 test images.\n"
+                         "      For the full test set: quantlab data fetch, or --data DIR, or QUANTLAB_DATA=DIR.\n", dir.c_str());
+    out.test = std::move(t.value);
+    out.description = sample + " (bundled sample, " + std::to_string(out.test.count) + " images)";
+    return out;
+}
+
+Result<std::vector<int>> parse_bits_list(const std::string& text) {
+    std::vector<int> bits;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        char* end = nullptr;
+        const long b = std::strtol(item.c_str(), &end, 10);
+        if (item.empty() || *end != '\0' || !((b >= kMinBits && b <= kMaxBits) || b == kFloatBits))
+            return Status::error("bits: '" + item + "' is not a bit width; use 1..16, or 32 for float (e.g. --bits 32,8,4,3,2)");
+        bits.push_back(int(b));
+    }
+    if (bits.empty()) return Status::error("bits: empty list; e.g. --bits 32,8,4,3,2");
+    return bits;
+}
+
+void add_quant_options(CLI::App* app, QuantOptions* o) {
+    app->add_option("--rule", o->rule, "range rule: maxabs (notebook), meanstd, minmax, percentile, mse")->capture_default_str();
+    app->add_flag("--asymmetric", o->asymmetric, "asymmetric codes [0, 2^b-1] with a zero point (default: symmetric, Z = 0)");
+    app->add_flag("--per-channel", o->per_channel, "one weight scale per output channel");
+    app->add_option("--k", o->k, "meanstd: number of standard deviations")->capture_default_str();
+    app->add_option("--percentile", o->percentile, "percentile rule: upper percentile")->capture_default_str();
+    app->add_option("--mode", o->mode, "activation scales: dynamic (per batch, notebook) or static (calibrated, frozen)")->capture_default_str();
+    app->add_option("--calib", o->calib, "static mode: number of calibration images")->capture_default_str();
+    app->add_option("--backend", o->backend, "reference (slow, the definition), fast, or integer (int8 x int8 -> int32 where bits <= 8)")->capture_default_str();
+    app->add_option("--batch", o->batch, "batch size (dynamic scales are per batch: the notebook uses 128)")->capture_default_str()->check(CLI::Range(1, 100000));
+    app->add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
+}
+
+Result<Backend> parse_backend(const std::string& name) {
+    if (name == "reference") return Backend::kReference;
+    if (name == "fast") return Backend::kFast;
+    if (name == "integer") return Backend::kInteger;
+    return Status::error("backend: unknown '" + name + "', expected reference, fast or integer");
+}
+
+std::vector<float> calibration_images(const LoadedData& data, int64_t n) {
+    std::vector<float> x;
+    if (!data.dir.empty() && fs::exists(fs::path(data.dir) / "data_batch_1.bin")) {
+        Result<Cifar10> train = read_cifar10_batch((fs::path(data.dir) / "data_batch_1.bin").string(), n);
+        if (train.ok()) {
+            x.resize(size_t(train.value.count * kCifar10ImageBytes));
+            normalize_images(train.value, 0, train.value.count, x.data());
+            return x;
+        }
+    }
+    const int64_t m = std::min(n, data.test.count);
+    std::fprintf(stderr, "note: no training images found; calibrating static ranges on the first %lld evaluation images.\n", (long long)m);
+    x.resize(size_t(m * kCifar10ImageBytes));
+    normalize_images(data.test, 0, m, x.data());
+    return x;
+}
+
+Result<QuantConfig> build_config(const Model& model, const QuantOptions& o, int weight_bits, int act_bits,
+                                 const std::vector<float>& calib_x) {
+    Result<RangeRule> rule = parse_range_rule(o.rule);
+    if (!rule.ok()) return rule.status;
+    Result<ActMode> mode = parse_act_mode(o.mode);
+    if (!mode.ok()) return mode.status;
+    QuantConfig c = make_config(model.desc(), weight_bits, act_bits, mode.value);
+    for (LayerQuant& l : c.layers) {
+        for (QuantSpec* s : {&l.weight, &l.act}) {
+            s->rule = rule.value;
+            s->symmetric = !o.asymmetric;
+            s->k = o.k;
+            s->percentile = o.percentile;
+        }
+        l.weight.per_channel = o.per_channel;
+    }
+    if (c.act_mode == ActMode::kStatic) {
+        Model m = model;
+        QuantConfig dyn = c;
+        dyn.act_mode = ActMode::kDynamic;
+        if (Status s = m.configure(dyn); !s) return s;
+        const int64_t n = int64_t(calib_x.size()) / kCifar10ImageBytes;
+        Result<std::vector<RealRange>> r = m.calibrate(calib_x.data(), n, o.batch);
+        if (!r.ok()) return r.status;
+        c.act_ranges = r.value;
+    }
+    if (Status s = validate(c, model.desc()); !s) return s;
+    return c;
+}
+
+namespace {
+double now_seconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+Progress::Progress(std::string label) : label_(std::move(label)), tty_(isatty(STDERR_FILENO)), start_(now_seconds()) {}
+
+void Progress::update(int64_t done, int64_t total) {
+    if (!tty_ || total <= 0) return;
+    const double t = now_seconds() - start_;
+    const double rate = t > 0 ? double(done) / t : 0;
+    const int width = 30, filled = int(width * done / total);
+    std::fprintf(stderr, "\r%-14s [%s%s] %6lld/%lld  %7.0f img/s  %4.0fs left ", label_.c_str(), std::string(size_t(filled), '#').c_str(),
+                 std::string(size_t(width - filled), '.').c_str(), (long long)done, (long long)total, rate,
+                 rate > 0 ? double(total - done) / rate : 0.0);
+    std::fflush(stderr);
+}
+
+void Progress::finish() {
+    if (tty_) std::fprintf(stderr, "\r\033[K");
+}
+
+int fail(const std::string& cmd, const std::string& message) {
+    std::fprintf(stderr, "quantlab %s: %s\n", cmd.c_str(), message.c_str());
+    return 1;
+}
+
+}  // namespace quantlab::cli

@@ -1,0 +1,304 @@
+// test_kernels.cpp: the fast and integer conv/linear kernels against the reference kernels (core/kernels.hpp),
+// and parallel_for (core/parallel.hpp). Float: random data in [-1, 1], max |fast - ref| <= 1e-4 * (1 + |ref|)
+// (the fast kernels sum in another order, and with FMA); the largest difference is printed. Integer: exactly
+// equal, codes spanning [-255, 255]. Thread counts 1 and 2 must give bit-identical results.
+// The instruction set under test is the one the machine picks; QUANTLAB_KERNEL_ISA=sse2|scalar forces a fallback.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <random>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "core/kernels.hpp"
+#include "core/parallel.hpp"
+
+using namespace quantlab;
+
+namespace {
+
+constexpr float kRelTol = 1e-4f;
+
+std::vector<float> random_floats(size_t n, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
+    std::uniform_real_distribution<float> dist(lo, hi);
+    std::vector<float> v(n);
+    for (auto& x : v) x = dist(rng);
+    return v;
+}
+
+std::vector<int16_t> random_codes(size_t n, std::mt19937& rng, int max_abs = 255) {
+    std::uniform_int_distribution<int> dist(-max_abs, max_abs);
+    std::vector<int16_t> v(n);
+    for (auto& x : v) x = int16_t(dist(rng));
+    // Both ends of the range at least once, where there is room.
+    if (n >= 2) {
+        v[0] = int16_t(max_abs);
+        v[n - 1] = int16_t(-max_abs);
+    }
+    return v;
+}
+
+size_t conv_in_size(const ConvShape& s) { return size_t(s.n) * s.c * s.h * s.w; }
+size_t conv_w_size(const ConvShape& s) { return size_t(s.o) * s.c * s.k * s.k; }
+size_t conv_out_size(const ConvShape& s) { return size_t(s.n) * s.o * s.oh() * s.ow(); }
+
+// Largest |fast - ref| and whether every element is within kRelTol * (1 + |ref|).
+struct Closeness {
+    float max_abs_diff = 0;
+    bool within = true;
+};
+
+Closeness compare(const std::vector<float>& fast, const std::vector<float>& ref) {
+    Closeness c;
+    for (size_t i = 0; i < ref.size(); ++i) {
+        const float d = std::fabs(fast[i] - ref[i]);
+        c.max_abs_diff = std::max(c.max_abs_diff, d);
+        if (!(d <= kRelTol * (1.0f + std::fabs(ref[i])))) c.within = false;
+    }
+    return c;
+}
+
+ConvShape conv(int n, int c, int h, int w, int o, int k, int pad) {
+    ConvShape s;
+    s.n = n, s.c = c, s.h = h, s.w = w, s.o = o, s.k = k, s.pad = pad;
+    return s;
+}
+
+struct LinearShape {
+    int n, in, out;
+};
+
+// The notebook's CNN (conv1, conv2) and odd shapes: n = 1 and 3, channels that are not multiples of 8,
+// padding 1 and 2, k = 1 and 3, kernels larger than the input (all padding), a single pixel.
+const std::vector<ConvShape> kConvShapes = {
+    conv(2, 3, 32, 32, 32, 5, 0),   // conv1
+    conv(3, 32, 14, 14, 64, 5, 0),  // conv2
+    conv(1, 1, 1, 1, 1, 1, 0),      conv(1, 3, 5, 5, 2, 3, 1),    conv(3, 5, 7, 9, 7, 3, 1),
+    conv(2, 3, 6, 5, 9, 3, 2),      conv(1, 13, 11, 11, 33, 1, 0), conv(3, 7, 8, 3, 5, 5, 2),
+    conv(1, 2, 2, 2, 3, 5, 2),      conv(2, 17, 9, 10, 30, 4, 1),  conv(1, 32, 14, 14, 64, 5, 0),
+};
+
+const std::vector<LinearShape> kLinearShapes = {
+    {5, 1600, 120}, {5, 120, 84}, {5, 84, 10},  // fc1..fc3
+    {1, 1, 1}, {3, 7, 5}, {1, 1601, 121}, {37, 33, 25}, {4, 8, 8}, {130, 75, 49}, {2, 3, 200},
+};
+
+std::string describe(const ConvShape& s) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "conv n=%d c=%d h=%d w=%d o=%d k=%d pad=%d", s.n, s.c, s.h, s.w, s.o, s.k, s.pad);
+    return buf;
+}
+
+std::string describe(const LinearShape& s) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "linear n=%d in=%d out=%d", s.n, s.in, s.out);
+    return buf;
+}
+
+// Restores the thread count a test changed.
+struct ThreadCountGuard {
+    int saved = num_threads();
+    ~ThreadCountGuard() { set_num_threads(saved); }
+};
+
+}  // namespace
+
+TEST_CASE("fast float kernels match the reference within 1e-4 * (1 + |ref|)", "[kernels]") {
+    std::mt19937 rng(42);
+    INFO("kernel ISA: " << kernel_isa());
+    SECTION("conv2d_fast") {
+        for (const ConvShape& s : kConvShapes) {
+            const auto x = random_floats(conv_in_size(s), rng), w = random_floats(conv_w_size(s), rng);
+            const auto b = random_floats(size_t(s.o), rng);
+            for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
+                std::vector<float> ref(conv_out_size(s)), fast(conv_out_size(s), -7.0f);
+                conv2d_reference(x.data(), w.data(), bias, s, ref.data());
+                conv2d_fast(x.data(), w.data(), bias, s, fast.data());
+                const Closeness c = compare(fast, ref);
+                INFO(describe(s) << (bias ? "" : " (no bias)") << ": max |fast - ref| = " << c.max_abs_diff);
+                CHECK(c.within);
+            }
+        }
+    }
+    SECTION("linear_fast") {
+        for (const LinearShape& s : kLinearShapes) {
+            const auto x = random_floats(size_t(s.n) * s.in, rng), w = random_floats(size_t(s.out) * s.in, rng);
+            const auto b = random_floats(size_t(s.out), rng);
+            for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
+                std::vector<float> ref(size_t(s.n) * s.out), fast(size_t(s.n) * s.out, -7.0f);
+                linear_reference(x.data(), w.data(), bias, s.n, s.in, s.out, ref.data());
+                linear_fast(x.data(), w.data(), bias, s.n, s.in, s.out, fast.data());
+                const Closeness c = compare(fast, ref);
+                INFO(describe(s) << (bias ? "" : " (no bias)") << ": max |fast - ref| = " << c.max_abs_diff);
+                CHECK(c.within);
+            }
+        }
+    }
+    SECTION("network-sized batch: the fc1 sums over 1600 inputs stay within tolerance") {
+        const LinearShape s{256, 1600, 120};
+        const auto x = random_floats(size_t(s.n) * s.in, rng), w = random_floats(size_t(s.out) * s.in, rng);
+        std::vector<float> ref(size_t(s.n) * s.out), fast(ref.size());
+        linear_reference(x.data(), w.data(), nullptr, s.n, s.in, s.out, ref.data());
+        linear_fast(x.data(), w.data(), nullptr, s.n, s.in, s.out, fast.data());
+        const Closeness c = compare(fast, ref);
+        INFO("fc1 batch 256: max |fast - ref| = " << c.max_abs_diff);
+        CHECK(c.within);
+    }
+}
+
+TEST_CASE("integer kernels equal the integer reference exactly", "[kernels]") {
+    std::mt19937 rng(7);
+    SECTION("conv2d_int") {
+        for (const ConvShape& s : kConvShapes) {
+            const auto x = random_codes(conv_in_size(s), rng), w = random_codes(conv_w_size(s), rng);
+            const auto scale = random_floats(size_t(s.o), rng, 1e-5f, 1e-2f), b = random_floats(size_t(s.o), rng);
+            for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
+                std::vector<float> ref(conv_out_size(s)), fast(conv_out_size(s), -7.0f);
+                conv2d_int_reference(x.data(), w.data(), scale.data(), bias, s, ref.data());
+                conv2d_int(x.data(), w.data(), scale.data(), bias, s, fast.data());
+                INFO(describe(s) << (bias ? "" : " (no bias)"));
+                CHECK(fast == ref);
+            }
+        }
+    }
+    SECTION("linear_int") {
+        for (const LinearShape& s : kLinearShapes) {
+            const auto x = random_codes(size_t(s.n) * s.in, rng), w = random_codes(size_t(s.out) * s.in, rng);
+            const auto scale = random_floats(size_t(s.out), rng, 1e-5f, 1e-2f), b = random_floats(size_t(s.out), rng);
+            for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
+                std::vector<float> ref(size_t(s.n) * s.out), fast(size_t(s.n) * s.out, -7.0f);
+                linear_int_reference(x.data(), w.data(), scale.data(), bias, s.n, s.in, s.out, ref.data());
+                linear_int(x.data(), w.data(), scale.data(), bias, s.n, s.in, s.out, fast.data());
+                INFO(describe(s) << (bias ? "" : " (no bias)"));
+                CHECK(fast == ref);
+            }
+        }
+    }
+    SECTION("the largest accumulations (|code| = 255 everywhere) do not overflow") {
+        // fc1: 1600 products of 255 * 255 = 104,040,000 (needs 27 bits); conv2: 800 of them.
+        const int in = 1600, out = 3, n = 2;
+        std::vector<int16_t> x(size_t(n) * in, 255), w(size_t(out) * in, 255);
+        for (int i = 0; i < in; ++i) w[size_t(in) + i] = -255;  // output 1: the most negative sum
+        const std::vector<float> scale(out, 1.0f);
+        std::vector<float> ref(size_t(n) * out), fast(ref.size());
+        linear_int_reference(x.data(), w.data(), scale.data(), nullptr, n, in, out, ref.data());
+        linear_int(x.data(), w.data(), scale.data(), nullptr, n, in, out, fast.data());
+        CHECK(fast == ref);
+        CHECK(fast[0] == float(1600 * 65025));
+        CHECK(fast[1] == -float(1600 * 65025));
+
+        const ConvShape s = conv(1, 32, 5, 5, 2, 5, 0);  // one output pixel per channel, 800 products each
+        std::vector<int16_t> xc(conv_in_size(s), -255), wc(conv_w_size(s), 255);
+        std::vector<float> cref(conv_out_size(s)), cfast(cref.size());
+        const std::vector<float> cscale(size_t(s.o), 0.5f);
+        conv2d_int_reference(xc.data(), wc.data(), cscale.data(), nullptr, s, cref.data());
+        conv2d_int(xc.data(), wc.data(), cscale.data(), nullptr, s, cfast.data());
+        CHECK(cfast == cref);
+        CHECK(cfast[0] == -float(800 * 65025) * 0.5f);
+    }
+    SECTION("16-bit codes (bits > 8): the full range, two products per sum so int32 cannot overflow") {
+        const LinearShape s{5, 2, 11};
+        const auto x = random_codes(size_t(s.n) * s.in, rng, 32767), w = random_codes(size_t(s.out) * s.in, rng, 32767);
+        const auto scale = random_floats(size_t(s.out), rng, 1e-9f, 1e-6f);
+        std::vector<float> ref(size_t(s.n) * s.out), fast(ref.size());
+        linear_int_reference(x.data(), w.data(), scale.data(), nullptr, s.n, s.in, s.out, ref.data());
+        linear_int(x.data(), w.data(), scale.data(), nullptr, s.n, s.in, s.out, fast.data());
+        CHECK(fast == ref);
+        const ConvShape cs = conv(2, 2, 5, 4, 3, 1, 1);
+        const auto xc = random_codes(conv_in_size(cs), rng, 32767), wc = random_codes(conv_w_size(cs), rng, 32767);
+        std::vector<float> cref(conv_out_size(cs)), cfast(cref.size());
+        conv2d_int_reference(xc.data(), wc.data(), scale.data(), nullptr, cs, cref.data());
+        conv2d_int(xc.data(), wc.data(), scale.data(), nullptr, cs, cfast.data());
+        CHECK(cfast == cref);
+    }
+}
+
+TEST_CASE("thread count does not change kernel results", "[kernels]") {
+    ThreadCountGuard guard;
+    std::mt19937 rng(3);
+    for (const ConvShape& s : {conv(7, 3, 32, 32, 32, 5, 0), conv(1, 32, 14, 14, 64, 5, 0), conv(3, 5, 9, 9, 6, 3, 1)}) {
+        INFO(describe(s));
+        const auto x = random_floats(conv_in_size(s), rng), w = random_floats(conv_w_size(s), rng);
+        const auto b = random_floats(size_t(s.o), rng);
+        const auto xc = random_codes(conv_in_size(s), rng), wc = random_codes(conv_w_size(s), rng);
+        std::vector<float> f1(conv_out_size(s)), f2(f1.size()), i1(f1.size()), i2(f1.size());
+        set_num_threads(1);
+        conv2d_fast(x.data(), w.data(), b.data(), s, f1.data());
+        conv2d_int(xc.data(), wc.data(), b.data(), b.data(), s, i1.data());
+        set_num_threads(2);
+        conv2d_fast(x.data(), w.data(), b.data(), s, f2.data());
+        conv2d_int(xc.data(), wc.data(), b.data(), b.data(), s, i2.data());
+        CHECK(f1 == f2);
+        CHECK(i1 == i2);
+    }
+    for (const LinearShape& s : {LinearShape{256, 1600, 120}, LinearShape{1, 1600, 120}, LinearShape{3, 120, 84}}) {
+        INFO(describe(s));
+        const auto x = random_floats(size_t(s.n) * s.in, rng), w = random_floats(size_t(s.out) * s.in, rng);
+        const auto b = random_floats(size_t(s.out), rng);
+        const auto xc = random_codes(size_t(s.n) * s.in, rng), wc = random_codes(size_t(s.out) * s.in, rng);
+        std::vector<float> f1(size_t(s.n) * s.out), f2(f1.size()), i1(f1.size()), i2(f1.size());
+        set_num_threads(1);
+        linear_fast(x.data(), w.data(), b.data(), s.n, s.in, s.out, f1.data());
+        linear_int(xc.data(), wc.data(), b.data(), b.data(), s.n, s.in, s.out, i1.data());
+        set_num_threads(2);
+        linear_fast(x.data(), w.data(), b.data(), s.n, s.in, s.out, f2.data());
+        linear_int(xc.data(), wc.data(), b.data(), b.data(), s.n, s.in, s.out, i2.data());
+        CHECK(f1 == f2);
+        CHECK(i1 == i2);
+    }
+}
+
+TEST_CASE("parallel_for covers the range once, nests, and passes exceptions on", "[kernels]") {
+    ThreadCountGuard guard;
+    SECTION("set_num_threads") {
+        set_num_threads(3);
+#ifdef __EMSCRIPTEN__
+        CHECK(num_threads() == 1);
+#else
+        CHECK(num_threads() == 3);
+        set_num_threads(0);
+        CHECK(num_threads() == std::max(1, int(std::thread::hardware_concurrency())));
+#endif
+    }
+    SECTION("every index exactly once, for several thread counts and range sizes") {
+        for (int threads : {1, 2, 4}) {
+            set_num_threads(threads);
+            for (int64_t size : {0, 1, 2, 3, 17, 1000}) {
+                std::vector<std::atomic<int>> hits(size_t(size) + 1);
+                parallel_for(5, 5 + size, [&](int64_t b, int64_t e) {
+                    CHECK(b < e);
+                    for (int64_t i = b; i < e; ++i) hits[size_t(i - 5)]++;
+                });
+                int wrong = 0;
+                for (int64_t i = 0; i < size; ++i) wrong += hits[size_t(i)] != 1;
+                INFO("threads " << threads << ", size " << size);
+                CHECK(wrong == 0);
+            }
+        }
+    }
+    SECTION("a parallel_for inside a parallel_for runs serially and completes") {
+        set_num_threads(2);
+        std::atomic<int64_t> sum{0};
+        parallel_for(0, 8, [&](int64_t b, int64_t e) {
+            for (int64_t i = b; i < e; ++i)
+                parallel_for(0, 10, [&](int64_t b2, int64_t e2) {
+                    for (int64_t j = b2; j < e2; ++j) sum += i * 10 + j;
+                });
+        });
+        CHECK(sum == 79 * 80 / 2);
+    }
+    SECTION("an exception from fn reaches the caller, and the pool still works") {
+        set_num_threads(2);
+        CHECK_THROWS_AS(parallel_for(0, 100, [](int64_t b, int64_t) {
+                            if (b >= 0) throw std::runtime_error("boom");
+                        }),
+                        std::runtime_error);
+        std::atomic<int> count{0};
+        parallel_for(0, 100, [&](int64_t b, int64_t e) { count += int(e - b); });
+        CHECK(count == 100);
+    }
+}
