@@ -25,7 +25,8 @@ Result<std::string> md5_file(const std::string& path);
 // their names, so dest_dir/cifar-10-batches-bin/... ; an empty prefix allows every name). Other entries
 // are skipped; links and devices are never created. The whole archive is refused when any entry name is
 // absolute or contains "..", when the input is not gzip or the gzip data is corrupt or truncated, or when
-// a tar header is bad. Each file is written as name.part and renamed when complete.
+// a tar header is bad. Each file is written as name.part and renamed when complete. Check md5_file against
+// kCifar10ArchiveMd5 first: gzip's own CRC is only checked at the end of the stream, after the files.
 Status extract_tar_gz(const std::string& archive_path, const std::string& dest_dir,
                       const std::string& allowed_prefix = "cifar-10-batches-bin/");
 

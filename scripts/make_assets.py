@@ -47,6 +47,7 @@ NP_OF = {"F32": np.dtype("<f4"), "I64": np.dtype("<i8")}
 
 def load_golden_module():
     """The Net, preprocessing and quantizer live in tests/golden/make_golden.py (one definition)."""
+    sys.dont_write_bytecode = True  # no __pycache__ in tests/golden
     path = os.path.join(ROOT, "tests", "golden", "make_golden.py")
     spec = importlib.util.spec_from_file_location("make_golden", path)
     mod = importlib.util.module_from_spec(spec)

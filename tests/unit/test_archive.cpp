@@ -99,6 +99,7 @@ TEST_CASE("archive: md5", "[archive]") {
         auto r = md5_file(dir + "/big.bin");
         REQUIRE(r.ok());
         CHECK(r.value == md5_str(big));
+        fs::remove_all(dir);
     }
     SECTION("md5_file of a missing file") {
         auto r = md5_file("/tmp/quantlab_test_archive/none.bin");

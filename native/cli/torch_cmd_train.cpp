@@ -1,0 +1,287 @@
+// torch_cmd_train.cpp: `quantlab train` (quantization-aware fine-tuning with the STE, LibTorch on CUDA or
+// CPU; the notebook's recipe by default, the final assignment's knobs as options) and `quantlab export`
+// (calibrate static activation ranges, measure test accuracy with core, write QuantLab safetensors).
+// Built only with LibTorch (the torch_ prefix keeps it out of torch-less builds); it includes no torch
+// header itself: the trainer library's trainer.hpp is torch-free.
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+#include "core/cifar10.hpp"
+#include "core/parallel.hpp"
+#include "core/quant_config_io.hpp"
+#include "core/safetensors_io.hpp"
+#include "core/weights_io.hpp"
+#include "native/cli/commands.hpp"
+#include "native/cli/common.hpp"
+#include "native/trainer/trainer.hpp"
+
+namespace quantlab::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using trainer::TrainOptions;
+
+// Bits and range-rule options shared by train and export.
+struct BitsOptions {
+    int bits = 4;            // the notebook's quantization(r, b=4)
+    int weight_bits = 0;     // 0: --bits
+    int act_bits = 0;        // 0: --bits
+    std::string layer_bits;  // "conv1=8,fc3=8" or "conv1=8:4" (weight:activation)
+    std::string rule = "maxabs";
+    bool asymmetric = false;
+    bool per_channel = false;
+    double k = 3.0;
+    double percentile = 99.99;
+};
+
+void add_bits_options(CLI::App* app, BitsOptions* b, const char* bits_help) {
+    app->add_option("--bits,-b", b->bits, bits_help)->capture_default_str();
+    app->add_option("--weight-bits", b->weight_bits, "weight bits of every layer (default: --bits)");
+    app->add_option("--act-bits", b->act_bits, "activation bits of every layer (default: --bits)");
+    app->add_option("--layer-bits", b->layer_bits, "per-layer bits: conv1=8,fc3=8 (weights and activations) or conv1=8:4 (weights:activations)");
+    app->add_option("--rule", b->rule, "range rule: maxabs (notebook), meanstd, minmax, percentile, mse")->capture_default_str();
+    app->add_flag("--asymmetric", b->asymmetric, "asymmetric codes [0, 2^b-1] with a zero point (default: symmetric, Z = 0)");
+    app->add_flag("--per-channel", b->per_channel, "one weight scale per output channel");
+    app->add_option("--k", b->k, "meanstd: number of standard deviations")->capture_default_str();
+    app->add_option("--percentile", b->percentile, "percentile rule: upper percentile")->capture_default_str();
+}
+
+bool valid_bits(int b) { return (b >= kMinBits && b <= kMaxBits) || b == kFloatBits; }
+
+Result<QuantConfig> build_bits_config(const NetworkDesc& net, const BitsOptions& b) {
+    const int wb = b.weight_bits ? b.weight_bits : b.bits, ab = b.act_bits ? b.act_bits : b.bits;
+    for (int v : {wb, ab})
+        if (!valid_bits(v)) return Status::error("bits: " + std::to_string(v) + " is not a bit width; use 1..16, or 32 for float");
+    Result<RangeRule> rule = parse_range_rule(b.rule);
+    if (!rule.ok()) return rule.status;
+    QuantConfig c = make_config(net, wb, ab);
+    for (LayerQuant& l : c.layers) {
+        for (QuantSpec* s : {&l.weight, &l.act}) {
+            s->rule = rule.value;
+            s->symmetric = !b.asymmetric;
+            s->k = b.k;
+            s->percentile = b.percentile;
+        }
+        l.weight.per_channel = b.per_channel;
+    }
+    const std::vector<int> ql = net.quant_layers();
+    std::stringstream ss(b.layer_bits);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        if (item.empty()) continue;
+        const size_t eq = item.find('=');
+        const std::string who = "--layer-bits '" + item + "'";
+        if (eq == std::string::npos) return Status::error(who + ": expected NAME=BITS or NAME=WBITS:ABITS (e.g. conv1=8,fc3=8)");
+        const std::string name = item.substr(0, eq), val = item.substr(eq + 1);
+        size_t q = 0;
+        while (q < ql.size() && net.layers[size_t(ql[q])].name != name) ++q;
+        if (q == ql.size()) {
+            std::string names;
+            for (int i : ql) names += (names.empty() ? "" : ", ") + net.layers[size_t(i)].name;
+            return Status::error(who + ": no conv/linear layer named '" + name + "' (layers: " + names + ")");
+        }
+        const size_t colon = val.find(':');
+        char* end = nullptr;
+        const long w = std::strtol(val.c_str(), &end, 10);
+        long a = w;
+        if (colon != std::string::npos) a = std::strtol(val.c_str() + colon + 1, &end, 10);
+        if (val.empty() || *end != '\0' || !valid_bits(int(w)) || !valid_bits(int(a)))
+            return Status::error(who + ": bits must be 1..16 or 32 (float)");
+        c.layers[q].weight.bits = int(w);
+        c.layers[q].act.bits = int(a);
+    }
+    if (Status s = validate(c, net); !s) return s;
+    return c;
+}
+
+// The network the run will train: the resume checkpoint's, the init weights', or --model's.
+Result<NetworkDesc> network_of_run(const TrainOptions& o, const std::string& model) {
+    if (!o.resume.empty() || !o.from_scratch) {
+        const std::string path = o.resume.empty() ? o.init_weights : o.resume;
+        Result<StateDict> sd = read_weights(path);
+        if (!sd.ok()) return sd.status;
+        return network_for(sd.value, path);
+    }
+    if (model.empty() || model == "notebook") return notebook_net();
+    if (model.rfind("wide:", 0) == 0) {
+        const int w = std::atoi(model.c_str() + 5);
+        if (w < 1 || w > 8) return Status::error("--model wide:N needs N in 1..8");
+        return wide_net(w);
+    }
+    return parse_network(model);
+}
+
+struct TrainCli {
+    TrainOptions t;
+    BitsOptions b;
+    std::string model;
+    std::string augment = "none";
+    std::string ste = "identity";
+    bool quiet = false;
+    bool no_final_eval = false;
+};
+
+int run_train(TrainCli& c) {
+    TrainOptions& o = c.t;
+    if (o.init_weights.empty()) o.init_weights = default_weights_path();
+    o.data_dir = find_data_dir(o.data_dir);
+    o.progress = !c.quiet;
+    o.final_eval = !c.no_final_eval;
+    for (const std::string& a : {c.augment}) {
+        std::stringstream ss(a);
+        std::string item;
+        while (std::getline(ss, item, ',')) {
+            if (item == "crop") o.augment_crop = true;
+            else if (item == "flip") o.augment_flip = true;
+            else if (item != "none" && !item.empty()) return fail("train", "--augment: unknown '" + item + "', expected crop, flip, crop,flip or none");
+        }
+    }
+    Result<SteRule> ste = parse_ste_rule(c.ste);
+    if (!ste.ok()) return fail("train", ste.message());
+    o.ste = ste.value;
+    Result<NetworkDesc> net = network_of_run(o, c.model);
+    if (!net.ok()) return fail("train", net.message());
+    if (o.from_scratch && o.resume.empty()) {
+        o.model_desc = net.value.to_text();
+    }
+    Result<QuantConfig> qc = build_bits_config(net.value, c.b);
+    if (!qc.ok()) return fail("train", qc.message());
+    o.quant = qc.value;
+
+    trainer::TrainReport r = trainer::train(o);
+    if (!r.status.ok()) return fail("train", r.status.message);
+    std::printf("trained     %lld steps, %d/%d epochs, %.0f images/s (training steps only, %s)\n", (long long)r.steps, r.epochs_done, o.epochs,
+                r.train_images_per_s, r.device.c_str());
+    if (r.last_val_acc >= 0) std::printf("validation  %.2f %%\n", r.last_val_acc);
+    if (r.test_images > 0) {
+        std::printf("test        %.2f %%  core, static ranges (quantlab eval --mode static)   [%lld images, %s]\n", r.test_acc_static,
+                    (long long)r.test_images, trainer::describe_quant(o.quant, net.value).c_str());
+        std::printf("            %.2f %%  core, ranges per batch of 128 (quantlab eval --mode dynamic)\n", r.test_acc_dynamic);
+        std::printf("            %.2f %%  the trainer's own forward (LibTorch, ranges per batch)\n", r.test_acc_trainer);
+    }
+    if (!r.checkpoint.empty()) std::printf("checkpoint  %s\n", r.checkpoint.c_str());
+    if (!o.export_path.empty()) std::printf("exported    %s\n", o.export_path.c_str());
+    return 0;
+}
+
+struct ExportCli {
+    std::string weights, out, data, trained_by;
+    BitsOptions b;
+    bool bits_given = false;
+    int64_t calib = 1000;
+    int64_t limit = -1;
+    int threads = 0;
+    bool no_eval = false;
+};
+
+int run_export(ExportCli& e, CLI::App* app) {
+    set_num_threads(e.threads);
+    Result<StateDict> sd = read_weights(e.weights);
+    if (!sd.ok()) return fail("export", sd.message());
+    Result<NetworkDesc> net = network_for(sd.value, e.weights);
+    if (!net.ok()) return fail("export", net.message());
+    QuantConfig config;
+    const bool any_bits = app->count("--bits") + app->count("--weight-bits") + app->count("--act-bits") + app->count("--layer-bits") +
+                          app->count("--rule") + app->count("--asymmetric") + app->count("--per-channel") > 0;
+    auto it = sd.value.metadata.find(kMetaQuantConfig);
+    if (!any_bits && it != sd.value.metadata.end()) {
+        Result<QuantConfig> c = quant_config_from_json(it->second, net.value, e.weights);
+        if (!c.ok()) return fail("export", c.message());
+        config = c.value;
+        std::fprintf(stderr, "quantization from %s's metadata: %s\n", e.weights.c_str(), trainer::describe_quant(config, net.value).c_str());
+    } else {
+        Result<QuantConfig> c = build_bits_config(net.value, e.b);
+        if (!c.ok()) return fail("export", c.message());
+        config = c.value;
+    }
+    trainer::ExportOptions eo;
+    eo.data_dir = find_data_dir(e.data);
+    eo.calib_images = e.calib;
+    eo.limit_test = e.limit;
+    eo.evaluate = !e.no_eval;
+    // Keep what the source file said about its training.
+    for (const char* k : {"trained_by", "val_accuracy"})
+        if (auto m = sd.value.metadata.find(k); m != sd.value.metadata.end()) eo.metadata[k] = m->second;
+    if (!e.trained_by.empty()) eo.metadata["trained_by"] = e.trained_by;
+    eo.metadata["source"] = "quantlab export of " + fs::path(e.weights).filename().string();
+    StateDict clean;  // only the model's tensors, in the desc's order (a checkpoint's extras are dropped)
+    for (const ParamDesc& p : net.value.params()) {
+        const Tensor* t = sd.value.find(p.name);
+        if (!t) return fail("export", e.weights + ": missing tensor " + p.name);
+        clean.set(p.name, *t, p.int64 ? "I64" : "F32");
+    }
+    Result<trainer::ExportResult> r = trainer::finalize_weights(clean, net.value, config, eo);
+    if (!r.ok()) return fail("export", r.message());
+    if (Status s = write_safetensors(e.out, r.value.weights); !s) return fail("export", s.message);
+    std::printf("exported    %s (%s, static ranges from %lld calibration images)\n", e.out.c_str(),
+                trainer::describe_quant(r.value.config, net.value).c_str(), (long long)e.calib);
+    if (!e.no_eval)
+        std::printf("test        %.2f %% static, %.2f %% dynamic  [%lld images]\n", r.value.acc_static, r.value.acc_dynamic,
+                    (long long)r.value.test_images);
+    return 0;
+}
+
+}  // namespace
+
+void add_train_commands(CLI::App& root, Commands& cmds) {
+    auto tc = std::make_shared<TrainCli>();
+    TrainOptions& o = tc->t;
+    CLI::App* train = root.add_subcommand(
+        "train",
+        "Quantization-aware fine-tuning with the straight-through estimator (LibTorch; CUDA when present).\n"
+        "Defaults are the notebook's recipe: fine-tune the bundled notebook weights at 4 bits, SGD lr 1e-3 momentum 0.9\n"
+        "weight decay 1e-5, batch 128, 5 epochs, seeded 80/20 train/validation split, validation every 100 iterations.");
+    train->add_option("--init,-w", o.init_weights, "weights to fine-tune, .pth or .safetensors (default: the bundled notebook weights)");
+    train->add_flag("--from-scratch", o.from_scratch, "start from random weights (seeded) instead of --init");
+    train->add_option("--model", tc->model, "with --from-scratch: notebook (default), wide:N, or a model description text");
+    train->add_option("--resume", o.resume, "continue from a checkpoint (DIR/last.safetensors); pass the same recipe options");
+    train->add_option("--data", o.data_dir, "CIFAR-10 binary folder (default: $QUANTLAB_DATA or the cache)");
+    train->add_option("--optimizer", o.optimizer, "sgd, adam or adamw")->capture_default_str();
+    train->add_option("--lr", o.lr, "learning rate (peak rate for onecycle)")->capture_default_str();
+    train->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
+    train->add_option("--wd,--weight-decay", o.weight_decay, "weight decay")->capture_default_str();
+    train->add_option("--schedule", o.schedule, "LR schedule: none, step (x0.1 at 50% and 75%), cosine, onecycle")->capture_default_str();
+    train->add_option("--augment", tc->augment, "augmentation: none, crop (4-pixel padding), flip, or crop,flip")->capture_default_str();
+    train->add_option("--batch", o.batch, "batch size")->capture_default_str()->check(CLI::Range(1, 65536));
+    train->add_option("--epochs", o.epochs, "epochs")->capture_default_str()->check(CLI::Range(1, 100000));
+    train->add_option("--seed", o.seed, "seed of the split, the batch order, augmentation and initialisation")->capture_default_str();
+    train->add_option("--val-every", o.val_every, "validate every N iterations (0: at the end of each epoch only)")->capture_default_str();
+    train->add_option("--val-fraction", o.val_fraction, "share of the training set held out for validation (0: train on all)")->capture_default_str();
+    add_bits_options(train, &tc->b, "bits of weights and activations of every layer (32 = float training)");
+    train->add_option("--ste", tc->ste, "STE backward: identity (notebook) or clipped (zero where the value was clipped)")->capture_default_str();
+    train->add_option("--fq-kernel", o.fq_kernel, "fake-quant kernel: exact (core's division), fused (torch fake_quantize), auto (fused on CUDA)")->capture_default_str();
+    train->add_option("--threads", o.threads, "CPU threads (0 = all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
+    train->add_option("--device", o.device, "auto, cpu or cuda")->capture_default_str();
+    o.checkpoint_dir = "checkpoints";
+    train->add_option("--checkpoint-dir", o.checkpoint_dir, "a checkpoint each epoch: DIR/last.safetensors (+ last.optim.pt); '' for none")->capture_default_str();
+    train->add_option("--metrics", o.metrics_path, "per-run metrics file: .csv or .jsonl");
+    train->add_option("--export", o.export_path, "write the final weights with static activation ranges and test accuracy (.safetensors)");
+    train->add_option("--calib", o.calib_images, "calibration images for the exported static ranges")->capture_default_str();
+    train->add_option("--limit-train", o.limit_train, "use only the first N training images");
+    train->add_option("--limit-test", o.limit_test, "evaluate only the first N test images at the end");
+    train->add_option("--max-steps", o.max_steps, "stop after N optimizer steps (benchmarks)");
+    train->add_option("--recipe", o.recipe, "text for the trained_by metadata (default: described from the options)");
+    train->add_flag("--no-final-eval", tc->no_final_eval, "skip the test-set evaluation at the end (benchmarks)");
+    train->add_flag("--quiet,-q", tc->quiet, "no progress output");
+    cmds.emplace_back(train, [tc] { return run_train(*tc); });
+
+    auto ec = std::make_shared<ExportCli>();
+    CLI::App* exp = root.add_subcommand("export",
+                                        "Write QuantLab safetensors with quantization settings, calibrated static activation ranges and\n"
+                                        "the test accuracy (core) in the metadata. Without bit options a checkpoint's own settings are used.");
+    exp->add_option("--weights,-w", ec->weights, "a checkpoint or any .pth/.safetensors")->required();
+    exp->add_option("--out,-o", ec->out, "output .safetensors")->required();
+    add_bits_options(exp, &ec->b, "bits of weights and activations (32 = float); default: the file's quant_config, else 4");
+    exp->add_option("--data", ec->data, "CIFAR-10 binary folder");
+    exp->add_option("--calib", ec->calib, "calibration images (first N of data_batch_1.bin)")->capture_default_str();
+    exp->add_option("--limit", ec->limit, "evaluate only the first N test images");
+    exp->add_option("--trained-by", ec->trained_by, "text for the trained_by metadata");
+    exp->add_flag("--no-eval", ec->no_eval, "skip the test-set evaluation");
+    exp->add_option("--threads", ec->threads, "CPU threads (0 = all cores)")->capture_default_str();
+    cmds.emplace_back(exp, [ec, exp] { return run_export(*ec, exp); });
+}
+
+}  // namespace quantlab::cli

@@ -1,0 +1,231 @@
+// main.cpp: quantlab-gui, the desktop app. Owns the GLFW window, the OpenGL 3 context and ImGui's backends,
+// and runs ui/'s App in a frame-capped loop (Xvfb has no vsync). Files arrive by drag-and-drop or App's own
+// file dialog. Evaluation runs on App's worker thread, so a frame only draws; --frame-stats and the status
+// file report frame work times. Test hooks: --state, --status-file, --screenshot, --quit-after.
+#include <CLI/CLI.hpp>
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+#include <imgui_impl_glfw.h>
+#include <imgui_impl_opengl3.h>
+#include <nlohmann/json.hpp>
+#include <stb/stb_image_write.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <thread>
+
+#include "core/parallel.hpp"
+#include "native/gui/frame_stats.hpp"
+#include "ui/app.hpp"
+
+namespace {
+
+std::atomic<bool> g_quit{false};
+
+struct Options {
+    std::string assets;
+    std::string state;
+    std::vector<std::string> open;
+    int width = 1280, height = 800;
+    double fps = 60;
+    bool frame_stats = false;
+    std::string status_file;
+    std::string screenshot;
+    int screenshot_after = -1;       // frames
+    bool screenshot_when_idle = false;
+    bool quit_after_screenshot = false;
+    int quit_after = -1;             // frames
+    int threads = 0;
+    bool vsync = true;
+};
+
+double now_ms() {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+bool read_file(const std::string& path, std::vector<uint8_t>* out) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return false;
+    out->assign(std::istreambuf_iterator<char>(f), {});
+    return true;
+}
+
+void open_path(quantlab::ui::App& app, const std::string& path) {
+    std::vector<uint8_t> bytes;
+    if (!read_file(path, &bytes)) {
+        // Shown in the banner like any other bad file; the app keeps running.
+        app.open_file(path, {});
+        return;
+    }
+    app.open_file(path, bytes);
+}
+
+void drop_callback(GLFWwindow* window, int count, const char** paths) {
+    auto* app = static_cast<quantlab::ui::App*>(glfwGetWindowUserPointer(window));
+    for (int i = 0; i < count; ++i) open_path(*app, paths[i]);
+}
+
+// Writes text through a temporary file and a rename: readers never see half a file.
+void write_atomically(const std::string& path, const std::string& text) {
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        if (!(f << text)) return;
+    }
+    std::rename(tmp.c_str(), path.c_str());
+}
+
+bool save_screenshot(const std::string& path, int w, int h) {
+    std::vector<unsigned char> px(size_t(w) * size_t(h) * 4);
+    glPixelStorei(GL_PACK_ALIGNMENT, 1);
+    glReadPixels(0, 0, w, h, GL_RGBA, GL_UNSIGNED_BYTE, px.data());
+    for (size_t i = 3; i < px.size(); i += 4) px[i] = 255;
+    stbi_flip_vertically_on_write(1);
+    const std::string tmp = path + ".tmp.png";
+    if (!stbi_write_png(tmp.c_str(), w, h, 4, px.data(), w * 4)) return false;
+    return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+std::string status_text(const quantlab::ui::App& app, const quantlab::gui::FrameStats& stats, long frames) {
+    nlohmann::json j = nlohmann::json::parse(app.status_json(), nullptr, false);
+    if (j.is_discarded()) j = nlohmann::json::object();
+    j["frames"] = frames;
+    j["frame_ms"] = nlohmann::json::parse(stats.json());
+    return j.dump() + "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options o;
+    const char* env_assets = std::getenv("QUANTLAB_ASSETS");
+    o.assets = env_assets ? env_assets : QUANTLAB_ASSETS_DIR;
+    CLI::App cli("quantlab-gui: QuantLab's desktop app (quantizer lab, network view, evaluation, training)");
+    cli.set_version_flag("--version", std::string("quantlab-gui ") + QUANTLAB_VERSION);
+    cli.add_option("--assets", o.assets, "folder with the bundled weights, test sample and fonts (or $QUANTLAB_ASSETS)")->capture_default_str();
+    cli.add_option("--state", o.state, "start from a state string, e.g. 'panel=eval&wb=4&ab=4'");
+    cli.add_option("--open", o.open, "weights (.safetensors/.pth) or CIFAR-10 .bin files to open at start");
+    cli.add_option("--width", o.width, "window width")->capture_default_str();
+    cli.add_option("--height", o.height, "window height")->capture_default_str();
+    cli.add_option("--fps", o.fps, "frame-rate cap (the loop sleeps; Xvfb has no vsync)")->capture_default_str();
+    cli.add_option("--threads", o.threads, "evaluation threads (0: all cores but one, at least 1)")->capture_default_str();
+    cli.add_flag("!--no-vsync", o.vsync, "do not wait for the display's vertical blank (the frame cap still applies)");
+    cli.add_flag("--frame-stats", o.frame_stats, "print frame work times (median/p95/max, all and while evaluating) at exit");
+    cli.add_option("--status-file", o.status_file, "write App's status JSON + frame stats here 4x a second and at exit");
+    cli.add_option("--screenshot", o.screenshot, "save the window as PNG (see --screenshot-after / --screenshot-when-idle)");
+    cli.add_option("--screenshot-after", o.screenshot_after, "take the screenshot after N frames");
+    cli.add_flag("--screenshot-when-idle", o.screenshot_when_idle, "wait until evaluation is done before the screenshot");
+    cli.add_flag("--quit-after-screenshot", o.quit_after_screenshot, "exit once the screenshot is saved");
+    cli.add_option("--quit-after", o.quit_after, "exit after N frames");
+    CLI11_PARSE(cli, argc, argv);
+
+    const unsigned hw = std::thread::hardware_concurrency();
+    // Leave a core to the frame loop: evaluation never competes with drawing on a 2-core machine.
+    quantlab::set_num_threads(o.threads > 0 ? o.threads : std::max(1, int(hw) - 1));
+    std::signal(SIGINT, [](int) { g_quit = true; });
+    std::signal(SIGTERM, [](int) { g_quit = true; });
+
+    glfwSetErrorCallback([](int code, const char* msg) { std::fprintf(stderr, "quantlab-gui: GLFW error %d: %s\n", code, msg); });
+    if (!glfwInit()) {
+        std::fprintf(stderr, "quantlab-gui: cannot initialise GLFW (no display? set DISPLAY, or run under Xvfb)\n");
+        return 1;
+    }
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+    GLFWwindow* window = glfwCreateWindow(o.width, o.height, "QuantLab", nullptr, nullptr);
+    if (!window) {
+        std::fprintf(stderr, "quantlab-gui: cannot create an OpenGL 3.3 window\n");
+        glfwTerminate();
+        return 1;
+    }
+    glfwMakeContextCurrent(window);
+    glfwSwapInterval(o.vsync ? 1 : 0);  // vsync where there is one; the cap below handles displays without
+
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGui::GetIO().IniFilename = nullptr;  // no imgui.ini: the state string is the app's memory
+    float xs = 1, ys = 1;
+    glfwGetWindowContentScale(window, &xs, &ys);
+    int ret = 0;
+    {
+        quantlab::ui::AppOptions ao;
+        ao.assets_dir = o.assets;
+        ao.desktop = true;
+        ao.initial_state = o.state;
+        quantlab::ui::App app(ao);
+        app.init_imgui(xs);  // a missing font is reported in the banner; the app runs with ImGui's font
+        ImGui_ImplGlfw_InitForOpenGL(window, true);
+        ImGui_ImplOpenGL3_Init("#version 330 core");
+        // The training panel: the LibTorch trainer's API has no live progress or stop yet (see the report);
+        // until it does the desktop passes no hooks and the panel says "trainer not built".
+        app.set_trainer(nullptr);
+        glfwSetWindowUserPointer(window, &app);
+        glfwSetDropCallback(window, drop_callback);
+        for (const std::string& p : o.open) open_path(app, p);
+
+        quantlab::gui::FrameStats stats;
+        long frame = 0;
+        bool shot_done = false;
+        double last_status = 0;
+        const double frame_ms = o.fps > 0 ? 1000.0 / o.fps : 0;
+        while (!glfwWindowShouldClose(window) && !g_quit) {
+            const double t0 = now_ms();
+            const bool busy = app.busy();
+            // Idle and nothing to animate: sleep until an event instead of drawing 60 identical frames.
+            if (!busy && frame > 10 && o.screenshot.empty() && o.quit_after < 0) glfwWaitEventsTimeout(0.25);
+            else glfwPollEvents();
+            const double t_work = now_ms();
+            app.prepare_frame();
+            ImGui_ImplOpenGL3_NewFrame();
+            ImGui_ImplGlfw_NewFrame();
+            ImGui::NewFrame();
+            app.frame(8.0f);
+            const double t_ui = now_ms();
+            ImGui::Render();
+            int fw = 0, fh = 0;
+            glfwGetFramebufferSize(window, &fw, &fh);
+            glViewport(0, 0, fw, fh);
+            glClearColor(0.96f, 0.96f, 0.97f, 1.0f);
+            glClear(GL_COLOR_BUFFER_BIT);
+            ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+            ++frame;
+            const bool want_shot = !o.screenshot.empty() && !shot_done && frame >= std::max(o.screenshot_after, 2) &&
+                                   (!o.screenshot_when_idle || (!app.busy() && frame > 20));
+            if (want_shot) {
+                if (save_screenshot(o.screenshot, fw, fh)) std::fprintf(stderr, "quantlab-gui: saved %s\n", o.screenshot.c_str());
+                else std::fprintf(stderr, "quantlab-gui: cannot write %s\n", o.screenshot.c_str());
+                shot_done = true;
+                if (o.quit_after_screenshot) g_quit = true;
+            }
+            const double t_draw = now_ms();
+            glfwSwapBuffers(window);
+            const double t1 = now_ms();
+            if (std::getenv("QUANTLAB_GUI_PROFILE"))
+                std::fprintf(stderr, "frame %ld: ui %.1f ms, render %.1f ms, swap %.1f ms\n", frame, t_ui - t_work, t_draw - t_ui, t1 - t_draw);
+            if (frame > 3) stats.add(t1 - t_work, t_draw - t_work, busy);  // the first frames build fonts and textures
+            if (!o.status_file.empty() && (t1 - last_status > 250 || g_quit)) {
+                write_atomically(o.status_file, status_text(app, stats, frame));
+                last_status = t1;
+            }
+            if (o.quit_after >= 0 && frame >= o.quit_after) g_quit = true;
+            const double left = frame_ms - (now_ms() - t0);
+            if (left > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(left));
+        }
+        if (!o.status_file.empty()) write_atomically(o.status_file, status_text(app, stats, frame));
+        if (o.frame_stats) std::fprintf(stderr, "%s", stats.text().c_str());
+        ImGui_ImplOpenGL3_Shutdown();
+        ImGui_ImplGlfw_Shutdown();
+        // App (and its GL gallery texture) goes before the context.
+    }
+    ImGui::DestroyContext();
+    glfwDestroyWindow(window);
+    glfwTerminate();
+    return ret;
+}

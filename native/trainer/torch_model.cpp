@@ -1,0 +1,315 @@
+// torch_model.cpp: core's quantizer rules in torch ops, the STE autograd Function, and the QuantNet module.
+// The parameter formulas mirror core/quantizer.cpp line for line (params_from_range); the parity test
+// (tests/unit/test_torch_parity.cpp) holds the two to the same numbers.
+#include "native/trainer/torch_model.hpp"
+
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <tuple>
+
+namespace quantlab::trainer {
+
+namespace {
+
+// A scalar as a 0-d tensor on x's device and dtype. Dividing by a device tensor rather than a C++ scalar
+// keeps torch from replacing the division by a multiplication with the reciprocal (which some kernels do
+// for scalars) and so keeps the result identical to core's float division.
+torch::Tensor scalar_like(double v, const torch::Tensor& like) { return torch::full({}, v, like.options()); }
+
+// core's params_from_range on tensors: alpha, beta are 0-d (per-tensor) or (C) (per-channel).
+TorchQParams params_from_range_tensors(const torch::Tensor& alpha, const torch::Tensor& beta, int bits, bool symmetric,
+                                       bool per_channel) {
+    const CodeRange cr = code_range(bits, symmetric);
+    TorchQParams p;
+    p.qmin = cr.qmin;
+    p.qmax = cr.qmax;
+    p.per_channel = per_channel;
+    p.symmetric = symmetric;
+    torch::Tensor scale, zf;
+    if (symmetric) {
+        const torch::Tensor m = torch::max(alpha.abs(), beta.abs());
+        scale = m / scalar_like(double(std::max(cr.qmax, 1)), m);
+        zf = torch::zeros_like(scale);
+    } else {
+        const torch::Tensor lo = alpha.clamp_max(0.0), hi = beta.clamp_min(0.0);
+        scale = (hi - lo) / scalar_like(double(cr.qmax - cr.qmin), hi);
+        torch::Tensor z = scalar_like(double(cr.qmin), scale) - (lo / scale).clamp_min(-4194304.0).round();
+        z = z.clamp(double(cr.qmin), double(cr.qmax));
+        zf = torch::where(scale > 0, z, scalar_like(double(cr.qmin), scale));
+    }
+    // An all-zero slice gets S = 1 (codes to 0 exactly); denormal scales are raised to FLT_MIN.
+    scale = torch::where(scale == 0, torch::ones_like(scale), scale).clamp_min(double(FLT_MIN));
+    p.scale = scale.contiguous();
+    p.zero_point = zf.to(torch::kInt).contiguous();
+    return p;
+}
+
+TorchQParams params_from_core(const QuantParams& qp, bool per_channel, const torch::Device& device) {
+    TorchQParams p;
+    p.qmin = qp.range.qmin;
+    p.qmax = qp.range.qmax;
+    p.per_channel = per_channel;
+    p.symmetric = qp.symmetric;
+    const auto n = int64_t(qp.scale.size());
+    p.scale = torch::from_blob(const_cast<float*>(qp.scale.data()), {n}, torch::kFloat).clone().to(device);
+    p.zero_point = torch::from_blob(const_cast<int32_t*>(qp.zero_point.data()), {n}, torch::kInt).clone().to(device);
+    if (!per_channel) {
+        p.scale = p.scale.reshape({});
+        p.zero_point = p.zero_point.reshape({});
+    }
+    return p;
+}
+
+// Broadcast shape of per-channel parameters against x: (C, 1, 1, ...).
+torch::Tensor channel_view(const torch::Tensor& v, const torch::Tensor& x) {
+    std::vector<int64_t> shape(size_t(x.dim()), 1);
+    shape[0] = v.numel();
+    return v.view(shape);
+}
+
+}  // namespace
+
+TorchQParams torch_qparams(const torch::Tensor& xin, const QuantSpec& spec) {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor x = xin.detach();
+    const bool per_channel = spec.per_channel && x.dim() > 0;
+    if (spec.rule == RangeRule::kPercentile || spec.rule == RangeRule::kMse) {
+        // Sorting / grid-search rules: core's code on a CPU copy (a host round trip; fine for weights).
+        const Tensor c = from_torch(x);
+        QuantSpec s = spec;
+        s.per_channel = per_channel;
+        Result<QuantParams> r = compute_params(c, s);
+        if (!r.ok()) {  // NaN/Inf input: NaN scales make the loss NaN, which the trainer reports
+            const torch::Tensor nan = torch::full({per_channel ? x.size(0) : 1}, NAN, x.options());
+            return params_from_range_tensors(per_channel ? nan : nan.reshape({}), per_channel ? nan : nan.reshape({}), spec.bits,
+                                             spec.symmetric, per_channel);
+        }
+        return params_from_core(r.value, per_channel, x.device());
+    }
+    const torch::Tensor flat = per_channel ? x.reshape({x.size(0), -1}) : x.reshape({-1});
+    torch::Tensor alpha, beta;
+    if (spec.rule == RangeRule::kMeanStd) {
+        torch::Tensor mean, sd;
+        if (per_channel) {
+            mean = flat.mean(1);
+            sd = flat.size(1) > 1 ? flat.std(1, /*unbiased=*/true) : torch::zeros_like(mean);
+        } else {
+            mean = flat.mean();
+            sd = flat.numel() > 1 ? flat.std(/*unbiased=*/true) : torch::zeros_like(mean);
+        }
+        alpha = mean - sd * spec.k;
+        beta = mean + sd * spec.k;
+    } else {
+        torch::Tensor mn, mx;
+        if (per_channel)
+            std::tie(mn, mx) = torch::aminmax(flat, 1);
+        else
+            std::tie(mn, mx) = torch::aminmax(flat);
+        if (spec.rule == RangeRule::kMaxAbs) {
+            const torch::Tensor m = torch::max(mn.abs(), mx.abs());  // max |x|, the notebook's rule
+            alpha = -m;
+            beta = m;
+        } else {  // kMinMax
+            alpha = mn;
+            beta = mx;
+        }
+    }
+    return params_from_range_tensors(alpha, beta, spec.bits, spec.symmetric, per_channel);
+}
+
+TorchQParams torch_qparams_for_range(RealRange range, int bits, bool symmetric, const torch::Device& device) {
+    return params_from_core(params_for_range(range, bits, symmetric), false, device);
+}
+
+torch::Tensor fake_quant_tensor(const torch::Tensor& xin, const TorchQParams& p, FqKernel kernel, torch::Tensor* keep_mask) {
+    torch::NoGradGuard no_grad;
+    const torch::Tensor x = xin.detach();
+    // torch's kernels need quant_min < quant_max: the single-level 1-bit code takes the exact path.
+    if (kernel == FqKernel::kFused && p.qmin < p.qmax) {
+        std::tuple<torch::Tensor, torch::Tensor> r;
+        if (p.per_channel) {
+            r = at::fake_quantize_per_channel_affine_cachemask(x, p.scale, p.zero_point, 0, p.qmin, p.qmax);
+        } else {
+            static thread_local torch::Tensor enabled_cpu = torch::ones({1}, torch::kByte);
+            const torch::Tensor enabled = x.is_cuda() ? enabled_cpu.to(x.device()) : enabled_cpu;
+            r = at::_fake_quantize_per_tensor_affine_cachemask_tensor_qparams(x, p.scale.reshape({1}), p.zero_point.reshape({1}),
+                                                                              enabled, p.qmin, p.qmax);
+        }
+        if (keep_mask) *keep_mask = std::get<1>(r);
+        return std::get<0>(r);
+    }
+    const torch::Tensor scale = p.per_channel ? channel_view(p.scale, x) : p.scale;
+    torch::Tensor t = (x / scale).round_();  // ties-to-even, as core's round_half_even
+    if (p.symmetric) {
+        if (keep_mask) *keep_mask = t.ge(double(p.qmin)).logical_and_(t.le(double(p.qmax)));
+        t.clamp_(double(p.qmin), double(p.qmax));
+    } else {
+        const torch::Tensor zf = (p.per_channel ? channel_view(p.zero_point, x) : p.zero_point).to(x.scalar_type());
+        const torch::Tensor lo = double(p.qmin) - zf, hi = double(p.qmax) - zf;  // codes relative to Z
+        if (keep_mask) *keep_mask = t.ge(lo).logical_and_(t.le(hi));
+        t = torch::min(torch::max(t, lo), hi);
+    }
+    return t.mul_(scale);
+}
+
+namespace {
+
+// forward: fake_quant_tensor; backward: grad (identity) or grad * mask (clipped). One gradient per input,
+// undefined for the parameters and flags.
+struct SteFunction : public torch::autograd::Function<SteFunction> {
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor scale,
+                                 torch::Tensor zero_point, int64_t qmin, int64_t qmax, bool per_channel, bool symmetric,
+                                 bool clipped, bool fused) {
+        TorchQParams p;
+        p.scale = scale;
+        p.zero_point = zero_point;
+        p.qmin = qmin;
+        p.qmax = qmax;
+        p.per_channel = per_channel;
+        p.symmetric = symmetric;
+        torch::Tensor mask;
+        torch::Tensor out = fake_quant_tensor(x, p, fused ? FqKernel::kFused : FqKernel::kExact, clipped ? &mask : nullptr);
+        ctx->saved_data["clipped"] = clipped;
+        if (clipped) ctx->saved_data["mask"] = mask;
+        return out;
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grad) {
+        torch::Tensor g = grad[0];
+        if (ctx->saved_data["clipped"].toBool()) g = g * ctx->saved_data["mask"].toTensor();
+        return {g, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(),
+                torch::Tensor(), torch::Tensor()};
+    }
+};
+
+}  // namespace
+
+torch::Tensor fake_quant_ste(const torch::Tensor& x, const TorchQParams& p, SteRule rule, FqKernel kernel) {
+    return SteFunction::apply(x, p.scale, p.zero_point, p.qmin, p.qmax, p.per_channel, p.symmetric, rule == SteRule::kClipped,
+                              kernel == FqKernel::kFused);
+}
+
+// ---- QuantNet ------------------------------------------------------------------------------------
+
+QuantNetImpl::QuantNetImpl(const NetworkDesc& net)
+    : net_(net), conv_(net.layers.size(), nullptr), linear_(net.layers.size(), nullptr), bn_(net.layers.size(), nullptr) {
+    for (size_t i = 0; i < net.layers.size(); ++i) {
+        const LayerDesc& l = net.layers[i];
+        switch (l.kind) {
+            case LayerKind::kConv2d:
+                conv_[i] = register_module(l.name, torch::nn::Conv2d(torch::nn::Conv2dOptions(l.in, l.out, l.kernel).padding(l.padding)));
+                break;
+            case LayerKind::kLinear:
+                linear_[i] = register_module(l.name, torch::nn::Linear(l.in, l.out));
+                break;
+            case LayerKind::kBatchNorm2d:
+                bn_[i] = register_module(l.name, torch::nn::BatchNorm2d(l.in));  // eps 1e-5, momentum 0.1: nn.BatchNorm2d's
+                break;
+            default:
+                break;
+        }
+    }
+    quant_.config = make_config(net_, kFloatBits, kFloatBits);
+}
+
+Status QuantNetImpl::set_quant(const TorchQuant& quant, const torch::Device& device) {
+    if (Status s = validate(quant.config, net_); !s) return s;
+    static_act_.clear();
+    if (quant.config.act_mode == ActMode::kStatic)
+        for (size_t q = 0; q < quant.config.layers.size(); ++q) {
+            const QuantSpec& a = quant.config.layers[q].act;
+            static_act_.push_back(torch_qparams_for_range(quant.config.act_ranges[q], a.bits == kFloatBits ? 8 : a.bits, a.symmetric, device));
+        }
+    quant_ = quant;
+    return Status::success();
+}
+
+torch::Tensor QuantNetImpl::quant_input(const torch::Tensor& x, size_t q) {
+    const QuantSpec& spec = quant_.config.layers[q].act;
+    if (spec.bits == kFloatBits) return x;
+    const TorchQParams p = quant_.config.act_mode == ActMode::kStatic ? static_act_[q] : torch_qparams(x, spec);
+    return fake_quant_ste(x, p, quant_.ste, quant_.kernel);
+}
+
+torch::Tensor QuantNetImpl::quant_weight(const torch::Tensor& w, size_t q) {
+    const QuantSpec& spec = quant_.config.layers[q].weight;
+    if (spec.bits == kFloatBits) return w;
+    return fake_quant_ste(w, torch_qparams(w, spec), quant_.ste, quant_.kernel);
+}
+
+torch::Tensor QuantNetImpl::forward(torch::Tensor x) {
+    size_t q = 0;
+    for (size_t i = 0; i < net_.layers.size(); ++i) {
+        const LayerDesc& l = net_.layers[i];
+        switch (l.kind) {
+            case LayerKind::kConv2d: {
+                const torch::Tensor xq = quant_input(x, q);
+                x = torch::conv2d(xq, quant_weight(conv_[i]->weight, q), conv_[i]->bias, 1, l.padding);
+                ++q;
+                break;
+            }
+            case LayerKind::kLinear: {
+                const torch::Tensor xq = quant_input(x, q);
+                x = torch::linear(xq, quant_weight(linear_[i]->weight, q), linear_[i]->bias);
+                ++q;
+                break;
+            }
+            case LayerKind::kBatchNorm2d:
+                x = bn_[i]->forward(x);
+                break;
+            case LayerKind::kReLU:
+                x = torch::relu(x);
+                break;
+            case LayerKind::kMaxPool2d:
+                x = torch::max_pool2d(x, l.kernel, l.kernel);
+                break;
+            case LayerKind::kFlatten:
+                x = x.flatten(1);
+                break;
+        }
+    }
+    return x;
+}
+
+Status QuantNetImpl::load(const StateDict& sd, const std::string& source) {
+    if (Status s = check_weights(net_, sd, source); !s) return s;
+    torch::NoGradGuard no_grad;
+    auto params = named_parameters(true);
+    auto buffers = named_buffers(true);
+    for (const ParamDesc& pd : net_.params()) {
+        torch::Tensor* dst = params.find(pd.name);
+        if (!dst) dst = buffers.find(pd.name);
+        if (!dst) return Status::error("trainer: " + source + ": the model has no tensor '" + pd.name + "' (internal)");
+        const torch::Tensor src = to_torch(*sd.find(pd.name)).reshape(dst->sizes());
+        dst->copy_(src.to(dst->device(), dst->scalar_type()));
+    }
+    return Status::success();
+}
+
+StateDict QuantNetImpl::to_state_dict() {
+    StateDict sd;
+    auto params = named_parameters(true);
+    auto buffers = named_buffers(true);
+    for (const ParamDesc& pd : net_.params()) {
+        const torch::Tensor* t = params.find(pd.name);
+        if (!t) t = buffers.find(pd.name);
+        Tensor c = from_torch(*t);
+        c.shape = pd.shape;
+        sd.set(pd.name, std::move(c), pd.int64 ? "I64" : "F32");
+    }
+    return sd;
+}
+
+torch::Tensor to_torch(const Tensor& t) {
+    return torch::from_blob(const_cast<float*>(t.data.data()), t.shape, torch::kFloat).clone();
+}
+
+Tensor from_torch(const torch::Tensor& t) {
+    const torch::Tensor c = t.detach().to(torch::kCPU).to(torch::kFloat).contiguous();
+    Tensor out(Shape(c.sizes().begin(), c.sizes().end()));
+    std::memcpy(out.data.data(), c.data_ptr<float>(), size_t(c.numel()) * sizeof(float));
+    return out;
+}
+
+}  // namespace quantlab::trainer

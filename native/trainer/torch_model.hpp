@@ -1,0 +1,95 @@
+// torch_model.hpp: the LibTorch side of QuantLab's trainer: core's NetworkDesc as a torch::nn::Module with
+// PyTorch's parameter names (conv1.weight, bn1.running_mean, ...), fake-quantization of each conv/linear
+// layer's input and weight with core's rules (quantizer.hpp), and the STE as a torch::autograd::Function.
+// Includes <torch/torch.h>: only the trainer's own translation units and the torch tests include it;
+// everything else talks to the trainer through trainer.hpp, which is torch-free.
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "core/inference.hpp"
+#include "core/network.hpp"
+#include "core/quantizer.hpp"
+#include "core/state_dict.hpp"
+
+namespace quantlab::trainer {
+
+// How a fake-quant is computed in torch. Both follow core's contract (S, Z, code range, ties-to-even);
+// kExact divides by S as core does and is bit-identical to core's fake_quant; kFused calls torch's
+// fake_quantize_* kernels (one pass, tensor scales, no host sync: the fast path on CUDA), which multiply
+// by 1/S and can differ from core by one code where r/S lies within an ulp of a .5 tie.
+enum class FqKernel { kExact, kFused };
+
+// Quantization parameters as tensors on the data's device: scale float32 and zero_point int32, 0-d for
+// per-tensor, (C) for per-channel along axis 0. Codes in [qmin, qmax].
+struct TorchQParams {
+    torch::Tensor scale;
+    torch::Tensor zero_point;
+    int64_t qmin = 0, qmax = 0;
+    bool per_channel = false;
+    bool symmetric = true;  // Z = 0 everywhere: the clamp bounds are plain numbers
+};
+
+// core's compute_params in torch ops for maxabs, minmax and meanstd (no host round trip); percentile and mse
+// go through core's own code on a CPU copy. x is not modified; no autograd.
+TorchQParams torch_qparams(const torch::Tensor& x, const QuantSpec& spec);
+// core's params_for_range: a calibrated (static) activation range.
+TorchQParams torch_qparams_for_range(RealRange range, int bits, bool symmetric, const torch::Device& device);
+
+// r_hat = S * (clamp(round(r / S) + Z, qmin, qmax) - Z), no autograd. When `keep_mask` is given it receives
+// the clipped STE's mask: true where the rounded code fell inside [qmin, qmax] (core's is_clipped negated).
+torch::Tensor fake_quant_tensor(const torch::Tensor& x, const TorchQParams& p, FqKernel kernel, torch::Tensor* keep_mask = nullptr);
+
+// The straight-through estimator: forward = fake_quant_tensor, backward = identity (the notebook's) or the
+// identity masked to the clipping range (core's ste_backward, SteRule::kClipped). S and Z get no gradient,
+// as in the notebook, whose S is computed from x inside forward.
+torch::Tensor fake_quant_ste(const torch::Tensor& x, const TorchQParams& p, SteRule rule, FqKernel kernel);
+
+// How the model quantizes: core's QuantConfig (per-layer weight and activation specs; dynamic = range per
+// batch as in the notebook, static = the calibrated act_ranges) plus the trainer's choices.
+struct TorchQuant {
+    QuantConfig config;
+    SteRule ste = SteRule::kIdentity;
+    FqKernel kernel = FqKernel::kExact;
+};
+
+// The network of a NetworkDesc. Modules are registered under the desc's layer names, so named_parameters()
+// and named_buffers() carry exactly core's/PyTorch's state_dict names. Starts float (every layer 32 bits).
+class QuantNetImpl : public torch::nn::Module {
+public:
+    explicit QuantNetImpl(const NetworkDesc& net);
+
+    // x: (N,C,H,W) normalised images, float32, on the module's device; out: (N, classes) logits.
+    torch::Tensor forward(torch::Tensor x);
+
+    // Checks the config against the network (core's validate) and keeps it; static ranges become tensors on
+    // `device`, where the module lives.
+    Status set_quant(const TorchQuant& quant, const torch::Device& device);
+    const TorchQuant& quant() const { return quant_; }
+
+    // Copies every state_dict entry of the desc from `sd` (core names; shapes checked by check_weights first).
+    Status load(const StateDict& sd, const std::string& source);
+    // The state_dict as core holds it (CPU float32, I64 recorded for num_batches_tracked), desc order.
+    StateDict to_state_dict();
+    const NetworkDesc& desc() const { return net_; }
+
+private:
+    torch::Tensor quant_input(const torch::Tensor& x, size_t q);
+    torch::Tensor quant_weight(const torch::Tensor& w, size_t q);
+
+    NetworkDesc net_;
+    std::vector<torch::nn::Conv2d> conv_;        // per layer index; empty holders elsewhere
+    std::vector<torch::nn::Linear> linear_;
+    std::vector<torch::nn::BatchNorm2d> bn_;
+    TorchQuant quant_;
+    std::vector<TorchQParams> static_act_;       // kStatic: one per conv/linear layer
+};
+TORCH_MODULE(QuantNet);
+
+// Core's Tensor <-> torch (CPU float32 copies).
+torch::Tensor to_torch(const Tensor& t);
+Tensor from_torch(const torch::Tensor& t);
+
+}  // namespace quantlab::trainer

@@ -1,0 +1,235 @@
+// test_network.cpp: the layer-list description (PyTorch names and shapes, text round trip, validation),
+// weight checks, and inference semantics that need no golden file (static mode is batch-independent,
+// integer equals fake-quant, calibration, bad configs).
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "core/evaluate.hpp"
+#include "core/network.hpp"
+#include "core/quant_config_io.hpp"
+
+using namespace quantlab;
+
+namespace {
+
+// Random weights of the right shapes (BN variance positive), seeded.
+StateDict random_weights(const NetworkDesc& net, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(-0.2f, 0.2f);
+    StateDict sd;
+    for (const ParamDesc& p : net.params()) {
+        Tensor t(p.shape);
+        for (float& v : t.data) v = u(rng);
+        if (p.name.find("running_var") != std::string::npos)
+            for (float& v : t.data) v = 1.0f + std::fabs(v);
+        if (p.int64) t.data.assign(t.data.size(), 10.0f);
+        sd.set(p.name, t, p.int64 ? "I64" : "F32");
+    }
+    return sd;
+}
+
+std::vector<float> random_images(int64_t n, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+    std::vector<float> x(size_t(n * 3 * 32 * 32));
+    for (float& v : x) v = u(rng);
+    return x;
+}
+
+}  // namespace
+
+TEST_CASE("the notebook's net as a layer list", "[network]") {
+    const NetworkDesc net = notebook_net();
+    SECTION("every state_dict name and shape of the notebook's Net, in PyTorch's order") {
+        const std::vector<ParamDesc> p = net.params();
+        REQUIRE(p.size() == 20);
+        CHECK(p[0].name == "conv1.weight");
+        CHECK(p[0].shape == Shape{32, 3, 5, 5});
+        CHECK(p[6].name == "bn1.num_batches_tracked");
+        CHECK(p[6].shape == Shape{});
+        CHECK(p[6].int64);
+        CHECK(p[7].name == "conv2.weight");
+        CHECK(p[7].shape == Shape{64, 32, 5, 5});
+        CHECK(p[14].name == "fc1.weight");
+        CHECK(p[14].shape == Shape{120, 1600});
+        CHECK(p[19].name == "fc3.bias");
+        CHECK(p[19].shape == Shape{10});
+    }
+    SECTION("shapes flow: 32x32 -> conv 28 -> pool 14 -> conv 10 -> pool 5 -> 1600 -> 10") {
+        CHECK(net.shape_after(0) == Shape{32, 28, 28});
+        CHECK(net.shape_after(3) == Shape{32, 14, 14});
+        CHECK(net.shape_after(7) == Shape{64, 5, 5});
+        CHECK(net.shape_after(8) == Shape{1600});
+        CHECK(net.num_classes() == 10);
+        CHECK(net.quant_layers().size() == 5);
+    }
+    SECTION("text form round-trips, and a variant is a few characters away") {
+        Result<NetworkDesc> back = parse_network(net.to_text());
+        REQUIRE(back.ok());
+        CHECK(back.value.to_text() == net.to_text());
+        const NetworkDesc wide = wide_net(2);
+        CHECK(wide.params()[0].shape == Shape{64, 3, 5, 5});
+        CHECK(wide.params()[14].shape == Shape{240, 3200});
+        CHECK(validate(wide).ok());
+        Result<NetworkDesc> deeper = parse_network("input 3 32 32; conv c1 3 16 3 1; relu; conv c2 16 16 3 1; relu; pool 2; flatten; linear fc 4096 10");
+        REQUIRE(deeper.ok());
+        CHECK(deeper.value.shape_after(1) == Shape{16, 32, 32});
+    }
+    SECTION("bad descriptions are refused with the layer named") {
+        CHECK_THAT(parse_network("conv c1 3 16 5; flatten; linear fc 100 10").message(), Catch::Contains("in features"));
+        CHECK_THAT(parse_network("conv c1 4 16 5; flatten; linear fc 9216 10").message(), Catch::Contains("in channels"));
+        CHECK_THAT(parse_network("conv c1 3 16 5; relu").message(), Catch::Contains("last layer"));
+        CHECK_THAT(parse_network("conv c1 3 99999 5; flatten; linear fc 1 10").message(), Catch::Contains("out channels"));
+        CHECK_THAT(parse_network("transformer t 1").message(), Catch::Contains("unknown layer"));
+        CHECK_FALSE(parse_network("conv c1 3 16 5; flatten; linear c1 9216 10").ok());  // duplicate name
+    }
+}
+
+TEST_CASE("weight checks name the file and the tensor", "[network]") {
+    const NetworkDesc net = notebook_net();
+    StateDict sd = random_weights(net, 1);
+    SECTION("complete weights pass") { CHECK(check_weights(net, sd, "w.safetensors").ok()); }
+    SECTION("a missing tensor") {
+        StateDict bad;
+        for (const std::string& n : sd.names)
+            if (n != "fc2.bias") bad.set(n, *sd.find(n));
+        CHECK_THAT(check_weights(net, bad, "w.safetensors").message, Catch::Contains("w.safetensors") && Catch::Contains("fc2.bias"));
+    }
+    SECTION("a wrong shape") {
+        sd.find("conv1.weight")->shape = {32, 3, 3, 3};
+        CHECK_THAT(check_weights(net, sd, "w").message, Catch::Contains("conv1.weight") && Catch::Contains("(32,3,5,5)"));
+    }
+    SECTION("NaN, negative variance and extra tensors") {
+        StateDict a = sd;
+        a.find("fc1.weight")->data[7] = std::nanf("");
+        CHECK_THAT(check_weights(net, a, "w").message, Catch::Contains("non-finite") && Catch::Contains("index 7"));
+        StateDict b = sd;
+        b.find("bn2.running_var")->data[0] = -1;
+        CHECK_THAT(check_weights(net, b, "w").message, Catch::Contains("negative variance"));
+        StateDict c = sd;
+        c.set("fc4.weight", Tensor({1}));
+        CHECK_THAT(check_weights(net, c, "w").message, Catch::Contains("unexpected tensor 'fc4.weight'"));
+    }
+}
+
+TEST_CASE("inference semantics", "[network]") {
+    const NetworkDesc net = notebook_net();
+    Result<Model> created = Model::create(net, random_weights(net, 2), "random");
+    REQUIRE(created.ok());
+    Model m = created.value;
+    const int64_t n = 12;
+    const std::vector<float> x = random_images(n, 3);
+    std::vector<float> a(size_t(n * 10)), b(size_t(n * 10));
+
+    SECTION("fast kernels match the reference within 1e-4") {
+        REQUIRE(m.forward(x.data(), n, a.data(), Backend::kReference).ok());
+        REQUIRE(m.forward(x.data(), n, b.data(), Backend::kFast).ok());
+        for (size_t i = 0; i < a.size(); ++i) REQUIRE(b[i] == Approx(a[i]).margin(1e-4));
+    }
+    SECTION("static activations make an image's logits independent of its batch; dynamic ones do not") {
+        QuantConfig c = make_config(net, 4, 4, ActMode::kStatic);
+        Model calib = m;
+        REQUIRE(calib.configure(make_config(net, 4, 4)).ok());
+        Result<std::vector<RealRange>> ranges = calib.calibrate(x.data(), n, 4);
+        REQUIRE(ranges.ok());
+        c.act_ranges = ranges.value;
+        REQUIRE(m.configure(c).ok());
+        REQUIRE(m.forward(x.data(), n, a.data(), Backend::kReference).ok());
+        REQUIRE(m.forward(x.data(), 1, b.data(), Backend::kReference).ok());  // image 0 alone
+        for (int k = 0; k < 10; ++k) CHECK(b[size_t(k)] == a[size_t(k)]);
+        REQUIRE(m.configure(make_config(net, 4, 4, ActMode::kDynamic)).ok());
+        REQUIRE(m.forward(x.data(), n, a.data(), Backend::kReference).ok());
+        REQUIRE(m.forward(x.data(), 1, b.data(), Backend::kReference).ok());
+        bool differs = false;
+        for (int k = 0; k < 10; ++k) differs |= b[size_t(k)] != a[size_t(k)];
+        CHECK(differs);
+    }
+    // Integer sums are exact while fake-quant's float sums round, so an activation that lands within an ulp
+    // of a rounding boundary can take the neighbouring code in the next layer: logits agree to ~1e-3 of
+    // their scale, and predictions agree wherever the top two logits are not within 0.02.
+    auto same_predictions = [&](const std::vector<float>& ref, const std::vector<float>& got) {
+        for (int64_t i = 0; i < n; ++i) {
+            const float* r = &ref[size_t(i * 10)];
+            const int top = argmax(r, 10);
+            float second = -1e30f;
+            for (int k = 0; k < 10; ++k)
+                if (k != top) second = std::max(second, r[k]);
+            if (r[top] - second > 0.02f) REQUIRE(argmax(&got[size_t(i * 10)], 10) == top);
+        }
+    };
+    SECTION("integer logits equal fake-quant's up to float rounding, at 8, 4 and 2 bits, per-tensor and per-channel") {
+        for (int bits : {8, 4, 2})
+            for (bool per_channel : {false, true}) {
+                CAPTURE(bits, per_channel);
+                QuantConfig c = make_config(net, bits, bits);
+                for (LayerQuant& l : c.layers) l.weight.per_channel = per_channel;
+                REQUIRE(m.configure(c).ok());
+                REQUIRE(m.forward(x.data(), n, a.data(), Backend::kReference).ok());
+                REQUIRE(m.forward(x.data(), n, b.data(), Backend::kInteger).ok());
+                for (size_t i = 0; i < a.size(); ++i) REQUIRE(b[i] == Approx(a[i]).margin(1e-2));
+                same_predictions(a, b);
+            }
+    }
+    SECTION("asymmetric activations take the zero-point path of the integer kernels") {
+        QuantConfig c = make_config(net, 8, 8);
+        for (LayerQuant& l : c.layers) {
+            l.act.symmetric = false;
+            l.act.rule = RangeRule::kMinMax;
+        }
+        REQUIRE(m.configure(c).ok());
+        REQUIRE(m.forward(x.data(), n, a.data(), Backend::kReference).ok());
+        REQUIRE(m.forward(x.data(), n, b.data(), Backend::kInteger).ok());
+        for (size_t i = 0; i < a.size(); ++i) REQUIRE(b[i] == Approx(a[i]).margin(1e-2));
+        same_predictions(a, b);
+    }
+    SECTION("bad configurations are refused") {
+        CHECK_THAT(m.configure(make_config(net, 0, 8)).message, Catch::Contains("conv1 weight") && Catch::Contains("bits = 0"));
+        CHECK_THAT(m.configure(make_config(net, 8, 8, ActMode::kStatic)).message, Catch::Contains("calibrate"));
+        QuantConfig c = make_config(net, 8, 8);
+        c.layers.pop_back();
+        CHECK_THAT(m.configure(c).message, Catch::Contains("4 layer settings"));
+        std::vector<float> bad = x;
+        bad[5] = std::nanf("");
+        REQUIRE(m.configure(make_config(net, 8, 8)).ok());
+        CHECK_THAT(m.forward(bad.data(), n, a.data(), Backend::kFast).message, Catch::Contains("conv1") && Catch::Contains("not finite"));
+    }
+    SECTION("quant config JSON round-trips and rejects nonsense") {
+        QuantConfig c = make_config(net, 4, 8, ActMode::kStatic);
+        c.layers[0].weight.per_channel = true;
+        c.layers[2].act.rule = RangeRule::kPercentile;
+        c.act_ranges.assign(5, RealRange{-1.5f, 2.25f});
+        const std::string text = quant_config_to_json(c, net);
+        Result<QuantConfig> back = quant_config_from_json(text, net, "meta");
+        REQUIRE(back.ok());
+        CHECK(quant_config_to_json(back.value, net) == text);
+        CHECK_FALSE(quant_config_from_json("{\"layers\": 3}", net, "meta").ok());
+        CHECK_THAT(quant_config_from_json("{not json", net, "m.safetensors").message(), Catch::Contains("m.safetensors"));
+        CHECK_THAT(quant_config_from_json("{\"layers\":[{\"weight\":{\"bits\":99}},{},{},{},{}]}", net, "m").message(), Catch::Contains("bits = 99"));
+    }
+}
+
+TEST_CASE("incremental evaluation equals the one-shot evaluation", "[network]") {
+    const NetworkDesc net = notebook_net();
+    Model m = Model::create(net, random_weights(net, 4), "random").value;
+    Cifar10 data;
+    data.count = 300;
+    std::mt19937 rng(5);
+    for (int64_t i = 0; i < data.count; ++i) data.labels.push_back(uint8_t(rng() % 10));
+    for (int64_t i = 0; i < data.count * 3072; ++i) data.pixels.push_back(uint8_t(rng()));
+    REQUIRE(m.configure(make_config(net, 4, 4)).ok());
+    const EvalResult all = evaluate(m, data, 128, Backend::kFast).value;
+    Evaluation e(&m, &data, 128, Backend::kFast);
+    int steps = 0;
+    while (!e.done()) {
+        REQUIRE(e.step(1).ok());  // one batch per step, as the UI does per frame
+        ++steps;
+    }
+    CHECK(steps == 3);
+    CHECK(e.result().predictions == all.predictions);
+    CHECK(e.result().correct == all.correct);
+    CHECK(all.evaluated == 300);
+    int64_t confusion_sum = 0;
+    for (int64_t v : all.confusion) confusion_sum += v;
+    CHECK(confusion_sum == 300);
+}

@@ -1,0 +1,442 @@
+// test_torch_parity.cpp: the LibTorch trainer held to core's numbers (core is the reference, DESIGN.md).
+// Fake-quant codes equal core's (exact kernel: bit for bit; fused kernel: equal away from .5 ties), STE
+// gradients equal core's ste_backward, the QuantNet forward equals core's inference on the notebook's
+// weights, and the trainer's behaviour: loss goes down, checkpoints resume to the same weights, a NaN stops
+// the run and keeps the checkpoint, and the exported file's accuracy is what core's eval computes.
+// Built only with LibTorch (quantlab_torch_tests); runs single-threaded so that results are reproducible.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include <unistd.h>
+
+#include "core/cifar10.hpp"
+#include "core/evaluate.hpp"
+#include "core/quant_config_io.hpp"
+#include "core/weights_io.hpp"
+#include "native/trainer/torch_model.hpp"
+#include "native/trainer/trainer.hpp"
+#include "tests/support/test_files.hpp"
+
+using namespace quantlab;
+using namespace quantlab::trainer;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kPretrain = std::string(QUANTLAB_SEED_DIR) + "/pretrain.pth";
+
+// Random values kept at least 0.05 codes away from .5 ties (ncnn's habit): both kernels must agree there.
+std::vector<float> away_from_ties(int64_t n, float scale_hint, uint32_t seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> d(0.0f, scale_hint);
+    std::vector<float> v(size_t(n));
+    for (float& x : v) x = d(rng);
+    return v;
+}
+
+torch::Tensor tensor_of(const std::vector<float>& v, const Shape& shape) {
+    return torch::from_blob(const_cast<float*>(v.data()), shape, torch::kFloat).clone();
+}
+
+std::vector<float> vec_of(const torch::Tensor& t) {
+    const torch::Tensor c = t.detach().contiguous().to(torch::kFloat);
+    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+// Core's fake-quant of the same data with the same spec.
+std::vector<float> core_fq(const std::vector<float>& v, const Shape& shape, const QuantSpec& spec, QuantParams* params = nullptr) {
+    Result<QuantParams> p = compute_params(v.data(), shape, spec);
+    REQUIRE(p.ok());
+    std::vector<float> out(v.size());
+    fake_quant(v.data(), out.data(), int64_t(v.size()), p.value);
+    if (params) *params = p.value;
+    return out;
+}
+
+const Cifar10& test_images() {
+    static Cifar10 d = [] {
+        Result<Cifar10> r = read_cifar10_test(QUANTLAB_DATA_DIR, 256);
+        REQUIRE(r.ok());
+        return r.value;
+    }();
+    return d;
+}
+
+struct Fixture {
+    Fixture() { torch::set_num_threads(1); }
+};
+
+fs::path scratch(const std::string& name) {
+    fs::path p = fs::temp_directory_path() / ("quantlab_torch_test_" + std::to_string(::getpid())) / name;
+    fs::remove_all(p);
+    fs::create_directories(p);
+    return p;
+}
+
+TrainOptions tiny_run(const fs::path& dir) {
+    TrainOptions o;
+    o.init_weights = kPretrain;
+    o.data_dir = QUANTLAB_DATA_DIR;
+    o.limit_train = 320;  // 256 training + 64 validation images
+    o.limit_test = 200;
+    o.batch = 64;         // 4 steps per epoch
+    o.epochs = 2;
+    o.lr = 0.01;
+    o.quant = make_config(notebook_net(), 4, 4);
+    o.threads = 1;
+    o.device = "cpu";
+    o.checkpoint_dir = dir.string();
+    o.progress = false;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(Fixture, "torch fake-quant equals core's quantizer", "[torch][quantizer]") {
+    SECTION("exact kernel: bit-identical to core for every bit width, rule and layout") {
+        const std::vector<float> v = away_from_ties(8 * 3 * 5 * 5, 0.7f, 1);
+        const Shape shape{8, 3, 5, 5};
+        const torch::Tensor t = tensor_of(v, shape);
+        for (int bits = 1; bits <= 16; ++bits)
+            for (RangeRule rule : {RangeRule::kMaxAbs, RangeRule::kMinMax, RangeRule::kPercentile, RangeRule::kMse})
+                for (bool symmetric : {true, false})
+                    for (bool per_channel : {false, true}) {
+                        if (rule == RangeRule::kMse && bits > 8) continue;  // slow grid search, nothing new
+                        QuantSpec spec;
+                        spec.bits = bits;
+                        spec.rule = rule;
+                        spec.symmetric = symmetric;
+                        spec.per_channel = per_channel;
+                        CAPTURE(bits, range_rule_name(rule), symmetric, per_channel);
+                        const std::vector<float> want = core_fq(v, shape, spec);
+                        const std::vector<float> got = vec_of(fake_quant_tensor(t, torch_qparams(t, spec), FqKernel::kExact));
+                        int differ = 0;
+                        for (size_t i = 0; i < v.size(); ++i) differ += got[i] != want[i];
+                        CHECK(differ == 0);
+                    }
+    }
+    SECTION("meanstd: torch's float mean/std against core's double sums, within one code at the range edges") {
+        const std::vector<float> v = away_from_ties(4096, 1.0f, 2);
+        const torch::Tensor t = tensor_of(v, {4096});
+        QuantSpec spec;
+        spec.rule = RangeRule::kMeanStd;
+        spec.k = 2.0;
+        spec.bits = 4;
+        QuantParams p;
+        const std::vector<float> want = core_fq(v, {4096}, spec, &p);
+        const std::vector<float> got = vec_of(fake_quant_tensor(t, torch_qparams(t, spec), FqKernel::kExact));
+        double worst = 0;
+        for (size_t i = 0; i < v.size(); ++i) worst = std::max(worst, double(std::fabs(got[i] - want[i])));
+        CHECK(worst <= 1.01 * p.scale[0]);
+    }
+    SECTION("ties are rounded to even, as core (exact kernel: every tie; fused: symmetric grid)") {
+        // S = 1 with max |x| = 7 at 4 bits: the values are their own codes, .5 ties included.
+        const std::vector<float> v = {-7.0f, -2.5f, -1.5f, -0.5f, 0.0f, 0.5f, 1.5f, 2.5f, 3.5f, 7.0f, 6.5f, -6.5f};
+        const std::vector<float> want = {-7, -2, -2, -0.0f, 0, 0, 2, 2, 4, 7, 6, -6};
+        const torch::Tensor t = tensor_of(v, {int64_t(v.size())});
+        QuantSpec spec;
+        spec.bits = 4;
+        for (FqKernel k : {FqKernel::kExact, FqKernel::kFused}) {
+            const std::vector<float> got = vec_of(fake_quant_tensor(t, torch_qparams(t, spec), k));
+            CAPTURE(int(k));
+            for (size_t i = 0; i < v.size(); ++i) CHECK(got[i] == want[i]);
+        }
+    }
+    SECTION("fused kernel: equal to core away from ties, per-tensor and per-channel, both zero-point signs") {
+        const std::vector<float> v = away_from_ties(16 * 1600, 0.05f, 3);
+        const Shape shape{16, 1600};
+        const torch::Tensor t = tensor_of(v, shape);
+        for (int bits : {2, 3, 4, 5, 6, 8})
+            for (bool symmetric : {true, false})
+                for (bool per_channel : {false, true}) {
+                    QuantSpec spec;
+                    spec.bits = bits;
+                    spec.rule = symmetric ? RangeRule::kMaxAbs : RangeRule::kMinMax;
+                    spec.symmetric = symmetric;
+                    spec.per_channel = per_channel;
+                    QuantParams p;
+                    const std::vector<float> want = core_fq(v, shape, spec, &p);
+                    const std::vector<float> got = vec_of(fake_quant_tensor(t, torch_qparams(t, spec), FqKernel::kFused));
+                    int differ = 0;
+                    double worst = 0;
+                    for (size_t i = 0; i < v.size(); ++i) {
+                        differ += got[i] != want[i];
+                        worst = std::max(worst, double(std::fabs(got[i] - want[i])));
+                    }
+                    CAPTURE(bits, symmetric, per_channel, differ, worst);
+                    // 1/S multiplication may move a value within an ulp of a tie; count stays tiny and the step is one code.
+                    CHECK(differ <= int(v.size() / 2000));
+                    CHECK(worst <= 1.0001 * double(*std::max_element(p.scale.begin(), p.scale.end())));
+                }
+    }
+    SECTION("static ranges: params_for_range in torch equals core's") {
+        const std::vector<float> v = away_from_ties(1000, 2.0f, 4);
+        const torch::Tensor t = tensor_of(v, {1000});
+        for (bool symmetric : {true, false}) {
+            const RealRange r{-1.25f, 3.5f};
+            const QuantParams p = params_for_range(r, 4, symmetric);
+            std::vector<float> want(v.size());
+            fake_quant(v.data(), want.data(), int64_t(v.size()), p);
+            const std::vector<float> got = vec_of(fake_quant_tensor(t, torch_qparams_for_range(r, 4, symmetric, torch::kCPU), FqKernel::kExact));
+            CHECK(got == want);
+        }
+    }
+    SECTION("an all-zero tensor quantizes to zeros") {
+        const torch::Tensor z = torch::zeros({3, 4});
+        QuantSpec spec;
+        spec.bits = 2;
+        for (FqKernel k : {FqKernel::kExact, FqKernel::kFused}) CHECK(fake_quant_tensor(z, torch_qparams(z, spec), k).abs().max().item<float>() == 0.0f);
+    }
+}
+
+TEST_CASE_METHOD(Fixture, "torch STE gradients equal core's ste_backward", "[torch][ste]") {
+    // Static range [-1, 1] at 3 bits: codes -3..3, S = 1/3. Values inside, on the edges, and clipped.
+    const std::vector<float> v = {-2.0f, -1.3f, -1.0f, -0.9f, -0.2f, 0.0f, 0.1f, 0.55f, 0.99f, 1.0f, 1.2f, 5.0f};
+    const std::vector<float> g = {1.0f, 2.0f, -1.0f, 0.5f, 3.0f, -2.0f, 1.5f, -0.5f, 0.25f, 4.0f, -3.0f, 2.0f};
+    const RealRange range{-1.0f, 1.0f};
+    const QuantParams p = params_for_range(range, 3, true);
+    for (SteRule rule : {SteRule::kIdentity, SteRule::kClipped})
+        for (FqKernel k : {FqKernel::kExact, FqKernel::kFused}) {
+            CAPTURE(ste_rule_name(rule), int(k));
+            std::vector<float> want(v.size());
+            ste_backward(v.data(), g.data(), want.data(), int64_t(v.size()), p, rule);
+            torch::Tensor x = tensor_of(v, {int64_t(v.size())}).requires_grad_(true);
+            torch::Tensor y = fake_quant_ste(x, torch_qparams_for_range(range, 3, true, torch::kCPU), rule, k);
+            y.backward(tensor_of(g, {int64_t(g.size())}));
+            CHECK(vec_of(x.grad()) == want);
+        }
+    SECTION("hand-worked: the clipped rule zeroes exactly the values outside +-(3.5 S)") {
+        std::vector<float> got(v.size());
+        ste_backward(v.data(), g.data(), got.data(), int64_t(v.size()), p, SteRule::kClipped);
+        // 1.2 / (1/3) = 3.6 rounds to 4 > 3: clipped; 1.3 -> 3.9 -> 4: clipped; 1.0 -> 3: kept.
+        CHECK(got == std::vector<float>{0.0f, 0.0f, -1.0f, 0.5f, 3.0f, -2.0f, 1.5f, -0.5f, 0.25f, 4.0f, 0.0f, 0.0f});
+    }
+}
+
+TEST_CASE_METHOD(Fixture, "QuantNet forward equals core's inference on the notebook's weights", "[torch][network]") {
+    Result<StateDict> sd = read_weights(kPretrain);
+    REQUIRE(sd.ok());
+    const NetworkDesc net = notebook_net();
+    QuantNet model(net);
+    REQUIRE(model->load(sd.value, "pretrain.pth").ok());
+    model->eval();
+    Result<Model> core_model = Model::create(net, sd.value, "pretrain.pth");
+    REQUIRE(core_model.ok());
+    const int64_t n = 64;
+    std::vector<float> x(size_t(n * kCifar10ImageBytes));
+    normalize_images(test_images(), 0, n, x.data());
+    const torch::Tensor xt = tensor_of(x, {n, 3, 32, 32});
+
+    SECTION("parameter names are PyTorch's, in the desc's order, and round-trip") {
+        std::vector<std::string> names;
+        for (const auto& p : model->named_parameters()) names.push_back(p.key());
+        for (const auto& b : model->named_buffers()) names.push_back(b.key());
+        CHECK(names.size() == net.params().size());
+        for (const ParamDesc& p : net.params()) CHECK(std::find(names.begin(), names.end(), p.name) != names.end());
+        const StateDict back = model->to_state_dict();
+        CHECK(back.names.size() == net.params().size());
+        CHECK(back.dtype("bn1.num_batches_tracked") == "I64");
+        for (const std::string& name : back.names) CHECK(back.find(name)->data == sd.value.find(name)->data);
+    }
+    SECTION("float logits within 1e-4") {
+        std::vector<float> want(size_t(n * 10));
+        REQUIRE(core_model.value.forward(x.data(), n, want.data(), Backend::kReference).ok());
+        torch::NoGradGuard ng;
+        const std::vector<float> got = vec_of(model->forward(xt));
+        double worst = 0;
+        for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, double(std::fabs(got[i] - want[i])));
+        CAPTURE(worst);
+        CHECK(worst <= 1e-4);
+    }
+    SECTION("identical predictions under fake-quant at 8, 4 and 2 bits (dynamic and static ranges, both kernels)") {
+        std::vector<float> calib(size_t(256 * kCifar10ImageBytes));
+        normalize_images(test_images(), 0, 256, calib.data());
+        for (int bits : {8, 4, 2})
+            for (ActMode mode : {ActMode::kDynamic, ActMode::kStatic})
+                for (FqKernel k : {FqKernel::kExact, FqKernel::kFused}) {
+                    CAPTURE(bits, act_mode_name(mode), int(k));
+                    QuantConfig c = make_config(net, bits, bits);
+                    Model m = core_model.value;
+                    REQUIRE(m.configure(c).ok());
+                    if (mode == ActMode::kStatic) {
+                        Result<std::vector<RealRange>> r = m.calibrate(calib.data(), 256, 128);
+                        REQUIRE(r.ok());
+                        c.act_mode = ActMode::kStatic;
+                        c.act_ranges = r.value;
+                        REQUIRE(m.configure(c).ok());
+                    }
+                    std::vector<float> want(size_t(n * 10));
+                    REQUIRE(m.forward(x.data(), n, want.data(), Backend::kReference).ok());
+                    REQUIRE(model->set_quant({c, SteRule::kIdentity, k}, torch::kCPU).ok());
+                    torch::NoGradGuard ng;
+                    const std::vector<float> got = vec_of(model->forward(xt));
+                    int differ = 0;
+                    double worst = 0;
+                    for (int64_t i = 0; i < n; ++i) {
+                        differ += argmax(&got[size_t(i * 10)], 10) != argmax(&want[size_t(i * 10)], 10);
+                        for (int j = 0; j < 10; ++j) worst = std::max(worst, double(std::fabs(got[size_t(i * 10 + j)] - want[size_t(i * 10 + j)])));
+                    }
+                    CAPTURE(worst);
+                    CHECK(differ == 0);
+                }
+    }
+}
+
+TEST_CASE_METHOD(Fixture, "trainer: loss decreases, checkpoints resume exactly, NaN stops, export reproduces", "[torch][trainer]") {
+    // Run A: 2 epochs straight (W4A4 from the notebook's weights), with the export; run once for every section.
+    static const fs::path dir_a = scratch("a");
+    static const TrainOptions a = [] {
+        TrainOptions o = tiny_run(dir_a);
+        o.export_path = (dir_a / "export.safetensors").string();
+        o.metrics_path = (dir_a / "metrics.jsonl").string();
+        return o;
+    }();
+    static const TrainReport ra = train(a);
+    REQUIRE(ra.status.ok());
+    REQUIRE(ra.steps == 8);
+    REQUIRE(ra.losses.size() == 8);
+    const fs::path dir_b = scratch("b");
+
+    SECTION("the loss goes down") {
+        const double first = (ra.losses[0] + ra.losses[1]) / 2, last = (ra.losses[6] + ra.losses[7]) / 2;
+        CAPTURE(ra.losses);
+        CHECK(last < first);
+        CHECK(fs::exists(a.metrics_path));
+    }
+    SECTION("a checkpoint resumes to the same state") {
+        TrainOptions b1 = tiny_run(dir_b);
+        b1.epochs = 1;
+        b1.final_eval = false;
+        const TrainReport rb1 = train(b1);
+        REQUIRE(rb1.status.ok());
+        REQUIRE(fs::exists(dir_b / "last.safetensors"));
+        REQUIRE(fs::exists(dir_b / "last.optim.pt"));
+        TrainOptions b2 = tiny_run(dir_b);
+        b2.resume = (dir_b / "last.safetensors").string();
+        b2.final_eval = false;
+        const TrainReport rb2 = train(b2);
+        REQUIRE(rb2.status.ok());
+        CHECK(rb2.steps == 4);
+        CHECK(rb2.epochs_done == 2);
+        double worst = 0;
+        for (const std::string& name : ra.final_weights.names) {
+            const Tensor& x = *ra.final_weights.find(name);
+            const Tensor& y = *rb2.final_weights.find(name);
+            for (size_t i = 0; i < x.data.size(); ++i) worst = std::max(worst, double(std::fabs(x.data[i] - y.data[i])));
+        }
+        CAPTURE(worst);
+        CHECK(worst <= 1e-6);
+        // The resumed losses are the uninterrupted run's second epoch.
+        for (size_t i = 0; i < 4; ++i) CHECK(rb2.losses[i] == Approx(ra.losses[4 + i]).epsilon(1e-5));
+
+        SECTION("a NaN loss stops the run with a hint and keeps the last good checkpoint") {
+            const std::vector<uint8_t> before = test::read_bytes((dir_b / "last.safetensors").string());
+            TrainOptions bad = tiny_run(dir_b);
+            bad.resume = (dir_b / "last.safetensors").string();
+            bad.epochs = 6;
+            bad.lr = 1e10;
+            const TrainReport rn = train(bad);
+            CHECK(rn.diverged);
+            REQUIRE_FALSE(rn.status.ok());
+            CAPTURE(rn.status.message);
+            CHECK(rn.status.message.find("lower the learning rate") != std::string::npos);
+            CHECK(rn.status.message.find("last good checkpoint is kept") != std::string::npos);
+            CHECK(test::read_bytes((dir_b / "last.safetensors").string()) == before);
+        }
+    }
+    SECTION("the exported file's accuracy is core's eval of it (static and dynamic)") {
+        Result<StateDict> sd = read_weights(a.export_path);
+        REQUIRE(sd.ok());
+        const auto& meta = sd.value.metadata;
+        REQUIRE(meta.count("test_accuracy"));
+        CHECK(meta.at("format") == "quantlab");
+        CHECK(meta.at("quantlab_format_version") == "1");
+        CHECK(meta.at("model_desc") == notebook_net().to_text());
+        Result<NetworkDesc> net = network_for(sd.value, a.export_path);
+        REQUIRE(net.ok());
+        Result<QuantConfig> stored = quant_config_from_json(meta.at("quant_config"), net.value, a.export_path);
+        REQUIRE(stored.ok());
+        CHECK(stored.value.act_mode == ActMode::kStatic);
+        // What `quantlab eval --bits 4 --mode static` does: calibrate on the first 1,000 training images.
+        Result<Model> m = Model::create(net.value, sd.value, a.export_path);
+        REQUIRE(m.ok());
+        Result<Cifar10> calib = read_cifar10_batch(std::string(QUANTLAB_DATA_DIR) + "/data_batch_1.bin", 1000);
+        REQUIRE(calib.ok());
+        std::vector<float> cx(size_t(calib.value.count * kCifar10ImageBytes));
+        normalize_images(calib.value, 0, calib.value.count, cx.data());
+        QuantConfig c = make_config(net.value, 4, 4);
+        REQUIRE(m.value.configure(c).ok());
+        Result<std::vector<RealRange>> ranges = m.value.calibrate(cx.data(), calib.value.count, 128);
+        REQUIRE(ranges.ok());
+        for (size_t i = 0; i < ranges.value.size(); ++i) {
+            CHECK(ranges.value[i].alpha == stored.value.act_ranges[i].alpha);
+            CHECK(ranges.value[i].beta == stored.value.act_ranges[i].beta);
+        }
+        c.act_mode = ActMode::kStatic;
+        c.act_ranges = ranges.value;
+        REQUIRE(m.value.configure(c).ok());
+        Result<Cifar10> test = read_cifar10_test(QUANTLAB_DATA_DIR, 200);
+        REQUIRE(test.ok());
+        Result<EvalResult> r = evaluate(m.value, test.value, 128, Backend::kFast);
+        REQUIRE(r.ok());
+        char acc[32];
+        std::snprintf(acc, sizeof acc, "%.2f", r.value.accuracy());
+        CHECK(meta.at("test_accuracy") == acc);
+        CHECK(r.value.accuracy() == Approx(ra.test_acc_static).margin(1e-9));
+        REQUIRE(m.value.configure(make_config(net.value, 4, 4)).ok());
+        Result<EvalResult> rd = evaluate(m.value, test.value, 128, Backend::kFast);
+        REQUIRE(rd.ok());
+        CHECK(rd.value.accuracy() == Approx(ra.test_acc_dynamic).margin(1e-9));
+        // The trainer's own forward (ranges per batch) agrees with core's dynamic evaluation within one image.
+        CHECK(std::fabs(ra.test_acc_trainer - ra.test_acc_dynamic) <= 100.0 / 200 + 1e-9);
+    }
+}
+
+TEST_CASE_METHOD(Fixture, "trainer knobs run: adam/adamw, schedules, augmentation, per-layer bits, clipped STE, from scratch", "[torch][trainer]") {
+    const fs::path dir = scratch("knobs");
+    struct Case {
+        const char* optimizer;
+        const char* schedule;
+        bool crop, flip, scratch;
+        SteRule ste;
+        const char* kernel;
+    };
+    for (const Case& k : {Case{"adam", "onecycle", true, true, false, SteRule::kClipped, "fused"},
+                          Case{"adamw", "cosine", true, false, true, SteRule::kIdentity, "exact"},
+                          Case{"sgd", "step", false, true, false, SteRule::kClipped, "auto"}}) {
+        TrainOptions o = tiny_run(dir);
+        o.optimizer = k.optimizer;
+        o.schedule = k.schedule;
+        o.augment_crop = k.crop;
+        o.augment_flip = k.flip;
+        o.from_scratch = k.scratch;
+        o.ste = k.ste;
+        o.fq_kernel = k.kernel;
+        o.lr = 1e-3;
+        o.epochs = 1;
+        o.max_steps = 2;
+        o.final_eval = false;
+        o.checkpoint_dir.clear();
+        o.quant.layers[0].weight.bits = o.quant.layers[0].act.bits = 8;  // conv1 at 8 bits
+        o.quant.layers[4].weight.bits = kFloatBits;                       // fc3 weights float
+        CAPTURE(k.optimizer, k.schedule);
+        const TrainReport r = train(o);
+        CHECK(r.status.ok());
+        CHECK(r.steps == 2);
+        for (double l : r.losses) CHECK(std::isfinite(l));
+    }
+    SECTION("bad options are refused with a message") {
+        TrainOptions o = tiny_run(dir);
+        o.optimizer = "lbfgs";
+        CHECK(train(o).status.message.find("sgd, adam or adamw") != std::string::npos);
+        o = tiny_run(dir);
+        o.schedule = "linear";
+        CHECK(train(o).status.message.find("none, step, cosine or onecycle") != std::string::npos);
+        o = tiny_run(dir);
+        o.resume = kPretrain;
+        CHECK(train(o).status.message.find("not a trainer checkpoint") != std::string::npos);
+    }
+}

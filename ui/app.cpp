@@ -1,0 +1,487 @@
+// app.cpp: App (ui/app.hpp): loading files, the evaluation jobs the state asks for, keyboard shortcuts, the
+// top bar and error banner, and dispatch to the four panels (panel_*.cpp).
+// [SECTION] loading files
+// [SECTION] jobs and keyboard
+// [SECTION] top bar, banner, frame
+// [SECTION] public API
+#include "ui/app.hpp"
+
+#include <imgui.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include "core/network.hpp"
+#include "core/quant_config_io.hpp"
+#include "core/weights_io.hpp"
+#include "ui/app_context.hpp"
+#include "ui/file_browser.hpp"
+#include "ui/i18n.hpp"
+#include "ui/plot.hpp"
+#include "ui/theme.hpp"
+#include "ui/trainer_hooks.hpp"
+
+namespace quantlab::ui {
+
+namespace {
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+constexpr bool kThreaded = false;  // no worker threads: evaluation runs inside frame() with a time budget
+#else
+constexpr bool kThreaded = true;
+#endif
+
+constexpr const char* kDefaultWeights = "notebook_pretrain.safetensors";
+constexpr const char* kDefaultData = "cifar10_test_1000.bin";
+
+std::string base_name(const std::string& path) {
+    const size_t slash = path.find_last_of("/\\");
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool read_file(const std::string& path, std::vector<uint8_t>* out) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return false;
+    out->assign(std::istreambuf_iterator<char>(f), {});
+    return true;
+}
+
+bool ends_with(const std::string& s, const char* e) {
+    const size_t n = std::strlen(e);
+    return s.size() >= n && s.compare(s.size() - n, n, e) == 0;
+}
+}  // namespace
+
+struct App::Impl {
+    AppOptions opt;
+    UiState state;
+    Document doc;
+    EvalService eval{kThreaded};
+    Theme theme;
+    float dpi = 1;
+    std::string error;
+    TrainerHooks* trainer = nullptr;
+    std::unique_ptr<PanelView> panels[kNumPanels];
+    FileBrowser browser;
+    std::vector<std::string> job_keys;
+    std::string current_key, float_key;
+    std::vector<std::string> sweep_keys;
+    bool prepared = false;
+
+    // [SECTION] loading files ------------------------------------------------------------------------
+
+    void set_error(const std::string& message) {
+        error = message;
+        if (!message.empty()) std::fprintf(stderr, "quantlab: %s\n", message.c_str());
+    }
+
+    Status load_weights(const std::string& name, const std::vector<uint8_t>& bytes, bool apply_file_config) {
+        Result<StateDict> sd = read_weights_bytes(bytes.data(), bytes.size(), name);
+        if (!sd.ok()) return sd.status;
+        Result<NetworkDesc> net = network_for(sd.value, name);
+        if (!net.ok()) return net.status;
+        Result<Model> model = Model::create(net.value, sd.value, name);
+        if (!model.ok()) return model.status;
+        if (net.value.input != Shape{3, 32, 32} || net.value.num_classes() != kCifar10NumClasses)
+            return Status::error(name + ": the network takes " + shape_str(net.value.input) + " inputs and has " +
+                                 std::to_string(net.value.num_classes()) + " classes; QuantLab evaluates CIFAR-10 (3,32,32), 10 classes");
+        // A QuantLab file may say how it was quantized (a QAT export): start from those bits.
+        if (apply_file_config) {
+            auto it = sd.value.metadata.find(kMetaQuantConfig);
+            if (it != sd.value.metadata.end()) {
+                Result<QuantConfig> qc = quant_config_from_json(it->second, net.value, name);
+                if (qc.ok() && !qc.value.layers.empty()) {
+                    state.weight_bits.clear();
+                    state.act_bits.clear();
+                    for (const LayerQuant& l : qc.value.layers) {
+                        state.weight_bits.push_back(l.weight.bits);
+                        state.act_bits.push_back(l.act.bits);
+                    }
+                    state.rule = qc.value.layers[0].weight.rule;
+                    state.symmetric = qc.value.layers[0].weight.symmetric;
+                    state.per_channel = qc.value.layers[0].weight.per_channel;
+                    state.k = qc.value.layers[0].weight.k;
+                    state.percentile = qc.value.layers[0].weight.percentile;
+                    state.act_mode = qc.value.act_mode;
+                }
+            }
+        }
+        Document d = doc;
+        d.model = std::make_shared<const Model>(std::move(model.value));
+        d.weights_name = name;
+        d.layer_names.clear();
+        for (int li : net.value.quant_layers()) d.layer_names.push_back(net.value.layers[size_t(li)].name);
+        ++d.generation;
+        doc = std::move(d);
+        state.weights = name;
+        fit_layers(state, doc.num_layers());
+        eval.set_source(doc.model, doc.data);
+        job_keys.clear();
+        return Status::success();
+    }
+
+    Status load_data(const std::string& name, const std::vector<uint8_t>& bytes) {
+        Result<Cifar10> data = read_cifar10_bytes(bytes.data(), bytes.size(), name);
+        if (!data.ok()) return data.status;
+        doc.data = std::make_shared<const Cifar10>(std::move(data.value));
+        doc.data_name = name;
+        ++doc.generation;
+        state.gallery_page = 0;
+        eval.set_source(doc.model, doc.data);
+        job_keys.clear();
+        return Status::success();
+    }
+
+    Status open_file(const std::string& path_or_name, const std::vector<uint8_t>& bytes) {
+        const std::string name = base_name(path_or_name);
+        const size_t n = bytes.size();
+        const bool zip = n >= 4 && bytes[0] == 'P' && bytes[1] == 'K';
+        const bool safetensors = n >= 9 && bytes[8] == '{';
+        const bool weights_name = ends_with(name, ".safetensors") || ends_with(name, ".pth") || ends_with(name, ".pt");
+        Status s;
+        if (zip || safetensors || (weights_name && n % kCifar10RecordBytes != 0)) {
+            s = load_weights(name, bytes, true);
+        } else if (n > 0 && n % kCifar10RecordBytes == 0) {
+            s = load_data(name, bytes);
+        } else {
+            char head[64] = "";
+            for (size_t i = 0; i < std::min<size_t>(n, 8); ++i)
+                std::snprintf(head + std::strlen(head), sizeof head - std::strlen(head), "%02x", bytes[i]);
+            s = Status::error(name + ": not a weights file (.safetensors or a torch.save .pth zip) nor a CIFAR-10 batch "
+                              "(a non-empty multiple of 3073 bytes); found " + std::to_string(n) + " bytes" +
+                              (n ? std::string(" starting ") + head : std::string()));
+        }
+        set_error(s ? std::string() : s.message);
+        return s;
+    }
+
+    // A weights name from the state string: load it from the assets folder when it is not loaded yet.
+    Status load_named_weights(const std::string& name) {
+        if (name == doc.weights_name && doc.model) return Status::success();
+        std::vector<uint8_t> bytes;
+        std::string path = opt.assets_dir + "/" + name;
+        if (!read_file(path, &bytes)) {
+            for (const char* ext : {".safetensors", ".pth"})
+                if (read_file(path + ext, &bytes)) {
+                    path += ext;
+                    break;
+                }
+        }
+        if (bytes.empty()) return Status::error("weights '" + name + "': no such file in " + opt.assets_dir);
+        return load_weights(base_name(path), bytes, false);
+    }
+
+    // [SECTION] jobs and keyboard -----------------------------------------------------------------------
+
+    void sync_jobs() {
+        if (!doc.model || !doc.data) return;
+        const NetworkDesc& net = doc.model->desc();
+        fit_layers(state, doc.num_layers());
+        std::vector<EvalJob> jobs;
+        auto add = [&](const QuantConfig& c) {
+            EvalJob j{config_key(c, state.backend), c, state.backend};
+            for (const EvalJob& o : jobs)
+                if (o.key == j.key) return j.key;
+            jobs.push_back(j);
+            return j.key;
+        };
+        current_key = add(network_config(state, net));
+        float_key = add(make_config(net, kFloatBits, kFloatBits, state.act_mode));
+        sweep_keys.clear();
+        for (int b : sweep_bits()) {
+            UiState s = state;
+            s.weight_bits.assign(size_t(doc.num_layers()), b);
+            s.act_bits.assign(size_t(doc.num_layers()), b);
+            sweep_keys.push_back(add(network_config(s, net)));
+        }
+        std::vector<std::string> keys;
+        for (const EvalJob& j : jobs) keys.push_back(j.key);
+        if (keys != job_keys) {
+            job_keys = keys;
+            eval.set_jobs(std::move(jobs));
+        }
+    }
+
+    void step_bits(int delta) {
+        if (state.panel == Panel::kQuantizer) {
+            state.lab_spec.bits = std::clamp(state.lab_spec.bits + delta, kMinBits, kMaxBits);
+            return;
+        }
+        int b = uniform_bits(state);
+        if (!b) b = state.weight_bits.empty() ? 8 : *std::max_element(state.weight_bits.begin(), state.weight_bits.end());
+        const int nb = next_bits(b, delta);
+        std::fill(state.weight_bits.begin(), state.weight_bits.end(), nb);
+        std::fill(state.act_bits.begin(), state.act_bits.end(), nb);
+    }
+
+    void toggle_presenter() {
+        const bool on = state.font_scale > 1.0f || state.high_contrast;
+        state.font_scale = on ? 1.0f : 2.0f;
+        state.high_contrast = !on;
+    }
+
+    void handle_keys() {
+        ImGuiIO& io = ImGui::GetIO();
+        if (io.WantTextInput || ImGui::IsAnyItemActive() || ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) return;
+        auto pressed = [](ImGuiKey_ k) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k)); };
+        if (pressed(ImGuiKey_UpArrow)) step_bits(+1);
+        if (pressed(ImGuiKey_DownArrow)) step_bits(-1);
+        if (pressed(ImGuiKey_RightArrow) || pressed(ImGuiKey_PageDown)) state.panel = Panel((int(state.panel) + 1) % kNumPanels);
+        if (pressed(ImGuiKey_LeftArrow) || pressed(ImGuiKey_PageUp)) state.panel = Panel((int(state.panel) + kNumPanels - 1) % kNumPanels);
+        for (ImWchar c : io.InputQueueCharacters) {
+            switch (c) {
+                case '+': case '=': step_bits(+1); break;
+                case '-': case '_': step_bits(-1); break;
+                case '1': case '2': case '3': case '4': state.panel = Panel(c - '1'); break;
+                case 'n': case 'N': state.panel = Panel((int(state.panel) + 1) % kNumPanels); break;
+                case 'p': case 'P': toggle_presenter(); break;
+                case 'h': case 'H': state.high_contrast = !state.high_contrast; break;
+                case 'l': case 'L': state.lang = state.lang == Lang::kEn ? Lang::kJa : Lang::kEn; break;
+                case ']': state.font_scale = std::min(3.0f, state.font_scale + 0.25f); break;
+                case '[': state.font_scale = std::max(1.0f, state.font_scale - 0.25f); break;
+                default: break;
+            }
+        }
+    }
+
+    // [SECTION] top bar, banner, frame --------------------------------------------------------------------
+
+    void draw_top_bar() {
+        const char* names[kNumPanels] = {tr("Quantizer"), tr("Network"), tr("Evaluation"), tr("Training")};
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(plot::colors().series[0]));
+        ImGui::TextUnformatted("QuantLab");
+        ImGui::PopStyleColor();
+        for (int i = 0; i < kNumPanels; ++i) {
+            ImGui::SameLine();
+            char label[96];
+            std::snprintf(label, sizeof label, "%d %s###panel%d", i + 1, names[i], i);
+            const bool on = int(state.panel) == i;
+            if (on) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_Header));
+            if (on) ImGui::PushStyleColor(ImGuiCol_Border, ImGui::GetStyleColorVec4(ImGuiCol_CheckMark));
+            if (on) ImGui::PushStyleVar(ImGuiStyleVar_FrameBorderSize, 2.0f);
+            if (ImGui::Button(label)) state.panel = Panel(i);
+            if (on) ImGui::PopStyleVar();
+            if (on) ImGui::PopStyleColor(2);
+        }
+        // Right side: open, language, presenter, view options.
+        const float fs = ImGui::GetFontSize();
+        const float right = ImGui::GetWindowContentRegionMax().x;
+        const char* lang_label = state.lang == Lang::kEn ? "日本語###lang" : "English###lang";
+        const float w_open = opt.desktop ? ImGui::CalcTextSize(tr("Open...")).x + fs : 0;
+        const float w_lang = ImGui::CalcTextSize(state.lang == Lang::kEn ? "日本語" : "English").x + fs;
+        const float w_pres = ImGui::CalcTextSize(tr("Presenter")).x + fs;
+        const float w_view = ImGui::CalcTextSize(tr("View")).x + fs;
+        const float spacing = ImGui::GetStyle().ItemSpacing.x;
+        const float total = w_open + w_lang + w_pres + w_view + spacing * 4;
+        ImGui::SameLine(std::max(ImGui::GetCursorPosX() + spacing, right - total));
+        if (opt.desktop) {
+            if (ImGui::Button(tr("Open..."))) browser.open(opt.assets_dir);
+            ImGui::SameLine();
+        }
+        if (ImGui::Button(lang_label)) state.lang = state.lang == Lang::kEn ? Lang::kJa : Lang::kEn;
+        ImGui::SameLine();
+        const bool presenter = state.font_scale > 1.0f || state.high_contrast;
+        if (presenter) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_Header));
+        if (ImGui::Button(tr("Presenter"))) toggle_presenter();
+        if (presenter) ImGui::PopStyleColor();
+        ImGui::SameLine();
+        if (ImGui::Button(tr("View"))) ImGui::OpenPopup("##view");
+        if (ImGui::BeginPopup("##view")) {
+            ImGui::SetNextItemWidth(fs * 10);
+            ImGui::SliderFloat(tr("font scale"), &state.font_scale, 1.0f, 3.0f, "%.2fx");
+            state.font_scale = std::round(state.font_scale * 4.0f) / 4.0f;  // 0.25 steps: a few atlas sizes
+            ImGui::Checkbox(tr("high contrast"), &state.high_contrast);
+            ImGui::Separator();
+            ImGui::TextUnformatted(tr("Keyboard"));
+            ImGui::BulletText("%s", tr("Up / Down, + / -: bits up / down"));
+            ImGui::BulletText("%s", tr("Left / Right, N, 1-4: panels"));
+            ImGui::BulletText("%s", tr("P: presenter mode, H: high contrast, L: language, [ ]: font size"));
+            ImGui::EndPopup();
+        }
+
+        // The line below: what is loaded and how far evaluation got.
+        std::string info = std::string(tr("weights")) + ": " + (doc.model ? doc.weights_name : std::string("-")) + "   " + tr("data") +
+                           ": " + (doc.data ? doc.data_name + " (" + std::to_string(doc.data->count) + " " + tr("images") + ")" : std::string("-"));
+        ImGui::TextDisabled("%s", info.c_str());
+        if (opt.desktop) {
+            ImGui::SameLine();
+            ImGui::TextDisabled("%s", tr("- drop a .safetensors, .pth or CIFAR-10 .bin file onto the window"));
+        }
+        if (!error.empty()) {
+            const ImVec4 bad = ImGui::ColorConvertU32ToFloat4(plot::colors().bad);
+            ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(bad.x, bad.y, bad.z, 0.15f));
+            ImGui::PushStyleColor(ImGuiCol_Border, bad);
+            const float h = ImGui::GetTextLineHeightWithSpacing() * 2.3f;
+            if (ImGui::BeginChild("##error", ImVec2(0, h), true, ImGuiWindowFlags_NoScrollbar)) {
+                ImGui::PushTextWrapPos(ImGui::GetContentRegionMax().x - fs * 5);
+                ImGui::TextColored(bad, "%s", error.c_str());
+                ImGui::PopTextWrapPos();
+                ImGui::SameLine(ImGui::GetContentRegionMax().x - fs * 4);
+                if (ImGui::Button(tr("Dismiss"))) error.clear();
+            }
+            ImGui::EndChild();
+            ImGui::PopStyleColor(2);
+        }
+    }
+
+    void frame(float budget_ms) {
+        ImGuiIO& io = ImGui::GetIO();
+        set_language(state.lang);
+        theme.request(state.font_scale, state.high_contrast, dpi);
+        // A front end that does not call prepare_frame() gets magnified (not rebaked) text at other scales.
+        io.FontGlobalScale = prepared ? 1.0f : theme.magnification();
+        prepared = false;
+        theme.apply_style();
+        handle_keys();
+        sync_jobs();
+        if (!eval.threaded()) eval.pump(budget_ms);
+
+        AppContext ctx{state, doc, eval, trainer, false, nullptr, {}, {}, {}, {}, 1.0f};
+        ctx.desktop = opt.desktop;
+        ctx.trace = eval.trace();
+        ctx.current_key = current_key;
+        ctx.float_key = float_key;
+        ctx.sweep_keys = sweep_keys;
+        ctx.report_error = [this](const std::string& m) { set_error(m); };
+        ctx.scale = theme.scale();
+
+        ImGui::SetNextWindowPos(ImVec2(0, 0));
+        ImGui::SetNextWindowSize(io.DisplaySize);
+        const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove | ImGuiWindowFlags_NoSavedSettings |
+                                       ImGuiWindowFlags_NoBringToFrontOnFocus;
+        ImGui::Begin("##quantlab", nullptr, flags);
+        draw_top_bar();
+        ImGui::Separator();
+        if (!doc.model || !doc.data) {
+            ImGui::TextWrapped("%s", tr("Loading... (no weights or no test data yet: drop a file or use Open...)"));
+        } else if (ImGui::BeginChild("##panel", ImVec2(0, 0), false)) {
+            panels[int(state.panel)]->draw(ctx);
+        }
+        if (doc.model && doc.data) ImGui::EndChild();
+        ImGui::End();
+
+        if (opt.desktop && browser.draw(tr("Open a file"))) {
+            std::vector<uint8_t> bytes;
+            if (!read_file(browser.path(), &bytes)) set_error(browser.path() + ": cannot read the file");
+            else open_file(browser.path(), bytes);
+        }
+    }
+};
+
+// [SECTION] public API ----------------------------------------------------------------------------------
+
+App::App(AppOptions options) : impl_(std::make_unique<Impl>()) {
+    Impl& m = *impl_;
+    m.opt = std::move(options);
+    m.panels[0] = make_quantizer_panel();
+    m.panels[1] = make_network_panel();
+    m.panels[2] = make_eval_panel();
+    m.panels[3] = make_train_panel();
+    std::string errors;
+    if (!m.opt.initial_state.empty())
+        if (Status s = decode_state(m.opt.initial_state, &m.state); !s) errors = s.message;
+    std::vector<uint8_t> bytes;
+    const std::string data_path = m.opt.assets_dir + "/" + kDefaultData;
+    if (!read_file(data_path, &bytes)) errors += (errors.empty() ? "" : "; ") + std::string("test data: cannot read ") + data_path;
+    else if (Status s = m.load_data(kDefaultData, bytes); !s) errors += (errors.empty() ? "" : "; ") + s.message;
+    const UiState wanted = m.state;
+    Status s = m.load_named_weights(m.state.weights);
+    if (!s && m.state.weights != kDefaultWeights) {
+        errors += (errors.empty() ? "" : "; ") + s.message;
+        s = m.load_named_weights(kDefaultWeights);
+    }
+    if (!s) errors += (errors.empty() ? "" : "; ") + s.message;
+    // Keep the state string's per-layer bits (loading resets nothing else, but fit them to the network).
+    m.state.weight_bits = wanted.weight_bits;
+    m.state.act_bits = wanted.act_bits;
+    if (m.doc.model) fit_layers(m.state, m.doc.num_layers());
+    m.set_error(errors);
+}
+
+App::~App() = default;
+
+Status App::init_imgui(float dpi_scale) {
+    Impl& m = *impl_;
+    m.dpi = dpi_scale > 0 ? dpi_scale : 1.0f;
+    Status s = m.theme.load_font(m.opt.assets_dir + "/fonts/quantlab-ui.ttf");
+    m.theme.request(m.state.font_scale, m.state.high_contrast, m.dpi);
+    m.theme.rebake();
+    m.theme.apply_style();
+    if (!s) m.set_error(m.error.empty() ? s.message : m.error + "; " + s.message);
+    return s;
+}
+
+void App::prepare_frame() {
+    Impl& m = *impl_;
+    m.theme.request(m.state.font_scale, m.state.high_contrast, m.dpi);
+    if (m.theme.needs_rebake()) m.theme.rebake();
+    m.prepared = true;
+}
+
+void App::frame(float budget_ms) { impl_->frame(budget_ms); }
+
+Status App::open_file(const std::string& name, const std::vector<uint8_t>& bytes) { return impl_->open_file(name, bytes); }
+
+std::string App::state_string() const { return encode_state(impl_->state); }
+
+Status App::apply_state_string(const std::string& text) {
+    Impl& m = *impl_;
+    UiState next = m.state;
+    Status s = decode_state(text, &next);
+    if (next.weights != m.doc.weights_name) {
+        const std::vector<int> wb = next.weight_bits, ab = next.act_bits;
+        if (Status w = m.load_named_weights(next.weights); !w) {
+            next.weights = m.doc.weights_name;
+            s = Status::error(s ? w.message : s.message + "; " + w.message);
+        }
+        next.weight_bits = wb;
+        next.act_bits = ab;
+    }
+    m.state = next;
+    if (m.doc.model) fit_layers(m.state, m.doc.num_layers());
+    if (!s) m.set_error(s.message);
+    return s;
+}
+
+std::string App::status_json() const {
+    const Impl& m = *impl_;
+    nlohmann::json j;
+    j["weights"] = m.doc.weights_name;
+    j["data"] = m.doc.data_name;
+    std::shared_ptr<const EvalSnapshot> cur = m.current_key.empty() ? nullptr : m.eval.get(m.current_key);
+    std::shared_ptr<const EvalSnapshot> flt = m.float_key.empty() ? nullptr : m.eval.get(m.float_key);
+    j["accuracy"] = cur ? cur->result.accuracy() : 0.0;
+    j["correct"] = cur ? cur->result.correct : 0;
+    j["evaluated"] = cur ? cur->result.evaluated : 0;
+    j["total"] = m.doc.data ? m.doc.data->count : 0;
+    j["done"] = cur ? cur->done : false;
+    char hash[32] = "";
+    if (cur) std::snprintf(hash, sizeof hash, "%016llx", (unsigned long long)cur->result.predictions_hash());
+    j["predictions_fnv1a64"] = hash;
+    j["float_accuracy"] = flt && flt->done ? flt->result.accuracy() : -1.0;
+    j["error"] = m.error;
+    j["panel"] = panel_key(m.state.panel);
+    const int ub = uniform_bits(m.state);
+    if (ub) j["bits"] = ub;
+    else j["bits"] = bits_summary(m.state);
+    j["weight_bits"] = m.state.weight_bits;
+    j["act_bits"] = m.state.act_bits;
+    j["lab_bits"] = m.state.lab_spec.bits;
+    j["lang"] = m.state.lang == Lang::kJa ? "ja" : "en";
+    j["presenter"] = m.state.font_scale > 1.0f || m.state.high_contrast;
+    j["busy"] = m.eval.busy();
+    j["state"] = encode_state(m.state);
+    return j.dump();
+}
+
+const std::string& App::last_error() const { return impl_->error; }
+
+void App::set_trainer(TrainerHooks* hooks) { impl_->trainer = hooks; }
+
+bool App::busy() const { return impl_->eval.busy(); }
+
+}  // namespace quantlab::ui

@@ -1,0 +1,71 @@
+// app.hpp: the QuantLab user interface as one object, shared by the desktop app (native/gui) and the web
+// page (web/). Front ends own the window, the GL context and the ImGui backends; each frame they call
+// App::frame() between ImGui::NewFrame() and ImGui::Render(). App never blocks a frame for long: evaluation
+// advances by a time-budgeted slice per frame. No LibTorch, no GLFW, no Emscripten in here.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.hpp"
+
+namespace quantlab::ui {
+
+// Live training is desktop-only; the desktop app implements this over the LibTorch trainer and hands it
+// to App. The web page passes nothing and the training panel says training needs the desktop app.
+class TrainerHooks;
+
+struct AppOptions {
+    std::string assets_dir;          // folder holding the bundled weights, test sample and fonts
+    bool desktop = false;            // shows desktop-only panels (training)
+    std::string initial_state;       // a state string (see state_string), e.g. from the page URL
+};
+
+class App {
+public:
+    explicit App(AppOptions options);
+    ~App();
+    App(const App&) = delete;
+    App& operator=(const App&) = delete;
+
+    // Loads fonts (Latin + Japanese subset) and styles; call once after ImGui::CreateContext() and before
+    // the first frame. Returns an error (shown in the UI, too) when a font is missing; the UI still works.
+    Status init_imgui(float dpi_scale);
+
+    // Call before the backends' NewFrame() (outside NewFrame()..Render()): rebuilds the font atlas and the
+    // OpenGL3 backend's font texture when the font scale changed, so text stays crisp at every presenter
+    // scale. Optional: without it a changed scale magnifies the already baked font instead.
+    void prepare_frame();
+
+    // Draws every window and advances background work for at most budget_ms milliseconds.
+    void frame(float budget_ms);
+
+    // A file from drag-and-drop, the file dialog/picker or a preload, told apart by its content:
+    // .safetensors/.pth weights or a CIFAR-10 .bin batch. A bad file gives a message (also shown in the
+    // UI's error banner) and leaves the current state untouched.
+    Status open_file(const std::string& name, const std::vector<uint8_t>& bytes);
+
+    // The whole view as a short query string (weights, per-layer bits, rule, panel, language, presenter
+    // mode), and back. apply_state_string ignores unknown keys and reports bad values.
+    std::string state_string() const;
+    Status apply_state_string(const std::string& state);
+
+    // One line of JSON for tests and the page: {"weights":..., "accuracy":..., "evaluated":..., "total":...,
+    // "done":..., "predictions_fnv1a64":..., "error":..., "panel":..., "bits":...}.
+    std::string status_json() const;
+
+    // The last error message shown in the banner ("" when none).
+    const std::string& last_error() const;
+
+    void set_trainer(TrainerHooks* hooks);
+
+    // True while evaluation work is pending (a front end may keep drawing frames then, and idle otherwise).
+    bool busy() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace quantlab::ui

@@ -1,0 +1,65 @@
+// app_context.hpp: what App hands each panel every frame (internal to ui/, not part of the public API):
+// the state to read and change, the loaded network and data, the evaluation service and the keys of the
+// results the panels show. Each panel is a class behind PanelView, made by its panel_*.cpp file.
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/cifar10.hpp"
+#include "core/inference.hpp"
+#include "ui/eval_service.hpp"
+#include "ui/state.hpp"
+
+namespace quantlab::ui {
+
+class TrainerHooks;
+
+// What is loaded. Replaced as a whole when a file is opened; `generation` tells caches to drop.
+struct Document {
+    std::shared_ptr<const Model> model;   // configured as float
+    std::string weights_name;
+    std::shared_ptr<const Cifar10> data;
+    std::string data_name;
+    uint64_t generation = 0;
+    std::vector<std::string> layer_names;  // conv/linear layers, in order
+    int num_layers() const { return int(layer_names.size()); }
+};
+
+// Bit widths the accuracy-vs-bits sweep evaluates (all layers alike, the state's rule).
+inline const std::vector<int>& sweep_bits() {
+    static const std::vector<int> b{2, 3, 4, 5, 6, 8, 16};
+    return b;
+}
+
+struct AppContext {
+    UiState& state;
+    const Document& doc;
+    EvalService& eval;
+    TrainerHooks* trainer = nullptr;
+    bool desktop = false;
+    std::shared_ptr<const ForwardTrace> trace;  // float inputs of the first batch (null until recorded)
+    std::string current_key, float_key;         // EvalService keys of the state's config and of float
+    std::vector<std::string> sweep_keys;        // one per sweep_bits()
+    std::function<void(const std::string&)> report_error;
+    float scale = 1;                            // size of "1 px at scale 1" in pixels
+};
+
+class PanelView {
+public:
+    virtual ~PanelView() = default;
+    virtual void draw(AppContext& ctx) = 0;
+};
+
+std::unique_ptr<PanelView> make_quantizer_panel();
+std::unique_ptr<PanelView> make_network_panel();
+std::unique_ptr<PanelView> make_eval_panel();
+std::unique_ptr<PanelView> make_train_panel();
+
+// Shared controls: bits as a slider 1..16 with a "float" checkbox. Returns true when changed.
+bool bits_control(const char* label, int* bits, float width);
+// A range-rule combo (+ k / percentile fields when they apply). Returns true when changed.
+bool rule_controls(RangeRule* rule, double* k, double* percentile, float width);
+
+}  // namespace quantlab::ui

@@ -1,0 +1,67 @@
+// controls.cpp: small controls the panels share (bit widths, range rules).
+#include <imgui.h>
+
+#include <algorithm>
+
+#include "ui/app_context.hpp"
+#include "ui/i18n.hpp"
+
+namespace quantlab::ui {
+
+bool bits_control(const char* label, int* bits, float width) {
+    bool changed = false;
+    ImGui::PushID(label);
+    bool is_float = *bits == kFloatBits;
+    int b = is_float ? 16 : std::clamp(*bits, kMinBits, kMaxBits);
+    ImGui::SetNextItemWidth(width);
+    if (is_float) ImGui::BeginDisabled();
+    if (ImGui::SliderInt("##bits", &b, kMinBits, kMaxBits, is_float ? tr("float") : "%d bit")) {
+        *bits = b;
+        changed = true;
+    }
+    if (is_float) ImGui::EndDisabled();
+    ImGui::SameLine();
+    if (ImGui::Checkbox(tr("float"), &is_float)) {
+        *bits = is_float ? kFloatBits : 8;
+        changed = true;
+    }
+    if (label[0] && !(label[0] == '#' && label[1] == '#')) {
+        ImGui::SameLine();
+        ImGui::TextUnformatted(label);
+    }
+    ImGui::PopID();
+    return changed;
+}
+
+bool rule_controls(RangeRule* rule, double* k, double* percentile, float width) {
+    bool changed = false;
+    const RangeRule rules[] = {RangeRule::kMaxAbs, RangeRule::kMeanStd, RangeRule::kMinMax, RangeRule::kPercentile, RangeRule::kMse};
+    const char* names[] = {tr("max |r| (notebook)"), tr("mean +- k std (exercise)"), tr("min-max"), tr("percentile"), tr("MSE-optimal")};
+    int cur = 0;
+    for (int i = 0; i < 5; ++i)
+        if (rules[i] == *rule) cur = i;
+    ImGui::SetNextItemWidth(width);
+    if (ImGui::Combo(tr("range rule"), &cur, names, 5)) {
+        *rule = rules[cur];
+        changed = true;
+    }
+    if (*rule == RangeRule::kMeanStd) {
+        float kf = float(*k);
+        ImGui::SetNextItemWidth(width);
+        if (ImGui::SliderFloat("k##k", &kf, 0.25f, 6.0f, "k = %.2f")) {
+            *k = std::round(double(kf) * 100.0) / 100.0;
+            changed = true;
+        }
+    }
+    if (*rule == RangeRule::kPercentile) {
+        float pf = float(*percentile);
+        ImGui::SetNextItemWidth(width);
+        if (ImGui::SliderFloat("##pct", &pf, 90.0f, 100.0f, "%.2f %%")) {
+            *percentile = std::clamp(std::round(double(pf) * 100.0) / 100.0, 50.01, 100.0);
+            changed = true;
+        }
+    }
+    return changed;
+}
+
+}  // namespace quantlab::ui

@@ -1,0 +1,219 @@
+// eval_service.cpp: background evaluation (see eval_service.hpp).
+#include "ui/eval_service.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace quantlab::ui {
+
+namespace {
+double now_ms() {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+std::string spec_key(const QuantSpec& s) {
+    std::string k = std::string(range_rule_name(s.rule)) + (s.symmetric ? ",sym" : ",asym") + (s.per_channel ? ",pc" : ",pt");
+    if (s.rule == RangeRule::kMeanStd) k += ",k" + std::to_string(s.k);
+    if (s.rule == RangeRule::kPercentile) k += ",p" + std::to_string(s.percentile);
+    return k;
+}
+}  // namespace
+
+std::string config_key(const QuantConfig& c, Backend backend) {
+    std::string w = "W", a = "A", rules;
+    for (size_t i = 0; i < c.layers.size(); ++i) {
+        w += (i ? "," : "") + std::to_string(c.layers[i].weight.bits);
+        a += (i ? "," : "") + std::to_string(c.layers[i].act.bits);
+        rules += "|" + spec_key(c.layers[i].weight) + "/" + spec_key(c.layers[i].act);
+    }
+    return w + "|" + a + "|" + act_mode_name(c.act_mode) + "|" + backend_name(backend) + rules;
+}
+
+struct EvalService::Running {
+    std::shared_ptr<const Cifar10> data;  // keeps the images alive while `eval` points at them
+    std::unique_ptr<Model> model;
+    std::unique_ptr<Evaluation> eval;
+    double seconds = 0;
+    std::string error;
+};
+
+EvalService::EvalService(bool threaded) : threaded_(threaded) {
+    if (threaded_) worker_ = std::thread([this] { worker_main(); });
+}
+
+EvalService::~EvalService() {
+    if (threaded_) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        worker_.join();
+    }
+}
+
+void EvalService::set_source(std::shared_ptr<const Model> float_model, std::shared_ptr<const Cifar10> data) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        model_ = std::move(float_model);
+        data_ = std::move(data);
+        ++generation_;
+        cache_.clear();
+        trace_.reset();
+    }
+    cv_.notify_all();
+}
+
+void EvalService::set_jobs(std::vector<EvalJob> jobs) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        jobs_ = std::move(jobs);
+    }
+    cv_.notify_all();
+}
+
+std::shared_ptr<const EvalSnapshot> EvalService::get(const std::string& key) const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = cache_.find(key);
+    return it == cache_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<const ForwardTrace> EvalService::trace() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return trace_;
+}
+
+bool EvalService::busy() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!model_ || !data_) return false;
+    if (!trace_) return true;
+    for (const EvalJob& j : jobs_) {
+        auto it = cache_.find(j.key);
+        if (it == cache_.end() || !it->second->done) return true;
+    }
+    return false;
+}
+
+void EvalService::pump(double budget_ms) {
+    if (threaded_) return;
+    const double t0 = now_ms();
+    while (work_once())
+        if (now_ms() - t0 >= budget_ms) break;
+}
+
+void EvalService::worker_main() {
+    for (;;) {
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (stop_) return;
+        }
+        if (work_once()) continue;
+        std::unique_lock<std::mutex> lock(mutex_);
+        // Woken by set_source / set_jobs / the destructor; the timeout guards against a missed wake-up.
+        cv_.wait_for(lock, std::chrono::milliseconds(200));
+        if (stop_) return;
+    }
+}
+
+bool EvalService::work_once() {
+    std::shared_ptr<const Model> model;
+    std::shared_ptr<const Cifar10> data;
+    uint64_t gen;
+    EvalJob job;
+    bool do_trace = false;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stop_ || !model_ || !data_ || data_->count == 0) return false;
+        model = model_;
+        data = data_;
+        gen = generation_;
+        if (!trace_) {
+            do_trace = true;
+        } else {
+            const EvalJob* found = nullptr;
+            for (const EvalJob& j : jobs_) {
+                auto it = cache_.find(j.key);
+                if (it == cache_.end() || !it->second->done) {
+                    found = &j;
+                    break;
+                }
+            }
+            if (!found) return false;
+            job = *found;
+        }
+        // Forget paused evaluations that no job asks for any more (they hold a model copy each).
+        if (running_.size() > 6)
+            for (auto it = running_.begin(); it != running_.end();) {
+                const bool wanted = std::any_of(jobs_.begin(), jobs_.end(), [&](const EvalJob& j) { return j.key == it->first; });
+                it = wanted ? std::next(it) : running_.erase(it);
+            }
+    }
+    if (gen != work_generation_) {
+        running_.clear();
+        work_generation_ = gen;
+    }
+
+    if (do_trace) {
+        // The float inputs of every conv/linear layer over the first batch.
+        const int64_t n = std::min<int64_t>(kEvalBatch, data->count);
+        std::vector<float> x(size_t(n * kCifar10ImageBytes));
+        normalize_images(*data, 0, n, x.data());
+        std::vector<float> logits(size_t(n * model->desc().num_classes()));
+        auto trace = std::make_shared<ForwardTrace>();
+        Status s = model->forward(x.data(), n, logits.data(), Backend::kFast, trace.get());
+        if (!s) trace->inputs.clear();  // an empty trace: the views say nothing was recorded
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (generation_ == gen) trace_ = trace;
+        return true;
+    }
+
+    std::unique_ptr<Running>& slot = running_[job.key];
+    if (!slot) {
+        slot = std::make_unique<Running>();
+        Running& r = *slot;
+        const double t0 = now_ms();
+        r.data = data;
+        r.model = std::make_unique<Model>(*model);
+        QuantConfig config = job.config;
+        Status s;
+        if (config.act_mode == ActMode::kStatic) {
+            // As `quantlab eval --mode static` on a folder without training images: calibrate on the first
+            // evaluation images with the dynamic config, then freeze the ranges.
+            QuantConfig dyn = config;
+            dyn.act_mode = ActMode::kDynamic;
+            s = r.model->configure(dyn);
+            if (s) {
+                const int64_t n = std::min(kCalibrationImages, data->count);
+                std::vector<float> x(size_t(n * kCifar10ImageBytes));
+                normalize_images(*data, 0, n, x.data());
+                Result<std::vector<RealRange>> ranges = r.model->calibrate(x.data(), n, kEvalBatch);
+                if (ranges.ok()) config.act_ranges = ranges.value;
+                else s = ranges.status;
+            }
+        }
+        if (s) s = r.model->configure(config);
+        if (!s) r.error = s.message;
+        else r.eval = std::make_unique<Evaluation>(r.model.get(), data.get(), kEvalBatch, job.backend);
+        r.seconds += (now_ms() - t0) / 1000.0;
+    }
+    Running& r = *slot;
+    auto snap = std::make_shared<EvalSnapshot>();
+    snap->total = data->count;
+    if (r.eval) {
+        const double t0 = now_ms();
+        Status s = r.eval->step(kEvalBatch);
+        r.seconds += (now_ms() - t0) / 1000.0;
+        if (!s) r.error = s.message;
+        snap->result = r.eval->result();
+        snap->done = r.eval->done() || !r.error.empty();
+    } else {
+        snap->done = true;
+    }
+    snap->error = r.error;
+    snap->seconds = r.seconds;
+    if (snap->done) running_.erase(job.key);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (generation_ == gen) cache_[job.key] = snap;
+    return true;
+}
+
+}  // namespace quantlab::ui

@@ -1,0 +1,84 @@
+// eval_service.hpp: evaluation that never blocks a frame. Jobs (a QuantConfig + backend each, identified by a
+// key) run batch by batch - batches of 128 in file order, as `quantlab eval` - either on a worker thread
+// (native) or inside pump() with a time budget (wasm without pthreads). Results, complete or partial, are
+// published as immutable snapshots the UI reads with get(). Also records a float forward trace of the
+// first batch for the network view and the quantizer lab.
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/cifar10.hpp"
+#include "core/evaluate.hpp"
+#include "core/inference.hpp"
+
+namespace quantlab::ui {
+
+constexpr int64_t kEvalBatch = 128;        // the notebook's DataLoader batch; dynamic scales depend on it
+constexpr int64_t kCalibrationImages = 1000;  // static mode: the first N evaluation images (as `quantlab eval`)
+
+struct EvalJob {
+    std::string key;      // config_key(config, backend)
+    QuantConfig config;   // act_mode kStatic: act_ranges are calibrated by the service
+    Backend backend = Backend::kFast;
+};
+// A stable text key for a config and backend ("W4,4,4,4,4|A4,4,4,4,4|maxabs|sym|pt|...").
+std::string config_key(const QuantConfig& config, Backend backend);
+
+struct EvalSnapshot {
+    EvalResult result;       // what has been evaluated so far
+    int64_t total = 0;       // images in the data set
+    bool done = false;
+    std::string error;       // set (and done) when the job failed
+    double seconds = 0;      // compute time spent on this job so far
+    double fraction() const { return total ? double(result.evaluated) / double(total) : 1.0; }
+};
+
+class EvalService {
+public:
+    // threaded: run jobs on a worker thread (needs std::thread); otherwise pump() does the work.
+    explicit EvalService(bool threaded);
+    ~EvalService();
+    EvalService(const EvalService&) = delete;
+    EvalService& operator=(const EvalService&) = delete;
+
+    // A new float model or data set: drops every result and the trace. Both must be set for work to start.
+    void set_source(std::shared_ptr<const Model> float_model, std::shared_ptr<const Cifar10> data);
+    // The jobs wanted now, most important first. Finished results stay cached; a job not in the list is paused.
+    void set_jobs(std::vector<EvalJob> jobs);
+
+    std::shared_ptr<const EvalSnapshot> get(const std::string& key) const;   // null before its first batch
+    std::shared_ptr<const ForwardTrace> trace() const;                        // null until computed
+    bool busy() const;        // a wanted job is not finished yet (or the trace is pending)
+    bool threaded() const { return threaded_; }
+
+    // Without a worker thread: runs batches until budget_ms has passed (at least one batch when work is left).
+    void pump(double budget_ms);
+
+private:
+    struct Running;
+    bool work_once();
+    void worker_main();
+
+    const bool threaded_;
+    mutable std::mutex mutex_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    uint64_t generation_ = 0;
+    std::shared_ptr<const Model> model_;
+    std::shared_ptr<const Cifar10> data_;
+    std::vector<EvalJob> jobs_;
+    std::map<std::string, std::shared_ptr<const EvalSnapshot>> cache_;
+    std::shared_ptr<const ForwardTrace> trace_;
+    // Owned by whoever runs work_once (the worker, or pump's caller).
+    uint64_t work_generation_ = 0;
+    std::map<std::string, std::unique_ptr<Running>> running_;
+    std::thread worker_;
+};
+
+}  // namespace quantlab::ui

@@ -1,0 +1,231 @@
+// i18n.cpp: the Japanese table. Keys are the English text exactly as the code passes it to tr() (an ImGui
+// "##id" suffix included, so IDs stay stable across languages). After adding Japanese text, regenerate the
+// font subset: python3 scripts/make_font_subset.py (it reads this file).
+#include "ui/i18n.hpp"
+
+#include <cstring>
+#include <unordered_map>
+
+namespace quantlab::ui {
+
+namespace {
+
+Lang g_lang = Lang::kEn;
+
+struct Entry {
+    const char* en;
+    const char* ja;
+};
+
+// clang-format off
+const Entry kTable[] = {
+    {"Quantizer", "量子化器"},
+    {"Network", "ネットワーク"},
+    {"Evaluation", "評価"},
+    {"Training", "学習"},
+    {"Open...", "開く..."},
+    {"Open", "開く"},
+    {"Open a file", "ファイルを開く"},
+    {"Cancel", "キャンセル"},
+    {"Up", "上へ"},
+    {"all files", "すべてのファイル"},
+    {"Cannot open folder", "フォルダを開けません"},
+    {"No such file or folder", "ファイルまたはフォルダがありません"},
+    {"Weights (.safetensors, .pth) or CIFAR-10 batches (.bin)", "重み (.safetensors, .pth) または CIFAR-10 バッチ (.bin)"},
+    {"Presenter", "プレゼンター"},
+    {"View", "表示"},
+    {"font scale", "文字の大きさ"},
+    {"high contrast", "ハイコントラスト"},
+    {"Keyboard", "キーボード"},
+    {"Up / Down, + / -: bits up / down", "↑ / ↓, + / -: ビット幅を増減"},
+    {"Left / Right, N, 1-4: panels", "← / →, N, 1-4: パネル切替"},
+    {"P: presenter mode, H: high contrast, L: language, [ ]: font size", "P: プレゼンターモード, H: ハイコントラスト, L: 言語, [ ]: 文字の大きさ"},
+    {"weights", "重み"},
+    {"data", "データ"},
+    {"images", "枚"},
+    {"- drop a .safetensors, .pth or CIFAR-10 .bin file onto the window", "- .safetensors, .pth, CIFAR-10 .bin ファイルをウィンドウにドロップできます"},
+    {"Dismiss", "閉じる"},
+    {"Loading... (no weights or no test data yet: drop a file or use Open...)", "読み込み中... (重みかテストデータがありません: ファイルをドロップするか「開く」を使ってください)"},
+    // quantizer lab
+    {"Tensor", "テンソル"},
+    {"synthetic randn (notebook)", "乱数 randn (ノートブック)"},
+    {"layer weights", "層の重み"},
+    {"layer input activations", "層の入力活性化"},
+    {"layer", "層"},
+    {"bits", "ビット幅"},
+    {"range rule", "範囲の決め方"},
+    {"max |r| (notebook)", "max |r| (ノートブック)"},
+    {"mean +- k std (exercise)", "平均 ± k 標準偏差 (演習)"},
+    {"min-max", "最小-最大"},
+    {"percentile", "パーセンタイル"},
+    {"MSE-optimal", "MSE 最小"},
+    {"symmetric (Z = 0)", "対称 (Z = 0)"},
+    {"per-channel (weights)", "チャネルごと (重み)"},
+    {"per-channel weights", "重みをチャネルごとに"},
+    {"channel", "チャネル"},
+    {"STE backward", "STE 逆伝播"},
+    {"identity (notebook)", "恒等 (ノートブック)"},
+    {"clipped", "クリップ"},
+    {"Use these settings for the network", "この設定をネットワークに使う"},
+    {"Copies bits and rule to every layer (Network and Evaluation panels)", "ビット幅と範囲をすべての層にコピーします (ネットワーク・評価パネル)"},
+    {"Formulas (PyTorch / ONNX sign)", "数式 (PyTorch / ONNX の符号)"},
+    {"The notebook's sign", "ノートブックの符号"},
+    {"levels", "レベル数"},
+    {"representable", "表現できる範囲"},
+    {"Error over the whole tensor", "テンソル全体の誤差"},
+    {"max |error|", "最大 |誤差|"},
+    {"notebook: torch.manual_seed(100); torch.randn(1000).sort()", "ノートブック: torch.manual_seed(100); torch.randn(1000).sort()"},
+    {"input", "入力"},
+    {"first batch", "最初のバッチ"},
+    {"recording activations...", "活性化を記録中..."},
+    {"r -> r_hat", "r → r_hat"},
+    {"identity r_hat = r", "恒等 r_hat = r"},
+    {"quantized r_hat", "量子化後 r_hat"},
+    {"samples (every 10th)", "サンプル (10 個おき)"},
+    {"STE: d r_hat / d r used in backward", "STE: 逆伝播で使う d r_hat / d r"},
+    {"identity: 1 everywhere", "恒等: どこでも 1"},
+    {"clipped: 0 outside the range", "クリップ: 範囲外は 0"},
+    {"histogram of r", "r のヒストグラム"},
+    {"values", "個"},
+    {"count", "個数"},
+    {"r", "r"},
+    {"levels r_hat", "量子化レベル r_hat"},
+    {"clipped tails", "クリップされる裾"},
+    {"outside", "個が範囲外"},
+    {"quantization error r_hat - r", "量子化誤差 r_hat - r"},
+    {"r_hat - r", "r_hat - r"},
+    {"+- S/2", "± S/2"},
+    // network
+    {"All layers", "全層"},
+    {"weights (mixed)", "重み (層ごとに異なる)"},
+    {"activations", "活性化"},
+    {"activations (mixed)", "活性化 (層ごとに異なる)"},
+    {"activation ranges", "活性化の範囲"},
+    {"dynamic: range per batch (notebook)", "動的: バッチごとの範囲 (ノートブック)"},
+    {"static: calibrated, frozen", "静的: キャリブレーションで固定"},
+    {"weight shape", "重みの形"},
+    {"weight bits", "重みビット"},
+    {"act. bits", "活性化ビット"},
+    {"W SQNR", "重み SQNR"},
+    {"A SQNR", "活性化 SQNR"},
+    {"A clipped", "活性化クリップ率"},
+    {"float", "浮動小数点"},
+    {"quantized", "量子化"},
+    {"quantized (per level)", "量子化 (レベルごと)"},
+    {"weights: float vs quantized", "重み: 浮動小数点と量子化"},
+    {"input activations: float vs quantized", "入力活性化: 浮動小数点と量子化"},
+    {"Activations: each layer's float input over the first batch of 128 test images (float network). Click a row to plot it.",
+     "活性化: 最初のバッチ (テスト画像 128 枚) での各層の浮動小数点入力 (浮動小数点ネットワーク)。行をクリックするとグラフを表示します。"},
+    // evaluation
+    {"bits, all layers", "ビット幅 (全層)"},
+    {"bits, all layers (now mixed)", "ビット幅 (全層, 現在は層ごとに異なる)"},
+    {"dynamic (per batch)", "動的 (バッチごと)"},
+    {"static (calibrated)", "静的 (キャリブレーション)"},
+    {"kernels", "計算方式"},
+    {"fast float", "高速浮動小数点"},
+    {"integer", "整数"},
+    {"reference", "参照実装"},
+    {"change", "変化"},
+    {"img/s", "枚/秒"},
+    {"accuracy vs bits", "ビット幅と精度"},
+    {"bits (weights = activations, every layer)", "ビット幅 (重み = 活性化, 全層)"},
+    {"chance", "偶然"},
+    {"in progress", "計算中"},
+    {"per-class accuracy", "クラスごとの精度"},
+    {"confusion, quantized", "混同行列 (量子化)"},
+    {"of row", "行ごと"},
+    {"predicted", "予測"},
+    {"true", "正解"},
+    {"change vs float, images", "浮動小数点からの変化 (枚数)"},
+    {"broken", "件悪化"},
+    {"fixed", "件改善"},
+    {"only flipped predictions", "予測が変わった画像だけ"},
+    {"page", "ページ"},
+    {"red: broken by quantization", "赤: 量子化で誤りに"},
+    {"green: fixed", "緑: 正解に"},
+    {"orange: changed", "橙: 予測が変化"},
+    {"No prediction changed (yet).", "予測が変わった画像は (まだ) ありません。"},
+    {"No images.", "画像がありません。"},
+    // training
+    {"New run", "新しい学習"},
+    {"epochs", "エポック数"},
+    {"batch size", "バッチサイズ"},
+    {"learning rate", "学習率"},
+    {"optimizer", "最適化手法"},
+    {"LR schedule", "学習率スケジュール"},
+    {"constant", "一定"},
+    {"cosine", "コサイン"},
+    {"step", "ステップ"},
+    {"augmentation (crop + flip)", "データ拡張 (切り抜き + 反転)"},
+    {"quantization-aware (STE)", "量子化を考慮した学習 (STE)"},
+    {"weight bits##t", "重みビット##t"},
+    {"activation bits##t", "活性化ビット##t"},
+    {"start from the loaded weights", "読み込んだ重みから始める"},
+    {"Start", "開始"},
+    {"Stop", "停止"},
+    {"Resume", "再開"},
+    {"Export", "書き出し"},
+    {"export to", "書き出し先"},
+    {"exported to", "書き出しました:"},
+    {"Runs", "学習の一覧"},
+    {"device", "デバイス"},
+    {"epoch", "エポック"},
+    {"loss", "損失"},
+    {"queued", "待機中"},
+    {"running", "実行中"},
+    {"stopped", "停止中"},
+    {"finished", "完了"},
+    {"failed", "失敗"},
+    {"training loss", "学習損失"},
+    {"validation accuracy", "検証精度"},
+    {"trainer not built", "学習機能はビルドされていません"},
+    {"Training is not available: this desktop app was built without the LibTorch trainer "
+     "(configure with -DQUANTLAB_WITH_TORCH=ON).",
+     "学習は使えません: このデスクトップアプリは LibTorch の学習機能なしでビルドされています (-DQUANTLAB_WITH_TORCH=ON で構成してください)。"},
+    {"Training needs the desktop app (quantlab-gui) with LibTorch; the web page "
+     "evaluates trained models: drop an exported .safetensors file here.",
+     "学習には LibTorch 付きのデスクトップアプリ (quantlab-gui) が必要です。Web ページでは学習済みモデルを評価できます: 書き出した .safetensors ファイルをここにドロップしてください。"},
+};
+// clang-format on
+
+// CIFAR-10 classes as the notebook names them.
+const char* const kClassEn[10] = {"plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
+const char* const kClassJa[10] = {"飛行機", "自動車", "鳥", "猫", "鹿", "犬", "カエル", "馬", "船", "トラック"};
+
+// Symbols drawn outside the tables (formulas, arrows) that the font must hold.
+const char* const kSymbols = "±×÷→←↑↓αβ·−°…";
+
+const std::unordered_map<std::string, const char*>& table() {
+    static const std::unordered_map<std::string, const char*> t = [] {
+        std::unordered_map<std::string, const char*> m;
+        for (const Entry& e : kTable) m.emplace(e.en, e.ja);
+        return m;
+    }();
+    return t;
+}
+
+}  // namespace
+
+void set_language(Lang lang) { g_lang = lang; }
+Lang language() { return g_lang; }
+
+const char* tr(const char* english) {
+    if (g_lang == Lang::kEn) return english;
+    auto it = table().find(english);
+    return it == table().end() ? english : it->second;
+}
+
+const char* class_name(int c) {
+    if (c < 0 || c >= 10) return "?";
+    return g_lang == Lang::kJa ? kClassJa[c] : kClassEn[c];
+}
+
+std::string all_ui_text() {
+    std::string s = kSymbols;
+    for (const Entry& e : kTable) s += e.ja;
+    for (const char* c : kClassJa) s += c;
+    s += "日本語English";
+    return s;
+}
+
+}  // namespace quantlab::ui

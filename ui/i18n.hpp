@@ -1,0 +1,20 @@
+// i18n.hpp: English and Japanese UI text. Code writes the English text; tr() returns the Japanese one
+// when Japanese is selected (the English text where a translation is missing). The Japanese glyphs the UI
+// needs are exactly those of these tables plus the notebook's symbols: scripts/make_font_subset.py cuts
+// IPAPGothic down to them (assets/fonts/quantlab-ui.ttf) and theme.cpp builds ImGui's glyph ranges from here.
+#pragma once
+#include <string>
+
+#include "ui/state.hpp"
+
+namespace quantlab::ui {
+
+void set_language(Lang lang);
+Lang language();
+const char* tr(const char* english);
+// CIFAR-10 class c as the notebook names it (plane, car, ...), in the current language.
+const char* class_name(int c);
+// Every string of the tables (both languages) and the symbols the UI draws: for the font's glyph ranges.
+std::string all_ui_text();
+
+}  // namespace quantlab::ui

@@ -1,0 +1,262 @@
+// panel_network.cpp: the network view. Weight and activation bits per conv/linear layer (and one control for
+// all), the range rule, activation mode; per layer the SQNR of the quantized weights and of the quantized
+// input activations (the float input recorded over the first batch), and for the selected layer the float vs
+// quantized histograms. Quantized values sit on levels, so they are drawn as stems whose height is the count
+// spread over one step S (count x bin width / S): comparable with the float histogram's bars.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "ui/app_context.hpp"
+#include "ui/i18n.hpp"
+#include "ui/plot.hpp"
+
+namespace quantlab::ui {
+
+namespace {
+
+bool same_spec(const QuantSpec& a, const QuantSpec& b) {
+    return a.bits == b.bits && a.rule == b.rule && a.symmetric == b.symmetric && a.per_channel == b.per_channel && a.k == b.k &&
+           a.percentile == b.percentile;
+}
+
+// Float vs quantized statistics of one tensor under one spec.
+struct TensorStats {
+    bool valid = false, quantized = false;
+    QuantSpec spec;
+    std::string error;
+    QuantError err;
+    Histogram hist;                 // float values
+    std::vector<float> level_x, level_y;  // quantized mass per level (stems), when few enough levels
+    Histogram qhist;                // quantized values in the same bins, when too many levels for stems
+    double x0 = 0, x1 = 0;
+    Interval repr;
+};
+
+TensorStats compute_stats(const Tensor& t, const QuantSpec& spec) {
+    TensorStats s;
+    s.spec = spec;
+    s.valid = true;
+    if (t.data.empty()) {
+        s.valid = false;
+        return s;
+    }
+    const MinMax mm = min_max(t.data.data(), t.numel());
+    double lo = mm.min, hi = mm.max;
+    if (!(hi > lo)) lo -= 1, hi += 1;
+    const double pad = (hi - lo) * 0.04;
+    s.x0 = lo - pad;
+    s.x1 = hi + pad;
+    const int bins = 90;
+    s.hist = histogram(t.data.data(), t.numel(), s.x0, s.x1, bins);
+    if (spec.bits == kFloatBits) return s;
+    Result<QuantParams> p = compute_params(t, spec);
+    if (!p.ok()) {
+        s.error = p.message();
+        return s;
+    }
+    s.quantized = true;
+    std::vector<float> fq(t.data.size());
+    fake_quant(t.data.data(), fq.data(), t.numel(), p.value);
+    s.err = quant_error(t.data.data(), fq.data(), t.numel(), p.value);
+    s.repr = p.value.per_channel() ? Interval{s.x0, s.x1} : representable_range(p.value);
+    // Stems for per-tensor params with few levels in view; otherwise a histogram of the quantized values.
+    const std::vector<float> levels = p.value.per_channel() ? std::vector<float>() : level_grid(p.value, s.x0, s.x1, bins);
+    if (!levels.empty()) {
+        const double S = p.value.scale[0];
+        std::vector<double> counts(levels.size(), 0.0);
+        const double first = levels.front();
+        for (float v : fq) {
+            const long i = std::lround((double(v) - first) / S);
+            if (i >= 0 && size_t(i) < counts.size()) counts[size_t(i)] += 1;
+        }
+        const double k = s.hist.bin_width() / S;
+        for (size_t i = 0; i < levels.size(); ++i)
+            if (counts[i] > 0) s.level_x.push_back(levels[i]), s.level_y.push_back(float(counts[i] * k));
+    } else {
+        s.qhist = histogram(fq.data(), int64_t(fq.size()), s.x0, s.x1, bins);
+    }
+    return s;
+}
+
+class NetworkPanel : public PanelView {
+public:
+    void draw(AppContext& ctx) override;
+
+private:
+    void global_controls(AppContext& ctx);
+    void layer_table(AppContext& ctx, float height);
+    void layer_plots(AppContext& ctx, const ImVec2& size);
+    void update(AppContext& ctx);
+
+    uint64_t generation_ = ~uint64_t(0);
+    const ForwardTrace* trace_ = nullptr;
+    std::vector<TensorStats> weight_, act_;
+};
+
+void NetworkPanel::update(AppContext& ctx) {
+    const int n = ctx.doc.num_layers();
+    if (generation_ != ctx.doc.generation || int(weight_.size()) != n) {
+        weight_.assign(size_t(n), TensorStats());
+        act_.assign(size_t(n), TensorStats());
+        generation_ = ctx.doc.generation;
+    }
+    if (trace_ != ctx.trace.get()) {
+        act_.assign(size_t(n), TensorStats());
+        trace_ = ctx.trace.get();
+    }
+    // At most two tensors per frame: keeps frames short when every layer changed at once.
+    int budget = 2;
+    for (int q = 0; q < n && budget > 0; ++q) {
+        const QuantSpec ws = layer_weight_spec(ctx.state, q);
+        if (!weight_[size_t(q)].valid || !same_spec(weight_[size_t(q)].spec, ws)) {
+            weight_[size_t(q)] = compute_stats(ctx.doc.model->layer_weight(q), ws);
+            --budget;
+        }
+        const QuantSpec as = layer_act_spec(ctx.state, q);
+        if (trace_ && size_t(q) < trace_->inputs.size() && (!act_[size_t(q)].valid || !same_spec(act_[size_t(q)].spec, as))) {
+            act_[size_t(q)] = compute_stats(trace_->inputs[size_t(q)], as);
+            --budget;
+        }
+    }
+}
+
+void NetworkPanel::global_controls(AppContext& ctx) {
+    UiState& s = ctx.state;
+    const float fs = ImGui::GetFontSize();
+    const float w = fs * 11;
+    ImGui::TextUnformatted(tr("All layers"));
+    ImGui::SameLine(fs * 7);
+    int wb = s.weight_bits.empty() ? 8 : s.weight_bits.front();
+    int ab = s.act_bits.empty() ? 8 : s.act_bits.front();
+    const bool w_mixed = std::any_of(s.weight_bits.begin(), s.weight_bits.end(), [&](int b) { return b != wb; });
+    const bool a_mixed = std::any_of(s.act_bits.begin(), s.act_bits.end(), [&](int b) { return b != ab; });
+    if (bits_control(w_mixed ? tr("weights (mixed)") : tr("weights"), &wb, w)) std::fill(s.weight_bits.begin(), s.weight_bits.end(), wb);
+    ImGui::SameLine(0, fs * 2);
+    if (bits_control(a_mixed ? tr("activations (mixed)") : tr("activations"), &ab, w)) std::fill(s.act_bits.begin(), s.act_bits.end(), ab);
+    ImGui::SetCursorPosX(fs * 7);
+    ImGui::BeginGroup();
+    rule_controls(&s.rule, &s.k, &s.percentile, w);
+    ImGui::EndGroup();
+    ImGui::SameLine(0, fs * 2);
+    ImGui::Checkbox(tr("symmetric (Z = 0)"), &s.symmetric);
+    ImGui::SameLine();
+    ImGui::Checkbox(tr("per-channel weights"), &s.per_channel);
+    ImGui::SameLine(0, fs * 2);
+    int mode = int(s.act_mode);
+    const char* modes[] = {tr("dynamic: range per batch (notebook)"), tr("static: calibrated, frozen")};
+    ImGui::SetNextItemWidth(fs * 16);
+    if (ImGui::Combo(tr("activation ranges"), &mode, modes, 2)) s.act_mode = ActMode(mode);
+}
+
+void NetworkPanel::layer_table(AppContext& ctx, float height) {
+    UiState& s = ctx.state;
+    const int n = ctx.doc.num_layers();
+    const float fs = ImGui::GetFontSize();
+    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_BordersOuter |
+                                  ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_ScrollY;
+    if (!ImGui::BeginTable("##layers", 7, flags, ImVec2(0, height))) return;
+    ImGui::TableSetupScrollFreeze(0, 1);
+    ImGui::TableSetupColumn(tr("layer"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    ImGui::TableSetupColumn(tr("weight shape"), ImGuiTableColumnFlags_WidthStretch, 1.4f);
+    ImGui::TableSetupColumn(tr("weight bits"), ImGuiTableColumnFlags_WidthStretch, 2.6f);
+    ImGui::TableSetupColumn(tr("act. bits"), ImGuiTableColumnFlags_WidthStretch, 2.6f);
+    ImGui::TableSetupColumn(tr("W SQNR"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    ImGui::TableSetupColumn(tr("A SQNR"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    ImGui::TableSetupColumn(tr("A clipped"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    ImGui::TableHeadersRow();
+    auto sqnr = [](const TensorStats& t) -> std::string {
+        if (!t.valid) return "...";
+        if (!t.error.empty()) return "error";
+        if (!t.quantized) return "float";
+        if (std::isinf(t.err.sqnr_db)) return "inf";
+        char b[32];
+        std::snprintf(b, sizeof b, "%.1f dB", t.err.sqnr_db);
+        return b;
+    };
+    for (int q = 0; q < n; ++q) {
+        ImGui::PushID(q);
+        ImGui::TableNextRow();
+        ImGui::TableNextColumn();
+        if (ImGui::Selectable(ctx.doc.layer_names[size_t(q)].c_str(), s.net_layer == q, ImGuiSelectableFlags_SpanAllColumns | ImGuiSelectableFlags_AllowItemOverlap))
+            s.net_layer = q;
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(shape_str(ctx.doc.model->layer_weight(q).shape).c_str());
+        ImGui::TableNextColumn();
+        const float w = ImGui::GetContentRegionAvail().x - fs * 4.5f;
+        bits_control("##w", &s.weight_bits[size_t(q)], w);
+        ImGui::TableNextColumn();
+        bits_control("##a", &s.act_bits[size_t(q)], w);
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(sqnr(weight_[size_t(q)]).c_str());
+        ImGui::TableNextColumn();
+        ImGui::TextUnformatted(sqnr(act_[size_t(q)]).c_str());
+        ImGui::TableNextColumn();
+        const TensorStats& a = act_[size_t(q)];
+        if (a.valid && a.quantized) ImGui::Text("%.2f %%", 100.0 * a.err.clipped_fraction);
+        else ImGui::TextUnformatted("-");
+        ImGui::PopID();
+    }
+    ImGui::EndTable();
+}
+
+void draw_stats(const char* id, const char* title, const TensorStats& t, ImVec2 size) {
+    const plot::Colors& c = plot::colors();
+    double ymax = double(std::max<int64_t>(1, t.hist.max_count()));
+    for (float y : t.level_y) ymax = std::max(ymax, double(y));
+    if (!t.qhist.counts.empty()) ymax = std::max(ymax, double(t.qhist.max_count()));
+    plot::Limits lim{t.x0, t.x1, 0, ymax * 1.1};
+    if (!plot::begin_plot(id, title, size, lim, nullptr, tr("count"))) return;
+    if (t.quantized) {
+        if (t.repr.lo > t.x0) plot::vspan(t.x0, t.repr.lo, c.clip_shade);
+        if (t.repr.hi < t.x1) plot::vspan(t.repr.hi, t.x1, c.clip_shade);
+    }
+    plot::histogram(tr("float"), t.hist, c.series[1]);
+    if (!t.level_x.empty()) plot::stems(tr("quantized (per level)"), t.level_x.data(), t.level_y.data(), int(t.level_x.size()), c.series[0], 2.0f);
+    if (!t.qhist.counts.empty()) plot::histogram(tr("quantized"), t.qhist, c.series[0], false);
+    plot::end_plot();
+}
+
+void NetworkPanel::layer_plots(AppContext& ctx, const ImVec2& size) {
+    const int q = std::clamp(ctx.state.net_layer, 0, ctx.doc.num_layers() - 1);
+    const std::string name = ctx.doc.layer_names[size_t(q)];
+    const float sp = ImGui::GetStyle().ItemSpacing.x;
+    const ImVec2 half((size.x - sp) * 0.5f, size.y);
+    auto title = [&](const char* what, const TensorStats& t) {
+        std::string s = name + " " + what;
+        if (t.valid && t.quantized) {
+            char b[64];
+            std::snprintf(b, sizeof b, "  SQNR %.1f dB", t.err.sqnr_db);
+            s += b;
+        }
+        return s;
+    };
+    draw_stats("##wh", title(tr("weights: float vs quantized"), weight_[size_t(q)]).c_str(), weight_[size_t(q)], half);
+    ImGui::SameLine();
+    if (act_[size_t(q)].valid) {
+        draw_stats("##ah", title(tr("input activations: float vs quantized"), act_[size_t(q)]).c_str(), act_[size_t(q)], half);
+    } else {
+        ImGui::TextDisabled("%s", tr("recording activations..."));
+    }
+}
+
+void NetworkPanel::draw(AppContext& ctx) {
+    update(ctx);
+    global_controls(ctx);
+    ImGui::Separator();
+    const float fs = ImGui::GetFontSize();
+    const float row_h = ImGui::GetFrameHeightWithSpacing() + 2;
+    const float table_h = std::min(row_h * float(ctx.doc.num_layers() + 1) + fs, ImGui::GetContentRegionAvail().y * 0.45f);
+    layer_table(ctx, table_h);
+    ImGui::TextDisabled("%s", tr("Activations: each layer's float input over the first batch of 128 test images (float network). Click a row to plot it."));
+    const ImVec2 rest = ImGui::GetContentRegionAvail();
+    layer_plots(ctx, ImVec2(rest.x, std::max(rest.y, fs * 10)));
+}
+
+}  // namespace
+
+std::unique_ptr<PanelView> make_network_panel() { return std::make_unique<NetworkPanel>(); }
+
+}  // namespace quantlab::ui

@@ -1,0 +1,179 @@
+// panel_train.cpp: live training (desktop only), drawn through TrainerHooks (trainer_hooks.hpp) so that ui/
+// never sees LibTorch. New run settings (the final assignment's knobs), start / stop / resume, live loss and
+// validation-accuracy curves of every run overlaid for comparison, images/s, and export of a run's weights.
+// Without hooks (the web page, or a desktop build without the trainer) it says why training is unavailable.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "ui/app_context.hpp"
+#include "ui/i18n.hpp"
+#include "ui/plot.hpp"
+#include "ui/trainer_hooks.hpp"
+
+namespace quantlab::ui {
+
+namespace {
+
+const char* state_name(TrainState s) {
+    switch (s) {
+        case TrainState::kQueued: return tr("queued");
+        case TrainState::kRunning: return tr("running");
+        case TrainState::kStopped: return tr("stopped");
+        case TrainState::kFinished: return tr("finished");
+        case TrainState::kFailed: return tr("failed");
+    }
+    return "?";
+}
+
+std::string run_label(const TrainRun& r) {
+    if (!r.config.label.empty()) return "#" + std::to_string(r.id) + " " + r.config.label;
+    char b[160];
+    std::snprintf(b, sizeof b, "#%d %s lr %g%s%s", r.id, r.config.optimizer.c_str(), r.config.lr, r.config.augment ? " aug" : "",
+                  r.config.qat ? (" W" + std::to_string(r.config.weight_bits) + "A" + std::to_string(r.config.act_bits)).c_str() : "");
+    return b;
+}
+
+class TrainPanel : public PanelView {
+public:
+    void draw(AppContext& ctx) override;
+
+private:
+    void settings(AppContext& ctx, float width);
+    TrainRunConfig next_;
+    bool from_current_weights_ = true;
+    std::set<int> hidden_;
+    char export_path_[512] = "quantlab_run.safetensors";
+    std::string message_;
+};
+
+void TrainPanel::settings(AppContext& ctx, float width) {
+    TrainRunConfig& c = next_;
+    ImGui::TextUnformatted(tr("New run"));
+    ImGui::SetNextItemWidth(width);
+    ImGui::SliderInt(tr("epochs"), &c.epochs, 1, 100);
+    int batch_i = c.batch == 32 ? 0 : c.batch == 64 ? 1 : c.batch == 256 ? 3 : c.batch == 512 ? 4 : 2;
+    const char* batches[] = {"32", "64", "128", "256", "512"};
+    ImGui::SetNextItemWidth(width);
+    if (ImGui::Combo(tr("batch size"), &batch_i, batches, 5)) c.batch = std::atoi(batches[batch_i]);
+    float lr = float(c.lr);
+    ImGui::SetNextItemWidth(width);
+    if (ImGui::SliderFloat(tr("learning rate"), &lr, 1e-5f, 1.0f, "%.5f", ImGuiSliderFlags_Logarithmic)) c.lr = lr;
+    int opt = c.optimizer == "adam" ? 1 : 0;
+    const char* opts[] = {"SGD (momentum 0.9)", "Adam"};
+    ImGui::SetNextItemWidth(width);
+    if (ImGui::Combo(tr("optimizer"), &opt, opts, 2)) c.optimizer = opt ? "adam" : "sgd";
+    int sch = c.schedule == "cosine" ? 1 : c.schedule == "step" ? 2 : 0;
+    const char* schs[] = {tr("constant"), tr("cosine"), tr("step")};
+    ImGui::SetNextItemWidth(width);
+    if (ImGui::Combo(tr("LR schedule"), &sch, schs, 3)) c.schedule = sch == 1 ? "cosine" : sch == 2 ? "step" : "none";
+    ImGui::Checkbox(tr("augmentation (crop + flip)"), &c.augment);
+    ImGui::Checkbox(tr("quantization-aware (STE)"), &c.qat);
+    if (c.qat) {
+        ImGui::SetNextItemWidth(width);
+        ImGui::SliderInt(tr("weight bits##t"), &c.weight_bits, 1, 16);
+        ImGui::SetNextItemWidth(width);
+        ImGui::SliderInt(tr("activation bits##t"), &c.act_bits, 1, 16);
+        int ste = int(c.ste);
+        ImGui::RadioButton(tr("identity (notebook)"), &ste, 0);
+        ImGui::SameLine();
+        ImGui::RadioButton(tr("clipped"), &ste, 1);
+        c.ste = SteRule(ste);
+    }
+    ImGui::Checkbox(tr("start from the loaded weights"), &from_current_weights_);
+    c.init_weights = from_current_weights_ ? ctx.doc.weights_name : std::string();
+    if (ImGui::Button(tr("Start"))) {
+        Result<int> r = ctx.trainer->start(c);
+        message_ = r.ok() ? std::string() : r.message();
+        if (!r.ok()) ctx.report_error(r.message());
+    }
+}
+
+void TrainPanel::draw(AppContext& ctx) {
+    const float fs = ImGui::GetFontSize();
+    if (!ctx.trainer) {
+        ImGui::Spacing();
+        ImGui::TextWrapped("%s", ctx.desktop ? tr("Training is not available: this desktop app was built without the LibTorch trainer "
+                                                 "(configure with -DQUANTLAB_WITH_TORCH=ON).")
+                                             : tr("Training needs the desktop app (quantlab-gui) with LibTorch; the web page "
+                                                  "evaluates trained models: drop an exported .safetensors file here."));
+        ImGui::Spacing();
+        ImGui::TextDisabled("%s", tr("trainer not built"));
+        return;
+    }
+    const std::vector<TrainRun> runs = ctx.trainer->runs();
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    const float left_w = std::clamp(fs * 22.0f, 280.0f, avail.x * 0.34f);
+    ImGui::BeginChild("##train_left", ImVec2(left_w, 0), false);
+    ImGui::TextDisabled("%s: %s", tr("device"), ctx.trainer->device().c_str());
+    settings(ctx, left_w - fs * 9);
+    ImGui::Separator();
+    ImGui::TextUnformatted(tr("Runs"));
+    for (const TrainRun& r : runs) {
+        ImGui::PushID(r.id);
+        bool shown = !hidden_.count(r.id);
+        const ImU32 col = plot::colors().series[size_t(r.id) % 8];
+        ImGui::PushStyleColor(ImGuiCol_CheckMark, ImGui::ColorConvertU32ToFloat4(col));
+        if (ImGui::Checkbox("##show", &shown)) shown ? (void)hidden_.erase(r.id) : (void)hidden_.insert(r.id);
+        ImGui::PopStyleColor();
+        ImGui::SameLine();
+        const TrainPoint* last = r.points.empty() ? nullptr : &r.points.back();
+        ImGui::Text("%s  [%s]", run_label(r).c_str(), state_name(r.state));
+        if (last) ImGui::TextDisabled("   %s %.2f  %s %.3f  %.0f %s", tr("epoch"), last->epoch, tr("loss"), last->loss, last->images_per_s, tr("img/s"));
+        if (r.state == TrainState::kRunning) {
+            if (ImGui::SmallButton(tr("Stop"))) ctx.trainer->stop(r.id);
+        } else if (r.state == TrainState::kStopped) {
+            if (ImGui::SmallButton(tr("Resume"))) ctx.trainer->resume(r.id);
+        }
+        ImGui::SameLine();
+        if (ImGui::SmallButton(tr("Export"))) {
+            Status s = ctx.trainer->export_weights(r.id, export_path_);
+            message_ = s ? std::string(tr("exported to")) + " " + export_path_ : s.message;
+            if (!s) ctx.report_error(s.message);
+        }
+        if (!r.message.empty()) ImGui::TextWrapped("%s", r.message.c_str());
+        ImGui::PopID();
+    }
+    ImGui::SetNextItemWidth(left_w - fs * 6);
+    ImGui::InputText(tr("export to"), export_path_, sizeof export_path_);
+    if (!message_.empty()) ImGui::TextWrapped("%s", message_.c_str());
+    ImGui::EndChild();
+    ImGui::SameLine();
+
+    ImGui::BeginChild("##train_plots", ImVec2(0, 0), false);
+    const ImVec2 a = ImGui::GetContentRegionAvail();
+    const float h = (a.y - ImGui::GetStyle().ItemSpacing.y) * 0.5f;
+    double emax = 1, lmax = 0.1;
+    for (const TrainRun& r : runs)
+        for (const TrainPoint& p : r.points) emax = std::max(emax, p.epoch), lmax = std::max(lmax, p.loss);
+    if (plot::begin_plot("##loss", tr("training loss"), ImVec2(0, h), plot::Limits{0, emax, 0, lmax * 1.05}, tr("epoch"), nullptr)) {
+        for (const TrainRun& r : runs) {
+            if (hidden_.count(r.id)) continue;
+            std::vector<float> x, y;
+            for (const TrainPoint& p : r.points) x.push_back(float(p.epoch)), y.push_back(float(p.loss));
+            plot::line(run_label(r).c_str(), x.data(), y.data(), int(x.size()), plot::colors().series[size_t(r.id) % 8], 1.8f);
+        }
+        plot::end_plot();
+    }
+    if (plot::begin_plot("##val", tr("validation accuracy"), ImVec2(0, h), plot::Limits{0, emax, 0, 100}, tr("epoch"), "%", plot::kYPercent)) {
+        for (const TrainRun& r : runs) {
+            if (hidden_.count(r.id)) continue;
+            std::vector<float> x, y;
+            for (const TrainPoint& p : r.points)
+                if (p.val_accuracy >= 0) x.push_back(float(p.epoch)), y.push_back(float(p.val_accuracy));
+            plot::line(run_label(r).c_str(), x.data(), y.data(), int(x.size()), plot::colors().series[size_t(r.id) % 8], 2.2f);
+            plot::markers("##m", x.data(), y.data(), int(x.size()), plot::colors().series[size_t(r.id) % 8], 3.0f);
+        }
+        plot::end_plot();
+    }
+    ImGui::EndChild();
+}
+
+}  // namespace
+
+std::unique_ptr<PanelView> make_train_panel() { return std::make_unique<TrainPanel>(); }
+
+}  // namespace quantlab::ui

@@ -1,0 +1,517 @@
+// plot.cpp: ImDrawList plot widgets (see plot.hpp).
+// [SECTION] state of the plot being drawn
+// [SECTION] begin / end: frame, grid, axes, ticks, legend, read-out
+// [SECTION] items
+// [SECTION] heat map, progress, colours
+#include "ui/plot.hpp"
+
+#include <imgui_internal.h>  // ImRect
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace quantlab::ui::plot {
+
+// [SECTION] state of the plot being drawn ------------------------------------------------------------
+
+namespace {
+
+struct LegendEntry {
+    std::string label;
+    ImU32 color;
+};
+
+struct ReadOut {
+    std::string label;
+    ImU32 color;
+    std::string value;
+};
+
+struct PlotState {
+    bool active = false;
+    ImDrawList* dl = nullptr;
+    ImRect frame, area;  // whole widget; the data area inside the axes
+    Limits lim;
+    int flags = 0;
+    bool hovered = false;
+    ImVec2 mouse;
+    double mouse_x = 0, mouse_y = 0;  // mouse in data coordinates
+    std::string title, x_label, y_label;
+    bool custom_x = false;
+    std::vector<double> x_tick_values;
+    std::vector<std::string> x_tick_labels;
+    std::vector<LegendEntry> legend;
+    std::vector<ReadOut> readout;
+};
+
+PlotState g;
+
+float ui_scale() { return ImGui::GetFontSize() / 15.0f; }
+
+float to_px(double x) { return float(g.area.Min.x + (x - g.lim.x0) / (g.lim.x1 - g.lim.x0) * (g.area.Max.x - g.area.Min.x)); }
+float to_py(double y) { return float(g.area.Max.y - (y - g.lim.y0) / (g.lim.y1 - g.lim.y0) * (g.area.Max.y - g.area.Min.y)); }
+ImVec2 to_p(double x, double y) { return ImVec2(to_px(x), to_py(y)); }
+
+bool listed(const char* label) { return label && label[0] && !(label[0] == '#' && label[1] == '#'); }
+
+void add_legend(const char* label, ImU32 color) {
+    if (!listed(label)) return;
+    for (const LegendEntry& e : g.legend)
+        if (e.label == label) return;
+    g.legend.push_back({label, color});
+}
+
+void add_readout(const char* label, ImU32 color, const std::string& value) {
+    if (listed(label)) g.readout.push_back({label, color, value});
+}
+
+void dashed_line(ImDrawList* dl, ImVec2 a, ImVec2 b, ImU32 color, float thickness) {
+    const float dash = 6.0f * ui_scale(), gap = 4.0f * ui_scale();
+    const float len = std::hypot(b.x - a.x, b.y - a.y);
+    if (len <= 0) return;
+    const ImVec2 d((b.x - a.x) / len, (b.y - a.y) / len);
+    for (float t = 0; t < len; t += dash + gap) {
+        const float e = std::min(t + dash, len);
+        dl->AddLine(ImVec2(a.x + d.x * t, a.y + d.y * t), ImVec2(a.x + d.x * e, a.y + d.y * e), color, thickness);
+    }
+}
+
+// Pixel centre for crisp 1-px lines.
+float crisp(float v) { return std::floor(v) + 0.5f; }
+
+}  // namespace
+
+Colors& colors() {
+    static Colors c = [] {
+        Colors k{};
+        k.frame_bg = IM_COL32(255, 255, 255, 255);
+        k.plot_bg = IM_COL32(250, 250, 252, 255);
+        k.axis = IM_COL32(60, 60, 70, 255);
+        k.grid = IM_COL32(215, 218, 225, 255);
+        k.text = IM_COL32(20, 20, 30, 255);
+        k.text_dim = IM_COL32(90, 90, 100, 255);
+        k.legend_bg = IM_COL32(255, 255, 255, 220);
+        k.hover = IM_COL32(40, 40, 40, 140);
+        const ImU32 pal[8] = {IM_COL32(0, 114, 178, 255),  IM_COL32(230, 159, 0, 255),  IM_COL32(0, 158, 115, 255),
+                              IM_COL32(213, 94, 0, 255),   IM_COL32(204, 121, 167, 255), IM_COL32(86, 180, 233, 255),
+                              IM_COL32(240, 228, 66, 255), IM_COL32(0, 0, 0, 255)};
+        std::copy(pal, pal + 8, k.series);
+        k.clip_shade = IM_COL32(213, 94, 0, 50);
+        k.good = IM_COL32(0, 158, 115, 255);
+        k.bad = IM_COL32(213, 40, 40, 255);
+        k.warn = IM_COL32(230, 159, 0, 255);
+        return k;
+    }();
+    return c;
+}
+
+Limits pad_limits(double x0, double x1, double y0, double y1, double pad_x, double pad_y) {
+    if (!(x1 > x0)) x0 -= 0.5, x1 = x0 + 1;
+    if (!(y1 > y0)) y0 -= 0.5, y1 = y0 + 1;
+    const double dx = (x1 - x0) * pad_x, dy = (y1 - y0) * pad_y;
+    return {x0 - dx, x1 + dx, y0 - dy, y1 + dy};
+}
+
+// [SECTION] begin / end ---------------------------------------------------------------------------------
+
+bool begin_plot(const char* id, const char* title, ImVec2 size, const Limits& limits, const char* x_label,
+                const char* y_label, int flags) {
+    IM_ASSERT(!g.active && "begin_plot: plots do not nest; call end_plot() first");
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    if (size.x <= 0) size.x = std::max(avail.x + size.x, 50.0f);
+    if (size.y <= 0) size.y = std::max(avail.y + size.y, 50.0f);
+    const ImVec2 pos = ImGui::GetCursorScreenPos();
+    ImGui::InvisibleButton(id, size);
+    if (!ImGui::IsItemVisible()) return false;
+
+    g = PlotState();
+    g.active = true;
+    g.flags = flags;
+    g.dl = ImGui::GetWindowDrawList();
+    g.frame = ImRect(pos, ImVec2(pos.x + size.x, pos.y + size.y));
+    g.lim = limits;
+    if (!(g.lim.x1 > g.lim.x0)) g.lim.x1 = g.lim.x0 + 1;
+    if (!(g.lim.y1 > g.lim.y0)) g.lim.y1 = g.lim.y0 + 1;
+    g.hovered = ImGui::IsItemHovered() && !(flags & kNoHover);
+    g.title = title ? title : "";
+    g.x_label = x_label ? x_label : "";
+    g.y_label = y_label ? y_label : "";
+
+    // Margins from the font: the y tick labels' widest text, one line for the title, two below for ticks + label.
+    const float fs = ImGui::GetFontSize();
+    const Ticks yt = nice_ticks(g.lim.y0, g.lim.y1, std::max(2, int((size.y - 3 * fs) / (fs * 2.2f))));
+    float yw = 0;
+    for (double v : yt.values) yw = std::max(yw, ImGui::CalcTextSize((format_tick(v, yt) + ((flags & kYPercent) ? "%" : "")).c_str()).x);
+    const float left = yw + fs * 0.8f, right = fs * 0.8f;
+    const float top = (g.title.empty() && g.y_label.empty()) ? fs * 0.6f : fs * 1.7f;
+    const float bottom = fs * (g.x_label.empty() ? 1.7f : 3.0f);
+    g.area = ImRect(ImVec2(std::floor(pos.x + left), std::floor(pos.y + top)),
+                    ImVec2(std::floor(pos.x + size.x - right), std::floor(pos.y + size.y - bottom)));
+    if (g.area.GetWidth() < 10 || g.area.GetHeight() < 10) g.area = ImRect(pos, ImVec2(pos.x + size.x, pos.y + size.y));
+    g.mouse = ImGui::GetIO().MousePos;
+    g.mouse_x = g.lim.x0 + (g.mouse.x - g.area.Min.x) / g.area.GetWidth() * (g.lim.x1 - g.lim.x0);
+    g.mouse_y = g.lim.y0 + (g.area.Max.y - g.mouse.y) / g.area.GetHeight() * (g.lim.y1 - g.lim.y0);
+    g.hovered = g.hovered && g.area.Contains(g.mouse);
+
+    // Background now; grid, axes and labels in end_plot on a lower channel so they sit under the items.
+    g.dl->ChannelsSplit(3);
+    g.dl->ChannelsSetCurrent(0);
+    g.dl->AddRectFilled(g.area.Min, g.area.Max, colors().plot_bg);
+    g.dl->ChannelsSetCurrent(1);
+    g.dl->PushClipRect(g.area.Min, g.area.Max, true);
+    return true;
+}
+
+void set_x_ticks(const std::vector<double>& values, const std::vector<std::string>& labels) {
+    g.custom_x = true;
+    g.x_tick_values = values;
+    g.x_tick_labels = labels;
+}
+
+void end_plot() {
+    IM_ASSERT(g.active && "end_plot: no begin_plot() returned true");
+    ImDrawList* dl = g.dl;
+    const Colors& c = colors();
+    const float fs = ImGui::GetFontSize();
+    const float s = ui_scale();
+    dl->PopClipRect();
+
+    dl->ChannelsSetCurrent(0);
+    // Grid and tick labels.
+    const Ticks yt = nice_ticks(g.lim.y0, g.lim.y1, std::max(2, int(g.area.GetHeight() / (fs * 2.2f)) + 1));
+    for (double v : yt.values) {
+        const float y = crisp(to_py(v));
+        if (y < g.area.Min.y - 0.5f || y > g.area.Max.y + 0.5f) continue;
+        dl->AddLine(ImVec2(g.area.Min.x, y), ImVec2(g.area.Max.x, y), c.grid, 1.0f);
+        const std::string t = format_tick(v, yt) + ((g.flags & kYPercent) ? "%" : "");
+        const ImVec2 ts = ImGui::CalcTextSize(t.c_str());
+        dl->AddText(ImVec2(g.area.Min.x - ts.x - fs * 0.35f, y - ts.y * 0.5f), c.text_dim, t.c_str());
+    }
+    std::vector<double> xv;
+    std::vector<std::string> xl;
+    if (g.custom_x) {
+        xv = g.x_tick_values;
+        xl = g.x_tick_labels;
+    } else {
+        // Room for the widest label decides how many x ticks fit.
+        Ticks xt = nice_ticks(g.lim.x0, g.lim.x1, 8);
+        float widest = 0;
+        for (double v : xt.values) widest = std::max(widest, ImGui::CalcTextSize(format_tick(v, xt).c_str()).x);
+        const int fit = std::max(2, int(g.area.GetWidth() / (widest + fs * 1.5f)));
+        if (fit < int(xt.values.size())) xt = nice_ticks(g.lim.x0, g.lim.x1, fit);
+        for (double v : xt.values) {
+            xv.push_back(v);
+            xl.push_back(format_tick(v, xt));
+        }
+    }
+    for (size_t i = 0; i < xv.size(); ++i) {
+        const float x = crisp(to_px(xv[i]));
+        if (x < g.area.Min.x - 0.5f || x > g.area.Max.x + 0.5f) continue;
+        dl->AddLine(ImVec2(x, g.area.Min.y), ImVec2(x, g.area.Max.y), c.grid, 1.0f);
+        if (i < xl.size()) {
+            const ImVec2 ts = ImGui::CalcTextSize(xl[i].c_str());
+            dl->AddText(ImVec2(x - ts.x * 0.5f, g.area.Max.y + fs * 0.3f), c.text_dim, xl[i].c_str());
+        }
+    }
+
+    dl->ChannelsSetCurrent(2);
+    // Axes (left and bottom), the zero line when in view.
+    dl->AddLine(ImVec2(crisp(g.area.Min.x), g.area.Min.y), ImVec2(crisp(g.area.Min.x), g.area.Max.y + 1), c.axis, 1.0f);
+    dl->AddLine(ImVec2(g.area.Min.x, crisp(g.area.Max.y)), ImVec2(g.area.Max.x, crisp(g.area.Max.y)), c.axis, 1.0f);
+    if (!g.title.empty()) dl->AddText(ImVec2(g.frame.Min.x + fs * 0.2f, g.frame.Min.y + fs * 0.1f), c.text, g.title.c_str());
+    if (!g.y_label.empty()) {
+        const ImVec2 ts = ImGui::CalcTextSize(g.y_label.c_str());
+        const float x = std::max(g.frame.Min.x + fs * 0.2f, g.area.Max.x - ts.x);
+        dl->AddText(ImVec2(x, g.frame.Min.y + fs * 0.1f), c.text_dim, g.y_label.c_str());
+    }
+    if (!g.x_label.empty()) {
+        const ImVec2 ts = ImGui::CalcTextSize(g.x_label.c_str());
+        dl->AddText(ImVec2(g.area.GetCenter().x - ts.x * 0.5f, g.area.Max.y + fs * 1.55f), c.text_dim, g.x_label.c_str());
+    }
+
+    // Legend.
+    if (!(g.flags & kNoLegend) && !g.legend.empty()) {
+        float w = 0;
+        for (const LegendEntry& e : g.legend) w = std::max(w, ImGui::CalcTextSize(e.label.c_str()).x);
+        const float sw = fs * 1.2f, pad = fs * 0.35f, lh = fs * 1.15f;
+        const float bw = w + sw + pad * 3, bh = lh * float(g.legend.size()) + pad * 2 - (lh - fs);
+        const float x0 = (g.flags & kLegendLeft) ? g.area.Min.x + pad * 2 : g.area.Max.x - bw - pad * 2;
+        const ImVec2 p0(x0, g.area.Min.y + pad * 2);
+        dl->AddRectFilled(p0, ImVec2(p0.x + bw, p0.y + bh), c.legend_bg, 3.0f * s);
+        dl->AddRect(p0, ImVec2(p0.x + bw, p0.y + bh), c.grid, 3.0f * s);
+        for (size_t i = 0; i < g.legend.size(); ++i) {
+            const float y = p0.y + pad + lh * float(i);
+            dl->AddRectFilled(ImVec2(p0.x + pad, y + fs * 0.3f), ImVec2(p0.x + pad + sw, y + fs * 0.7f), g.legend[i].color);
+            dl->AddText(ImVec2(p0.x + pad * 2 + sw, y), c.text, g.legend[i].label.c_str());
+        }
+    }
+
+    // Hover read-out: crosshair and a tooltip with x and each item's value there.
+    if (g.hovered) {
+        dl->AddLine(ImVec2(crisp(g.mouse.x), g.area.Min.y), ImVec2(crisp(g.mouse.x), g.area.Max.y), c.hover, 1.0f);
+        dl->AddLine(ImVec2(g.area.Min.x, crisp(g.mouse.y)), ImVec2(g.area.Max.x, crisp(g.mouse.y)), c.hover, 1.0f);
+        ImGui::BeginTooltip();
+        ImGui::Text("x = %s   y = %s", format_number(g.mouse_x).c_str(), format_number(g.mouse_y).c_str());
+        for (const ReadOut& r : g.readout) {
+            ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(r.color), "%s", r.label.c_str());
+            ImGui::SameLine();
+            ImGui::TextUnformatted(r.value.c_str());
+        }
+        ImGui::EndTooltip();
+    }
+    dl->ChannelsMerge();
+    g.active = false;
+}
+
+// [SECTION] items -----------------------------------------------------------------------------------------
+
+void line(const char* label, const float* x, const float* y, int n, ImU32 color, float thickness, bool dashed) {
+    add_legend(label, color);
+    if (n <= 0) return;
+    const float t = thickness * ui_scale();
+    // Draw only the part in view, decimated to about one vertex per pixel column band (keeps 10^5 points cheap).
+    std::vector<ImVec2> pts;
+    pts.reserve(size_t(std::min(n, 8192)));
+    const int stride = std::max(1, n / 8192);
+    for (int i = 0; i < n; i += stride) pts.push_back(to_p(x[i], y[i]));
+    if ((n - 1) % stride != 0) pts.push_back(to_p(x[n - 1], y[n - 1]));
+    if (dashed) {
+        for (size_t i = 1; i < pts.size(); ++i) dashed_line(g.dl, pts[i - 1], pts[i], color, t);
+    } else if (pts.size() >= 2) {
+        g.dl->AddPolyline(pts.data(), int(pts.size()), color, 0, t);
+    }
+    if (g.hovered && listed(label)) {
+        // The curves here are functions of x: with x ascending, interpolate on the segment under the mouse
+        // (a staircase's riser takes the upper step); otherwise the vertex nearest in x.
+        const bool ascending = std::is_sorted(x, x + n);
+        if (ascending && n >= 2 && g.mouse_x >= x[0] && g.mouse_x <= x[n - 1]) {
+            const int i = int(std::upper_bound(x, x + n, float(g.mouse_x)) - x);
+            const int b = std::clamp(i, 1, n - 1), a = b - 1;
+            const double t = x[b] > x[a] ? (g.mouse_x - x[a]) / double(x[b] - x[a]) : 1.0;
+            const double yv = y[a] + (y[b] - y[a]) * std::clamp(t, 0.0, 1.0);
+            g.dl->AddCircleFilled(to_p(g.mouse_x, yv), 3.5f * ui_scale(), color);
+            add_readout(label, color, format_number(yv));
+        } else {
+            int best = 0;
+            double bd = 1e300;
+            for (int i = 0; i < n; ++i) {
+                const double d = std::fabs(double(x[i]) - g.mouse_x);
+                if (d < bd) bd = d, best = i;
+            }
+            g.dl->AddCircleFilled(to_p(x[best], y[best]), 3.5f * ui_scale(), color);
+            add_readout(label, color, format_number(y[best]) + "  (x = " + format_number(x[best]) + ")");
+        }
+    }
+}
+
+void line(const char* label, const Polyline& p, ImU32 color, float thickness, bool dashed) {
+    line(label, p.x.data(), p.y.data(), int(std::min(p.x.size(), p.y.size())), color, thickness, dashed);
+}
+
+void markers(const char* label, const float* x, const float* y, int n, ImU32 color, float radius) {
+    add_legend(label, color);
+    for (int i = 0; i < n; ++i) g.dl->AddCircleFilled(to_p(x[i], y[i]), radius * ui_scale(), color);
+}
+
+void histogram(const char* label, const Histogram& h, ImU32 color, bool filled) {
+    add_legend(label, color);
+    const double w = h.bin_width();
+    const float y0 = to_py(std::max(0.0, g.lim.y0));
+    std::vector<ImVec2> outline;
+    outline.reserve(h.counts.size() * 2 + 2);
+    outline.push_back(ImVec2(to_px(h.lo), y0));
+    for (size_t i = 0; i < h.counts.size(); ++i) {
+        const float xa = to_px(h.lo + w * double(i)), xb = to_px(h.lo + w * double(i + 1));
+        const float y = to_py(double(h.counts[i]));
+        if (filled && h.counts[i] > 0) g.dl->AddRectFilled(ImVec2(xa, y), ImVec2(std::max(xb, xa + 1), y0), with_alpha(color, 0.45f));
+        outline.push_back(ImVec2(xa, y));
+        outline.push_back(ImVec2(xb, y));
+    }
+    outline.push_back(ImVec2(to_px(h.hi), y0));
+    g.dl->AddPolyline(outline.data(), int(outline.size()), color, 0, (filled ? 1.0f : 1.6f) * ui_scale());
+    if (g.hovered && listed(label) && w > 0) {
+        const double b = std::floor((g.mouse_x - h.lo) / w);
+        if (b >= 0 && b < double(h.counts.size()))
+            add_readout(label, color, std::to_string(h.counts[size_t(b)]) + " in [" + format_number(h.lo + w * b) + ", " +
+                                          format_number(h.lo + w * (b + 1)) + ")");
+    }
+}
+
+void bars(const char* label, const float* values, int n, float offset, float width, ImU32 color) {
+    add_legend(label, color);
+    const float y0 = to_py(std::max(0.0, g.lim.y0));
+    for (int i = 0; i < n; ++i) {
+        const float xa = to_px(i + offset - width * 0.5f), xb = to_px(i + offset + width * 0.5f);
+        const float y = to_py(values[i]);
+        g.dl->AddRectFilled(ImVec2(xa, std::min(y, y0)), ImVec2(xb, std::max(y, y0)), color);
+    }
+    if (g.hovered && listed(label)) {
+        const int i = int(std::floor(g.mouse_x + 0.5));
+        if (i >= 0 && i < n) add_readout(label, color, format_number(values[i]));
+    }
+}
+
+void stems(const char* label, const float* x, const float* y, int n, ImU32 color, float thickness) {
+    add_legend(label, color);
+    const float y0 = to_py(std::max(0.0, g.lim.y0));
+    const float t = thickness * ui_scale();
+    for (int i = 0; i < n; ++i) {
+        const float px = to_px(x[i]);
+        g.dl->AddLine(ImVec2(px, y0), ImVec2(px, to_py(y[i])), color, t);
+        g.dl->AddCircleFilled(ImVec2(px, to_py(y[i])), t * 1.3f, color);
+    }
+    if (g.hovered && listed(label) && n > 0) {
+        int best = 0;
+        for (int i = 1; i < n; ++i)
+            if (std::fabs(x[i] - g.mouse_x) < std::fabs(x[best] - g.mouse_x)) best = i;
+        add_readout(label, color, format_number(y[best]) + "  (x = " + format_number(x[best]) + ")");
+    }
+}
+
+void vspan(double x0, double x1, ImU32 color) {
+    g.dl->AddRectFilled(ImVec2(to_px(x0), g.area.Min.y), ImVec2(to_px(x1), g.area.Max.y), color);
+}
+
+void vlines(const float* x, int n, ImU32 color, float thickness) {
+    for (int i = 0; i < n; ++i) {
+        const float px = crisp(to_px(x[i]));
+        g.dl->AddLine(ImVec2(px, g.area.Min.y), ImVec2(px, g.area.Max.y), color, thickness);
+    }
+}
+
+void hline(double y, ImU32 color, float thickness, bool dashed) {
+    const float py = crisp(to_py(y));
+    const float t = thickness * ui_scale();
+    if (dashed) dashed_line(g.dl, ImVec2(g.area.Min.x, py), ImVec2(g.area.Max.x, py), color, t);
+    else g.dl->AddLine(ImVec2(g.area.Min.x, py), ImVec2(g.area.Max.x, py), color, t);
+}
+
+void vline(double x, ImU32 color, float thickness, bool dashed) {
+    const float px = crisp(to_px(x));
+    const float t = thickness * ui_scale();
+    if (dashed) dashed_line(g.dl, ImVec2(px, g.area.Min.y), ImVec2(px, g.area.Max.y), color, t);
+    else g.dl->AddLine(ImVec2(px, g.area.Min.y), ImVec2(px, g.area.Max.y), color, t);
+}
+
+void text(double x, double y, const char* str, ImU32 color, ImVec2 align) {
+    const ImVec2 ts = ImGui::CalcTextSize(str);
+    const ImVec2 p = to_p(x, y);
+    g.dl->AddText(ImVec2(p.x - ts.x * align.x, p.y - ts.y * align.y), color, str);
+}
+
+// [SECTION] heat map, progress, colours ----------------------------------------------------------------
+
+void heat_map(const char* id, const char* title, const float* values, int rows, int cols, float vmin, float vmax,
+              const std::vector<std::string>& row_labels, const std::vector<std::string>& col_labels, ImVec2 size,
+              bool div, const char* format, const char* x_label, const char* y_label) {
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    if (size.x <= 0) size.x = std::max(avail.x + size.x, 50.0f);
+    if (size.y <= 0) size.y = std::max(avail.y + size.y, 50.0f);
+    const ImVec2 pos = ImGui::GetCursorScreenPos();
+    ImGui::InvisibleButton(id, size);
+    if (!ImGui::IsItemVisible() || rows <= 0 || cols <= 0) return;
+    const bool hovered = ImGui::IsItemHovered();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const Colors& c = colors();
+    const float fs = ImGui::GetFontSize();
+    float lw = 0;
+    for (const std::string& l : row_labels) lw = std::max(lw, ImGui::CalcTextSize(l.c_str()).x);
+    const float top = title && title[0] ? fs * 1.6f : 0;
+    const float left = lw + fs * 0.5f;
+    const float bottom = fs * ((x_label && x_label[0]) ? 2.8f : 1.6f);
+    const float cw = std::floor((size.x - left - fs * 0.3f) / float(cols));
+    const float ch = std::floor((size.y - top - bottom) / float(rows));
+    const float cell = std::max(4.0f, std::min(cw, ch * 1.6f));
+    const float cellh = std::max(4.0f, std::min(ch, cell));
+    const ImVec2 o(std::floor(pos.x + left), std::floor(pos.y + top));
+    if (title && title[0]) dl->AddText(ImVec2(pos.x, pos.y + fs * 0.1f), c.text, title);
+    if (y_label && y_label[0]) {
+        const ImVec2 ts = ImGui::CalcTextSize(y_label);
+        dl->AddText(ImVec2(o.x + cell * float(cols) - ts.x, pos.y + fs * 0.1f), c.text_dim, y_label);
+    }
+    const float span = div ? std::max(std::fabs(vmin), std::fabs(vmax)) : (vmax - vmin);
+    int hr = -1, hc = -1;
+    const ImVec2 m = ImGui::GetIO().MousePos;
+    for (int r = 0; r < rows; ++r) {
+        for (int col = 0; col < cols; ++col) {
+            const float v = values[r * cols + col];
+            const ImU32 fill = div ? diverging(span > 0 ? v / span : 0) : sequential(span > 0 ? (v - vmin) / span : 0);
+            const ImVec2 a(o.x + cell * float(col), o.y + cellh * float(r));
+            const ImVec2 b(a.x + cell - 1, a.y + cellh - 1);
+            dl->AddRectFilled(a, b, fill);
+            if (hovered && m.x >= a.x && m.x < b.x + 1 && m.y >= a.y && m.y < b.y + 1) hr = r, hc = col;
+            char buf[32];
+            std::snprintf(buf, sizeof buf, format, double(v));
+            const ImVec2 ts = ImGui::CalcTextSize(buf);
+            if (ts.x < cell - 2 && ts.y < cellh) dl->AddText(ImVec2(a.x + (cell - ts.x) * 0.5f, a.y + (cellh - ts.y) * 0.5f), contrast_text(fill), buf);
+        }
+        if (size_t(r) < row_labels.size()) {
+            const ImVec2 ts = ImGui::CalcTextSize(row_labels[size_t(r)].c_str());
+            dl->AddText(ImVec2(o.x - ts.x - fs * 0.3f, o.y + cellh * float(r) + (cellh - ts.y) * 0.5f), c.text_dim, row_labels[size_t(r)].c_str());
+        }
+    }
+    for (int col = 0; col < cols && size_t(col) < col_labels.size(); ++col) {
+        const std::string& l = col_labels[size_t(col)];
+        const ImVec2 ts = ImGui::CalcTextSize(l.c_str());
+        // Labels wider than a cell are cut to fit (the tooltip names the class in full).
+        dl->PushClipRect(ImVec2(o.x + cell * float(col), o.y), ImVec2(o.x + cell * float(col + 1), o.y + cellh * float(rows) + fs * 1.5f), true);
+        dl->AddText(ImVec2(o.x + cell * float(col) + std::max(0.0f, (cell - ts.x) * 0.5f), o.y + cellh * float(rows) + fs * 0.2f), c.text_dim, l.c_str());
+        dl->PopClipRect();
+    }
+    if (x_label && x_label[0]) {
+        const ImVec2 ts = ImGui::CalcTextSize(x_label);
+        dl->AddText(ImVec2(o.x + (cell * float(cols) - ts.x) * 0.5f, o.y + cellh * float(rows) + fs * 1.4f), c.text_dim, x_label);
+    }
+    if (hr >= 0) {
+        const ImVec2 a(o.x + cell * float(hc), o.y + cellh * float(hr));
+        dl->AddRect(a, ImVec2(a.x + cell - 1, a.y + cellh - 1), c.axis, 0, 0, 2.0f);
+        char buf[32];
+        std::snprintf(buf, sizeof buf, format, double(values[hr * cols + hc]));
+        ImGui::BeginTooltip();
+        ImGui::Text("%s: %s\n%s: %s\n%s", y_label ? y_label : "row", size_t(hr) < row_labels.size() ? row_labels[size_t(hr)].c_str() : "",
+                    x_label ? x_label : "column", size_t(hc) < col_labels.size() ? col_labels[size_t(hc)].c_str() : "", buf);
+        ImGui::EndTooltip();
+    }
+}
+
+void progress(float fraction, const char* str, ImVec2 size) {
+    ImGui::PushStyleColor(ImGuiCol_PlotHistogram, ImGui::ColorConvertU32ToFloat4(colors().series[0]));
+    ImGui::ProgressBar(std::clamp(fraction, 0.0f, 1.0f), size, str);
+    ImGui::PopStyleColor();
+}
+
+ImU32 with_alpha(ImU32 color, float alpha) {
+    const ImU32 a = ImU32(std::clamp(alpha, 0.0f, 1.0f) * float((color >> IM_COL32_A_SHIFT) & 0xff));
+    return (color & ~IM_COL32_A_MASK) | (a << IM_COL32_A_SHIFT);
+}
+
+namespace {
+ImU32 lerp_stops(const float (*stops)[3], int n, float t) {
+    t = std::clamp(t, 0.0f, 1.0f) * float(n - 1);
+    const int i = std::min(int(t), n - 2);
+    const float f = t - float(i);
+    float rgb[3];
+    for (int k = 0; k < 3; ++k) rgb[k] = stops[i][k] + (stops[i + 1][k] - stops[i][k]) * f;
+    return IM_COL32(int(rgb[0]), int(rgb[1]), int(rgb[2]), 255);
+}
+}  // namespace
+
+ImU32 sequential(float t) {
+    // Viridis, five stops: perceptually ordered and legible projected or printed in grey.
+    static const float v[5][3] = {{253, 231, 37}, {94, 201, 98}, {33, 145, 140}, {59, 82, 139}, {68, 1, 84}};
+    return lerp_stops(v, 5, t);
+}
+
+ImU32 diverging(float t) {
+    static const float v[5][3] = {{33, 102, 172}, {146, 197, 222}, {247, 247, 247}, {244, 165, 130}, {178, 24, 43}};
+    return lerp_stops(v, 5, (std::clamp(t, -1.0f, 1.0f) + 1.0f) * 0.5f);
+}
+
+ImU32 contrast_text(ImU32 bg) {
+    const float r = float((bg >> IM_COL32_R_SHIFT) & 0xff), gr = float((bg >> IM_COL32_G_SHIFT) & 0xff),
+                b = float((bg >> IM_COL32_B_SHIFT) & 0xff);
+    return (0.299f * r + 0.587f * gr + 0.114f * b) > 140 ? IM_COL32(0, 0, 0, 255) : IM_COL32(255, 255, 255, 255);
+}
+
+}  // namespace quantlab::ui::plot

@@ -1,0 +1,77 @@
+// plot.hpp: small plot widgets drawn with ImGui's ImDrawList. ImPlot is in no registry this project can
+// reach, so QuantLab draws its own: line, staircase (a line through plot_data's vertices), histogram, bars,
+// shaded spans, level grids, and a heat map; with axes, nice ticks, labels, a legend and a hover read-out.
+// Sizes follow the current font size, so plots stay crisp at presenter font scales 1-3 (fonts are rebaked
+// at each scale, never magnified). The numbers behind them (ticks, bins, staircases) are in plot_data.hpp.
+#pragma once
+#include <imgui.h>
+
+#include <string>
+#include <vector>
+
+#include "ui/plot_data.hpp"
+
+namespace quantlab::ui::plot {
+
+// Colours the widgets use; theme.cpp fills them for the normal and the high-contrast theme.
+struct Colors {
+    ImU32 frame_bg, plot_bg, axis, grid, text, text_dim, legend_bg, hover;
+    ImU32 series[8];           // colour-blind-safe palette (Okabe-Ito order)
+    ImU32 clip_shade;          // clipped tails
+    ImU32 good, bad, warn;     // correct / wrong / changed
+};
+Colors& colors();
+
+enum Flags {
+    kNone = 0,
+    kNoLegend = 1 << 0,
+    kLegendLeft = 1 << 1,      // legend in the top-left corner instead of the top-right
+    kYPercent = 1 << 2,        // y tick labels with a % sign
+    kNoHover = 1 << 3,
+};
+
+struct Limits {
+    double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+};
+// Limits that hold [lo, hi] with a margin of `pad` (a fraction of the span) on both sides.
+Limits pad_limits(double x0, double x1, double y0, double y1, double pad_x = 0.04, double pad_y = 0.08);
+
+// Begins a plot occupying `size` (x <= 0: the available width). When it returns true, add items and then
+// call end_plot(); when it returns false (scrolled out of view) call nothing else. Plots do not nest.
+bool begin_plot(const char* id, const char* title, ImVec2 size, const Limits& limits, const char* x_label,
+                const char* y_label, int flags = kNone);
+// Replaces the automatic x ticks with these positions and labels (categorical axes: bits, classes).
+void set_x_ticks(const std::vector<double>& values, const std::vector<std::string>& labels);
+void end_plot();
+
+// Items, in data coordinates. A label starting with "##" stays out of the legend and the read-out.
+void line(const char* label, const float* x, const float* y, int n, ImU32 color, float thickness = 2.0f, bool dashed = false);
+void line(const char* label, const Polyline& p, ImU32 color, float thickness = 2.0f, bool dashed = false);
+void markers(const char* label, const float* x, const float* y, int n, ImU32 color, float radius = 3.5f);
+void histogram(const char* label, const Histogram& h, ImU32 color, bool filled = true);
+// Bars at x = i + offset (i = 0..n-1), `width` in x units, from 0 to values[i].
+void bars(const char* label, const float* values, int n, float offset, float width, ImU32 color);
+// Vertical stems from 0 to y[i] at x[i] (a quantized tensor's mass per level).
+void stems(const char* label, const float* x, const float* y, int n, ImU32 color, float thickness = 2.0f);
+void vspan(double x0, double x1, ImU32 color);                  // full-height shaded band
+void vlines(const float* x, int n, ImU32 color, float thickness = 1.0f);
+void hline(double y, ImU32 color, float thickness = 1.0f, bool dashed = false);
+void vline(double x, ImU32 color, float thickness = 1.0f, bool dashed = false);
+void text(double x, double y, const char* text, ImU32 color, ImVec2 align = ImVec2(0, 1));
+
+// A rows x cols heat map of values[r * cols + c] coloured over [vmin, vmax] (diverging: blue-white-red around
+// 0), each cell printed with `format` when it fits; row labels left, column labels below. Hover shows the cell.
+void heat_map(const char* id, const char* title, const float* values, int rows, int cols, float vmin, float vmax,
+              const std::vector<std::string>& row_labels, const std::vector<std::string>& col_labels, ImVec2 size,
+              bool diverging, const char* format, const char* x_label, const char* y_label);
+
+// A horizontal bar showing fraction in [0, 1] with a centred text (ImGui's ProgressBar, themed).
+void progress(float fraction, const char* text, ImVec2 size);
+
+// Colour helpers.
+ImU32 with_alpha(ImU32 color, float alpha);
+ImU32 sequential(float t);           // t in [0,1]: light to dark blue (viridis-like in high contrast)
+ImU32 diverging(float t);            // t in [-1,1]: blue - white - red
+ImU32 contrast_text(ImU32 background);
+
+}  // namespace quantlab::ui::plot

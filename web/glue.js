@@ -1,0 +1,201 @@
+// glue.js: the page's JavaScript, kept small. Downloads quantlab.wasm and quantlab.data with a real byte
+// progress bar, then starts quantlab.js (Emscripten) on them; passes the URL state in and writes it back;
+// hands dropped, picked and served files (test_batch.bin beside the page) to the app; shows errors in a
+// banner. Everything else (the UI, the numbers) is C++ in web/main.cpp, ui/ and core/.
+// Tests and the benchmark use window.quantlab (status(), applyState(), openBytes(), benchmark(), ...).
+(() => {
+  'use strict';
+  const $ = (id) => document.getElementById(id);
+  const startMs = performance.now();
+  const mb = (n) => (n / 1048576).toFixed(1);
+
+  // ---- errors -------------------------------------------------------------------------------------
+  function showError(message) {
+    $('banner-text').textContent = message;
+    $('banner').classList.add('show');
+    api.errors.push(message);
+  }
+  function clearError() { $('banner').classList.remove('show'); }
+  $('banner-close').addEventListener('click', clearError);
+  function fatal(message) {
+    showError(message);
+    $('progress-text').textContent = 'QuantLab could not start.';
+  }
+
+  // ---- URL state ----------------------------------------------------------------------------------
+  // The app's state string (see ui/app.hpp) goes into the hash; a link with ?STATE works too.
+  function urlState() {
+    const h = location.hash.replace(/^#/, '');
+    return h || location.search.replace(/^\?/, '');
+  }
+  function writeUrlState(state) {
+    history.replaceState(null, '', location.pathname + (state ? '#' + state : ''));
+  }
+
+  // ---- downloads with progress ------------------------------------------------------------------
+  async function fetchBytes(url, onProgress) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
+    const total = Number(response.headers.get('Content-Length')) || 0;
+    if (!response.body) return new Uint8Array(await response.arrayBuffer());
+    const reader = response.body.getReader();
+    const chunks = [];
+    let loaded = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      loaded += value.length;
+      onProgress(loaded, total);
+    }
+    const out = new Uint8Array(loaded);
+    let at = 0;
+    for (const c of chunks) { out.set(c, at); at += c.length; }
+    return out;
+  }
+
+  // ---- files into the app -------------------------------------------------------------------------
+  // Returns {ok, error}. Copies the bytes into wasm memory; the app copies them again and we free ours.
+  function openBytes(name, bytes) {
+    if (!api.ready) return { ok: false, error: 'QuantLab is still loading' };
+    const ptr = Module._malloc(Math.max(1, bytes.length));
+    if (!ptr) { const e = `${name}: out of memory (${mb(bytes.length)} MB)`; showError(e); return { ok: false, error: e }; }
+    Module.HEAPU8.set(bytes, ptr);
+    let rc;
+    try {
+      rc = Module.ccall('ql_open_file', 'number', ['string', 'number', 'number'], [name, ptr, bytes.length]);
+    } finally {
+      Module._free(ptr);
+    }
+    if (rc !== 0) {
+      const e = Module.UTF8ToString(Module._ql_last_error()) || `${name}: could not be opened`;
+      showError(e);
+      return { ok: false, error: e };
+    }
+    clearError();
+    return { ok: true, error: '' };
+  }
+  async function openFiles(files) {
+    for (const f of files) openBytes(f.name, new Uint8Array(await f.arrayBuffer()));
+  }
+
+  const picker = $('file');
+  $('open').addEventListener('click', () => picker.click());
+  picker.addEventListener('change', () => { openFiles([...picker.files]); picker.value = ''; });
+  window.addEventListener('keydown', (e) => {
+    if ((e.ctrlKey || e.metaKey) && e.key === 'o') { e.preventDefault(); picker.click(); }
+  }, true);
+  let dragDepth = 0;
+  window.addEventListener('dragenter', (e) => { e.preventDefault(); dragDepth++; $('drop').classList.add('show'); });
+  window.addEventListener('dragleave', () => { if (--dragDepth <= 0) { dragDepth = 0; $('drop').classList.remove('show'); } });
+  window.addEventListener('dragover', (e) => e.preventDefault());
+  window.addEventListener('drop', (e) => {
+    e.preventDefault();
+    dragDepth = 0;
+    $('drop').classList.remove('show');
+    if (e.dataTransfer && e.dataTransfer.files.length) openFiles([...e.dataTransfer.files]);
+  });
+
+  // The full 10,000-image test set, when the server has it beside the page (scripts/serve.sh does).
+  async function loadServedTestSet() {
+    try {
+      // scripts/serve.sh answers 204 when it has none; other static servers answer 404 (logged, harmless).
+      const head = await fetch('test_batch.bin', { method: 'HEAD' });
+      if (head.status !== 200 || head.headers.get('Content-Length') === '0') return;
+    } catch (_) { return; }
+    const side = $('side-progress');
+    side.style.display = 'block';
+    try {
+      const bytes = await fetchBytes('test_batch.bin', (loaded, total) => {
+        $('side-progress-text').textContent = `Full test set ${mb(loaded)} / ${mb(total)} MB`;
+        $('side-progress-bar').style.width = total ? `${(100 * loaded / total).toFixed(1)}%` : '50%';
+      });
+      openBytes('test_batch.bin', bytes);
+      api.fullTestSet = true;
+    } catch (e) {
+      showError(`test_batch.bin: ${e.message}`);
+    } finally {
+      side.style.display = 'none';
+    }
+  }
+
+  // ---- start-up -----------------------------------------------------------------------------------
+  const api = window.quantlab = {
+    ready: false, errors: [], firstFrameMs: null, firstFrameSinceNavigationMs: null, fullTestSet: false,
+    openBytes,
+    status: () => JSON.parse(Module.UTF8ToString(Module._ql_status_json())),
+    state: () => Module.UTF8ToString(Module._ql_state_string()),
+    applyState: (s) => {
+      const rc = Module.ccall('ql_apply_state', 'number', ['string'], [s]);
+      const e = rc ? Module.UTF8ToString(Module._ql_last_error()) : '';
+      if (e) showError(e);
+      return { ok: rc === 0, error: e };
+    },
+    frameStats: (reset) => JSON.parse(Module.UTF8ToString(Module._ql_frame_stats(reset ? 1 : 0))),
+    benchmark: (backend, bits, repeats) =>
+      JSON.parse(Module.UTF8ToString(Module.ccall('ql_benchmark', 'number', ['number', 'number', 'number'],
+                                                  [backend, bits, repeats || 1]))),
+    loaded: null,  // promise: resolves after the first frame
+  };
+
+  if (!document.createElement('canvas').getContext('webgl2')) {
+    fatal('This browser has no WebGL2, which QuantLab needs. Use a current Chrome, Firefox, Edge or Safari ' +
+          '(with hardware acceleration, or its software fallback, enabled).');
+    return;
+  }
+
+  let firstFrameResolve;
+  api.loaded = new Promise((r) => { firstFrameResolve = r; });
+  const initialState = urlState();
+
+  window.Module = {
+    canvas: $('canvas'),
+    arguments: initialState ? ['--state', initialState] : [],
+    print: (text) => console.log(text),
+    printErr: (text) => console.warn(text),
+    setStatus: () => {},
+    onAbort: (what) => fatal(`QuantLab stopped: ${what}. Reload the page to start again.`),
+    quantlabFatal: (message) => fatal(message),
+    quantlabStateChanged: (state) => writeUrlState(state),
+    quantlabFirstFrame: () => {
+      api.firstFrameMs = performance.now() - startMs;  // since glue.js started
+      api.firstFrameSinceNavigationMs = performance.now();  // since the navigation began
+      $('loading').style.display = 'none';
+      $('canvas').focus();
+      firstFrameResolve();
+      loadServedTestSet();
+    },
+  };
+
+  window.addEventListener('hashchange', () => {
+    const s = urlState();
+    if (api.ready && s !== api.state()) api.applyState(s);
+  });
+
+  const progress = { wasm: [0, 0], data: [0, 0] };
+  function drawProgress() {
+    const loaded = progress.wasm[0] + progress.data[0];
+    const total = progress.wasm[1] + progress.data[1];
+    $('progress').style.width = total ? `${Math.min(100, 100 * loaded / total).toFixed(1)}%` : '5%';
+    $('progress-text').textContent = `Loading ${mb(loaded)} / ${total ? mb(total) : '?'} MB`;
+  }
+
+  Promise.all([
+    fetchBytes('quantlab.wasm', (l, t) => { progress.wasm = [l, t]; drawProgress(); }),
+    fetchBytes('quantlab.data', (l, t) => { progress.data = [l, t]; drawProgress(); }),
+  ]).then(([wasm, data]) => {
+    $('progress-text').textContent = 'Starting…';
+    Module.getPreloadedPackage = () => data.buffer;
+    Module.instantiateWasm = (imports, receive) => {
+      WebAssembly.instantiate(wasm, imports).then(
+        (r) => receive(r.instance, r.module),
+        (e) => fatal(`quantlab.wasm could not be compiled: ${e.message}`));
+      return {};
+    };
+    Module.onRuntimeInitialized = () => { api.ready = true; };
+    const script = document.createElement('script');
+    script.src = 'quantlab.js';
+    script.onerror = () => fatal('quantlab.js could not be loaded from the server.');
+    document.body.appendChild(script);
+  }, (e) => fatal(`Download failed: ${e.message}`));
+})();

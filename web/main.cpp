@@ -1,0 +1,280 @@
+// web/main.cpp: the page's entry point. Opens a WebGL2 (OpenGL ES 3.0) canvas through Emscripten's GLFW,
+// runs the shared ui::App over ImGui's GLFW + OpenGL3 backends, and exports the few C functions the page's
+// glue.js calls (open a file, URL state, status for tests, a benchmark). It holds no UI of its own and no
+// quantization logic: panels live in ui/, numbers in core/. Web only (the desktop entry is native/gui).
+//
+// [SECTION] main loop macros   [SECTION] canvas and HiDPI   [SECTION] exported functions   [SECTION] main
+#include <emscripten.h>
+#include <emscripten/html5.h>
+#define GLFW_INCLUDE_ES3
+#include <GLFW/glfw3.h>
+
+#include <imgui.h>
+#include <imgui_impl_glfw.h>
+#include <imgui_impl_opengl3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/cifar10.hpp"
+#include "core/evaluate.hpp"
+#include "core/weights_io.hpp"
+#include "ui/app.hpp"
+
+namespace {
+
+using quantlab::Status;
+using quantlab::ui::App;
+
+// Milliseconds of background work (evaluation) App may do per frame. Software WebGL in headless Chromium
+// draws a frame in ~5-15 ms, so 12 ms of work keeps frames under the 33 ms the page promises.
+constexpr float kEvalBudgetMs = 12.0f;
+constexpr const char* kAssetsDir = "/assets";  // --preload-file target (web/CMakeLists.txt)
+
+// ---- [SECTION] main loop macros ----------------------------------------------------------------
+// As imgui's examples/libs/emscripten/emscripten_mainloop_stub.h: the loop body is written once inside
+// main(), whose locals stay alive because emscripten_set_main_loop(..., simulate_infinite_loop = true)
+// never returns to main's caller.
+std::function<void()> g_main_loop_body;
+void main_loop_trampoline() { g_main_loop_body(); }
+#define QUANTLAB_MAINLOOP_BEGIN g_main_loop_body = [&]()
+#define QUANTLAB_MAINLOOP_END ; emscripten_set_main_loop(main_loop_trampoline, 0, true)
+
+// ---- state shared with the exported functions -------------------------------------------------
+App* g_app = nullptr;
+std::string g_text;                 // backing store of the last const char* handed to JS
+std::string g_published_state;      // the state string last written to the URL
+quantlab::Cifar10 g_bench_data;     // the largest CIFAR-10 batch opened so far (for ql_benchmark)
+struct FrameStats {
+    int64_t frames = 0;
+    double last_ms = 0, max_ms = 0, sum_ms = 0;
+    int64_t counted = 0;
+} g_frame_stats;
+
+std::string json_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+        out += c;
+    }
+    return out;
+}
+
+const char* hand_to_js(std::string s) {
+    g_text = std::move(s);
+    return g_text.c_str();
+}
+
+void show_fatal(const std::string& message) {
+    std::fprintf(stderr, "quantlab: %s\n", message.c_str());
+    EM_ASM({ if (Module.quantlabFatal) Module.quantlabFatal(UTF8ToString($0)); }, message.c_str());
+}
+
+// ---- [SECTION] canvas and HiDPI ----------------------------------------------------------------
+// The canvas fills the window through CSS; its backing store is CSS size x devicePixelRatio, and that
+// pixel size is GLFW's window size, ImGui's DisplaySize and the framebuffer (Emscripten's GLFW reports
+// the mouse in backing-store pixels too). So ImGui works in device pixels and App scales fonts and
+// style by the ratio (init_imgui(dpr)): crisp text on HiDPI screens, no blurry upscaling.
+struct CanvasSize {
+    int width = 0, height = 0;
+    double dpr = 1.0;
+};
+
+CanvasSize canvas_size() {
+    CanvasSize s;
+    double css_w = 0, css_h = 0;
+    emscripten_get_element_css_size("#canvas", &css_w, &css_h);
+    s.dpr = emscripten_get_device_pixel_ratio();
+    if (!(s.dpr > 0)) s.dpr = 1.0;
+    s.width = std::max(1, int(std::lround(css_w * s.dpr)));
+    s.height = std::max(1, int(std::lround(css_h * s.dpr)));
+    return s;
+}
+
+void sync_canvas_size(GLFWwindow* window, float initial_dpr) {
+    const CanvasSize s = canvas_size();
+    int w = 0, h = 0;
+    glfwGetWindowSize(window, &w, &h);
+    // Not glfwSetWindowSize: Emscripten's version asks for fullscreen when the size equals the screen's
+    // (a maximised window at ratio 1), which the browser refuses outside a click. Browser.setCanvasSize
+    // resizes the canvas and tells GLFW through its resize listener, as a user resize would.
+    if (w != s.width || h != s.height) EM_ASM({ Module.setCanvasSize($0, $1); }, s.width, s.height);
+    // Browser zoom or a move to another screen changes the ratio after the fonts were built: scale them.
+    ImGui::GetIO().FontGlobalScale = float(s.dpr) / initial_dpr;
+}
+
+void publish_state_if_changed() {
+    std::string state = g_app->state_string();
+    if (state == g_published_state) return;
+    g_published_state = state;
+    EM_ASM({ if (Module.quantlabStateChanged) Module.quantlabStateChanged(UTF8ToString($0)); }, state.c_str());
+}
+
+}  // namespace
+
+// ---- [SECTION] exported functions (glue.js and the browser tests call these) ------------------
+extern "C" {
+
+// Opens a dropped, picked or fetched file (weights or a CIFAR-10 batch; App tells them apart by content).
+// Returns 0 on success, else 1 with the message in ql_last_error(). The bytes are copied.
+EMSCRIPTEN_KEEPALIVE int ql_open_file(const char* name, const uint8_t* data, int size) {
+    if (!g_app) return 1;
+    std::vector<uint8_t> bytes(data, data + (size > 0 ? size : 0));
+    const Status s = g_app->open_file(name, bytes);
+    if (s.ok()) {
+        quantlab::Result<quantlab::Cifar10> c = quantlab::read_cifar10_bytes(bytes.data(), bytes.size(), name);
+        if (c.ok() && c.value.count >= g_bench_data.count) g_bench_data = std::move(c.value);
+    }
+    return s.ok() ? 0 : 1;
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ql_last_error() { return hand_to_js(g_app ? g_app->last_error() : "not started"); }
+EMSCRIPTEN_KEEPALIVE const char* ql_status_json() { return hand_to_js(g_app ? g_app->status_json() : "{}"); }
+EMSCRIPTEN_KEEPALIVE const char* ql_state_string() { return hand_to_js(g_app ? g_app->state_string() : ""); }
+
+// Applies a state string (from a hashchange or a test); 0 on success, else 1 (see ql_last_error).
+EMSCRIPTEN_KEEPALIVE int ql_apply_state(const char* state) {
+    if (!g_app) return 1;
+    const Status s = g_app->apply_state_string(state);
+    publish_state_if_changed();
+    return s.ok() ? 0 : 1;
+}
+
+// {"frames":N,"last_ms":..,"max_ms":..,"mean_ms":..} since the last reset: how long main-loop bodies took
+// (input, App::frame with its evaluation slice, ImGui render and the GL calls), not the display interval.
+EMSCRIPTEN_KEEPALIVE const char* ql_frame_stats(int reset) {
+    const FrameStats& f = g_frame_stats;
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "{\"frames\":%lld,\"last_ms\":%.3f,\"max_ms\":%.3f,\"mean_ms\":%.3f}",
+                  (long long)f.frames, f.last_ms, f.max_ms, f.counted ? f.sum_ms / double(f.counted) : 0.0);
+    if (reset) {
+        g_frame_stats.max_ms = g_frame_stats.sum_ms = 0;
+        g_frame_stats.counted = 0;
+    }
+    return hand_to_js(buf);
+}
+
+// Benchmark (not used by the UI): evaluates the bundled notebook weights at `bits` (weights and
+// activations, 32 = float; the notebook's symmetric max-abs quantizer, dynamic activation scales, batch
+// 128) over the largest CIFAR-10 batch opened so far, `repeats` times, with backend 0 = reference,
+// 1 = fast (fake-quant float), 2 = integer. Returns JSON {"images_per_s":..,"images":..,"accuracy":..,
+// "predictions_fnv1a64":..} or {"error":..}. Blocks the page while it runs.
+EMSCRIPTEN_KEEPALIVE const char* ql_benchmark(int backend, int bits, int repeats) {
+    using namespace quantlab;
+    auto fail = [](const std::string& m) { return hand_to_js("{\"error\":\"" + json_escape(m) + "\"}"); };
+    if (g_bench_data.count == 0) return fail("no CIFAR-10 data loaded");
+    Result<StateDict> sd = read_weights(std::string(kAssetsDir) + "/notebook_pretrain.safetensors");
+    if (!sd.ok()) return fail(sd.message());
+    Result<NetworkDesc> net = network_for(sd.value, "notebook_pretrain.safetensors");
+    if (!net.ok()) return fail(net.message());
+    Result<Model> model = Model::create(net.value, sd.value, "notebook_pretrain.safetensors");
+    if (!model.ok()) return fail(model.message());
+    if (Status s = model.value.configure(make_config(net.value, bits, bits)); !s) return fail(s.message);
+    const Backend b = backend == 0 ? Backend::kReference : backend == 1 ? Backend::kFast : Backend::kInteger;
+    EvalResult last;
+    const double t0 = emscripten_get_now();
+    for (int r = 0; r < std::max(1, repeats); ++r) {
+        Result<EvalResult> e = evaluate(model.value, g_bench_data, 128, b);
+        if (!e.ok()) return fail(e.message());
+        last = std::move(e.value);
+    }
+    const double seconds = (emscripten_get_now() - t0) / 1000.0;
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "{\"images_per_s\":%.1f,\"images\":%lld,\"seconds\":%.4f,\"accuracy\":%.4f,\"predictions_fnv1a64\":\"%016llx\"}",
+                  double(last.evaluated) * std::max(1, repeats) / seconds, (long long)last.evaluated, seconds,
+                  last.accuracy(), (unsigned long long)last.predictions_hash());
+    return hand_to_js(buf);
+}
+
+}  // extern "C"
+
+// ---- [SECTION] main ------------------------------------------------------------------------------
+// argv: glue.js passes ["--state", STATE] when the URL carries one (Module.arguments).
+int main(int argc, char** argv) {
+    std::string initial_state;
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::string(argv[i]) == "--state") initial_state = argv[i + 1];
+
+    glfwSetErrorCallback([](int code, const char* what) { std::fprintf(stderr, "glfw error %d: %s\n", code, what); });
+    if (!glfwInit()) {
+        show_fatal("GLFW could not start in this browser.");
+        return 1;
+    }
+    glfwWindowHint(GLFW_CLIENT_API, GLFW_OPENGL_ES_API);  // ES 3.0 = WebGL2 (with -sMAX_WEBGL_VERSION=2)
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 0);
+    const CanvasSize size = canvas_size();
+    GLFWwindow* window = glfwCreateWindow(size.width, size.height, "QuantLab", nullptr, nullptr);
+    if (!window) {
+        show_fatal("This browser could not create a WebGL2 context. QuantLab needs WebGL2 "
+                   "(a current Chrome, Firefox, Edge or Safari, with hardware acceleration or its software fallback).");
+        return 1;
+    }
+    glfwMakeContextCurrent(window);
+
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGui::GetIO().IniFilename = nullptr;  // the page's state lives in the URL, not in imgui.ini
+
+    quantlab::ui::AppOptions options;
+    options.assets_dir = kAssetsDir;
+    options.desktop = false;
+    options.initial_state = initial_state;
+    static App app(options);  // static: alive for the page's lifetime, also after main() "returns"
+    g_app = &app;
+    if (Status s = app.init_imgui(float(size.dpr)); !s) std::fprintf(stderr, "quantlab: %s\n", s.message.c_str());
+    if (const std::string& e = app.last_error(); !e.empty()) std::fprintf(stderr, "quantlab: %s\n", e.c_str());
+    {
+        // The bundled sample is what App starts on; keep a copy for the benchmark until a larger set arrives.
+        quantlab::Result<quantlab::Cifar10> c = quantlab::read_cifar10_batch(std::string(kAssetsDir) + "/cifar10_test_1000.bin");
+        if (c.ok()) g_bench_data = std::move(c.value);
+    }
+    ImGui_ImplGlfw_InitForOpenGL(window, true);
+    ImGui_ImplOpenGL3_Init("#version 300 es");
+    g_published_state = app.state_string();
+    const float initial_dpr = float(size.dpr);
+    bool first_frame = true;
+
+    QUANTLAB_MAINLOOP_BEGIN {
+        const double t0 = emscripten_get_now();
+        glfwPollEvents();
+        sync_canvas_size(window, initial_dpr);
+        ImGui_ImplOpenGL3_NewFrame();
+        ImGui_ImplGlfw_NewFrame();
+        // Frozen or coarse clocks (headless virtual time, privacy-rounded timers) can give a zero step.
+        ImGuiIO& io = ImGui::GetIO();
+        if (!(io.DeltaTime > 0.0f)) io.DeltaTime = 1.0f / 1000.0f;
+        ImGui::NewFrame();
+        app.frame(kEvalBudgetMs);
+        ImGui::Render();
+        int fb_w = 0, fb_h = 0;
+        glfwGetFramebufferSize(window, &fb_w, &fb_h);
+        glViewport(0, 0, fb_w, fb_h);
+        glClearColor(0.10f, 0.10f, 0.12f, 1.0f);
+        glClear(GL_COLOR_BUFFER_BIT);
+        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+        publish_state_if_changed();
+
+        const double ms = emscripten_get_now() - t0;
+        FrameStats& f = g_frame_stats;
+        ++f.frames;
+        f.last_ms = ms;
+        if (f.frames > 2) {  // the first frames build font textures and shaders
+            f.max_ms = std::max(f.max_ms, ms);
+            f.sum_ms += ms;
+            ++f.counted;
+        }
+        if (first_frame) {
+            first_frame = false;
+            EM_ASM({ if (Module.quantlabFirstFrame) Module.quantlabFirstFrame(); });
+        }
+    }
+    QUANTLAB_MAINLOOP_END;
+    return 0;
+}
