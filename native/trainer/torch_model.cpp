@@ -238,10 +238,26 @@ torch::Tensor QuantNetImpl::quant_weight(const torch::Tensor& w, size_t q) {
     return fake_quant_ste(w, torch_qparams(w, spec), quant_.ste, quant_.kernel);
 }
 
+void QuantNetImpl::set_channels_last(bool on) {
+    torch::NoGradGuard no_grad;
+    channels_last_ = on;
+    const auto format = on ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+    for (auto& c : conv_)
+        if (c) c->weight.set_data(c->weight.data().contiguous(format));
+}
+
 torch::Tensor QuantNetImpl::forward(torch::Tensor x) {
+    if (channels_last_) x = x.contiguous(torch::MemoryFormat::ChannelsLast);
     size_t q = 0;
     for (size_t i = 0; i < net_.layers.size(); ++i) {
         const LayerDesc& l = net_.layers[i];
+        // ReLU then max pool equals max pool then ReLU (ReLU is monotonic), and the second does the ReLU and
+        // its backward on a quarter of the values. Gradients agree too (ties aside, which ReLU zeroes anyway).
+        if (l.kind == LayerKind::kReLU && i + 1 < net_.layers.size() && net_.layers[i + 1].kind == LayerKind::kMaxPool2d) {
+            x = torch::relu_(torch::max_pool2d(x, net_.layers[i + 1].kernel, net_.layers[i + 1].kernel));
+            ++i;
+            continue;
+        }
         switch (l.kind) {
             case LayerKind::kConv2d: {
                 const torch::Tensor xq = quant_input(x, q);

@@ -69,6 +69,10 @@ public:
     Status set_quant(const TorchQuant& quant, const torch::Device& device);
     const TorchQuant& quant() const { return quant_; }
 
+    // NHWC activations and conv weights (torch's channels_last): oneDNN's convolutions and max pooling are
+    // faster on the CPU in this layout. Logical shapes, names and state_dict contents do not change.
+    void set_channels_last(bool on);
+
     // Copies every state_dict entry of the desc from `sd` (core names; shapes checked by check_weights first).
     Status load(const StateDict& sd, const std::string& source);
     // The state_dict as core holds it (CPU float32, I64 recorded for num_batches_tracked), desc order.
@@ -84,6 +88,7 @@ private:
     std::vector<torch::nn::Linear> linear_;
     std::vector<torch::nn::BatchNorm2d> bn_;
     TorchQuant quant_;
+    bool channels_last_ = false;
     std::vector<TorchQParams> static_act_;       // kStatic: one per conv/linear layer
 };
 TORCH_MODULE(QuantNet);

@@ -272,6 +272,8 @@ TrainReport train(const TrainOptions& o) {
         if (o.epochs < 1) return fail("train: --epochs must be at least 1");
         if (!(o.lr > 0) || !std::isfinite(o.lr)) return fail("train: --lr must be a positive number");
         if (!(o.val_fraction >= 0 && o.val_fraction < 1)) return fail("train: the validation fraction must be in [0, 1)");
+        if (o.channels_last != "auto" && o.channels_last != "on" && o.channels_last != "off")
+            return fail("train: channels_last must be auto, on or off, got '" + o.channels_last + "'");
         if (o.fq_kernel != "auto" && o.fq_kernel != "exact" && o.fq_kernel != "fused")
             return fail("train: --fq-kernel must be auto, exact or fused, got '" + o.fq_kernel + "'");
         const int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
@@ -337,6 +339,7 @@ TrainReport train(const TrainOptions& o) {
         if (!start_name.empty())
             if (Status s = model->load(start, start_name); !s) return fail("train: " + s.message);
         model->to(device);
+        model->set_channels_last(o.channels_last == "on" || (o.channels_last == "auto" && !cuda));
         if (Status s = model->set_quant({qc, o.ste, kernel}, device); !s) return fail("train: " + s.message);
         TrainOptions eff = o;
         eff.quant = qc;

@@ -45,6 +45,7 @@ struct TrainOptions {
     // ---- machine
     int threads = 0;                // CPU threads; 0 = all cores
     std::string device = "auto";    // auto | cpu | cuda
+    std::string channels_last = "auto";  // on | off | auto (on for the CPU, where oneDNN is faster with NHWC)
     // ---- outputs
     std::string checkpoint_dir;     // DIR/last.safetensors (+ last.optim.pt) each epoch, atomically; empty: none
     std::string metrics_path;       // per-run metrics, .csv or .jsonl (by extension); empty: none

@@ -241,15 +241,19 @@ TEST_CASE_METHOD(Fixture, "QuantNet forward equals core's inference on the noteb
         CHECK(back.dtype("bn1.num_batches_tracked") == "I64");
         for (const std::string& name : back.names) CHECK(back.find(name)->data == sd.value.find(name)->data);
     }
-    SECTION("float logits within 1e-4") {
+    SECTION("float logits within 1e-4 (NCHW and channels_last)") {
         std::vector<float> want(size_t(n * 10));
         REQUIRE(core_model.value.forward(x.data(), n, want.data(), Backend::kReference).ok());
         torch::NoGradGuard ng;
-        const std::vector<float> got = vec_of(model->forward(xt));
-        double worst = 0;
-        for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, double(std::fabs(got[i] - want[i])));
-        CAPTURE(worst);
-        CHECK(worst <= 1e-4);
+        for (bool cl : {false, true}) {
+            model->set_channels_last(cl);
+            const std::vector<float> got = vec_of(model->forward(xt));
+            double worst = 0;
+            for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, double(std::fabs(got[i] - want[i])));
+            CAPTURE(cl, worst);
+            CHECK(worst <= 1e-4);
+        }
+        model->set_channels_last(false);
     }
     SECTION("identical predictions under fake-quant at 8, 4 and 2 bits (dynamic and static ranges, both kernels)") {
         std::vector<float> calib(size_t(256 * kCifar10ImageBytes));
