@@ -7,26 +7,13 @@
 #include <cstring>
 #include <limits>
 
+#include "core/file_io.hpp"
 #include "core/pickle_reader.hpp"
 #include "core/zip_reader.hpp"
 
 namespace quantlab {
 namespace {
 
-Result<std::vector<uint8_t>> read_file(const std::string& path, const char* who) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f)
-        return Status::error(std::string(who) + ": " + path + ": cannot open (" + std::strerror(errno) +
-                             "); check the path");
-    std::vector<uint8_t> bytes;
-    uint8_t buf[1 << 16];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
-    const bool bad = std::ferror(f) != 0;
-    std::fclose(f);
-    if (bad) return Status::error(std::string(who) + ": " + path + ": read error (" + std::strerror(errno) + ")");
-    return bytes;
-}
 
 std::string contiguous_hint(const Shape& size, const Shape& stride) {
     return "size " + shape_str(size) + " with stride " + shape_str(stride) +
@@ -36,7 +23,7 @@ std::string contiguous_hint(const Shape& size, const Shape& stride) {
 }  // namespace
 
 Result<StateDict> read_pth(const std::string& path) {
-    auto bytes = read_file(path, "pth");
+    auto bytes = read_file_bytes(path, "pth");
     if (!bytes.ok()) return bytes.status;
     return read_pth_bytes(bytes.value.data(), bytes.value.size(), path);
 }

@@ -2,6 +2,8 @@
 // with exceptions caught here: nothing escapes core. Every size and offset is checked before use.
 #include "core/safetensors_io.hpp"
 
+#include "core/file_io.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -16,18 +18,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-Result<std::vector<uint8_t>> read_file(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return Status::error("safetensors: " + path + ": cannot open (" + std::strerror(errno) + "); check the path");
-    std::vector<uint8_t> bytes;
-    uint8_t buf[1 << 16];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
-    const bool bad = std::ferror(f) != 0;
-    std::fclose(f);
-    if (bad) return Status::error("safetensors: " + path + ": read error (" + std::strerror(errno) + ")");
-    return bytes;
-}
 
 // A non-negative integer that fits in int64 (JSON numbers may be negative, fractional or huge).
 bool json_index(const Json& j, int64_t* out) {
@@ -162,7 +152,7 @@ Result<StateDict> read_safetensors_bytes(const uint8_t* data, size_t size, const
 }
 
 Result<StateDict> read_safetensors(const std::string& path) {
-    auto bytes = read_file(path);
+    auto bytes = read_file_bytes(path, "safetensors");
     if (!bytes.ok()) return bytes.status;
     return read_safetensors_bytes(bytes.value.data(), bytes.value.size(), path);
 }

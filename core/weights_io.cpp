@@ -1,10 +1,9 @@
 // weights_io.cpp: format sniffing for weight files.
 #include "core/weights_io.hpp"
 
-#include <fstream>
-#include <iterator>
 #include <vector>
 
+#include "core/file_io.hpp"
 #include "core/pth_io.hpp"
 #include "core/safetensors_io.hpp"
 
@@ -19,15 +18,9 @@ Result<StateDict> read_weights_bytes(const uint8_t* data, size_t size, const std
 }
 
 Result<StateDict> read_weights(const std::string& path) {
-    std::ifstream f(path, std::ios::binary | std::ios::ate);
-    if (!f) return Status::error("weights: " + path + ": cannot open the file (does it exist?)");
-    const std::streamoff size = f.tellg();
-    constexpr std::streamoff kMaxBytes = std::streamoff(1) << 30;  // far above any model this tool trains
-    if (size < 0 || size > kMaxBytes)
-        return Status::error("weights: " + path + ": " + std::to_string(size) + " bytes, more than the 1 GiB QuantLab accepts for a weights file");
-    f.seekg(0);
-    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    return read_weights_bytes(bytes.data(), bytes.size(), path);
+    Result<std::vector<uint8_t>> bytes = read_file_bytes(path, "weights");
+    if (!bytes.ok()) return bytes.status;
+    return read_weights_bytes(bytes.value.data(), bytes.value.size(), path);
 }
 
 }  // namespace quantlab

@@ -42,11 +42,35 @@ def subsetter():
     return ["pyftsubset"]
 
 
+def check(path):
+    """0 when the font at `path` has a glyph for every character ui_characters() finds, else 1."""
+    try:
+        from fontTools.ttLib import TTFont
+    except ImportError:
+        if os.path.exists("/usr/bin/python3") and sys.executable != "/usr/bin/python3":
+            return subprocess.run(["/usr/bin/python3", __file__, "--check", "--out", path]).returncode
+        print("make_font_subset: python3-fonttools is missing; cannot check (skipped)")
+        return 77  # CTest's SKIP_RETURN_CODE
+    cmap = TTFont(path).getBestCmap()
+    # Characters the source font itself lacks cannot be fixed by regenerating: the UI shows '?' for them.
+    missing = sorted(c for c in ui_characters() if ord(c) not in cmap and c not in "\u00ad\u00b5")
+    if missing:
+        print(f"{path} lacks: " + " ".join(f"{c}(U+{ord(c):04X})" for c in missing))
+        print("regenerate it: /usr/bin/python3 scripts/make_font_subset.py")
+        return 1
+    print(f"{path}: all {len(ui_characters())} UI characters present")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--font", default="/usr/share/fonts/opentype/ipafont-gothic/ipagp.ttf")
     ap.add_argument("--out", default=os.path.join(ROOT, "assets", "fonts", "quantlab-ui.ttf"))
+    ap.add_argument("--check", action="store_true",
+                    help="only check that --out holds every character the UI uses (exit 1 and list them if not)")
     args = ap.parse_args()
+    if args.check:
+        sys.exit(check(args.out))
     if not os.path.exists(args.font):
         sys.exit(f"make_font_subset: {args.font} is missing; install fonts-ipafont-gothic")
     chars = ui_characters()

@@ -19,7 +19,8 @@ done
 [[ -n "$display" ]] || { echo "screenshots_gui: no free X display" >&2; exit 1; }
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
-trap 'kill $xvfb 2>/dev/null || true' EXIT
+logs="$(mktemp -d)"
+trap 'kill $xvfb 2>/dev/null || true; rm -rf "$logs"' EXIT
 for _ in $(seq 50); do xdpyinfo -display "$display" >/dev/null 2>&1 && break; sleep 0.1; done
 export DISPLAY="$display"
 # The pointer starts mid-screen, where it would open hover read-outs: park it in the bottom-right corner.
@@ -28,8 +29,7 @@ xdotool mousemove 1279 799 2>/dev/null || true
 shot() {  # name state-string
   local name="$1" state="$2"
   "$gui" --state "$state" --screenshot "$out/$name.png" --screenshot-when-idle --screenshot-after 30 \
-         --quit-after-screenshot --no-vsync >/dev/null 2>"$out/.$name.log" || { cat "$out/.$name.log" >&2; exit 1; }
-  rm -f "$out/.$name.log"
+         --quit-after-screenshot --no-vsync >/dev/null 2>"$logs/$name.log" || { cat "$logs/$name.log" >&2; exit 1; }
   echo "wrote docs/img/$name.png"
 }
 

@@ -280,6 +280,7 @@ struct App::Impl {
         ImGui::SameLine(std::max(ImGui::GetCursorPosX() + spacing, right - total));
         if (opt.desktop) {
             if (ImGui::Button(tr("Open..."))) browser.open(opt.assets_dir);
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("Weights (.safetensors, .pth) or CIFAR-10 batches (.bin); files can also be dropped onto the window"));
             ImGui::SameLine();
         }
         if (ImGui::Button(lang_label)) state.lang = state.lang == Lang::kEn ? Lang::kJa : Lang::kEn;
@@ -307,10 +308,6 @@ struct App::Impl {
         std::string info = std::string(tr("weights")) + ": " + (doc.model ? doc.weights_name : std::string("-")) + "   " + tr("data") +
                            ": " + (doc.data ? doc.data_name + " (" + std::to_string(doc.data->count) + " " + tr("images") + ")" : std::string("-"));
         ImGui::TextDisabled("%s", info.c_str());
-        if (opt.desktop) {
-            ImGui::SameLine();
-            ImGui::TextDisabled("%s", tr("- drop a .safetensors, .pth or CIFAR-10 .bin file onto the window"));
-        }
         if (!error.empty()) {
             const ImVec4 bad = ImGui::ColorConvertU32ToFloat4(plot::colors().bad);
             ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(bad.x, bad.y, bad.z, 0.15f));

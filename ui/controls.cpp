@@ -11,6 +11,11 @@ namespace quantlab::ui {
 bool bits_control(const char* label, int* bits, float width) {
     bool changed = false;
     ImGui::PushID(label);
+    if (label[0] && !(label[0] == '#' && label[1] == '#')) {
+        ImGui::AlignTextToFramePadding();
+        ImGui::TextUnformatted(label);
+        ImGui::SameLine();
+    }
     bool is_float = *bits == kFloatBits;
     int b = is_float ? 16 : std::clamp(*bits, kMinBits, kMaxBits);
     ImGui::SetNextItemWidth(width);
@@ -24,10 +29,6 @@ bool bits_control(const char* label, int* bits, float width) {
     if (ImGui::Checkbox(tr("float"), &is_float)) {
         *bits = is_float ? kFloatBits : 8;
         changed = true;
-    }
-    if (label[0] && !(label[0] == '#' && label[1] == '#')) {
-        ImGui::SameLine();
-        ImGui::TextUnformatted(label);
     }
     ImGui::PopID();
     return changed;

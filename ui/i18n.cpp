@@ -43,7 +43,8 @@ const Entry kTable[] = {
     {"weights", "重み"},
     {"data", "データ"},
     {"images", "枚"},
-    {"- drop a .safetensors, .pth or CIFAR-10 .bin file onto the window", "- .safetensors, .pth, CIFAR-10 .bin ファイルをウィンドウにドロップできます"},
+    {"Weights (.safetensors, .pth) or CIFAR-10 batches (.bin); files can also be dropped onto the window",
+     "重み (.safetensors, .pth) または CIFAR-10 バッチ (.bin)。ファイルはウィンドウにドロップしても開けます"},
     {"Dismiss", "閉じる"},
     {"Loading... (no weights or no test data yet: drop a file or use Open...)", "読み込み中... (重みかテストデータがありません: ファイルをドロップするか「開く」を使ってください)"},
     // quantizer lab
@@ -141,9 +142,10 @@ const Entry kTable[] = {
     {"fixed", "件改善"},
     {"only flipped predictions", "予測が変わった画像だけ"},
     {"page", "ページ"},
-    {"red: broken by quantization", "赤: 量子化で誤りに"},
-    {"green: fixed", "緑: 正解に"},
-    {"orange: changed", "橙: 予測が変化"},
+    {"frame:", "枠:"},
+    {"broken by quantization", "量子化で誤りに"},
+    {"fixed by it", "量子化で正解に"},
+    {"other change", "その他の変化"},
     {"No prediction changed (yet).", "予測が変わった画像は (まだ) ありません。"},
     {"No images.", "画像がありません。"},
     // training

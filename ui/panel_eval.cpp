@@ -97,12 +97,12 @@ void EvalPanel::controls(AppContext& ctx, const EvalSnapshot* q, const EvalSnaps
     ImGui::SameLine(0, fs * 1.5f);
     int mode = int(s.act_mode);
     const char* modes[] = {tr("dynamic (per batch)"), tr("static (calibrated)")};
-    ImGui::SetNextItemWidth(fs * 10);
+    ImGui::SetNextItemWidth(fs * 12);
     if (ImGui::Combo(tr("activations"), &mode, modes, 2)) s.act_mode = ActMode(mode);
     ImGui::SameLine(0, fs * 1.5f);
     int be = s.backend == Backend::kInteger ? 1 : s.backend == Backend::kReference ? 2 : 0;
     const char* backends[] = {tr("fast float"), tr("integer"), tr("reference")};
-    ImGui::SetNextItemWidth(fs * 7);
+    ImGui::SetNextItemWidth(fs * 10);
     if (ImGui::Combo(tr("kernels"), &be, backends, 3)) s.backend = be == 1 ? Backend::kInteger : be == 2 ? Backend::kReference : Backend::kFast;
 
     // The headline: quantized vs float accuracy, and progress.
@@ -155,14 +155,14 @@ void EvalPanel::sweep_plot(AppContext& ctx, ImVec2 size, const EvalSnapshot* f) 
     char title[160];
     std::snprintf(title, sizeof title, "%s (%s, %s)", tr("accuracy vs bits"), range_rule_name(ctx.state.rule),
                   act_mode_name(ctx.state.act_mode));
-    if (!plot::begin_plot("##sweep", title, size, lim, tr("bits (weights = activations, every layer)"), "%", plot::kYPercent)) return;
     plot::set_x_ticks(tv, tl);
+    if (!plot::begin_plot("##sweep", title, size, lim, tr("bits (weights = activations, every layer)"), "%", plot::kYPercent)) return;
     plot::hline(10.0, c.text_dim, 1.0f, true);  // chance
     if (f && f->done) plot::hline(f->result.accuracy(), c.series[1], 2.0f, true);
     if (f && f->done) plot::line(tr("float"), nullptr, nullptr, 0, c.series[1]);
     plot::line(tr("quantized"), x.data(), y.data(), int(x.size()), c.series[0], 2.2f);
     plot::markers("##done", x.data(), y.data(), int(x.size()), c.series[0], 4.0f);
-    plot::markers(tr("in progress"), xp.data(), yp.data(), int(xp.size()), plot::with_alpha(c.series[0], 0.4f), 4.0f);
+    plot::markers(xp.empty() ? "##inprogress" : tr("in progress"), xp.data(), yp.data(), int(xp.size()), plot::with_alpha(c.series[0], 0.4f), 4.0f);
     const int ub = uniform_bits(ctx.state);
     for (size_t i = 0; i < bits.size(); ++i)
         if (bits[i] == ub) plot::vline(double(i), c.series[3], 1.5f);
@@ -173,11 +173,11 @@ void EvalPanel::sweep_plot(AppContext& ctx, ImVec2 size, const EvalSnapshot* f) 
 void EvalPanel::class_plot(const Compare& c, ImVec2 size, bool have_float) {
     const plot::Colors& col = plot::colors();
     plot::Limits lim{-0.6, 9.6, 0, 100};
-    if (!plot::begin_plot("##classes", tr("per-class accuracy"), size, lim, nullptr, "%", plot::kYPercent)) return;
     std::vector<double> tv;
     std::vector<std::string> tl;
     for (int k = 0; k < kCifar10NumClasses; ++k) tv.push_back(k), tl.push_back(class_name(k));
     plot::set_x_ticks(tv, tl);
+    if (!plot::begin_plot("##classes", tr("per-class accuracy"), size, lim, nullptr, "%", plot::kYPercent | plot::kLegendLeft)) return;
     if (have_float) plot::bars(tr("float"), c.float_class.data(), kCifar10NumClasses, -0.2f, 0.38f, col.series[1]);
     plot::bars(tr("quantized"), c.quant_class.data(), kCifar10NumClasses, have_float ? 0.2f : 0.0f, 0.38f, col.series[0]);
     plot::end_plot();
@@ -215,11 +215,13 @@ void EvalPanel::gallery(AppContext& ctx, const EvalSnapshot* q, const EvalSnapsh
     ImGui::SameLine();
     if (ImGui::ArrowButton("##next", ImGuiDir_Right)) s.gallery_page = std::min(pages - 1, s.gallery_page + 1);
     ImGui::SameLine(0, fs);
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(c.bad), "%s", tr("red: broken by quantization"));
+    ImGui::TextUnformatted(tr("frame:"));
     ImGui::SameLine();
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(c.good), "%s", tr("green: fixed"));
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(c.bad), "%s", tr("broken by quantization"));
     ImGui::SameLine();
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(c.warn), "%s", tr("orange: changed"));
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(c.good), "%s", tr("fixed by it"));
+    ImGui::SameLine();
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(c.warn), "%s", tr("other change"));
 
     std::vector<int64_t> page;
     for (int64_t j = int64_t(s.gallery_page) * per_page; j < std::min<int64_t>(count, int64_t(s.gallery_page + 1) * per_page); ++j)
@@ -316,7 +318,7 @@ void EvalPanel::draw(AppContext& ctx) {
     std::snprintf(title, sizeof title, "%s (%lld %s, %lld %s)", tr("change vs float, images"), (long long)cmp.broken,
                   tr("broken"), (long long)cmp.fixed, tr("fixed"));
     plot::heat_map("##chg", title, cmp.confusion_change.data(), 10, 10, -maxchg, maxchg, names, names,
-                   ImVec2((right_w - sp) * 0.5f, heat_h), true, "%+.0f", tr("predicted"), tr("true"));
+                   ImVec2((right_w - sp) * 0.5f, heat_h), true, "%.0f", tr("predicted"), tr("true"));
     ImGui::Dummy(ImVec2(0, fs * 0.2f));
     gallery(ctx, q.get(), f.get(), ImVec2(right_w, ImGui::GetContentRegionAvail().y));
     ImGui::EndGroup();

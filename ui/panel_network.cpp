@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 
 #include "ui/app_context.hpp"
 #include "ui/i18n.hpp"
@@ -107,8 +108,9 @@ void NetworkPanel::update(AppContext& ctx) {
         act_.assign(size_t(n), TensorStats());
         trace_ = ctx.trace.get();
     }
-    // At most two tensors per frame: keeps frames short when every layer changed at once.
-    int budget = 2;
+    // One tensor per frame (the largest, conv2's input, is 0.8 M values): frames stay short when every layer
+    // changed at once; the table fills in over a few frames.
+    int budget = 1;
     for (int q = 0; q < n && budget > 0; ++q) {
         const QuantSpec ws = layer_weight_spec(ctx.state, q);
         if (!weight_[size_t(q)].valid || !same_spec(weight_[size_t(q)].spec, ws)) {
@@ -147,7 +149,7 @@ void NetworkPanel::global_controls(AppContext& ctx) {
     ImGui::SameLine(0, fs * 2);
     int mode = int(s.act_mode);
     const char* modes[] = {tr("dynamic: range per batch (notebook)"), tr("static: calibrated, frozen")};
-    ImGui::SetNextItemWidth(fs * 16);
+    ImGui::SetNextItemWidth(fs * 17);
     if (ImGui::Combo(tr("activation ranges"), &mode, modes, 2)) s.act_mode = ActMode(mode);
 }
 
@@ -204,9 +206,20 @@ void NetworkPanel::layer_table(AppContext& ctx, float height) {
 
 void draw_stats(const char* id, const char* title, const TensorStats& t, ImVec2 size) {
     const plot::Colors& c = plot::colors();
-    double ymax = double(std::max<int64_t>(1, t.hist.max_count()));
-    for (float y : t.level_y) ymax = std::max(ymax, double(y));
-    if (!t.qhist.counts.empty()) ymax = std::max(ymax, double(t.qhist.max_count()));
+    // Heights of everything drawn; one bar far above the rest (ReLU's zeros in an activation) is cut so the
+    // rest of the distribution stays readable, and labelled with its height.
+    std::vector<double> h;
+    for (int64_t v : t.hist.counts) h.push_back(double(v));
+    for (float y : t.level_y) h.push_back(double(y));
+    for (int64_t v : t.qhist.counts) h.push_back(double(v));
+    std::sort(h.begin(), h.end(), std::greater<double>());
+    double ymax = h.empty() ? 1.0 : std::max(1.0, h[0]);
+    bool cut = false;
+    if (h.size() > 2) {
+        auto it = std::find_if(h.begin(), h.end(), [&](double v) { return v < h[0] * 0.999; });
+        const double next = it == h.end() ? h[0] : *it;
+        if (h[0] > 4 * next && next > 0) ymax = next * 1.6, cut = true;
+    }
     plot::Limits lim{t.x0, t.x1, 0, ymax * 1.1};
     if (!plot::begin_plot(id, title, size, lim, nullptr, tr("count"))) return;
     if (t.quantized) {
@@ -216,6 +229,15 @@ void draw_stats(const char* id, const char* title, const TensorStats& t, ImVec2 
     plot::histogram(tr("float"), t.hist, c.series[1]);
     if (!t.level_x.empty()) plot::stems(tr("quantized (per level)"), t.level_x.data(), t.level_y.data(), int(t.level_x.size()), c.series[0], 2.0f);
     if (!t.qhist.counts.empty()) plot::histogram(tr("quantized"), t.qhist, c.series[0], false);
+    if (cut) {
+        // Label the cut bar at its x (the float histogram's tallest bin).
+        size_t top = 0;
+        for (size_t i = 1; i < t.hist.counts.size(); ++i)
+            if (t.hist.counts[i] > t.hist.counts[top]) top = i;
+        char b[64];
+        std::snprintf(b, sizeof b, " ^ %s", format_number(double(t.hist.counts[top])).c_str());
+        plot::text(t.hist.bin_center(top), ymax * 1.1, b, c.text, ImVec2(0, 0));
+    }
     plot::end_plot();
 }
 

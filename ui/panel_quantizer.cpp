@@ -205,9 +205,9 @@ void QuantizerPanel::formulas(AppContext& ctx) {
     const int Z = p.zero_point[0];
     const int b = p.bits;
     if (p.symmetric) {
-        ImGui::Text("S = max(|alpha|, |beta|) / (2^(b-1) - 1) = %s", format_number(S).c_str());
+        ImGui::TextWrapped("S = max(|alpha|, |beta|) / (2^(b-1) - 1) = %s", format_number(S).c_str());
     } else {
-        ImGui::Text("S = (beta - alpha) / (2^b - 1) = %s", format_number(S).c_str());
+        ImGui::TextWrapped("S = (beta - alpha) / (2^b - 1) = %s", format_number(S).c_str());
     }
     if (!p.alpha.empty() && !p.beta.empty())
         ImGui::Text("alpha = %s,  beta = %s", format_number(p.alpha[0]).c_str(), format_number(p.beta[0]).c_str());

@@ -38,7 +38,7 @@ struct PlotState {
     ImVec2 mouse;
     double mouse_x = 0, mouse_y = 0;  // mouse in data coordinates
     std::string title, x_label, y_label;
-    bool custom_x = false;
+    bool custom_x = false, rotate_x = false;
     std::vector<double> x_tick_values;
     std::vector<std::string> x_tick_labels;
     std::vector<LegendEntry> legend;
@@ -46,6 +46,10 @@ struct PlotState {
 };
 
 PlotState g;
+// set_x_ticks() before begin_plot() parks its ticks here.
+bool g_next_custom = false;
+std::vector<double> g_next_values;
+std::vector<std::string> g_next_labels;
 
 float ui_scale() { return ImGui::GetFontSize() / 15.0f; }
 
@@ -126,6 +130,12 @@ bool begin_plot(const char* id, const char* title, ImVec2 size, const Limits& li
     if (!ImGui::IsItemVisible()) return false;
 
     g = PlotState();
+    if (g_next_custom) {
+        g.custom_x = true;
+        g.x_tick_values.swap(g_next_values);
+        g.x_tick_labels.swap(g_next_labels);
+        g_next_custom = false;
+    }
     g.active = true;
     g.flags = flags;
     g.dl = ImGui::GetWindowDrawList();
@@ -145,7 +155,18 @@ bool begin_plot(const char* id, const char* title, ImVec2 size, const Limits& li
     for (double v : yt.values) yw = std::max(yw, ImGui::CalcTextSize((format_tick(v, yt) + ((flags & kYPercent) ? "%" : "")).c_str()).x);
     const float left = yw + fs * 0.8f, right = fs * 0.8f;
     const float top = (g.title.empty() && g.y_label.empty()) ? fs * 0.6f : fs * 1.7f;
-    const float bottom = fs * (g.x_label.empty() ? 1.7f : 3.0f);
+    float bottom = fs * (g.x_label.empty() ? 1.7f : 3.0f);
+    if (g.custom_x && g.x_tick_values.size() >= 2) {
+        // Rotate the labels when the widest does not fit between neighbouring ticks.
+        float widest = 0;
+        for (const std::string& l : g.x_tick_labels) widest = std::max(widest, ImGui::CalcTextSize(l.c_str()).x);
+        const double span = std::fabs(g.x_tick_values[1] - g.x_tick_values[0]) / (g.lim.x1 - g.lim.x0);
+        const float spacing = float(span) * (size.x - yw - fs * 1.6f);
+        if (widest > spacing - fs * 0.4f) {
+            g.rotate_x = true;
+            bottom += widest * 0.7071f - fs * 0.6f;
+        }
+    }
     g.area = ImRect(ImVec2(std::floor(pos.x + left), std::floor(pos.y + top)),
                     ImVec2(std::floor(pos.x + size.x - right), std::floor(pos.y + size.y - bottom)));
     if (g.area.GetWidth() < 10 || g.area.GetHeight() < 10) g.area = ImRect(pos, ImVec2(pos.x + size.x, pos.y + size.y));
@@ -164,9 +185,21 @@ bool begin_plot(const char* id, const char* title, ImVec2 size, const Limits& li
 }
 
 void set_x_ticks(const std::vector<double>& values, const std::vector<std::string>& labels) {
-    g.custom_x = true;
-    g.x_tick_values = values;
-    g.x_tick_labels = labels;
+    g_next_custom = true;
+    g_next_values = values;
+    g_next_labels = labels;
+}
+
+void rotated_text(ImDrawList* dl, ImVec2 pivot, ImU32 color, const char* text, float angle, ImVec2 align) {
+    const ImVec2 ts = ImGui::CalcTextSize(text);
+    const int v0 = dl->VtxBuffer.Size;
+    dl->AddText(ImVec2(pivot.x - ts.x * align.x, pivot.y - ts.y * align.y), color, text);
+    const float c = std::cos(angle), sn = std::sin(angle);
+    for (int i = v0; i < dl->VtxBuffer.Size; ++i) {
+        ImVec2& v = dl->VtxBuffer[i].pos;
+        const float dx = v.x - pivot.x, dy = v.y - pivot.y;
+        v = ImVec2(pivot.x + c * dx - sn * dy, pivot.y + sn * dx + c * dy);
+    }
 }
 
 void end_plot() {
@@ -211,7 +244,8 @@ void end_plot() {
         dl->AddLine(ImVec2(x, g.area.Min.y), ImVec2(x, g.area.Max.y), c.grid, 1.0f);
         if (i < xl.size()) {
             const ImVec2 ts = ImGui::CalcTextSize(xl[i].c_str());
-            dl->AddText(ImVec2(x - ts.x * 0.5f, g.area.Max.y + fs * 0.3f), c.text_dim, xl[i].c_str());
+            if (g.rotate_x) rotated_text(dl, ImVec2(x + fs * 0.3f, g.area.Max.y + fs * 0.3f), c.text_dim, xl[i].c_str(), -0.7854f, ImVec2(1, 0));
+            else dl->AddText(ImVec2(x - ts.x * 0.5f, g.area.Max.y + fs * 0.3f), c.text_dim, xl[i].c_str());
         }
     }
 
@@ -227,7 +261,7 @@ void end_plot() {
     }
     if (!g.x_label.empty()) {
         const ImVec2 ts = ImGui::CalcTextSize(g.x_label.c_str());
-        dl->AddText(ImVec2(g.area.GetCenter().x - ts.x * 0.5f, g.area.Max.y + fs * 1.55f), c.text_dim, g.x_label.c_str());
+        dl->AddText(ImVec2(g.area.GetCenter().x - ts.x * 0.5f, g.frame.Max.y - fs * 1.3f), c.text_dim, g.x_label.c_str());
     }
 
     // Legend.
@@ -417,19 +451,22 @@ void heat_map(const char* id, const char* title, const float* values, int rows, 
     const float fs = ImGui::GetFontSize();
     float lw = 0;
     for (const std::string& l : row_labels) lw = std::max(lw, ImGui::CalcTextSize(l.c_str()).x);
+    float cw_label = 0;
+    for (const std::string& l : col_labels) cw_label = std::max(cw_label, ImGui::CalcTextSize(l.c_str()).x);
     const float top = title && title[0] ? fs * 1.6f : 0;
-    const float left = lw + fs * 0.5f;
-    const float bottom = fs * ((x_label && x_label[0]) ? 2.8f : 1.6f);
+    const float ylab = (y_label && y_label[0]) ? fs * 1.3f : 0;
+    const float left = lw + fs * 0.5f + ylab;
+    // Column labels at 45 degrees: their height is the widest label's width / sqrt(2).
+    const float col_h = cw_label * 0.7071f + fs * 0.9f;
+    const float bottom = col_h + ((x_label && x_label[0]) ? fs * 1.3f : 0);
     const float cw = std::floor((size.x - left - fs * 0.3f) / float(cols));
     const float ch = std::floor((size.y - top - bottom) / float(rows));
     const float cell = std::max(4.0f, std::min(cw, ch * 1.6f));
     const float cellh = std::max(4.0f, std::min(ch, cell));
     const ImVec2 o(std::floor(pos.x + left), std::floor(pos.y + top));
     if (title && title[0]) dl->AddText(ImVec2(pos.x, pos.y + fs * 0.1f), c.text, title);
-    if (y_label && y_label[0]) {
-        const ImVec2 ts = ImGui::CalcTextSize(y_label);
-        dl->AddText(ImVec2(o.x + cell * float(cols) - ts.x, pos.y + fs * 0.1f), c.text_dim, y_label);
-    }
+    if (y_label && y_label[0])
+        rotated_text(dl, ImVec2(pos.x + fs * 0.1f, o.y + cellh * float(rows) * 0.5f), c.text_dim, y_label, -1.5708f, ImVec2(0.5f, 0));
     const float span = div ? std::max(std::fabs(vmin), std::fabs(vmax)) : (vmax - vmin);
     int hr = -1, hc = -1;
     const ImVec2 m = ImGui::GetIO().MousePos;
@@ -446,22 +483,24 @@ void heat_map(const char* id, const char* title, const float* values, int rows, 
             const ImVec2 ts = ImGui::CalcTextSize(buf);
             if (ts.x < cell - 2 && ts.y < cellh) dl->AddText(ImVec2(a.x + (cell - ts.x) * 0.5f, a.y + (cellh - ts.y) * 0.5f), contrast_text(fill), buf);
         }
-        if (size_t(r) < row_labels.size()) {
+        // Rows lower than a line of text: label every step-th row only.
+        const int step = std::max(1, int(std::ceil(fs * 0.95f / cellh)));
+        if (size_t(r) < row_labels.size() && r % step == 0) {
             const ImVec2 ts = ImGui::CalcTextSize(row_labels[size_t(r)].c_str());
             dl->AddText(ImVec2(o.x - ts.x - fs * 0.3f, o.y + cellh * float(r) + (cellh - ts.y) * 0.5f), c.text_dim, row_labels[size_t(r)].c_str());
         }
     }
+    const bool rotate = cw_label > cell - 2;  // all or none, so the labels line up
     for (int col = 0; col < cols && size_t(col) < col_labels.size(); ++col) {
         const std::string& l = col_labels[size_t(col)];
         const ImVec2 ts = ImGui::CalcTextSize(l.c_str());
-        // Labels wider than a cell are cut to fit (the tooltip names the class in full).
-        dl->PushClipRect(ImVec2(o.x + cell * float(col), o.y), ImVec2(o.x + cell * float(col + 1), o.y + cellh * float(rows) + fs * 1.5f), true);
-        dl->AddText(ImVec2(o.x + cell * float(col) + std::max(0.0f, (cell - ts.x) * 0.5f), o.y + cellh * float(rows) + fs * 0.2f), c.text_dim, l.c_str());
-        dl->PopClipRect();
+        const float cx = o.x + cell * (float(col) + 0.5f), y = o.y + cellh * float(rows) + fs * 0.25f;
+        if (!rotate) dl->AddText(ImVec2(cx - ts.x * 0.5f, y), c.text_dim, l.c_str());
+        else rotated_text(dl, ImVec2(cx + fs * 0.35f, y), c.text_dim, l.c_str(), -0.7854f, ImVec2(1, 0));
     }
     if (x_label && x_label[0]) {
         const ImVec2 ts = ImGui::CalcTextSize(x_label);
-        dl->AddText(ImVec2(o.x + (cell * float(cols) - ts.x) * 0.5f, o.y + cellh * float(rows) + fs * 1.4f), c.text_dim, x_label);
+        dl->AddText(ImVec2(o.x + (cell * float(cols) - ts.x) * 0.5f, o.y + cellh * float(rows) + col_h), c.text_dim, x_label);
     }
     if (hr >= 0) {
         const ImVec2 a(o.x + cell * float(hc), o.y + cellh * float(hr));

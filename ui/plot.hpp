@@ -40,9 +40,15 @@ Limits pad_limits(double x0, double x1, double y0, double y1, double pad_x = 0.0
 // call end_plot(); when it returns false (scrolled out of view) call nothing else. Plots do not nest.
 bool begin_plot(const char* id, const char* title, ImVec2 size, const Limits& limits, const char* x_label,
                 const char* y_label, int flags = kNone);
-// Replaces the automatic x ticks with these positions and labels (categorical axes: bits, classes).
+// Replaces the automatic x ticks of the NEXT begin_plot() with these positions and labels (categorical axes:
+// bits, classes). Call it before begin_plot(): labels too wide for their spacing are drawn at 45 degrees and
+// the plot keeps room for them.
 void set_x_ticks(const std::vector<double>& values, const std::vector<std::string>& labels);
 void end_plot();
+
+// Text rotated by `angle` radians (negative: counter-clockwise on screen) around `pivot`; `align` picks the
+// point of the unrotated text box that sits on the pivot ((1,0): its top-right corner).
+void rotated_text(ImDrawList* dl, ImVec2 pivot, ImU32 color, const char* text, float angle, ImVec2 align);
 
 // Items, in data coordinates. A label starting with "##" stays out of the legend and the read-out.
 void line(const char* label, const float* x, const float* y, int n, ImU32 color, float thickness = 2.0f, bool dashed = false);

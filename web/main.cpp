@@ -237,7 +237,7 @@ int main(int argc, char** argv) {
     }
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 300 es");
-    g_published_state = app.state_string();
+    g_published_state.clear();  // the first frame writes the canonical form of the state into the URL
     const float initial_dpr = float(size.dpr);
     bool first_frame = true;
 

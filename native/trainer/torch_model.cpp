@@ -92,11 +92,15 @@ TorchQParams torch_qparams(const torch::Tensor& xin, const QuantSpec& spec) {
     if (spec.rule == RangeRule::kMeanStd) {
         torch::Tensor mean, sd;
         if (per_channel) {
+            // Two-pass unbiased std as core computes it (and as torch.std); written out so that no overload of
+            // Tensor::std (whose signatures differ between LibTorch 1.13 and 2.x) is needed.
             mean = flat.mean(1);
-            sd = flat.size(1) > 1 ? flat.std(1, /*unbiased=*/true) : torch::zeros_like(mean);
+            const int64_t m = flat.size(1);
+            sd = m > 1 ? ((flat - mean.unsqueeze(1)).pow(2).sum(1) / double(m - 1)).sqrt() : torch::zeros_like(mean);
         } else {
             mean = flat.mean();
-            sd = flat.numel() > 1 ? flat.std(/*unbiased=*/true) : torch::zeros_like(mean);
+            const int64_t m = flat.numel();
+            sd = m > 1 ? ((flat - mean).pow(2).sum() / double(m - 1)).sqrt() : torch::zeros_like(mean);
         }
         alpha = mean - sd * spec.k;
         beta = mean + sd * spec.k;
@@ -131,8 +135,8 @@ torch::Tensor fake_quant_tensor(const torch::Tensor& xin, const TorchQParams& p,
         if (p.per_channel) {
             r = at::fake_quantize_per_channel_affine_cachemask(x, p.scale, p.zero_point, 0, p.qmin, p.qmax);
         } else {
-            static thread_local torch::Tensor enabled_cpu = torch::ones({1}, torch::kByte);
-            const torch::Tensor enabled = x.is_cuda() ? enabled_cpu.to(x.device()) : enabled_cpu;
+            static thread_local torch::Tensor enabled;  // the op's fake_quant_enabled flag, kept on the data's device
+            if (!enabled.defined() || enabled.device() != x.device()) enabled = torch::ones({1}, torch::TensorOptions().dtype(torch::kByte).device(x.device()));
             r = at::_fake_quantize_per_tensor_affine_cachemask_tensor_qparams(x, p.scale.reshape({1}), p.zero_point.reshape({1}),
                                                                               enabled, p.qmin, p.qmax);
         }
@@ -254,7 +258,8 @@ torch::Tensor QuantNetImpl::forward(torch::Tensor x) {
         // ReLU then max pool equals max pool then ReLU (ReLU is monotonic), and the second does the ReLU and
         // its backward on a quarter of the values. Gradients agree too (ties aside, which ReLU zeroes anyway).
         if (l.kind == LayerKind::kReLU && i + 1 < net_.layers.size() && net_.layers[i + 1].kind == LayerKind::kMaxPool2d) {
-            x = torch::relu_(torch::max_pool2d(x, net_.layers[i + 1].kernel, net_.layers[i + 1].kernel));
+            x = torch::max_pool2d(x, net_.layers[i + 1].kernel, net_.layers[i + 1].kernel);
+            x.relu_();
             ++i;
             continue;
         }
@@ -315,6 +320,19 @@ StateDict QuantNetImpl::to_state_dict() {
         sd.set(pd.name, std::move(c), pd.int64 ? "I64" : "F32");
     }
     return sd;
+}
+
+torch::Tensor crop_flip(const torch::Tensor& x, const std::vector<int64_t>& dy, const std::vector<int64_t>& dx,
+                        const std::vector<int64_t>& flip, int64_t pad, double fill) {
+    const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), ph = h + 2 * pad, pw = w + 2 * pad;
+    const auto opt = torch::TensorOptions().dtype(torch::kLong);
+    auto dev = [&](const std::vector<int64_t>& v) { return torch::from_blob(const_cast<int64_t*>(v.data()), {b, 1}, opt).to(x.device()); };
+    const torch::Tensor ar_h = torch::arange(h, opt.device(x.device())).unsqueeze(0), ar_w = torch::arange(w, opt.device(x.device())).unsqueeze(0);
+    const torch::Tensor rows = dev(dy) + ar_h;                                                        // (B,H)
+    const torch::Tensor cols = dev(dx) + torch::where(dev(flip).to(torch::kBool), (w - 1) - ar_w, ar_w);  // (B,W)
+    const torch::Tensor lin = (rows.unsqueeze(2) * pw + cols.unsqueeze(1)).view({b, 1, h * w}).expand({b, c, h * w});
+    const torch::Tensor padded = torch::constant_pad_nd(x, {pad, pad, pad, pad}, fill).reshape({b, c, ph * pw});
+    return padded.gather(2, lin).view({b, c, h, w});
 }
 
 torch::Tensor to_torch(const Tensor& t) {

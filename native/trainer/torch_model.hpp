@@ -93,6 +93,12 @@ private:
 };
 TORCH_MODULE(QuantNet);
 
+// Augmentation as one gather on x's device: a crop of the image zero-padded by `pad` pixels (padding value
+// `fill`: -1 is black after Normalize(0.5, 0.5), as torchvision pads before ToTensor) and a horizontal flip.
+// x: (B,C,H,W); dy, dx: per-image offsets in [0, 2*pad] (pad = unshifted); flip: 0 or 1 per image.
+torch::Tensor crop_flip(const torch::Tensor& x, const std::vector<int64_t>& dy, const std::vector<int64_t>& dx,
+                        const std::vector<int64_t>& flip, int64_t pad = 4, double fill = -1.0);
+
 // Core's Tensor <-> torch (CPU float32 copies).
 torch::Tensor to_torch(const Tensor& t);
 Tensor from_torch(const torch::Tensor& t);

@@ -106,28 +106,20 @@ Result<DeviceData> to_device(const Cifar10& d, const torch::Device& device) {
 // uint8 -> ToTensor + Normalize(0.5, 0.5), on the device: (p / 255 - 0.5) / 0.5 in float32.
 torch::Tensor normalize(const torch::Tensor& u8) { return u8.to(torch::kFloat).div_(255.0).sub_(0.5).div_(0.5); }
 
-// Random crop of the 4-pixel zero-padded image and horizontal flip, per image, as one gather on the device.
-// x: (B,3,32,32) normalised; padding is black (-1 after normalisation), as torchvision pads before ToTensor.
+// Random crop of the 4-pixel zero-padded image and horizontal flip, drawn per image from `rng` (so a
+// resumed run draws what the uninterrupted one would have) and applied on the device (crop_flip).
 torch::Tensor augment(const torch::Tensor& x, bool crop, bool flip, std::mt19937_64& rng) {
-    const int64_t b = x.size(0), side = x.size(2), pad = 4, ps = side + 2 * pad;
-    std::vector<int64_t> dy(size_t(b), pad), dx(size_t(b), pad), fl(size_t(b), 0);
+    constexpr int64_t kPad = 4;
+    const int64_t b = x.size(0);
+    std::vector<int64_t> dy(size_t(b), kPad), dx(size_t(b), kPad), fl(size_t(b), 0);
     for (int64_t i = 0; i < b; ++i) {
         if (crop) {
-            dy[size_t(i)] = int64_t(rng() % uint64_t(2 * pad + 1));
-            dx[size_t(i)] = int64_t(rng() % uint64_t(2 * pad + 1));
+            dy[size_t(i)] = int64_t(rng() % uint64_t(2 * kPad + 1));
+            dx[size_t(i)] = int64_t(rng() % uint64_t(2 * kPad + 1));
         }
         if (flip) fl[size_t(i)] = int64_t(rng() & 1);
     }
-    const auto opt = torch::TensorOptions().dtype(torch::kLong);
-    const torch::Tensor tdy = torch::from_blob(dy.data(), {b, 1}, opt).to(x.device());
-    const torch::Tensor tdx = torch::from_blob(dx.data(), {b, 1}, opt).to(x.device());
-    const torch::Tensor tfl = torch::from_blob(fl.data(), {b, 1}, opt).to(x.device());
-    const torch::Tensor ar = torch::arange(side, opt.device(x.device())).unsqueeze(0);           // (1,32)
-    const torch::Tensor rows = tdy + ar;                                                           // (B,32)
-    const torch::Tensor cols = tdx + torch::where(tfl.to(torch::kBool), (side - 1) - ar, ar);      // (B,32)
-    const torch::Tensor lin = (rows.unsqueeze(2) * ps + cols.unsqueeze(1)).view({b, 1, side * side}).expand({b, x.size(1), side * side});
-    const torch::Tensor padded = torch::constant_pad_nd(x, {pad, pad, pad, pad}, -1.0).view({b, x.size(1), ps * ps});
-    return padded.gather(2, lin).view(x.sizes());
+    return crop_flip(x, dy, dx, fl, kPad, -1.0);
 }
 
 // ---- [SECTION] optimizer and schedule ---------------------------------------------------------------
@@ -413,6 +405,7 @@ TrainReport train(const TrainOptions& o) {
         const bool tty = o.progress && stderr_is_tty();
         const int64_t check_every = cuda ? 10 : 1;  // host syncs for the NaN check and the progress line
         const int64_t print_every = 10;
+        constexpr int64_t kLogEvery = 100;  // progress lines when stderr is not a terminal (logs)
         rep.epochs_done = start_epoch;
         double val_seconds = 0, train_seconds = 0;
         int64_t n_vals = 0;
@@ -508,7 +501,7 @@ TrainReport train(const TrainOptions& o) {
                                   rep.last_val_acc >= 0 ? ("  val " + fmt("%.2f%%", rep.last_val_acc)).c_str() : "", ips, fmt_time(left).c_str());
                     if (tty)
                         std::fprintf(stderr, "\r%s\033[K", line);
-                    else if (validate_now)
+                    else if (validate_now || (it + 1) % kLogEvery == 0)
                         std::fprintf(stderr, "%s\n", line);
                 }
                 if (validate_now) {

@@ -235,7 +235,7 @@ def bench_resident(args, x, y, device, graph=False):
 
 
 def bench_quantlab(args, device):
-    steps = args.iters + args.warmup
+    steps = args.quantlab_steps or (args.iters + args.warmup)
     cmd = [args.quantlab, "train", "--data", args.data, "--bits", "4", "--epochs", "1", "--max-steps", str(steps), "--val-every", "0",
            "--checkpoint-dir", "", "--no-final-eval", "--quiet", "--threads", str(args.threads), "--device", device.type,
            "--batch", str(args.batch)]
@@ -267,6 +267,8 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--iters", type=int, default=60)
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--quantlab-steps", type=int, default=0,
+                    help="optimizer steps of the quantlab run (default iters + warmup; its figure includes start-up steps)")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N training images")
     ap.add_argument("--json", default="")
     args = ap.parse_args()

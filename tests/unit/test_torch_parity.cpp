@@ -32,7 +32,7 @@ const std::string kPretrain = std::string(QUANTLAB_SEED_DIR) + "/pretrain.pth";
 std::vector<float> away_from_ties(int64_t n, float scale_hint, uint32_t seed) {
     std::mt19937 rng(seed);
     std::normal_distribution<float> d(0.0f, scale_hint);
-    std::vector<float> v(size_t(n));
+    std::vector<float> v(static_cast<size_t>(n));
     for (float& x : v) x = d(rng);
     return v;
 }
@@ -212,7 +212,29 @@ TEST_CASE_METHOD(Fixture, "torch STE gradients equal core's ste_backward", "[tor
         std::vector<float> got(v.size());
         ste_backward(v.data(), g.data(), got.data(), int64_t(v.size()), p, SteRule::kClipped);
         // 1.2 / (1/3) = 3.6 rounds to 4 > 3: clipped; 1.3 -> 3.9 -> 4: clipped; 1.0 -> 3: kept.
-        CHECK(got == std::vector<float>{0.0f, 0.0f, -1.0f, 0.5f, 3.0f, -2.0f, 1.5f, -0.5f, 0.25f, 4.0f, 0.0f, 0.0f});
+        const std::vector<float> want = {0.0f, 0.0f, -1.0f, 0.5f, 3.0f, -2.0f, 1.5f, -0.5f, 0.25f, 4.0f, 0.0f, 0.0f};
+        CHECK(got == want);
+    }
+}
+
+TEST_CASE_METHOD(Fixture, "crop_flip: hand-checked crops and flips", "[torch][augment]") {
+    // Two 1x4x4 images with distinct values; pad 2 so that offsets 0..4 cover every shift.
+    const torch::Tensor x = torch::arange(32, torch::kFloat).view({2, 1, 4, 4});
+    SECTION("unshifted and unflipped is the identity") {
+        CHECK(torch::equal(crop_flip(x, {2, 2}, {2, 2}, {0, 0}, 2, -1.0), x));
+    }
+    SECTION("flip reverses the columns") {
+        const torch::Tensor y = crop_flip(x, {2, 2}, {2, 2}, {1, 0}, 2, -1.0);
+        CHECK(torch::equal(y[0], x[0].flip({2})));
+        CHECK(torch::equal(y[1], x[1]));
+    }
+    SECTION("a crop at offset (0, 0) shifts the image down-right and fills with the padding value") {
+        const torch::Tensor y = crop_flip(x, {0, 4}, {0, 4}, {0, 0}, 2, -1.0);
+        CHECK(torch::equal(y[0].slice(1, 0, 2), torch::full({1, 2, 4}, -1.0f)));
+        CHECK(torch::equal(y[0].slice(1, 2, 4).slice(2, 2, 4), x[0].slice(1, 0, 2).slice(2, 0, 2)));
+        // offset (4, 4): up-left; the bottom-right 2x2 of the source lands top-left.
+        CHECK(torch::equal(y[1].slice(1, 0, 2).slice(2, 0, 2), x[1].slice(1, 2, 4).slice(2, 2, 4)));
+        CHECK(torch::equal(y[1].slice(2, 2, 4), torch::full({1, 4, 2}, -1.0f)));
     }
 }
 
@@ -273,7 +295,8 @@ TEST_CASE_METHOD(Fixture, "QuantNet forward equals core's inference on the noteb
                         REQUIRE(m.configure(c).ok());
                     }
                     std::vector<float> want(size_t(n * 10));
-                    REQUIRE(m.forward(x.data(), n, want.data(), Backend::kReference).ok());
+                    // Fast kernels: core's own tests hold them to the reference ones.
+                    REQUIRE(m.forward(x.data(), n, want.data(), Backend::kFast).ok());
                     REQUIRE(model->set_quant({c, SteRule::kIdentity, k}, torch::kCPU).ok());
                     torch::NoGradGuard ng;
                     const std::vector<float> got = vec_of(model->forward(xt));

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# gui_e2e.sh: quantlab-gui end to end under Xvfb. Starts the app on the bundled weights and sample (plus a
+# deliberately bad file, which must give a message, not a crash), drives it with xdotool (a key lowers the
+# bits, others switch panels), and checks what it shows: the status file (accuracy and predictions hash equal
+# `quantlab eval`'s for the same setting, the panel, the error message), a screenshot taken with
+# `import -window root` (size, not blank, the panels' pixels differ), and frame times while evaluating.
+# Usage: gui_e2e.sh QUANTLAB_GUI [QUANTLAB_CLI] ASSETS_DIR      (CTest: e2e:gui; artifacts in ./e2e_gui/)
+set -uo pipefail
+gui="$1"
+if [[ $# -ge 3 ]]; then cli="$2"; assets="$3"; else cli=""; assets="$2"; fi
+art="$PWD/e2e_gui"
+rm -rf "$art" && mkdir -p "$art"
+tmp="$(mktemp -d)"
+app_pid="" xvfb_pid=""
+cleanup() {
+  [[ -n "$app_pid" ]] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
+  [[ -n "$xvfb_pid" ]] && kill "$xvfb_pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; [[ -f "$tmp/app.log" ]] && { echo "--- app log"; tail -20 "$tmp/app.log"; }; exit 1; }
+pass() { echo "ok: $*"; }
+for tool in Xvfb xdotool import identify python3; do command -v "$tool" >/dev/null || fail "$tool is missing (scripts/setup.sh installs xvfb, xdotool, imagemagick)"; done
+
+# ---- an X display of our own: :77 when free, else the next free one
+display=""
+for n in 77 $(seq 78 110); do
+  if [[ ! -e /tmp/.X$n-lock && ! -e /tmp/.X11-unix/X$n ]]; then display=":$n"; break; fi
+done
+[[ -n "$display" ]] || fail "no free X display"
+Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
+xvfb_pid=$!
+for _ in $(seq 100); do xdpyinfo -display "$display" >/dev/null 2>&1 && break; sleep 0.1; done
+xdpyinfo -display "$display" >/dev/null 2>&1 || fail "Xvfb $display did not start: $(cat "$tmp/xvfb.log")"
+export DISPLAY="$display"
+
+# A file that is neither weights nor CIFAR-10: the app must say so and keep running.
+printf 'this is not a weights file' >"$tmp/bad.safetensors"
+
+status="$tmp/status.json"
+"$gui" --assets "$assets" --state "panel=eval" --open "$tmp/bad.safetensors" --status-file "$status" --frame-stats \
+       --no-vsync >"$tmp/app.log" 2>&1 &
+app_pid=$!
+
+# field NAME: prints one field of the status file (python3, no jq needed)
+field() { python3 -c "import json,sys; d=json.load(open('$status')); v=d; [v:=v[k] for k in sys.argv[1].split('.')]; print(v)" "$1" 2>/dev/null; }
+# wait_for PYTHON-EXPR SECONDS: until the expression over the status dict `d` holds
+wait_for() {
+  local expr="$1" secs="$2"
+  for _ in $(seq $((secs * 10))); do
+    kill -0 "$app_pid" 2>/dev/null || fail "quantlab-gui exited (waiting for: $expr)"
+    if [[ -f "$status" ]] && python3 -c "import json; d=json.load(open('$status')); exit(0 if ($expr) else 1)" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  fail "timed out after ${secs}s waiting for: $expr (status: $(cat "$status" 2>/dev/null))"
+}
+
+# ---- 1. starts on the bundled files; the bad file is reported, nothing crashed
+wait_for "d['done'] and d['bits'] == 4 and d['evaluated'] == d['total'] == 1000" 90
+pass "evaluated the bundled sample at 4 bits: $(field accuracy) %"
+err="$(field error)"
+[[ "$err" == *"bad.safetensors"* ]] || fail "the bad file gave no message naming it (error: '$err')"
+pass "bad file reported: ${err:0:100}..."
+[[ "$(field weights)" == "notebook_pretrain.safetensors" ]] || fail "weights changed after the bad file: $(field weights)"
+
+# Expected numbers from the command line on the same data (batch 128, file order, dynamic ranges).
+expect_acc() { python3 -c "import json,sys; r=json.load(open('$tmp/cli.json'))['results']; print([x for x in r if x['weight_bits']==int(sys.argv[1])][0][sys.argv[2]])" "$1" "$2"; }
+if [[ -n "$cli" && -x "$cli" ]]; then
+  mkdir -p "$tmp/data" && ln -s "$(cd "$assets" && pwd)/cifar10_test_1000.bin" "$tmp/data/test_batch.bin"
+  "$cli" eval --data "$tmp/data" --bits 4,3 --json >"$tmp/cli.json" 2>"$tmp/cli.log" || fail "quantlab eval failed: $(cat "$tmp/cli.log")"
+  [[ "$(field predictions_fnv1a64)" == "$(expect_acc 4 predictions_fnv1a64)" ]] ||
+    fail "4-bit predictions differ from quantlab eval: $(field predictions_fnv1a64) vs $(expect_acc 4 predictions_fnv1a64)"
+  pass "4-bit predictions hash equals quantlab eval's ($(field predictions_fnv1a64))"
+fi
+import -window root "$art/eval_4bit.png" || fail "import -window root failed"
+
+# ---- 2. a key lowers the bits; accuracy changes and is re-evaluated
+win="$(xdotool search --name QuantLab | head -1)"
+[[ -n "$win" ]] || fail "no QuantLab window on $display"
+xdotool mousemove --window "$win" 5 790   # park the pointer where it opens no tooltip
+acc4="$(field accuracy)"
+# ImGui 1.86 samples key state once per frame: hold the key across a frame (a typed character is queued).
+xdotool keydown Down sleep 0.15 keyup Down
+wait_for "d['bits'] == 3" 10
+wait_for "d['done'] and d['bits'] == 3 and d['evaluated'] == 1000" 60
+acc3="$(field accuracy)"
+[[ "$acc3" != "$acc4" ]] || fail "accuracy did not change with the bits ($acc4 -> $acc3)"
+pass "Down key: 4 -> 3 bits, accuracy $acc4 % -> $acc3 %"
+if [[ -n "$cli" && -x "$cli" ]]; then
+  [[ "$(field predictions_fnv1a64)" == "$(expect_acc 3 predictions_fnv1a64)" ]] || fail "3-bit predictions differ from quantlab eval"
+  pass "3-bit predictions hash equals quantlab eval's; accuracy $(expect_acc 3 accuracy) %"
+fi
+sleep 0.5
+import -window root "$art/eval_3bit.png" || fail "import failed"
+
+# ---- 3. panels by keyboard: Right = next panel, '1' = the quantizer lab; Up raises the lab's bits
+xdotool keydown Right sleep 0.15 keyup Right
+wait_for "d['panel'] == 'train'" 10
+pass "Right key: panel eval -> train"
+xdotool type 1
+wait_for "d['panel'] == 'quantizer'" 10
+lab="$(field lab_bits)"
+xdotool keydown Up sleep 0.15 keyup Up
+wait_for "d['lab_bits'] == $((lab + 1))" 10
+pass "'1' -> quantizer lab; Up key: lab bits $lab -> $((lab + 1))"
+sleep 0.5
+import -window root "$art/quantizer.png" || fail "import failed"
+# Presenter mode (fonts rebaked at 2x, high contrast) and Japanese, by keyboard.
+xdotool type p
+wait_for "d['presenter']" 10
+xdotool type l
+wait_for "d['lang'] == 'ja'" 10
+sleep 1
+import -window root "$art/presenter_ja.png" || fail "import failed"
+pass "P -> presenter mode, L -> Japanese"
+
+# ---- 4. the screenshots show a drawn UI
+for shot in eval_4bit eval_3bit quantizer presenter_ja; do
+  size="$(identify -format '%w %h' "$art/$shot.png")"
+  [[ "$size" == "1280 800" ]] || fail "$shot.png is $size, expected 1280 800"
+  sd="$(convert "$art/$shot.png" -colorspace Gray -format '%[fx:standard_deviation]' info:)"
+  colors="$(convert "$art/$shot.png" -format '%k' info:)"
+  python3 -c "import sys; sys.exit(0 if float('$sd') > 0.05 and int('$colors') > 100 else 1)" ||
+    fail "$shot.png looks blank (grey std $sd, $colors colours)"
+done
+pass "screenshots 1280x800, not blank"
+# Different bits and panels draw different pixels (the views really changed).
+diff_34="$(compare -metric AE "$art/eval_4bit.png" "$art/eval_3bit.png" null: 2>&1 || true)"
+diff_q="$(compare -metric AE "$art/eval_3bit.png" "$art/quantizer.png" null: 2>&1 || true)"
+python3 -c "import sys; sys.exit(0 if float('${diff_34%% *}') > 1000 and float('${diff_q%% *}') > 50000 else 1)" ||
+  fail "screens did not change enough (4->3 bits: $diff_34 px, eval->quantizer: $diff_q px)"
+pass "pixels changed: 4->3 bits $diff_34 px, eval->quantizer $diff_q px"
+
+# ---- 5. frame times while evaluating (the app's own code must stay far below 33 ms)
+kill "$app_pid" && wait "$app_pid" 2>/dev/null
+app_pid=""
+grep -A3 "frame work time" "$tmp/app.log" || true
+python3 - "$status" <<'EOF' || fail "frame times"
+import json, sys
+f = json.load(open(sys.argv[1]))["frame_ms"]
+ev, app = f["evaluating"], f["evaluating_app_only"]
+print(f"frames while evaluating: {ev['frames']}, median {ev['median_ms']} ms, max {ev['max_ms']} ms "
+      f"(app code only: median {app['median_ms']} ms, max {app['max_ms']} ms)")
+sys.exit(0 if ev["frames"] > 0 and app["median_ms"] < 33 else 1)
+EOF
+cp "$status" "$art/status.json"
+echo "PASS: e2e:gui (artifacts in $art)"
