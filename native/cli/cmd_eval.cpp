@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "core/evaluate.hpp"
+#include "core/quant_config_io.hpp"
 #include "core/parallel.hpp"
 #include "native/cli/commands.hpp"
 #include "native/cli/common.hpp"
@@ -16,6 +17,7 @@ namespace quantlab::cli {
 namespace {
 
 struct EvalOptions {
+    bool file_config = true;  // also evaluate the quantization settings stored in the weights file
     std::string weights;
     std::string data;
     std::string bits = "32,8,4,3,2";
@@ -29,6 +31,7 @@ struct EvalOptions {
 struct Row {
     int weight_bits, act_bits;
     EvalResult result;
+    std::string label;  // overrides the bits label (the file's own settings)
 };
 
 std::string bits_label(int w, int a) {
@@ -50,7 +53,7 @@ Result<EvalResult> run_point(Model& model, const LoadedData& data, const QuantOp
 }
 
 nlohmann::json row_json(const Row& r, bool per_class) {
-    nlohmann::json j = {{"weight_bits", r.weight_bits}, {"act_bits", r.act_bits}, {"accuracy", r.result.accuracy()},
+    nlohmann::json j = {{"weight_bits", r.weight_bits}, {"act_bits", r.act_bits}, {"accuracy", r.result.accuracy()}, {"settings", r.label.empty() ? "command line" : r.label},
                         {"correct", r.result.correct}, {"total", r.result.evaluated}};
     char hash[32];
     std::snprintf(hash, sizeof hash, "%016llx", (unsigned long long)r.result.predictions_hash());
@@ -78,11 +81,25 @@ int run_eval(const EvalOptions& o) {
     const std::vector<float> calib = o.q.mode == "static" ? calibration_images(data.value, o.q.calib) : std::vector<float>{};
 
     std::vector<Row> rows;
+    // A file exported by the trainer carries its quantization settings and calibrated ranges: evaluate
+    // those first, as they are, so the trainer's reported accuracy is reproduced without any flags.
+    const auto stored = lm.value.model.weights().metadata.find(kMetaQuantConfig);
+    if (o.file_config && stored != lm.value.model.weights().metadata.end()) {
+        Result<QuantConfig> cfg = quant_config_from_json(stored->second, lm.value.model.desc(), lm.value.path);
+        if (!cfg.ok()) return fail("eval", cfg.message());
+        if (Status s = lm.value.model.configure(cfg.value); !s) return fail("eval", s.message);
+        Progress progress("file settings");
+        Result<EvalResult> r = evaluate(lm.value.model, data.value.test, o.q.batch, backend.value, [&](int64_t d, int64_t t) { progress.update(d, t); });
+        progress.finish();
+        if (!r.ok()) return fail("eval", r.message());
+        const LayerQuant& l0 = cfg.value.layers.front();
+        rows.push_back({l0.weight.bits, l0.act.bits, r.value, std::string("file (") + act_mode_name(cfg.value.act_mode) + ")"});
+    }
     for (int b : bits.value) {
         const int ab = o.act_bits ? o.act_bits : b;
         Result<EvalResult> r = run_point(lm.value.model, data.value, o.q, backend.value, b, ab, calib);
         if (!r.ok()) return fail("eval", r.message());
-        rows.push_back({b, ab, r.value});
+        rows.push_back({b, ab, r.value, ""});
     }
 
     if (o.json) {
@@ -100,17 +117,18 @@ int run_eval(const EvalOptions& o) {
                 o.q.mode == "dynamic" ? " (range per batch)" : " (calibrated, frozen)", (long long)o.q.batch, o.q.backend.c_str());
     const Row* float_row = nullptr;
     for (const Row& r : rows)
-        if (r.weight_bits == kFloatBits && r.act_bits == kFloatBits) float_row = &r;
-    std::printf("%-8s %9s %15s %10s\n", "bits", "accuracy", "correct", "vs float");
+        if (r.weight_bits == kFloatBits && r.act_bits == kFloatBits && r.label.empty()) float_row = &r;
+    auto label_of = [](const Row& r) { return r.label.empty() ? bits_label(r.weight_bits, r.act_bits) : r.label; };
+    std::printf("%-14s %9s %15s %10s\n", "bits", "accuracy", "correct", "vs float");
     for (const Row& r : rows) {
-        std::printf("%-8s %7.2f %% %7lld / %-5lld", bits_label(r.weight_bits, r.act_bits).c_str(), r.result.accuracy(),
+        std::printf("%-14s %7.2f %% %7lld / %-5lld", label_of(r).c_str(), r.result.accuracy(),
                     (long long)r.result.correct, (long long)r.result.evaluated);
         if (float_row && &r != float_row) std::printf(" %+9.2f", r.result.accuracy() - float_row->result.accuracy());
         std::printf("\n");
     }
     if (o.per_class) {
         std::printf("\nper-class accuracy (%%)\n%-12s", "class");
-        for (const Row& r : rows) std::printf(" %7s", bits_label(r.weight_bits, r.act_bits).c_str());
+        for (const Row& r : rows) std::printf(" %7s", r.label.empty() ? bits_label(r.weight_bits, r.act_bits).c_str() : "file");
         std::printf("\n");
         for (int c = 0; c < rows.front().result.classes; ++c) {
             std::printf("%-12s", c < kCifar10NumClasses ? kCifar10Classes[size_t(c)] : std::to_string(c).c_str());
@@ -188,6 +206,7 @@ void add_eval_commands(CLI::App& root, Commands& cmds) {
     eval->add_flag("--per-class", eo->per_class, "also print per-class accuracy (and the confusion matrix in --json)");
     eval->add_flag("--json", eo->json, "machine-readable output on stdout");
     eval->add_option("--limit", eo->limit, "evaluate only the first N test images");
+    eval->add_flag("!--no-file-config", eo->file_config, "skip the row for the quantization settings stored in the weights file");
     add_quant_options(eval, &eo->q);
     cmds.emplace_back(eval, [eo] { return run_eval(*eo); });
 
