@@ -33,8 +33,10 @@
   }
 
   // ---- downloads with progress ------------------------------------------------------------------
-  async function fetchBytes(url, onProgress) {
+  // optional: anything but 200 resolves to null instead of failing.
+  async function fetchBytes(url, onProgress, { optional = false } = {}) {
     const response = await fetch(url);
+    if (optional && response.status !== 200) return null;
     if (!response.ok) throw new Error(`${url}: HTTP ${response.status} ${response.statusText}`);
     const total = Number(response.headers.get('Content-Length')) || 0;
     if (!response.body) return new Uint8Array(await response.arrayBuffer());
@@ -60,19 +62,22 @@
     if (!api.ready) return { ok: false, error: 'QuantLab is still loading' };
     const ptr = Module._malloc(Math.max(1, bytes.length));
     if (!ptr) { const e = `${name}: out of memory (${mb(bytes.length)} MB)`; showError(e); return { ok: false, error: e }; }
-    Module.HEAPU8.set(bytes, ptr);
+    Module.writeArrayToMemory(bytes, ptr);  // not HEAPU8.set: with threads, a grown heap can leave views stale
     let rc;
     try {
       rc = Module.ccall('ql_open_file', 'number', ['string', 'number', 'number'], [name, ptr, bytes.length]);
     } finally {
       Module._free(ptr);
     }
+    // A bad file's message is shown by the app itself (its error banner, which keeps the menu bar visible);
+    // the HTML banner is for what the app cannot show (downloads, start-up).
     if (rc !== 0) {
       const e = Module.UTF8ToString(Module._ql_last_error()) || `${name}: could not be opened`;
-      showError(e);
+      console.warn(`QuantLab: ${e}`);
+      api.lastFileError = e;
       return { ok: false, error: e };
     }
-    clearError();
+    api.lastFileError = '';
     return { ok: true, error: '' };
   }
   async function openFiles(files) {
@@ -96,22 +101,21 @@
     if (e.dataTransfer && e.dataTransfer.files.length) openFiles([...e.dataTransfer.files]);
   });
 
-  // The full 10,000-image test set, when the server has it beside the page (scripts/serve.sh does).
+  // The full 10,000-image test set, when the server has it beside the page (scripts/serve.sh does). One GET:
+  // a 200 is the file; scripts/serve.sh answers 204 when it has none, other static servers 404 (which the
+  // browser logs; harmless).
   async function loadServedTestSet() {
-    try {
-      // scripts/serve.sh answers 204 when it has none; other static servers answer 404 (logged, harmless).
-      const head = await fetch('test_batch.bin', { method: 'HEAD' });
-      if (head.status !== 200 || head.headers.get('Content-Length') === '0') return;
-    } catch (_) { return; }
     const side = $('side-progress');
-    side.style.display = 'block';
     try {
       const bytes = await fetchBytes('test_batch.bin', (loaded, total) => {
+        side.style.display = 'block';
         $('side-progress-text').textContent = `Full test set ${mb(loaded)} / ${mb(total)} MB`;
         $('side-progress-bar').style.width = total ? `${(100 * loaded / total).toFixed(1)}%` : '50%';
-      });
-      openBytes('test_batch.bin', bytes);
-      api.fullTestSet = true;
+      }, { optional: true });
+      if (bytes && bytes.length) {
+        openBytes('test_batch.bin', bytes);
+        api.fullTestSet = true;
+      }
     } catch (e) {
       showError(`test_batch.bin: ${e.message}`);
     } finally {
@@ -121,17 +125,21 @@
 
   // ---- start-up -----------------------------------------------------------------------------------
   const api = window.quantlab = {
-    ready: false, errors: [], firstFrameMs: null, firstFrameSinceNavigationMs: null, fullTestSet: false,
+    ready: false, errors: [], lastFileError: '', firstFrameMs: null, firstFrameSinceNavigationMs: null, fullTestSet: false,
     openBytes,
     status: () => JSON.parse(Module.UTF8ToString(Module._ql_status_json())),
     state: () => Module.UTF8ToString(Module._ql_state_string()),
     applyState: (s) => {
       const rc = Module.ccall('ql_apply_state', 'number', ['string'], [s]);
-      const e = rc ? Module.UTF8ToString(Module._ql_last_error()) : '';
-      if (e) showError(e);
+      const e = rc ? Module.UTF8ToString(Module._ql_last_error()) : '';  // shown by the app, too
       return { ok: rc === 0, error: e };
     },
     frameStats: (reset) => JSON.parse(Module.UTF8ToString(Module._ql_frame_stats(reset ? 1 : 0))),
+    // Resolves once the app has drawn n more frames (status() reflects a state change after the next frame).
+    afterFrames: async (n = 2) => {
+      const f0 = api.frameStats().frames;
+      while (api.frameStats().frames < f0 + n) await new Promise((r) => setTimeout(r, 5));
+    },
     benchmark: (backend, bits, repeats) =>
       JSON.parse(Module.UTF8ToString(Module.ccall('ql_benchmark', 'number', ['number', 'number', 'number'],
                                                   [backend, bits, repeats || 1]))),
@@ -141,6 +149,14 @@
   if (!document.createElement('canvas').getContext('webgl2')) {
     fatal('This browser has no WebGL2, which QuantLab needs. Use a current Chrome, Firefox, Edge or Safari ' +
           '(with hardware acceleration, or its software fallback, enabled).');
+    return;
+  }
+
+  // A threads build (see web/CMakeLists.txt) needs SharedArrayBuffer, i.e. a cross-origin-isolated page.
+  if (document.body.dataset.threads === 'true' && !window.crossOriginIsolated) {
+    fatal('This page must be served with the headers "Cross-Origin-Opener-Policy: same-origin" and ' +
+          '"Cross-Origin-Embedder-Policy: require-corp" (its WebAssembly uses threads). scripts/serve.sh does ' +
+          'that; or build with -DQUANTLAB_WEB_THREADS=OFF for any static server.');
     return;
   }
 

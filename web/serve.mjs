@@ -1,6 +1,6 @@
 // serve.mjs: a tiny static file server for the built page (node, no packages), bound to 127.0.0.1 only.
 // Used by scripts/serve.sh and by the browser tests. Serves ROOT with the right MIME types (application/wasm
-// for streaming compilation), GET and HEAD, no caching; `extra` maps URL paths to files elsewhere (the full
+// for streaming compilation), GET and HEAD, COOP/COEP headers (wasm threads), no caching; `extra` maps URL paths to files elsewhere (the full
 // test set as /test_batch.bin; without one, the page's probe for it gets 204 rather than a logged 404).
 // Not a production server: no ranges, no compression, no directory listings.
 //
@@ -16,6 +16,10 @@ const kMime = {
   '.json': 'application/json', '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml',
   '.ico': 'image/x-icon', '.safetensors': 'application/octet-stream', '.pth': 'application/octet-stream',
 };
+
+// Cross-origin isolation: the page's wasm threads need SharedArrayBuffer, which browsers give only to pages
+// served with these two headers (the page loads nothing from other origins).
+const kIsolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 // Resolves with {server, url, close()} once listening. extra: {'/test_batch.bin': '/abs/file', ...}.
 export function startServer({ root, port = 0, host = '127.0.0.1', extra = {}, log = () => {} }) {
@@ -34,7 +38,7 @@ export function startServer({ root, port = 0, host = '127.0.0.1', extra = {}, lo
     let st;
     try { st = await fsp.stat(file); } catch {
       // glue.js probes for the optional full test set; "none here" as 204 keeps the browser console clean.
-      if (urlPath === '/test_batch.bin') { res.writeHead(204); return res.end(); }
+      if (urlPath === '/test_batch.bin') { res.writeHead(204, kIsolation); return res.end(); }
       log(`404 ${urlPath}`);
       return send(404, 'not found\n');
     }
@@ -43,6 +47,7 @@ export function startServer({ root, port = 0, host = '127.0.0.1', extra = {}, lo
       'Content-Type': kMime[path.extname(file).toLowerCase()] || 'application/octet-stream',
       'Content-Length': st.size,
       'Cache-Control': 'no-cache',
+      ...kIsolation,
     });
     if (req.method === 'HEAD') return res.end();
     createReadStream(file).on('error', () => res.destroy()).pipe(res);

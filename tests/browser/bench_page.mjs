@@ -84,6 +84,7 @@ try {
 
   const page = report.page;
   delete report.page;
+  await page.bringToFront();  // Chromium lowers the priority of background tabs' renderers
   const total = useFull ? 10000 : 1000;
   await waitEvaluated(page, { total, timeout: 300000 });
 
@@ -96,6 +97,7 @@ try {
     q.frameStats(true);
     const t0 = performance.now();
     q.applyState(`panel=eval&wb=${wb}&ab=${ab}`);
+    await q.afterFrames(1);  // status() shows the previous result until the app's next frame
     let firstEstimateMs = null;
     await new Promise((resolve) => {
       const poll = () => {
@@ -115,7 +117,9 @@ try {
   line('UI: whole re-evaluation', `${ui.full_evaluation_ms.toFixed(0)} ms`);
   line('UI: frame time during it (main-loop body: max / mean)', `${ui.frames.max_ms.toFixed(1)} / ${ui.frames.mean_ms.toFixed(1)} ms over ${ui.frames.frames} frames`);
 
-  // Inference speed: page (wasm, 1 thread) vs native (1 thread), same images, same bits, same code.
+  // Inference speed: page (wasm, 1 thread) vs native (1 thread), same images, same bits, same code. After the
+  // page's own background evaluation has finished, so the two do not share the cores.
+  await page.waitForFunction(() => !window.quantlab.status().busy, null, { timeout: 300000, polling: 250 }).catch(() => {});
   console.log(`inference over ${total} images at ${bits} bits (weights and activations), batch 128, 1 thread`);
   const results = {};
   for (const [name, backendId, backend] of [['integer', 2, 'integer'], ['fake-quant (fast float)', 1, 'fast']]) {

@@ -93,6 +93,7 @@ export async function waitFirstFrameOf(page, timeout = 90000) {
 
 // Waits until the page's current evaluation has finished over `total` images (when given); returns status.
 export async function waitEvaluated(page, { total = null, timeout = 120000 } = {}) {
+  await page.evaluate(() => window.quantlab.afterFrames(2));  // status() catches up with a change at the next frame
   await page.waitForFunction((t) => {
     const s = window.quantlab.status();
     return s.done && s.evaluated === s.total && s.total > 0 && (t === null || s.total === t);
