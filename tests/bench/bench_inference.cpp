@@ -1,11 +1,13 @@
 // bench_inference.cpp: images/s of core's inference over the CIFAR-10 test set (float, fake-quant and
 // integer, batch 128, dynamic ranges, 8 bits) beside LibTorch's CPU inference of the same network with
-// the same thread count, measured in the same run. Usage: quantlab_bench_inference [threads] [images]
-// A benchmark, never a test: it prints figures and ratios for the notes.
+// the same thread count, measured in the same run. Usage: quantlab_bench_inference [threads] [images] [rounds]
+// The contenders take turns, one pass each per round, and each reports its median pass: a load that
+// comes and goes on a shared machine then hits them alike. A benchmark, never a test.
 #include <torch/torch.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 
 #include "bench_timer.hpp"
 #include "core/cifar10.hpp"
@@ -63,11 +65,9 @@ int main(int argc, char** argv) {
     std::printf("inference over %lld test images, batch 128, %d thread(s), kernels %s\n", (long long)n, threads, kernel_isa());
 
     Model model = Model::create(notebook_net(), sd.value, "pretrain.pth").value;
-    auto core_rate = [&](int bits, Backend backend) {
-        model.configure(make_config(model.desc(), bits, bits));
-        const double s = bench::median_seconds([&] { evaluate(model, data.value, 128, backend); }, 2.0, 3);
-        return double(n) / s;
-    };
+    Model model_fq = model, model_int = model;
+    model_fq.configure(make_config(model.desc(), 8, 8));
+    model_int.configure(make_config(model.desc(), 8, 8));
 
     TorchNet net;
     load_into(net, sd.value);
@@ -76,23 +76,32 @@ int main(int argc, char** argv) {
     normalize_images(data.value, 0, n, x.data());
     const torch::Tensor all = torch::from_blob(x.data(), {n, 3, 32, 32}, torch::kFloat32);
     int64_t torch_correct = 0;
-    const double torch_s = bench::median_seconds([&] {
+    auto torch_pass = [&] {
         torch::NoGradGuard ng;
         torch_correct = 0;
         for (int64_t b = 0; b < n; b += 128) {
-            const torch::Tensor logits = net.forward(all.slice(0, b, std::min(n, b + 128)));
-            const torch::Tensor pred = logits.argmax(1);
+            const torch::Tensor pred = net.forward(all.slice(0, b, std::min(n, b + 128))).argmax(1);
             for (int64_t i = 0; i < pred.size(0); ++i) torch_correct += pred[i].item<int64_t>() == data.value.labels[size_t(b + i)];
         }
-    }, 2.0, 3);
-    const double torch_rate = double(n) / torch_s;
-
-    const double f = core_rate(kFloatBits, Backend::kFast), fq = core_rate(8, Backend::kFast), in = core_rate(8, Backend::kInteger);
-    bench::report("LibTorch float (CPU)", torch_rate, "img/s");
-    bench::report("core float (fast kernels)", f, "img/s");
-    bench::report("core fake-quant 8-bit", fq, "img/s");
-    bench::report("core integer 8-bit", in, "img/s");
-    std::printf("ratios vs LibTorch float: float %.2fx, fake-quant %.2fx, integer %.2fx (LibTorch correct %lld)\n", f / torch_rate,
-                fq / torch_rate, in / torch_rate, (long long)torch_correct);
+    };
+    const int rounds = argc > 3 ? std::atoi(argv[3]) : 5;
+    const char* names[] = {"LibTorch float (CPU)", "core float (fast kernels)", "core fake-quant 8-bit", "core integer 8-bit"};
+    std::vector<std::function<void()>> passes = {
+        torch_pass,
+        [&] { evaluate(model, data.value, 128, Backend::kFast); },
+        [&] { evaluate(model_fq, data.value, 128, Backend::kFast); },
+        [&] { evaluate(model_int, data.value, 128, Backend::kInteger); },
+    };
+    std::vector<std::vector<double>> seconds(passes.size());
+    for (int r = 0; r < rounds; ++r)
+        for (size_t k = 0; k < passes.size(); ++k) seconds[k].push_back(bench::median_seconds(passes[k], 0.0, 1));
+    std::vector<double> rate(passes.size());
+    for (size_t k = 0; k < passes.size(); ++k) {
+        std::sort(seconds[k].begin(), seconds[k].end());
+        rate[k] = double(n) / seconds[k][seconds[k].size() / 2];
+        bench::report(names[k], rate[k], "img/s");
+    }
+    std::printf("ratios vs LibTorch float: float %.2fx, fake-quant %.2fx, integer %.2fx (median of %d interleaved rounds; LibTorch correct %lld)\n",
+                rate[1] / rate[0], rate[2] / rate[0], rate[3] / rate[0], rounds, (long long)torch_correct);
     return 0;
 }
