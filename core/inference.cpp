@@ -237,14 +237,19 @@ Result<std::vector<RealRange>> Model::calibrate(const float* x, int64_t n, int64
     std::vector<std::vector<float>> seen(static_cast<size_t>(nq));
     const int64_t per_image = numel(net_.input);
     std::vector<float> logits;
-    // Calibrate on the float network: the ranges describe the activations the layers really receive.
-    Model float_model = *this;
-    if (Status s = float_model.configure(make_config(net_, kFloatBits, kFloatBits)); !s) return s;
+    // Observe the activations the quantized network really produces: weights as configured, activation
+    // ranges per batch. (Calibrating on the float network misjudges every layer after the first at low bit
+    // widths, and QAT models trained with per-batch ranges then fall to chance under static ranges.)
+    Model observer = *this;
+    QuantConfig dyn = config_;
+    dyn.act_mode = ActMode::kDynamic;
+    dyn.act_ranges.clear();
+    if (Status s = observer.configure(dyn); !s) return s;
     for (int64_t b0 = 0; b0 < n; b0 += batch) {
         const int64_t nb = std::min(batch, n - b0);
         ForwardTrace trace;
         logits.resize(size_t(nb * net_.num_classes()));
-        if (Status s = float_model.forward(x + b0 * per_image, nb, logits.data(), Backend::kFast, &trace); !s) return s;
+        if (Status s = observer.forward(x + b0 * per_image, nb, logits.data(), Backend::kFast, &trace); !s) return s;
         for (int q = 0; q < nq; ++q) seen[size_t(q)].insert(seen[size_t(q)].end(), trace.inputs[size_t(q)].data.begin(), trace.inputs[size_t(q)].data.end());
     }
     std::vector<RealRange> ranges;

@@ -66,8 +66,9 @@ public:
     // so the batch the caller passes is the notebook's batch.
     Status forward(const float* x, int64_t n, float* logits, Backend backend, ForwardTrace* trace = nullptr) const;
 
-    // Calibrates static activation ranges: float forward over x in batches, then each layer's activation
-    // rule (config's) over everything its input saw. Returns one range per conv/linear layer.
+    // Calibrates static activation ranges: a forward pass over x in batches with the configured weights and
+    // per-batch activation ranges, then each layer's activation rule (config's) over everything its input
+    // saw. Returns one range per conv/linear layer.
     Result<std::vector<RealRange>> calibrate(const float* x, int64_t n, int64_t batch) const;
 
     // The weight tensor a layer computes with under the current config (float or fake-quantized),

@@ -96,7 +96,7 @@ CanvasSize canvas_size() {
     return s;
 }
 
-void sync_canvas_size(GLFWwindow* window, float initial_dpr) {
+void sync_canvas_size(GLFWwindow* window) {
     const CanvasSize s = canvas_size();
     int w = 0, h = 0;
     glfwGetWindowSize(window, &w, &h);
@@ -104,8 +104,8 @@ void sync_canvas_size(GLFWwindow* window, float initial_dpr) {
     // (a maximised window at ratio 1), which the browser refuses outside a click. Browser.setCanvasSize
     // resizes the canvas and tells GLFW through its resize listener, as a user resize would.
     if (w != s.width || h != s.height) EM_ASM({ Module.setCanvasSize($0, $1); }, s.width, s.height);
-    // Browser zoom or a move to another screen changes the ratio after the fonts were built: scale them.
-    ImGui::GetIO().FontGlobalScale = float(s.dpr) / initial_dpr;
+    // A ratio change later (browser zoom, another screen) resizes the canvas; the fonts keep the scale
+    // init_imgui() built them at (App owns FontGlobalScale) until the page is reloaded.
 }
 
 void publish_state_if_changed() {
@@ -238,13 +238,12 @@ int main(int argc, char** argv) {
     ImGui_ImplGlfw_InitForOpenGL(window, true);
     ImGui_ImplOpenGL3_Init("#version 300 es");
     g_published_state.clear();  // the first frame writes the canonical form of the state into the URL
-    const float initial_dpr = float(size.dpr);
     bool first_frame = true;
 
     QUANTLAB_MAINLOOP_BEGIN {
         const double t0 = emscripten_get_now();
         glfwPollEvents();
-        sync_canvas_size(window, initial_dpr);
+        sync_canvas_size(window);
         ImGui_ImplOpenGL3_NewFrame();
         ImGui_ImplGlfw_NewFrame();
         // Frozen or coarse clocks (headless virtual time, privacy-rounded timers) can give a zero step.
