@@ -234,7 +234,6 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
 Result<std::vector<RealRange>> Model::calibrate(const float* x, int64_t n, int64_t batch) const {
     if (n <= 0 || batch <= 0) return Status::error("calibrate: needs at least one image and a positive batch size");
     const int nq = num_quant_layers();
-    std::vector<std::vector<float>> seen(static_cast<size_t>(nq));
     const int64_t per_image = numel(net_.input);
     std::vector<float> logits;
     // Observe the activations the quantized network really produces: weights as configured, activation
@@ -245,20 +244,27 @@ Result<std::vector<RealRange>> Model::calibrate(const float* x, int64_t n, int64
     dyn.act_mode = ActMode::kDynamic;
     dyn.act_ranges.clear();
     if (Status s = observer.configure(dyn); !s) return s;
-    for (int64_t b0 = 0; b0 < n; b0 += batch) {
+    // Each layer's rule picks a range per batch and the ranges are averaged over the batches, as PyTorch's
+    // moving-average observers do: the frozen range is then the typical per-batch range the network was
+    // trained and evaluated with, not the single largest outlier of the calibration set.
+    std::vector<double> alpha(size_t(nq), 0.0), beta(size_t(nq), 0.0);
+    int64_t batches = 0;
+    for (int64_t b0 = 0; b0 < n; b0 += batch, ++batches) {
         const int64_t nb = std::min(batch, n - b0);
         ForwardTrace trace;
         logits.resize(size_t(nb * net_.num_classes()));
         if (Status s = observer.forward(x + b0 * per_image, nb, logits.data(), Backend::kFast, &trace); !s) return s;
-        for (int q = 0; q < nq; ++q) seen[size_t(q)].insert(seen[size_t(q)].end(), trace.inputs[size_t(q)].data.begin(), trace.inputs[size_t(q)].data.end());
+        for (int q = 0; q < nq; ++q) {
+            QuantSpec spec = config_.layers[size_t(q)].act;
+            if (!quantized(spec)) spec.bits = 8;  // a float layer still gets a range, used if its bits change later
+            const Tensor& in = trace.inputs[size_t(q)];
+            const RealRange r = choose_range(in.data.data(), in.numel(), spec);
+            alpha[size_t(q)] += r.alpha;
+            beta[size_t(q)] += r.beta;
+        }
     }
     std::vector<RealRange> ranges;
-    for (int q = 0; q < nq; ++q) {
-        const QuantSpec& spec = config_.layers[size_t(q)].act;
-        QuantSpec s = spec;
-        if (!quantized(s)) s.bits = 8;  // a float layer still gets a range, used if its bits change later
-        ranges.push_back(choose_range(seen[size_t(q)].data(), int64_t(seen[size_t(q)].size()), s));
-    }
+    for (int q = 0; q < nq; ++q) ranges.push_back({float(alpha[size_t(q)] / double(batches)), float(beta[size_t(q)] / double(batches))});
     return ranges;
 }
 

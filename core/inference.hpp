@@ -67,8 +67,8 @@ public:
     Status forward(const float* x, int64_t n, float* logits, Backend backend, ForwardTrace* trace = nullptr) const;
 
     // Calibrates static activation ranges: a forward pass over x in batches with the configured weights and
-    // per-batch activation ranges, then each layer's activation rule (config's) over everything its input
-    // saw. Returns one range per conv/linear layer.
+    // per-batch activation ranges; each layer's activation rule (config's) picks a range per batch and the
+    // ranges are averaged over the batches. Returns one range per conv/linear layer.
     Result<std::vector<RealRange>> calibrate(const float* x, int64_t n, int64_t batch) const;
 
     // The weight tensor a layer computes with under the current config (float or fake-quantized),
