@@ -125,6 +125,30 @@ Status Model::configure(const QuantConfig& config) {
     return Status::success();
 }
 
+// Max pooling with stride = kernel over `planes` (h x w) planes. Max is exact, so the order of the comparisons
+// does not change the result (inputs are finite); the 2x2 case, the notebook's, takes two input rows at a
+// time in a loop the compiler vectorizes.
+static void max_pool(const float* src, int64_t planes, int64_t h, int64_t w, int64_t k, int64_t oh, int64_t ow, float* dst) {
+    for (int64_t b = 0; b < planes; ++b, src += h * w, dst += oh * ow) {
+        for (int64_t i = 0; i < oh; ++i) {
+            float* d = dst + i * ow;
+            if (k == 2) {
+                const float* r0 = src + 2 * i * w;
+                const float* r1 = r0 + w;
+                for (int64_t j = 0; j < ow; ++j)
+                    d[j] = std::max(std::max(r0[2 * j], r0[2 * j + 1]), std::max(r1[2 * j], r1[2 * j + 1]));
+                continue;
+            }
+            for (int64_t j = 0; j < ow; ++j) {
+                float m = src[i * k * w + j * k];
+                for (int64_t dy = 0; dy < k; ++dy)
+                    for (int64_t dx = 0; dx < k; ++dx) m = std::max(m, src[(i * k + dy) * w + j * k + dx]);
+                d[j] = m;
+            }
+        }
+    }
+}
+
 Status Model::forward(const float* x, int64_t n, float* logits, Backend backend, ForwardTrace* trace) const {
     if (n <= 0) return Status::error("forward: empty batch");
     Shape shape = net_.input;  // per image
@@ -162,7 +186,7 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
                 }
                 if (trace) trace->act_params.push_back(ap);
                 const float* bias = ql.bias.data();
-                next.assign(size_t(n * per_out), 0.0f);
+                next.resize(size_t(n * per_out));  // every kernel writes all of its output
                 const bool integer = backend == Backend::kInteger && quantized(lq.act) && lq.act.bits <= kMaxIntBits && !ql.weight_codes.empty();
                 if (integer) {
                     codes.resize(size_t(total));
@@ -206,19 +230,8 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
                 for (float& v : cur) v = v > 0 ? v : 0.0f;  // NaN would become 0: inputs are checked finite upstream
                 break;
             case LayerKind::kMaxPool2d: {
-                const int64_t c = shape[0], h = shape[1], w = shape[2], k = l.kernel, oh = out_shape[1], ow = out_shape[2];
-                next.assign(size_t(n * per_out), 0.0f);
-                for (int64_t b = 0; b < n * c; ++b) {
-                    const float* src = cur.data() + b * h * w;
-                    float* dst = next.data() + b * oh * ow;
-                    for (int64_t i = 0; i < oh; ++i)
-                        for (int64_t j = 0; j < ow; ++j) {
-                            float m = src[i * k * w + j * k];
-                            for (int64_t dy = 0; dy < k; ++dy)
-                                for (int64_t dx = 0; dx < k; ++dx) m = std::max(m, src[(i * k + dy) * w + j * k + dx]);
-                            dst[i * ow + j] = m;
-                        }
-                }
+                next.resize(size_t(n * per_out));
+                max_pool(cur.data(), n * shape[0], shape[1], shape[2], l.kernel, out_shape[1], out_shape[2], next.data());
                 cur.swap(next);
                 break;
             }

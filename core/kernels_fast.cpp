@@ -603,27 +603,27 @@ const I16Kernels& i16_kernels() {
     return kernels;
 }
 
-// dst[2j] = r0[j], dst[2j+1] = r1[j] for j < n (n a multiple of 8): two im2col rows k, k+1 into pair layout.
-void interleave_pairs(const int16_t* r0, const int16_t* r1, int64_t n, int16_t* dst) {
+// dst[2j] = r0[j], dst[2j+1] = r1[j] for j < n: two channels' rows into pair layout.
+void interleave_pairs(const int16_t* r0, const int16_t* r1, int n, int16_t* dst) {
+    int j = 0;
 #if defined(QUANTLAB_X86) && defined(__SSE2__)
-    for (int64_t j = 0; j < n; j += 8) {
+    for (; j + 8 <= n; j += 8) {
         const __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r0 + j));
         const __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r1 + j));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * j), _mm_unpacklo_epi16(v0, v1));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * j + 8), _mm_unpackhi_epi16(v0, v1));
     }
 #elif defined(QUANTLAB_WASM_SIMD)
-    for (int64_t j = 0; j < n; j += 8) {
+    for (; j + 8 <= n; j += 8) {
         const v128_t v0 = wasm_v128_load(r0 + j), v1 = wasm_v128_load(r1 + j);
         wasm_v128_store(dst + 2 * j, wasm_i16x8_shuffle(v0, v1, 0, 8, 1, 9, 2, 10, 3, 11));
         wasm_v128_store(dst + 2 * j + 8, wasm_i16x8_shuffle(v0, v1, 4, 12, 5, 13, 6, 14, 7, 15));
     }
-#else
-    for (int64_t j = 0; j < n; ++j) {
+#endif
+    for (; j < n; ++j) {
         dst[2 * j] = r0[j];
         dst[2 * j + 1] = r1[j];
     }
-#endif
 }
 
 //-----------------------------------------------------------------------------------------------------------
@@ -661,35 +661,69 @@ const int16_t* even_rows(const int16_t* a, int64_t m, int kdim, std::vector<int1
     return copy.data();
 }
 
-thread_local std::vector<int16_t> t_cols_i16, t_rows_i16, t_a_i16;
+thread_local std::vector<int16_t> t_cols_i16, t_xp_i16, t_a_i16;
 thread_local std::vector<int32_t> t_acc_i32;
 
-// One image, output rows [i0, i1); w_even: (O x round_up(K, 2)) codes.
-void conv2d_int_band(const int16_t* x, const int16_t* w_even, const float* out_scale, const float* bias,
-                     const ConvShape& s, int64_t img, int i0, int i1, float* y) {
-    const int ow = s.ow(), kk2 = s.k * s.k, kdim = s.c * kk2, kpairs = (kdim + 1) / 2;
-    const int cols = (i1 - i0) * ow;
-    const int64_t ncols = round_up(cols, 8), ldb = 2 * ncols;
-    int16_t* col = scratch(t_cols_i16, kpairs * ldb);
-    int16_t* rows = scratch(t_rows_i16, 2 * ncols);
-    const int16_t* x_img = x + img * s.c * s.h * s.w;
-    std::fill(rows, rows + 2 * ncols, int16_t(0));  // im2col writes [0, cols) of a row: the rest stays 0
-    for (int kp = 0; kp < kpairs; ++kp) {
-        for (int half = 0; half < 2; ++half) {
-            const int kk = 2 * kp + half;
-            if (kk < kdim) {
-                const int ch = kk / kk2, ky = (kk % kk2) / s.k, kx = kk % s.k;
-                im2col_row(x_img + int64_t(ch) * s.h * s.w, s, ky, kx, i0, i1, rows + half * ncols);
-            } else {
-                std::fill(rows + half * ncols, rows + (half + 1) * ncols, int16_t(0));  // odd K: the last pair's pad
-            }
+// The conv is a GEMM over k = (channel pair cp, ky, kx) with the two channels 2cp, 2cp+1 as the two halves of
+// each pair (an odd C gets a zero partner channel). With the input's channels interleaved two by two, the
+// pair-layout B row for (cp, ky, kx) is, per output row, ow consecutive pairs of the input: one short copy,
+// no im2col of single codes and no interleaving pass over the whole B. Integer sums are exact, so the new
+// order of k gives the reference's value bit for bit.
+
+// The weight in that order: (O x 2 * kpairs) codes, kpairs = ceil(C / 2) * K * K.
+std::vector<int16_t> weight_channel_pairs(const int16_t* w, const ConvShape& s) {
+    const int kk2 = s.k * s.k, cpairs = (s.c + 1) / 2, kpairs = cpairs * kk2;
+    std::vector<int16_t> out(size_t(s.o) * 2 * kpairs, 0);
+    for (int o = 0; o < s.o; ++o)
+        for (int c = 0; c < s.c; ++c)
+            for (int t = 0; t < kk2; ++t)
+                out[size_t(o) * 2 * kpairs + 2 * size_t((c / 2) * kk2 + t) + size_t(c % 2)] = w[(int64_t(o) * s.c + c) * kk2 + t];
+    return out;
+}
+
+// Rows [y0, y0 + rows) of the zero-padded image (padded coordinates), channels interleaved two by two:
+// ceil(C / 2) planes of rows x (w + 2 pad) pairs.
+void pack_channel_pairs(const int16_t* x_img, const ConvShape& s, int y0, int rows, int16_t* xp) {
+    const int pw = s.w + 2 * s.pad, cpairs = (s.c + 1) / 2;
+    const int64_t plane = int64_t(rows) * pw * 2;
+    std::fill(xp, xp + cpairs * plane, int16_t(0));
+    for (int cp = 0; cp < cpairs; ++cp) {
+        const int16_t* c0 = x_img + int64_t(2 * cp) * s.h * s.w;
+        const bool has_c1 = 2 * cp + 1 < s.c;
+        for (int r = 0; r < rows; ++r) {
+            const int yy = y0 + r - s.pad;
+            if (yy < 0 || yy >= s.h) continue;
+            int16_t* dst = xp + cp * plane + (int64_t(r) * pw + s.pad) * 2;
+            const int16_t* row0 = c0 + int64_t(yy) * s.w;
+            if (has_c1)
+                interleave_pairs(row0, row0 + int64_t(s.h) * s.w, s.w, dst);
+            else
+                for (int j = 0; j < s.w; ++j) dst[2 * j] = row0[j];
         }
-        interleave_pairs(rows, rows + ncols, ncols, col + kp * ldb);
     }
+}
+
+// One image, output rows [i0, i1); w_pairs from weight_channel_pairs.
+void conv2d_int_band(const int16_t* x, const int16_t* w_pairs, const float* out_scale, const float* bias,
+                     const ConvShape& s, int64_t img, int i0, int i1, float* y) {
+    const int ow = s.ow(), pw = s.w + 2 * s.pad, cpairs = (s.c + 1) / 2, kpairs = cpairs * s.k * s.k;
+    const int band_rows = i1 - i0, cols = band_rows * ow, rows_in = band_rows + s.k - 1;
+    const int64_t ncols = round_up(cols, 8), ldb = 2 * ncols, plane = int64_t(rows_in) * pw * 2;
+    int16_t* xp = scratch(t_xp_i16, cpairs * plane);
+    pack_channel_pairs(x + img * s.c * s.h * s.w, s, i0, rows_in, xp);
+    int16_t* col = scratch(t_cols_i16, kpairs * ldb);
+    for (int cp = 0; cp < cpairs; ++cp)
+        for (int ky = 0; ky < s.k; ++ky)
+            for (int kx = 0; kx < s.k; ++kx) {
+                int16_t* dst = col + int64_t((cp * s.k + ky) * s.k + kx) * ldb;
+                const int16_t* src = xp + cp * plane + (int64_t(ky) * pw + kx) * 2;
+                for (int i = 0; i < band_rows; ++i) copy_short(dst + 2 * i * ow, src + int64_t(i) * pw * 2, 2 * ow);
+                for (int64_t t = 2 * cols; t < ldb; ++t) dst[t] = 0;  // the tile's padding columns: defined values
+            }
     const int64_t m_pad = round_up(s.o, kTileRows);
     int32_t* acc = scratch(t_acc_i32, m_pad * ncols);
-    if (kpairs == 0) std::fill(acc, acc + m_pad * ncols, 0);  // else the first K block overwrites it
-    gemm_i16(s.o, cols, kpairs, w_even, 2 * kpairs, col, ldb, acc, ncols);
+    if (kpairs == 0) std::fill(acc, acc + m_pad * ncols, 0);  // no input channels: else the first K block overwrites it
+    gemm_i16(s.o, cols, kpairs, w_pairs, 2 * kpairs, col, ldb, acc, ncols);
     const int64_t out_plane = int64_t(s.oh()) * ow;
     float* y_band = y + img * s.o * out_plane + int64_t(i0) * ow;
     for (int o = 0; o < s.o; ++o) {
@@ -706,15 +740,14 @@ void conv2d_int_band(const int16_t* x, const int16_t* w_even, const float* out_s
 void conv2d_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias,
                 const ConvShape& s, float* y) {
     if (s.n <= 0 || s.o <= 0 || s.oh() <= 0 || s.ow() <= 0) return;
-    std::vector<int16_t> w_copy;
-    const int16_t* w_even = even_rows(w_codes, s.o, s.c * s.k * s.k, w_copy);
+    const std::vector<int16_t> w_pairs = weight_channel_pairs(w_codes, s);
     const ConvSplit split = conv_split(s);
     const int64_t macs = int64_t(s.n) * s.o * s.oh() * s.ow() * s.c * s.k * s.k;
     maybe_parallel(int64_t(s.n) * split.bands, macs, [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {
             const int band = int(t % split.bands);
             const int i0 = band * split.rows_per_band, i1 = std::min(s.oh(), i0 + split.rows_per_band);
-            conv2d_int_band(x_codes, w_even, out_scale, bias, s, t / split.bands, i0, i1, y);
+            conv2d_int_band(x_codes, w_pairs.data(), out_scale, bias, s, t / split.bands, i0, i1, y);
         }
     });
 }

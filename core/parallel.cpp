@@ -5,7 +5,12 @@
 
 #include <algorithm>
 
-#ifndef __EMSCRIPTEN__
+// Emscripten with pthreads (the threaded web page) gets the same pool: std::thread is a Web Worker there.
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+#define QUANTLAB_SERIAL_ONLY 1
+#endif
+
+#ifndef QUANTLAB_SERIAL_ONLY
 #include <atomic>
 #include <condition_variable>
 #include <exception>
@@ -14,12 +19,15 @@
 #include <utility>
 #include <vector>
 #endif
+#if defined(__EMSCRIPTEN_PTHREADS__)
+#include <emscripten/threading.h>
+#endif
 
 namespace quantlab {
 
-#ifdef __EMSCRIPTEN__
+#ifdef QUANTLAB_SERIAL_ONLY
 
-// The web build has no pthreads: one thread, the caller's.
+// A web build without pthreads (the wasm tests, or QUANTLAB_WEB_THREADS=OFF): one thread, the caller's.
 void set_num_threads(int) {}
 int num_threads() { return 1; }
 void parallel_for(int64_t begin, int64_t end, const std::function<void(int64_t, int64_t)>& fn) {
@@ -40,6 +48,15 @@ int clamp_threads(int n) {
 
 thread_local bool t_inside_parallel_for = false;
 
+// The browser's main thread must not block (it would busy-wait and freeze the page): its loops run serially.
+bool on_browser_main_thread() {
+#if defined(__EMSCRIPTEN_PTHREADS__)
+    return emscripten_is_main_browser_thread();
+#else
+    return false;
+#endif
+}
+
 class Pool {
 public:
     ~Pool() { stop_workers(); }
@@ -52,15 +69,13 @@ public:
         threads_ = want;  // workers start on the next run()
     }
 
-    int threads() {
-        std::lock_guard<std::mutex> run(run_mutex_);
-        return threads_;
-    }
+    // No lock: kernels ask this on every call, and the browser's main thread must not wait for a loop.
+    int threads() const { return threads_.load(); }
 
     void run(int64_t begin, int64_t end, const std::function<void(int64_t, int64_t)>& fn) {
         if (begin >= end) return;
         std::unique_lock<std::mutex> run(run_mutex_, std::try_to_lock);
-        if (t_inside_parallel_for || !run.owns_lock() || threads_ == 1 || end - begin == 1) {
+        if (t_inside_parallel_for || !run.owns_lock() || threads_ == 1 || end - begin == 1 || on_browser_main_thread()) {
             fn(begin, end);
             return;
         }
@@ -137,7 +152,7 @@ private:
     }
 
     std::mutex run_mutex_;  // held for a whole parallel_for, and while the thread count changes
-    int threads_ = clamp_threads(0);
+    std::atomic<int> threads_{clamp_threads(0)};  // written under run_mutex_
     std::vector<std::thread> workers_;
 
     std::mutex mutex_;  // guards the fields below

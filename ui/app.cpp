@@ -145,6 +145,7 @@ struct App::Impl {
         Status s;
         if (zip || safetensors || (weights_name && n % kCifar10RecordBytes != 0)) {
             s = load_weights(name, bytes, true);
+            if (s) doc.weights_path = path_or_name;
         } else if (n > 0 && n % kCifar10RecordBytes == 0) {
             s = load_data(name, bytes);
         } else {
@@ -172,7 +173,9 @@ struct App::Impl {
                 }
         }
         if (bytes.empty()) return Status::error("weights '" + name + "': no such file in " + opt.assets_dir);
-        return load_weights(base_name(path), bytes, false);
+        Status s = load_weights(base_name(path), bytes, false);
+        if (s) doc.weights_path = path;
+        return s;
     }
 
     // [SECTION] jobs and keyboard -----------------------------------------------------------------------

@@ -20,6 +20,7 @@ class TrainerHooks;
 struct Document {
     std::shared_ptr<const Model> model;   // configured as float
     std::string weights_name;
+    std::string weights_path;              // where it was read from, when known (desktop): a training run's start
     std::shared_ptr<const Cifar10> data;
     std::string data_name;
     uint64_t generation = 0;

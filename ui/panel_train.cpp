@@ -32,8 +32,14 @@ const char* state_name(TrainState s) {
 std::string run_label(const TrainRun& r) {
     if (!r.config.label.empty()) return "#" + std::to_string(r.id) + " " + r.config.label;
     char b[160];
-    std::snprintf(b, sizeof b, "#%d %s lr %g%s%s", r.id, r.config.optimizer.c_str(), r.config.lr, r.config.augment ? " aug" : "",
-                  r.config.qat ? (" W" + std::to_string(r.config.weight_bits) + "A" + std::to_string(r.config.act_bits)).c_str() : "");
+    std::string q;
+    if (r.config.qat) {
+        q = " W" + std::to_string(r.config.weight_bits) + "A" + std::to_string(r.config.act_bits);
+        if (r.config.rule != RangeRule::kMaxAbs) q += std::string(" ") + range_rule_name(r.config.rule);
+        if (!r.config.symmetric) q += " asym";
+        if (r.config.per_channel) q += " pc";
+    }
+    std::snprintf(b, sizeof b, "#%d %s lr %g%s%s", r.id, r.config.optimizer.c_str(), r.config.lr, r.config.augment ? " aug" : "", q.c_str());
     return b;
 }
 
@@ -77,6 +83,10 @@ void TrainPanel::settings(AppContext& ctx, float width) {
         ImGui::SliderInt(tr("weight bits##t"), &c.weight_bits, 1, 16);
         ImGui::SetNextItemWidth(width);
         ImGui::SliderInt(tr("activation bits##t"), &c.act_bits, 1, 16);
+        rule_controls(&c.rule, &c.k, &c.percentile, width);
+        ImGui::Checkbox(tr("symmetric (Z = 0)"), &c.symmetric);
+        ImGui::SameLine();
+        ImGui::Checkbox(tr("per-channel weights"), &c.per_channel);
         int ste = int(c.ste);
         ImGui::RadioButton(tr("identity (notebook)"), &ste, 0);
         ImGui::SameLine();
@@ -84,7 +94,7 @@ void TrainPanel::settings(AppContext& ctx, float width) {
         c.ste = SteRule(ste);
     }
     ImGui::Checkbox(tr("start from the loaded weights"), &from_current_weights_);
-    c.init_weights = from_current_weights_ ? ctx.doc.weights_name : std::string();
+    c.init_weights = !from_current_weights_ ? std::string() : ctx.doc.weights_path.empty() ? ctx.doc.weights_name : ctx.doc.weights_path;
     if (ImGui::Button(tr("Start"))) {
         Result<int> r = ctx.trainer->start(c);
         message_ = r.ok() ? std::string() : r.message();
@@ -123,15 +133,16 @@ void TrainPanel::draw(AppContext& ctx) {
         const TrainPoint* last = r.points.empty() ? nullptr : &r.points.back();
         ImGui::Text("%s  [%s]", run_label(r).c_str(), state_name(r.state));
         if (last) ImGui::TextDisabled("   %s %.2f  %s %.3f  %.0f %s", tr("epoch"), last->epoch, tr("loss"), last->loss, last->images_per_s, tr("img/s"));
-        if (r.state == TrainState::kRunning) {
+        if (r.state == TrainState::kRunning || r.state == TrainState::kQueued) {
             if (ImGui::SmallButton(tr("Stop"))) ctx.trainer->stop(r.id);
         } else if (r.state == TrainState::kStopped) {
             if (ImGui::SmallButton(tr("Resume"))) ctx.trainer->resume(r.id);
         }
         ImGui::SameLine();
         if (ImGui::SmallButton(tr("Export"))) {
+            // The run's own message says where it went (an unfinished run is calibrated and evaluated in the background).
             Status s = ctx.trainer->export_weights(r.id, export_path_);
-            message_ = s ? std::string(tr("exported to")) + " " + export_path_ : s.message;
+            message_ = s ? std::string() : s.message;
             if (!s) ctx.report_error(s.message);
         }
         if (!r.message.empty()) ImGui::TextWrapped("%s", r.message.c_str());

@@ -50,7 +50,9 @@ struct UiState {
     double k = 3.0;
     double percentile = 99.99;
     ActMode act_mode = ActMode::kDynamic;
-    Backend backend = Backend::kFast;
+    // Integer kernels by default: codes times codes in int32 where bits <= 8 (fake-quant above 8 bits and for
+    // float layers), the fastest path and so the quickest first estimate after a change of bits.
+    Backend backend = Backend::kInteger;
 
     // Views.
     int net_layer = 0;             // network view: the selected layer

@@ -19,6 +19,23 @@ namespace quantlab::ui {
 namespace {
 constexpr float kBaseFontPx = 16.0f;
 
+// Plot colours per theme, in plot::Colors' order: frame, plot area, axis, grid, text, dim text, legend, hover;
+// the 8 series (Okabe-Ito, colour-blind safe; brightened on black); clipped tails; good, bad, warn.
+const plot::Colors kLightPlot = {
+    IM_COL32(255, 255, 255, 255), IM_COL32(252, 252, 253, 255), IM_COL32(60, 60, 70, 255), IM_COL32(222, 224, 230, 255),
+    IM_COL32(20, 20, 30, 255), IM_COL32(80, 80, 92, 255), IM_COL32(255, 255, 255, 225), IM_COL32(40, 40, 40, 120),
+    {IM_COL32(0, 114, 178, 255), IM_COL32(230, 159, 0, 255), IM_COL32(0, 158, 115, 255), IM_COL32(213, 94, 0, 255),
+     IM_COL32(204, 121, 167, 255), IM_COL32(86, 180, 233, 255), IM_COL32(200, 180, 0, 255), IM_COL32(0, 0, 0, 255)},
+    IM_COL32(213, 94, 0, 45),
+    IM_COL32(0, 150, 110, 255), IM_COL32(210, 35, 35, 255), IM_COL32(230, 150, 0, 255)};
+const plot::Colors kHighContrastPlot = {
+    IM_COL32(0, 0, 0, 255), IM_COL32(0, 0, 0, 255), IM_COL32(255, 255, 255, 255), IM_COL32(80, 80, 80, 255),
+    IM_COL32(255, 255, 255, 255), IM_COL32(235, 235, 235, 255), IM_COL32(0, 0, 0, 230), IM_COL32(255, 255, 255, 150),
+    {IM_COL32(86, 180, 233, 255), IM_COL32(255, 200, 0, 255), IM_COL32(0, 230, 160, 255), IM_COL32(255, 110, 60, 255),
+     IM_COL32(240, 150, 210, 255), IM_COL32(160, 220, 255, 255), IM_COL32(255, 255, 120, 255), IM_COL32(255, 255, 255, 255)},
+    IM_COL32(255, 110, 60, 80),
+    IM_COL32(0, 230, 160, 255), IM_COL32(255, 70, 70, 255), IM_COL32(255, 200, 0, 255)};
+
 void light_style(ImGuiStyle& st) {
     ImGui::StyleColorsLight(&st);
     ImVec4* c = st.Colors;
@@ -32,23 +49,7 @@ void light_style(ImGuiStyle& st) {
     c[ImGuiCol_Header] = ImVec4(0.75f, 0.84f, 0.95f, 1.0f);
     c[ImGuiCol_SliderGrab] = ImVec4(0.0f, 0.447f, 0.698f, 1.0f);
     c[ImGuiCol_CheckMark] = ImVec4(0.0f, 0.447f, 0.698f, 1.0f);
-    plot::Colors& p = plot::colors();
-    p.frame_bg = IM_COL32(255, 255, 255, 255);
-    p.plot_bg = IM_COL32(252, 252, 253, 255);
-    p.axis = IM_COL32(60, 60, 70, 255);
-    p.grid = IM_COL32(222, 224, 230, 255);
-    p.text = IM_COL32(20, 20, 30, 255);
-    p.text_dim = IM_COL32(80, 80, 92, 255);
-    p.legend_bg = IM_COL32(255, 255, 255, 225);
-    p.hover = IM_COL32(40, 40, 40, 120);
-    const ImU32 pal[8] = {IM_COL32(0, 114, 178, 255),  IM_COL32(230, 159, 0, 255),   IM_COL32(0, 158, 115, 255),
-                          IM_COL32(213, 94, 0, 255),   IM_COL32(204, 121, 167, 255), IM_COL32(86, 180, 233, 255),
-                          IM_COL32(200, 180, 0, 255),  IM_COL32(0, 0, 0, 255)};
-    for (int i = 0; i < 8; ++i) p.series[i] = pal[i];
-    p.clip_shade = IM_COL32(213, 94, 0, 45);
-    p.good = IM_COL32(0, 150, 110, 255);
-    p.bad = IM_COL32(210, 35, 35, 255);
-    p.warn = IM_COL32(230, 150, 0, 255);
+    plot::colors() = kLightPlot;
 }
 
 void high_contrast_style(ImGuiStyle& st) {
@@ -78,23 +79,7 @@ void high_contrast_style(ImGuiStyle& st) {
     c[ImGuiCol_TableBorderStrong] = white;
     c[ImGuiCol_TableBorderLight] = ImVec4(0.6f, 0.6f, 0.6f, 1);
     c[ImGuiCol_TableRowBgAlt] = ImVec4(0.10f, 0.10f, 0.10f, 1);
-    plot::Colors& p = plot::colors();
-    p.frame_bg = IM_COL32(0, 0, 0, 255);
-    p.plot_bg = IM_COL32(0, 0, 0, 255);
-    p.axis = IM_COL32(255, 255, 255, 255);
-    p.grid = IM_COL32(80, 80, 80, 255);
-    p.text = IM_COL32(255, 255, 255, 255);
-    p.text_dim = IM_COL32(235, 235, 235, 255);
-    p.legend_bg = IM_COL32(0, 0, 0, 230);
-    p.hover = IM_COL32(255, 255, 255, 150);
-    const ImU32 pal[8] = {IM_COL32(86, 180, 233, 255), IM_COL32(255, 200, 0, 255),  IM_COL32(0, 230, 160, 255),
-                          IM_COL32(255, 110, 60, 255), IM_COL32(240, 150, 210, 255), IM_COL32(160, 220, 255, 255),
-                          IM_COL32(255, 255, 120, 255), IM_COL32(255, 255, 255, 255)};
-    for (int i = 0; i < 8; ++i) p.series[i] = pal[i];
-    p.clip_shade = IM_COL32(255, 110, 60, 80);
-    p.good = IM_COL32(0, 230, 160, 255);
-    p.bad = IM_COL32(255, 70, 70, 255);
-    p.warn = IM_COL32(255, 200, 0, 255);
+    plot::colors() = kHighContrastPlot;
 }
 }  // namespace
 

@@ -18,10 +18,12 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/cifar10.hpp"
 #include "core/evaluate.hpp"
+#include "core/parallel.hpp"
 #include "core/weights_io.hpp"
 #include "ui/app.hpp"
 
@@ -222,6 +224,11 @@ int main(int argc, char** argv) {
     ImGui::CreateContext();
     ImGui::GetIO().IniFilename = nullptr;  // the page's state lives in the URL, not in imgui.ini
 
+#if defined(__EMSCRIPTEN_PTHREADS__)
+    // The evaluation worker splits each batch with up to 3 more threads (a laptop's cores; the main thread,
+    // which draws, never waits for them). PTHREAD_POOL_SIZE in web/CMakeLists.txt pre-starts their Workers.
+    quantlab::set_num_threads(std::min(4, std::max(1, int(std::thread::hardware_concurrency()))));
+#endif
     quantlab::ui::AppOptions options;
     options.assets_dir = kAssetsDir;
     options.desktop = false;

@@ -71,12 +71,31 @@ Result<std::vector<int>> parse_bits_list(const std::string& text) {
     return bits;
 }
 
-void add_quant_options(CLI::App* app, QuantOptions* o) {
+void add_rule_options(CLI::App* app, RuleOptions* o) {
     app->add_option("--rule", o->rule, "range rule: maxabs (notebook), meanstd, minmax, percentile, mse")->capture_default_str();
     app->add_flag("--asymmetric", o->asymmetric, "asymmetric codes [0, 2^b-1] with a zero point (default: symmetric, Z = 0)");
     app->add_flag("--per-channel", o->per_channel, "one weight scale per output channel");
     app->add_option("--k", o->k, "meanstd: number of standard deviations")->capture_default_str();
     app->add_option("--percentile", o->percentile, "percentile rule: upper percentile")->capture_default_str();
+}
+
+Status apply_quant_options(QuantConfig* config, const RuleOptions& o) {
+    Result<RangeRule> rule = parse_range_rule(o.rule);
+    if (!rule.ok()) return rule.status;
+    for (LayerQuant& l : config->layers) {
+        for (QuantSpec* s : {&l.weight, &l.act}) {
+            s->rule = rule.value;
+            s->symmetric = !o.asymmetric;
+            s->k = o.k;
+            s->percentile = o.percentile;
+        }
+        l.weight.per_channel = o.per_channel;
+    }
+    return Status::success();
+}
+
+void add_quant_options(CLI::App* app, QuantOptions* o) {
+    add_rule_options(app, o);
     app->add_option("--mode", o->mode, "activation scales: dynamic (per batch, notebook) or static (calibrated, frozen)")->capture_default_str();
     app->add_option("--calib", o->calib, "static mode: number of calibration images")->capture_default_str();
     app->add_option("--backend", o->backend, "reference (slow, the definition), fast, or integer (int8 x int8 -> int32 where bits <= 8)")->capture_default_str();
@@ -110,20 +129,10 @@ std::vector<float> calibration_images(const LoadedData& data, int64_t n) {
 
 Result<QuantConfig> build_config(const Model& model, const QuantOptions& o, int weight_bits, int act_bits,
                                  const std::vector<float>& calib_x) {
-    Result<RangeRule> rule = parse_range_rule(o.rule);
-    if (!rule.ok()) return rule.status;
     Result<ActMode> mode = parse_act_mode(o.mode);
     if (!mode.ok()) return mode.status;
     QuantConfig c = make_config(model.desc(), weight_bits, act_bits, mode.value);
-    for (LayerQuant& l : c.layers) {
-        for (QuantSpec* s : {&l.weight, &l.act}) {
-            s->rule = rule.value;
-            s->symmetric = !o.asymmetric;
-            s->k = o.k;
-            s->percentile = o.percentile;
-        }
-        l.weight.per_channel = o.per_channel;
-    }
+    if (Status s = apply_quant_options(&c, o); !s) return s;
     if (c.act_mode == ActMode::kStatic) {
         Model m = model;
         QuantConfig dyn = c;

@@ -35,13 +35,21 @@ Result<LoadedData> load_test_data(const std::string& data_dir, int64_t limit);
 // "32,8,4" -> {32, 8, 4}; every entry 1..16 or 32.
 Result<std::vector<int>> parse_bits_list(const std::string& text);
 
-// Quantizer options shared by eval and sweep.
-struct QuantOptions {
+// The range-rule options of every quantizing subcommand (eval, sweep, train, export).
+struct RuleOptions {
     std::string rule = "maxabs";
     bool asymmetric = false;
     bool per_channel = false;
     double k = 3.0;
     double percentile = 99.99;
+};
+void add_rule_options(CLI::App* app, RuleOptions* o);
+// Sets the rule, symmetry, k and percentile on every layer's weight and activation spec, and per-channel
+// weight scales; bits and the activation mode are left as they are. Fails on an unknown rule name.
+Status apply_quant_options(QuantConfig* config, const RuleOptions& o);
+
+// Quantizer options shared by eval and sweep.
+struct QuantOptions : RuleOptions {
     std::string mode = "dynamic";
     int64_t calib = 1000;
     std::string backend = "fast";

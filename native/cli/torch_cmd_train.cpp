@@ -3,6 +3,8 @@
 // (calibrate static activation ranges, measure test accuracy with core, write QuantLab safetensors).
 // Built only with LibTorch (the torch_ prefix keeps it out of torch-less builds); it includes no torch
 // header itself: the trainer library's trainer.hpp is torch-free.
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -25,16 +27,11 @@ namespace fs = std::filesystem;
 using trainer::TrainOptions;
 
 // Bits and range-rule options shared by train and export.
-struct BitsOptions {
+struct BitsOptions : RuleOptions {
     int bits = 4;            // the notebook's quantization(r, b=4)
     int weight_bits = 0;     // 0: --bits
     int act_bits = 0;        // 0: --bits
     std::string layer_bits;  // "conv1=8,fc3=8" or "conv1=8:4" (weight:activation)
-    std::string rule = "maxabs";
-    bool asymmetric = false;
-    bool per_channel = false;
-    double k = 3.0;
-    double percentile = 99.99;
 };
 
 void add_bits_options(CLI::App* app, BitsOptions* b, const char* bits_help) {
@@ -42,11 +39,7 @@ void add_bits_options(CLI::App* app, BitsOptions* b, const char* bits_help) {
     app->add_option("--weight-bits", b->weight_bits, "weight bits of every layer (default: --bits)");
     app->add_option("--act-bits", b->act_bits, "activation bits of every layer (default: --bits)");
     app->add_option("--layer-bits", b->layer_bits, "per-layer bits: conv1=8,fc3=8 (weights and activations) or conv1=8:4 (weights:activations)");
-    app->add_option("--rule", b->rule, "range rule: maxabs (notebook), meanstd, minmax, percentile, mse")->capture_default_str();
-    app->add_flag("--asymmetric", b->asymmetric, "asymmetric codes [0, 2^b-1] with a zero point (default: symmetric, Z = 0)");
-    app->add_flag("--per-channel", b->per_channel, "one weight scale per output channel");
-    app->add_option("--k", b->k, "meanstd: number of standard deviations")->capture_default_str();
-    app->add_option("--percentile", b->percentile, "percentile rule: upper percentile")->capture_default_str();
+    add_rule_options(app, b);
 }
 
 bool valid_bits(int b) { return (b >= kMinBits && b <= kMaxBits) || b == kFloatBits; }
@@ -55,18 +48,8 @@ Result<QuantConfig> build_bits_config(const NetworkDesc& net, const BitsOptions&
     const int wb = b.weight_bits ? b.weight_bits : b.bits, ab = b.act_bits ? b.act_bits : b.bits;
     for (int v : {wb, ab})
         if (!valid_bits(v)) return Status::error("bits: " + std::to_string(v) + " is not a bit width; use 1..16, or 32 for float");
-    Result<RangeRule> rule = parse_range_rule(b.rule);
-    if (!rule.ok()) return rule.status;
     QuantConfig c = make_config(net, wb, ab);
-    for (LayerQuant& l : c.layers) {
-        for (QuantSpec* s : {&l.weight, &l.act}) {
-            s->rule = rule.value;
-            s->symmetric = !b.asymmetric;
-            s->k = b.k;
-            s->percentile = b.percentile;
-        }
-        l.weight.per_channel = b.per_channel;
-    }
+    if (Status s = apply_quant_options(&c, b); !s) return s;
     const std::vector<int> ql = net.quant_layers();
     std::stringstream ss(b.layer_bits);
     std::string item;
@@ -114,6 +97,18 @@ Result<NetworkDesc> network_of_run(const TrainOptions& o, const std::string& mod
     return parse_network(model);
 }
 
+// Ctrl-C during `quantlab train`: the first asks the trainer to stop after the step in flight and write a
+// checkpoint to resume from; a second one ends the process at once (the default action).
+std::atomic<bool> g_stop_training{false};
+void on_sigint(int) {
+    if (g_stop_training.load()) {
+        std::signal(SIGINT, SIG_DFL);
+        std::raise(SIGINT);
+        return;
+    }
+    g_stop_training.store(true);
+}
+
 struct TrainCli {
     TrainOptions t;
     BitsOptions b;
@@ -151,8 +146,17 @@ int run_train(TrainCli& c) {
     if (!qc.ok()) return fail("train", qc.message());
     o.quant = qc.value;
 
+    o.stop_flag = &g_stop_training;
+    void (*previous)(int) = std::signal(SIGINT, on_sigint);
     trainer::TrainReport r = trainer::train(o);
+    std::signal(SIGINT, previous == SIG_ERR ? SIG_DFL : previous);
     if (!r.status.ok()) return fail("train", r.status.message);
+    if (r.stopped) {
+        std::fprintf(stderr, "quantlab train: interrupted after %lld steps (%d/%d epochs complete)%s%s\n", (long long)r.steps, r.epochs_done,
+                     o.epochs, r.checkpoint.empty() ? "; no checkpoint (--checkpoint-dir is empty)" : "; continue with the same options and --resume ",
+                     r.checkpoint.c_str());
+        return 130;  // the shell's code for a SIGINT, as before, but with the checkpoint written
+    }
     std::printf("trained     %lld steps, %d/%d epochs, %.0f images/s (training steps only, %s)\n", (long long)r.steps, r.epochs_done, o.epochs,
                 r.train_images_per_s, r.device.c_str());
     if (r.last_val_acc >= 0) std::printf("validation  %.2f %%\n", r.last_val_acc);
@@ -207,13 +211,9 @@ int run_export(ExportCli& e, CLI::App* app) {
         if (auto m = sd.value.metadata.find(k); m != sd.value.metadata.end()) eo.metadata[k] = m->second;
     if (!e.trained_by.empty()) eo.metadata["trained_by"] = e.trained_by;
     eo.metadata["source"] = "quantlab export of " + fs::path(e.weights).filename().string();
-    StateDict clean;  // only the model's tensors, in the desc's order (a checkpoint's extras are dropped)
-    for (const ParamDesc& p : net.value.params()) {
-        const Tensor* t = sd.value.find(p.name);
-        if (!t) return fail("export", e.weights + ": missing tensor " + p.name);
-        clean.set(p.name, *t, p.int64 ? "I64" : "F32");
-    }
-    Result<trainer::ExportResult> r = trainer::finalize_weights(clean, net.value, config, eo);
+    Result<StateDict> clean = trainer::model_tensors(sd.value, net.value, e.weights);  // a checkpoint's extras dropped
+    if (!clean.ok()) return fail("export", clean.message());
+    Result<trainer::ExportResult> r = trainer::finalize_weights(clean.value, net.value, config, eo);
     if (!r.ok()) return fail("export", r.message());
     if (Status s = write_safetensors(e.out, r.value.weights); !s) return fail("export", s.message);
     std::printf("exported    %s (%s, static ranges from %lld calibration images)\n", e.out.c_str(),

@@ -7,9 +7,10 @@
 
 namespace quantlab::gui {
 
-void FrameStats::add(double work_ms, double app_ms, bool busy) {
+void FrameStats::add(double work_ms, double app_ms, bool busy, bool training) {
     all_.push_back(work_ms);
     if (busy) busy_.push_back(work_ms), app_busy_.push_back(app_ms);
+    if (training) training_.push_back(work_ms), app_training_.push_back(app_ms);
 }
 
 FrameSummary FrameStats::summarize(std::vector<double> v) {
@@ -41,12 +42,14 @@ std::string one_text(const char* what, const FrameSummary& s) {
 }  // namespace
 
 std::string FrameStats::json() const {
-    return "{\"all\":" + one_json(all()) + ",\"evaluating\":" + one_json(busy()) + ",\"evaluating_app_only\":" + one_json(app_busy()) + "}";
+    return "{\"all\":" + one_json(all()) + ",\"evaluating\":" + one_json(busy()) + ",\"evaluating_app_only\":" + one_json(app_busy()) +
+           ",\"training\":" + one_json(training()) + ",\"training_app_only\":" + one_json(app_training()) + "}";
 }
 
 std::string FrameStats::text() const {
     return "quantlab-gui frame work time (events -> swap, frame cap sleep excluded):\n" + one_text("all frames", all()) +
-           one_text("while evaluating", busy()) + one_text("  app code only", app_busy());
+           one_text("while evaluating", busy()) + one_text("  app code only", app_busy()) + one_text("while training", training()) +
+           one_text("  app code only", app_training());
 }
 
 }  // namespace quantlab::gui

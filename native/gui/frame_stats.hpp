@@ -1,5 +1,6 @@
 // frame_stats.hpp: frame-time bookkeeping for quantlab-gui's --frame-stats and status file: the work time of
-// each frame (events to swap, without the frame cap's sleep), split by whether evaluation was running, and
+// each frame (events to swap, without the frame cap's sleep), split by whether evaluation or training was
+// running (training happens on another thread, so these frames show what it costs the UI thread), and
 // the part of it spent in the app's own code (ui + GL command submission, i.e. without the swap, which on
 // Mesa's software rasterizer under Xvfb is where the pixels are drawn).
 #pragma once
@@ -16,17 +17,20 @@ struct FrameSummary {
 
 class FrameStats {
 public:
-    void add(double work_ms, double app_ms, bool busy);
+    void add(double work_ms, double app_ms, bool busy, bool training = false);
     FrameSummary all() const { return summarize(all_); }
     FrameSummary busy() const { return summarize(busy_); }
     FrameSummary app_busy() const { return summarize(app_busy_); }
-    // {"all": {...}, "evaluating": {...}, "evaluating_app_only": {...}} in milliseconds.
+    FrameSummary training() const { return summarize(training_); }
+    FrameSummary app_training() const { return summarize(app_training_); }
+    // {"all": {...}, "evaluating": {...}, "evaluating_app_only": {...}, "training": {...},
+    //  "training_app_only": {...}} in milliseconds.
     std::string json() const;
     std::string text() const;
 
 private:
     static FrameSummary summarize(std::vector<double> v);
-    std::vector<double> all_, busy_, app_busy_;
+    std::vector<double> all_, busy_, app_busy_, training_, app_training_;
 };
 
 }  // namespace quantlab::gui

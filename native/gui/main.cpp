@@ -1,7 +1,8 @@
 // main.cpp: quantlab-gui, the desktop app. Owns the GLFW window, the OpenGL 3 context and ImGui's backends,
 // and runs ui/'s App in a frame-capped loop (Xvfb has no vsync). Files arrive by drag-and-drop or App's own
-// file dialog. Evaluation runs on App's worker thread, so a frame only draws; --frame-stats and the status
-// file report frame work times. Test hooks: --state, --status-file, --screenshot, --quit-after.
+// file dialog. Evaluation runs on App's worker thread and training (with LibTorch) on GuiTrainer's, so a
+// frame only draws; --frame-stats and the status file report frame work times, also while training.
+// Test hooks: --state, --status-file, --screenshot, --quit-after, --train (start runs), --train-limit.
 #include <CLI/CLI.hpp>
 #include <GLFW/glfw3.h>
 #include <imgui.h>
@@ -20,9 +21,13 @@
 #include <iterator>
 #include <thread>
 
+#include "core/cifar10.hpp"
 #include "core/parallel.hpp"
 #include "native/gui/frame_stats.hpp"
 #include "ui/app.hpp"
+#if QUANTLAB_HAVE_TORCH
+#include "native/gui/gui_trainer.hpp"
+#endif
 
 namespace {
 
@@ -43,6 +48,12 @@ struct Options {
     int quit_after = -1;             // frames
     int threads = 0;
     bool vsync = true;
+    // training (with LibTorch)
+    std::string data;                // CIFAR-10 folder; default $QUANTLAB_DATA, else the per-user cache
+    std::string runs_dir;            // run checkpoints; default default_runs_dir()
+    std::string device = "auto";
+    std::vector<std::string> train;  // runs to start at launch (parse_run_spec)
+    int64_t train_limit = -1;        // hidden: tiny runs for tests and screenshots
 };
 
 double now_ms() {
@@ -92,9 +103,11 @@ bool save_screenshot(const std::string& path, int w, int h) {
     return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
-std::string status_text(const quantlab::ui::App& app, const quantlab::gui::FrameStats& stats, long frames) {
+// training_json: the trainer hooks' status ("" without LibTorch).
+std::string status_text(const quantlab::ui::App& app, const quantlab::gui::FrameStats& stats, long frames, const std::string& training_json) {
     nlohmann::json j = nlohmann::json::parse(app.status_json(), nullptr, false);
     if (j.is_discarded()) j = nlohmann::json::object();
+    if (!training_json.empty()) j["training"] = nlohmann::json::parse(training_json, nullptr, false);
     j["frames"] = frames;
     j["frame_ms"] = nlohmann::json::parse(stats.json());
     return j.dump() + "\n";
@@ -120,14 +133,37 @@ int main(int argc, char** argv) {
     cli.add_option("--status-file", o.status_file, "write App's status JSON + frame stats here 4x a second and at exit");
     cli.add_option("--screenshot", o.screenshot, "save the window as PNG (see --screenshot-after / --screenshot-when-idle)");
     cli.add_option("--screenshot-after", o.screenshot_after, "take the screenshot after N frames");
-    cli.add_flag("--screenshot-when-idle", o.screenshot_when_idle, "wait until evaluation is done before the screenshot");
+    cli.add_flag("--screenshot-when-idle", o.screenshot_when_idle, "wait until evaluation (and training) is done before the screenshot");
     cli.add_flag("--quit-after-screenshot", o.quit_after_screenshot, "exit once the screenshot is saved");
     cli.add_option("--quit-after", o.quit_after, "exit after N frames");
+    cli.add_option("--data", o.data, "CIFAR-10 binary folder for training (default: $QUANTLAB_DATA, else the per-user cache)");
+    cli.add_option("--runs-dir", o.runs_dir, "where training runs keep their checkpoints (default: ~/.local/share/quantlab/runs/TIME-PID)");
+    cli.add_option("--device", o.device, "training device: auto, cpu or cuda")->capture_default_str();
+    cli.add_option("--train", o.train, "start a training run at launch: epochs=2,batch=64,lr=0.01,optimizer=adam,schedule=cosine,"
+                                       "augment=1,qat=1,wb=4,ab=4,ste=clipped,init=FILE|scratch,label=TEXT (repeatable; queued in order)");
+    cli.add_option("--train-limit", o.train_limit, "tests: train on the first N images, evaluate N test images")->group("");
     CLI11_PARSE(cli, argc, argv);
 
     const unsigned hw = std::thread::hardware_concurrency();
-    // Leave a core to the frame loop: evaluation never competes with drawing on a 2-core machine.
-    quantlab::set_num_threads(o.threads > 0 ? o.threads : std::max(1, int(hw) - 1));
+    // Leave a core to the frame loop: evaluation and training never compete with drawing on a 2-core machine.
+    const int work_threads = o.threads > 0 ? o.threads : std::max(1, int(hw) - 1);
+    quantlab::set_num_threads(work_threads);
+#if QUANTLAB_HAVE_TORCH
+    std::vector<quantlab::ui::TrainRunConfig> start_runs;
+    for (const std::string& spec : o.train) {
+        quantlab::Result<quantlab::ui::TrainRunConfig> c = quantlab::gui::parse_run_spec(spec);
+        if (!c.ok()) {
+            std::fprintf(stderr, "quantlab-gui: %s\n", c.message().c_str());
+            return 2;
+        }
+        start_runs.push_back(c.value);
+    }
+#else
+    if (!o.train.empty()) {
+        std::fprintf(stderr, "quantlab-gui: --train needs a build with LibTorch (configure with -DQUANTLAB_WITH_TORCH=ON)\n");
+        return 2;
+    }
+#endif
     std::signal(SIGINT, [](int) { g_quit = true; });
     std::signal(SIGTERM, [](int) { g_quit = true; });
 
@@ -163,12 +199,38 @@ int main(int argc, char** argv) {
         app.init_imgui(xs);  // a missing font is reported in the banner; the app runs with ImGui's font
         ImGui_ImplGlfw_InitForOpenGL(window, true);
         ImGui_ImplOpenGL3_Init("#version 330 core");
-        // The training panel: the LibTorch trainer's API has no live progress or stop yet (see the report);
-        // until it does the desktop passes no hooks and the panel says "trainer not built".
-        app.set_trainer(nullptr);
+#if QUANTLAB_HAVE_TORCH
+        quantlab::gui::GuiTrainerOptions to;
+        to.data_dir = quantlab::find_data_dir(o.data);
+        to.data_source = !o.data.empty()                ? "given with --data"
+                         : std::getenv("QUANTLAB_DATA") ? "from $QUANTLAB_DATA"
+                                                        : "the per-user cache; neither --data nor $QUANTLAB_DATA was given";
+        to.runs_dir = o.runs_dir.empty() ? quantlab::gui::default_runs_dir() : o.runs_dir;
+        to.assets_dir = o.assets;
+        to.threads = work_threads;
+        to.device = o.device;
+        if (o.train_limit > 0) {
+            to.limit_train = o.train_limit;
+            to.limit_test = o.train_limit;
+            to.calib_images = std::min<int64_t>(to.calib_images, o.train_limit);
+        }
+        quantlab::gui::GuiTrainer trainer(to);
+        app.set_trainer(&trainer);
+#else
+        app.set_trainer(nullptr);  // the panel says the trainer is not built
+#endif
         glfwSetWindowUserPointer(window, &app);
         glfwSetDropCallback(window, drop_callback);
         for (const std::string& p : o.open) open_path(app, p);
+#if QUANTLAB_HAVE_TORCH
+        for (const quantlab::ui::TrainRunConfig& c : start_runs)
+            if (quantlab::Result<int> r = trainer.start(c); !r.ok()) std::fprintf(stderr, "quantlab-gui: --train: %s\n", r.message().c_str());
+        auto training_now = [&] { return trainer.busy(); };
+        auto training_json = [&] { return trainer.status_json(); };
+#else
+        auto training_now = [] { return false; };
+        auto training_json = [] { return std::string(); };
+#endif
 
         quantlab::gui::FrameStats stats;
         long frame = 0;
@@ -178,8 +240,11 @@ int main(int argc, char** argv) {
         while (!glfwWindowShouldClose(window) && !g_quit) {
             const double t0 = now_ms();
             const bool busy = app.busy();
-            // Idle and nothing to animate: sleep until an event instead of drawing 60 identical frames.
-            if (!busy && frame > 10 && o.screenshot.empty() && o.quit_after < 0) glfwWaitEventsTimeout(0.25);
+            const bool training = training_now();
+            // Idle and nothing to animate: sleep until an event instead of drawing 60 identical frames. While a
+            // run trains (on another thread) the curves move, but 20 redraws a second show that well and leave
+            // the CPU to the trainer; input still wakes the loop at once.
+            if (!busy && frame > 10 && (training || (o.screenshot.empty() && o.quit_after < 0))) glfwWaitEventsTimeout(training ? 0.05 : 0.25);
             else glfwPollEvents();
             const double t_work = now_ms();
             app.prepare_frame();
@@ -197,7 +262,7 @@ int main(int argc, char** argv) {
             ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
             ++frame;
             const bool want_shot = !o.screenshot.empty() && !shot_done && frame >= std::max(o.screenshot_after, 2) &&
-                                   (!o.screenshot_when_idle || (!app.busy() && frame > 20));
+                                   (!o.screenshot_when_idle || (!app.busy() && !training_now() && frame > 20));
             if (want_shot) {
                 if (save_screenshot(o.screenshot, fw, fh)) std::fprintf(stderr, "quantlab-gui: saved %s\n", o.screenshot.c_str());
                 else std::fprintf(stderr, "quantlab-gui: cannot write %s\n", o.screenshot.c_str());
@@ -209,16 +274,23 @@ int main(int argc, char** argv) {
             const double t1 = now_ms();
             if (std::getenv("QUANTLAB_GUI_PROFILE"))
                 std::fprintf(stderr, "frame %ld: ui %.1f ms, render %.1f ms, swap %.1f ms\n", frame, t_ui - t_work, t_draw - t_ui, t1 - t_draw);
-            if (frame > 3) stats.add(t1 - t_work, t_draw - t_work, busy);  // the first frames build fonts and textures
+            if (frame > 3) stats.add(t1 - t_work, t_draw - t_work, busy, training);  // the first frames build fonts and textures
             if (!o.status_file.empty() && (t1 - last_status > 250 || g_quit)) {
-                write_atomically(o.status_file, status_text(app, stats, frame));
+                write_atomically(o.status_file, status_text(app, stats, frame, training_json()));
                 last_status = t1;
             }
             if (o.quit_after >= 0 && frame >= o.quit_after) g_quit = true;
             const double left = frame_ms - (now_ms() - t0);
             if (left > 0) std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(left));
         }
-        if (!o.status_file.empty()) write_atomically(o.status_file, status_text(app, stats, frame));
+#if QUANTLAB_HAVE_TORCH
+        // A running run stops after its step and keeps a checkpoint; the worker is joined before App goes.
+        trainer.shutdown();
+#endif
+        if (!o.status_file.empty()) write_atomically(o.status_file, status_text(app, stats, frame, training_json()));
+#if QUANTLAB_HAVE_TORCH
+        app.set_trainer(nullptr);
+#endif
         if (o.frame_stats) std::fprintf(stderr, "%s", stats.text().c_str());
         ImGui_ImplOpenGL3_Shutdown();
         ImGui_ImplGlfw_Shutdown();

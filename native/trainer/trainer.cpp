@@ -1,6 +1,8 @@
 // trainer.cpp: the training loop (LibTorch, CUDA or CPU): data resident on the device as uint8 and
 // normalised/augmented there per batch, the notebook's recipe and the assignment's knobs, progress,
-// metrics, atomic checkpoints with --resume, the NaN stop, and the final export through core.
+// metrics, atomic checkpoints with --resume (at an epoch end, or mid-epoch after a stop request: the batch
+// order and the augmentation draws are functions of (seed, epoch), so a resumed run replays to the very next
+// batch), live progress for the desktop app, the NaN stop, and the final export through core.
 //
 // [SECTION] options and small helpers
 // [SECTION] data on the device (split, order, augmentation)
@@ -106,20 +108,30 @@ Result<DeviceData> to_device(const Cifar10& d, const torch::Device& device) {
 // uint8 -> ToTensor + Normalize(0.5, 0.5), on the device: (p / 255 - 0.5) / 0.5 in float32.
 torch::Tensor normalize(const torch::Tensor& u8) { return u8.to(torch::kFloat).div_(255.0).sub_(0.5).div_(0.5); }
 
-// Random crop of the 4-pixel zero-padded image and horizontal flip, drawn per image from `rng` (so a
-// resumed run draws what the uninterrupted one would have) and applied on the device (crop_flip).
-torch::Tensor augment(const torch::Tensor& x, bool crop, bool flip, std::mt19937_64& rng) {
-    constexpr int64_t kPad = 4;
-    const int64_t b = x.size(0);
-    std::vector<int64_t> dy(size_t(b), kPad), dx(size_t(b), kPad), fl(size_t(b), 0);
+constexpr int64_t kAugPad = 4;
+
+struct AugDraws {
+    std::vector<int64_t> dy, dx, flip;
+};
+
+// Crop offsets and flips for b images, drawn per image from `rng` in a fixed order. A run resumed mid-epoch
+// calls this for the batches it skips, so it continues with the draws the uninterrupted run would make.
+AugDraws draw_augment(int64_t b, bool crop, bool flip, std::mt19937_64& rng) {
+    AugDraws d{std::vector<int64_t>(size_t(b), kAugPad), std::vector<int64_t>(size_t(b), kAugPad), std::vector<int64_t>(size_t(b), 0)};
     for (int64_t i = 0; i < b; ++i) {
         if (crop) {
-            dy[size_t(i)] = int64_t(rng() % uint64_t(2 * kPad + 1));
-            dx[size_t(i)] = int64_t(rng() % uint64_t(2 * kPad + 1));
+            d.dy[size_t(i)] = int64_t(rng() % uint64_t(2 * kAugPad + 1));
+            d.dx[size_t(i)] = int64_t(rng() % uint64_t(2 * kAugPad + 1));
         }
-        if (flip) fl[size_t(i)] = int64_t(rng() & 1);
+        if (flip) d.flip[size_t(i)] = int64_t(rng() & 1);
     }
-    return crop_flip(x, dy, dx, fl, kPad, -1.0);
+    return d;
+}
+
+// Random crop of the 4-pixel zero-padded image and horizontal flip (draw_augment), applied on the device.
+torch::Tensor augment(const torch::Tensor& x, bool crop, bool flip, std::mt19937_64& rng) {
+    const AugDraws d = draw_augment(x.size(0), crop, flip, rng);
+    return crop_flip(x, d.dy, d.dx, d.flip, kAugPad, -1.0);
 }
 
 // ---- [SECTION] optimizer and schedule ---------------------------------------------------------------
@@ -245,7 +257,26 @@ double accuracy(QuantNet& model, const DeviceData& data, const torch::Tensor& in
 
 bool stderr_is_tty() { return isatty(STDERR_FILENO) != 0; }
 
+int resolve_threads(int threads) { return threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency())); }
+
+std::string cpu_text(int threads) { return "cpu (" + std::to_string(threads) + " thread" + (threads > 1 ? "s" : "") + ")"; }
+
+std::string cuda_text() {
+    const auto n = torch::cuda::device_count();
+    return "cuda:0 (" + std::to_string(n) + " GPU" + (n > 1 ? "s" : "") + " visible)";
+}
+
 }  // namespace
+
+std::string describe_device(const std::string& device, int threads) {
+    try {
+        if (device == "cuda" || (device == "auto" && torch::cuda::is_available()))
+            return torch::cuda::is_available() ? cuda_text() : "cuda (not available in this LibTorch)";
+        return cpu_text(resolve_threads(threads));
+    } catch (const std::exception&) {
+        return cpu_text(resolve_threads(threads));
+    }
+}
 
 // ---- [SECTION] train() ------------------------------------------------------------------------------------
 
@@ -268,7 +299,7 @@ TrainReport train(const TrainOptions& o) {
             return fail("train: channels_last must be auto, on or off, got '" + o.channels_last + "'");
         if (o.fq_kernel != "auto" && o.fq_kernel != "exact" && o.fq_kernel != "fused")
             return fail("train: --fq-kernel must be auto, exact or fused, got '" + o.fq_kernel + "'");
-        const int threads = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+        const int threads = resolve_threads(o.threads);
         torch::set_num_threads(threads);
         quantlab::set_num_threads(threads);
         torch::Device device(torch::kCPU);
@@ -278,10 +309,9 @@ TrainReport train(const TrainOptions& o) {
                             "cmake --preset native-cuda; or use --device cpu)");
             device = torch::Device(torch::kCUDA, 0);
             at::globalContext().setBenchmarkCuDNN(true);
-            rep.device = "cuda:0 (" + std::to_string(torch::cuda::device_count()) + " GPU" + (torch::cuda::device_count() > 1 ? "s" : "") +
-                         " visible)";
+            rep.device = cuda_text();
         } else if (o.device == "cpu" || o.device == "auto") {
-            rep.device = "cpu (" + std::to_string(threads) + " thread" + (threads > 1 ? "s" : "") + ")";
+            rep.device = cpu_text(threads);
         } else {
             return fail("train: --device must be auto, cpu or cuda, got '" + o.device + "'");
         }
@@ -294,6 +324,7 @@ TrainReport train(const TrainOptions& o) {
         StateDict start;
         std::string start_name;
         int start_epoch = 0;
+        int64_t start_iter = 0, ckpt_steps_per_epoch = -1;  // a checkpoint written mid-epoch (stop request)
         if (!o.resume.empty()) {
             Result<StateDict> sd = read_weights(o.resume);
             if (!sd.ok()) return fail("train: --resume: " + sd.message());
@@ -302,6 +333,9 @@ TrainReport train(const TrainOptions& o) {
                 return fail("train: --resume " + o.resume + ": not a trainer checkpoint (no checkpoint_epoch in its metadata); "
                             "to fine-tune from plain weights use --init");
             start_epoch = std::atoi(it->second.c_str());
+            if (auto i = sd.value.metadata.find("checkpoint_iteration"); i != sd.value.metadata.end()) start_iter = std::atoll(i->second.c_str());
+            if (auto i = sd.value.metadata.find("checkpoint_steps_per_epoch"); i != sd.value.metadata.end())
+                ckpt_steps_per_epoch = std::atoll(i->second.c_str());
             Result<NetworkDesc> n = network_for(sd.value, o.resume);
             if (!n.ok()) return fail("train: " + n.message());
             net = n.value;
@@ -362,6 +396,10 @@ TrainReport train(const TrainOptions& o) {
         if (n_train < 1) return fail("train: no training images left after the validation split");
         const int64_t steps_per_epoch = (n_train + o.batch - 1) / o.batch;  // the last batch may be short (DataLoader's default)
         const int64_t total_steps = steps_per_epoch * o.epochs;
+        if (start_iter > 0 && (start_iter >= steps_per_epoch || ckpt_steps_per_epoch != steps_per_epoch))
+            return fail("train: --resume " + o.resume + ": the checkpoint stopped after iteration " + std::to_string(start_iter) + " of an epoch of " +
+                        std::to_string(ckpt_steps_per_epoch) + " steps, but this run has " + std::to_string(steps_per_epoch) +
+                        " steps per epoch; resume with the checkpoint's --batch, --limit-train and --val-fraction");
 
         auto opt_r = make_optimizer(o, model->parameters());
         if (!opt_r.ok()) return fail(opt_r.message());
@@ -398,7 +436,11 @@ TrainReport train(const TrainOptions& o) {
             std::fprintf(stderr, "data       %lld train / %lld validation images (seed %llu), on the %s\n", (long long)n_train, (long long)n_val,
                          (unsigned long long)o.seed, cuda ? "GPU" : "CPU");
             std::fprintf(stderr, "recipe     %s\n", recipe.c_str());
-            if (start_epoch > 0) std::fprintf(stderr, "resume     after epoch %d of %d\n", start_epoch, o.epochs);
+            if (start_iter > 0)
+                std::fprintf(stderr, "resume     epoch %d of %d, after iteration %lld of %lld\n", start_epoch + 1, o.epochs, (long long)start_iter,
+                             (long long)steps_per_epoch);
+            else if (start_epoch > 0)
+                std::fprintf(stderr, "resume     after epoch %d of %d\n", start_epoch, o.epochs);
         }
 
         // ---- the loop
@@ -411,22 +453,70 @@ TrainReport train(const TrainOptions& o) {
         int64_t n_vals = 0;
         int64_t images_trained = 0;
         const double t_run = now_s();
-        int64_t global_step = int64_t(start_epoch) * steps_per_epoch;
+        int64_t global_step = int64_t(start_epoch) * steps_per_epoch + start_iter;
+        // A checkpoint of the state after `iter` steps of epoch `epoch` (0-based; iter 0 = the end of the
+        // previous epoch); --resume continues from exactly there.
+        auto save_checkpoint = [&](int epoch, int64_t iter, double val) -> Status {
+            if (ckpt_path.empty()) return Status::success();
+            StateDict sd = model->to_state_dict();
+            sd.metadata = {{"format", "quantlab"},
+                           {kMetaFormatVersion, kCurrentFormatVersion},
+                           {"model", net.name},
+                           {kMetaModelDesc, net.to_text()},
+                           {kMetaQuantConfig, quant_config_to_json(qc, net)},
+                           {"trained_by", recipe},
+                           {"source", "quantlab train checkpoint"},
+                           {"checkpoint_epoch", std::to_string(epoch)},
+                           {"checkpoint_iteration", std::to_string(iter)},
+                           {"checkpoint_steps_per_epoch", std::to_string(steps_per_epoch)},
+                           {"checkpoint_step", std::to_string(global_step)},
+                           {"checkpoint_epochs_planned", std::to_string(o.epochs)},
+                           {"seed", std::to_string(o.seed)},
+                           {"val_accuracy", val >= 0 ? fmt("%.2f", val) : ""}};
+            if (Status s = write_checkpoint(ckpt_path, sd, opt); !s) return s;
+            rep.checkpoint = ckpt_path;
+            return Status::success();
+        };
+        auto report = [&](const TrainProgress& p) {
+            if (o.on_progress) o.on_progress(p);
+        };
+        auto progress_at = [&](double step_loss, double loss, double acc, double val, double ips) {
+            TrainProgress p;
+            p.epoch = double(global_step) / double(steps_per_epoch);
+            p.step = global_step;
+            p.total_steps = total_steps;
+            p.step_loss = step_loss;
+            p.loss = loss;
+            p.train_acc = acc;
+            p.val_accuracy = val;
+            p.images_per_s = ips;
+            return p;
+        };
+        const bool can_stop = o.stop_flag != nullptr;
         model->train();
         bool stop = false;
+        int64_t stop_iter = -1;  // the iteration a stop request ended the run before (-1: none)
         for (int epoch = start_epoch; epoch < o.epochs && !stop; ++epoch) {
             const std::vector<int64_t> order = shuffled(train_idx, mix(o.seed, 0xe90c, uint64_t(epoch)));
             const torch::Tensor order_t = torch::from_blob(const_cast<int64_t*>(order.data()), {n_train}, idx_opt).clone().to(device);
             std::mt19937_64 aug_rng(mix(o.seed, 0xa09, uint64_t(epoch)));
+            const int64_t first_it = epoch == start_epoch ? start_iter : 0;
+            // Skipped full batches (a mid-epoch resume) still consume their augmentation draws.
+            if (first_it > 0 && (o.augment_crop || o.augment_flip)) draw_augment(first_it * o.batch, o.augment_crop, o.augment_flip, aug_rng);
             const auto acc_opt = torch::TensorOptions().device(device);
             torch::Tensor run_loss = torch::zeros({}, acc_opt.dtype(torch::kFloat));
             torch::Tensor run_correct = torch::zeros({}, acc_opt.dtype(torch::kLong));
             int64_t run_images = 0;
             double t_seg = now_s();
-            double last_loss = 0, last_acc = 0;
-            for (int64_t it = 0; it < steps_per_epoch; ++it) {
+            double last_loss = 0, last_acc = 0, last_step_loss = 0;
+            for (int64_t it = first_it; it < steps_per_epoch; ++it) {
                 if (o.max_steps >= 0 && rep.steps >= o.max_steps) {
                     stop = true;
+                    break;
+                }
+                if (can_stop && o.stop_flag->load()) {  // the step before this one has finished: stop here
+                    stop = true;
+                    stop_iter = it;
                     break;
                 }
                 const int64_t b0 = it * o.batch, nb = std::min(o.batch, n_train - b0);
@@ -450,8 +540,10 @@ TrainReport train(const TrainOptions& o) {
                 run_correct += out.detach().argmax(1).eq(y).sum();
                 const bool last = it + 1 == steps_per_epoch;
                 const bool validate_now = n_val > 0 && o.val_every > 0 && (it + 1) % o.val_every == 0 && !last;
-                if ((it + 1) % check_every == 0 || last || validate_now || (it + 1) % print_every == 0) {
+                const bool checked = (it + 1) % check_every == 0 || last || validate_now || (it + 1) % print_every == 0;
+                if (checked) {
                     const double lv = loss.item<double>();
+                    last_step_loss = lv;
                     rep.losses.push_back(lv);  // every step on the CPU, every check_every-th on CUDA
                     const double seg_loss = run_loss.item<double>() / double(std::max<int64_t>(run_images, 1));
                     if (!std::isfinite(lv) || !std::isfinite(seg_loss)) {
@@ -490,7 +582,11 @@ TrainReport train(const TrainOptions& o) {
                     t_seg = now_s();
                 }
                 const double ips = train_seconds > 0 ? double(images_trained) / train_seconds : 0;
-                if (print || validate_now) {
+                if (checked && !last && o.on_progress) {  // the epoch's last point comes after its validation, below
+                    const double secs = train_seconds + now_s() - t_seg;
+                    report(progress_at(last_step_loss, last_loss, last_acc, val, secs > 0 ? double(images_trained) / secs : 0));
+                }
+                if (o.progress && (print || validate_now)) {
                     const int64_t steps_left = total_steps - global_step;
                     const double n_val_left = o.val_every > 0 ? double(steps_left) / double(o.val_every) : 0.0;
                     const double val_each = n_vals > 0 ? val_seconds / double(n_vals) : 0.0;
@@ -513,6 +609,17 @@ TrainReport train(const TrainOptions& o) {
             }
             if (rep.diverged) break;
             train_seconds += now_s() - t_seg;
+            if (stop_iter >= 0) {  // a stop request: a checkpoint at this very step, then out (no evaluation)
+                if (Status s = save_checkpoint(epoch, stop_iter, -1); !s) return fail(s.message);
+                rep.stopped = true;
+                if (o.progress) {
+                    if (tty) std::fprintf(stderr, "\r\033[K");
+                    std::fprintf(stderr, "stopped    epoch %d/%d after iteration %lld of %lld (step %lld)%s%s\n", epoch + 1, o.epochs, (long long)stop_iter,
+                                 (long long)steps_per_epoch, (long long)global_step, rep.checkpoint.empty() ? "" : "; resume with --resume ",
+                                 rep.checkpoint.c_str());
+                }
+                break;
+            }
             if (stop) break;  // --max-steps reached mid-epoch: no end-of-epoch work
             // ---- end of epoch: validation, checkpoint, metrics
             double val = -1;
@@ -531,28 +638,21 @@ TrainReport train(const TrainOptions& o) {
                              val >= 0 ? fmt("%.2f%%", val).c_str() : "-", ips, fmt_time(now_s() - t_run).c_str());
             }
             metrics.row(epoch + 1, steps_per_epoch, global_step, lr_at(o, global_step - 1, total_steps), last_loss, last_acc, val, ips, now_s() - t_run);
-            if (!ckpt_path.empty()) {
-                StateDict sd = model->to_state_dict();
-                sd.metadata = {{"format", "quantlab"},
-                               {kMetaFormatVersion, kCurrentFormatVersion},
-                               {"model", net.name},
-                               {kMetaModelDesc, net.to_text()},
-                               {kMetaQuantConfig, quant_config_to_json(qc, net)},
-                               {"trained_by", recipe},
-                               {"source", "quantlab train checkpoint"},
-                               {"checkpoint_epoch", std::to_string(epoch + 1)},
-                               {"checkpoint_step", std::to_string(global_step)},
-                               {"checkpoint_epochs_planned", std::to_string(o.epochs)},
-                               {"seed", std::to_string(o.seed)},
-                               {"val_accuracy", val >= 0 ? fmt("%.2f", val) : ""}};
-                if (Status s = write_checkpoint(ckpt_path, sd, opt); !s) return fail(s.message);
-                rep.checkpoint = ckpt_path;
+            if (Status s = save_checkpoint(epoch + 1, 0, val); !s) return fail(s.message);
+            if (o.on_progress) {
+                TrainProgress p = progress_at(last_step_loss, last_loss, last_acc, val, ips);
+                p.epoch_end = true;
+                report(p);
             }
         }
         if (tty) std::fprintf(stderr, "\r\033[K");
         rep.train_seconds = train_seconds;
         rep.train_images_per_s = train_seconds > 0 ? double(images_trained) / train_seconds : 0;
         if (rep.diverged) return rep;
+        if (rep.stopped) {
+            rep.final_weights = model->to_state_dict();
+            return rep;
+        }
 
         // ---- final evaluation and export
         StateDict final_sd = model->to_state_dict();

@@ -3,9 +3,12 @@
 // nothing. train() runs the notebook's fine-tuning recipe and the final assignment's knobs (optimizer, LR
 // schedule, augmentation, per-layer bits, STE rule) on CUDA or CPU; finalize_weights() is the export step
 // (calibrate static activation ranges and measure test accuracy with core's inference, the same semantics
-// `quantlab eval` uses) and needs no LibTorch.
+// `quantlab eval` uses) and needs no LibTorch. The desktop app (native/gui/gui_trainer) drives train() on a
+// worker thread through on_progress and stop_flag; Ctrl-C in `quantlab train` uses the same stop path.
 #pragma once
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -16,6 +19,21 @@
 #include "core/status.hpp"
 
 namespace quantlab::trainer {
+
+// What train() tells options.on_progress as it goes (the desktop app's live curves). Called on the training
+// thread at the trainer's host-sync points: every step on the CPU, every 10th step on CUDA (where reading the
+// loss back waits for the GPU), after each mid-epoch validation and at the end of every epoch.
+struct TrainProgress {
+    double epoch = 0;          // fractional: epochs done, counting the steps of the current one
+    int64_t step = 0;          // optimizer steps since the start of the run (earlier, resumed ones included)
+    int64_t total_steps = 0;   // of the whole run
+    double step_loss = 0;      // this step's batch loss
+    double loss = 0;           // running mean training loss since the epoch start or the last validation
+    double train_acc = 0;      // percent, over the same images as `loss`
+    double val_accuracy = -1;  // percent; measured at this point, else -1
+    double images_per_s = 0;   // training steps only, this run
+    bool epoch_end = false;    // the end-of-epoch point (validation done, checkpoint written)
+};
 
 struct TrainOptions {
     // ---- start point
@@ -55,11 +73,19 @@ struct TrainOptions {
     bool progress = true;           // progress on stderr (redrawn line on a terminal, log lines otherwise)
     int64_t max_steps = -1;         // stop after this many optimizer steps in total (benchmarks)
     bool final_eval = true;         // test accuracy at the end (trainer forward and core, static and dynamic)
+    // ---- live use (the desktop app, Ctrl-C in `quantlab train`)
+    std::function<void(const TrainProgress&)> on_progress;  // see TrainProgress; must not throw
+    // Checked before every step. Once true the run stops after the step in flight: it writes a checkpoint at
+    // that exact step (checkpoint_dir, with the iteration within the epoch in its metadata, so --resume
+    // continues with the next batch of the same epoch) and returns with report.stopped, without the final
+    // evaluation. Owned by the caller; may be set from any thread or a signal handler.
+    const std::atomic<bool>* stop_flag = nullptr;
 };
 
 struct TrainReport {
     Status status;                  // failed: the message to print (a NaN stop included)
     bool diverged = false;          // stopped because the loss became NaN or Inf
+    bool stopped = false;           // stopped on options.stop_flag (status ok; resume from `checkpoint`)
     std::string device;             // "cpu (2 threads)", "cuda:0"
     int epochs_done = 0;            // completed epochs (including those before a resume)
     int64_t steps = 0;              // optimizer steps in this run
@@ -72,11 +98,16 @@ struct TrainReport {
     double test_acc_static = -1;    // core, calibrated static ranges: what `quantlab eval --mode static` gives
     double test_acc_dynamic = -1;   // core, ranges per batch of 128: `quantlab eval --mode dynamic`
     int64_t test_images = 0;
-    StateDict final_weights;        // float weights + metadata (the exported file's content)
+    StateDict final_weights;        // float weights + metadata (the exported file's content); a stopped run's
+                                    // current weights, without test accuracy
 };
 
 // Runs training. Prints progress to stderr when options.progress. Never throws.
 TrainReport train(const TrainOptions& options);
+
+// What train() would report as its device for these options ("cpu (3 threads)", "cuda:0 (1 GPU visible)"),
+// without training: the desktop app shows it before the first run.
+std::string describe_device(const std::string& device, int threads);
 
 // ---- export (core only) ----------------------------------------------------------------------------
 
@@ -102,6 +133,10 @@ struct ExportResult {
 // test_accuracy ("xx.xx", static), test_accuracy_dynamic, test_images, plus options.metadata.
 Result<ExportResult> finalize_weights(const StateDict& weights, const NetworkDesc& net, const QuantConfig& config,
                                       const ExportOptions& options);
+
+// Only the tensors `net` declares, in its order, with their dtypes (a checkpoint's extra entries dropped):
+// what finalize_weights and the exported file hold. Fails naming `source` when one is missing.
+Result<StateDict> model_tensors(const StateDict& weights, const NetworkDesc& net, const std::string& source);
 
 // A one-line description of a quant config: "float", "W4A4", "W4A4 (conv1 W8A8, fc3 W8A8)", + rule flags.
 std::string describe_quant(const QuantConfig& config, const NetworkDesc& net);

@@ -109,7 +109,8 @@ export async function screenshot(page, name) {
 }
 
 // `quantlab eval --json` on a CIFAR-10 folder (default: a temp folder whose test_batch.bin is the bundled
-// 1,000-image sample, the data the page starts on). Returns {bits -> {accuracy, correct, total, hash}}.
+// 1,000-image sample, the data the page starts on), with the page's default kernels (integer). Returns
+// {bits -> {accuracy, correct, total, hash}}.
 export function nativeEval({ bits = [32, 8, 4, 2], dataDir = null, extraArgs = [] } = {}) {
   if (!config.nativeBin || !existsSync(config.nativeBin))
     throw new Error('the native quantlab binary was not found: build it (cmake --preset native && cmake --build ' +
@@ -121,7 +122,8 @@ export function nativeEval({ bits = [32, 8, 4, 2], dataDir = null, extraArgs = [
     dataDir = tmp;
   }
   try {
-    const out = execFileSync(config.nativeBin, ['eval', '--json', '--bits', bits.join(','), '--data', dataDir, ...extraArgs],
+    const out = execFileSync(config.nativeBin, ['eval', '--json', '--backend', 'integer', '--bits', bits.join(','), '--data', dataDir,
+                                              ...extraArgs],
                              { encoding: 'utf8', maxBuffer: 1 << 24, stdio: ['ignore', 'pipe', 'pipe'] });
     const j = JSON.parse(out);
     const byBits = {};

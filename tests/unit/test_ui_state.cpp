@@ -46,7 +46,7 @@ TEST_CASE("ui state string", "[ui]") {
         s.k = 0.1 + 0.2;  // not a short decimal: must still round-trip exactly
         s.percentile = 99.9;
         s.act_mode = ActMode::kStatic;
-        s.backend = Backend::kInteger;
+        s.backend = Backend::kReference;  // not the default, so it must appear in the string
         s.net_layer = 3;
         s.gallery_flipped_only = true;
         s.gallery_page = 12;

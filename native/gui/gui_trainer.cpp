@@ -1,0 +1,507 @@
+// gui_trainer.cpp: see gui_trainer.hpp. Threads: the UI thread calls the hooks (short critical sections on
+// `mu`); the worker runs train() with no lock held and takes the lock only to append a point or to change a
+// run's state; export helpers lock only to set the run's message. Runs are never erased, so a Run* stays valid.
+#include "native/gui/gui_trainer.hpp"
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/archive.hpp"
+#include "core/network.hpp"
+#include "core/quant_config_io.hpp"
+#include "core/safetensors_io.hpp"
+#include "core/weights_io.hpp"
+#include "native/trainer/trainer.hpp"
+
+namespace quantlab::gui {
+
+namespace fs = std::filesystem;
+using ui::TrainRun;
+using ui::TrainRunConfig;
+using ui::TrainState;
+
+namespace {
+
+// Points closer than this (in epochs) are thinned out: a full CPU epoch calls back ~300 times, and every
+// frame copies every run's points; validation and epoch-end points are always kept.
+constexpr double kMinPointSpacing = 1.0 / 200;
+// The plotted loss: an exponential moving average of the reported step losses (bias-corrected, as Adam's
+// moments, so the first points are not pulled towards 0). The trainer's own running mean restarts at every
+// epoch and validation, which would draw a saw-tooth; the average carries on across them and across a resume.
+constexpr double kLossSmoothing = 0.1;
+
+std::string fmt2(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2f", v);
+    return b;
+}
+
+const char* state_key(TrainState s) {
+    switch (s) {
+        case TrainState::kQueued: return "queued";
+        case TrainState::kRunning: return "running";
+        case TrainState::kStopped: return "stopped";
+        case TrainState::kFinished: return "finished";
+        case TrainState::kFailed: return "failed";
+    }
+    return "?";
+}
+
+// Background work yields to the frame loop: on a machine without a GPU, Mesa draws the frames in software on
+// the same cores the trainer uses, and a frame that waits for a core is late. Linux keeps a nice value per
+// thread (inherited by the threads it starts, e.g. torch's OpenMP workers); elsewhere this does nothing.
+void lower_this_thread_priority() {
+#ifdef __linux__
+    (void)setpriority(PRIO_PROCESS, id_t(::syscall(SYS_gettid)), 10);
+#endif
+}
+
+bool parse_bool(const std::string& v, bool* out) {
+    if (v == "1" || v == "on" || v == "true" || v == "yes") return *out = true, true;
+    if (v == "0" || v == "off" || v == "false" || v == "no") return *out = false, true;
+    return false;
+}
+
+}  // namespace
+
+std::string default_runs_dir() {
+    const char* xdg = std::getenv("XDG_DATA_HOME");
+    const char* home = std::getenv("HOME");
+    fs::path base = xdg && *xdg ? fs::path(xdg) : home && *home ? fs::path(home) / ".local" / "share" : fs::temp_directory_path();
+    char stamp[32];
+    const std::time_t t = std::time(nullptr);
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&t));
+    return (base / "quantlab" / "runs" / (std::string(stamp) + "-" + std::to_string(::getpid()))).string();
+}
+
+Result<TrainRunConfig> parse_run_spec(const std::string& spec) {
+    TrainRunConfig c;
+    c.init_weights = "notebook_pretrain.safetensors";  // the panel's default: fine-tune the loaded (bundled) weights
+    std::stringstream ss(spec);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        if (item.empty()) continue;
+        const size_t eq = item.find('=');
+        const std::string key = item.substr(0, eq), v = eq == std::string::npos ? "" : item.substr(eq + 1);
+        const std::string who = "--train '" + spec + "': " + item;
+        char* end = nullptr;
+        auto to_int = [&](int* out, int lo, int hi) {
+            const long x = std::strtol(v.c_str(), &end, 10);
+            if (v.empty() || *end || x < lo || x > hi) return false;
+            *out = int(x);
+            return true;
+        };
+        bool ok = true;
+        if (key == "epochs") ok = to_int(&c.epochs, 1, 100000);
+        else if (key == "batch") ok = to_int(&c.batch, 1, 65536);
+        else if (key == "lr" || key == "momentum") {
+            const double x = std::strtod(v.c_str(), &end);
+            ok = !v.empty() && !*end && x > 0;
+            (key == "lr" ? c.lr : c.momentum) = x;
+        } else if (key == "optimizer") {
+            ok = v == "sgd" || v == "adam";
+            c.optimizer = v;
+        } else if (key == "schedule") {
+            ok = v == "none" || v == "cosine" || v == "step";
+            c.schedule = v;
+        } else if (key == "augment") ok = parse_bool(v, &c.augment);
+        else if (key == "qat") ok = parse_bool(v, &c.qat);
+        else if (key == "wb") ok = to_int(&c.weight_bits, 1, 16);
+        else if (key == "ab") ok = to_int(&c.act_bits, 1, 16);
+        else if (key == "rule") {
+            Result<RangeRule> r = parse_range_rule(v);
+            ok = r.ok();
+            c.rule = r.value;
+        } else if (key == "asym") {
+            bool asym = false;
+            ok = parse_bool(v, &asym);
+            c.symmetric = !asym;
+        } else if (key == "pc") ok = parse_bool(v, &c.per_channel);
+        else if (key == "ste") {
+            Result<SteRule> r = parse_ste_rule(v);
+            ok = r.ok();
+            c.ste = r.value;
+        } else if (key == "init") c.init_weights = v == "scratch" ? std::string() : v;
+        else if (key == "label") c.label = v;
+        else return Status::error(who + ": unknown key (epochs, batch, lr, momentum, optimizer, schedule, augment, qat, wb, ab, rule, asym, pc, ste, init, label)");
+        if (!ok) return Status::error(who + ": bad value");
+    }
+    return c;
+}
+
+// ---- state -------------------------------------------------------------------------------------------
+
+struct RunSlot {
+    TrainRun view;                    // what runs() hands out
+    std::string init_path;            // resolved init_weights ("" = from scratch)
+    std::string dir;                  // checkpoint folder
+    std::string checkpoint;           // dir/last.safetensors once written
+    std::atomic<bool> stop{false};    // the trainer's stop_flag (Stop, or the app closing)
+    std::shared_ptr<const StateDict> final_weights;  // finished runs: finalized, with test accuracy
+    double last_point_epoch = -1;
+    double loss_avg = 0;              // see kLossSmoothing
+    int64_t loss_samples = 0;
+};
+
+struct GuiTrainer::Impl {
+    GuiTrainerOptions opt;
+    std::string device_text;
+    mutable std::mutex mu;
+    std::condition_variable cv;
+    std::map<int, std::unique_ptr<RunSlot>> runs;
+    std::deque<int> queue;
+    int next_id = 1;
+    int exports_running = 0;
+    bool quit = false;
+    std::thread worker;
+    std::vector<std::thread> exporters;
+
+    RunSlot* find(int id) {
+        auto it = runs.find(id);
+        return it == runs.end() ? nullptr : it->second.get();
+    }
+
+    Status check_data() const {
+        Status s = verify_cifar10_dir(opt.data_dir);
+        if (s) return s;
+        return Status::error("training needs the CIFAR-10 binary data (data_batch_1..5.bin, test_batch.bin): " + s.message +
+                             ". quantlab-gui looked in " + opt.data_dir + " (" + opt.data_source +
+                             "). Fix: run `quantlab data fetch` (downloads it into the per-user cache), or start quantlab-gui with "
+                             "--data DIR (or QUANTLAB_DATA=DIR) naming the cifar-10-batches-bin folder.");
+    }
+
+    // The weights a run starts from: a path (the panel passes where the loaded weights were read from), or a
+    // bare name of a file in the assets (the bundled weights).
+    Result<std::string> resolve_weights(const std::string& name) const {
+        if (name.empty()) return std::string();
+        std::error_code ec;
+        if (fs::is_regular_file(name, ec)) return name;
+        const fs::path in_assets = fs::path(opt.assets_dir) / name;
+        if (fs::is_regular_file(in_assets, ec)) return in_assets.string();
+        return Status::error("train: start weights '" + name + "' not found (neither a file there nor in " + opt.assets_dir +
+                             "); open the file again, or untick \"start from the loaded weights\" to train from scratch");
+    }
+
+    // TrainRunConfig -> TrainOptions: the panel's knobs on the notebook's recipe.
+    Result<trainer::TrainOptions> options_for(const RunSlot& r) const {
+        const TrainRunConfig& c = r.view.config;
+        trainer::TrainOptions o;
+        o.from_scratch = r.init_path.empty();
+        o.init_weights = r.init_path;
+        NetworkDesc net = notebook_net();
+        if (!o.from_scratch) {
+            Result<StateDict> sd = read_weights(r.init_path);
+            if (!sd.ok()) return Status::error("train: " + sd.message());
+            Result<NetworkDesc> n = network_for(sd.value, r.init_path);
+            if (!n.ok()) return Status::error("train: " + n.message());
+            net = n.value;
+        }
+        // QAT: the run's quantizer (default the notebook's, symmetric max-abs per tensor) on every layer.
+        o.quant = c.qat ? make_config(net, c.weight_bits, c.act_bits) : make_config(net, kFloatBits, kFloatBits);
+        for (LayerQuant& l : o.quant.layers) {
+            for (QuantSpec* s : {&l.weight, &l.act}) {
+                s->rule = c.rule;
+                s->symmetric = c.symmetric;
+                s->k = c.k;
+                s->percentile = c.percentile;
+            }
+            l.weight.per_channel = c.per_channel;
+        }
+        if (Status s = validate(o.quant, net); !s) return Status::error("train: " + s.message);
+        o.ste = c.ste;
+        o.data_dir = opt.data_dir;
+        o.limit_train = opt.limit_train;
+        o.limit_test = opt.limit_test;
+        o.calib_images = opt.calib_images;
+        o.val_every = opt.val_every;
+        o.optimizer = c.optimizer;
+        o.lr = c.lr;
+        o.momentum = c.momentum;
+        o.schedule = c.schedule;
+        o.augment_crop = o.augment_flip = c.augment;
+        o.batch = c.batch;
+        o.epochs = c.epochs;
+        o.threads = opt.threads;
+        o.device = opt.device;
+        o.checkpoint_dir = r.dir;
+        o.progress = false;  // the panel shows progress; stderr stays quiet
+        return o;
+    }
+
+    void worker_loop() {
+        lower_this_thread_priority();
+        for (;;) {
+            RunSlot* r = nullptr;
+            {
+                std::unique_lock<std::mutex> lock(mu);
+                cv.wait(lock, [&] { return quit || !queue.empty(); });
+                if (quit) return;
+                r = find(queue.front());
+                queue.pop_front();
+                if (!r || r->view.state != TrainState::kQueued) continue;
+                r->view.state = TrainState::kRunning;
+                r->view.message.clear();
+            }
+            run_one(*r);
+        }
+    }
+
+    void finish(RunSlot& r, TrainState state, std::string message) {
+        std::lock_guard<std::mutex> lock(mu);
+        r.view.state = state;
+        r.view.message = std::move(message);
+    }
+
+    void run_one(RunSlot& r) {
+        if (Status s = check_data(); !s) return finish(r, TrainState::kFailed, s.message);
+        Result<trainer::TrainOptions> o = options_for(r);
+        if (!o.ok()) return finish(r, TrainState::kFailed, o.message());
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            if (!r.checkpoint.empty()) o.value.resume = r.checkpoint;
+        }
+        o.value.stop_flag = &r.stop;
+        o.value.on_progress = [this, &r](const trainer::TrainProgress& p) {
+            std::lock_guard<std::mutex> lock(mu);
+            r.loss_avg = (1 - kLossSmoothing) * r.loss_avg + kLossSmoothing * p.step_loss;
+            ++r.loss_samples;
+            const double loss = r.loss_avg / (1 - std::pow(1 - kLossSmoothing, double(r.loss_samples)));
+            const bool keep = p.val_accuracy >= 0 || p.epoch_end || r.last_point_epoch < 0 || p.epoch - r.last_point_epoch >= kMinPointSpacing;
+            if (!keep) return;
+            r.view.points.push_back(ui::TrainPoint{p.epoch, loss, p.val_accuracy, p.images_per_s});
+            r.last_point_epoch = p.epoch;
+        };
+        trainer::TrainReport rep = trainer::train(o.value);
+        std::lock_guard<std::mutex> lock(mu);
+        if (!rep.checkpoint.empty()) r.checkpoint = rep.checkpoint;
+        if (!rep.status.ok()) {
+            r.view.state = TrainState::kFailed;
+            r.view.message = rep.status.message;
+        } else if (rep.stopped) {
+            r.view.state = TrainState::kStopped;
+            const double at = r.view.points.empty() ? 0.0 : r.view.points.back().epoch;
+            r.view.message = "stopped at epoch " + fmt2(at) + (r.checkpoint.empty() ? "" : "; checkpoint " + r.checkpoint);
+        } else {
+            r.view.state = TrainState::kFinished;
+            r.final_weights = std::make_shared<const StateDict>(std::move(rep.final_weights));
+            r.view.message = "finished: test accuracy " + fmt2(rep.test_acc_static) + " % (static ranges, " + std::to_string(rep.test_images) +
+                             " test images), " + fmt2(rep.test_acc_dynamic) + " % (dynamic)";
+        }
+    }
+
+    // Calibrate + evaluate + write, from a run's checkpoint (on an export thread).
+    Status export_checkpoint(const std::string& ckpt, const std::string& path, int id) const {
+        Result<StateDict> sd = read_weights(ckpt);
+        if (!sd.ok()) return sd.status;
+        Result<NetworkDesc> net = network_for(sd.value, ckpt);
+        if (!net.ok()) return net.status;
+        auto it = sd.value.metadata.find(kMetaQuantConfig);
+        if (it == sd.value.metadata.end()) return Status::error(ckpt + ": no quant_config in its metadata");
+        Result<QuantConfig> qc = quant_config_from_json(it->second, net.value, ckpt);
+        if (!qc.ok()) return qc.status;
+        Result<StateDict> clean = trainer::model_tensors(sd.value, net.value, ckpt);
+        if (!clean.ok()) return clean.status;
+        trainer::ExportOptions eo;
+        eo.data_dir = opt.data_dir;
+        eo.calib_images = opt.calib_images;
+        eo.limit_test = opt.limit_test;
+        for (const char* k : {"trained_by", "val_accuracy"})
+            if (auto m = sd.value.metadata.find(k); m != sd.value.metadata.end() && !m->second.empty()) eo.metadata[k] = m->second;
+        auto ep = sd.value.metadata.find("checkpoint_step");
+        eo.metadata["source"] = "quantlab-gui export of run #" + std::to_string(id) + " (checkpoint at step " +
+                                (ep == sd.value.metadata.end() ? std::string("?") : ep->second) + ")";
+        Result<trainer::ExportResult> r = trainer::finalize_weights(clean.value, net.value, qc.value, eo);
+        if (!r.ok()) return r.status;
+        return write_safetensors(path, r.value.weights);
+    }
+};
+
+// ---- hooks ---------------------------------------------------------------------------------------------
+
+GuiTrainer::GuiTrainer(GuiTrainerOptions options) : impl_(std::make_unique<Impl>()) {
+    impl_->opt = std::move(options);
+    impl_->device_text = trainer::describe_device(impl_->opt.device, impl_->opt.threads);
+    impl_->worker = std::thread([this] { impl_->worker_loop(); });
+}
+
+GuiTrainer::~GuiTrainer() { shutdown(); }
+
+void GuiTrainer::shutdown() {
+    Impl& m = *impl_;
+    std::vector<std::thread> exporters;
+    {
+        std::lock_guard<std::mutex> lock(m.mu);
+        m.quit = true;
+        m.queue.clear();
+        for (auto& [id, r] : m.runs) r->stop = true;  // the running one checkpoints after its step
+        exporters.swap(m.exporters);
+    }
+    m.cv.notify_all();
+    if (m.worker.joinable()) m.worker.join();
+    for (std::thread& t : exporters)
+        if (t.joinable()) t.join();
+}
+
+bool GuiTrainer::busy() const {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (impl_->exports_running > 0) return true;
+    for (const auto& [id, r] : impl_->runs)
+        if (r->view.state == TrainState::kQueued || r->view.state == TrainState::kRunning) return true;
+    return false;
+}
+
+std::string GuiTrainer::device() const { return impl_->device_text; }
+
+Result<int> GuiTrainer::start(const TrainRunConfig& config) {
+    Impl& m = *impl_;
+    if (config.epochs < 1 || config.batch < 1 || !(config.lr > 0))
+        return Status::error("train: epochs, batch size and learning rate must be positive");
+    if (config.qat && (config.weight_bits < kMinBits || config.weight_bits > kMaxBits || config.act_bits < kMinBits || config.act_bits > kMaxBits))
+        return Status::error("train: QAT bits must be " + std::to_string(kMinBits) + ".." + std::to_string(kMaxBits));
+    Result<std::string> init = m.resolve_weights(config.init_weights);
+    if (!init.ok()) return init.status;
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (m.quit) return Status::error("train: the trainer is shutting down");
+    auto r = std::make_unique<RunSlot>();
+    const int id = m.next_id++;
+    r->view.id = id;
+    r->view.config = config;
+    r->view.state = TrainState::kQueued;
+    r->init_path = init.value;
+    r->dir = (fs::path(m.opt.runs_dir) / ("run-" + std::to_string(id))).string();
+    m.runs[id] = std::move(r);
+    m.queue.push_back(id);
+    m.cv.notify_all();
+    return id;
+}
+
+Status GuiTrainer::stop(int run_id) {
+    Impl& m = *impl_;
+    std::lock_guard<std::mutex> lock(m.mu);
+    RunSlot* r = m.find(run_id);
+    if (!r) return Status::error("train: no run #" + std::to_string(run_id));
+    if (r->view.state == TrainState::kQueued) {  // never started: nothing to checkpoint
+        for (auto it = m.queue.begin(); it != m.queue.end(); ++it)
+            if (*it == run_id) {
+                m.queue.erase(it);
+                break;
+            }
+        r->view.state = TrainState::kStopped;
+        r->view.message = "stopped before it started";
+        return Status::success();
+    }
+    if (r->view.state != TrainState::kRunning) return Status::error("train: run #" + std::to_string(run_id) + " is not running");
+    r->stop = true;
+    r->view.message = "stopping after the current step...";
+    return Status::success();
+}
+
+Status GuiTrainer::resume(int run_id) {
+    Impl& m = *impl_;
+    std::lock_guard<std::mutex> lock(m.mu);
+    RunSlot* r = m.find(run_id);
+    if (!r) return Status::error("train: no run #" + std::to_string(run_id));
+    if (r->view.state != TrainState::kStopped) return Status::error("train: run #" + std::to_string(run_id) + " is not stopped");
+    if (m.quit) return Status::error("train: the trainer is shutting down");
+    r->stop = false;
+    r->view.state = TrainState::kQueued;
+    r->view.message = r->checkpoint.empty() ? "queued (starts over: no checkpoint yet)" : "queued to resume from " + r->checkpoint;
+    m.queue.push_back(run_id);
+    m.cv.notify_all();
+    return Status::success();
+}
+
+std::vector<TrainRun> GuiTrainer::runs() const {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    std::vector<TrainRun> out;
+    out.reserve(impl_->runs.size());
+    for (const auto& [id, r] : impl_->runs) out.push_back(r->view);
+    return out;
+}
+
+Status GuiTrainer::export_weights(int run_id, const std::string& path) {
+    Impl& m = *impl_;
+    if (path.empty()) return Status::error("export: no file name given");
+    std::shared_ptr<const StateDict> final_weights;
+    std::string ckpt;
+    {
+        std::lock_guard<std::mutex> lock(m.mu);
+        RunSlot* r = m.find(run_id);
+        if (!r) return Status::error("export: no run #" + std::to_string(run_id));
+        final_weights = r->final_weights;
+        const fs::path last = fs::path(r->dir) / "last.safetensors";
+        std::error_code ec;
+        if (!final_weights && fs::exists(last, ec)) ckpt = last.string();
+        if (!final_weights && ckpt.empty())
+            return Status::error("export: run #" + std::to_string(run_id) +
+                                 " has no weights to export yet: its first checkpoint is written at the end of epoch 1 (or when it is stopped)");
+    }
+    if (final_weights) {  // finished: already calibrated and evaluated, so writing is quick
+        Status s = write_safetensors(path, *final_weights);
+        std::lock_guard<std::mutex> lock(m.mu);
+        RunSlot* r = m.find(run_id);
+        auto acc = final_weights->metadata.find("test_accuracy");
+        if (s) r->view.message = "exported to " + path + (acc == final_weights->metadata.end() ? "" : " (test accuracy " + acc->second + " %)");
+        return s;
+    }
+    // Not finished: calibrate and evaluate the checkpoint on a helper thread (seconds), never in the frame.
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (m.quit) return Status::error("export: the trainer is shutting down");
+    m.find(run_id)->view.message = "exporting the checkpoint to " + path + "...";
+    ++m.exports_running;
+    m.exporters.emplace_back([this, ckpt, path, run_id] {
+        lower_this_thread_priority();
+        Impl& m = *impl_;
+        Status s = m.export_checkpoint(ckpt, path, run_id);
+        std::lock_guard<std::mutex> lock(m.mu);
+        --m.exports_running;
+        m.find(run_id)->view.message = s ? "exported the checkpoint to " + path : "export failed: " + s.message;
+    });
+    return Status::success();
+}
+
+std::string GuiTrainer::status_json() const {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    nlohmann::json j;
+    nlohmann::json list = nlohmann::json::array();
+    bool active = false;
+    for (const auto& [id, r] : impl_->runs) {
+        const TrainRun& v = r->view;
+        active = active || v.state == TrainState::kRunning || v.state == TrainState::kQueued;
+        nlohmann::json e{{"id", id}, {"state", state_key(v.state)}, {"points", v.points.size()}, {"message", v.message}};
+        double val = -1;
+        for (const ui::TrainPoint& p : v.points)
+            if (p.val_accuracy >= 0) val = p.val_accuracy;
+        if (!v.points.empty()) {
+            e["epoch"] = v.points.back().epoch;
+            e["loss"] = v.points.back().loss;
+            e["images_per_s"] = v.points.back().images_per_s;
+        }
+        e["val"] = val;
+        list.push_back(e);
+    }
+    j["runs"] = list.size();
+    j["active"] = active;
+    j["exports_running"] = impl_->exports_running;
+    j["runs_list"] = list;
+    return j.dump();
+}
+
+}  // namespace quantlab::gui

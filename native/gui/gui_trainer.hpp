@@ -1,0 +1,65 @@
+// gui_trainer.hpp: the desktop app's TrainerHooks (ui/trainer_hooks.hpp) over native/trainer's train().
+// One worker thread trains the runs one at a time, in the order they were started (later starts queue);
+// each run has its own checkpoint folder, so Stop (a checkpoint at the current step) and Resume (train()
+// again with --resume) work mid-epoch. Every hook returns at once: the UI thread only copies a snapshot under
+// a mutex. Exports of finished runs are written at once; other runs are exported from their checkpoint on a
+// helper thread (calibration + test evaluation take seconds), and the run's message says when it is written.
+// Torch-free header; the .cpp is compiled only with LibTorch (QUANTLAB_HAVE_TORCH).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ui/trainer_hooks.hpp"
+
+namespace quantlab::gui {
+
+struct GuiTrainerOptions {
+    std::string data_dir;          // CIFAR-10 binary folder (find_data_dir's answer)
+    std::string data_source;       // how data_dir was chosen, for messages: "--data", "$QUANTLAB_DATA", ...
+    std::string runs_dir;          // run N checkpoints into runs_dir/run-N/
+    std::string assets_dir;        // weights given by bare name are looked up here, too
+    int threads = 1;               // CPU threads of the trainer (leave one core to the frame loop)
+    std::string device = "auto";   // auto | cpu | cuda
+    int64_t limit_train = -1;      // tests and demos: the first N training images only
+    int64_t limit_test = -1;       // ... and N test images in the final evaluation and exports
+    int64_t calib_images = 1000;   // static-range calibration images of the exported files
+    int64_t val_every = 100;       // validation points every N iterations (and at each epoch end)
+};
+
+// The default folder for run checkpoints: $XDG_DATA_HOME or ~/.local/share, + quantlab/runs/<time>-<pid>.
+std::string default_runs_dir();
+
+// "epochs=2,batch=64,lr=0.01,optimizer=adam,schedule=cosine,augment=1,qat=1,wb=4,ab=4,ste=clipped,
+// init=FILE|scratch,label=TEXT" -> a run config (quantlab-gui --train). Unknown keys and bad values fail.
+Result<ui::TrainRunConfig> parse_run_spec(const std::string& spec);
+
+class GuiTrainer final : public ui::TrainerHooks {
+public:
+    explicit GuiTrainer(GuiTrainerOptions options);
+    ~GuiTrainer() override;  // shutdown()
+    GuiTrainer(const GuiTrainer&) = delete;
+    GuiTrainer& operator=(const GuiTrainer&) = delete;
+
+    // Stops the running run after its current step (it writes its checkpoint), drops the queue and joins
+    // the worker and export threads. Call before the App that uses these hooks goes; idempotent.
+    void shutdown();
+    // A run queued or running, or an export in progress (the frame loop keeps the curves moving then).
+    bool busy() const;
+    // {"runs": n, "active": bool (queued or running), "exports_running": n, "runs_list": [{"id", "state", "points", "epoch", "loss", "val", "images_per_s", "message"}]}
+    std::string status_json() const;
+
+    std::string device() const override;
+    Result<int> start(const ui::TrainRunConfig& config) override;
+    Status stop(int run_id) override;
+    Status resume(int run_id) override;
+    std::vector<ui::TrainRun> runs() const override;
+    Status export_weights(int run_id, const std::string& path) override;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace quantlab::gui

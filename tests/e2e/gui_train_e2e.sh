@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# gui_train_e2e.sh: quantlab-gui's training panel end to end under Xvfb. Starts the app on the training panel
+# with two tiny runs queued (--train, --train-limit), waits until both have trained on the worker thread and
+# finished, then checks the status file (runs finished, live points with validation accuracy, test accuracy
+# in the message, nothing failed), a screenshot of the overlaid curves (size, not blank), and the frame times
+# recorded while training: the UI thread's own work (events, ui, GL submission) must stay under 33 ms a frame
+# (p95). The whole frame adds the swap, where Mesa's llvmpipe draws the pixels on the CPU under Xvfb: that part
+# depends on the machine's load and is printed, not checked (the trainer runs at a lower priority).
+# Usage: gui_train_e2e.sh QUANTLAB_GUI ASSETS_DIR DATA_DIR      (CTest: e2e:gui_train; artifacts in ./e2e_gui_train/)
+set -uo pipefail
+gui="$1" assets="$2" data="$3"
+art="$PWD/e2e_gui_train"
+rm -rf "$art" && mkdir -p "$art"
+tmp="$(mktemp -d)"
+app_pid="" xvfb_pid=""
+cleanup() {
+  [[ -n "$app_pid" ]] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
+  [[ -n "$xvfb_pid" ]] && kill "$xvfb_pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; [[ -f "$tmp/app.log" ]] && { echo "--- app log"; tail -20 "$tmp/app.log"; }; exit 1; }
+pass() { echo "ok: $*"; }
+for tool in Xvfb xdpyinfo import identify convert python3; do command -v "$tool" >/dev/null || fail "$tool is missing (scripts/setup.sh installs xvfb, imagemagick)"; done
+if [[ ! -f "$data/data_batch_1.bin" ]]; then echo "SKIP: no CIFAR-10 data in $data"; exit 77; fi
+
+display=""
+for n in $(seq 111 140); do
+  if [[ ! -e /tmp/.X$n-lock && ! -e /tmp/.X11-unix/X$n ]]; then display=":$n"; break; fi
+done
+[[ -n "$display" ]] || fail "no free X display"
+Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
+xvfb_pid=$!
+for _ in $(seq 100); do xdpyinfo -display "$display" >/dev/null 2>&1 && break; sleep 0.1; done
+xdpyinfo -display "$display" >/dev/null 2>&1 || fail "Xvfb $display did not start: $(cat "$tmp/xvfb.log")"
+export DISPLAY="$display"
+
+# Two runs to compare (the final assignment's overlay): 4-bit QAT and float, 2 epochs of 2,048 images each
+# (512 held out for validation), evaluated on 2,560 test images.
+status="$tmp/status.json"
+"$gui" --assets "$assets" --data "$data" --runs-dir "$tmp/runs" --state "panel=train" --status-file "$status" --frame-stats \
+       --no-vsync --train-limit 2560 \
+       --train "epochs=2,batch=64,lr=0.01,qat=1,wb=4,ab=4,label=W4A4 QAT" \
+       --train "epochs=2,batch=64,lr=0.01,label=float" >"$tmp/app.log" 2>&1 &
+app_pid=$!
+
+# field A.B.0.C: one field of the status file (list entries by index)
+field() { python3 -c "import json,sys; d=json.load(open('$status')); v=d; [v:=(v[int(k)] if isinstance(v, list) else v[k]) for k in sys.argv[1].split('.')]; print(v)" "$1" 2>/dev/null; }
+wait_for() {
+  local expr="$1" secs="$2"
+  for _ in $(seq $((secs * 10))); do
+    kill -0 "$app_pid" 2>/dev/null || fail "quantlab-gui exited (waiting for: $expr)"
+    if [[ -f "$status" ]] && python3 -c "import json; d=json.load(open('$status')); exit(0 if ($expr) else 1)" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  fail "timed out after ${secs}s waiting for: $expr (status: $(cat "$status" 2>/dev/null))"
+}
+
+# ---- 1. the panel shows, both runs are there, the first trains while the second waits
+wait_for "d['panel'] == 'train' and d['training']['runs'] == 2" 30
+pass "training panel with 2 runs"
+wait_for "d['training']['runs_list'][0]['state'] == 'running' and d['training']['runs_list'][0]['points'] > 0" 120
+[[ "$(field training.runs_list.1.state)" == "queued" ]] || fail "run 2 is $(field training.runs_list.1.state) while run 1 trains, expected queued"
+pass "run 1 trains (epoch $(field training.runs_list.0.epoch), $(field training.runs_list.0.images_per_s) img/s), run 2 queued"
+import -window root "$art/training.png" || fail "import -window root failed"
+
+# ---- 2. both finish, with curves and test accuracy
+wait_for "all(r['state'] in ('finished', 'failed') for r in d['training']['runs_list'])" 400
+python3 - "$status" <<'EOF' || fail "run results"
+import json, sys
+runs = json.load(open(sys.argv[1]))["training"]["runs_list"]
+ok = True
+for r in runs:
+    print(f"run {r['id']}: {r['state']}, {r['points']} points, epoch {r.get('epoch')}, val {r['val']:.2f} %, "
+          f"{r.get('images_per_s', 0):.0f} img/s; {r['message']}")
+    ok &= r["state"] == "finished" and r["points"] >= 10 and abs(r.get("epoch", 0) - 2.0) < 1e-9 and r["val"] > 10 \
+          and "test accuracy" in r["message"]
+sys.exit(0 if ok else 1)
+EOF
+pass "both runs finished with curves, validation and test accuracy"
+sleep 0.5
+import -window root "$art/finished.png" || fail "import failed"
+for shot in training finished; do
+  size="$(identify -format '%w %h' "$art/$shot.png")"
+  [[ "$size" == "1280 800" ]] || fail "$shot.png is $size, expected 1280 800"
+  sd="$(convert "$art/$shot.png" -colorspace Gray -format '%[fx:standard_deviation]' info:)"
+  colors="$(convert "$art/$shot.png" -format '%k' info:)"
+  python3 -c "import sys; sys.exit(0 if float('$sd') > 0.05 and int('$colors') > 100 else 1)" ||
+    fail "$shot.png looks blank (grey std $sd, $colors colours)"
+done
+diff_px="$(compare -metric AE "$art/training.png" "$art/finished.png" null: 2>&1 || true)"
+python3 -c "import sys; sys.exit(0 if float('${diff_px%% *}') > 500 else 1)" || fail "the panel did not change while training ($diff_px px)"
+pass "screenshots 1280x800, not blank; the curves grew ($diff_px px changed)"
+
+# ---- 3. frame times while training (the trainer runs on another thread: the UI thread must not wait for it)
+kill "$app_pid" && wait "$app_pid" 2>/dev/null
+app_pid=""
+grep -A5 "frame work time" "$tmp/app.log" || true
+cp "$status" "$art/status.json"
+python3 - "$status" <<'EOF' || fail "frame times while training"
+import json, sys
+f = json.load(open(sys.argv[1]))["frame_ms"]
+tr, app = f["training"], f["training_app_only"]
+print(f"frames while training: {tr['frames']}; whole frame median {tr['median_ms']} ms, p95 {tr['p95_ms']} ms, max {tr['max_ms']} ms, "
+      f">33 ms: {tr['over_33ms']}; app code only median {app['median_ms']} ms, p95 {app['p95_ms']} ms, max {app['max_ms']} ms")
+sys.exit(0 if tr["frames"] >= 20 and app["p95_ms"] < 33 else 1)
+EOF
+echo "PASS: e2e:gui_train (artifacts in $art)"

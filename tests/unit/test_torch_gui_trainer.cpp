@@ -1,0 +1,244 @@
+// test_torch_gui_trainer.cpp: the desktop app's training hooks (native/gui/gui_trainer) without a window:
+// a tiny run goes queued -> running -> finished with live points, exports a file core reads back with its
+// test accuracy; a second run queues behind a running one; Stop checkpoints mid-run (kStopped), an unfinished
+// run exports from its checkpoint in the background, Resume continues the curve; a missing data folder
+// fails the run with a message saying where the app looked and how to fix it.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+#include <unistd.h>
+
+#include "core/quant_config_io.hpp"
+#include "core/weights_io.hpp"
+#include "native/gui/gui_trainer.hpp"
+
+using namespace quantlab;
+using namespace quantlab::gui;
+using ui::TrainRun;
+using ui::TrainState;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path scratch_dir(const std::string& name) {
+    fs::path p = fs::temp_directory_path() / ("quantlab_gui_trainer_" + std::to_string(::getpid())) / name;
+    fs::remove_all(p);
+    fs::create_directories(p);
+    return p;
+}
+
+GuiTrainerOptions tiny_options(const fs::path& runs) {
+    GuiTrainerOptions o;
+    o.data_dir = QUANTLAB_DATA_DIR;
+    o.data_source = "test";
+    o.runs_dir = runs.string();
+    o.assets_dir = QUANTLAB_ASSETS_DIR;
+    o.threads = 1;
+    o.device = "cpu";
+    o.limit_train = 320;  // 4 steps of 64 per epoch
+    o.limit_test = 200;
+    o.calib_images = 200;
+    o.val_every = 2;
+    return o;
+}
+
+ui::TrainRunConfig tiny_config(int epochs) {
+    ui::TrainRunConfig c;
+    c.init_weights = "notebook_pretrain.safetensors";  // by name, as the panel passes the loaded weights
+    c.epochs = epochs;
+    c.batch = 64;
+    c.lr = 0.01;
+    c.qat = true;
+    c.weight_bits = c.act_bits = 4;
+    return c;
+}
+
+TrainRun run_of(const GuiTrainer& t, int id) {
+    for (const TrainRun& r : t.runs())
+        if (r.id == id) return r;
+    FAIL("no run " << id);
+    return {};
+}
+
+// Polls until pred holds for the run (the UI's way: a snapshot per frame); fails after `seconds`.
+TrainRun wait_for(const GuiTrainer& t, int id, const std::function<bool(const TrainRun&)>& pred, double seconds, const char* what) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    TrainRun r = run_of(t, id);
+    while (!pred(r)) {
+        if (std::chrono::steady_clock::now() > end) {
+            INFO("state " << int(r.state) << ", points " << r.points.size() << ", message: " << r.message);
+            FAIL("timed out waiting for " << what);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        r = run_of(t, id);
+    }
+    return r;
+}
+
+}  // namespace
+
+TEST_CASE("gui trainer: run specs", "[torch][gui_trainer]") {
+    Result<ui::TrainRunConfig> c = parse_run_spec("epochs=3,batch=64,lr=0.05,optimizer=adam,schedule=cosine,augment=1,qat=1,wb=3,ab=5,rule=mse,asym=1,pc=1,ste=clipped,init=scratch,label=x");
+    REQUIRE(c.ok());
+    CHECK(c.value.epochs == 3);
+    CHECK(c.value.batch == 64);
+    CHECK(c.value.lr == Approx(0.05));
+    CHECK(c.value.optimizer == "adam");
+    CHECK(c.value.schedule == "cosine");
+    CHECK(c.value.augment);
+    CHECK(c.value.qat);
+    CHECK(c.value.weight_bits == 3);
+    CHECK(c.value.act_bits == 5);
+    CHECK(c.value.rule == RangeRule::kMse);
+    CHECK_FALSE(c.value.symmetric);
+    CHECK(c.value.per_channel);
+    CHECK(parse_run_spec("rule=median").message().find("bad value") != std::string::npos);
+    CHECK(c.value.ste == SteRule::kClipped);
+    CHECK(c.value.init_weights.empty());
+    CHECK(c.value.label == "x");
+    CHECK(parse_run_spec("").value.init_weights == "notebook_pretrain.safetensors");
+    CHECK(parse_run_spec("epochs=0").message().find("bad value") != std::string::npos);
+    CHECK(parse_run_spec("optimizer=rmsprop").message().find("bad value") != std::string::npos);
+    CHECK(parse_run_spec("colour=red").message().find("unknown key") != std::string::npos);
+}
+
+TEST_CASE("gui trainer: a run finishes with live points and exports a file core reads", "[torch][gui_trainer]") {
+    const fs::path dir = scratch_dir("finish");
+    GuiTrainer t(tiny_options(dir / "runs"));
+    CHECK(t.device().find("cpu") != std::string::npos);
+    CHECK(t.runs().empty());
+    CHECK_FALSE(t.busy());
+
+    Result<int> id = t.start(tiny_config(2));
+    REQUIRE(id.ok());
+    CHECK(t.busy());
+    const TrainRun r = wait_for(t, id.value, [](const TrainRun& x) { return x.state == TrainState::kFinished || x.state == TrainState::kFailed; },
+                                180, "the run to end");
+    INFO(r.message);
+    REQUIRE(r.state == TrainState::kFinished);
+    CHECK(r.message.find("test accuracy") != std::string::npos);
+    REQUIRE(r.points.size() == 8);  // every step of 2 epochs x 4 (tiny runs keep every point)
+    int vals = 0;
+    for (size_t i = 1; i < r.points.size(); ++i) CHECK(r.points[i].epoch > r.points[i - 1].epoch);
+    for (const ui::TrainPoint& p : r.points) {
+        CHECK(p.loss > 0);
+        CHECK(p.images_per_s > 0);
+        vals += p.val_accuracy >= 0;
+    }
+    CHECK(vals == 4);
+    CHECK(r.points.back().epoch == Approx(2.0));
+    CHECK(fs::exists(dir / "runs" / ("run-" + std::to_string(id.value)) / "last.safetensors"));
+    CHECK_FALSE(t.busy());
+
+    // A finished run exports at once (it was calibrated and evaluated at its end).
+    const std::string out = (dir / "out" / "finished.safetensors").string();
+    fs::create_directories(dir / "out");
+    REQUIRE(t.export_weights(id.value, out).ok());
+    Result<StateDict> sd = read_weights(out);
+    REQUIRE(sd.ok());
+    REQUIRE(sd.value.metadata.count("test_accuracy"));
+    CHECK(sd.value.metadata.at("test_images") == "200");
+    CHECK(r.message.find(sd.value.metadata.at("test_accuracy")) != std::string::npos);
+    Result<NetworkDesc> net = network_for(sd.value, out);
+    REQUIRE(net.ok());
+    Result<QuantConfig> qc = quant_config_from_json(sd.value.metadata.at("quant_config"), net.value, out);
+    REQUIRE(qc.ok());
+    CHECK(qc.value.layers.front().weight.bits == 4);
+    CHECK(qc.value.act_mode == ActMode::kStatic);
+    CHECK(run_of(t, id.value).message.find("exported to " + out) != std::string::npos);
+
+    CHECK_FALSE(t.export_weights(999, out).ok());
+    CHECK_FALSE(t.stop(999).ok());
+    CHECK_FALSE(t.resume(id.value).ok());  // finished, not stopped
+}
+
+TEST_CASE("gui trainer: queue, stop, export from the checkpoint, resume", "[torch][gui_trainer]") {
+    const fs::path dir = scratch_dir("stop");
+    GuiTrainer t(tiny_options(dir / "runs"));
+    Result<int> a = t.start(tiny_config(40));  // 160 steps: long enough to stop mid-run
+    REQUIRE(a.ok());
+    Result<int> b = t.start(tiny_config(1));
+    REQUIRE(b.ok());
+    wait_for(t, a.value, [](const TrainRun& x) { return x.points.size() >= 6 || x.state == TrainState::kFailed; }, 120, "run A's first points");
+    CHECK(run_of(t, a.value).state == TrainState::kRunning);
+    CHECK(run_of(t, b.value).state == TrainState::kQueued);  // one run at a time
+
+    // Stop B while it waits: it never starts.
+    REQUIRE(t.stop(b.value).ok());
+    CHECK(run_of(t, b.value).state == TrainState::kStopped);
+
+    // Stop A: the trainer finishes its step and checkpoints.
+    REQUIRE(t.stop(a.value).ok());
+    const TrainRun stopped = wait_for(t, a.value, [](const TrainRun& x) { return x.state != TrainState::kRunning; }, 60, "run A to stop");
+    INFO(stopped.message);
+    REQUIRE(stopped.state == TrainState::kStopped);
+    const fs::path ckpt = dir / "runs" / ("run-" + std::to_string(a.value)) / "last.safetensors";
+    CHECK(stopped.message.find(ckpt.string()) != std::string::npos);
+    Result<StateDict> ck = read_weights(ckpt.string());
+    REQUIRE(ck.ok());
+    const double stopped_at = stopped.points.back().epoch;
+    CHECK(std::stod(ck.value.metadata.at("checkpoint_step")) == Approx(stopped_at * 4));  // the checkpoint is where the curve ends
+    CHECK(stopped_at < 40);
+    CHECK_FALSE(t.busy());
+
+    // Export the stopped run: calibrated and evaluated from its checkpoint in the background.
+    const std::string out = (dir / "stopped.safetensors").string();
+    REQUIRE(t.export_weights(a.value, out).ok());
+    const TrainRun exported = wait_for(t, a.value, [](const TrainRun& x) { return x.message.rfind("export", 0) == 0 && x.message.find("...") == std::string::npos; },
+                                       120, "the export");
+    INFO(exported.message);
+    REQUIRE(exported.message.rfind("exported the checkpoint to " + out, 0) == 0);
+    Result<StateDict> sd = read_weights(out);
+    REQUIRE(sd.ok());
+    CHECK(sd.value.metadata.count("test_accuracy") == 1);
+    CHECK(sd.value.metadata.count("checkpoint_epoch") == 0);  // a clean export, not a checkpoint
+    Result<NetworkDesc> net = network_for(sd.value, out);
+    REQUIRE(net.ok());
+    CHECK(sd.value.names.size() == net.value.params().size());
+
+    // Resume: the curve continues after the stop point.
+    const size_t before = stopped.points.size();
+    REQUIRE(t.resume(a.value).ok());
+    CHECK(run_of(t, a.value).state != TrainState::kStopped);
+    const TrainRun resumed = wait_for(t, a.value, [&](const TrainRun& x) { return x.points.size() >= before + 3 || x.state == TrainState::kFailed; }, 120,
+                                      "points after the resume");
+    REQUIRE(resumed.state == TrainState::kRunning);
+    CHECK(resumed.points[before].epoch == Approx(stopped_at + 0.25));
+    for (size_t i = 1; i < resumed.points.size(); ++i) CHECK(resumed.points[i].epoch > resumed.points[i - 1].epoch);
+
+    // Closing the app mid-run: shutdown stops the run after its step and joins the worker.
+    const auto t0 = std::chrono::steady_clock::now();
+    t.shutdown();
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20));
+    CHECK(run_of(t, a.value).state == TrainState::kStopped);
+    CHECK_FALSE(t.start(tiny_config(1)).ok());
+}
+
+TEST_CASE("gui trainer: no data folder fails the run with where it looked and how to fix it", "[torch][gui_trainer]") {
+    const fs::path dir = scratch_dir("nodata");
+    GuiTrainerOptions o = tiny_options(dir / "runs");
+    o.data_dir = (dir / "no-such-folder").string();
+    o.data_source = "the per-user cache; neither --data nor $QUANTLAB_DATA was given";
+    GuiTrainer t(o);
+    Result<int> id = t.start(tiny_config(1));
+    REQUIRE(id.ok());
+    const TrainRun r = wait_for(t, id.value, [](const TrainRun& x) { return x.state == TrainState::kFailed || x.state == TrainState::kFinished; }, 30,
+                                "the run to fail");
+    INFO(r.message);
+    CHECK(r.state == TrainState::kFailed);
+    CHECK(r.message.find(o.data_dir) != std::string::npos);
+    CHECK(r.message.find("quantlab data fetch") != std::string::npos);
+    CHECK(r.message.find("--data") != std::string::npos);
+    CHECK(r.message.find("QUANTLAB_DATA") != std::string::npos);
+
+    // Start weights that cannot be found are refused at once, with a hint.
+    ui::TrainRunConfig c = tiny_config(1);
+    c.init_weights = "nowhere.safetensors";
+    Result<int> bad = t.start(c);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.message().find("nowhere.safetensors") != std::string::npos);
+}
