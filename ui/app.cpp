@@ -89,12 +89,16 @@ struct App::Impl {
         if (net.value.input != Shape{3, 32, 32} || net.value.num_classes() != kCifar10NumClasses)
             return Status::error(name + ": the network takes " + shape_str(net.value.input) + " inputs and has " +
                                  std::to_string(net.value.num_classes()) + " classes; QuantLab evaluates CIFAR-10 (3,32,32), 10 classes");
-        // A QuantLab file may say how it was quantized (a QAT export): start from those bits.
-        if (apply_file_config) {
+        // A QuantLab file may say how it was quantized (a QAT export): start from those bits, and evaluate
+        // that setting with the file's calibrated ranges (as `quantlab eval`'s "file (static)" row).
+        QuantConfig file_config;
+        {
             auto it = sd.value.metadata.find(kMetaQuantConfig);
             if (it != sd.value.metadata.end()) {
                 Result<QuantConfig> qc = quant_config_from_json(it->second, net.value, name);
-                if (qc.ok() && !qc.value.layers.empty()) {
+                if (qc.ok() && qc.value.act_mode == ActMode::kStatic && qc.value.act_ranges.size() == qc.value.layers.size())
+                    file_config = qc.value;
+                if (apply_file_config && qc.ok() && !qc.value.layers.empty()) {
                     state.weight_bits.clear();
                     state.act_bits.clear();
                     for (const LayerQuant& l : qc.value.layers) {
@@ -112,6 +116,7 @@ struct App::Impl {
         }
         Document d = doc;
         d.model = std::make_shared<const Model>(std::move(model.value));
+        d.file_config = std::move(file_config);
         d.weights_name = name;
         d.layer_names.clear();
         for (int li : net.value.quant_layers()) d.layer_names.push_back(net.value.layers[size_t(li)].name);
@@ -185,7 +190,8 @@ struct App::Impl {
         const NetworkDesc& net = doc.model->desc();
         fit_layers(state, doc.num_layers());
         std::vector<EvalJob> jobs;
-        auto add = [&](const QuantConfig& c) {
+        auto add = [&](QuantConfig c) {
+            if (has_file_settings(c)) c.act_ranges = doc.file_config.act_ranges;
             EvalJob j{config_key(c, state.backend), c, state.backend};
             for (const EvalJob& o : jobs)
                 if (o.key == j.key) return j.key;
@@ -207,6 +213,16 @@ struct App::Impl {
             job_keys = keys;
             eval.set_jobs(std::move(jobs));
         }
+    }
+
+    // The weights file's own settings (bits, rules, static mode), whatever its ranges: its ranges apply.
+    bool has_file_settings(const QuantConfig& c) const {
+        if (doc.file_config.layers.empty() || c.act_mode != ActMode::kStatic) return false;
+        QuantConfig f = doc.file_config;
+        f.act_ranges.clear();
+        QuantConfig g = c;
+        g.act_ranges.clear();
+        return config_key(f, state.backend) == config_key(g, state.backend);
     }
 
     void step_bits(int delta) {

@@ -25,6 +25,7 @@ struct Document {
     std::string data_name;
     uint64_t generation = 0;
     std::vector<std::string> layer_names;  // conv/linear layers, in order
+    QuantConfig file_config;               // the weights file's own settings and calibrated ranges (a QAT export); no layers: none
     int num_layers() const { return int(layer_names.size()); }
 };
 

@@ -25,7 +25,9 @@ std::string config_key(const QuantConfig& c, Backend backend) {
         a += (i ? "," : "") + std::to_string(c.layers[i].act.bits);
         rules += "|" + spec_key(c.layers[i].weight) + "/" + spec_key(c.layers[i].act);
     }
-    return w + "|" + a + "|" + act_mode_name(c.act_mode) + "|" + backend_name(backend) + rules;
+    // Given static ranges (a file's calibrated ones) are another job than ranges calibrated here.
+    const bool given_ranges = c.act_mode == ActMode::kStatic && c.act_ranges.size() == c.layers.size() && !c.layers.empty();
+    return w + "|" + a + "|" + act_mode_name(c.act_mode) + "|" + backend_name(backend) + rules + (given_ranges ? "|file ranges" : "");
 }
 
 struct EvalService::Running {
@@ -175,9 +177,10 @@ bool EvalService::work_once() {
         r.model = std::make_unique<Model>(*model);
         QuantConfig config = job.config;
         Status s;
-        if (config.act_mode == ActMode::kStatic) {
+        if (config.act_mode == ActMode::kStatic && config.act_ranges.size() != config.layers.size()) {
             // As `quantlab eval --mode static` on a folder without training images: calibrate on the first
-            // evaluation images with the dynamic config, then freeze the ranges.
+            // evaluation images with the dynamic config, then freeze the ranges. (A job that brings its
+            // ranges, a weights file's calibrated ones, is evaluated with those.)
             QuantConfig dyn = config;
             dyn.act_mode = ActMode::kDynamic;
             s = r.model->configure(dyn);

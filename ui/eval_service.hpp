@@ -24,10 +24,11 @@ constexpr int64_t kCalibrationImages = 1000;  // static mode: the first N evalua
 
 struct EvalJob {
     std::string key;      // config_key(config, backend)
-    QuantConfig config;   // act_mode kStatic: act_ranges are calibrated by the service
+    QuantConfig config;   // act_mode kStatic: act_ranges are calibrated by the service unless given (one per layer)
     Backend backend = Backend::kFast;
 };
-// A stable text key for a config and backend ("W4,4,4,4,4|A4,4,4,4,4|maxabs|sym|pt|...").
+// A stable text key for a config and backend ("W4,4,4,4,4|A4,4,4,4,4|maxabs|sym|pt|..."), "|file ranges"
+// at the end for a static config that brings its ranges.
 std::string config_key(const QuantConfig& config, Backend backend);
 
 struct EvalSnapshot {

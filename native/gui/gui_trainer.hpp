@@ -31,8 +31,9 @@ struct GuiTrainerOptions {
 // The default folder for run checkpoints: $XDG_DATA_HOME or ~/.local/share, + quantlab/runs/<time>-<pid>.
 std::string default_runs_dir();
 
-// "epochs=2,batch=64,lr=0.01,optimizer=adam,schedule=cosine,augment=1,qat=1,wb=4,ab=4,ste=clipped,
-// init=FILE|scratch,label=TEXT" -> a run config (quantlab-gui --train). Unknown keys and bad values fail.
+// "epochs=2,batch=64,lr=0.01,optimizer=adam,schedule=cosine,augment=1,qat=1,wb=4,ab=4,rule=mse,asym=1,pc=1,
+// ste=clipped,init=FILE|scratch,label=TEXT" -> a run config (quantlab-gui --train). Unknown keys and bad
+// values fail.
 Result<ui::TrainRunConfig> parse_run_spec(const std::string& spec);
 
 class GuiTrainer final : public ui::TrainerHooks {
