@@ -475,6 +475,7 @@ std::string App::status_json() const {
     j["evaluated"] = cur ? cur->result.evaluated : 0;
     j["total"] = m.doc.data ? m.doc.data->count : 0;
     j["done"] = cur ? cur->done : false;
+    j["compute_seconds"] = cur ? cur->seconds : 0.0;  // the evaluation's own time (set-up + batches), no queueing
     char hash[32] = "";
     if (cur) std::snprintf(hash, sizeof hash, "%016llx", (unsigned long long)cur->result.predictions_hash());
     j["predictions_fnv1a64"] = hash;

@@ -225,9 +225,11 @@ int main(int argc, char** argv) {
     ImGui::GetIO().IniFilename = nullptr;  // the page's state lives in the URL, not in imgui.ini
 
 #if defined(__EMSCRIPTEN_PTHREADS__)
-    // The evaluation worker splits each batch with up to 3 more threads (a laptop's cores; the main thread,
-    // which draws, never waits for them). PTHREAD_POOL_SIZE in web/CMakeLists.txt pre-starts their Workers.
-    quantlab::set_num_threads(std::min(4, std::max(1, int(std::thread::hardware_concurrency()))));
+    // The evaluation worker splits each batch with up to 3 more threads, leaving one core to the main thread
+    // and the browser's compositor: with every core computing, frames on a 2-core laptop came 75-85 ms apart
+    // and the first estimate after a change waited for them. PTHREAD_POOL_SIZE in web/CMakeLists.txt
+    // pre-starts the Workers.
+    quantlab::set_num_threads(std::clamp(int(std::thread::hardware_concurrency()) - 1, 1, 4));
 #endif
     quantlab::ui::AppOptions options;
     options.assets_dir = kAssetsDir;
