@@ -8,31 +8,10 @@
 set -uo pipefail
 gui="$1"
 if [[ $# -ge 3 ]]; then cli="$2"; assets="$3"; else cli=""; assets="$2"; fi
-art="$PWD/e2e_gui"
-rm -rf "$art" && mkdir -p "$art"
-tmp="$(mktemp -d)"
-app_pid="" xvfb_pid=""
-cleanup() {
-  [[ -n "$app_pid" ]] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
-  [[ -n "$xvfb_pid" ]] && kill "$xvfb_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [[ -f "$tmp/app.log" ]] && { echo "--- app log"; tail -20 "$tmp/app.log"; }; exit 1; }
-pass() { echo "ok: $*"; }
-for tool in Xvfb xdotool import identify python3; do command -v "$tool" >/dev/null || fail "$tool is missing (scripts/setup.sh installs xvfb, xdotool, imagemagick)"; done
-
-# ---- an X display of our own: :77 when free, else the next free one
-display=""
-for n in 77 $(seq 78 110); do
-  if [[ ! -e /tmp/.X$n-lock && ! -e /tmp/.X11-unix/X$n ]]; then display=":$n"; break; fi
-done
-[[ -n "$display" ]] || fail "no free X display"
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
-xvfb_pid=$!
-for _ in $(seq 100); do xdpyinfo -display "$display" >/dev/null 2>&1 && break; sleep 0.1; done
-xdpyinfo -display "$display" >/dev/null 2>&1 || fail "Xvfb $display did not start: $(cat "$tmp/xvfb.log")"
-export DISPLAY="$display"
+source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
+e2e_begin "$PWD/e2e_gui"
+require_tools Xvfb xdpyinfo xdotool import identify python3
+start_xvfb 77 110
 
 # A file that is neither weights nor CIFAR-10: the app must say so and keep running.
 printf 'this is not a weights file' >"$tmp/bad.safetensors"
@@ -41,19 +20,6 @@ status="$tmp/status.json"
 "$gui" --assets "$assets" --state "panel=eval" --open "$tmp/bad.safetensors" --status-file "$status" --frame-stats \
        --no-vsync >"$tmp/app.log" 2>&1 &
 app_pid=$!
-
-# field NAME: prints one field of the status file (python3, no jq needed)
-field() { python3 -c "import json,sys; d=json.load(open('$status')); v=d; [v:=v[k] for k in sys.argv[1].split('.')]; print(v)" "$1" 2>/dev/null; }
-# wait_for PYTHON-EXPR SECONDS: until the expression over the status dict `d` holds
-wait_for() {
-  local expr="$1" secs="$2"
-  for _ in $(seq $((secs * 10))); do
-    kill -0 "$app_pid" 2>/dev/null || fail "quantlab-gui exited (waiting for: $expr)"
-    if [[ -f "$status" ]] && python3 -c "import json; d=json.load(open('$status')); exit(0 if ($expr) else 1)" 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  fail "timed out after ${secs}s waiting for: $expr (status: $(cat "$status" 2>/dev/null))"
-}
 
 # ---- 1. starts on the bundled files; the bad file is reported, nothing crashed
 wait_for "d['done'] and d['bits'] == 4 and d['evaluated'] == d['total'] == 1000" 90

@@ -9,31 +9,11 @@
 # Usage: gui_train_e2e.sh QUANTLAB_GUI ASSETS_DIR DATA_DIR      (CTest: e2e:gui_train; artifacts in ./e2e_gui_train/)
 set -uo pipefail
 gui="$1" assets="$2" data="$3"
-art="$PWD/e2e_gui_train"
-rm -rf "$art" && mkdir -p "$art"
-tmp="$(mktemp -d)"
-app_pid="" xvfb_pid=""
-cleanup() {
-  [[ -n "$app_pid" ]] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
-  [[ -n "$xvfb_pid" ]] && kill "$xvfb_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [[ -f "$tmp/app.log" ]] && { echo "--- app log"; tail -20 "$tmp/app.log"; }; exit 1; }
-pass() { echo "ok: $*"; }
-for tool in Xvfb xdpyinfo import identify convert python3; do command -v "$tool" >/dev/null || fail "$tool is missing (scripts/setup.sh installs xvfb, imagemagick)"; done
+source "$(dirname "${BASH_SOURCE[0]}")/e2e_lib.sh"
 if [[ ! -f "$data/data_batch_1.bin" ]]; then echo "SKIP: no CIFAR-10 data in $data"; exit 77; fi
-
-display=""
-for n in $(seq 111 140); do
-  if [[ ! -e /tmp/.X$n-lock && ! -e /tmp/.X11-unix/X$n ]]; then display=":$n"; break; fi
-done
-[[ -n "$display" ]] || fail "no free X display"
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
-xvfb_pid=$!
-for _ in $(seq 100); do xdpyinfo -display "$display" >/dev/null 2>&1 && break; sleep 0.1; done
-xdpyinfo -display "$display" >/dev/null 2>&1 || fail "Xvfb $display did not start: $(cat "$tmp/xvfb.log")"
-export DISPLAY="$display"
+e2e_begin "$PWD/e2e_gui_train"
+require_tools Xvfb xdpyinfo import identify convert python3
+start_xvfb 111 140
 
 # Two runs to compare (the final assignment's overlay): 4-bit QAT and float, 2 epochs of 2,048 images each
 # (512 held out for validation), evaluated on 2,560 test images.
@@ -43,18 +23,6 @@ status="$tmp/status.json"
        --train "epochs=2,batch=64,lr=0.01,qat=1,wb=4,ab=4,label=W4A4 QAT" \
        --train "epochs=2,batch=64,lr=0.01,label=float" >"$tmp/app.log" 2>&1 &
 app_pid=$!
-
-# field A.B.0.C: one field of the status file (list entries by index)
-field() { python3 -c "import json,sys; d=json.load(open('$status')); v=d; [v:=(v[int(k)] if isinstance(v, list) else v[k]) for k in sys.argv[1].split('.')]; print(v)" "$1" 2>/dev/null; }
-wait_for() {
-  local expr="$1" secs="$2"
-  for _ in $(seq $((secs * 10))); do
-    kill -0 "$app_pid" 2>/dev/null || fail "quantlab-gui exited (waiting for: $expr)"
-    if [[ -f "$status" ]] && python3 -c "import json; d=json.load(open('$status')); exit(0 if ($expr) else 1)" 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  fail "timed out after ${secs}s waiting for: $expr (status: $(cat "$status" 2>/dev/null))"
-}
 
 # ---- 1. the panel shows, both runs are there, the first trains while the second waits
 wait_for "d['panel'] == 'train' and d['training']['runs'] == 2" 30
