@@ -36,6 +36,17 @@ start_xvfb() {
   export DISPLAY="$display"
 }
 
+# check_screenshot FILE: a 1280x800 picture that shows a drawn UI, not a blank window (grey spread, colours).
+check_screenshot() {
+  local shot="$1" size sd colors
+  size="$(identify -format '%w %h' "$shot")"
+  [[ "$size" == "1280 800" ]] || fail "$(basename "$shot") is $size, expected 1280 800"
+  sd="$(convert "$shot" -colorspace Gray -format '%[fx:standard_deviation]' info:)"
+  colors="$(convert "$shot" -format '%k' info:)"
+  python3 -c "import sys; sys.exit(0 if float('$sd') > 0.05 and int('$colors') > 100 else 1)" ||
+    fail "$(basename "$shot") looks blank (grey std $sd, $colors colours)"
+}
+
 # field A.B.0.C: one field of the status file (list entries by index; python3, no jq needed)
 field() { python3 -c "import json,sys; d=json.load(open('$status')); v=d; [v:=(v[int(k)] if isinstance(v, list) else v[k]) for k in sys.argv[1].split('.')]; print(v)" "$1" 2>/dev/null; }
 # wait_for PYTHON-EXPR SECONDS: until the expression over the status dict `d` holds (fails if the app exits)
