@@ -13,6 +13,13 @@ constexpr float kBnEps = 1e-5f;  // nn.BatchNorm2d's default
 constexpr int kMaxIntBits = 8;   // int16 centred codes x int16 codes stay exact in int32 up to 8 bits
 
 bool quantized(const QuantSpec& s) { return s.bits != kFloatBits; }
+
+// v's storage for at least `count` elements; v only grows, so a reused buffer is never zero-filled again.
+template <class T>
+T* grown(std::vector<T>& v, int64_t count) {
+    if (v.size() < size_t(count)) v.resize(size_t(count));
+    return v.data();
+}
 }  // namespace
 
 const char* act_mode_name(ActMode mode) { return mode == ActMode::kDynamic ? "dynamic" : "static"; }
@@ -42,6 +49,18 @@ QuantConfig make_config(const NetworkDesc& net, int weight_bits, int act_bits, A
         c.layers.push_back(l);
     }
     return c;
+}
+
+void apply_rule(QuantConfig* config, const QuantSpec& setting) {
+    for (LayerQuant& l : config->layers) {
+        for (QuantSpec* s : {&l.weight, &l.act}) {
+            s->rule = setting.rule;
+            s->symmetric = setting.symmetric;
+            s->k = setting.k;
+            s->percentile = setting.percentile;
+        }
+        l.weight.per_channel = setting.per_channel;
+    }
 }
 
 Status validate(const QuantConfig& config, const NetworkDesc& net) {
@@ -125,35 +144,17 @@ Status Model::configure(const QuantConfig& config) {
     return Status::success();
 }
 
-// Max pooling with stride = kernel over `planes` (h x w) planes. Max is exact, so the order of the comparisons
-// does not change the result (inputs are finite); the 2x2 case, the notebook's, takes two input rows at a
-// time in a loop the compiler vectorizes.
-static void max_pool(const float* src, int64_t planes, int64_t h, int64_t w, int64_t k, int64_t oh, int64_t ow, float* dst) {
-    for (int64_t b = 0; b < planes; ++b, src += h * w, dst += oh * ow) {
-        for (int64_t i = 0; i < oh; ++i) {
-            float* d = dst + i * ow;
-            if (k == 2) {
-                const float* r0 = src + 2 * i * w;
-                const float* r1 = r0 + w;
-                for (int64_t j = 0; j < ow; ++j)
-                    d[j] = std::max(std::max(r0[2 * j], r0[2 * j + 1]), std::max(r1[2 * j], r1[2 * j + 1]));
-                continue;
-            }
-            for (int64_t j = 0; j < ow; ++j) {
-                float m = src[i * k * w + j * k];
-                for (int64_t dy = 0; dy < k; ++dy)
-                    for (int64_t dx = 0; dx < k; ++dx) m = std::max(m, src[(i * k + dy) * w + j * k + dx]);
-                d[j] = m;
-            }
-        }
-    }
-}
-
 Status Model::forward(const float* x, int64_t n, float* logits, Backend backend, ForwardTrace* trace) const {
     if (n <= 0) return Status::error("forward: empty batch");
     Shape shape = net_.input;  // per image
-    std::vector<float> cur(x, x + n * numel(shape)), next;
-    std::vector<int16_t> codes;
+    // Activation buffers per thread, kept between calls and only ever grown: no allocation and no zero-fill
+    // per batch (every layer writes all of its output), and safe for the evaluation threads that share
+    // one Model. The live activations are the n * numel(shape) values at cur.
+    thread_local std::vector<float> buf_a, buf_b;
+    thread_local std::vector<int16_t> codes_buf;
+    std::vector<float>*cur_buf = &buf_a, *next_buf = &buf_b;
+    float* cur = grown(buf_a, n * numel(shape));
+    std::copy(x, x + n * numel(shape), cur);  // a copy: fake-quant works in place
     if (trace) {
         trace->inputs.clear();
         trace->act_params.clear();
@@ -168,16 +169,16 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
             case LayerKind::kLinear: {
                 const QLayer& ql = qlayers_[size_t(q)];
                 const LayerQuant& lq = config_.layers[size_t(q)];
-                const int64_t total = int64_t(cur.size());
+                const int64_t total = n * numel(shape);
                 QuantParams ap;
                 if (trace) {
                     Shape s{n};
                     s.insert(s.end(), shape.begin(), shape.end());
-                    trace->inputs.push_back(Tensor(s, cur));
+                    trace->inputs.push_back(Tensor(s, std::vector<float>(cur, cur + total)));
                 }
                 if (quantized(lq.act)) {
                     if (config_.act_mode == ActMode::kDynamic) {
-                        Result<QuantParams> p = compute_params(cur.data(), Shape{total}, lq.act);
+                        Result<QuantParams> p = compute_params(cur, Shape{total}, lq.act);
                         if (!p.ok()) return Status::error("forward: layer " + l.name + " input: " + p.message());
                         ap = p.value;
                     } else {
@@ -186,53 +187,66 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
                 }
                 if (trace) trace->act_params.push_back(ap);
                 const float* bias = ql.bias.data();
-                next.resize(size_t(n * per_out));  // every kernel writes all of its output
+                float* next = grown(*next_buf, n * per_out);  // every kernel writes all of its output
                 const bool integer = backend == Backend::kInteger && quantized(lq.act) && lq.act.bits <= kMaxIntBits && !ql.weight_codes.empty();
                 if (integer) {
-                    codes.resize(size_t(total));
+                    int16_t* codes = grown(codes_buf, total);
                     const float s_in = ap.scale[0];
-                    const int32_t z_in = ap.zero_point[0];
-                    for (int64_t i = 0; i < total; ++i) codes[size_t(i)] = int16_t(quantize_value(cur[size_t(i)], s_in, z_in, ap.range) - z_in);
+                    quantize_centred(cur, total, s_in, ap.zero_point[0], ap.range.qmin, ap.range.qmax, codes);
                     std::vector<float> out_scale(size_t(l.out));
                     for (int o = 0; o < l.out; ++o) out_scale[size_t(o)] = s_in * ql.weight_params.scale[ql.weight_params.per_channel() ? size_t(o) : 0];
                     if (l.kind == LayerKind::kConv2d) {
                         const ConvShape cs{int(n), int(shape[0]), int(shape[1]), int(shape[2]), l.out, l.kernel, l.padding};
-                        conv2d_int(codes.data(), ql.weight_codes.data(), out_scale.data(), bias, cs, next.data());
+                        // A BatchNorm right after the conv, and a ReLU after that, run in the conv's output
+                        // pass (the same values as their own passes below, one trip through memory fewer).
+                        ConvPost post;
+                        const auto kind_at = [&](size_t i) { return i < net_.layers.size() ? net_.layers[i].kind : LayerKind::kFlatten; };
+                        if (kind_at(li + 1) == LayerKind::kBatchNorm2d) {
+                            post.scale = bn_[li + 1].alpha.data();
+                            post.shift = bn_[li + 1].beta.data();
+                            post.relu = kind_at(li + 2) == LayerKind::kReLU;
+                        }
+                        conv2d_int(codes, ql.weight_codes.data(), out_scale.data(), bias, cs, next, post);
+                        li += post.scale ? (post.relu ? 2 : 1) : 0;  // both keep the shape
                     } else {
-                        linear_int(codes.data(), ql.weight_codes.data(), out_scale.data(), bias, int(n), l.in, l.out, next.data());
+                        linear_int(codes, ql.weight_codes.data(), out_scale.data(), bias, int(n), l.in, l.out, next);
                     }
                 } else {
-                    if (quantized(lq.act)) fake_quant(cur.data(), cur.data(), total, ap);
+                    if (quantized(lq.act)) {
+                        if (backend == Backend::kReference)
+                            fake_quant(cur, cur, total, ap);
+                        else  // the same values, in SIMD (activations are per-tensor)
+                            fake_quant_tensor(cur, total, ap.scale[0], ap.zero_point[0], ap.range.qmin, ap.range.qmax, cur);
+                    }
                     const float* w = ql.weight_fq.data.data();
                     if (l.kind == LayerKind::kConv2d) {
                         const ConvShape cs{int(n), int(shape[0]), int(shape[1]), int(shape[2]), l.out, l.kernel, l.padding};
-                        (backend == Backend::kReference ? conv2d_reference : conv2d_fast)(cur.data(), w, bias, cs, next.data());
+                        (backend == Backend::kReference ? conv2d_reference : conv2d_fast)(cur, w, bias, cs, next);
                     } else {
-                        (backend == Backend::kReference ? linear_reference : linear_fast)(cur.data(), w, bias, int(n), l.in, l.out, next.data());
+                        (backend == Backend::kReference ? linear_reference : linear_fast)(cur, w, bias, int(n), l.in, l.out, next);
                     }
                 }
-                cur.swap(next);
+                std::swap(cur_buf, next_buf);
+                cur = next;
                 ++q;
                 break;
             }
             case LayerKind::kBatchNorm2d: {
+                // A ReLU right after the BatchNorm runs in the same pass (same values as two passes).
                 const BnLayer& bn = bn_[li];
-                const int64_t hw = shape[1] * shape[2];
-                for (int64_t b = 0; b < n; ++b)
-                    for (int64_t c = 0; c < shape[0]; ++c) {
-                        float* p = cur.data() + (b * shape[0] + c) * hw;
-                        const float a = bn.alpha[size_t(c)], be = bn.beta[size_t(c)];
-                        for (int64_t i = 0; i < hw; ++i) p[i] = p[i] * a + be;
-                    }
+                const bool relu_next = li + 1 < net_.layers.size() && net_.layers[li + 1].kind == LayerKind::kReLU;
+                affine_planes(cur, n, shape[0], shape[1] * shape[2], bn.alpha.data(), bn.beta.data(), relu_next);
+                if (relu_next) ++li;  // the ReLU keeps the shape
                 break;
             }
             case LayerKind::kReLU:
-                for (float& v : cur) v = v > 0 ? v : 0.0f;  // NaN would become 0: inputs are checked finite upstream
+                for (int64_t i = 0; i < n * numel(shape); ++i) cur[i] = cur[i] > 0 ? cur[i] : 0.0f;  // NaN would become 0: inputs are checked finite upstream
                 break;
             case LayerKind::kMaxPool2d: {
-                next.resize(size_t(n * per_out));
-                max_pool(cur.data(), n * shape[0], shape[1], shape[2], l.kernel, out_shape[1], out_shape[2], next.data());
-                cur.swap(next);
+                float* next = grown(*next_buf, n * per_out);
+                max_pool(cur, n * shape[0], shape[1], shape[2], l.kernel, next);
+                std::swap(cur_buf, next_buf);
+                cur = next;
                 break;
             }
             case LayerKind::kFlatten:
@@ -240,7 +254,7 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
         }
         shape = out_shape;
     }
-    std::copy(cur.begin(), cur.end(), logits);
+    std::copy(cur, cur + n * numel(shape), logits);
     return Status::success();
 }
 

@@ -35,6 +35,10 @@ struct QuantConfig {
 // The same bits for every layer (32 = float), max-abs symmetric per-tensor: the notebook's quantizer.
 QuantConfig make_config(const NetworkDesc& net, int weight_bits, int act_bits, ActMode mode = ActMode::kDynamic);
 Status validate(const QuantConfig& config, const NetworkDesc& net);
+// One quantizer for the whole network (the command line's and the training panel's rule options): every
+// layer's weight and activation get setting's range rule, symmetry, k and percentile, and the weights its
+// per_channel (activations stay per-tensor). Bits are left as they are.
+void apply_rule(QuantConfig* config, const QuantSpec& setting);
 
 enum class Backend {
     kReference,  // reference kernels (slow, the definition)

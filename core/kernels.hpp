@@ -29,10 +29,36 @@ void conv2d_int_reference(const int16_t* x_codes, const int16_t* w_codes, const 
                           const ConvShape& s, float* y);
 void linear_int_reference(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias,
                           int n, int in, int out, float* y);
+// What conv2d_int does to each output after the rescale, in the same pass while the band is in cache: the
+// per-channel affine of a BatchNorm that follows the conv (y = y * scale[o] + shift[o]) and a ReLU, as
+// affine_planes computes them. The values equal running those layers afterwards. Default: nothing.
+struct ConvPost {
+    const float* scale = nullptr;  // with shift, or neither
+    const float* shift = nullptr;
+    bool relu = false;
+};
 void conv2d_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias,
-                const ConvShape& s, float* y);
+                const ConvShape& s, float* y, const ConvPost& post = {});
 void linear_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias,
                 int n, int in, int out, float* y);
+
+// Per-value passes (kernels_elementwise.cpp), SIMD with results bit-identical to their scalar definitions.
+// Centred activation codes: codes[i] = quantize_value(x[i], scale, zero_point, {qmin, qmax}) - zero_point
+// (quantizer.hpp); qmax - qmin < 2^15.
+void quantize_centred(const float* x, int64_t n, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
+                      int16_t* codes);
+// Per-tensor fake quantization: out[i] = dequantize_value(quantize_value(x[i], ...), scale, zero_point), as
+// fake_quant of quantizer.hpp (out may be x).
+void fake_quant_tensor(const float* x, int64_t n, float scale, int32_t zero_point, int32_t qmin, int32_t qmax, float* out);
+// True when no value is NaN or infinite.
+bool all_finite(const float* x, int64_t n);
+// *lo = the smallest, *hi = the largest of n >= 1 finite values (std::min/std::max over them in order).
+void min_max(const float* x, int64_t n, float* lo, float* hi);
+// BatchNorm in inference over n images of c planes of hw values, x = x * a[ch] + b[ch], optionally with
+// the ReLU after it fused in (x > 0 ? x : 0): the two layers' expressions, one pass.
+void affine_planes(float* x, int64_t n, int64_t c, int64_t hw, const float* a, const float* b, bool relu);
+// Max pooling with stride = window k over `planes` (h x w) planes into (h / k) x (w / k) planes.
+void max_pool(const float* src, int64_t planes, int64_t h, int64_t w, int64_t k, float* dst);
 
 // Which SIMD flavour the fast kernels use on this machine ("avx2+fma", "sse2", "wasm-simd128", "scalar").
 const char* kernel_isa();

@@ -80,7 +80,13 @@ Isa isa() {
 constexpr int kTileRows = 4;     // rows of C per microkernel call (output channels or batch rows)
 constexpr int kMaxTileCols = 24; // widest microkernel tile (AVX2: 3 x 8 floats or int32)
 constexpr int kKcF32 = 128;      // K block of the float GEMM: a 24-column B slice stays in L1
-constexpr int kKcPairs = 128;    // K block of the integer GEMM, in pairs of k
+// K block of the integer GEMM, in pairs of k. wasm's 8-column tiles read a 16 KB B slice at 512 pairs, and
+// four times fewer tile calls measured 3 % faster there; AVX2's 24-column tiles measured best at 128.
+#if defined(QUANTLAB_WASM_SIMD)
+constexpr int kKcPairs = 512;
+#else
+constexpr int kKcPairs = 128;
+#endif
 constexpr int64_t kMinParallelMacs = int64_t(1) << 18;  // below this, threads cost more than they give
 
 int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
@@ -665,61 +671,99 @@ thread_local std::vector<int16_t> t_cols_i16, t_xp_i16, t_a_i16;
 thread_local std::vector<int32_t> t_acc_i32;
 
 // The conv is a GEMM over k = (channel pair cp, ky, kx) with the two channels 2cp, 2cp+1 as the two halves of
-// each pair (an odd C gets a zero partner channel). With the input's channels interleaved two by two, the
-// pair-layout B row for (cp, ky, kx) is, per output row, ow consecutive pairs of the input: one short copy,
-// no im2col of single codes and no interleaving pass over the whole B. Integer sums are exact, so the new
-// order of k gives the reference's value bit for bit.
+// each pair. With the input's channels interleaved two by two, the pair-layout B row for (cp, ky, kx) is,
+// per output row, ow consecutive pairs of the input: one short copy, no im2col of single codes and no
+// interleaving pass over the whole B. An odd C's last channel pairs with itself one row down: its plane
+// holds (row y, row y + 1) pairs, and its k = (kyp, kx) covers the taps (2 kyp, kx) and (2 kyp + 1, kx),
+// the second zero-weighted past the kernel. That takes ceil(K / 2) * K pairs instead of K * K with a zero
+// partner channel (the first conv's 3 channels: 40 pairs, not 50). Integer sums are exact, so the new order
+// of k gives the reference's value bit for bit.
+struct PairLayout {
+    int full = 0;      // channel pairs (2cp, 2cp + 1)
+    bool lone = false;  // an odd C's last channel, paired over rows
+    int half_k = 0;     // ceil(K / 2): row pairs of the lone channel
+    int kpairs(const ConvShape& s) const { return full * s.k * s.k + (lone ? half_k * s.k : 0); }
+    int planes() const { return full + (lone ? 1 : 0); }
+};
+PairLayout pair_layout(const ConvShape& s) { return {s.c / 2, s.c % 2 == 1, (s.k + 1) / 2}; }
 
-// The weight in that order: (O x 2 * kpairs) codes, kpairs = ceil(C / 2) * K * K.
+// The weight in that order: (O x 2 * kpairs) codes.
 std::vector<int16_t> weight_channel_pairs(const int16_t* w, const ConvShape& s) {
-    const int kk2 = s.k * s.k, cpairs = (s.c + 1) / 2, kpairs = cpairs * kk2;
+    const PairLayout pl = pair_layout(s);
+    const int kk2 = s.k * s.k, kpairs = pl.kpairs(s);
     std::vector<int16_t> out(size_t(s.o) * 2 * kpairs, 0);
-    for (int o = 0; o < s.o; ++o)
-        for (int c = 0; c < s.c; ++c)
-            for (int t = 0; t < kk2; ++t)
-                out[size_t(o) * 2 * kpairs + 2 * size_t((c / 2) * kk2 + t) + size_t(c % 2)] = w[(int64_t(o) * s.c + c) * kk2 + t];
+    for (int o = 0; o < s.o; ++o) {
+        int16_t* row = out.data() + size_t(o) * 2 * kpairs;
+        const int16_t* wo = w + int64_t(o) * s.c * kk2;
+        for (int c = 0; c < 2 * pl.full; ++c)
+            for (int t = 0; t < kk2; ++t) row[2 * ((c / 2) * kk2 + t) + c % 2] = wo[c * kk2 + t];
+        if (pl.lone) {
+            const int16_t* wc = wo + (s.c - 1) * kk2;
+            int16_t* dst = row + 2 * pl.full * kk2;
+            for (int kyp = 0; kyp < pl.half_k; ++kyp)
+                for (int kx = 0; kx < s.k; ++kx) {
+                    dst[2 * (kyp * s.k + kx)] = wc[2 * kyp * s.k + kx];
+                    if (2 * kyp + 1 < s.k) dst[2 * (kyp * s.k + kx) + 1] = wc[(2 * kyp + 1) * s.k + kx];
+                }
+        }
+    }
     return out;
 }
 
-// Rows [y0, y0 + rows) of the zero-padded image (padded coordinates), channels interleaved two by two:
-// ceil(C / 2) planes of rows x (w + 2 pad) pairs.
+// dst[2j] = r0[j], dst[2j+1] = r1[j] for j < n, a missing row (nullptr) reading as zeros.
+void interleave_rows(const int16_t* r0, const int16_t* r1, int n, int16_t* dst) {
+    if (r0 && r1) return interleave_pairs(r0, r1, n, dst);
+    for (int j = 0; j < n; ++j) {
+        dst[2 * j] = r0 ? r0[j] : int16_t(0);
+        dst[2 * j + 1] = r1 ? r1[j] : int16_t(0);
+    }
+}
+
+// Rows [y0, y0 + rows) of the zero-padded image (padded coordinates) in pair planes of rows x (w + 2 pad)
+// pairs: channels (2cp, 2cp + 1) interleaved, then the lone channel's (row, next row) plane.
 void pack_channel_pairs(const int16_t* x_img, const ConvShape& s, int y0, int rows, int16_t* xp) {
-    const int pw = s.w + 2 * s.pad, cpairs = (s.c + 1) / 2;
-    const int64_t plane = int64_t(rows) * pw * 2;
-    std::fill(xp, xp + cpairs * plane, int16_t(0));
-    for (int cp = 0; cp < cpairs; ++cp) {
-        const int16_t* c0 = x_img + int64_t(2 * cp) * s.h * s.w;
-        const bool has_c1 = 2 * cp + 1 < s.c;
+    const PairLayout pl = pair_layout(s);
+    const int pw = s.w + 2 * s.pad;
+    const int64_t plane = int64_t(rows) * pw * 2, chan = int64_t(s.h) * s.w;
+    if (s.pad > 0) std::fill(xp, xp + pl.planes() * plane, int16_t(0));  // the padding columns; rows below
+    auto row_of = [&](int c, int yy) { return yy >= 0 && yy < s.h ? x_img + c * chan + int64_t(yy) * s.w : nullptr; };
+    for (int p = 0; p < pl.planes(); ++p) {
+        const bool lone = p == pl.full;
         for (int r = 0; r < rows; ++r) {
             const int yy = y0 + r - s.pad;
-            if (yy < 0 || yy >= s.h) continue;
-            int16_t* dst = xp + cp * plane + (int64_t(r) * pw + s.pad) * 2;
-            const int16_t* row0 = c0 + int64_t(yy) * s.w;
-            if (has_c1)
-                interleave_pairs(row0, row0 + int64_t(s.h) * s.w, s.w, dst);
+            int16_t* dst = xp + p * plane + (int64_t(r) * pw + s.pad) * 2;
+            if (lone)
+                interleave_rows(row_of(s.c - 1, yy), row_of(s.c - 1, yy + 1), s.w, dst);
             else
-                for (int j = 0; j < s.w; ++j) dst[2 * j] = row0[j];
+                interleave_rows(row_of(2 * p, yy), row_of(2 * p + 1, yy), s.w, dst);
         }
     }
 }
 
 // One image, output rows [i0, i1); w_pairs from weight_channel_pairs.
 void conv2d_int_band(const int16_t* x, const int16_t* w_pairs, const float* out_scale, const float* bias,
-                     const ConvShape& s, int64_t img, int i0, int i1, float* y) {
-    const int ow = s.ow(), pw = s.w + 2 * s.pad, cpairs = (s.c + 1) / 2, kpairs = cpairs * s.k * s.k;
+                     const ConvShape& s, const ConvPost& post, int64_t img, int i0, int i1, float* y) {
+    const PairLayout pl = pair_layout(s);
+    const int ow = s.ow(), pw = s.w + 2 * s.pad, kpairs = pl.kpairs(s);
     const int band_rows = i1 - i0, cols = band_rows * ow, rows_in = band_rows + s.k - 1;
     const int64_t ncols = round_up(cols, 8), ldb = 2 * ncols, plane = int64_t(rows_in) * pw * 2;
-    int16_t* xp = scratch(t_xp_i16, cpairs * plane);
+    int16_t* xp = scratch(t_xp_i16, pl.planes() * plane);
     pack_channel_pairs(x + img * s.c * s.h * s.w, s, i0, rows_in, xp);
     int16_t* col = scratch(t_cols_i16, kpairs * ldb);
-    for (int cp = 0; cp < cpairs; ++cp)
+    // B row (plane p, tap row ky, kx), k index `row`: per output row, ow pairs from the plane at (ky, kx).
+    auto fill_row = [&](int64_t row, int p, int ky, int kx) {
+        int16_t* dst = col + row * ldb;
+        const int16_t* src = xp + p * plane + (int64_t(ky) * pw + kx) * 2;
+        for (int i = 0; i < band_rows; ++i) copy_short(dst + 2 * i * ow, src + int64_t(i) * pw * 2, 2 * ow);
+        for (int64_t t = 2 * cols; t < ldb; ++t) dst[t] = 0;  // the tile's padding columns: defined values
+    };
+    int64_t row = 0;
+    for (int p = 0; p < pl.full; ++p)
         for (int ky = 0; ky < s.k; ++ky)
-            for (int kx = 0; kx < s.k; ++kx) {
-                int16_t* dst = col + int64_t((cp * s.k + ky) * s.k + kx) * ldb;
-                const int16_t* src = xp + cp * plane + (int64_t(ky) * pw + kx) * 2;
-                for (int i = 0; i < band_rows; ++i) copy_short(dst + 2 * i * ow, src + int64_t(i) * pw * 2, 2 * ow);
-                for (int64_t t = 2 * cols; t < ldb; ++t) dst[t] = 0;  // the tile's padding columns: defined values
-            }
+            for (int kx = 0; kx < s.k; ++kx) fill_row(row++, p, ky, kx);
+    if (pl.lone)
+        for (int kyp = 0; kyp < pl.half_k; ++kyp)
+            for (int kx = 0; kx < s.k; ++kx) fill_row(row++, pl.full, 2 * kyp, kx);
     const int64_t m_pad = round_up(s.o, kTileRows);
     int32_t* acc = scratch(t_acc_i32, m_pad * ncols);
     if (kpairs == 0) std::fill(acc, acc + m_pad * ncols, 0);  // no input channels: else the first K block overwrites it
@@ -731,6 +775,10 @@ void conv2d_int_band(const int16_t* x, const int16_t* w_pairs, const float* out_
         float* y_o = y_band + o * out_plane;
         // The reference's expression, term for term: the float result must be bit-identical.
         for (int p = 0; p < cols; ++p) y_o[p] = float(acc_o[p]) * out_scale[o] + (bias ? bias[o] : 0.0f);
+        if (post.scale || post.relu) {
+            const float one = 1.0f, zero = 0.0f;  // (relu alone: x * 1 + 0 is x, for every finite x)
+            affine_planes(y_o, 1, 1, cols, post.scale ? post.scale + o : &one, post.shift ? post.shift + o : &zero, post.relu);
+        }
     }
 }
 
@@ -738,7 +786,7 @@ void conv2d_int_band(const int16_t* x, const int16_t* w_pairs, const float* out_
 
 // x_codes: (N,C,H,W), w_codes: (O,C,K,K), y: (N,O,OH,OW) float.
 void conv2d_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias,
-                const ConvShape& s, float* y) {
+                const ConvShape& s, float* y, const ConvPost& post) {
     if (s.n <= 0 || s.o <= 0 || s.oh() <= 0 || s.ow() <= 0) return;
     const std::vector<int16_t> w_pairs = weight_channel_pairs(w_codes, s);
     const ConvSplit split = conv_split(s);
@@ -747,7 +795,7 @@ void conv2d_int(const int16_t* x_codes, const int16_t* w_codes, const float* out
         for (int64_t t = t0; t < t1; ++t) {
             const int band = int(t % split.bands);
             const int i0 = band * split.rows_per_band, i1 = std::min(s.oh(), i0 + split.rows_per_band);
-            conv2d_int_band(x_codes, w_pairs.data(), out_scale, bias, s, t / split.bands, i0, i1, y);
+            conv2d_int_band(x_codes, w_pairs.data(), out_scale, bias, s, post, t / split.bands, i0, i1, y);
         }
     });
 }

@@ -2,6 +2,7 @@
 // `quantlab sweep` (accuracy over a weight-bits x activation-bits grid, CSV or JSON).
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -31,7 +32,8 @@ struct EvalOptions {
 struct Row {
     int weight_bits, act_bits;
     EvalResult result;
-    std::string label;  // overrides the bits label (the file's own settings)
+    std::string label;   // overrides the bits label (the file's own settings)
+    double seconds = 0;  // the evaluation alone (no loading), wall clock
 };
 
 std::string bits_label(int w, int a) {
@@ -40,21 +42,29 @@ std::string bits_label(int w, int a) {
     return "W" + (w == kFloatBits ? std::string("fp") : std::to_string(w)) + "A" + (a == kFloatBits ? std::string("fp") : std::to_string(a));
 }
 
-// Evaluates one (weight bits, activation bits) point; shared by eval and sweep.
-Result<EvalResult> run_point(Model& model, const LoadedData& data, const QuantOptions& q, Backend backend, int wb, int ab,
-                             const std::vector<float>& calib) {
-    Result<QuantConfig> cfg = build_config(model, q, wb, ab, calib);
-    if (!cfg.ok()) return cfg.status;
-    if (Status s = model.configure(cfg.value); !s) return s;
-    Progress progress("bits " + bits_label(wb, ab));
-    Result<EvalResult> r = evaluate(model, data.test, q.batch, backend, [&](int64_t d, int64_t t) { progress.update(d, t); });
+// One evaluation of the configured model with a progress line, timed into *seconds.
+Result<EvalResult> timed_evaluate(const Model& model, const Cifar10& test, int64_t batch, Backend backend, const std::string& what,
+                                  double* seconds) {
+    Progress progress(what);
+    const auto t0 = std::chrono::steady_clock::now();
+    Result<EvalResult> r = evaluate(model, test, batch, backend, [&](int64_t d, int64_t t) { progress.update(d, t); });
+    *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     progress.finish();
     return r;
 }
 
+// Evaluates one (weight bits, activation bits) point; shared by eval and sweep.
+Result<EvalResult> run_point(Model& model, const LoadedData& data, const QuantOptions& q, Backend backend, int wb, int ab,
+                             const std::vector<float>& calib, double* seconds) {
+    Result<QuantConfig> cfg = build_config(model, q, wb, ab, calib);
+    if (!cfg.ok()) return cfg.status;
+    if (Status s = model.configure(cfg.value); !s) return s;
+    return timed_evaluate(model, data.test, q.batch, backend, "bits " + bits_label(wb, ab), seconds);
+}
+
 nlohmann::json row_json(const Row& r, bool per_class) {
     nlohmann::json j = {{"weight_bits", r.weight_bits}, {"act_bits", r.act_bits}, {"accuracy", r.result.accuracy()}, {"settings", r.label.empty() ? "command line" : r.label},
-                        {"correct", r.result.correct}, {"total", r.result.evaluated}};
+                        {"correct", r.result.correct}, {"total", r.result.evaluated}, {"seconds", r.seconds}};
     char hash[32];
     std::snprintf(hash, sizeof hash, "%016llx", (unsigned long long)r.result.predictions_hash());
     j["predictions_fnv1a64"] = hash;
@@ -88,18 +98,18 @@ int run_eval(const EvalOptions& o) {
         Result<QuantConfig> cfg = quant_config_from_json(stored->second, lm.value.model.desc(), lm.value.path);
         if (!cfg.ok()) return fail("eval", cfg.message());
         if (Status s = lm.value.model.configure(cfg.value); !s) return fail("eval", s.message);
-        Progress progress("file settings");
-        Result<EvalResult> r = evaluate(lm.value.model, data.value.test, o.q.batch, backend.value, [&](int64_t d, int64_t t) { progress.update(d, t); });
-        progress.finish();
+        double seconds = 0;
+        Result<EvalResult> r = timed_evaluate(lm.value.model, data.value.test, o.q.batch, backend.value, "file settings", &seconds);
         if (!r.ok()) return fail("eval", r.message());
         const LayerQuant& l0 = cfg.value.layers.front();
-        rows.push_back({l0.weight.bits, l0.act.bits, r.value, std::string("file (") + act_mode_name(cfg.value.act_mode) + ")"});
+        rows.push_back({l0.weight.bits, l0.act.bits, r.value, std::string("file (") + act_mode_name(cfg.value.act_mode) + ")", seconds});
     }
     for (int b : bits.value) {
         const int ab = o.act_bits ? o.act_bits : b;
-        Result<EvalResult> r = run_point(lm.value.model, data.value, o.q, backend.value, b, ab, calib);
+        double seconds = 0;
+        Result<EvalResult> r = run_point(lm.value.model, data.value, o.q, backend.value, b, ab, calib, &seconds);
         if (!r.ok()) return fail("eval", r.message());
-        rows.push_back({b, ab, r.value, ""});
+        rows.push_back({b, ab, r.value, "", seconds});
     }
 
     if (o.json) {
@@ -164,9 +174,10 @@ int run_sweep(const SweepOptions& o) {
     std::vector<Row> rows;
     for (int wb : wbits.value)
         for (int ab : abits.value) {
-            Result<EvalResult> r = run_point(lm.value.model, data.value, o.q, backend.value, wb, ab, calib);
+            double seconds = 0;
+            Result<EvalResult> r = run_point(lm.value.model, data.value, o.q, backend.value, wb, ab, calib, &seconds);
             if (!r.ok()) return fail("sweep", r.message());
-            rows.push_back({wb, ab, r.value});
+            rows.push_back({wb, ab, r.value, "", seconds});
             std::fprintf(stderr, "W%-2d A%-2d  %6.2f %%\n", wb, ab, r.value.accuracy());
         }
     std::string text;

@@ -82,15 +82,13 @@ void add_rule_options(CLI::App* app, RuleOptions* o) {
 Status apply_quant_options(QuantConfig* config, const RuleOptions& o) {
     Result<RangeRule> rule = parse_range_rule(o.rule);
     if (!rule.ok()) return rule.status;
-    for (LayerQuant& l : config->layers) {
-        for (QuantSpec* s : {&l.weight, &l.act}) {
-            s->rule = rule.value;
-            s->symmetric = !o.asymmetric;
-            s->k = o.k;
-            s->percentile = o.percentile;
-        }
-        l.weight.per_channel = o.per_channel;
-    }
+    QuantSpec setting;
+    setting.rule = rule.value;
+    setting.symmetric = !o.asymmetric;
+    setting.k = o.k;
+    setting.percentile = o.percentile;
+    setting.per_channel = o.per_channel;
+    apply_rule(config, setting);
     return Status::success();
 }
 

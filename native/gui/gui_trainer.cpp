@@ -215,15 +215,13 @@ struct GuiTrainer::Impl {
         }
         // QAT: the run's quantizer (default the notebook's, symmetric max-abs per tensor) on every layer.
         o.quant = c.qat ? make_config(net, c.weight_bits, c.act_bits) : make_config(net, kFloatBits, kFloatBits);
-        for (LayerQuant& l : o.quant.layers) {
-            for (QuantSpec* s : {&l.weight, &l.act}) {
-                s->rule = c.rule;
-                s->symmetric = c.symmetric;
-                s->k = c.k;
-                s->percentile = c.percentile;
-            }
-            l.weight.per_channel = c.per_channel;
-        }
+        QuantSpec setting;
+        setting.rule = c.rule;
+        setting.symmetric = c.symmetric;
+        setting.k = c.k;
+        setting.percentile = c.percentile;
+        setting.per_channel = c.per_channel;
+        apply_rule(&o.quant, setting);
         if (Status s = validate(o.quant, net); !s) return Status::error("train: " + s.message);
         o.ste = c.ste;
         o.data_dir = opt.data_dir;

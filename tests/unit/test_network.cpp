@@ -233,3 +233,32 @@ TEST_CASE("incremental evaluation equals the one-shot evaluation", "[network]") 
     for (int64_t v : all.confusion) confusion_sum += v;
     CHECK(confusion_sum == 300);
 }
+
+TEST_CASE("apply_rule sets one quantizer on every layer and keeps the bits", "[network]") {
+    const NetworkDesc net = notebook_net();
+    QuantConfig c = make_config(net, 4, 6);
+    c.layers[2].weight.bits = 3;  // a per-layer width must survive
+    QuantSpec setting;
+    setting.rule = RangeRule::kPercentile;
+    setting.symmetric = false;
+    setting.percentile = 99.5;
+    setting.k = 2.5;
+    setting.per_channel = true;
+    apply_rule(&c, setting);
+    REQUIRE(c.layers.size() == 5);
+    for (size_t i = 0; i < c.layers.size(); ++i) {
+        const LayerQuant& l = c.layers[i];
+        INFO("layer " << i);
+        REQUIRE(l.weight.bits == (i == 2 ? 3 : 4));
+        REQUIRE(l.act.bits == 6);
+        for (const QuantSpec* s : {&l.weight, &l.act}) {
+            REQUIRE(s->rule == RangeRule::kPercentile);
+            REQUIRE_FALSE(s->symmetric);
+            REQUIRE(s->percentile == 99.5);
+            REQUIRE(s->k == 2.5);
+        }
+        REQUIRE(l.weight.per_channel);
+        REQUIRE_FALSE(l.act.per_channel);  // activations are per-tensor only
+    }
+    REQUIRE(validate(c, net).ok());
+}
