@@ -197,17 +197,27 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
                     for (int o = 0; o < l.out; ++o) out_scale[size_t(o)] = s_in * ql.weight_params.scale[ql.weight_params.per_channel() ? size_t(o) : 0];
                     if (l.kind == LayerKind::kConv2d) {
                         const ConvShape cs{int(n), int(shape[0]), int(shape[1]), int(shape[2]), l.out, l.kernel, l.padding};
-                        // A BatchNorm right after the conv, and a ReLU after that, run in the conv's output
-                        // pass (the same values as their own passes below, one trip through memory fewer).
+                        // A BatchNorm right after the conv, a ReLU after that and a 2x2 max pool after that
+                        // run in the conv's output pass (the same values as their own passes below, and
+                        // two trips through memory fewer). The pooled output is smaller: `next` fits it.
                         ConvPost post;
                         const auto kind_at = [&](size_t i) { return i < net_.layers.size() ? net_.layers[i].kind : LayerKind::kFlatten; };
+                        size_t fused = 0;
                         if (kind_at(li + 1) == LayerKind::kBatchNorm2d) {
                             post.scale = bn_[li + 1].alpha.data();
                             post.shift = bn_[li + 1].beta.data();
-                            post.relu = kind_at(li + 2) == LayerKind::kReLU;
+                            fused = 1;
+                            if (kind_at(li + 2) == LayerKind::kReLU) {
+                                post.relu = true;
+                                fused = 2;
+                                if (kind_at(li + 3) == LayerKind::kMaxPool2d && net_.layers[li + 3].kernel == 2) {
+                                    post.pool2 = true;
+                                    fused = 3;
+                                }
+                            }
                         }
                         conv2d_int(codes, ql.weight_codes.data(), out_scale.data(), bias, cs, next, post);
-                        li += post.scale ? (post.relu ? 2 : 1) : 0;  // both keep the shape
+                        li += fused;  // the loop's end takes the shape after the last of them
                     } else {
                         linear_int(codes, ql.weight_codes.data(), out_scale.data(), bias, int(n), l.in, l.out, next);
                     }
@@ -252,7 +262,7 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
             case LayerKind::kFlatten:
                 break;  // NCHW is already flat per image in PyTorch's order
         }
-        shape = out_shape;
+        shape = net_.shape_after(int(li));  // li may have moved past layers fused into this one
     }
     std::copy(cur, cur + n * numel(shape), logits);
     return Status::success();

@@ -30,12 +30,14 @@ void conv2d_int_reference(const int16_t* x_codes, const int16_t* w_codes, const 
 void linear_int_reference(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias,
                           int n, int in, int out, float* y);
 // What conv2d_int does to each output after the rescale, in the same pass while the band is in cache: the
-// per-channel affine of a BatchNorm that follows the conv (y = y * scale[o] + shift[o]) and a ReLU, as
-// affine_planes computes them. The values equal running those layers afterwards. Default: nothing.
+// per-channel affine of a BatchNorm that follows the conv (y = y * scale[o] + shift[o]), a ReLU, as
+// affine_planes computes them, and then a 2x2 max pool (stride 2, odd last rows/columns dropped, as
+// max_pool). The values equal running those layers afterwards. Default: nothing.
 struct ConvPost {
     const float* scale = nullptr;  // with shift, or neither
     const float* shift = nullptr;
     bool relu = false;
+    bool pool2 = false;  // y is then (N, O, OH / 2, OW / 2)
 };
 void conv2d_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias,
                 const ConvShape& s, float* y, const ConvPost& post = {});

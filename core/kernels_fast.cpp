@@ -137,7 +137,8 @@ struct ConvSplit {
     int rows_per_band = 0;
 };
 
-ConvSplit conv_split(const ConvShape& s) {
+// row_multiple: bands start at multiples of it (2 when a 2x2 pool runs on each band's output).
+ConvSplit conv_split(const ConvShape& s, int row_multiple = 1) {
     ConvSplit split;
     const int oh = s.oh();
     split.rows_per_band = oh;
@@ -145,7 +146,7 @@ ConvSplit conv_split(const ConvShape& s) {
     const int64_t macs = int64_t(s.n) * s.o * oh * s.ow() * s.c * s.k * s.k;
     if (threads > 1 && s.n < 2 * threads && macs >= kMinParallelMacs) {
         split.bands = std::min(oh, (2 * threads + s.n - 1) / s.n);
-        split.rows_per_band = (oh + split.bands - 1) / split.bands;
+        split.rows_per_band = int(round_up((oh + split.bands - 1) / split.bands, row_multiple));
         split.bands = (oh + split.rows_per_band - 1) / split.rows_per_band;
     }
     return split;
@@ -668,6 +669,7 @@ const int16_t* even_rows(const int16_t* a, int64_t m, int kdim, std::vector<int1
 }
 
 thread_local std::vector<int16_t> t_cols_i16, t_xp_i16, t_a_i16;
+thread_local std::vector<float> t_band_f32;
 thread_local std::vector<int32_t> t_acc_i32;
 
 // The conv is a GEMM over k = (channel pair cp, ky, kx) with the two channels 2cp, 2cp+1 as the two halves of
@@ -768,17 +770,20 @@ void conv2d_int_band(const int16_t* x, const int16_t* w_pairs, const float* out_
     int32_t* acc = scratch(t_acc_i32, m_pad * ncols);
     if (kpairs == 0) std::fill(acc, acc + m_pad * ncols, 0);  // no input channels: else the first K block overwrites it
     gemm_i16(s.o, cols, kpairs, w_pairs, 2 * kpairs, col, ldb, acc, ncols);
-    const int64_t out_plane = int64_t(s.oh()) * ow;
-    float* y_band = y + img * s.o * out_plane + int64_t(i0) * ow;
+    // With a pool, each channel's band goes through a small buffer and only the pooled rows reach y.
+    const int64_t out_plane = post.pool2 ? int64_t(s.oh() / 2) * (ow / 2) : int64_t(s.oh()) * ow;
+    float* y_band = y + img * s.o * out_plane + (post.pool2 ? int64_t(i0 / 2) * (ow / 2) : int64_t(i0) * ow);
+    float* band = post.pool2 ? scratch(t_band_f32, cols) : nullptr;
     for (int o = 0; o < s.o; ++o) {
         const int32_t* acc_o = acc + o * ncols;
-        float* y_o = y_band + o * out_plane;
+        float* y_o = post.pool2 ? band : y_band + o * out_plane;
         // The reference's expression, term for term: the float result must be bit-identical.
         for (int p = 0; p < cols; ++p) y_o[p] = float(acc_o[p]) * out_scale[o] + (bias ? bias[o] : 0.0f);
         if (post.scale || post.relu) {
             const float one = 1.0f, zero = 0.0f;  // (relu alone: x * 1 + 0 is x, for every finite x)
             affine_planes(y_o, 1, 1, cols, post.scale ? post.scale + o : &one, post.shift ? post.shift + o : &zero, post.relu);
         }
+        if (post.pool2) max_pool(band, 1, band_rows, ow, 2, y_band + o * out_plane);
     }
 }
 
@@ -789,7 +794,7 @@ void conv2d_int(const int16_t* x_codes, const int16_t* w_codes, const float* out
                 const ConvShape& s, float* y, const ConvPost& post) {
     if (s.n <= 0 || s.o <= 0 || s.oh() <= 0 || s.ow() <= 0) return;
     const std::vector<int16_t> w_pairs = weight_channel_pairs(w_codes, s);
-    const ConvSplit split = conv_split(s);
+    const ConvSplit split = conv_split(s, post.pool2 ? 2 : 1);
     const int64_t macs = int64_t(s.n) * s.o * s.oh() * s.ow() * s.c * s.k * s.k;
     maybe_parallel(int64_t(s.n) * split.bands, macs, [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {

@@ -252,6 +252,43 @@ TEST_CASE("thread count does not change kernel results", "[kernels]") {
     }
 }
 
+TEST_CASE("conv2d_int's fused BatchNorm, ReLU and 2x2 pool equal those passes run after it", "[kernels]") {
+    ThreadCountGuard guard;
+    std::mt19937 rng(9);
+    // The notebook's two convs, odd output sizes (the pool drops the last row/column), n = 1 (bands of rows
+    // per image at 2 threads, which must start on even rows: 18 rows in 4 bands would be 5 rows each).
+    for (const ConvShape& s : {conv(3, 3, 32, 32, 32, 5, 0), conv(2, 32, 14, 14, 64, 5, 0), conv(1, 5, 11, 9, 7, 3, 1),
+                               conv(1, 4, 28, 28, 16, 5, 0), conv(1, 8, 20, 20, 16, 5, 1), conv(2, 3, 6, 6, 3, 2, 0)}) {
+        const auto xc = random_codes(conv_in_size(s), rng, 127), wc = random_codes(conv_w_size(s), rng, 127);
+        const auto b = random_floats(size_t(s.o), rng), scale = random_floats(size_t(s.o), rng, 1e-4f, 1e-3f);
+        const auto bn_a = random_floats(size_t(s.o), rng, -2.0f, 2.0f), bn_b = random_floats(size_t(s.o), rng);
+        const int oh = s.oh(), ow = s.ow(), ph = oh / 2, pw = ow / 2;
+        // The reference: the conv alone, then the layers' own passes.
+        std::vector<float> full(conv_out_size(s)), want(size_t(s.n) * s.o * ph * pw);
+        conv2d_int_reference(xc.data(), wc.data(), scale.data(), b.data(), s, full.data());
+        for (int threads : {1, 2}) {
+            set_num_threads(threads);
+            for (int stage = 1; stage <= 3; ++stage) {  // BN; BN + ReLU; BN + ReLU + pool
+                INFO(describe(s) << " threads " << threads << " stage " << stage);
+                std::vector<float> ref = full;
+                affine_planes(ref.data(), s.n, s.o, int64_t(oh) * ow, bn_a.data(), bn_b.data(), stage >= 2);
+                ConvPost post;
+                post.scale = bn_a.data();
+                post.shift = bn_b.data();
+                post.relu = stage >= 2;
+                post.pool2 = stage == 3;
+                if (post.pool2) {
+                    max_pool(ref.data(), int64_t(s.n) * s.o, oh, ow, 2, want.data());
+                    ref = want;
+                }
+                std::vector<float> got(ref.size(), -1.0f);
+                conv2d_int(xc.data(), wc.data(), scale.data(), b.data(), s, got.data(), post);
+                CHECK(got == ref);
+            }
+        }
+    }
+}
+
 TEST_CASE("parallel_for covers the range once, nests, and passes exceptions on", "[kernels]") {
     ThreadCountGuard guard;
     SECTION("set_num_threads") {
