@@ -14,6 +14,21 @@ constexpr int kMaxIntBits = 8;   // int16 centred codes x int16 codes stay exact
 
 bool quantized(const QuantSpec& s) { return s.bits != kFloatBits; }
 
+// compute_params of a per-tensor activation, with the two cheap rules (max-abs, min-max: one pass each) in
+// SIMD: the same range, so the same parameters. The others, and a non-finite input (for its message), go
+// to the quantizer's own code.
+Result<QuantParams> activation_params_fast(const float* x, int64_t n, const QuantSpec& spec) {
+    const bool cheap = spec.rule == RangeRule::kMaxAbs || spec.rule == RangeRule::kMinMax;
+    if (!cheap || spec.per_channel || n <= 0 || !validate(spec) || !all_finite(x, n)) return compute_params(x, Shape{n}, spec);
+    RealRange r;
+    min_max(x, n, &r.alpha, &r.beta);
+    if (spec.rule == RangeRule::kMaxAbs) {  // max |x| = max(|min|, |max|), exactly
+        const float m = std::max(std::fabs(r.alpha), std::fabs(r.beta));
+        r = {-m, m};
+    }
+    return params_for_range(r, spec.bits, spec.symmetric);
+}
+
 // v's storage for at least `count` elements; v only grows, so a reused buffer is never zero-filled again.
 template <class T>
 T* grown(std::vector<T>& v, int64_t count) {
@@ -178,7 +193,8 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
                 }
                 if (quantized(lq.act)) {
                     if (config_.act_mode == ActMode::kDynamic) {
-                        Result<QuantParams> p = compute_params(cur, Shape{total}, lq.act);
+                        Result<QuantParams> p = backend == Backend::kReference ? compute_params(cur, Shape{total}, lq.act)
+                                                                               : activation_params_fast(cur, total, lq.act);
                         if (!p.ok()) return Status::error("forward: layer " + l.name + " input: " + p.message());
                         ap = p.value;
                     } else {

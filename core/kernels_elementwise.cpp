@@ -1,9 +1,11 @@
-// kernels_elementwise.cpp: the per-value passes of the forward pass and of the quantizer (centred codes,
-// finiteness, min/max, BatchNorm + ReLU, 2x2 max pooling), in SIMD (SSE2 on x86-64, wasm SIMD128 in the
-// browser) with a scalar tail. Each computes exactly what its scalar definition does: the same IEEE
-// operations on each value, and comparisons in the same operand order, so results are bit-identical.
-// Checked against those definitions by tests/unit/test_kernels.cpp. They matter because they run over every
-// activation: on the page they took a third of the integer forward pass while they were scalar loops.
+// kernels_elementwise.cpp: the per-value passes of the fast and integer forward passes (centred codes,
+// fake-quant, finiteness, min/max, BatchNorm + ReLU, max pooling), in SIMD (SSE2 on x86-64, wasm SIMD128 in
+// the browser) with a scalar tail. Each computes exactly what its scalar definition does: the same IEEE
+// operations on each value, and comparisons in the same operand order, so results are bit-identical (the
+// pool takes its maxima in another order, which only a zero's sign could tell). The reference backend keeps
+// the quantizer's plain loops for its quantization; tests/unit/test_kernels_elementwise.cpp checks these
+// against them. They matter because they run over every activation: on the page they took a third of the
+// integer forward pass while they were scalar loops.
 #include <algorithm>
 #include <cmath>
 

@@ -727,7 +727,8 @@ void pack_channel_pairs(const int16_t* x_img, const ConvShape& s, int y0, int ro
     const PairLayout pl = pair_layout(s);
     const int pw = s.w + 2 * s.pad;
     const int64_t plane = int64_t(rows) * pw * 2, chan = int64_t(s.h) * s.w;
-    if (s.pad > 0) std::fill(xp, xp + pl.planes() * plane, int16_t(0));  // the padding columns; rows below
+    // Zero padding columns; rows outside the image are written as zeros below.
+    if (s.pad > 0) std::fill(xp, xp + pl.planes() * plane, int16_t(0));
     auto row_of = [&](int c, int yy) { return yy >= 0 && yy < s.h ? x_img + c * chan + int64_t(yy) * s.w : nullptr; };
     for (int p = 0; p < pl.planes(); ++p) {
         const bool lone = p == pl.full;
@@ -789,7 +790,7 @@ void conv2d_int_band(const int16_t* x, const int16_t* w_pairs, const float* out_
 
 }  // namespace
 
-// x_codes: (N,C,H,W), w_codes: (O,C,K,K), y: (N,O,OH,OW) float.
+// x_codes: (N,C,H,W), w_codes: (O,C,K,K), y: (N,O,OH,OW) float, or (N,O,OH/2,OW/2) with post.pool2.
 void conv2d_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias,
                 const ConvShape& s, float* y, const ConvPost& post) {
     if (s.n <= 0 || s.o <= 0 || s.oh() <= 0 || s.ow() <= 0) return;

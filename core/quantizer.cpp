@@ -7,8 +7,6 @@
 #include <cmath>
 #include <limits>
 
-#include "core/kernels.hpp"
-
 namespace quantlab {
 
 namespace {
@@ -114,11 +112,8 @@ RealRange choose_range(const float* x, int64_t n, const QuantSpec& spec) {
             for (int64_t i = 0; i < n; ++i) m = std::max(m, std::fabs(x[i]));
             return {-m, m};
         }
-        case RangeRule::kMinMax: {
-            RealRange r;
-            min_max(x, n, &r.alpha, &r.beta);
-            return r;
-        }
+        case RangeRule::kMinMax:
+            return {*std::min_element(x, x + n), *std::max_element(x, x + n)};
         case RangeRule::kMeanStd: {
             double sum = 0;
             for (int64_t i = 0; i < n; ++i) sum += x[i];
@@ -190,10 +185,9 @@ Result<QuantParams> compute_params(const float* x, const Shape& shape, const Qua
     if (shape.empty() && spec.per_channel)
         return Status::error("quantizer: per-channel quantization needs at least 1 dimension, got a 0-d tensor");
     if (n <= 0) return Status::error("quantizer: empty tensor " + shape_str(shape) + ", nothing to quantize");
-    if (!all_finite(x, n))  // the vector check first; the loop below only finds the index for the message
-        for (int64_t i = 0; i < n; ++i)
-            if (!std::isfinite(x[i]))
-                return Status::error("quantizer: value " + std::to_string(x[i]) + " at index " + std::to_string(i) +
+    for (int64_t i = 0; i < n; ++i)
+        if (!std::isfinite(x[i]))
+            return Status::error("quantizer: value " + std::to_string(x[i]) + " at index " + std::to_string(i) +
                                  " is not finite; NaN/Inf cannot be quantized (check the weights or the input)");
     const int64_t channels = spec.per_channel ? shape[0] : 1;
     const int64_t cs = n / channels;

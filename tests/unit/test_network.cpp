@@ -127,6 +127,38 @@ TEST_CASE("inference semantics", "[network]") {
         REQUIRE(m.forward(x.data(), n, b.data(), Backend::kFast).ok());
         for (size_t i = 0; i < a.size(); ++i) REQUIRE(b[i] == Approx(a[i]).margin(1e-4));
     }
+    SECTION("the fast backends' per-batch activation parameters are the quantizer's, for every rule") {
+        // The fast and integer backends take max-abs and min-max ranges from SIMD passes. On the very inputs
+        // each backend saw (its trace), the quantizer's plain compute_params must give the same parameters.
+        for (RangeRule rule : {RangeRule::kMaxAbs, RangeRule::kMinMax, RangeRule::kMeanStd, RangeRule::kPercentile}) {
+            for (bool symmetric : {true, false}) {
+                QuantConfig c = make_config(net, 6, 5);
+                QuantSpec setting;
+                setting.rule = rule;
+                setting.symmetric = symmetric;
+                apply_rule(&c, setting);
+                REQUIRE(m.configure(c).ok());
+                for (Backend backend : {Backend::kFast, Backend::kInteger}) {
+                    ForwardTrace t;
+                    REQUIRE(m.forward(x.data(), n, b.data(), backend, &t).ok());
+                    REQUIRE(t.act_params.size() == 5);
+                    for (size_t q = 0; q < t.act_params.size(); ++q) {
+                        INFO("rule " << range_rule_name(rule) << " symmetric " << symmetric << " backend " << backend_name(backend) << " layer " << q);
+                        const Tensor& in = t.inputs[q];
+                        Result<QuantParams> want = compute_params(in.data.data(), Shape{in.numel()}, c.layers[q].act);
+                        REQUIRE(want.ok());
+                        const QuantParams& got = t.act_params[q];
+                        REQUIRE(got.scale == want.value.scale);
+                        REQUIRE(got.zero_point == want.value.zero_point);
+                        REQUIRE(got.alpha == want.value.alpha);
+                        REQUIRE(got.beta == want.value.beta);
+                        REQUIRE(got.range.qmin == want.value.range.qmin);
+                        REQUIRE(got.range.qmax == want.value.range.qmax);
+                    }
+                }
+            }
+        }
+    }
     SECTION("static activations make an image's logits independent of its batch; dynamic ones do not") {
         QuantConfig c = make_config(net, 4, 4, ActMode::kStatic);
         Model calib = m;
