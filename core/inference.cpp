@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/kernels.hpp"
+#include "core/scratch.hpp"
 
 namespace quantlab {
 
@@ -29,12 +30,6 @@ Result<QuantParams> activation_params_fast(const float* x, int64_t n, const Quan
     return params_for_range(r, spec.bits, spec.symmetric);
 }
 
-// v's storage for at least `count` elements; v only grows, so a reused buffer is never zero-filled again.
-template <class T>
-T* grown(std::vector<T>& v, int64_t count) {
-    if (v.size() < size_t(count)) v.resize(size_t(count));
-    return v.data();
-}
 }  // namespace
 
 const char* act_mode_name(ActMode mode) { return mode == ActMode::kDynamic ? "dynamic" : "static"; }
@@ -168,7 +163,7 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
     thread_local std::vector<float> buf_a, buf_b;
     thread_local std::vector<int16_t> codes_buf;
     std::vector<float>*cur_buf = &buf_a, *next_buf = &buf_b;
-    float* cur = grown(buf_a, n * numel(shape));
+    float* cur = scratch(buf_a, n * numel(shape));
     std::copy(x, x + n * numel(shape), cur);  // a copy: fake-quant works in place
     if (trace) {
         trace->inputs.clear();
@@ -203,10 +198,10 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
                 }
                 if (trace) trace->act_params.push_back(ap);
                 const float* bias = ql.bias.data();
-                float* next = grown(*next_buf, n * per_out);  // every kernel writes all of its output
+                float* next = scratch(*next_buf, n * per_out);  // every kernel writes all of its output
                 const bool integer = backend == Backend::kInteger && quantized(lq.act) && lq.act.bits <= kMaxIntBits && !ql.weight_codes.empty();
                 if (integer) {
-                    int16_t* codes = grown(codes_buf, total);
+                    int16_t* codes = scratch(codes_buf, total);
                     const float s_in = ap.scale[0];
                     quantize_centred(cur, total, s_in, ap.zero_point[0], ap.range.qmin, ap.range.qmax, codes);
                     std::vector<float> out_scale(size_t(l.out));
@@ -269,7 +264,7 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
                 for (int64_t i = 0; i < n * numel(shape); ++i) cur[i] = cur[i] > 0 ? cur[i] : 0.0f;  // NaN would become 0: inputs are checked finite upstream
                 break;
             case LayerKind::kMaxPool2d: {
-                float* next = grown(*next_buf, n * per_out);
+                float* next = scratch(*next_buf, n * per_out);
                 max_pool(cur, n * shape[0], shape[1], shape[2], l.kernel, next);
                 std::swap(cur_buf, next_buf);
                 cur = next;

@@ -18,6 +18,7 @@
 
 #include "core/kernels.hpp"
 #include "core/parallel.hpp"
+#include "core/scratch.hpp"
 
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
@@ -159,13 +160,6 @@ void maybe_parallel(int64_t count, int64_t total_macs, const std::function<void(
         fn(0, count);
     else
         parallel_for(0, count, fn);
-}
-
-// A per-thread scratch vector, grown to the largest size asked for and then reused.
-template <class T>
-T* scratch(std::vector<T>& v, int64_t n) {
-    if (int64_t(v.size()) < n) v.resize(size_t(n));
-    return v.data();
 }
 
 //-----------------------------------------------------------------------------------------------------------

@@ -1,6 +1,10 @@
-// test_files.hpp: small helpers the unit tests share to read golden binary files and the test data.
+// test_files.hpp: small helpers the unit tests share to read golden binary files and the test data, and to
+// make scratch folders.
 #pragma once
+#include <unistd.h>
+
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -25,5 +29,13 @@ inline std::vector<float> read_f32(const std::string& path) {
 }
 
 inline std::string golden(const std::string& name) { return std::string(QUANTLAB_GOLDEN_DIR) + "/" + name; }
+
+// An empty folder TMP/<suite>_<pid>/<name>: per process, so parallel test runs do not share files.
+inline std::filesystem::path scratch_dir(const std::string& suite, const std::string& name) {
+    const std::filesystem::path p = std::filesystem::temp_directory_path() / (suite + "_" + std::to_string(::getpid())) / name;
+    std::filesystem::remove_all(p);
+    std::filesystem::create_directories(p);
+    return p;
+}
 
 }  // namespace quantlab::test

@@ -10,11 +10,10 @@
 #include <functional>
 #include <thread>
 
-#include <unistd.h>
-
 #include "core/quant_config_io.hpp"
 #include "core/weights_io.hpp"
 #include "native/gui/gui_trainer.hpp"
+#include "tests/support/test_files.hpp"
 
 using namespace quantlab;
 using namespace quantlab::gui;
@@ -24,12 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch_dir(const std::string& name) {
-    fs::path p = fs::temp_directory_path() / ("quantlab_gui_trainer_" + std::to_string(::getpid())) / name;
-    fs::remove_all(p);
-    fs::create_directories(p);
-    return p;
-}
+fs::path scratch_dir(const std::string& name) { return test::scratch_dir("quantlab_gui_trainer", name); }
 
 GuiTrainerOptions tiny_options(const fs::path& runs) {
     GuiTrainerOptions o;

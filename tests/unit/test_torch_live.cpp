@@ -9,10 +9,9 @@
 #include <cmath>
 #include <filesystem>
 
-#include <unistd.h>
-
 #include "core/weights_io.hpp"
 #include "native/trainer/trainer.hpp"
+#include "tests/support/test_files.hpp"
 
 using namespace quantlab;
 using namespace quantlab::trainer;
@@ -20,12 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path scratch_dir(const std::string& name) {
-    fs::path p = fs::temp_directory_path() / ("quantlab_torch_live_" + std::to_string(::getpid())) / name;
-    fs::remove_all(p);
-    fs::create_directories(p);
-    return p;
-}
+fs::path scratch_dir(const std::string& name) { return test::scratch_dir("quantlab_torch_live", name); }
 
 // 256 training + 64 validation images, batch 64: 4 steps per epoch, 2 epochs; augmentation on, so that a
 // mid-epoch resume must replay the skipped batches' crop and flip draws to match.

@@ -10,8 +10,6 @@
 #include <filesystem>
 #include <random>
 
-#include <unistd.h>
-
 #include "core/cifar10.hpp"
 #include "core/evaluate.hpp"
 #include "core/quant_config_io.hpp"
@@ -69,12 +67,7 @@ struct Fixture {
     Fixture() { torch::set_num_threads(1); }
 };
 
-fs::path scratch(const std::string& name) {
-    fs::path p = fs::temp_directory_path() / ("quantlab_torch_test_" + std::to_string(::getpid())) / name;
-    fs::remove_all(p);
-    fs::create_directories(p);
-    return p;
-}
+fs::path scratch(const std::string& name) { return test::scratch_dir("quantlab_torch_test", name); }
 
 TrainOptions tiny_run(const fs::path& dir) {
     TrainOptions o;
