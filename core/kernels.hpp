@@ -62,6 +62,17 @@ void affine_planes(float* x, int64_t n, int64_t c, int64_t hw, const float* a, c
 // Max pooling with stride = window k over `planes` (h x w) planes into (h / k) x (w / k) planes.
 void max_pool(const float* src, int64_t planes, int64_t h, int64_t w, int64_t k, float* dst);
 
+// conv2d_int's output pass, over a band of output pixels held pixel-major (row p: the pixel's channels, ld
+// values apart; ld a multiple of 4, the per-channel vectors zero-padded to ld):
+//   out[p][o] = float(acc[p][o]) * scale[o] + bias[o], then with a and b: * a[o] + b[o] and, with relu, the
+//   ReLU: the reference's rescale and affine_planes' expressions, value for value.
+void rescale_pixels(const int32_t* acc, int64_t pixels, int64_t ld, const float* scale, const float* bias,
+                    const float* a, const float* b, bool relu, float* out);
+// 2x2 max pooling of an (h x w)-pixel band held pixel-major into (h / 2) x (w / 2) pixel rows of ld values,
+// each max(max(top-left, top-right), max(bottom-left, bottom-right)) as max_pool's scalar definition.
+void max_pool2_pixels(const float* x, int64_t h, int64_t w, int64_t ld, float* out);
+// The first `channels` values of each pixel row into channel planes: y[o * plane + p] = x[p * ld + o].
+void store_planes(const float* x, int64_t pixels, int64_t ld, int64_t channels, float* y, int64_t plane);
 // Which SIMD flavour the fast kernels use on this machine ("avx2+fma", "sse2", "wasm-simd128", "scalar").
 const char* kernel_isa();
 

@@ -38,6 +38,14 @@ inline F4 mul4(F4 a, F4 b) { return wasm_f32x4_mul(a, b); }
 inline F4 div4(F4 a, F4 b) { return wasm_f32x4_div(a, b); }
 inline F4 even4(F4 a, F4 b) { return wasm_i32x4_shuffle(a, b, 0, 2, 4, 6); }
 inline F4 odd4(F4 a, F4 b) { return wasm_i32x4_shuffle(a, b, 1, 3, 5, 7); }
+inline F4 from_i32x4(const int32_t* p) { return wasm_f32x4_convert_i32x4(wasm_v128_load(p)); }
+// 4 x 4 transpose: rows r0..r3 in, columns out in place.
+inline void transpose4(F4& r0, F4& r1, F4& r2, F4& r3) {
+    const F4 t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+    const F4 t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+    r0 = wasm_i64x2_shuffle(t0, t2, 0, 2), r1 = wasm_i64x2_shuffle(t0, t2, 1, 3);
+    r2 = wasm_i64x2_shuffle(t1, t3, 0, 2), r3 = wasm_i64x2_shuffle(t1, t3, 1, 3);
+}
 #define QUANTLAB_EW_SIMD 1
 #elif defined(QUANTLAB_EW_SSE2)
 using F4 = __m128;
@@ -52,6 +60,8 @@ inline F4 mul4(F4 a, F4 b) { return _mm_mul_ps(a, b); }
 inline F4 div4(F4 a, F4 b) { return _mm_div_ps(a, b); }
 inline F4 even4(F4 a, F4 b) { return _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)); }
 inline F4 odd4(F4 a, F4 b) { return _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)); }
+inline F4 from_i32x4(const int32_t* p) { return _mm_cvtepi32_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+inline void transpose4(F4& r0, F4& r1, F4& r2, F4& r3) { _MM_TRANSPOSE4_PS(r0, r1, r2, r3); }
 #define QUANTLAB_EW_SIMD 1
 #endif
 }  // namespace
@@ -218,6 +228,73 @@ void max_pool(const float* src, int64_t planes, int64_t h, int64_t w, int64_t k,
             }
         }
     }
+}
+
+void rescale_pixels(const int32_t* acc, int64_t pixels, int64_t ld, const float* scale, const float* bias,
+                    const float* a, const float* b, bool relu, float* out) {
+    for (int64_t p = 0; p < pixels; ++p) {
+        const int32_t* in = acc + p * ld;
+        float* o = out + p * ld;
+        int64_t j = 0;
+#if defined(QUANTLAB_EW_SIMD)
+        const F4 zero = splat4(0.0f);
+        for (; j + 4 <= ld; j += 4) {
+            F4 v = add4(mul4(from_i32x4(in + j), load4(scale + j)), load4(bias + j));
+            if (a) {
+                v = add4(mul4(v, load4(a + j)), load4(b + j));
+                if (relu) v = max4(zero, v);  // v > 0 ? v : 0, as affine_planes
+            }
+            store4(o + j, v);
+        }
+#endif
+        for (; j < ld; ++j) {
+            float v = float(in[j]) * scale[j] + bias[j];
+            if (a) {
+                v = v * a[j] + b[j];
+                if (relu) v = v > 0 ? v : 0.0f;
+            }
+            o[j] = v;
+        }
+    }
+}
+
+void max_pool2_pixels(const float* x, int64_t h, int64_t w, int64_t ld, float* out) {
+    const int64_t oh = h / 2, ow = w / 2;
+    for (int64_t i = 0; i < oh; ++i)
+        for (int64_t j = 0; j < ow; ++j) {
+            const float* tl = x + (2 * i * w + 2 * j) * ld;
+            const float *tr = tl + ld, *bl = tl + w * ld, *br = bl + ld;
+            float* o = out + (i * ow + j) * ld;
+            int64_t c = 0;
+#if defined(QUANTLAB_EW_SIMD)
+            for (; c + 4 <= ld; c += 4)
+                store4(o + c, max4(max4(load4(tl + c), load4(tr + c)), max4(load4(bl + c), load4(br + c))));
+#endif
+            for (; c < ld; ++c) o[c] = std::max(std::max(tl[c], tr[c]), std::max(bl[c], br[c]));
+        }
+}
+
+void store_planes(const float* x, int64_t pixels, int64_t ld, int64_t channels, float* y, int64_t plane) {
+    int64_t o = 0;
+#if defined(QUANTLAB_EW_SIMD)
+    // 4 x 4 blocks: 4 pixels' rows of 4 channels in, 4 channels' runs of 4 pixels out.
+    for (; o + 4 <= channels; o += 4) {
+        int64_t p = 0;
+        for (; p + 4 <= pixels; p += 4) {
+            F4 r0 = load4(x + p * ld + o), r1 = load4(x + (p + 1) * ld + o);
+            F4 r2 = load4(x + (p + 2) * ld + o), r3 = load4(x + (p + 3) * ld + o);
+            transpose4(r0, r1, r2, r3);
+            store4(y + o * plane + p, r0);
+            store4(y + (o + 1) * plane + p, r1);
+            store4(y + (o + 2) * plane + p, r2);
+            store4(y + (o + 3) * plane + p, r3);
+        }
+        for (; p < pixels; ++p)
+            for (int64_t c = o; c < o + 4; ++c) y[c * plane + p] = x[p * ld + c];
+    }
+#endif
+    for (; o < channels; ++o)
+        for (int64_t p = 0; p < pixels; ++p) y[o * plane + p] = x[p * ld + o];
 }
 
 }  // namespace quantlab

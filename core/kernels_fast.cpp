@@ -1,9 +1,11 @@
 // kernels_fast.cpp: the fast conv/linear kernels, float (conv2d_fast, linear_fast) and integer (conv2d_int,
 // linear_int), checked against kernels_reference.cpp by tests/unit/test_kernels.cpp.
-// Both are a GEMM C += A * B with A = weights (conv) or activations (linear) read in place, B = im2col rows
-// (conv) or the transposed weight (linear), cache-blocked over K, and a 4-row register-tile microkernel per
-// instruction set. Float sums come out in a different order than the reference (within a tolerance); integer
-// sums are exact in int32 (wrapping, like the reference) so the integer kernels match it bit for bit.
+// Each is a GEMM C += A * B, cache-blocked over K, with a 4-row register-tile microkernel per instruction set.
+// Float: A = weights (conv) or activations (linear) read in place, B = im2col rows (conv) or the transposed
+// weight (linear). Integer: A = activations, read in place (linear) or, for the conv, as an implicit im2col
+// from the packed input (output pixels as rows, no im2col copy), and B = the weight in pair layout. Float
+// sums come out in a different order than the reference (within a tolerance); integer sums are exact in
+// int32 (wrapping, like the reference) so the integer kernels match it bit for bit.
 //
 // [SECTION] Instruction set selection
 // [SECTION] Shared helpers: im2col rows, small copies, work split
@@ -81,8 +83,9 @@ Isa isa() {
 constexpr int kTileRows = 4;     // rows of C per microkernel call (output channels or batch rows)
 constexpr int kMaxTileCols = 24; // widest microkernel tile (AVX2: 3 x 8 floats or int32)
 constexpr int kKcF32 = 128;      // K block of the float GEMM: a 24-column B slice stays in L1
-// K block of the integer GEMM, in pairs of k. wasm's 8-column tiles read a 16 KB B slice at 512 pairs, and
-// four times fewer tile calls measured 3 % faster there; AVX2's 24-column tiles measured best at 128.
+// K block of the integer GEMM, in pairs of k (the conv's: whole runs up to that many pairs). wasm's 8-column
+// tiles read a 16 KB B slice at 512 pairs, and four times fewer tile calls measured 3 % faster there; AVX2's
+// 24-column tiles measured best at 128.
 #if defined(QUANTLAB_WASM_SIMD)
 constexpr int kKcPairs = 512;
 #else
@@ -457,8 +460,12 @@ const char* kernel_isa() {
 
 namespace {
 
-using TileI16 = void (*)(int kcp, const int16_t* const* a, const int16_t* b, int64_t ldb, bool first, int32_t* c,
-                         int64_t ldc);
+// A tile's K range is `runs` runs of k consecutive pairs: run r reads row i's pairs at a[i] + run_off[r] + 2 kx
+// (kx < k), and B's rows one after another (ldb apart) through all runs. A GEMM with contiguous rows is one
+// run (run_off = {0}); the conv's implicit im2col is one run per (channel pair, kernel row), K = kernel
+// width long, at that row's offset in the packed input (conv2d_int_band).
+using TileI16 = void (*)(int runs, int k, const int32_t* run_off, const int16_t* const* a, const int16_t* b,
+                         int64_t ldb, bool first, int32_t* c, int64_t ldc);
 
 struct I16Kernels {
     int cols;
@@ -473,26 +480,28 @@ inline int32_t load_pair(const int16_t* p) {
 }
 #endif
 
-void tile_i16_scalar(int kcp, const int16_t* const* a, const int16_t* b, int64_t ldb, bool first, int32_t* c,
-                     int64_t ldc) {
+void tile_i16_scalar(int runs, int k, const int32_t* run_off, const int16_t* const* a, const int16_t* b, int64_t ldb,
+                     bool first, int32_t* c, int64_t ldc) {
     uint32_t acc[kTileRows][8];  // unsigned: wrapping adds are defined behaviour
     QUANTLAB_UNROLL
     for (int r = 0; r < kTileRows; ++r)
         for (int j = 0; j < 8; ++j) acc[r][j] = first ? 0u : uint32_t(c[r * ldc + j]);
-    for (int kp = 0; kp < kcp; ++kp, b += ldb)
-        QUANTLAB_UNROLL
-        for (int r = 0; r < kTileRows; ++r) {
-            const int32_t a0 = a[r][2 * kp], a1 = a[r][2 * kp + 1];
-            for (int j = 0; j < 8; ++j) acc[r][j] += uint32_t(a0 * b[2 * j]) + uint32_t(a1 * b[2 * j + 1]);
-        }
+    for (int run = 0; run < runs; ++run)
+        for (int kx = 0; kx < k; ++kx, b += ldb)
+            QUANTLAB_UNROLL
+            for (int r = 0; r < kTileRows; ++r) {
+                const int16_t* ap = a[r] + run_off[run] + 2 * kx;
+                const int32_t a0 = ap[0], a1 = ap[1];
+                for (int j = 0; j < 8; ++j) acc[r][j] += uint32_t(a0 * b[2 * j]) + uint32_t(a1 * b[2 * j + 1]);
+            }
     QUANTLAB_UNROLL
     for (int r = 0; r < kTileRows; ++r)
         for (int j = 0; j < 8; ++j) c[r * ldc + j] = int32_t(acc[r][j]);
 }
 
 template <class Ops>
-void tile_i16_4wide(int kcp, const int16_t* const* a, const int16_t* b, int64_t ldb, bool first, int32_t* c,
-                    int64_t ldc) {
+void tile_i16_4wide(int runs, int k, const int32_t* run_off, const int16_t* const* a, const int16_t* b, int64_t ldb,
+                    bool first, int32_t* c, int64_t ldc) {
     using V = typename Ops::V;
     V acc[kTileRows][2];
     QUANTLAB_UNROLL
@@ -500,21 +509,24 @@ void tile_i16_4wide(int kcp, const int16_t* const* a, const int16_t* b, int64_t 
         acc[r][0] = first ? Ops::zero() : Ops::load(c + r * ldc);
         acc[r][1] = first ? Ops::zero() : Ops::load(c + r * ldc + 4);
     }
-    const int16_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-    for (int kp = 0; kp < kcp; ++kp, b += ldb) {
-        const V b0 = Ops::load(b), b1 = Ops::load(b + 8);
-        V ar = Ops::splat_pair(a0 + 2 * kp);
-        acc[0][0] = Ops::dot_add(ar, b0, acc[0][0]);
-        acc[0][1] = Ops::dot_add(ar, b1, acc[0][1]);
-        ar = Ops::splat_pair(a1 + 2 * kp);
-        acc[1][0] = Ops::dot_add(ar, b0, acc[1][0]);
-        acc[1][1] = Ops::dot_add(ar, b1, acc[1][1]);
-        ar = Ops::splat_pair(a2 + 2 * kp);
-        acc[2][0] = Ops::dot_add(ar, b0, acc[2][0]);
-        acc[2][1] = Ops::dot_add(ar, b1, acc[2][1]);
-        ar = Ops::splat_pair(a3 + 2 * kp);
-        acc[3][0] = Ops::dot_add(ar, b0, acc[3][0]);
-        acc[3][1] = Ops::dot_add(ar, b1, acc[3][1]);
+    for (int run = 0; run < runs; ++run) {
+        const int32_t off = run_off[run];
+        const int16_t *a0 = a[0] + off, *a1 = a[1] + off, *a2 = a[2] + off, *a3 = a[3] + off;
+        for (int kx = 0; kx < k; ++kx, b += ldb) {
+            const V b0 = Ops::load(b), b1 = Ops::load(b + 8);
+            V ar = Ops::splat_pair(a0 + 2 * kx);
+            acc[0][0] = Ops::dot_add(ar, b0, acc[0][0]);
+            acc[0][1] = Ops::dot_add(ar, b1, acc[0][1]);
+            ar = Ops::splat_pair(a1 + 2 * kx);
+            acc[1][0] = Ops::dot_add(ar, b0, acc[1][0]);
+            acc[1][1] = Ops::dot_add(ar, b1, acc[1][1]);
+            ar = Ops::splat_pair(a2 + 2 * kx);
+            acc[2][0] = Ops::dot_add(ar, b0, acc[2][0]);
+            acc[2][1] = Ops::dot_add(ar, b1, acc[2][1]);
+            ar = Ops::splat_pair(a3 + 2 * kx);
+            acc[3][0] = Ops::dot_add(ar, b0, acc[3][0]);
+            acc[3][1] = Ops::dot_add(ar, b1, acc[3][1]);
+        }
     }
     QUANTLAB_UNROLL
     for (int r = 0; r < kTileRows; ++r) {
@@ -548,8 +560,8 @@ struct WasmI16 {
 #if defined(QUANTLAB_X86)
 // avx2 only, no fma: nothing here is floating point.
 template <int NV>
-__attribute__((target("avx2"))) void tile_i16_avx2(int kcp, const int16_t* const* a, const int16_t* b, int64_t ldb,
-                                                    bool first, int32_t* c, int64_t ldc) {
+__attribute__((target("avx2"))) void tile_i16_avx2(int runs, int k, const int32_t* run_off, const int16_t* const* a,
+                                                    const int16_t* b, int64_t ldb, bool first, int32_t* c, int64_t ldc) {
     __m256i acc[kTileRows][NV];
     QUANTLAB_UNROLL
     for (int r = 0; r < kTileRows; ++r)
@@ -557,23 +569,26 @@ __attribute__((target("avx2"))) void tile_i16_avx2(int kcp, const int16_t* const
         for (int v = 0; v < NV; ++v)
             acc[r][v] = first ? _mm256_setzero_si256()
                               : _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c + r * ldc + 8 * v));
-    const int16_t *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
-    for (int kp = 0; kp < kcp; ++kp, b += ldb) {
-        __m256i bv[NV];
-        QUANTLAB_UNROLL
-        for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 * v));
-        __m256i ar = _mm256_set1_epi32(load_pair(a0 + 2 * kp));
-        QUANTLAB_UNROLL
-        for (int v = 0; v < NV; ++v) acc[0][v] = _mm256_add_epi32(acc[0][v], _mm256_madd_epi16(ar, bv[v]));
-        ar = _mm256_set1_epi32(load_pair(a1 + 2 * kp));
-        QUANTLAB_UNROLL
-        for (int v = 0; v < NV; ++v) acc[1][v] = _mm256_add_epi32(acc[1][v], _mm256_madd_epi16(ar, bv[v]));
-        ar = _mm256_set1_epi32(load_pair(a2 + 2 * kp));
-        QUANTLAB_UNROLL
-        for (int v = 0; v < NV; ++v) acc[2][v] = _mm256_add_epi32(acc[2][v], _mm256_madd_epi16(ar, bv[v]));
-        ar = _mm256_set1_epi32(load_pair(a3 + 2 * kp));
-        QUANTLAB_UNROLL
-        for (int v = 0; v < NV; ++v) acc[3][v] = _mm256_add_epi32(acc[3][v], _mm256_madd_epi16(ar, bv[v]));
+    for (int run = 0; run < runs; ++run) {
+        const int32_t off = run_off[run];
+        const int16_t *a0 = a[0] + off, *a1 = a[1] + off, *a2 = a[2] + off, *a3 = a[3] + off;
+        for (int kx = 0; kx < k; ++kx, b += ldb) {
+            __m256i bv[NV];
+            QUANTLAB_UNROLL
+            for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 16 * v));
+            __m256i ar = _mm256_set1_epi32(load_pair(a0 + 2 * kx));
+            QUANTLAB_UNROLL
+            for (int v = 0; v < NV; ++v) acc[0][v] = _mm256_add_epi32(acc[0][v], _mm256_madd_epi16(ar, bv[v]));
+            ar = _mm256_set1_epi32(load_pair(a1 + 2 * kx));
+            QUANTLAB_UNROLL
+            for (int v = 0; v < NV; ++v) acc[1][v] = _mm256_add_epi32(acc[1][v], _mm256_madd_epi16(ar, bv[v]));
+            ar = _mm256_set1_epi32(load_pair(a2 + 2 * kx));
+            QUANTLAB_UNROLL
+            for (int v = 0; v < NV; ++v) acc[2][v] = _mm256_add_epi32(acc[2][v], _mm256_madd_epi16(ar, bv[v]));
+            ar = _mm256_set1_epi32(load_pair(a3 + 2 * kx));
+            QUANTLAB_UNROLL
+            for (int v = 0; v < NV; ++v) acc[3][v] = _mm256_add_epi32(acc[3][v], _mm256_madd_epi16(ar, bv[v]));
+        }
     }
     QUANTLAB_UNROLL
     for (int r = 0; r < kTileRows; ++r)
@@ -636,6 +651,7 @@ void interleave_pairs(const int16_t* r0, const int16_t* r1, int n, int16_t* dst)
 // case; rows of A past m are read as row m - 1 and land in C's padding.
 void gemm_i16(int m, int n, int kpairs, const int16_t* a, int64_t lda, const int16_t* b, int64_t ldb, int32_t* c,
               int64_t ldc) {
+    static constexpr int32_t kNoOffset = 0;  // one run: the rows' pairs are contiguous
     const I16Kernels& kern = i16_kernels();
     const int step = even_block(kpairs, kKcPairs);
     for (int p0 = 0; p0 < kpairs; p0 += step) {
@@ -647,7 +663,7 @@ void gemm_i16(int m, int n, int kpairs, const int16_t* a, int64_t lda, const int
             for (int i0 = 0; i0 < m; i0 += kTileRows) {
                 const int16_t* ar[kTileRows];
                 for (int r = 0; r < kTileRows; ++r) ar[r] = a + int64_t(std::min(i0 + r, m - 1)) * lda + 2 * p0;
-                tile(kcp, ar, bk, ldb, p0 == 0, c + int64_t(i0) * ldc + j0, ldc);
+                tile(1, kcp, &kNoOffset, ar, bk, ldb, p0 == 0, c + int64_t(i0) * ldc + j0, ldc);
             }
         }
     }
@@ -662,14 +678,15 @@ const int16_t* even_rows(const int16_t* a, int64_t m, int kdim, std::vector<int1
     return copy.data();
 }
 
-thread_local std::vector<int16_t> t_cols_i16, t_xp_i16, t_a_i16;
-thread_local std::vector<float> t_band_f32;
-thread_local std::vector<int32_t> t_acc_i32;
+thread_local std::vector<int16_t> t_xp_i16, t_a_i16;
+thread_local std::vector<float> t_band_f32, t_pool_f32;
+thread_local std::vector<int32_t> t_acc_i32, t_runs;
+thread_local std::vector<const int16_t*> t_pixels;
 
 // The conv is a GEMM over k = (channel pair cp, ky, kx) with the two channels 2cp, 2cp+1 as the two halves of
-// each pair. With the input's channels interleaved two by two, the pair-layout B row for (cp, ky, kx) is,
-// per output row, ow consecutive pairs of the input: one short copy, no im2col of single codes and no
-// interleaving pass over the whole B. An odd C's last channel pairs with itself one row down: its plane
+// each pair. With the input's channels interleaved two by two (pack_channel_pairs), an output pixel's pairs
+// for (cp, ky) are kernel-width consecutive pairs of the packed input: one run of the microkernel, read in
+// place. An odd C's last channel pairs with itself one row down: its plane
 // holds (row y, row y + 1) pairs, and its k = (kyp, kx) covers the taps (2 kyp, kx) and (2 kyp + 1, kx),
 // the second zero-weighted past the kernel. That takes ceil(K / 2) * K pairs instead of K * K with a zero
 // partner channel (the first conv's 3 channels: 40 pairs, not 50). Integer sums are exact, so the new order
@@ -737,49 +754,135 @@ void pack_channel_pairs(const int16_t* x_img, const ConvShape& s, int y0, int ro
     }
 }
 
-// One image, output rows [i0, i1); w_pairs from weight_channel_pairs.
-void conv2d_int_band(const int16_t* x, const int16_t* w_pairs, const float* out_scale, const float* bias,
-                     const ConvShape& s, const ConvPost& post, int64_t img, int i0, int i1, float* y) {
+// B for a GEMM whose columns are the rows of an (out x in) code matrix w: ceil(in / 2) rows of
+// round_up(out, 8) pairs, row p holding (w[o][2p], w[o][2p + 1]) in column o; zeros past in and out. A
+// transpose of w seen as an (out x in / 2) matrix of int32 pairs, in 32 x 32 blocks.
+std::vector<int16_t> pairs_by_column(const int16_t* w, int out, int in) {
+    const int kpairs = (in + 1) / 2;
+    const int64_t ldb = 2 * round_up(out, 8);
+    std::vector<int16_t> wt(size_t(std::max(kpairs, 1) * ldb), 0);
+    constexpr int kBlock = 32;
+    for (int o0 = 0; o0 < out; o0 += kBlock)
+        for (int p0 = 0; p0 < kpairs; p0 += kBlock)
+            for (int o = o0; o < std::min(out, o0 + kBlock); ++o)
+                for (int p = p0; p < std::min(kpairs, p0 + kBlock); ++p) {
+                    const int16_t* src = w + int64_t(o) * in + 2 * p;
+                    int16_t* d = wt.data() + p * ldb + 2 * o;
+                    d[0] = src[0];
+                    d[1] = 2 * p + 1 < in ? src[1] : int16_t(0);
+                }
+    return wt;
+}
+
+// B in column panels, each as wide as the microkernel tile that reads it (I16Kernels::cols, the last one
+// narrower) and stored whole: kpairs rows of 2 * width int16. A tile's B slice is then contiguous (8 columns
+// at 8 runs of 5 pairs: 12.8 KB), not one 32-byte piece per 256-byte row, and it stays in L1 beside the
+// packed input while every pixel tile of the band reads it. w_pairs: (o x 2 * kpairs) codes.
+std::vector<int16_t> weight_panels(const int16_t* w_pairs, int o, int kpairs) {
+    const int panel = i16_kernels().cols;
+    std::vector<int16_t> out(size_t(std::max(kpairs, 1)) * 2 * size_t(round_up(o, 8)), 0);
+    for (int j0 = 0; j0 < o; j0 += panel) {
+        const int width = int(std::min<int64_t>(panel, round_up(o - j0, 8)));
+        int16_t* dst = out.data() + int64_t(kpairs) * 2 * j0;
+        for (int c = 0; c < width && j0 + c < o; ++c) {
+            const int16_t* src = w_pairs + int64_t(j0 + c) * 2 * kpairs;
+            for (int kp = 0; kp < kpairs; ++kp) {
+                dst[int64_t(kp) * 2 * width + 2 * c] = src[2 * kp];
+                dst[int64_t(kp) * 2 * width + 2 * c + 1] = src[2 * kp + 1];
+            }
+        }
+    }
+    return out;
+}
+
+// c (round_up(m, 4) x round_up(n, 8) int32, ldc) = A * B, A's row i read through pixel[i] and the runs
+// (TileI16), B in weight_panels of runs * k pairs. pixel[] has round_up(m, 4) entries. K is blocked by whole
+// runs, kKcPairs pairs at most.
+void gemm_i16_runs(int m, int n, int runs, int k, const int32_t* run_off, const int16_t* const* pixel,
+                   const int16_t* b, int32_t* c, int64_t ldc) {
+    const I16Kernels& kern = i16_kernels();
+    const int step = even_block(runs, std::max(1, kKcPairs / std::max(k, 1)));
+    const int64_t kpairs = int64_t(runs) * k;
+    for (int r0 = 0; r0 < runs; r0 += step) {
+        const int nr = std::min(step, runs - r0);
+        for (int j0 = 0; j0 < n; j0 += kern.cols) {
+            const int width = int(std::min<int64_t>(kern.cols, round_up(n - j0, 8)));
+            const TileI16 tile = kern.tile[width / 8];
+            const int64_t ldb = 2 * width;
+            const int16_t* bk = b + kpairs * 2 * j0 + int64_t(r0) * k * ldb;
+            for (int i0 = 0; i0 < m; i0 += kTileRows)
+                tile(nr, k, run_off + r0, pixel + i0, bk, ldb, r0 == 0, c + int64_t(i0) * ldc + j0, ldc);
+        }
+    }
+}
+
+// The per-channel factors of conv2d_int's output pass, zero-padded to the GEMM's column count.
+struct ConvRescale {
+    std::vector<float> scale, bias, a, b;
+    bool affine = false;  // a BatchNorm (or a ReLU alone: x * 1 + 0) follows
+};
+
+ConvRescale conv_rescale(const float* out_scale, const float* bias, const ConvPost& post, int o, int64_t ld) {
+    ConvRescale r;
+    r.scale.assign(size_t(ld), 0.0f);
+    r.bias.assign(size_t(ld), 0.0f);  // no bias: + 0.0f, as the reference
+    std::copy(out_scale, out_scale + o, r.scale.begin());
+    if (bias) std::copy(bias, bias + o, r.bias.begin());
+    r.affine = post.scale || post.relu;
+    if (r.affine) {
+        r.a.assign(size_t(ld), 1.0f);
+        r.b.assign(size_t(ld), 0.0f);
+        if (post.scale) std::copy(post.scale, post.scale + o, r.a.begin());
+        if (post.shift) std::copy(post.shift, post.shift + o, r.b.begin());
+    }
+    return r;
+}
+
+// One image, output rows [i0, i1), as an implicit GEMM: the rows of A are the band's output pixels, read
+// straight from the packed input (pixel i's pair for K index (p, ky, kx) sits at its top-left corner in
+// plane p, ky rows and kx pairs on), B is the weight (w_b: weight_panels of weight_channel_pairs), and C
+// comes out pixel-major. No im2col matrix is written: for the notebook's conv2 that was 25 copies of the
+// input per image. rs is padded to round_up(o, 8) channels.
+void conv2d_int_band(const int16_t* x, const int16_t* w_b, const ConvRescale& rs, const ConvShape& s,
+                     const ConvPost& post, int64_t img, int i0, int i1, float* y) {
     const PairLayout pl = pair_layout(s);
-    const int ow = s.ow(), pw = s.w + 2 * s.pad, kpairs = pl.kpairs(s);
+    const int ow = s.ow(), pw = s.w + 2 * s.pad;
     const int band_rows = i1 - i0, cols = band_rows * ow, rows_in = band_rows + s.k - 1;
-    const int64_t ncols = round_up(cols, 8), ldb = 2 * ncols, plane = int64_t(rows_in) * pw * 2;
+    const int64_t plane = int64_t(rows_in) * pw * 2;
     int16_t* xp = scratch(t_xp_i16, pl.planes() * plane);
     pack_channel_pairs(x + img * s.c * s.h * s.w, s, i0, rows_in, xp);
-    int16_t* col = scratch(t_cols_i16, kpairs * ldb);
-    // B row (plane p, tap row ky, kx), k index `row`: per output row, ow pairs from the plane at (ky, kx).
-    auto fill_row = [&](int64_t row, int p, int ky, int kx) {
-        int16_t* dst = col + row * ldb;
-        const int16_t* src = xp + p * plane + (int64_t(ky) * pw + kx) * 2;
-        for (int i = 0; i < band_rows; ++i) copy_short(dst + 2 * i * ow, src + int64_t(i) * pw * 2, 2 * ow);
-        for (int64_t t = 2 * cols; t < ldb; ++t) dst[t] = 0;  // the tile's padding columns: defined values
-    };
-    int64_t row = 0;
-    for (int p = 0; p < pl.full; ++p)
-        for (int ky = 0; ky < s.k; ++ky)
-            for (int kx = 0; kx < s.k; ++kx) fill_row(row++, p, ky, kx);
-    if (pl.lone)
-        for (int kyp = 0; kyp < pl.half_k; ++kyp)
-            for (int kx = 0; kx < s.k; ++kx) fill_row(row++, pl.full, 2 * kyp, kx);
-    const int64_t m_pad = round_up(s.o, kTileRows);
-    int32_t* acc = scratch(t_acc_i32, m_pad * ncols);
-    if (kpairs == 0) std::fill(acc, acc + m_pad * ncols, 0);  // no input channels: else the first K block overwrites it
-    gemm_i16(s.o, cols, kpairs, w_pairs, 2 * kpairs, col, ldb, acc, ncols);
-    // With a pool, each channel's band goes through a small buffer and only the pooled rows reach y.
-    const int64_t out_plane = post.pool2 ? int64_t(s.oh() / 2) * (ow / 2) : int64_t(s.oh()) * ow;
-    float* y_band = y + img * s.o * out_plane + (post.pool2 ? int64_t(i0 / 2) * (ow / 2) : int64_t(i0) * ow);
-    float* band = post.pool2 ? scratch(t_band_f32, cols) : nullptr;
-    for (int o = 0; o < s.o; ++o) {
-        const int32_t* acc_o = acc + o * ncols;
-        float* y_o = post.pool2 ? band : y_band + o * out_plane;
-        // The reference's expression, term for term: the float result must be bit-identical.
-        for (int p = 0; p < cols; ++p) y_o[p] = float(acc_o[p]) * out_scale[o] + (bias ? bias[o] : 0.0f);
-        if (post.scale || post.relu) {
-            const float one = 1.0f, zero = 0.0f;  // (relu alone: x * 1 + 0 is x, for every finite x)
-            affine_planes(y_o, 1, 1, cols, post.scale ? post.scale + o : &one, post.shift ? post.shift + o : &zero, post.relu);
-        }
-        if (post.pool2) max_pool(band, 1, band_rows, ow, 2, y_band + o * out_plane);
+    // K's runs, in weight_channel_pairs' order: (pair plane, kernel row), then the lone channel's row pairs.
+    const int runs = pl.full * s.k + (pl.lone ? pl.half_k : 0);
+    int32_t* run_off = scratch(t_runs, runs);
+    for (int p = 0, r = 0; p < pl.planes(); ++p) {
+        const bool lone = p == pl.full;
+        for (int ky = 0; ky < (lone ? pl.half_k : s.k); ++ky) run_off[r++] = int32_t(p * plane + int64_t(lone ? 2 * ky : ky) * pw * 2);
     }
+    // Rows past the last pixel (to a whole tile) repeat it; they land in C's padding rows.
+    const int64_t m_pad = round_up(cols, kTileRows), ldc = round_up(s.o, 8);
+    const int16_t** pixel = scratch(t_pixels, m_pad);
+    for (int q = 0; q < m_pad; ++q) {
+        const int qq = std::min(q, cols - 1);
+        pixel[q] = xp + (int64_t(qq / ow) * pw + qq % ow) * 2;
+    }
+    int32_t* acc = scratch(t_acc_i32, m_pad * ldc);
+    if (runs == 0) std::fill(acc, acc + m_pad * ldc, 0);  // no input channels
+    else gemm_i16_runs(cols, s.o, runs, s.k, run_off, pixel, w_b, acc, ldc);
+    // The output pass, pixel-major while in cache: rescale (+ BatchNorm, ReLU), the 2x2 pool, then out to
+    // y's channel planes.
+    float* f = scratch(t_band_f32, m_pad * ldc);
+    rescale_pixels(acc, cols, ldc, rs.scale.data(), rs.bias.data(), rs.affine ? rs.a.data() : nullptr,
+                   rs.affine ? rs.b.data() : nullptr, post.relu, f);
+    int64_t pixels = cols, out_plane = int64_t(s.oh()) * ow, first = int64_t(i0) * ow;
+    if (post.pool2) {
+        float* g = scratch(t_pool_f32, int64_t(band_rows / 2) * (ow / 2) * ldc);
+        max_pool2_pixels(f, band_rows, ow, ldc, g);
+        f = g;
+        pixels = int64_t(band_rows / 2) * (ow / 2);
+        out_plane = int64_t(s.oh() / 2) * (ow / 2);
+        first = int64_t(i0 / 2) * (ow / 2);
+    }
+    store_planes(f, pixels, ldc, s.o, y + img * s.o * out_plane + first, out_plane);
 }
 
 }  // namespace
@@ -788,36 +891,28 @@ void conv2d_int_band(const int16_t* x, const int16_t* w_pairs, const float* out_
 void conv2d_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias,
                 const ConvShape& s, float* y, const ConvPost& post) {
     if (s.n <= 0 || s.o <= 0 || s.oh() <= 0 || s.ow() <= 0) return;
-    const std::vector<int16_t> w_pairs = weight_channel_pairs(w_codes, s);
+    const int kpairs = pair_layout(s).kpairs(s);
+    const std::vector<int16_t> w_b = weight_panels(weight_channel_pairs(w_codes, s).data(), s.o, kpairs);
+    const ConvRescale rs = conv_rescale(out_scale, bias, post, s.o, round_up(s.o, 8));
     const ConvSplit split = conv_split(s, post.pool2 ? 2 : 1);
     const int64_t macs = int64_t(s.n) * s.o * s.oh() * s.ow() * s.c * s.k * s.k;
     maybe_parallel(int64_t(s.n) * split.bands, macs, [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {
             const int band = int(t % split.bands);
             const int i0 = band * split.rows_per_band, i1 = std::min(s.oh(), i0 + split.rows_per_band);
-            conv2d_int_band(x_codes, w_pairs.data(), out_scale, bias, s, post, t / split.bands, i0, i1, y);
+            conv2d_int_band(x_codes, w_b.data(), rs, s, post, t / split.bands, i0, i1, y);
         }
     });
 }
 
 // x_codes: (N,IN), w_codes: (OUT,IN), y: (N,OUT) float. The weight goes once per call into pair layout
-// (IN/2 x round_up(OUT, 8) pairs): a transpose of the weight seen as an (OUT x IN/2) int32 matrix.
+// (pairs_by_column).
 void linear_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias, int n,
                 int in, int out, float* y) {
     if (n <= 0 || out <= 0) return;
     const int kpairs = (in + 1) / 2;
-    const int64_t ncols = round_up(out, 8), ldb = 2 * ncols;
-    std::vector<int16_t> wt(size_t(std::max(kpairs, 1) * ldb), 0);
-    constexpr int kBlock = 32;
-    for (int o0 = 0; o0 < out; o0 += kBlock)
-        for (int p0 = 0; p0 < kpairs; p0 += kBlock)
-            for (int o = o0; o < std::min(out, o0 + kBlock); ++o)
-                for (int p = p0; p < std::min(kpairs, p0 + kBlock); ++p) {
-                    const int16_t* w = w_codes + int64_t(o) * in + 2 * p;
-                    int16_t* d = wt.data() + p * ldb + 2 * o;
-                    d[0] = w[0];
-                    d[1] = 2 * p + 1 < in ? w[1] : int16_t(0);
-                }
+    const int64_t ldb = 2 * round_up(out, 8);
+    const std::vector<int16_t> wt = pairs_by_column(w_codes, out, in);
     const LinearSplit split = linear_split(n, in, out);
     maybe_parallel(split.row_blocks * split.col_blocks, int64_t(n) * in * out, [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {

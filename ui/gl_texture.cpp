@@ -9,6 +9,13 @@
 
 namespace quantlab::ui {
 
+namespace {
+uint64_t g_uploads = 0;  // the GL context's thread only, like every call here
+}  // namespace
+
+uint64_t texture_uploads() { return g_uploads; }
+void note_texture_upload() { ++g_uploads; }
+
 RgbaTexture::~RgbaTexture() {
     if (tex_) {
         GLuint t = tex_;
@@ -34,6 +41,7 @@ void RgbaTexture::upload(const uint8_t* rgba, int w, int h) {
     glBindTexture(GL_TEXTURE_2D, GLuint(previous));
     w_ = w;
     h_ = h;
+    note_texture_upload();
 }
 
 }  // namespace quantlab::ui

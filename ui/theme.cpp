@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "ui/gl_texture.hpp"
 #include "ui/i18n.hpp"
 #include "ui/plot.hpp"
 
@@ -136,6 +137,7 @@ void Theme::rebake() {
     if (io.BackendRendererUserData) {  // the backend exists: replace its texture now
         ImGui_ImplOpenGL3_DestroyFontsTexture();
         ImGui_ImplOpenGL3_CreateFontsTexture();
+        note_texture_upload();
     }
     baked_px_ = px;
 }

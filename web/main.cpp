@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <thread>
@@ -26,6 +27,7 @@
 #include "core/parallel.hpp"
 #include "core/weights_io.hpp"
 #include "ui/app.hpp"
+#include "ui/gl_texture.hpp"
 
 namespace {
 
@@ -36,6 +38,13 @@ using quantlab::ui::App;
 // draws a frame in ~5-15 ms, so 12 ms of work keeps frames under the 33 ms the page promises.
 constexpr float kEvalBudgetMs = 12.0f;
 constexpr const char* kAssetsDir = "/assets";  // --preload-file target (web/CMakeLists.txt)
+// While evaluation runs and nobody touches the page, a frame that only moved the progress on is drawn at
+// most every kProgressFrameMs: drawing is the GPU's work on a laptop, but where WebGL is rendered in
+// software it took more CPU than the evaluation worker got (a 1280x800 frame ~90 ms of CPU in headless
+// Chromium, drawn after every batch). For kInteractionMs after input (pointer, keys, a URL change, a file)
+// every change is drawn at once: the first estimate after a change of bits is not held back.
+constexpr double kProgressFrameMs = 200.0;
+constexpr double kInteractionMs = 500.0;
 
 // ---- [SECTION] main loop macros ----------------------------------------------------------------
 // As imgui's examples/libs/emscripten/emscripten_mainloop_stub.h: the loop body is written once inside
@@ -48,11 +57,13 @@ void main_loop_trampoline() { g_main_loop_body(); }
 
 // ---- state shared with the exported functions -------------------------------------------------
 App* g_app = nullptr;
+double g_last_input_ms = -1e9;      // emscripten_get_now() of the last input (see kInteractionMs)
 std::string g_text;                 // backing store of the last const char* handed to JS
 std::string g_published_state;      // the state string last written to the URL
 quantlab::Cifar10 g_bench_data;     // the largest CIFAR-10 batch opened so far (for ql_benchmark)
 struct FrameStats {
     int64_t frames = 0;
+    int64_t drawn = 0;  // frames whose draw data changed, so they were drawn (see draw_data_hash)
     double last_ms = 0, max_ms = 0, sum_ms = 0;
     int64_t counted = 0;
 } g_frame_stats;
@@ -65,6 +76,45 @@ std::string json_escape(const std::string& s) {
         out += c;
     }
     return out;
+}
+
+// A hash of everything a frame would put on the canvas: ImGui's vertices, indices and draw commands, the
+// framebuffer size and the texture uploads. A frame that hashes like the last one drawn is not drawn: the
+// canvas keeps showing it and the browser composites nothing new. An idle page then costs no drawing (on a
+// laptop's GPU, or in software rendering the CPU that the evaluation worker shares).
+uint64_t draw_data_hash(const ImDrawData* d, int fb_w, int fb_h) {
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    auto mix = [&h](uint64_t v) { h = (h ^ v) * 0x100000001B3ull + (h >> 29); };
+    auto mix_bytes = [&mix](const void* p, size_t n) {
+        const auto* b = static_cast<const unsigned char*>(p);
+        size_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            uint64_t v;
+            std::memcpy(&v, b + i, 8);
+            mix(v);
+        }
+        uint64_t tail = 0;
+        std::memcpy(&tail, b + i, n - i);
+        mix(tail ^ (uint64_t(n) << 56));
+    };
+    mix(uint64_t(uint32_t(fb_w)) << 32 | uint32_t(fb_h));
+    mix(quantlab::ui::texture_uploads());
+    if (!d) return h;
+    mix_bytes(&d->DisplayPos, sizeof d->DisplayPos);
+    mix_bytes(&d->DisplaySize, sizeof d->DisplaySize);
+    mix_bytes(&d->FramebufferScale, sizeof d->FramebufferScale);
+    for (int l = 0; l < d->CmdListsCount; ++l) {
+        const ImDrawList* list = d->CmdLists[l];
+        mix_bytes(list->VtxBuffer.Data, size_t(list->VtxBuffer.Size) * sizeof(ImDrawVert));
+        mix_bytes(list->IdxBuffer.Data, size_t(list->IdxBuffer.Size) * sizeof(ImDrawIdx));
+        for (const ImDrawCmd& c : list->CmdBuffer) {
+            mix_bytes(&c.ClipRect, sizeof c.ClipRect);
+            mix(uint64_t(intptr_t(c.GetTexID())));
+            mix(uint64_t(c.VtxOffset) << 32 | c.IdxOffset);
+            mix(uint64_t(c.ElemCount) << 1 | (c.UserCallback ? 1u : 0u));
+        }
+    }
+    return h;
 }
 
 const char* hand_to_js(std::string s) {
@@ -110,6 +160,17 @@ void sync_canvas_size(GLFWwindow* window) {
     // init_imgui() built them at (App owns FontGlobalScale) until the page is reloaded.
 }
 
+// Any pointer or key input in this frame (ImGui 1.86's IO, after NewFrame).
+bool had_input(const ImGuiIO& io) {
+    if (io.MouseDelta.x != 0 || io.MouseDelta.y != 0 || io.MouseWheel != 0 || io.MouseWheelH != 0) return true;
+    if (io.InputQueueCharacters.Size > 0) return true;
+    for (bool down : io.MouseDown)
+        if (down) return true;
+    for (bool down : io.KeysDown)
+        if (down) return true;
+    return false;
+}
+
 void publish_state_if_changed() {
     std::string state = g_app->state_string();
     if (state == g_published_state) return;
@@ -126,6 +187,7 @@ extern "C" {
 // Returns 0 on success, else 1 with the message in ql_last_error(). The bytes are copied.
 EMSCRIPTEN_KEEPALIVE int ql_open_file(const char* name, const uint8_t* data, int size) {
     if (!g_app) return 1;
+    g_last_input_ms = emscripten_get_now();
     std::vector<uint8_t> bytes(data, data + (size > 0 ? size : 0));
     const Status s = g_app->open_file(name, bytes);
     if (s.ok()) {
@@ -142,18 +204,20 @@ EMSCRIPTEN_KEEPALIVE const char* ql_state_string() { return hand_to_js(g_app ? g
 // Applies a state string (from a hashchange or a test); 0 on success, else 1 (see ql_last_error).
 EMSCRIPTEN_KEEPALIVE int ql_apply_state(const char* state) {
     if (!g_app) return 1;
+    g_last_input_ms = emscripten_get_now();
     const Status s = g_app->apply_state_string(state);
     publish_state_if_changed();
     return s.ok() ? 0 : 1;
 }
 
-// {"frames":N,"last_ms":..,"max_ms":..,"mean_ms":..} since the last reset: how long main-loop bodies took
-// (input, App::frame with its evaluation slice, ImGui render and the GL calls), not the display interval.
+// {"frames":N,"drawn":N,"last_ms":..,"max_ms":..,"mean_ms":..}: main-loop runs and, of those, frames drawn
+// (draw data changed), both since the page started; and since the last reset, how long main-loop bodies
+// took (input, App::frame with its evaluation slice, ImGui render and the GL calls), not the display interval.
 EMSCRIPTEN_KEEPALIVE const char* ql_frame_stats(int reset) {
     const FrameStats& f = g_frame_stats;
     char buf[256];
-    std::snprintf(buf, sizeof buf, "{\"frames\":%lld,\"last_ms\":%.3f,\"max_ms\":%.3f,\"mean_ms\":%.3f}",
-                  (long long)f.frames, f.last_ms, f.max_ms, f.counted ? f.sum_ms / double(f.counted) : 0.0);
+    std::snprintf(buf, sizeof buf, "{\"frames\":%lld,\"drawn\":%lld,\"last_ms\":%.3f,\"max_ms\":%.3f,\"mean_ms\":%.3f}",
+                  (long long)f.frames, (long long)f.drawn, f.last_ms, f.max_ms, f.counted ? f.sum_ms / double(f.counted) : 0.0);
     if (reset) {
         g_frame_stats.max_ms = g_frame_stats.sum_ms = 0;
         g_frame_stats.counted = 0;
@@ -254,6 +318,8 @@ int main(int argc, char** argv) {
     ImGui_ImplOpenGL3_Init("#version 300 es");
     g_published_state.clear();  // the first frame writes the canonical form of the state into the URL
     bool first_frame = true;
+    uint64_t last_drawn = 0;  // draw_data_hash of the frame on the canvas
+    double last_draw_ms = -1e9;
 
     QUANTLAB_MAINLOOP_BEGIN {
         const double t0 = emscripten_get_now();
@@ -265,14 +331,22 @@ int main(int argc, char** argv) {
         ImGuiIO& io = ImGui::GetIO();
         if (!(io.DeltaTime > 0.0f)) io.DeltaTime = 1.0f / 1000.0f;
         ImGui::NewFrame();
+        if (had_input(io)) g_last_input_ms = t0;
         app.frame(kEvalBudgetMs);
         ImGui::Render();
         int fb_w = 0, fb_h = 0;
         glfwGetFramebufferSize(window, &fb_w, &fb_h);
-        glViewport(0, 0, fb_w, fb_h);
-        glClearColor(0.10f, 0.10f, 0.12f, 1.0f);
-        glClear(GL_COLOR_BUFFER_BIT);
-        ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+        const uint64_t look = draw_data_hash(ImGui::GetDrawData(), fb_w, fb_h);
+        const bool progress_only = app.busy() && t0 - g_last_input_ms > kInteractionMs && t0 - last_draw_ms < kProgressFrameMs;
+        if (first_frame || (look != last_drawn && !progress_only)) {
+            glViewport(0, 0, fb_w, fb_h);
+            glClearColor(0.10f, 0.10f, 0.12f, 1.0f);
+            glClear(GL_COLOR_BUFFER_BIT);
+            ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+            last_drawn = look;
+            last_draw_ms = t0;
+            ++g_frame_stats.drawn;
+        }
         publish_state_if_changed();
 
         const double ms = emscripten_get_now() - t0;

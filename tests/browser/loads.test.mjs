@@ -41,3 +41,24 @@ test('HiDPI: the canvas backing store is CSS size x devicePixelRatio', async () 
   await screenshot(page, 'loads-hidpi');
   expectNoErrors(assert, errors, 'HiDPI load');
 });
+
+test('an idle page draws nothing; a change is drawn at once', async () => {
+  const { page, errors } = await session.open({ hash: 'panel=eval&wb=8&ab=8' });
+  await waitEvaluated(page, { total: 1000 });
+  await page.waitForFunction(() => !window.quantlab.status().busy, null, { timeout: 120000, polling: 100 });
+  await page.evaluate(() => window.quantlab.afterFrames(3));  // the last result's frame is on the canvas
+  const idle0 = await page.evaluate(() => window.quantlab.frameStats(false));
+  await page.waitForTimeout(1000);
+  const idle1 = await page.evaluate(() => window.quantlab.frameStats(false));
+  console.log(`idle second: ${idle1.frames - idle0.frames} main-loop runs, ${idle1.drawn - idle0.drawn} drawn`);
+  assert.ok(idle1.frames - idle0.frames >= 5, 'the main loop keeps running (input, URL state)');
+  assert.equal(idle1.drawn - idle0.drawn, 0, 'nothing changed, so nothing was drawn');
+  const before = await page.screenshot();
+  await page.evaluate(() => window.quantlab.applyState('panel=network&wb=8&ab=8'));
+  await page.evaluate(() => window.quantlab.afterFrames(3));
+  const changed = await page.evaluate(() => window.quantlab.frameStats(false));
+  assert.ok(changed.drawn > idle1.drawn, 'the new panel was drawn');
+  assert.notDeepEqual(await page.screenshot(), before, 'and the canvas shows it');
+  await screenshot(page, 'idle-then-network-panel');
+  expectNoErrors(assert, errors, 'idle page');
+});
