@@ -34,8 +34,9 @@ namespace {
 using quantlab::Status;
 using quantlab::ui::App;
 
-// Milliseconds of background work (evaluation) App may do per frame. Software WebGL in headless Chromium
-// draws a frame in ~5-15 ms, so 12 ms of work keeps frames under the 33 ms the page promises.
+// Milliseconds of background work (evaluation) App may do per frame in a build without threads (with them,
+// evaluation runs on a Web Worker): 12 ms beside the UI's own 2-4 ms keeps a frame's work under the 33 ms
+// the page promises.
 constexpr float kEvalBudgetMs = 12.0f;
 constexpr const char* kAssetsDir = "/assets";  // --preload-file target (web/CMakeLists.txt)
 // While evaluation runs and nobody touches the page, a frame that only moved the progress on is drawn at
