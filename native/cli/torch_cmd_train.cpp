@@ -255,7 +255,11 @@ void add_train_commands(CLI::App& root, Commands& cmds) {
     train->add_option("--fq-kernel", o.fq_kernel, "fake-quant kernel: exact (core's division), fused (torch fake_quantize), auto (fused on CUDA)")->capture_default_str();
     train->add_option("--threads", o.threads, "CPU threads (0 = all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
     train->add_option("--device", o.device, "auto, cpu or cuda")->capture_default_str();
-    train->add_option("--channels-last", o.channels_last, "NHWC layout: auto (on for the CPU), on, off")->capture_default_str();
+    train->add_option("--channels-last", o.channels_last, "NHWC layout: auto (on for the CPU and for a CUDA graph step), on, off")->capture_default_str();
+    train->add_option("--cuda-graph", o.cuda_graph,
+                      "the training step as one CUDA graph: auto (on for CUDA with SGD and device-side range rules), on, off "
+                      "(on the CPU, on runs the same step eagerly)")
+        ->capture_default_str();
     o.checkpoint_dir = "checkpoints";
     train->add_option("--checkpoint-dir", o.checkpoint_dir, "a checkpoint each epoch: DIR/last.safetensors (+ last.optim.pt); '' for none")->capture_default_str();
     train->add_option("--metrics", o.metrics_path, "per-run metrics file: .csv or .jsonl");

@@ -15,32 +15,60 @@ namespace {
 // A scalar as a 0-d tensor on x's device and dtype. Dividing by a device tensor rather than a C++ scalar
 // keeps torch from replacing the division by a multiplication with the reciprocal (which some kernels do
 // for scalars) and so keeps the result identical to core's float division.
-torch::Tensor scalar_like(double v, const torch::Tensor& like) { return torch::full({}, v, like.options()); }
+// Made once per (value, dtype, device) and kept: a fill kernel per use was a tenth of a fake-quant's kernels, and
+// on CUDA a training step's time is its kernel count. Never written to (only read as an operand).
+torch::Tensor constant(double v, torch::ScalarType type, torch::Device device) {
+    struct Entry {
+        double v;
+        torch::ScalarType type;
+        torch::Device device;
+        torch::Tensor t;
+    };
+    static thread_local std::vector<Entry> cache;  // a few entries: a linear search
+    for (const Entry& e : cache)
+        if (e.v == v && e.type == type && e.device == device) return e.t;
+    cache.push_back({v, type, device, torch::full({}, v, torch::TensorOptions().dtype(type).device(device))});
+    return cache.back().t;
+}
+torch::Tensor scalar_like(double v, const torch::Tensor& like) { return constant(v, like.scalar_type(), like.device()); }
 
-// core's params_from_range on tensors: alpha, beta are 0-d (per-tensor) or (C) (per-channel).
-TorchQParams params_from_range_tensors(const torch::Tensor& alpha, const torch::Tensor& beta, int bits, bool symmetric,
-                                       bool per_channel) {
+// An all-zero slice gets S = 1 (codes to 0 exactly); denormal scales are raised to FLT_MIN.
+torch::Tensor usable_scale(const torch::Tensor& scale) {
+    return torch::where(scale == 0, scalar_like(1.0, scale), scale).clamp_min(double(FLT_MIN)).contiguous();
+}
+
+// A TorchQParams with core's code range for these bits and the flags set; scale and zero_point to fill.
+TorchQParams params_frame(int bits, bool symmetric, bool per_channel) {
     const CodeRange cr = code_range(bits, symmetric);
     TorchQParams p;
     p.qmin = cr.qmin;
     p.qmax = cr.qmax;
     p.per_channel = per_channel;
     p.symmetric = symmetric;
-    torch::Tensor scale, zf;
-    if (symmetric) {
-        const torch::Tensor m = torch::max(alpha.abs(), beta.abs());
-        scale = m / scalar_like(double(std::max(cr.qmax, 1)), m);
-        zf = torch::zeros_like(scale);
-    } else {
-        const torch::Tensor lo = alpha.clamp_max(0.0), hi = beta.clamp_min(0.0);
-        scale = (hi - lo) / scalar_like(double(cr.qmax - cr.qmin), hi);
-        torch::Tensor z = scalar_like(double(cr.qmin), scale) - (lo / scale).clamp_min(-4194304.0).round();
-        z = z.clamp(double(cr.qmin), double(cr.qmax));
-        zf = torch::where(scale > 0, z, scalar_like(double(cr.qmin), scale));
-    }
-    // An all-zero slice gets S = 1 (codes to 0 exactly); denormal scales are raised to FLT_MIN.
-    scale = torch::where(scale == 0, torch::ones_like(scale), scale).clamp_min(double(FLT_MIN));
-    p.scale = scale.contiguous();
+    return p;
+}
+
+// core's params_from_range for a symmetric range [-m, m] (m = max(|alpha|, |beta|) >= 0): S = m / qmax, Z = 0.
+// The max-abs rule comes here straight from max|x| (a handful of kernels fewer per fake-quant: on CUDA, where a
+// training step is bound by kernel count, that matters).
+TorchQParams params_from_maxabs(const torch::Tensor& m, int bits, bool per_channel) {
+    TorchQParams p = params_frame(bits, true, per_channel);
+    p.scale = usable_scale(m / scalar_like(double(std::max(p.qmax, int64_t(1))), m));
+    p.zero_point = per_channel ? torch::zeros_like(p.scale, torch::kInt) : constant(0.0, torch::kInt, p.scale.device());
+    return p;
+}
+
+// core's params_from_range on tensors: alpha, beta are 0-d (per-tensor) or (C) (per-channel).
+TorchQParams params_from_range_tensors(const torch::Tensor& alpha, const torch::Tensor& beta, int bits, bool symmetric,
+                                       bool per_channel) {
+    if (symmetric) return params_from_maxabs(torch::max(alpha.abs(), beta.abs()), bits, per_channel);
+    TorchQParams p = params_frame(bits, false, per_channel);
+    const torch::Tensor lo = alpha.clamp_max(0.0), hi = beta.clamp_min(0.0);
+    const torch::Tensor scale = (hi - lo) / scalar_like(double(p.qmax - p.qmin), hi);
+    torch::Tensor z = scalar_like(double(p.qmin), scale) - (lo / scale).clamp_min(-4194304.0).round();
+    z = z.clamp(double(p.qmin), double(p.qmax));
+    const torch::Tensor zf = torch::where(scale > 0, z, scalar_like(double(p.qmin), scale));
+    p.scale = usable_scale(scale);
     p.zero_point = zf.to(torch::kInt).contiguous();
     return p;
 }
@@ -87,7 +115,8 @@ TorchQParams torch_qparams(const torch::Tensor& xin, const QuantSpec& spec) {
         }
         return params_from_core(r.value, per_channel, x.device());
     }
-    const torch::Tensor flat = per_channel ? x.reshape({x.size(0), -1}) : x.reshape({-1});
+    // Per tensor, the reductions take x as it is: reshaping an NHWC (channels_last) tensor to 1-D would copy it.
+    const torch::Tensor flat = per_channel ? x.reshape({x.size(0), -1}) : x;
     torch::Tensor alpha, beta;
     if (spec.rule == RangeRule::kMeanStd) {
         torch::Tensor mean, sd;
@@ -104,20 +133,17 @@ TorchQParams torch_qparams(const torch::Tensor& xin, const QuantSpec& spec) {
         }
         alpha = mean - sd * spec.k;
         beta = mean + sd * spec.k;
-    } else {
-        torch::Tensor mn, mx;
+    } else if (spec.rule == RangeRule::kMaxAbs) {
+        // max |x|, the notebook's rule: the infinity norm is that, exactly, in one kernel (abs then amax took two).
+        const torch::Tensor m = per_channel ? torch::linalg_vector_norm(flat, INFINITY, torch::IntArrayRef{1}) : torch::linalg_vector_norm(flat, INFINITY);
+        if (spec.symmetric) return params_from_maxabs(m, spec.bits, per_channel);
+        alpha = -m;
+        beta = m;
+    } else {  // kMinMax
         if (per_channel)
-            std::tie(mn, mx) = torch::aminmax(flat, 1);
+            std::tie(alpha, beta) = torch::aminmax(flat, 1);
         else
-            std::tie(mn, mx) = torch::aminmax(flat);
-        if (spec.rule == RangeRule::kMaxAbs) {
-            const torch::Tensor m = torch::max(mn.abs(), mx.abs());  // max |x|, the notebook's rule
-            alpha = -m;
-            beta = m;
-        } else {  // kMinMax
-            alpha = mn;
-            beta = mx;
-        }
+            std::tie(alpha, beta) = torch::aminmax(flat);
     }
     return params_from_range_tensors(alpha, beta, spec.bits, spec.symmetric, per_channel);
 }
@@ -135,8 +161,8 @@ torch::Tensor fake_quant_tensor(const torch::Tensor& xin, const TorchQParams& p,
         if (p.per_channel) {
             r = at::fake_quantize_per_channel_affine_cachemask(x, p.scale, p.zero_point, 0, p.qmin, p.qmax);
         } else {
-            static thread_local torch::Tensor enabled;  // the op's fake_quant_enabled flag, kept on the data's device
-            if (!enabled.defined() || enabled.device() != x.device()) enabled = torch::ones({1}, torch::TensorOptions().dtype(torch::kByte).device(x.device()));
+            static thread_local torch::Tensor enabled;  // the op's fake_quant_enabled flag: int64 (its CUDA kernel reads it so), on the data's device
+            if (!enabled.defined() || enabled.device() != x.device()) enabled = torch::ones({1}, torch::TensorOptions().dtype(torch::kLong).device(x.device()));
             r = at::_fake_quantize_per_tensor_affine_cachemask_tensor_qparams(x, p.scale.reshape({1}), p.zero_point.reshape({1}),
                                                                               enabled, p.qmin, p.qmax);
         }
@@ -324,16 +350,25 @@ StateDict QuantNetImpl::to_state_dict() {
 
 torch::Tensor crop_flip(const torch::Tensor& x, const std::vector<int64_t>& dy, const std::vector<int64_t>& dx,
                         const std::vector<int64_t>& flip, int64_t pad, double fill) {
-    const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), ph = h + 2 * pad, pw = w + 2 * pad;
+    const int64_t b = x.size(0);
     const auto opt = torch::TensorOptions().dtype(torch::kLong);
-    auto dev = [&](const std::vector<int64_t>& v) { return torch::from_blob(const_cast<int64_t*>(v.data()), {b, 1}, opt).to(x.device()); };
-    const torch::Tensor ar_h = torch::arange(h, opt.device(x.device())).unsqueeze(0), ar_w = torch::arange(w, opt.device(x.device())).unsqueeze(0);
-    const torch::Tensor rows = dev(dy) + ar_h;                                                        // (B,H)
-    const torch::Tensor cols = dev(dx) + torch::where(dev(flip).to(torch::kBool), (w - 1) - ar_w, ar_w);  // (B,W)
+    auto dev = [&](const std::vector<int64_t>& v) { return torch::from_blob(const_cast<int64_t*>(v.data()), {b}, opt).to(x.device()); };
+    return crop_flip(x, dev(dy), dev(dx), dev(flip), pad, fill);
+}
+
+torch::Tensor crop_flip(const torch::Tensor& x, const torch::Tensor& dy, const torch::Tensor& dx, const torch::Tensor& flip, int64_t pad,
+                        double fill) {
+    const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3), ph = h + 2 * pad, pw = w + 2 * pad;
+    const auto opt = torch::TensorOptions().dtype(torch::kLong).device(x.device());
+    const torch::Tensor ar_h = torch::arange(h, opt).unsqueeze(0), ar_w = torch::arange(w, opt).unsqueeze(0);
+    const torch::Tensor rows = dy.view({b, 1}) + ar_h;                                                           // (B,H)
+    const torch::Tensor cols = dx.view({b, 1}) + torch::where(flip.view({b, 1}).to(torch::kBool), (w - 1) - ar_w, ar_w);  // (B,W)
     const torch::Tensor lin = (rows.unsqueeze(2) * pw + cols.unsqueeze(1)).view({b, 1, h * w}).expand({b, c, h * w});
     const torch::Tensor padded = torch::constant_pad_nd(x, {pad, pad, pad, pad}, fill).reshape({b, c, ph * pw});
     return padded.gather(2, lin).view({b, c, h, w});
 }
+
+torch::Tensor normalize_u8(const torch::Tensor& u8) { return u8.to(torch::kFloat).div_(255.0).sub_(0.5).div_(0.5); }
 
 torch::Tensor to_torch(const Tensor& t) {
     return torch::from_blob(const_cast<float*>(t.data.data()), t.shape, torch::kFloat).clone();

@@ -98,6 +98,12 @@ TORCH_MODULE(QuantNet);
 // x: (B,C,H,W); dy, dx: per-image offsets in [0, 2*pad] (pad = unshifted); flip: 0 or 1 per image.
 torch::Tensor crop_flip(const torch::Tensor& x, const std::vector<int64_t>& dy, const std::vector<int64_t>& dx,
                         const std::vector<int64_t>& flip, int64_t pad = 4, double fill = -1.0);
+// The same with the draws as (B) int64 tensors on x's device (no host copy: usable inside a CUDA graph).
+torch::Tensor crop_flip(const torch::Tensor& x, const torch::Tensor& dy, const torch::Tensor& dx, const torch::Tensor& flip,
+                        int64_t pad = 4, double fill = -1.0);
+
+// uint8 images -> ToTensor + Normalize(0.5, 0.5) on their device: (p / 255 - 0.5) / 0.5 in float32.
+torch::Tensor normalize_u8(const torch::Tensor& u8);
 
 // Core's Tensor <-> torch (CPU float32 copies).
 torch::Tensor to_torch(const Tensor& t);

@@ -63,7 +63,11 @@ struct TrainOptions {
     // ---- machine
     int threads = 0;                // CPU threads; 0 = all cores
     std::string device = "auto";    // auto | cpu | cuda
-    std::string channels_last = "auto";  // on | off | auto (on for the CPU, where oneDNN is faster with NHWC)
+    std::string channels_last = "auto";  // on | off | auto (on for the CPU and for a CUDA graph step: faster in NHWC)
+    // auto | on | off: the step over static tensors (graph_step.hpp), captured as a CUDA graph on CUDA and run
+    // eagerly on the CPU (where "on" is for tests). auto: on for CUDA when the optimizer is SGD and every range
+    // rule is computed on the device (not percentile or mse).
+    std::string cuda_graph = "auto";
     // ---- outputs
     std::string checkpoint_dir;     // DIR/last.safetensors (+ last.optim.pt) each epoch, atomically; empty: none
     std::string metrics_path;       // per-run metrics, .csv or .jsonl (by extension); empty: none
@@ -87,6 +91,7 @@ struct TrainReport {
     bool diverged = false;          // stopped because the loss became NaN or Inf
     bool stopped = false;           // stopped on options.stop_flag (status ok; resume from `checkpoint`)
     std::string device;             // "cpu (2 threads)", "cuda:0"
+    std::string step;               // how steps ran: "eager", "static (eager)" or "CUDA graph"
     int epochs_done = 0;            // completed epochs (including those before a resume)
     int64_t steps = 0;              // optimizer steps in this run
     std::vector<double> losses;     // per step, this run

@@ -9,7 +9,10 @@ Loops (images/s of training steps at batch 128, W4A4 max-abs fake-quant with the
                  torch's fused fake_quantize_per_tensor_affine with tensor scales (no host syncs).
   resident-graph (CUDA only) the resident loop captured once as a CUDA graph (forward, backward, SGD step)
                  and replayed.
-  quantlab       `quantlab train` (LibTorch, C++) with the same recipe and thread count, run as a subprocess.
+  quantlab       `quantlab train` (LibTorch, C++) with the same recipe and thread count, run as a subprocess; on
+                 CUDA its step is one CUDA graph (--cuda-graph auto).
+  quantlab-eager the same with --cuda-graph off (one kernel launch at a time from the CPU).
+  quantlab-nchw  the same with --channels-last off (on CUDA, auto means NHWC for a graph step).
 
 No torchvision needed: CIFAR-10 is read from the binary batches with numpy. Debian's python3-torch works on
 CPU (/usr/bin/python3); on a GPU machine use the pip torch the binary was built against.
@@ -234,11 +237,13 @@ def bench_resident(args, x, y, device, graph=False):
     return args.iters * b / (time.perf_counter() - t0)
 
 
-def bench_quantlab(args, device):
+def bench_quantlab(args, device, n_images, graph="auto", extra=()):
     steps = args.quantlab_steps or (args.iters + args.warmup)
-    cmd = [args.quantlab, "train", "--data", args.data, "--bits", "4", "--epochs", "1", "--max-steps", str(steps), "--val-every", "0",
+    per_epoch = -(-int(n_images * 0.8) // args.batch)
+    epochs = -(-steps // per_epoch)  # enough epochs for --max-steps (each epoch's validation is not counted)
+    cmd = [args.quantlab, "train", "--data", args.data, "--bits", "4", "--epochs", str(epochs), "--max-steps", str(steps), "--val-every", "0",
            "--checkpoint-dir", "", "--no-final-eval", "--quiet", "--threads", str(args.threads), "--device", device.type,
-           "--batch", str(args.batch)]
+           "--batch", str(args.batch), "--cuda-graph", graph, *extra]
     if args.weights:
         cmd += ["--init", args.weights]
     if args.limit:
@@ -288,11 +293,12 @@ def main():
                 print("resident-graph: CUDA only, skipped")
                 continue
             v = bench_resident(args, x, y, device, graph=True)
-        elif loop == "quantlab":
+        elif loop in ("quantlab", "quantlab-eager", "quantlab-nchw"):
             if not args.quantlab:
-                print("quantlab: --quantlab PATH not given, skipped")
+                print(f"{loop}: --quantlab PATH not given, skipped")
                 continue
-            v = bench_quantlab(args, device)
+            v = bench_quantlab(args, device, len(y), "off" if loop == "quantlab-eager" else "auto",
+                               ("--channels-last", "off") if loop == "quantlab-nchw" else ())
         else:
             sys.exit(f"unknown loop {loop}")
         results[loop] = v

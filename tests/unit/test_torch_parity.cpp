@@ -18,6 +18,11 @@
 #include "native/trainer/trainer.hpp"
 #include "tests/support/test_files.hpp"
 
+// LibTorch's c10 logging defines its own CHECK (a fatal assert that aborts the whole run on the first failure,
+// unreported by Catch); the torch headers come after catch.hpp, so put Catch's CHECK back.
+#undef CHECK
+#define CHECK(...) INTERNAL_CATCH_TEST("CHECK", Catch::ResultDisposition::ContinueOnFailure, __VA_ARGS__)
+
 using namespace quantlab;
 using namespace quantlab::trainer;
 namespace fs = std::filesystem;
@@ -412,6 +417,62 @@ TEST_CASE_METHOD(Fixture, "trainer: loss decreases, checkpoints resume exactly, 
         CHECK(rd.value.accuracy() == Approx(ra.test_acc_dynamic).margin(1e-9));
         // The trainer's own forward (ranges per batch) agrees with core's dynamic evaluation within one image.
         CHECK(std::fabs(ra.test_acc_trainer - ra.test_acc_dynamic) <= 100.0 / 200 + 1e-9);
+    }
+}
+
+// The static step is what a CUDA graph captures (graph_step.hpp); on the CPU it runs eagerly, so here it is held
+// to the eager loop bit for bit: its batch plan (order, crop and flip draws), its own SGD update with the learning
+// rate as a tensor, its running sums, the short last batch, a schedule, and momentum buffers that checkpoints carry.
+TEST_CASE_METHOD(Fixture, "trainer: the static step (the CUDA graph's body) equals the eager loop", "[torch][trainer][graph]") {
+    auto run = [](const std::string& graph, const fs::path& dir, int epochs, const std::string& resume) {
+        TrainOptions o = tiny_run(dir);
+        o.batch = 96;  // 256 training images: two full batches and a short one of 64
+        o.epochs = 2;
+        o.max_steps = epochs * 3;
+        o.schedule = "cosine";
+        o.augment_crop = o.augment_flip = true;
+        o.val_every = 2;
+        o.cuda_graph = graph;
+        o.resume = resume;
+        o.final_eval = false;
+        return train(o);
+    };
+    const fs::path de = scratch("graph_eager"), ds = scratch("graph_static");
+    const TrainReport eager = run("off", de, 2, "");
+    const TrainReport fixed = run("on", ds, 2, "");
+    REQUIRE(eager.status.ok());
+    REQUIRE(fixed.status.ok());
+    CHECK(eager.step == "eager");
+    CHECK(fixed.step == "static (eager)");
+    REQUIRE(eager.steps == 6);
+    REQUIRE(fixed.steps == 6);
+    CHECK(fixed.losses == eager.losses);
+    CHECK(fixed.last_val_acc == eager.last_val_acc);
+    for (const std::string& name : eager.final_weights.names) {
+        CAPTURE(name);
+        CHECK(eager.final_weights.find(name)->data == fixed.final_weights.find(name)->data);
+    }
+    SECTION("a static run resumed from its epoch-1 checkpoint ends where the uninterrupted one does") {
+        const fs::path dr = scratch("graph_resume");
+        REQUIRE(run("on", dr, 1, "").status.ok());
+        const TrainReport resumed = run("on", dr, 2, (dr / "last.safetensors").string());
+        REQUIRE(resumed.status.ok());
+        CHECK(resumed.steps == 3);
+        for (const std::string& name : eager.final_weights.names) {
+            CAPTURE(name);
+            CHECK(eager.final_weights.find(name)->data == resumed.final_weights.find(name)->data);
+        }
+    }
+    SECTION("--cuda-graph on is refused where the static step cannot run") {
+        TrainOptions o = tiny_run(scratch("graph_bad"));
+        o.cuda_graph = "on";
+        o.optimizer = "adam";
+        CHECK(train(o).status.message.find("SGD only") != std::string::npos);
+        o.optimizer = "sgd";
+        o.quant.layers[1].act.rule = RangeRule::kPercentile;
+        CHECK(train(o).status.message.find("percentile") != std::string::npos);
+        o.cuda_graph = "sometimes";
+        CHECK(train(o).status.message.find("auto, on or off") != std::string::npos);
     }
 }
 
