@@ -1,6 +1,9 @@
-// parallel.cpp: the thread pool behind parallel_for (see parallel.hpp). Workers are started lazily on the
-// first parallel_for after a thread count change and sleep on a condition variable between loops; each loop
-// is cut into a few chunks per thread that workers and caller take from an atomic counter.
+// parallel.cpp: the thread pool behind parallel_for (see parallel.hpp). Workers are started lazily, by the
+// first parallel_for that needs more of them than exist, and sleep on a condition variable between loops;
+// each loop is cut into a few chunks per thread that the first num_threads()-1 workers and the caller take
+// from an atomic counter. Lowering the count parks the other workers instead of ending them: the page's
+// evaluation raises the count for one batch after each change and lowers it again, and a Web Worker thread
+// started and ended each time would cost a round trip through the browser's main thread.
 #include "core/parallel.hpp"
 
 #include <algorithm>
@@ -63,10 +66,7 @@ public:
 
     void set_threads(int n) {
         std::lock_guard<std::mutex> run(run_mutex_);
-        const int want = clamp_threads(n);
-        if (want == threads_) return;
-        stop_workers();
-        threads_ = want;  // workers start on the next run()
+        threads_ = clamp_threads(n);  // missing workers start on the next run(); extra ones stay parked
     }
 
     // No lock: kernels ask this on every call, and the browser's main thread must not wait for a loop.
@@ -79,7 +79,8 @@ public:
             fn(begin, end);
             return;
         }
-        if (workers_.empty()) start_workers(threads_ - 1);
+        const int helpers = threads_ - 1;
+        if (int(workers_.size()) < helpers) start_workers(helpers - int(workers_.size()));
 
         const int64_t chunks = std::min<int64_t>(end - begin, int64_t(threads_) * kChunksPerThread);
         {
@@ -89,7 +90,8 @@ public:
             chunk_ = (end - begin + chunks - 1) / chunks;
             next_.store(begin);
             error_ = nullptr;
-            pending_ = int(workers_.size());
+            helpers_ = helpers;
+            pending_ = helpers;
             ++generation_;
         }
         work_cv_.notify_all();
@@ -119,21 +121,24 @@ private:
     }
 
     void start_workers(int count) {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            stop_ = false;
-        }
         // Workers wait for the *next* generation: record the current one before they start.
-        for (int i = 0; i < count; ++i) workers_.emplace_back([this, seen = generation_] { worker_main(seen); });
+        for (int i = 0; i < count; ++i) {
+            const int index = int(workers_.size());
+            workers_.emplace_back([this, index, seen = generation_] { worker_main(index, seen); });
+        }
     }
 
-    void worker_main(uint64_t seen) {
+    // Worker `index` takes part in a loop when index < helpers_ (read with the generation, under the lock). A
+    // loop ends only when its helpers have all finished it, so a helper never misses its generation; a parked
+    // worker that wakes late skips to the newest one.
+    void worker_main(int index, uint64_t seen) {
         for (;;) {
             {
                 std::unique_lock<std::mutex> lock(mutex_);
                 work_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
                 if (stop_) return;
                 seen = generation_;
+                if (index >= helpers_) continue;
             }
             work();
             std::lock_guard<std::mutex> lock(mutex_);
@@ -159,7 +164,8 @@ private:
     std::condition_variable work_cv_, done_cv_;
     uint64_t generation_ = 0;
     bool stop_ = false;
-    int pending_ = 0;  // workers that have not finished the current loop
+    int helpers_ = 0;  // workers that take part in the current loop (the first helpers_ of workers_)
+    int pending_ = 0;  // of those, the ones that have not finished it
     std::exception_ptr error_;
     const std::function<void(int64_t, int64_t)>* fn_ = nullptr;
     int64_t end_ = 0, chunk_ = 1;

@@ -9,7 +9,8 @@ namespace quantlab {
 
 // Threads that parallel_for uses from now on, the caller included. 0 = std::thread::hardware_concurrency()
 // (also the default); values are clamped to [1, 256]. Waits for a parallel_for in progress to finish.
-// Under Emscripten the count stays 1.
+// Cheap otherwise: threads already started are kept (parked) when the count goes down, and used again when
+// it goes back up. Under Emscripten without pthreads the count stays 1.
 void set_num_threads(int n);
 int num_threads();
 

@@ -35,6 +35,13 @@ constexpr bool kThreaded = false;  // no worker threads: evaluation runs inside 
 constexpr bool kThreaded = true;
 #endif
 
+// How long a frame that shows a new setting waits for that setting's first batch (threaded builds): long
+// enough for one batch of 128 on all cores of a laptop, so the frame that shows a change also shows its
+// first estimate instead of "0 images" until a later frame; short enough that the main-loop body (UI 2-4 ms
+// + this wait) stays under the 33 ms a frame may take. The web page sets it to 0 (its main thread can only
+// busy-wait, which takes a core from the batch) and holds back the drawing of such frames instead.
+constexpr double kFirstEstimateWaitMs = 25.0;
+
 constexpr const char* kDefaultWeights = "notebook_pretrain.safetensors";
 constexpr const char* kDefaultData = "cifar10_test_1000.bin";
 
@@ -69,6 +76,9 @@ struct App::Impl {
     FileBrowser browser;
     std::vector<std::string> job_keys;
     std::string current_key, float_key;
+    std::string shown_key;  // current_key as the last frame showed it ("" before the first frame)
+    int64_t first_frame_evaluated = 0;  // images behind the estimate on the first frame that showed shown_key
+    double first_estimate_wait_ms = kFirstEstimateWaitMs;
     std::vector<std::string> sweep_keys;
     bool prepared = false;
 
@@ -355,6 +365,14 @@ struct App::Impl {
         handle_keys();
         sync_jobs();
         if (!eval.threaded()) eval.pump(budget_ms);
+        if (current_key != shown_key) {
+            // A new setting: wait briefly for its first batch (see kFirstEstimateWaitMs). Not on the first frame,
+            // which would wait for the trace as well and should come at once.
+            if (eval.threaded() && !shown_key.empty()) eval.wait_for(current_key, first_estimate_wait_ms);
+            std::shared_ptr<const EvalSnapshot> first = eval.get(current_key);
+            first_frame_evaluated = first ? first->result.evaluated : 0;
+            shown_key = current_key;
+        }
 
         AppContext ctx{state, doc, eval, trainer, false, nullptr, {}, {}, {}, {}, 1.0f};
         ctx.desktop = opt.desktop;
@@ -385,6 +403,10 @@ struct App::Impl {
             if (!read_file(browser.path(), &bytes)) set_error(browser.path() + ": cannot read the file");
             else open_file(browser.path(), bytes);
         }
+        // A widget may have changed the state while this frame was built: hand the new jobs to the worker now,
+        // so the first batch computes while this frame is rendered, not from the next frame on. (Cheap: the
+        // jobs go to the service only when their keys changed.) The next frame waits for what is still missing.
+        sync_jobs();
     }
 };
 
@@ -397,6 +419,7 @@ App::App(AppOptions options) : impl_(std::make_unique<Impl>()) {
     m.panels[1] = make_network_panel();
     m.panels[2] = make_eval_panel();
     m.panels[3] = make_train_panel();
+    m.eval.set_first_batch_threads(m.opt.first_batch_threads);
     std::string errors;
     if (!m.opt.initial_state.empty())
         if (Status s = decode_state(m.opt.initial_state, &m.state); !s) errors = s.message;
@@ -440,7 +463,13 @@ void App::prepare_frame() {
 
 void App::frame(float budget_ms) { impl_->frame(budget_ms); }
 
-Status App::open_file(const std::string& name, const std::vector<uint8_t>& bytes) { return impl_->open_file(name, bytes); }
+// Both below run between frames (a dropped file, a URL change): the worker starts on what they changed at
+// once instead of at the next frame, which then finds the first estimate ready or nearly so.
+Status App::open_file(const std::string& name, const std::vector<uint8_t>& bytes) {
+    Status s = impl_->open_file(name, bytes);
+    impl_->sync_jobs();
+    return s;
+}
 
 std::string App::state_string() const { return encode_state(impl_->state); }
 
@@ -460,6 +489,7 @@ Status App::apply_state_string(const std::string& text) {
     m.state = next;
     if (m.doc.model) fit_layers(m.state, m.doc.num_layers());
     if (!s) m.set_error(s.message);
+    m.sync_jobs();
     return s;
 }
 
@@ -476,6 +506,8 @@ std::string App::status_json() const {
     j["total"] = m.doc.data ? m.doc.data->count : 0;
     j["done"] = cur ? cur->done : false;
     j["compute_seconds"] = cur ? cur->seconds : 0.0;  // the evaluation's own time (set-up + batches), no queueing
+    // Images behind the estimate on the first frame that showed this setting; -1 before one has.
+    j["first_frame_evaluated"] = !m.current_key.empty() && m.shown_key == m.current_key ? m.first_frame_evaluated : int64_t(-1);
     char hash[32] = "";
     if (cur) std::snprintf(hash, sizeof hash, "%016llx", (unsigned long long)cur->result.predictions_hash());
     j["predictions_fnv1a64"] = hash;
@@ -499,6 +531,13 @@ const std::string& App::last_error() const { return impl_->error; }
 
 void App::set_trainer(TrainerHooks* hooks) { impl_->trainer = hooks; }
 
+void App::set_first_estimate_wait_ms(double ms) { impl_->first_estimate_wait_ms = std::max(0.0, ms); }
+
 bool App::busy() const { return impl_->eval.busy(); }
+
+bool App::first_estimate_pending() const {
+    const Impl& m = *impl_;
+    return m.eval.threaded() && !m.shown_key.empty() && m.shown_key == m.current_key && !m.eval.get(m.current_key);
+}
 
 }  // namespace quantlab::ui

@@ -20,6 +20,8 @@ struct AppOptions {
     std::string assets_dir;          // folder holding the bundled weights, test sample and fonts
     bool desktop = false;            // shows desktop-only panels (training)
     std::string initial_state;       // a state string (see state_string), e.g. from the page URL
+    // Threads for the first batch after a change (EvalService::set_first_batch_threads); 0 = as for the rest.
+    int first_batch_threads = 0;
 };
 
 class App {
@@ -52,7 +54,7 @@ public:
     Status apply_state_string(const std::string& state);
 
     // One line of JSON for tests and the page: {"weights":..., "accuracy":..., "evaluated":..., "total":...,
-    // "done":..., "predictions_fnv1a64":..., "error":..., "panel":..., "bits":...}.
+    // "done":..., "predictions_fnv1a64":..., "first_frame_evaluated":..., "error":..., "panel":..., "bits":...}.
     std::string status_json() const;
 
     // The last error message shown in the banner ("" when none).
@@ -60,8 +62,17 @@ public:
 
     void set_trainer(TrainerHooks* hooks);
 
+    // How long the frame that shows a new setting waits for that setting's first batch (threaded builds only;
+    // 25 ms unless changed; the web page sets 0). Tests raise it to check that such a frame shows the
+    // estimate without timing anything.
+    void set_first_estimate_wait_ms(double ms);
+
     // True while evaluation work is pending (a front end may keep drawing frames then, and idle otherwise).
     bool busy() const;
+
+    // True when the last frame showed a setting that has no estimate yet (threaded builds): its first batch
+    // is still computing. The page holds such frames back for a moment (web/main.cpp).
+    bool first_estimate_pending() const;
 
 private:
     struct Impl;

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/parallel.hpp"
+
 namespace quantlab::ui {
 
 namespace {
@@ -16,6 +18,24 @@ std::string spec_key(const QuantSpec& s) {
     if (s.rule == RangeRule::kPercentile) k += ",p" + std::to_string(s.percentile);
     return k;
 }
+
+// Raises core's thread count to n for its lifetime when n is more than the current count (else does nothing),
+// and puts the previous count back however the scope is left.
+class ThreadCountScope {
+public:
+    explicit ThreadCountScope(int n) : previous_(num_threads()), raised_(n > previous_) {
+        if (raised_) set_num_threads(n);
+    }
+    ~ThreadCountScope() {
+        if (raised_) set_num_threads(previous_);
+    }
+    ThreadCountScope(const ThreadCountScope&) = delete;
+    ThreadCountScope& operator=(const ThreadCountScope&) = delete;
+
+private:
+    const int previous_;
+    const bool raised_;
+};
 }  // namespace
 
 std::string config_key(const QuantConfig& c, Backend backend) {
@@ -79,6 +99,18 @@ std::shared_ptr<const EvalSnapshot> EvalService::get(const std::string& key) con
     return it == cache_.end() ? nullptr : it->second;
 }
 
+bool EvalService::wait_for(const std::string& key, double max_ms) const {
+    std::unique_lock<std::mutex> lock(mutex_);
+    auto ready = [&] { return cache_.count(key) != 0; };
+    if (!threaded_ || ready() || !(max_ms > 0)) return ready();
+    return published_cv_.wait_for(lock, std::chrono::duration<double, std::milli>(max_ms), ready);
+}
+
+void EvalService::set_first_batch_threads(int n) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    first_batch_threads_ = std::max(0, n);
+}
+
 std::shared_ptr<const ForwardTrace> EvalService::trace() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return trace_;
@@ -122,12 +154,14 @@ bool EvalService::work_once() {
     uint64_t gen;
     EvalJob job;
     bool do_trace = false;
+    int first_batch_threads = 0;
     {
         std::lock_guard<std::mutex> lock(mutex_);
         if (stop_ || !model_ || !data_ || data_->count == 0) return false;
         model = model_;
         data = data_;
         gen = generation_;
+        first_batch_threads = first_batch_threads_;
         if (!trace_) {
             do_trace = true;
         } else {
@@ -163,8 +197,11 @@ bool EvalService::work_once() {
         auto trace = std::make_shared<ForwardTrace>();
         Status s = model->forward(x.data(), n, logits.data(), Backend::kFast, trace.get());
         if (!s) trace->inputs.clear();  // an empty trace: the views say nothing was recorded
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (generation_ == gen) trace_ = trace;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (generation_ == gen) trace_ = trace;
+        }
+        published_cv_.notify_all();
         return true;
     }
 
@@ -202,6 +239,12 @@ bool EvalService::work_once() {
     auto snap = std::make_shared<EvalSnapshot>();
     snap->total = data->count;
     if (r.eval) {
+        // The first batch is the one the UI waits for (the first estimate after a change: App::frame's wait,
+        // the page's held frames), so it may use every core; later batches run with the usual count, which
+        // leaves a core to the page's main thread and the compositor. Only the page sets first_batch_threads,
+        // and there this worker is the only thread whose loops run in parallel (the main thread's run
+        // serially), so no other thread changes the count meanwhile.
+        ThreadCountScope threads(r.eval->result().evaluated == 0 ? first_batch_threads : 0);
         const double t0 = now_ms();
         Status s = r.eval->step(kEvalBatch);
         r.seconds += (now_ms() - t0) / 1000.0;
@@ -214,8 +257,11 @@ bool EvalService::work_once() {
     snap->error = r.error;
     snap->seconds = r.seconds;
     if (snap->done) running_.erase(job.key);
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (generation_ == gen) cache_[job.key] = snap;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (generation_ == gen) cache_[job.key] = snap;
+    }
+    published_cv_.notify_all();
     return true;
 }
 

@@ -2,7 +2,8 @@
 // key) run batch by batch - batches of 128 in file order, as `quantlab eval` - either on a worker thread
 // (native) or inside pump() with a time budget (wasm without pthreads). Results, complete or partial, are
 // published as immutable snapshots the UI reads with get(). Also records a float forward trace of the
-// first batch for the network view and the quantizer lab.
+// first batch for the network view and the quantizer lab. A frame may wait briefly (wait_for) for a new
+// job's first snapshot, which the worker computes on every core (set_first_batch_threads).
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -54,9 +55,16 @@ public:
     void set_jobs(std::vector<EvalJob> jobs);
 
     std::shared_ptr<const EvalSnapshot> get(const std::string& key) const;   // null before its first batch
+    // True at once when key has a snapshot; else waits until the worker publishes one for it or max_ms has
+    // passed, and says whether one exists then. Without a worker thread nothing can arrive: no wait.
+    bool wait_for(const std::string& key, double max_ms) const;
     std::shared_ptr<const ForwardTrace> trace() const;                        // null until computed
     bool busy() const;        // a wanted job is not finished yet (or the trace is pending)
     bool threaded() const { return threaded_; }
+
+    // Threads (core's parallel_for count) for a job's first batch, when more than the count set for the rest
+    // (0, the default: no change). The count is raised for that batch only and put back right after.
+    void set_first_batch_threads(int n);
 
     // Without a worker thread: runs batches until budget_ms has passed (at least one batch when work is left).
     void pump(double budget_ms);
@@ -68,8 +76,10 @@ private:
 
     const bool threaded_;
     mutable std::mutex mutex_;
-    std::condition_variable cv_;
+    std::condition_variable cv_;                   // wakes the worker (new source, jobs, stop)
+    mutable std::condition_variable published_cv_;  // wakes wait_for (a snapshot or the trace was published)
     bool stop_ = false;
+    int first_batch_threads_ = 0;
     uint64_t generation_ = 0;
     std::shared_ptr<const Model> model_;
     std::shared_ptr<const Cifar10> data_;

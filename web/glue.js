@@ -135,6 +135,10 @@
       return { ok: rc === 0, error: e };
     },
     frameStats: (reset) => JSON.parse(Module.UTF8ToString(Module._ql_frame_stats(reset ? 1 : 0))),
+    // Tests: how long App's frame waits for a new setting's first estimate (the page sets 0), and how long
+    // the page holds back frames that show a setting without it (default 100 ms); see web/main.cpp.
+    setFirstEstimateWait: (ms) => Module._ql_set_first_estimate_wait_ms(ms),
+    setFirstEstimateHold: (ms) => Module._ql_set_first_estimate_hold_ms(ms),
     // Resolves once the app has drawn n more frames (status() reflects a state change after the next frame).
     afterFrames: async (n = 2) => {
       const f0 = api.frameStats().frames;

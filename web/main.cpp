@@ -43,9 +43,21 @@ constexpr const char* kAssetsDir = "/assets";  // --preload-file target (web/CMa
 // most every kProgressFrameMs: drawing is the GPU's work on a laptop, but where WebGL is rendered in
 // software it took more CPU than the evaluation worker got (a 1280x800 frame ~90 ms of CPU in headless
 // Chromium, drawn after every batch). For kInteractionMs after input (pointer, keys, a URL change, a file)
-// every change is drawn at once: the first estimate after a change of bits is not held back.
+// every change is drawn at once: the first estimate after a change of bits is not held back (but the
+// change itself may be, briefly, until that estimate is there: see kFirstEstimateHoldMs).
 constexpr double kProgressFrameMs = 200.0;
 constexpr double kInteractionMs = 500.0;
+// The first estimate after a change. App::frame can wait for the new setting's first batch (on the desktop,
+// a sleeping wait), but the browser's main thread cannot sleep: it busy-spins, taking a core from the batch
+// it waits for, and then draws the frame without the estimate (~80-90 ms of CPU in software WebGL), so the
+// estimate came one drawn frame later (a 2-core VM, headless Chromium: 120-150 ms after a key press, median,
+// with or without that wait). The page sets App's wait to 0 and instead holds back the drawing (not the main
+// loop) of frames that show a setting without its estimate, for up to kFirstEstimateHoldMs after the first
+// of them: the main thread and the compositor stay idle, the first batch has every core, and the first frame
+// drawn shows the change with its estimate (there 65-100 ms after the change, median). When the batch takes
+// longer (static calibration, the reference backend, a slow machine), the change is drawn after this time
+// without it, as before.
+constexpr double kFirstEstimateHoldMs = 100.0;
 
 // ---- [SECTION] main loop macros ----------------------------------------------------------------
 // As imgui's examples/libs/emscripten/emscripten_mainloop_stub.h: the loop body is written once inside
@@ -59,12 +71,14 @@ void main_loop_trampoline() { g_main_loop_body(); }
 // ---- state shared with the exported functions -------------------------------------------------
 App* g_app = nullptr;
 double g_last_input_ms = -1e9;      // emscripten_get_now() of the last input (see kInteractionMs)
+double g_first_estimate_hold_ms = kFirstEstimateHoldMs;  // tests may change it (ql_set_first_estimate_hold_ms)
 std::string g_text;                 // backing store of the last const char* handed to JS
 std::string g_published_state;      // the state string last written to the URL
 quantlab::Cifar10 g_bench_data;     // the largest CIFAR-10 batch opened so far (for ql_benchmark)
 struct FrameStats {
     int64_t frames = 0;
     int64_t drawn = 0;  // frames whose draw data changed, so they were drawn (see draw_data_hash)
+    int64_t drawn_without_estimate = 0;  // of those, frames showing a setting whose first estimate was missing
     double last_ms = 0, max_ms = 0, sum_ms = 0;
     int64_t counted = 0;
 } g_frame_stats;
@@ -211,20 +225,32 @@ EMSCRIPTEN_KEEPALIVE int ql_apply_state(const char* state) {
     return s.ok() ? 0 : 1;
 }
 
-// {"frames":N,"drawn":N,"last_ms":..,"max_ms":..,"mean_ms":..}: main-loop runs and, of those, frames drawn
-// (draw data changed), both since the page started; and since the last reset, how long main-loop bodies
-// took (input, App::frame with its evaluation slice, ImGui render and the GL calls), not the display interval.
+// {"frames":N,"drawn":N,"drawn_without_estimate":N,"last_ms":..,"max_ms":..,"mean_ms":..}: main-loop runs,
+// of those the frames drawn (draw data changed), and of those the ones that showed a setting before its
+// first estimate (see kFirstEstimateHoldMs), all since the page started; and since the last reset, how long
+// main-loop bodies took (input, App::frame with its evaluation slice, ImGui render and the GL calls), not the
+// display interval.
 EMSCRIPTEN_KEEPALIVE const char* ql_frame_stats(int reset) {
     const FrameStats& f = g_frame_stats;
-    char buf[256];
-    std::snprintf(buf, sizeof buf, "{\"frames\":%lld,\"drawn\":%lld,\"last_ms\":%.3f,\"max_ms\":%.3f,\"mean_ms\":%.3f}",
-                  (long long)f.frames, (long long)f.drawn, f.last_ms, f.max_ms, f.counted ? f.sum_ms / double(f.counted) : 0.0);
+    char buf[320];
+    std::snprintf(buf, sizeof buf,
+                  "{\"frames\":%lld,\"drawn\":%lld,\"drawn_without_estimate\":%lld,\"last_ms\":%.3f,\"max_ms\":%.3f,\"mean_ms\":%.3f}",
+                  (long long)f.frames, (long long)f.drawn, (long long)f.drawn_without_estimate, f.last_ms, f.max_ms,
+                  f.counted ? f.sum_ms / double(f.counted) : 0.0);
     if (reset) {
         g_frame_stats.max_ms = g_frame_stats.sum_ms = 0;
         g_frame_stats.counted = 0;
     }
     return hand_to_js(buf);
 }
+
+// For tests: how long App::frame waits for a new setting's first batch (the page sets 0, see
+// kFirstEstimateHoldMs), and how long the page holds back frames without it. Long values make "the first
+// frame with a new setting shows its estimate" independent of the machine's speed.
+EMSCRIPTEN_KEEPALIVE void ql_set_first_estimate_wait_ms(double ms) {
+    if (g_app) g_app->set_first_estimate_wait_ms(ms);
+}
+EMSCRIPTEN_KEEPALIVE void ql_set_first_estimate_hold_ms(double ms) { g_first_estimate_hold_ms = std::max(0.0, ms); }
 
 // Benchmark (not used by the UI): evaluates the bundled notebook weights at `bits` (weights and
 // activations, 32 = float; the notebook's symmetric max-abs quantizer, dynamic activation scales, batch
@@ -295,19 +321,24 @@ int main(int argc, char** argv) {
     ImGui::CreateContext();
     ImGui::GetIO().IniFilename = nullptr;  // the page's state lives in the URL, not in imgui.ini
 
-#if defined(__EMSCRIPTEN_PTHREADS__)
-    // The evaluation worker splits each batch with up to 3 more threads, leaving one core to the main thread
-    // and the browser's compositor: with every core computing, frames on a 2-core laptop came 75-85 ms apart
-    // and the first estimate after a change waited for them. PTHREAD_POOL_SIZE in web/CMakeLists.txt
-    // pre-starts the Workers.
-    quantlab::set_num_threads(std::clamp(int(std::thread::hardware_concurrency()) - 1, 1, 4));
-#endif
     quantlab::ui::AppOptions options;
     options.assets_dir = kAssetsDir;
     options.desktop = false;
     options.initial_state = initial_state;
+#if defined(__EMSCRIPTEN_PTHREADS__)
+    // The evaluation worker splits each batch with up to 3 more threads, leaving one core to the main thread
+    // and the browser's compositor: with every core computing, frames on a 2-core laptop came 75-85 ms apart
+    // and the first estimate after a change waited for them. The first batch after a change is the exception:
+    // the page holds its frames back for it (kFirstEstimateHoldMs), so it gets every core, up to 4.
+    // PTHREAD_POOL_SIZE in web/CMakeLists.txt pre-starts the Workers (the evaluation worker, up to 3 helpers
+    // and a spare).
+    const int cores = int(std::thread::hardware_concurrency());
+    quantlab::set_num_threads(std::clamp(cores - 1, 1, 4));
+    options.first_batch_threads = std::clamp(cores, 1, 4);
+#endif
     static App app(options);  // static: alive for the page's lifetime, also after main() "returns"
     g_app = &app;
+    app.set_first_estimate_wait_ms(0);  // the page holds frames back instead (kFirstEstimateHoldMs)
     if (Status s = app.init_imgui(float(size.dpr)); !s) std::fprintf(stderr, "quantlab: %s\n", s.message.c_str());
     if (const std::string& e = app.last_error(); !e.empty()) std::fprintf(stderr, "quantlab: %s\n", e.c_str());
     {
@@ -321,6 +352,7 @@ int main(int argc, char** argv) {
     bool first_frame = true;
     uint64_t last_drawn = 0;  // draw_data_hash of the frame on the canvas
     double last_draw_ms = -1e9;
+    double pending_since_ms = -1;  // start of the frames that show a setting still without an estimate
 
     QUANTLAB_MAINLOOP_BEGIN {
         const double t0 = emscripten_get_now();
@@ -339,7 +371,11 @@ int main(int argc, char** argv) {
         glfwGetFramebufferSize(window, &fb_w, &fb_h);
         const uint64_t look = draw_data_hash(ImGui::GetDrawData(), fb_w, fb_h);
         const bool progress_only = app.busy() && t0 - g_last_input_ms > kInteractionMs && t0 - last_draw_ms < kProgressFrameMs;
-        if (first_frame || (look != last_drawn && !progress_only)) {
+        const bool pending = app.first_estimate_pending();
+        if (!pending) pending_since_ms = -1;
+        else if (pending_since_ms < 0) pending_since_ms = t0;
+        const bool hold = pending && t0 - pending_since_ms < g_first_estimate_hold_ms;
+        if (first_frame || (look != last_drawn && !progress_only && !hold)) {
             glViewport(0, 0, fb_w, fb_h);
             glClearColor(0.10f, 0.10f, 0.12f, 1.0f);
             glClear(GL_COLOR_BUFFER_BIT);
@@ -347,6 +383,7 @@ int main(int argc, char** argv) {
             last_drawn = look;
             last_draw_ms = t0;
             ++g_frame_stats.drawn;
+            if (pending) ++g_frame_stats.drawn_without_estimate;
         }
         publish_state_if_changed();
 

@@ -1,7 +1,7 @@
 // bits.test.mjs: changing the bit width (through the URL state, as a link or the hash does, and through
 // the keyboard shortcut) re-evaluates, and the page's accuracy and predictions equal the native command
 // line's for that setting: `quantlab eval --json` on the same 1,000 images, compared by the FNV-1a hash
-// of the predictions.
+// of the predictions. The first frame drawn with a new bit width already shows an estimate for it.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -65,4 +65,47 @@ test('the Down/Up arrow keys step the bits and the numbers follow', async () => 
   const s4 = await waitEvaluated(page, { total: 1000 });
   assert.equal(s4.predictions_fnv1a64, expected[4].hash, 'bits 4 after ArrowUp');
   expectNoErrors(assert, errors, 'keyboard');
+});
+
+// The first frame drawn with a new setting also shows an estimate for it: the page holds back frames that
+// would show the setting without one (web/main.cpp, kFirstEstimateHoldMs), and the desktop's App::frame
+// waits for the first batch. Both limits are raised here, so the checks do not depend on this machine's
+// speed (no time is asserted); a page that draws the change at once shows it with 0 images first.
+test('the first frame with new bits shows their first estimate', async () => {
+  const { page, errors } = await session.open({ hash: 'panel=eval&wb=8&ab=8' });
+  await waitEvaluated(page, { total: 1000 });
+  await page.waitForFunction(() => !window.quantlab.status().busy, null, { timeout: 120000, polling: 100 });
+  const held = await page.evaluate(async () => {
+    const q = window.quantlab;
+    q.setFirstEstimateHold(60000);
+    const before = q.frameStats(false);
+    q.applyState('panel=eval&wb=7&ab=6');  // W7A6: in no sweep, so not cached
+    while (q.frameStats(false).drawn === before.drawn) await new Promise((r) => setTimeout(r, 5));
+    await q.afterFrames(2);
+    q.setFirstEstimateHold(100);
+    return { before, after: q.frameStats(false), status: q.status() };
+  });
+  const s = held.status;
+  console.log(`W7A6: ${held.after.drawn - held.before.drawn} frames drawn, ` +
+              `${held.after.drawn_without_estimate - held.before.drawn_without_estimate} without an estimate; ${s.evaluated} images now`);
+  assert.ok(s.weight_bits.every((x) => x === 7) && s.act_bits.every((x) => x === 6), `bits ${s.bits}`);
+  assert.equal(s.error, '');
+  assert.ok(s.evaluated >= 128);
+  assert.equal(held.after.drawn_without_estimate, held.before.drawn_without_estimate, 'a frame showed W7A6 without an estimate');
+
+  // App's own wait (what the desktop app relies on; the page sets it to 0): the first App frame with W6A7.
+  const s2 = await page.evaluate(async () => {
+    const q = window.quantlab;
+    q.setFirstEstimateHold(0);
+    q.setFirstEstimateWait(60000);
+    q.applyState('panel=eval&wb=6&ab=7');
+    await q.afterFrames(2);
+    q.setFirstEstimateWait(0);
+    q.setFirstEstimateHold(100);
+    return q.status();
+  });
+  console.log(`W6A7: App's first frame showed ${s2.first_frame_evaluated} images`);
+  assert.ok(s2.weight_bits.every((x) => x === 6) && s2.act_bits.every((x) => x === 7), `bits ${s2.bits}`);
+  assert.ok(s2.first_frame_evaluated >= 128, `App's first frame with W6A7 showed ${s2.first_frame_evaluated} images`);
+  expectNoErrors(assert, errors, 'first estimate');
 });

@@ -7,9 +7,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <mutex>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -315,6 +318,23 @@ TEST_CASE("parallel_for covers the range once, nests, and passes exceptions on",
                 INFO("threads " << threads << ", size " << size);
                 CHECK(wrong == 0);
             }
+        }
+    }
+    SECTION("a lower count uses no more threads than that; a higher one again brings the parked threads back") {
+        for (int threads : {4, 2, 1, 3}) {
+            set_num_threads(threads);
+            std::mutex mutex;
+            std::set<std::thread::id> ids;
+            int64_t covered = 0;
+            parallel_for(0, 64, [&](int64_t b, int64_t e) {
+                std::this_thread::sleep_for(std::chrono::microseconds(200));  // long enough for every helper to join in
+                std::lock_guard<std::mutex> lock(mutex);
+                ids.insert(std::this_thread::get_id());
+                covered += e - b;
+            });
+            INFO("threads " << threads);
+            CHECK(covered == 64);
+            CHECK(int(ids.size()) <= threads);
         }
     }
     SECTION("a parallel_for inside a parallel_for runs serially and completes") {

@@ -1,17 +1,26 @@
 // test_ui_eval_service.cpp: ui::EvalService (run inside pump(), as on a page without threads) against core's
 // evaluate() on the same configs: static jobs calibrate on the first evaluation images, and a job that brings
 // its own ranges (a QAT file's calibrated ones, as `quantlab eval`'s "file (static)" row) is evaluated with
-// exactly those.
+// exactly those. With a worker thread (native, or wasm with pthreads): wait_for, what a frame uses to show a
+// change's first estimate, and the first batch on more threads, which must not change a result.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "core/cifar10.hpp"
 #include "core/evaluate.hpp"
 #include "core/network.hpp"
+#include "core/parallel.hpp"
 #include "core/weights_io.hpp"
 #include "ui/eval_service.hpp"
+
+#if !defined(__EMSCRIPTEN__) || defined(__EMSCRIPTEN_PTHREADS__)
+#define QUANTLAB_TEST_THREADS 1
+#endif
 
 using namespace quantlab;
 
@@ -28,13 +37,30 @@ std::shared_ptr<const Model> bundled_model() {
 }
 
 // core's answer for a config with fixed ranges
-EvalResult core_eval(const Model& float_model, const Cifar10& data, const QuantConfig& config) {
+EvalResult core_eval(const Model& float_model, const Cifar10& data, const QuantConfig& config,
+                     Backend backend = Backend::kInteger) {
     Model m = float_model;
     REQUIRE(m.configure(config));
-    Result<EvalResult> r = evaluate(m, data, ui::kEvalBatch, Backend::kInteger);
+    Result<EvalResult> r = evaluate(m, data, ui::kEvalBatch, backend);
     REQUIRE(r.ok());
     return r.value;
 }
+
+std::shared_ptr<const Cifar10> sample(int64_t images) {
+    Result<Cifar10> c = read_cifar10_batch(std::string(QUANTLAB_ASSETS_DIR) + "/cifar10_test_1000.bin", images);
+    REQUIRE(c.ok());
+    return std::make_shared<const Cifar10>(std::move(c.value));
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Restores core's thread count however a test ends.
+struct ThreadCountGuard {
+    int saved = num_threads();
+    ~ThreadCountGuard() { set_num_threads(saved); }
+};
 
 }  // namespace
 
@@ -85,3 +111,96 @@ TEST_CASE("eval service: static ranges calibrated on the first images, or the ra
     CHECK(got_given->result.correct == want_given.correct);
     CHECK(got_given->result.predictions_hash() == want_given.predictions_hash());
 }
+
+TEST_CASE("eval service: wait_for without a worker thread answers at once", "[ui]") {
+    auto data = sample(128);
+    const std::shared_ptr<const Model> model = bundled_model();
+    const QuantConfig config = make_config(model->desc(), 6, 6);
+    const ui::EvalJob job{ui::config_key(config, Backend::kInteger), config, Backend::kInteger};
+    ui::EvalService service(false);
+    service.set_source(model, data);
+    service.set_jobs({job});
+    // Nothing can arrive while the caller waits (pump() is the caller's), so it must not wait.
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK_FALSE(service.wait_for(job.key, 2000));
+    CHECK(ms_since(t0) < 500);
+    for (int i = 0; i < 100 && service.busy(); ++i) service.pump(50);
+    CHECK(service.wait_for(job.key, 2000));
+    CHECK(service.get(job.key));
+}
+
+#ifdef QUANTLAB_TEST_THREADS
+TEST_CASE("eval service: wait_for returns with the first snapshot, or false after max_ms", "[ui]") {
+    auto data = sample(384);
+    const std::shared_ptr<const Model> model = bundled_model();
+    const QuantConfig config = make_config(model->desc(), 5, 5);
+    const ui::EvalJob job{ui::config_key(config, Backend::kInteger), config, Backend::kInteger};
+    ui::EvalService service(true);
+    service.set_source(model, data);
+    CHECK_FALSE(service.wait_for(job.key, 0));  // not asked for yet: no snapshot, and no wait
+
+    service.set_jobs({job});
+    // Generous: the worker computes the trace first, and a loaded test machine is slow.
+    auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(service.wait_for(job.key, 30000));
+    CHECK(ms_since(t0) < 20000);  // woken by the publication, not by the timeout
+    std::shared_ptr<const ui::EvalSnapshot> first = service.get(job.key);
+    REQUIRE(first);
+    CHECK(first->result.evaluated >= ui::kEvalBatch);
+    CHECK(first->error.empty());
+
+    // A key nobody computes: waits about max_ms (while the worker publishes the other job's batches), then false.
+    t0 = std::chrono::steady_clock::now();
+    CHECK_FALSE(service.wait_for("no such job", 150));
+    const double waited = ms_since(t0);
+    CHECK(waited >= 145);
+    CHECK(waited < 5000);
+    CHECK_FALSE(service.get("no such job"));
+
+    // An existing snapshot: true at once.
+    t0 = std::chrono::steady_clock::now();
+    CHECK(service.wait_for(job.key, 10000));
+    CHECK(ms_since(t0) < 1000);
+}
+
+TEST_CASE("eval service: the first batch on more threads gives the 1-thread results and restores the count", "[ui]") {
+    ThreadCountGuard guard;
+    set_num_threads(1);
+    auto data = sample(384);
+    const std::shared_ptr<const Model> model = bundled_model();
+    const QuantConfig config = make_config(model->desc(), 4, 3);
+    const EvalResult want_int = core_eval(*model, *data, config, Backend::kInteger);
+    const EvalResult want_fast = core_eval(*model, *data, config, Backend::kFast);
+    // A slow job first (plain loops): while its first batch runs, this thread sees the raised count.
+    const ui::EvalJob slow{ui::config_key(config, Backend::kReference), config, Backend::kReference};
+    const ui::EvalJob job_int{ui::config_key(config, Backend::kInteger), config, Backend::kInteger};
+    const ui::EvalJob job_fast{ui::config_key(config, Backend::kFast), config, Backend::kFast};
+
+    ui::EvalService service(true);
+    service.set_first_batch_threads(3);
+    service.set_source(model, data);
+    service.set_jobs({slow});
+    int most = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    while (!service.get(slow.key) && ms_since(t0) < 60000) most = std::max(most, num_threads());
+    REQUIRE(service.get(slow.key));
+    CHECK(most == 3);          // the first batch ran with the knob's count...
+    CHECK(num_threads() == 1);  // ...and the count was back before its snapshot was published
+
+    service.set_jobs({job_int, job_fast});  // the slow one pauses after its batch
+
+    for (int i = 0; i < 6000 && service.busy(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE_FALSE(service.busy());
+    CHECK(num_threads() == 1);
+    for (const auto& [job, want] : {std::make_pair(job_int, want_int), std::make_pair(job_fast, want_fast)}) {
+        std::shared_ptr<const ui::EvalSnapshot> got = service.get(job.key);
+        REQUIRE(got);
+        INFO(job.key);
+        CHECK(got->done);
+        CHECK(got->error.empty());
+        CHECK(got->result.evaluated == data->count);
+        CHECK(got->result.correct == want.correct);
+        CHECK(got->result.predictions_hash() == want.predictions_hash());
+    }
+}
+#endif
