@@ -7,7 +7,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -89,6 +91,39 @@ std::string default_runs_dir() {
     const std::time_t t = std::time(nullptr);
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&t));
     return (base / "quantlab" / "runs" / (std::string(stamp) + "-" + std::to_string(::getpid()))).string();
+}
+
+std::vector<std::string> prune_runs(const std::string& root, int max_age_days) {
+    std::vector<std::string> removed;
+    std::error_code ec;
+    if (max_age_days <= 0 || !fs::is_directory(root, ec)) return removed;
+    const auto cutoff = fs::file_time_type::clock::now() - std::chrono::hours(24) * max_age_days;
+    // <8 digits>-<6 digits>-<pid>: default_runs_dir's names, nothing a user put there by hand.
+    auto is_session = [](const std::string& n) {
+        if (n.size() < 17 || n[8] != '-' || n[15] != '-') return false;
+        for (size_t i = 0; i < n.size(); ++i)
+            if (i != 8 && i != 15 && !std::isdigit(static_cast<unsigned char>(n[i]))) return false;
+        return true;
+    };
+    for (const fs::directory_entry& session : fs::directory_iterator(root, ec)) {
+        if (!session.is_directory(ec) || !is_session(session.path().filename().string())) continue;
+        auto newest = session.last_write_time(ec);  // a run resumed later keeps its whole session
+        if (ec) continue;
+        bool readable = true;
+        for (auto it = fs::recursive_directory_iterator(session.path(), ec); !ec && it != fs::recursive_directory_iterator();
+             it.increment(ec)) {
+            const auto t = it->last_write_time(ec);
+            if (ec) break;
+            newest = std::max(newest, t);
+        }
+        if (ec) readable = false;
+        ec.clear();
+        if (!readable || newest >= cutoff) continue;
+        fs::remove_all(session.path(), ec);
+        if (!ec) removed.push_back(session.path().string());
+        ec.clear();
+    }
+    return removed;
 }
 
 Result<TrainRunConfig> parse_run_spec(const std::string& spec) {

@@ -31,6 +31,12 @@ struct GuiTrainerOptions {
 // The default folder for run checkpoints: $XDG_DATA_HOME or ~/.local/share, + quantlab/runs/<time>-<pid>.
 std::string default_runs_dir();
 
+// Removes the session folders under `root` (named <time>-<pid> as default_runs_dir names them) in which nothing
+// was written for more than max_age_days, and returns their paths. Each launch of the app starts a new one and
+// none is ever reopened by the app, so without this a lab machine's disk fills over a semester (a run's
+// checkpoint is ~3 MB). Anything else under `root`, and whatever cannot be read or removed, stays.
+std::vector<std::string> prune_runs(const std::string& root, int max_age_days);
+
 // "epochs=2,batch=64,lr=0.01,optimizer=adam,schedule=cosine,augment=1,qat=1,wb=4,ab=4,rule=mse,asym=1,pc=1,
 // ste=clipped,init=FILE|scratch,label=TEXT" -> a run config (quantlab-gui --train). Unknown keys and bad
 // values fail.

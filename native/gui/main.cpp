@@ -17,6 +17,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -51,6 +52,7 @@ struct Options {
     // training (with LibTorch)
     std::string data;                // CIFAR-10 folder; default $QUANTLAB_DATA, else the per-user cache
     std::string runs_dir;            // run checkpoints; default default_runs_dir()
+    int keep_runs_days = 30;         // earlier sessions' run folders idle longer than this are removed (0: keep all)
     std::string device = "auto";
     std::vector<std::string> train;  // runs to start at launch (parse_run_spec)
     int64_t train_limit = -1;        // hidden: tiny runs for tests and screenshots
@@ -138,6 +140,10 @@ int main(int argc, char** argv) {
     cli.add_option("--quit-after", o.quit_after, "exit after N frames");
     cli.add_option("--data", o.data, "CIFAR-10 binary folder for training (default: $QUANTLAB_DATA, else the per-user cache)");
     cli.add_option("--runs-dir", o.runs_dir, "where training runs keep their checkpoints (default: ~/.local/share/quantlab/runs/TIME-PID)");
+    cli.add_option("--keep-runs", o.keep_runs_days,
+                   "days to keep earlier launches' run checkpoints in the default runs folder (0: keep them all)")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 100000));
     cli.add_option("--device", o.device, "training device: auto, cpu or cuda")->capture_default_str();
     cli.add_option("--train", o.train, "start a training run at launch: epochs=2,batch=64,lr=0.01,optimizer=adam,schedule=cosine,"
                                        "augment=1,qat=1,wb=4,ab=4,rule=mse,asym=1,pc=1,ste=clipped,init=FILE|scratch,label=TEXT (repeatable; queued in order)");
@@ -206,6 +212,13 @@ int main(int argc, char** argv) {
                          : std::getenv("QUANTLAB_DATA") ? "from $QUANTLAB_DATA"
                                                         : "the per-user cache; neither --data nor $QUANTLAB_DATA was given";
         to.runs_dir = o.runs_dir.empty() ? quantlab::gui::default_runs_dir() : o.runs_dir;
+        if (o.runs_dir.empty()) {  // only the default folder, where every launch adds a session of its own
+            const std::string root = std::filesystem::path(to.runs_dir).parent_path().string();
+            const std::vector<std::string> gone = quantlab::gui::prune_runs(root, o.keep_runs_days);
+            if (!gone.empty())
+                std::fprintf(stderr, "quantlab-gui: removed %zu training-run folder%s idle for over %d days from %s (--keep-runs DAYS)\n",
+                             gone.size(), gone.size() > 1 ? "s" : "", o.keep_runs_days, root.c_str());
+        }
         to.assets_dir = o.assets;
         to.threads = work_threads;
         to.device = o.device;

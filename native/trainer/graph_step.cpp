@@ -101,8 +101,10 @@ void StaticStep::body() {
         }
 #if defined(QUANTLAB_TORCH_CUDA) && TORCH_VERSION_MAJOR >= 2
     if (data_.x_u8.is_cuda()) {
-        // One multi-tensor kernel for the whole update, the learning rate read from the device.
-        at::_fused_sgd_(ps, gs, bs, weight_decay_, momentum_, lr_, 0.0, false, false, false);
+        // One multi-tensor kernel for the whole update, the learning rate read from the device. Without momentum
+        // the kernel wants no buffers (and with buffers, momentum > 0).
+        at::_fused_sgd_(ps, gs, momentum_ != 0 ? bs : std::vector<torch::Tensor>{}, weight_decay_, momentum_, lr_, 0.0, false, false,
+                        false);
     } else
 #endif
     {

@@ -2,11 +2,13 @@
 // a tiny run goes queued -> running -> finished with live points, exports a file core reads back with its
 // test accuracy; a second run queues behind a running one; Stop checkpoints mid-run (kStopped), an unfinished
 // run exports from its checkpoint in the background, Resume continues the curve; a missing data folder
-// fails the run with a message saying where the app looked and how to fix it.
+// fails the run with a message saying where the app looked and how to fix it; old launches' run folders are
+// pruned (only those, only when idle past the limit).
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <thread>
 
@@ -235,4 +237,33 @@ TEST_CASE("gui trainer: no data folder fails the run with where it looked and ho
     Result<int> bad = t.start(c);
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.message().find("nowhere.safetensors") != std::string::npos);
+}
+
+TEST_CASE("gui trainer: prune_runs removes only earlier sessions idle for longer than the limit", "[torch][gui]") {
+    const fs::path root = scratch_dir("prune");
+    const auto old = fs::file_time_type::clock::now() - std::chrono::hours(24 * 40);
+    auto make = [&](const std::string& rel, bool age) {
+        const fs::path f = root / rel;
+        fs::create_directories(f.parent_path());
+        std::ofstream(f) << "checkpoint";
+        if (age) {
+            fs::last_write_time(f, old);
+            for (fs::path d = f.parent_path(); d != root; d = d.parent_path()) fs::last_write_time(d, old);
+        }
+    };
+    make("20240101-101010-42/run-1/last.safetensors", true);      // idle 40 days: goes
+    make("20240102-101010-43/run-1/last.safetensors", true);      // idle 40 days, but a run wrote again below
+    make("20240102-101010-43/run-2/last.safetensors", false);     // ... today: the session stays
+    make("20991231-235959-7/run-1/last.safetensors", false);      // written today: stays
+    make("my-notes/keep.txt", true);                               // not a session folder: stays however old
+    CHECK(prune_runs(root.string(), 0).empty());                   // 0 keeps everything
+    CHECK(fs::exists(root / "20240101-101010-42"));
+    const std::vector<std::string> gone = prune_runs(root.string(), 30);
+    REQUIRE(gone.size() == 1);
+    CHECK(fs::path(gone[0]).filename() == "20240101-101010-42");
+    CHECK_FALSE(fs::exists(root / "20240101-101010-42"));
+    CHECK(fs::exists(root / "20240102-101010-43/run-1/last.safetensors"));
+    CHECK(fs::exists(root / "20991231-235959-7"));
+    CHECK(fs::exists(root / "my-notes/keep.txt"));
+    CHECK(prune_runs((root / "no such folder").string(), 30).empty());
 }
