@@ -79,6 +79,7 @@ struct App::Impl {
     std::string shown_key;  // current_key as the last frame showed it ("" before the first frame)
     int64_t first_frame_evaluated = 0;  // images behind the estimate on the first frame that showed shown_key
     double first_estimate_wait_ms = kFirstEstimateWaitMs;
+    bool estimate_pending = false;  // this frame was built before current_key had an estimate (see frame())
     std::vector<std::string> sweep_keys;
     bool prepared = false;
 
@@ -373,6 +374,9 @@ struct App::Impl {
             first_frame_evaluated = first ? first->result.evaluated : 0;
             shown_key = current_key;
         }
+        // Decided before the panels read the results: a snapshot that lands while they draw cannot make a frame
+        // that shows no estimate count as one that does (the page holds such frames back).
+        estimate_pending = eval.threaded() && !current_key.empty() && !eval.get(current_key);
 
         AppContext ctx{state, doc, eval, trainer, false, nullptr, {}, {}, {}, {}, 1.0f};
         ctx.desktop = opt.desktop;
@@ -535,9 +539,6 @@ void App::set_first_estimate_wait_ms(double ms) { impl_->first_estimate_wait_ms 
 
 bool App::busy() const { return impl_->eval.busy(); }
 
-bool App::first_estimate_pending() const {
-    const Impl& m = *impl_;
-    return m.eval.threaded() && !m.shown_key.empty() && m.shown_key == m.current_key && !m.eval.get(m.current_key);
-}
+bool App::first_estimate_pending() const { return impl_->estimate_pending; }
 
 }  // namespace quantlab::ui

@@ -70,8 +70,8 @@ public:
     // True while evaluation work is pending (a front end may keep drawing frames then, and idle otherwise).
     bool busy() const;
 
-    // True when the last frame showed a setting that has no estimate yet (threaded builds): its first batch
-    // is still computing. The page holds such frames back for a moment (web/main.cpp).
+    // True when the last frame was built before its setting had an estimate (threaded builds): its first
+    // batch was still computing. The page holds such frames back for a moment (web/main.cpp).
     bool first_estimate_pending() const;
 
 private:
