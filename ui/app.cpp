@@ -203,7 +203,7 @@ struct App::Impl {
         std::vector<EvalJob> jobs;
         auto add = [&](QuantConfig c) {
             if (has_file_settings(c)) c.act_ranges = doc.file_config.act_ranges;
-            EvalJob j{config_key(c, state.backend), c, state.backend};
+            EvalJob j = eval_job(c, state.backend);
             for (const EvalJob& o : jobs)
                 if (o.key == j.key) return j.key;
             jobs.push_back(j);

@@ -31,6 +31,8 @@ struct EvalJob {
 // A stable text key for a config and backend ("W4,4,4,4,4|A4,4,4,4,4|maxabs|sym|pt|..."), "|file ranges"
 // at the end for a static config that brings its ranges.
 std::string config_key(const QuantConfig& config, Backend backend);
+// The job for a config and backend, under its config_key.
+inline EvalJob eval_job(const QuantConfig& config, Backend backend) { return {config_key(config, backend), config, backend}; }
 
 struct EvalSnapshot {
     EvalResult result;       // what has been evaluated so far

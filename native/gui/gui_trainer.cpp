@@ -108,17 +108,13 @@ std::vector<std::string> prune_runs(const std::string& root, int max_age_days) {
     for (const fs::directory_entry& session : fs::directory_iterator(root, ec)) {
         if (!session.is_directory(ec) || !is_session(session.path().filename().string())) continue;
         auto newest = session.last_write_time(ec);  // a run resumed later keeps its whole session
-        if (ec) continue;
-        bool readable = true;
         for (auto it = fs::recursive_directory_iterator(session.path(), ec); !ec && it != fs::recursive_directory_iterator();
-             it.increment(ec)) {
-            const auto t = it->last_write_time(ec);
-            if (ec) break;
-            newest = std::max(newest, t);
+             it.increment(ec))
+            newest = std::max(newest, it->last_write_time(ec));
+        if (ec || newest >= cutoff) {  // unreadable: keep it
+            ec.clear();
+            continue;
         }
-        if (ec) readable = false;
-        ec.clear();
-        if (!readable || newest >= cutoff) continue;
         fs::remove_all(session.path(), ec);
         if (!ec) removed.push_back(session.path().string());
         ec.clear();

@@ -19,8 +19,6 @@
 namespace quantlab::trainer {
 
 namespace {
-constexpr int64_t kAugPad = 4;  // as the trainer's eager loop (torchvision's RandomCrop(32, padding=4))
-
 // The optimizer state's key for a parameter: LibTorch 1.x keys it by the TensorImpl address printed as a string,
 // 2.x by the address itself.
 using StateKey = typename std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>::key_type;
@@ -142,7 +140,7 @@ Status StaticStep::capture(const torch::Tensor& block, double lr, int warmup_run
     std::vector<torch::Tensor> keep;  // everything the warm-up runs change, to put back before the capture
     {
         torch::NoGradGuard no_grad;
-        for (const torch::Tensor& t : model_->parameters()) keep.push_back(t.detach().clone());
+        for (const torch::Tensor& t : params_) keep.push_back(t.detach().clone());
         for (const torch::Tensor& t : model_->buffers()) keep.push_back(t.clone());
         for (const torch::Tensor& t : buffers_) keep.push_back(t.clone());
         keep.push_back(data_.run_loss.clone());
@@ -151,7 +149,7 @@ Status StaticStep::capture(const torch::Tensor& block, double lr, int warmup_run
     auto restore = [&] {
         torch::NoGradGuard no_grad;
         size_t k = 0;
-        for (torch::Tensor& t : model_->parameters()) t.detach().copy_(keep[k++]);
+        for (const torch::Tensor& t : params_) t.detach().copy_(keep[k++]);
         for (torch::Tensor& t : model_->buffers()) t.copy_(keep[k++]);
         for (torch::Tensor& t : buffers_) t.copy_(keep[k++]);
         data_.run_loss.copy_(keep[k++]);

@@ -161,8 +161,8 @@ torch::Tensor fake_quant_tensor(const torch::Tensor& xin, const TorchQParams& p,
         if (p.per_channel) {
             r = at::fake_quantize_per_channel_affine_cachemask(x, p.scale, p.zero_point, 0, p.qmin, p.qmax);
         } else {
-            static thread_local torch::Tensor enabled;  // the op's fake_quant_enabled flag: int64 (its CUDA kernel reads it so), on the data's device
-            if (!enabled.defined() || enabled.device() != x.device()) enabled = torch::ones({1}, torch::TensorOptions().dtype(torch::kLong).device(x.device()));
+            // The op's fake_quant_enabled flag: int64, which its CUDA kernel reads; a cached constant (no kernel).
+            const torch::Tensor enabled = constant(1.0, torch::kLong, x.device()).reshape({1});
             r = at::_fake_quantize_per_tensor_affine_cachemask_tensor_qparams(x, p.scale.reshape({1}), p.zero_point.reshape({1}),
                                                                               enabled, p.qmin, p.qmax);
         }

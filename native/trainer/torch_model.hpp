@@ -93,14 +93,17 @@ private:
 };
 TORCH_MODULE(QuantNet);
 
+// The augmentation's padding: torchvision's RandomCrop(32, padding=4).
+constexpr int64_t kAugPad = 4;
+
 // Augmentation as one gather on x's device: a crop of the image zero-padded by `pad` pixels (padding value
 // `fill`: -1 is black after Normalize(0.5, 0.5), as torchvision pads before ToTensor) and a horizontal flip.
 // x: (B,C,H,W); dy, dx: per-image offsets in [0, 2*pad] (pad = unshifted); flip: 0 or 1 per image.
 torch::Tensor crop_flip(const torch::Tensor& x, const std::vector<int64_t>& dy, const std::vector<int64_t>& dx,
-                        const std::vector<int64_t>& flip, int64_t pad = 4, double fill = -1.0);
+                        const std::vector<int64_t>& flip, int64_t pad = kAugPad, double fill = -1.0);
 // The same with the draws as (B) int64 tensors on x's device (no host copy: usable inside a CUDA graph).
 torch::Tensor crop_flip(const torch::Tensor& x, const torch::Tensor& dy, const torch::Tensor& dx, const torch::Tensor& flip,
-                        int64_t pad = 4, double fill = -1.0);
+                        int64_t pad = kAugPad, double fill = -1.0);
 
 // uint8 images -> ToTensor + Normalize(0.5, 0.5) on their device: (p / 255 - 0.5) / 0.5 in float32.
 torch::Tensor normalize_u8(const torch::Tensor& u8);

@@ -106,8 +106,6 @@ Result<DeviceData> to_device(const Cifar10& d, const torch::Device& device) {
     return out;
 }
 
-constexpr int64_t kAugPad = 4;
-
 struct AugDraws {
     std::vector<int64_t> dy, dx, flip;
 };
@@ -524,27 +522,21 @@ TrainReport train(const TrainOptions& o) {
         int64_t stop_iter = -1;  // the iteration a stop request ended the run before (-1: none)
         for (int epoch = start_epoch; epoch < o.epochs && !stop; ++epoch) {
             const std::vector<int64_t> order = shuffled(train_idx, mix(o.seed, 0xe90c, uint64_t(epoch)));
-            const torch::Tensor order_t = torch::from_blob(const_cast<int64_t*>(order.data()), {n_train}, idx_opt).clone().to(device);
             std::mt19937_64 aug_rng(mix(o.seed, 0xa09, uint64_t(epoch)));
             const int64_t first_it = epoch == start_epoch ? start_iter : 0;
-            // Skipped full batches (a mid-epoch resume) still consume their augmentation draws.
-            if (first_it > 0 && (o.augment_crop || o.augment_flip)) draw_augment(first_it * o.batch, o.augment_crop, o.augment_flip, aug_rng);
             run_loss.zero_();
             run_correct.zero_();
             int64_t run_images = 0;
+            // The eager loop gathers by the order on the device and draws each batch's augmentation as it goes.
             // The static step reads its batches from a plan of the whole epoch made here, on the host, with the
-            // eager loop's draws in the eager loop's order, and sent to the device once: per step (4, batch) rows of
-            // image index, crop dy, crop dx and flip. A short last batch takes the first nb columns of its row.
-            torch::Tensor plan;
+            // same draws in the same order, and sent to the device once: per step (4, batch) rows of image index,
+            // crop dy, crop dx and flip. A short last batch takes the first nb columns of its row.
+            torch::Tensor order_t, plan;
             if (use_static) {
-                std::mt19937_64 plan_rng(mix(o.seed, 0xa09, uint64_t(epoch)));
                 std::vector<int64_t> p(size_t(steps_per_epoch * 4 * o.batch), 0);
                 for (int64_t it = 0; it < steps_per_epoch; ++it) {
                     const int64_t b0 = it * o.batch, nb = std::min(o.batch, n_train - b0);
-                    const AugDraws d = o.augment_crop || o.augment_flip ? draw_augment(nb, o.augment_crop, o.augment_flip, plan_rng)
-                                                                        : AugDraws{std::vector<int64_t>(size_t(nb), kAugPad),
-                                                                                   std::vector<int64_t>(size_t(nb), kAugPad),
-                                                                                   std::vector<int64_t>(size_t(nb), 0)};
+                    const AugDraws d = draw_augment(nb, o.augment_crop, o.augment_flip, aug_rng);
                     int64_t* row = p.data() + it * 4 * o.batch;
                     for (int64_t i = 0; i < nb; ++i) {
                         row[i] = order[size_t(b0 + i)];
@@ -554,6 +546,10 @@ TrainReport train(const TrainOptions& o) {
                     }
                 }
                 plan = torch::from_blob(p.data(), {steps_per_epoch, 4, o.batch}, idx_opt).clone().to(device);
+            } else {
+                order_t = torch::from_blob(const_cast<int64_t*>(order.data()), {n_train}, idx_opt).clone().to(device);
+                // Skipped full batches (a mid-epoch resume) still consume their augmentation draws.
+                if (first_it > 0) draw_augment(first_it * o.batch, o.augment_crop, o.augment_flip, aug_rng);
             }
             double t_seg = now_s();
             double last_loss = 0, last_acc = 0, last_step_loss = 0;

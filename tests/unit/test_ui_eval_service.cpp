@@ -92,8 +92,8 @@ TEST_CASE("eval service: static ranges calibrated on the first images, or the ra
 
     ui::EvalService service(false);
     service.set_source(model, data);
-    const ui::EvalJob job_calibrate{ui::config_key(base, Backend::kInteger), base, Backend::kInteger};
-    const ui::EvalJob job_given{ui::config_key(given, Backend::kInteger), given, Backend::kInteger};
+    const ui::EvalJob job_calibrate = ui::eval_job(base, Backend::kInteger);
+    const ui::EvalJob job_given = ui::eval_job(given, Backend::kInteger);
     CHECK(job_calibrate.key != job_given.key);
     CHECK(job_given.key.find("file ranges") != std::string::npos);
     service.set_jobs({job_calibrate, job_given});
@@ -116,7 +116,7 @@ TEST_CASE("eval service: wait_for without a worker thread answers at once", "[ui
     auto data = sample(128);
     const std::shared_ptr<const Model> model = bundled_model();
     const QuantConfig config = make_config(model->desc(), 6, 6);
-    const ui::EvalJob job{ui::config_key(config, Backend::kInteger), config, Backend::kInteger};
+    const ui::EvalJob job = ui::eval_job(config, Backend::kInteger);
     ui::EvalService service(false);
     service.set_source(model, data);
     service.set_jobs({job});
@@ -134,7 +134,7 @@ TEST_CASE("eval service: wait_for returns with the first snapshot, or false afte
     auto data = sample(384);
     const std::shared_ptr<const Model> model = bundled_model();
     const QuantConfig config = make_config(model->desc(), 5, 5);
-    const ui::EvalJob job{ui::config_key(config, Backend::kInteger), config, Backend::kInteger};
+    const ui::EvalJob job = ui::eval_job(config, Backend::kInteger);
     ui::EvalService service(true);
     service.set_source(model, data);
     CHECK_FALSE(service.wait_for(job.key, 0));  // not asked for yet: no snapshot, and no wait
@@ -172,9 +172,9 @@ TEST_CASE("eval service: the first batch on more threads gives the 1-thread resu
     const EvalResult want_int = core_eval(*model, *data, config, Backend::kInteger);
     const EvalResult want_fast = core_eval(*model, *data, config, Backend::kFast);
     // A slow job first (plain loops): while its first batch runs, this thread sees the raised count.
-    const ui::EvalJob slow{ui::config_key(config, Backend::kReference), config, Backend::kReference};
-    const ui::EvalJob job_int{ui::config_key(config, Backend::kInteger), config, Backend::kInteger};
-    const ui::EvalJob job_fast{ui::config_key(config, Backend::kFast), config, Backend::kFast};
+    const ui::EvalJob slow = ui::eval_job(config, Backend::kReference);
+    const ui::EvalJob job_int = ui::eval_job(config, Backend::kInteger);
+    const ui::EvalJob job_fast = ui::eval_job(config, Backend::kFast);
 
     ui::EvalService service(true);
     service.set_first_batch_threads(3);
