@@ -32,14 +32,6 @@ Result<QuantParams> activation_params_fast(const float* x, int64_t n, const Quan
 
 }  // namespace
 
-const char* act_mode_name(ActMode mode) { return mode == ActMode::kDynamic ? "dynamic" : "static"; }
-
-Result<ActMode> parse_act_mode(const std::string& name) {
-    if (name == "dynamic") return ActMode::kDynamic;
-    if (name == "static") return ActMode::kStatic;
-    return Status::error("activation mode: unknown '" + name + "', expected dynamic (per batch) or static (calibrated)");
-}
-
 const char* backend_name(Backend backend) {
     switch (backend) {
         case Backend::kReference: return "reference";
@@ -47,53 +39,6 @@ const char* backend_name(Backend backend) {
         case Backend::kInteger: return "integer";
     }
     return "?";
-}
-
-QuantConfig make_config(const NetworkDesc& net, int weight_bits, int act_bits, ActMode mode) {
-    QuantConfig c;
-    c.act_mode = mode;
-    for (size_t i = 0; i < net.quant_layers().size(); ++i) {
-        LayerQuant l;
-        l.weight.bits = weight_bits;
-        l.act.bits = act_bits;
-        c.layers.push_back(l);
-    }
-    return c;
-}
-
-void apply_rule(QuantConfig* config, const QuantSpec& setting) {
-    for (LayerQuant& l : config->layers) {
-        for (QuantSpec* s : {&l.weight, &l.act}) {
-            s->rule = setting.rule;
-            s->symmetric = setting.symmetric;
-            s->k = setting.k;
-            s->percentile = setting.percentile;
-        }
-        l.weight.per_channel = setting.per_channel;
-    }
-}
-
-Status validate(const QuantConfig& config, const NetworkDesc& net) {
-    const size_t nq = net.quant_layers().size();
-    if (config.layers.size() != nq)
-        return Status::error("quant config: " + std::to_string(config.layers.size()) + " layer settings for a network with " + std::to_string(nq) + " conv/linear layers");
-    for (size_t i = 0; i < nq; ++i) {
-        const LayerQuant& l = config.layers[i];
-        const std::string who = "quant config: layer " + net.layers[size_t(net.quant_layers()[i])].name;
-        for (const QuantSpec* s : {&l.weight, &l.act})
-            if (quantized(*s))
-                if (Status st = validate(*s); !st) return Status::error(who + (s == &l.weight ? " weight: " : " activation: ") + st.message);
-        if (quantized(l.act) && l.act.per_channel) return Status::error(who + ": per-channel activations are not supported (per-tensor only)");
-    }
-    if (config.act_mode == ActMode::kStatic) {
-        if (config.act_ranges.size() != nq)
-            return Status::error("quant config: static activations need a calibrated range for each of the " + std::to_string(nq) +
-                                 " layers, got " + std::to_string(config.act_ranges.size()) + " (calibrate first, or use dynamic)");
-        for (const RealRange& r : config.act_ranges)
-            if (!std::isfinite(r.alpha) || !std::isfinite(r.beta) || r.alpha > r.beta)
-                return Status::error("quant config: a calibrated activation range is not a finite interval");
-    }
-    return Status::success();
 }
 
 Result<Model> Model::create(const NetworkDesc& net, const StateDict& weights, const std::string& source) {
@@ -314,6 +259,19 @@ Result<std::vector<RealRange>> Model::calibrate(const float* x, int64_t n, int64
     std::vector<RealRange> ranges;
     for (int q = 0; q < nq; ++q) ranges.push_back({float(alpha[size_t(q)] / double(batches)), float(beta[size_t(q)] / double(batches))});
     return ranges;
+}
+
+Result<QuantConfig> calibrated(const Model& model, QuantConfig config, const float* x, int64_t n, int64_t batch) {
+    config.act_mode = ActMode::kDynamic;
+    config.act_ranges.clear();
+    Model observer = model;
+    if (Status s = observer.configure(config); !s) return s;
+    Result<std::vector<RealRange>> ranges = observer.calibrate(x, n, batch);
+    if (!ranges.ok()) return ranges.status;
+    config.act_mode = ActMode::kStatic;
+    config.act_ranges = std::move(ranges.value);
+    if (Status s = validate(config, model.desc()); !s) return s;
+    return config;
 }
 
 }  // namespace quantlab

@@ -6,39 +6,12 @@
 #include <vector>
 
 #include "core/network.hpp"
+#include "core/quant_config.hpp"
 #include "core/quantizer.hpp"
 #include "core/state_dict.hpp"
 #include "core/status.hpp"
 
 namespace quantlab {
-
-constexpr int kFloatBits = 32;  // a bit width of 32 means "not quantized" everywhere in QuantLab
-
-struct LayerQuant {
-    QuantSpec weight;  // weight.bits == kFloatBits keeps the weight float
-    QuantSpec act;     // the layer's input activation; act.per_channel is not supported
-};
-
-enum class ActMode {
-    kDynamic,  // the notebook's: the activation range is recomputed over every batch
-    kStatic,   // a calibrated range per layer, frozen: an image's result no longer depends on its batch
-};
-const char* act_mode_name(ActMode mode);
-Result<ActMode> parse_act_mode(const std::string& name);
-
-struct QuantConfig {
-    std::vector<LayerQuant> layers;     // one per conv/linear layer, in network order
-    ActMode act_mode = ActMode::kDynamic;
-    std::vector<RealRange> act_ranges;  // kStatic: calibrated input range of each layer
-};
-
-// The same bits for every layer (32 = float), max-abs symmetric per-tensor: the notebook's quantizer.
-QuantConfig make_config(const NetworkDesc& net, int weight_bits, int act_bits, ActMode mode = ActMode::kDynamic);
-Status validate(const QuantConfig& config, const NetworkDesc& net);
-// One quantizer for the whole network (the command line's and the training panel's rule options): every
-// layer's weight and activation get setting's range rule, symmetry, k and percentile, and the weights its
-// per_channel (activations stay per-tensor). Bits are left as they are.
-void apply_rule(QuantConfig* config, const QuantSpec& setting);
 
 enum class Backend {
     kReference,  // reference kernels (slow, the definition)
@@ -98,5 +71,11 @@ private:
     std::vector<QLayer> qlayers_;
     std::vector<BnLayer> bn_;        // one per layer index (empty for non-BN layers)
 };
+
+// Static calibration, the one every front end uses (`quantlab eval --mode static`, the app's static mode, the
+// trainer's export): `config` with its activations made static, their ranges calibrated by Model::calibrate on
+// x (n images, batches of `batch`) with config's weights and rules and per-batch activation ranges. model's
+// own configuration does not matter (it may be the float model). x: (n,C,H,W) normalised images.
+Result<QuantConfig> calibrated(const Model& model, QuantConfig config, const float* x, int64_t n, int64_t batch);
 
 }  // namespace quantlab

@@ -4,7 +4,7 @@
 #pragma once
 #include <string>
 
-#include "core/inference.hpp"
+#include "core/quant_config.hpp"
 
 namespace quantlab {
 

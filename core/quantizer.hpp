@@ -35,6 +35,11 @@ struct QuantSpec {
     double k = 3.0;            // kMeanStd: number of standard deviations
     double percentile = 99.99; // kPercentile: upper percentile in (50, 100]
 };
+inline bool operator==(const QuantSpec& a, const QuantSpec& b) {
+    return a.bits == b.bits && a.rule == b.rule && a.symmetric == b.symmetric && a.per_channel == b.per_channel && a.k == b.k &&
+           a.percentile == b.percentile;
+}
+inline bool operator!=(const QuantSpec& a, const QuantSpec& b) { return !(a == b); }
 
 // Checks bits in [1,16], k > 0 and finite, percentile in (50,100]. Messages name the bad field.
 Status validate(const QuantSpec& spec);

@@ -13,12 +13,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
+#include "core/file_io.hpp"
+#include "core/model_file.hpp"
 #include "core/network.hpp"
-#include "core/quant_config_io.hpp"
-#include "core/weights_io.hpp"
 #include "ui/app_context.hpp"
 #include "ui/file_browser.hpp"
 #include "ui/i18n.hpp"
@@ -48,13 +46,6 @@ constexpr const char* kDefaultData = "cifar10_test_1000.bin";
 std::string base_name(const std::string& path) {
     const size_t slash = path.find_last_of("/\\");
     return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-bool read_file(const std::string& path, std::vector<uint8_t>* out) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    out->assign(std::istreambuf_iterator<char>(f), {});
-    return true;
 }
 
 bool ends_with(const std::string& s, const char* e) {
@@ -91,46 +82,33 @@ struct App::Impl {
     }
 
     Status load_weights(const std::string& name, const std::vector<uint8_t>& bytes, bool apply_file_config) {
-        Result<StateDict> sd = read_weights_bytes(bytes.data(), bytes.size(), name);
-        if (!sd.ok()) return sd.status;
-        Result<NetworkDesc> net = network_for(sd.value, name);
-        if (!net.ok()) return net.status;
-        Result<Model> model = Model::create(net.value, sd.value, name);
-        if (!model.ok()) return model.status;
-        if (net.value.input != Shape{3, 32, 32} || net.value.num_classes() != kCifar10NumClasses)
-            return Status::error(name + ": the network takes " + shape_str(net.value.input) + " inputs and has " +
-                                 std::to_string(net.value.num_classes()) + " classes; QuantLab evaluates CIFAR-10 (3,32,32), 10 classes");
+        Result<ModelFile> file = open_model_bytes(bytes.data(), bytes.size(), name);
+        if (!file.ok()) return file.status;
+        if (Status s = check_cifar10_net(file.value.net(), name); !s) return s;
         // A QuantLab file may say how it was quantized (a QAT export): start from those bits, and evaluate
-        // that setting with the file's calibrated ranges (as `quantlab eval`'s "file (static)" row).
+        // that setting with the file's calibrated ranges (as `quantlab eval`'s "file (static)" row). Settings
+        // that do not read are ignored here (`quantlab eval` reports them).
         QuantConfig file_config;
-        {
-            auto it = sd.value.metadata.find(kMetaQuantConfig);
-            if (it != sd.value.metadata.end()) {
-                Result<QuantConfig> qc = quant_config_from_json(it->second, net.value, name);
-                if (qc.ok() && qc.value.act_mode == ActMode::kStatic && qc.value.act_ranges.size() == qc.value.layers.size())
-                    file_config = qc.value;
-                if (apply_file_config && qc.ok() && !qc.value.layers.empty()) {
-                    state.weight_bits.clear();
-                    state.act_bits.clear();
-                    for (const LayerQuant& l : qc.value.layers) {
-                        state.weight_bits.push_back(l.weight.bits);
-                        state.act_bits.push_back(l.act.bits);
-                    }
-                    state.rule = qc.value.layers[0].weight.rule;
-                    state.symmetric = qc.value.layers[0].weight.symmetric;
-                    state.per_channel = qc.value.layers[0].weight.per_channel;
-                    state.k = qc.value.layers[0].weight.k;
-                    state.percentile = qc.value.layers[0].weight.percentile;
-                    state.act_mode = qc.value.act_mode;
-                }
+        const Result<QuantConfig>& qc = file.value.stored_config;
+        if (qc.ok() && qc.value.act_mode == ActMode::kStatic && qc.value.act_ranges.size() == qc.value.layers.size())
+            file_config = qc.value;
+        if (apply_file_config && qc.ok() && !qc.value.layers.empty()) {
+            state.weight_bits.clear();
+            state.act_bits.clear();
+            for (const LayerQuant& l : qc.value.layers) {
+                state.weight_bits.push_back(l.weight.bits);
+                state.act_bits.push_back(l.act.bits);
             }
+            set_network_rule(state, qc.value.layers.front().weight);
+            state.act_mode = qc.value.act_mode;
         }
         Document d = doc;
-        d.model = std::make_shared<const Model>(std::move(model.value));
+        d.model = std::make_shared<const Model>(std::move(file.value.model));
         d.file_config = std::move(file_config);
         d.weights_name = name;
         d.layer_names.clear();
-        for (int li : net.value.quant_layers()) d.layer_names.push_back(net.value.layers[size_t(li)].name);
+        const NetworkDesc& net = d.model->desc();
+        for (int li : net.quant_layers()) d.layer_names.push_back(net.layers[size_t(li)].name);
         ++d.generation;
         doc = std::move(d);
         state.weights = name;
@@ -179,17 +157,15 @@ struct App::Impl {
     // A weights name from the state string: load it from the assets folder when it is not loaded yet.
     Status load_named_weights(const std::string& name) {
         if (name == doc.weights_name && doc.model) return Status::success();
-        std::vector<uint8_t> bytes;
         std::string path = opt.assets_dir + "/" + name;
-        if (!read_file(path, &bytes)) {
-            for (const char* ext : {".safetensors", ".pth"})
-                if (read_file(path + ext, &bytes)) {
-                    path += ext;
-                    break;
-                }
+        Result<std::vector<uint8_t>> bytes = read_file_bytes(path, "weights");
+        for (const char* ext : {".safetensors", ".pth"}) {
+            if (bytes.ok()) break;
+            bytes = read_file_bytes(path + ext, "weights");
+            if (bytes.ok()) path += ext;
         }
-        if (bytes.empty()) return Status::error("weights '" + name + "': no such file in " + opt.assets_dir);
-        Status s = load_weights(base_name(path), bytes, false);
+        if (!bytes.ok() || bytes.value.empty()) return Status::error("weights '" + name + "': no such file in " + opt.assets_dir);
+        Status s = load_weights(base_name(path), bytes.value, false);
         if (s) doc.weights_path = path;
         return s;
     }
@@ -403,9 +379,9 @@ struct App::Impl {
         ImGui::End();
 
         if (opt.desktop && browser.draw(tr("Open a file"))) {
-            std::vector<uint8_t> bytes;
-            if (!read_file(browser.path(), &bytes)) set_error(browser.path() + ": cannot read the file");
-            else open_file(browser.path(), bytes);
+            Result<std::vector<uint8_t>> bytes = read_file_bytes(browser.path(), "open");
+            if (!bytes.ok()) set_error(browser.path() + ": cannot read the file");
+            else open_file(browser.path(), bytes.value);
         }
         // A widget may have changed the state while this frame was built: hand the new jobs to the worker now,
         // so the first batch computes while this frame is rendered, not from the next frame on. (Cheap: the
@@ -427,10 +403,10 @@ App::App(AppOptions options) : impl_(std::make_unique<Impl>()) {
     std::string errors;
     if (!m.opt.initial_state.empty())
         if (Status s = decode_state(m.opt.initial_state, &m.state); !s) errors = s.message;
-    std::vector<uint8_t> bytes;
     const std::string data_path = m.opt.assets_dir + "/" + kDefaultData;
-    if (!read_file(data_path, &bytes)) errors += (errors.empty() ? "" : "; ") + std::string("test data: cannot read ") + data_path;
-    else if (Status s = m.load_data(kDefaultData, bytes); !s) errors += (errors.empty() ? "" : "; ") + s.message;
+    Result<std::vector<uint8_t>> bytes = read_file_bytes(data_path, "test data");
+    if (!bytes.ok()) errors += (errors.empty() ? "" : "; ") + std::string("test data: cannot read ") + data_path;
+    else if (Status s = m.load_data(kDefaultData, bytes.value); !s) errors += (errors.empty() ? "" : "; ") + s.message;
     const UiState wanted = m.state;
     Status s = m.load_named_weights(m.state.weights);
     if (!s && m.state.weights != kDefaultWeights) {

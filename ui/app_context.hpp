@@ -61,7 +61,8 @@ std::unique_ptr<PanelView> make_train_panel();
 
 // Shared controls: bits as a slider 1..16 with a "float" checkbox. Returns true when changed.
 bool bits_control(const char* label, int* bits, float width);
-// A range-rule combo (+ k / percentile fields when they apply). Returns true when changed.
-bool rule_controls(RangeRule* rule, double* k, double* percentile, float width);
+// A range-rule combo (+ k / percentile fields when they apply) for spec's rule, k and percentile. Returns true
+// when changed.
+bool rule_controls(QuantSpec* spec, float width);
 
 }  // namespace quantlab::ui

@@ -34,31 +34,31 @@ bool bits_control(const char* label, int* bits, float width) {
     return changed;
 }
 
-bool rule_controls(RangeRule* rule, double* k, double* percentile, float width) {
+bool rule_controls(QuantSpec* spec, float width) {
     bool changed = false;
     const RangeRule rules[] = {RangeRule::kMaxAbs, RangeRule::kMeanStd, RangeRule::kMinMax, RangeRule::kPercentile, RangeRule::kMse};
     const char* names[] = {tr("max |r| (notebook)"), tr("mean +- k std (exercise)"), tr("min-max"), tr("percentile"), tr("MSE-optimal")};
     int cur = 0;
     for (int i = 0; i < 5; ++i)
-        if (rules[i] == *rule) cur = i;
+        if (rules[i] == spec->rule) cur = i;
     ImGui::SetNextItemWidth(width);
     if (ImGui::Combo(tr("range rule"), &cur, names, 5)) {
-        *rule = rules[cur];
+        spec->rule = rules[cur];
         changed = true;
     }
-    if (*rule == RangeRule::kMeanStd) {
-        float kf = float(*k);
+    if (spec->rule == RangeRule::kMeanStd) {
+        float kf = float(spec->k);
         ImGui::SetNextItemWidth(width);
         if (ImGui::SliderFloat("k##k", &kf, 0.25f, 6.0f, "k = %.2f")) {
-            *k = std::round(double(kf) * 100.0) / 100.0;
+            spec->k = std::round(double(kf) * 100.0) / 100.0;
             changed = true;
         }
     }
-    if (*rule == RangeRule::kPercentile) {
-        float pf = float(*percentile);
+    if (spec->rule == RangeRule::kPercentile) {
+        float pf = float(spec->percentile);
         ImGui::SetNextItemWidth(width);
         if (ImGui::SliderFloat("##pct", &pf, 90.0f, 100.0f, "%.2f %%")) {
-            *percentile = std::clamp(std::round(double(pf) * 100.0) / 100.0, 50.01, 100.0);
+            spec->percentile = std::clamp(std::round(double(pf) * 100.0) / 100.0, 50.01, 100.0);
             changed = true;
         }
     }

@@ -216,19 +216,14 @@ bool EvalService::work_once() {
         Status s;
         if (config.act_mode == ActMode::kStatic && config.act_ranges.size() != config.layers.size()) {
             // As `quantlab eval --mode static` on a folder without training images: calibrate on the first
-            // evaluation images with the dynamic config, then freeze the ranges. (A job that brings its
-            // ranges, a weights file's calibrated ones, is evaluated with those.)
-            QuantConfig dyn = config;
-            dyn.act_mode = ActMode::kDynamic;
-            s = r.model->configure(dyn);
-            if (s) {
-                const int64_t n = std::min(kCalibrationImages, data->count);
-                std::vector<float> x(size_t(n * kCifar10ImageBytes));
-                normalize_images(*data, 0, n, x.data());
-                Result<std::vector<RealRange>> ranges = r.model->calibrate(x.data(), n, kEvalBatch);
-                if (ranges.ok()) config.act_ranges = ranges.value;
-                else s = ranges.status;
-            }
+            // evaluation images, then freeze the ranges. (A job that brings its ranges, a weights file's
+            // calibrated ones, is evaluated with those.)
+            const int64_t n = std::min(kCalibrationImages, data->count);
+            std::vector<float> x(size_t(n * kCifar10ImageBytes));
+            normalize_images(*data, 0, n, x.data());
+            Result<QuantConfig> c = calibrated(*model, config, x.data(), n, kEvalBatch);
+            if (c.ok()) config = std::move(c.value);
+            else s = c.status;
         }
         if (s) s = r.model->configure(config);
         if (!s) r.error = s.message;

@@ -153,7 +153,7 @@ void EvalPanel::sweep_plot(AppContext& ctx, ImVec2 size, const EvalSnapshot* f) 
     for (size_t i = 0; i < bits.size(); ++i) tv.push_back(double(i)), tl.push_back(std::to_string(bits[i]));
     plot::Limits lim{-0.4, double(bits.size()) - 0.6, 0, 100};
     char title[160];
-    std::snprintf(title, sizeof title, "%s (%s, %s)", tr("accuracy vs bits"), range_rule_name(ctx.state.rule),
+    std::snprintf(title, sizeof title, "%s (%s, %s)", tr("accuracy vs bits"), range_rule_name(ctx.state.quant.rule),
                   act_mode_name(ctx.state.act_mode));
     plot::set_x_ticks(tv, tl);
     if (!plot::begin_plot("##sweep", title, size, lim, tr("bits (weights = activations, every layer)"), "%", plot::kYPercent)) return;

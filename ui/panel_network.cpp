@@ -18,11 +18,6 @@ namespace quantlab::ui {
 
 namespace {
 
-bool same_spec(const QuantSpec& a, const QuantSpec& b) {
-    return a.bits == b.bits && a.rule == b.rule && a.symmetric == b.symmetric && a.per_channel == b.per_channel && a.k == b.k &&
-           a.percentile == b.percentile;
-}
-
 // Float vs quantized statistics of one tensor under one spec.
 struct TensorStats {
     bool valid = false, quantized = false;
@@ -113,12 +108,12 @@ void NetworkPanel::update(AppContext& ctx) {
     int budget = 1;
     for (int q = 0; q < n && budget > 0; ++q) {
         const QuantSpec ws = layer_weight_spec(ctx.state, q);
-        if (!weight_[size_t(q)].valid || !same_spec(weight_[size_t(q)].spec, ws)) {
+        if (!weight_[size_t(q)].valid || weight_[size_t(q)].spec != ws) {
             weight_[size_t(q)] = compute_stats(ctx.doc.model->layer_weight(q), ws);
             --budget;
         }
         const QuantSpec as = layer_act_spec(ctx.state, q);
-        if (trace_ && size_t(q) < trace_->inputs.size() && (!act_[size_t(q)].valid || !same_spec(act_[size_t(q)].spec, as))) {
+        if (trace_ && size_t(q) < trace_->inputs.size() && (!act_[size_t(q)].valid || act_[size_t(q)].spec != as)) {
             act_[size_t(q)] = compute_stats(trace_->inputs[size_t(q)], as);
             --budget;
         }
@@ -140,12 +135,12 @@ void NetworkPanel::global_controls(AppContext& ctx) {
     if (bits_control(a_mixed ? tr("activations (mixed)") : tr("activations"), &ab, w)) std::fill(s.act_bits.begin(), s.act_bits.end(), ab);
     ImGui::SetCursorPosX(fs * 7);
     ImGui::BeginGroup();
-    rule_controls(&s.rule, &s.k, &s.percentile, w);
+    rule_controls(&s.quant, w);
     ImGui::EndGroup();
     ImGui::SameLine(0, fs * 2);
-    ImGui::Checkbox(tr("symmetric (Z = 0)"), &s.symmetric);
+    ImGui::Checkbox(tr("symmetric (Z = 0)"), &s.quant.symmetric);
     ImGui::SameLine();
-    ImGui::Checkbox(tr("per-channel weights"), &s.per_channel);
+    ImGui::Checkbox(tr("per-channel weights"), &s.quant.per_channel);
     ImGui::SameLine(0, fs * 2);
     int mode = int(s.act_mode);
     const char* modes[] = {tr("dynamic: range per batch (notebook)"), tr("static: calibrated, frozen")};

@@ -18,11 +18,6 @@ namespace quantlab::ui {
 
 namespace {
 
-bool same_spec(const QuantSpec& a, const QuantSpec& b) {
-    return a.bits == b.bits && a.rule == b.rule && a.symmetric == b.symmetric && a.per_channel == b.per_channel && a.k == b.k &&
-           a.percentile == b.percentile;
-}
-
 class QuantizerPanel : public PanelView {
 public:
     void draw(AppContext& ctx) override;
@@ -62,7 +57,7 @@ void QuantizerPanel::update(AppContext& ctx) {
     const ForwardTrace* trace = ctx.trace.get();
     const bool same_tensor = generation_ == ctx.doc.generation && source_ == s.lab_source && layer_ == s.lab_layer &&
                              (s.lab_source != LabSource::kActivation || trace_ == trace);
-    if (same_tensor && valid_ && same_spec(spec_, s.lab_spec) && ste_ == s.lab_ste && channel_ == s.lab_channel) return;
+    if (same_tensor && valid_ && spec_ == s.lab_spec && ste_ == s.lab_ste && channel_ == s.lab_channel) return;
 
     if (!same_tensor) {
         values_.clear();
@@ -163,7 +158,7 @@ void QuantizerPanel::controls(AppContext& ctx, float width) {
     ImGui::TextUnformatted(tr("Quantizer"));
     ImGui::SetNextItemWidth(width);
     ImGui::SliderInt(tr("bits"), &s.lab_spec.bits, kMinBits, kMaxBits, "b = %d");
-    rule_controls(&s.lab_spec.rule, &s.lab_spec.k, &s.lab_spec.percentile, width);
+    rule_controls(&s.lab_spec, width);
     ImGui::Checkbox(tr("symmetric (Z = 0)"), &s.lab_spec.symmetric);
     const bool can_pc = s.lab_source == LabSource::kWeight;
     if (!can_pc) ImGui::BeginDisabled();
@@ -183,11 +178,7 @@ void QuantizerPanel::controls(AppContext& ctx, float width) {
     if (ImGui::Button(tr("Use these settings for the network"))) {
         std::fill(s.weight_bits.begin(), s.weight_bits.end(), s.lab_spec.bits);
         std::fill(s.act_bits.begin(), s.act_bits.end(), s.lab_spec.bits);
-        s.rule = s.lab_spec.rule;
-        s.k = s.lab_spec.k;
-        s.percentile = s.lab_spec.percentile;
-        s.symmetric = s.lab_spec.symmetric;
-        s.per_channel = s.lab_spec.per_channel;
+        set_network_rule(s, s.lab_spec);
     }
     if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("Copies bits and rule to every layer (Network and Evaluation panels)"));
 }

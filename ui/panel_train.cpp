@@ -35,9 +35,9 @@ std::string run_label(const TrainRun& r) {
     std::string q;
     if (r.config.qat) {
         q = " W" + std::to_string(r.config.weight_bits) + "A" + std::to_string(r.config.act_bits);
-        if (r.config.rule != RangeRule::kMaxAbs) q += std::string(" ") + range_rule_name(r.config.rule);
-        if (!r.config.symmetric) q += " asym";
-        if (r.config.per_channel) q += " pc";
+        if (r.config.quant.rule != RangeRule::kMaxAbs) q += std::string(" ") + range_rule_name(r.config.quant.rule);
+        if (!r.config.quant.symmetric) q += " asym";
+        if (r.config.quant.per_channel) q += " pc";
     }
     std::snprintf(b, sizeof b, "#%d %s lr %g%s%s", r.id, r.config.optimizer.c_str(), r.config.lr, r.config.augment ? " aug" : "", q.c_str());
     return b;
@@ -83,10 +83,10 @@ void TrainPanel::settings(AppContext& ctx, float width) {
         ImGui::SliderInt(tr("weight bits##t"), &c.weight_bits, 1, 16);
         ImGui::SetNextItemWidth(width);
         ImGui::SliderInt(tr("activation bits##t"), &c.act_bits, 1, 16);
-        rule_controls(&c.rule, &c.k, &c.percentile, width);
-        ImGui::Checkbox(tr("symmetric (Z = 0)"), &c.symmetric);
+        rule_controls(&c.quant, width);
+        ImGui::Checkbox(tr("symmetric (Z = 0)"), &c.quant.symmetric);
         ImGui::SameLine();
-        ImGui::Checkbox(tr("per-channel weights"), &c.per_channel);
+        ImGui::Checkbox(tr("per-channel weights"), &c.quant.per_channel);
         int ste = int(c.ste);
         ImGui::RadioButton(tr("identity (notebook)"), &ste, 0);
         ImGui::SameLine();

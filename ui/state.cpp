@@ -137,15 +137,10 @@ bool url_decode(const std::string& s, std::string* out) {
 const char* panel_key(Panel p) { return kPanelKeys[int(p)]; }
 
 bool UiState::operator==(const UiState& o) const {
-    auto spec_eq = [](const QuantSpec& a, const QuantSpec& b) {
-        return a.bits == b.bits && a.rule == b.rule && a.symmetric == b.symmetric && a.per_channel == b.per_channel &&
-               a.k == b.k && a.percentile == b.percentile;
-    };
     return panel == o.panel && lang == o.lang && font_scale == o.font_scale && high_contrast == o.high_contrast &&
-           weights == o.weights && lab_source == o.lab_source && lab_layer == o.lab_layer && spec_eq(lab_spec, o.lab_spec) &&
+           weights == o.weights && lab_source == o.lab_source && lab_layer == o.lab_layer && lab_spec == o.lab_spec &&
            lab_ste == o.lab_ste && lab_channel == o.lab_channel && weight_bits == o.weight_bits && act_bits == o.act_bits &&
-           rule == o.rule && symmetric == o.symmetric && per_channel == o.per_channel && k == o.k &&
-           percentile == o.percentile && act_mode == o.act_mode && backend == o.backend && net_layer == o.net_layer &&
+           quant == o.quant && act_mode == o.act_mode && backend == o.backend && net_layer == o.net_layer &&
            gallery_flipped_only == o.gallery_flipped_only && gallery_page == o.gallery_page;
 }
 
@@ -184,14 +179,14 @@ void fit_layers(UiState& s, int n) {
     s.net_layer = std::clamp(s.net_layer, 0, n - 1);
 }
 
+void set_network_rule(UiState& s, const QuantSpec& rule) {
+    s.quant = rule;
+    s.quant.bits = QuantSpec().bits;  // unused, and kept at its default so that equal settings compare equal
+}
+
 QuantSpec layer_weight_spec(const UiState& s, int q) {
-    QuantSpec w;
+    QuantSpec w = s.quant;
     w.bits = s.weight_bits.empty() ? kFloatBits : s.weight_bits[size_t(std::min<int>(q, int(s.weight_bits.size()) - 1))];
-    w.rule = s.rule;
-    w.symmetric = s.symmetric;
-    w.per_channel = s.per_channel;
-    w.k = s.k;
-    w.percentile = s.percentile;
     return w;
 }
 
@@ -222,11 +217,11 @@ std::string encode_state(const UiState& s) {
     if (s.weights != d.weights) add("w", url_encode(s.weights));
     if (s.weight_bits != d.weight_bits) add("wb", all_equal(s.weight_bits) ? std::to_string(s.weight_bits.front()) : bits_list(s.weight_bits));
     if (s.act_bits != d.act_bits) add("ab", all_equal(s.act_bits) ? std::to_string(s.act_bits.front()) : bits_list(s.act_bits));
-    if (s.rule != d.rule) add("rule", range_rule_name(s.rule));
-    if (s.symmetric != d.symmetric) add("sym", s.symmetric ? "1" : "0");
-    if (s.per_channel != d.per_channel) add("pc", s.per_channel ? "1" : "0");
-    if (s.k != d.k) add("k", num(s.k));
-    if (s.percentile != d.percentile) add("pct", num(s.percentile));
+    if (s.quant.rule != d.quant.rule) add("rule", range_rule_name(s.quant.rule));
+    if (s.quant.symmetric != d.quant.symmetric) add("sym", s.quant.symmetric ? "1" : "0");
+    if (s.quant.per_channel != d.quant.per_channel) add("pc", s.quant.per_channel ? "1" : "0");
+    if (s.quant.k != d.quant.k) add("k", num(s.quant.k));
+    if (s.quant.percentile != d.quant.percentile) add("pct", num(s.quant.percentile));
     if (s.act_mode != d.act_mode) add("mode", act_mode_name(s.act_mode));
     if (s.backend != d.backend) add("be", backend_name(s.backend));
     if (s.lab_source != d.lab_source) add("lab", kLabSourceKeys[int(s.lab_source)]);
@@ -286,8 +281,8 @@ Status decode_state(const std::string& text, UiState* s) {
                 continue;
             }
             if (key == "hc") s->high_contrast = bv;
-            if (key == "sym") s->symmetric = bv;
-            if (key == "pc") s->per_channel = bv;
+            if (key == "sym") s->quant.symmetric = bv;
+            if (key == "pc") s->quant.per_channel = bv;
             if (key == "ls") s->lab_spec.symmetric = bv;
             if (key == "lpc") s->lab_spec.per_channel = bv;
             if (key == "flip") s->gallery_flipped_only = bv;
@@ -301,12 +296,12 @@ Status decode_state(const std::string& text, UiState* s) {
         } else if (key == "rule" || key == "lr") {
             Result<RangeRule> r = parse_range_rule(value);
             if (!r.ok()) fail(key, value, "maxabs, meanstd, minmax, percentile or mse");
-            else (key == "rule" ? s->rule : s->lab_spec.rule) = r.value;
+            else (key == "rule" ? s->quant : s->lab_spec).rule = r.value;
         } else if (key == "k" || key == "lk") {
-            if (parse_double(value, &dv) && dv > 0 && dv <= 100) (key == "k" ? s->k : s->lab_spec.k) = dv;
+            if (parse_double(value, &dv) && dv > 0 && dv <= 100) (key == "k" ? s->quant : s->lab_spec).k = dv;
             else fail(key, value, "k in (0, 100]");
         } else if (key == "pct" || key == "lp") {
-            if (parse_double(value, &dv) && dv > 50 && dv <= 100) (key == "pct" ? s->percentile : s->lab_spec.percentile) = dv;
+            if (parse_double(value, &dv) && dv > 50 && dv <= 100) (key == "pct" ? s->quant : s->lab_spec).percentile = dv;
             else fail(key, value, "a percentile in (50, 100]");
         } else if (key == "mode") {
             Result<ActMode> m = parse_act_mode(value);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/inference.hpp"
+#include "core/quant_config.hpp"
 #include "core/quantizer.hpp"
 #include "core/status.hpp"
 
@@ -44,11 +45,9 @@ struct UiState {
     // 32 (kFloatBits) = float. A single entry means "every layer" until the network is known (fit_layers).
     std::vector<int> weight_bits{4};
     std::vector<int> act_bits{4};
-    RangeRule rule = RangeRule::kMaxAbs;
-    bool symmetric = true;
-    bool per_channel = false;
-    double k = 3.0;
-    double percentile = 99.99;
+    // The quantizer of every layer (core's apply_rule): rule, symmetry, k, percentile, and per-channel for the
+    // weights. quant.bits is not used (the bits are the lists above) and stays at its default.
+    QuantSpec quant;
     ActMode act_mode = ActMode::kDynamic;
     // Integer kernels by default: codes times codes in int32 where bits <= 8 (fake-quant above 8 bits and for
     // float layers), the fastest path and so the quickest first estimate after a change of bits.
@@ -78,9 +77,14 @@ int uniform_bits(const UiState& s);
 // Resizes per-layer bit lists to n layers (a missing entry repeats the last one) and clamps layer indices.
 void fit_layers(UiState& s, int n);
 
+// Makes `rule` the network's quantizer (s.quant): its rule, symmetry, per-channel, k and percentile; not its
+// bits (those are weight_bits / act_bits). For "use the lab's settings" and "start from the file's settings".
+void set_network_rule(UiState& s, const QuantSpec& rule);
+
 // A QuantConfig from the state's network settings (static mode: act_ranges still to be calibrated).
 QuantConfig network_config(const UiState& s, const NetworkDesc& net);
-// The spec the network uses for layer q's weights / activations.
+// The spec the network uses for layer q's weights / activations: s.quant with the layer's bits (activations
+// per-tensor).
 QuantSpec layer_weight_spec(const UiState& s, int q);
 QuantSpec layer_act_spec(const UiState& s, int q);
 

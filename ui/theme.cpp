@@ -8,9 +8,8 @@
 #include <imgui_impl_opengl3.h>
 
 #include <cmath>
-#include <fstream>
-#include <iterator>
 
+#include "core/file_io.hpp"
 #include "ui/gl_texture.hpp"
 #include "ui/i18n.hpp"
 #include "ui/plot.hpp"
@@ -85,8 +84,7 @@ void high_contrast_style(ImGuiStyle& st) {
 }  // namespace
 
 Status Theme::load_font(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), {});
+    std::vector<unsigned char> bytes = read_file_bytes(path, "fonts").value;  // empty when missing: the message below says so
     // A TrueType file starts with 0x00010000 or "true"/"OTTO".
     if (bytes.size() < 12 || !((bytes[0] == 0 && bytes[1] == 1 && bytes[2] == 0 && bytes[3] == 0) ||
                                (bytes[0] == 'O' && bytes[1] == 'T') || (bytes[0] == 't' && bytes[1] == 'r'))) {

@@ -24,12 +24,10 @@ struct TrainRunConfig {
     bool augment = false;          // random crop + horizontal flip
     bool qat = false;              // quantization-aware: fake-quant forward, STE backward
     int weight_bits = 8, act_bits = 8;
-    // The quantizer of a QAT run, on every layer (default: the notebook's symmetric max-abs, per tensor). At 2-4
-    // bits asymmetric MSE-optimal ranges with per-channel weights train far better (native/trainer/RESULTS.md).
-    RangeRule rule = RangeRule::kMaxAbs;
-    double k = 3.0, percentile = 99.99;
-    bool symmetric = true;
-    bool per_channel = false;
+    // The quantizer of a QAT run, on every layer (core's apply_rule; its bits are unused: the two above). Default:
+    // the notebook's symmetric max-abs, per tensor. At 2-4 bits asymmetric MSE-optimal ranges with per-channel
+    // weights train far better (native/trainer/RESULTS.md).
+    QuantSpec quant;
     SteRule ste = SteRule::kIdentity;
 };
 

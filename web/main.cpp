@@ -25,7 +25,7 @@
 #include "core/cifar10.hpp"
 #include "core/evaluate.hpp"
 #include "core/parallel.hpp"
-#include "core/weights_io.hpp"
+#include "core/model_file.hpp"
 #include "ui/app.hpp"
 #include "ui/gl_texture.hpp"
 
@@ -261,20 +261,17 @@ EMSCRIPTEN_KEEPALIVE const char* ql_benchmark(int backend, int bits, int repeats
     using namespace quantlab;
     auto fail = [](const std::string& m) { return hand_to_js("{\"error\":\"" + json_escape(m) + "\"}"); };
     if (g_bench_data.count == 0) return fail("no CIFAR-10 data loaded");
-    Result<StateDict> sd = read_weights(std::string(kAssetsDir) + "/notebook_pretrain.safetensors");
-    if (!sd.ok()) return fail(sd.message());
-    Result<NetworkDesc> net = network_for(sd.value, "notebook_pretrain.safetensors");
-    if (!net.ok()) return fail(net.message());
-    Result<Model> model = Model::create(net.value, sd.value, "notebook_pretrain.safetensors");
-    if (!model.ok()) return fail(model.message());
-    if (Status s = model.value.configure(make_config(net.value, bits, bits)); !s) return fail(s.message);
+    Result<ModelFile> file = open_model(std::string(kAssetsDir) + "/notebook_pretrain.safetensors");
+    if (!file.ok()) return fail(file.message());
+    Model& model = file.value.model;
+    if (Status s = model.configure(make_config(model.desc(), bits, bits)); !s) return fail(s.message);
     const Backend b = backend == 0 ? Backend::kReference : backend == 1 ? Backend::kFast : Backend::kInteger;
     // Each pass timed alone: the best pass is the figure least disturbed by whatever else the machine runs.
     EvalResult last;
     double best = 0, total = 0;
     for (int r = 0; r < std::max(1, repeats); ++r) {
         const double t0 = emscripten_get_now();
-        Result<EvalResult> e = evaluate(model.value, g_bench_data, 128, b);
+        Result<EvalResult> e = evaluate(model, g_bench_data, 128, b);
         if (!e.ok()) return fail(e.message());
         const double seconds = (emscripten_get_now() - t0) / 1000.0;
         best = r == 0 ? seconds : std::min(best, seconds);

@@ -8,7 +8,6 @@
 #include <memory>
 
 #include "core/evaluate.hpp"
-#include "core/quant_config_io.hpp"
 #include "core/parallel.hpp"
 #include "native/cli/commands.hpp"
 #include "native/cli/common.hpp"
@@ -84,7 +83,7 @@ int run_eval(const EvalOptions& o) {
         return fail("eval", "--act-bits " + std::to_string(o.act_bits) + " is not a bit width; use 1..16, or 32 for float");
     Result<Backend> backend = parse_backend(o.q.backend);
     if (!backend.ok()) return fail("eval", backend.message());
-    Result<LoadedModel> lm = load_model(o.weights.empty() ? default_weights_path() : o.weights);
+    Result<ModelFile> lm = load_model(o.weights.empty() ? default_weights_path() : o.weights);
     if (!lm.ok()) return fail("eval", lm.message());
     Result<LoadedData> data = load_test_data(o.data, o.limit);
     if (!data.ok()) return fail("eval", data.message());
@@ -93,16 +92,15 @@ int run_eval(const EvalOptions& o) {
     std::vector<Row> rows;
     // A file exported by the trainer carries its quantization settings and calibrated ranges: evaluate
     // those first, as they are, so the trainer's reported accuracy is reproduced without any flags.
-    const auto stored = lm.value.model.weights().metadata.find(kMetaQuantConfig);
-    if (o.file_config && stored != lm.value.model.weights().metadata.end()) {
-        Result<QuantConfig> cfg = quant_config_from_json(stored->second, lm.value.model.desc(), lm.value.path);
-        if (!cfg.ok()) return fail("eval", cfg.message());
-        if (Status s = lm.value.model.configure(cfg.value); !s) return fail("eval", s.message);
+    const Result<QuantConfig>& stored = lm.value.stored_config;
+    if (o.file_config && (!stored.ok() || !stored.value.layers.empty())) {
+        if (!stored.ok()) return fail("eval", stored.message());
+        if (Status s = lm.value.model.configure(stored.value); !s) return fail("eval", s.message);
         double seconds = 0;
         Result<EvalResult> r = timed_evaluate(lm.value.model, data.value.test, o.q.batch, backend.value, "file settings", &seconds);
         if (!r.ok()) return fail("eval", r.message());
-        const LayerQuant& l0 = cfg.value.layers.front();
-        rows.push_back({l0.weight.bits, l0.act.bits, r.value, std::string("file (") + act_mode_name(cfg.value.act_mode) + ")", seconds});
+        const LayerQuant& l0 = stored.value.layers.front();
+        rows.push_back({l0.weight.bits, l0.act.bits, r.value, std::string("file (") + act_mode_name(stored.value.act_mode) + ")", seconds});
     }
     for (int b : bits.value) {
         const int ab = o.act_bits ? o.act_bits : b;
@@ -113,17 +111,17 @@ int run_eval(const EvalOptions& o) {
     }
 
     if (o.json) {
-        nlohmann::json j = {{"weights", lm.value.path}, {"model", lm.value.model.desc().name}, {"data", data.value.description},
-                            {"rule", o.q.rule}, {"symmetric", !o.q.asymmetric}, {"per_channel", o.q.per_channel},
+        nlohmann::json j = {{"weights", lm.value.name}, {"model", lm.value.model.desc().name}, {"data", data.value.description},
+                            {"rule", range_rule_name(o.q.rule.rule)}, {"symmetric", o.q.rule.symmetric}, {"per_channel", o.q.rule.per_channel},
                             {"mode", o.q.mode}, {"batch", o.q.batch}, {"backend", o.q.backend}, {"results", nlohmann::json::array()}};
         for (const Row& r : rows) j["results"].push_back(row_json(r, o.per_class));
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
     }
-    std::printf("weights    %s (%s)\n", lm.value.path.c_str(), lm.value.model.desc().name.c_str());
+    std::printf("weights    %s (%s)\n", lm.value.name.c_str(), lm.value.model.desc().name.c_str());
     std::printf("data       %s\n", data.value.description.c_str());
-    std::printf("quantizer  %s, %s, %s weights; activations %s%s; batch %lld; backend %s\n\n", o.q.rule.c_str(),
-                o.q.asymmetric ? "asymmetric" : "symmetric", o.q.per_channel ? "per-channel" : "per-tensor", o.q.mode.c_str(),
+    std::printf("quantizer  %s, %s, %s weights; activations %s%s; batch %lld; backend %s\n\n", range_rule_name(o.q.rule.rule),
+                o.q.rule.symmetric ? "symmetric" : "asymmetric", o.q.rule.per_channel ? "per-channel" : "per-tensor", o.q.mode.c_str(),
                 o.q.mode == "dynamic" ? " (range per batch)" : " (calibrated, frozen)", (long long)o.q.batch, o.q.backend.c_str());
     const Row* float_row = nullptr;
     for (const Row& r : rows)
@@ -165,7 +163,7 @@ int run_sweep(const SweepOptions& o) {
     if (o.format != "csv" && o.format != "json") return fail("sweep", "--format must be csv or json, got '" + o.format + "'");
     Result<Backend> backend = parse_backend(o.q.backend);
     if (!backend.ok()) return fail("sweep", backend.message());
-    Result<LoadedModel> lm = load_model(o.weights.empty() ? default_weights_path() : o.weights);
+    Result<ModelFile> lm = load_model(o.weights.empty() ? default_weights_path() : o.weights);
     if (!lm.ok()) return fail("sweep", lm.message());
     Result<LoadedData> data = load_test_data(o.data, o.limit);
     if (!data.ok()) return fail("sweep", data.message());
@@ -182,7 +180,7 @@ int run_sweep(const SweepOptions& o) {
         }
     std::string text;
     if (o.format == "json") {
-        nlohmann::json j = {{"weights", lm.value.path}, {"data", data.value.description}, {"rule", o.q.rule}, {"mode", o.q.mode},
+        nlohmann::json j = {{"weights", lm.value.name}, {"data", data.value.description}, {"rule", range_rule_name(o.q.rule.rule)}, {"mode", o.q.mode},
                             {"results", nlohmann::json::array()}};
         for (const Row& r : rows) j["results"].push_back(row_json(r, false));
         text = j.dump(2) + "\n";

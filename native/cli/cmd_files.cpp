@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "core/model_file.hpp"
 #include "core/network.hpp"
-#include "core/quant_config_io.hpp"
 #include "core/safetensors_io.hpp"
 #include "core/weights_io.hpp"
 #include "native/cli/commands.hpp"
@@ -43,18 +43,12 @@ int run_info(const std::string& path, bool json) {
 }
 
 int run_convert(const std::string& in, const std::string& out) {
-    Result<StateDict> sd = read_weights(in);
-    if (!sd.ok()) return fail("convert", sd.message());
-    Result<NetworkDesc> net = network_for(sd.value, in);
-    if (!net.ok()) return fail("convert", net.message());
-    if (Status s = check_weights(net.value, sd.value, in); !s) return fail("convert", s.message);
-    sd.value.metadata[kMetaFormatVersion] = kCurrentFormatVersion;
-    sd.value.metadata["format"] = "quantlab";
-    sd.value.metadata[kMetaModelDesc] = net.value.to_text();
-    sd.value.metadata["model"] = net.value.name;
-    if (!sd.value.metadata.count("source")) sd.value.metadata["source"] = in;
-    if (Status s = write_safetensors(out, sd.value); !s) return fail("convert", s.message);
-    std::printf("wrote %s (%zu tensors, %s)\n", out.c_str(), sd.value.size(), net.value.name.c_str());
+    Result<WeightsFile> f = read_weights_file(in);
+    if (!f.ok()) return fail("convert", f.message());
+    if (Status s = check_weights(f.value.net, f.value.weights, in); !s) return fail("convert", s.message);
+    stamp_metadata(&f.value.weights.metadata, f.value.net, in);
+    if (Status s = write_safetensors(out, f.value.weights); !s) return fail("convert", s.message);
+    std::printf("wrote %s (%zu tensors, %s)\n", out.c_str(), f.value.weights.size(), f.value.net.name.c_str());
     return 0;
 }
 

@@ -10,8 +10,6 @@
 #include <sstream>
 
 #include "core/network.hpp"
-#include "core/quant_config_io.hpp"
-#include "core/weights_io.hpp"
 
 namespace quantlab::cli {
 
@@ -24,15 +22,7 @@ std::string assets_dir() {
 
 std::string default_weights_path() { return assets_dir() + "/notebook_pretrain.safetensors"; }
 
-Result<LoadedModel> load_model(const std::string& path) {
-    Result<StateDict> sd = read_weights(path);
-    if (!sd.ok()) return sd.status;
-    Result<NetworkDesc> net = network_for(sd.value, path);
-    if (!net.ok()) return net.status;
-    Result<Model> m = Model::create(net.value, sd.value, path);
-    if (!m.ok()) return m.status;
-    return LoadedModel{std::move(m.value), path};
-}
+Result<ModelFile> load_model(const std::string& path) { return open_model(path); }
 
 Result<LoadedData> load_test_data(const std::string& data_dir, int64_t limit) {
     const bool explicit_dir = !data_dir.empty() || std::getenv("QUANTLAB_DATA");
@@ -71,29 +61,25 @@ Result<std::vector<int>> parse_bits_list(const std::string& text) {
     return bits;
 }
 
-void add_rule_options(CLI::App* app, RuleOptions* o) {
-    app->add_option("--rule", o->rule, "range rule: maxabs (notebook), meanstd, minmax, percentile, mse")->capture_default_str();
-    app->add_flag("--asymmetric", o->asymmetric, "asymmetric codes [0, 2^b-1] with a zero point (default: symmetric, Z = 0)");
-    app->add_flag("--per-channel", o->per_channel, "one weight scale per output channel");
-    app->add_option("--k", o->k, "meanstd: number of standard deviations")->capture_default_str();
-    app->add_option("--percentile", o->percentile, "percentile rule: upper percentile")->capture_default_str();
-}
-
-Status apply_quant_options(QuantConfig* config, const RuleOptions& o) {
-    Result<RangeRule> rule = parse_range_rule(o.rule);
-    if (!rule.ok()) return rule.status;
-    QuantSpec setting;
-    setting.rule = rule.value;
-    setting.symmetric = !o.asymmetric;
-    setting.k = o.k;
-    setting.percentile = o.percentile;
-    setting.per_channel = o.per_channel;
-    apply_rule(config, setting);
-    return Status::success();
+void add_rule_options(CLI::App* app, QuantSpec* setting) {
+    app->add_option_function<std::string>(
+           "--rule",
+           [setting](const std::string& name) {
+               Result<RangeRule> rule = parse_range_rule(name);
+               if (!rule.ok()) throw CLI::ValidationError(rule.message());
+               setting->rule = rule.value;
+           },
+           "range rule: maxabs (notebook), meanstd, minmax, percentile, mse")
+        ->default_str(range_rule_name(setting->rule));
+    app->add_flag_callback("--asymmetric", [setting] { setting->symmetric = false; },
+                           "asymmetric codes [0, 2^b-1] with a zero point (default: symmetric, Z = 0)");
+    app->add_flag("--per-channel", setting->per_channel, "one weight scale per output channel");
+    app->add_option("--k", setting->k, "meanstd: number of standard deviations")->capture_default_str();
+    app->add_option("--percentile", setting->percentile, "percentile rule: upper percentile")->capture_default_str();
 }
 
 void add_quant_options(CLI::App* app, QuantOptions* o) {
-    add_rule_options(app, o);
+    add_rule_options(app, &o->rule);
     app->add_option("--mode", o->mode, "activation scales: dynamic (per batch, notebook) or static (calibrated, frozen)")->capture_default_str();
     app->add_option("--calib", o->calib, "static mode: number of calibration images")->capture_default_str();
     app->add_option("--backend", o->backend, "reference (slow, the definition), fast, or integer (int8 x int8 -> int32 where bits <= 8)")->capture_default_str();
@@ -130,17 +116,8 @@ Result<QuantConfig> build_config(const Model& model, const QuantOptions& o, int 
     Result<ActMode> mode = parse_act_mode(o.mode);
     if (!mode.ok()) return mode.status;
     QuantConfig c = make_config(model.desc(), weight_bits, act_bits, mode.value);
-    if (Status s = apply_quant_options(&c, o); !s) return s;
-    if (c.act_mode == ActMode::kStatic) {
-        Model m = model;
-        QuantConfig dyn = c;
-        dyn.act_mode = ActMode::kDynamic;
-        if (Status s = m.configure(dyn); !s) return s;
-        const int64_t n = int64_t(calib_x.size()) / kCifar10ImageBytes;
-        Result<std::vector<RealRange>> r = m.calibrate(calib_x.data(), n, o.batch);
-        if (!r.ok()) return r.status;
-        c.act_ranges = r.value;
-    }
+    apply_rule(&c, o.rule);
+    if (c.act_mode == ActMode::kStatic) return calibrated(model, c, calib_x.data(), int64_t(calib_x.size()) / kCifar10ImageBytes, o.batch);
     if (Status s = validate(c, model.desc()); !s) return s;
     return c;
 }

@@ -9,6 +9,7 @@
 
 #include "core/cifar10.hpp"
 #include "core/inference.hpp"
+#include "core/model_file.hpp"
 
 namespace quantlab::cli {
 
@@ -16,12 +17,9 @@ namespace quantlab::cli {
 std::string assets_dir();
 std::string default_weights_path();
 
-struct LoadedModel {
-    Model model;
-    std::string path;
-};
-// Reads a .pth or .safetensors file and builds the model its metadata describes (else the notebook's net).
-Result<LoadedModel> load_model(const std::string& path);
+// Opens a .pth or .safetensors file as the model its metadata describes (else the notebook's net), with the
+// quantization settings it stores (core/model_file.hpp).
+Result<ModelFile> load_model(const std::string& path);
 
 struct LoadedData {
     Cifar10 test;
@@ -35,21 +33,14 @@ Result<LoadedData> load_test_data(const std::string& data_dir, int64_t limit);
 // "32,8,4" -> {32, 8, 4}; every entry 1..16 or 32.
 Result<std::vector<int>> parse_bits_list(const std::string& text);
 
-// The range-rule options of every quantizing subcommand (eval, sweep, train, export).
-struct RuleOptions {
-    std::string rule = "maxabs";
-    bool asymmetric = false;
-    bool per_channel = false;
-    double k = 3.0;
-    double percentile = 99.99;
-};
-void add_rule_options(CLI::App* app, RuleOptions* o);
-// Sets the rule, symmetry, k and percentile on every layer's weight and activation spec, and per-channel
-// weight scales; bits and the activation mode are left as they are. Fails on an unknown rule name.
-Status apply_quant_options(QuantConfig* config, const RuleOptions& o);
+// The range-rule options of every quantizing subcommand (eval, sweep, train, export), bound to the setting that
+// core's apply_rule puts on every layer: --rule, --asymmetric, --per-channel, --k, --percentile (its bits are
+// not used: bits are options of their own). An unknown rule name fails while parsing, naming the rule.
+void add_rule_options(CLI::App* app, QuantSpec* setting);
 
 // Quantizer options shared by eval and sweep.
-struct QuantOptions : RuleOptions {
+struct QuantOptions {
+    QuantSpec rule;  // add_rule_options
     std::string mode = "dynamic";
     int64_t calib = 1000;
     std::string backend = "fast";

@@ -12,9 +12,8 @@
 
 #include "core/cifar10.hpp"
 #include "core/parallel.hpp"
-#include "core/quant_config_io.hpp"
+#include "core/model_file.hpp"
 #include "core/safetensors_io.hpp"
-#include "core/weights_io.hpp"
 #include "native/cli/commands.hpp"
 #include "native/cli/common.hpp"
 #include "native/trainer/trainer.hpp"
@@ -27,7 +26,8 @@ namespace fs = std::filesystem;
 using trainer::TrainOptions;
 
 // Bits and range-rule options shared by train and export.
-struct BitsOptions : RuleOptions {
+struct BitsOptions {
+    QuantSpec rule;          // add_rule_options
     int bits = 4;            // the notebook's quantization(r, b=4)
     int weight_bits = 0;     // 0: --bits
     int act_bits = 0;        // 0: --bits
@@ -39,7 +39,7 @@ void add_bits_options(CLI::App* app, BitsOptions* b, const char* bits_help) {
     app->add_option("--weight-bits", b->weight_bits, "weight bits of every layer (default: --bits)");
     app->add_option("--act-bits", b->act_bits, "activation bits of every layer (default: --bits)");
     app->add_option("--layer-bits", b->layer_bits, "per-layer bits: conv1=8,fc3=8 (weights and activations) or conv1=8:4 (weights:activations)");
-    add_rule_options(app, b);
+    add_rule_options(app, &b->rule);
 }
 
 bool valid_bits(int b) { return (b >= kMinBits && b <= kMaxBits) || b == kFloatBits; }
@@ -49,7 +49,7 @@ Result<QuantConfig> build_bits_config(const NetworkDesc& net, const BitsOptions&
     for (int v : {wb, ab})
         if (!valid_bits(v)) return Status::error("bits: " + std::to_string(v) + " is not a bit width; use 1..16, or 32 for float");
     QuantConfig c = make_config(net, wb, ab);
-    if (Status s = apply_quant_options(&c, b); !s) return s;
+    apply_rule(&c, b.rule);
     const std::vector<int> ql = net.quant_layers();
     std::stringstream ss(b.layer_bits);
     std::string item;
@@ -84,9 +84,9 @@ Result<QuantConfig> build_bits_config(const NetworkDesc& net, const BitsOptions&
 Result<NetworkDesc> network_of_run(const TrainOptions& o, const std::string& model) {
     if (!o.resume.empty() || !o.from_scratch) {
         const std::string path = o.resume.empty() ? o.init_weights : o.resume;
-        Result<StateDict> sd = read_weights(path);
-        if (!sd.ok()) return sd.status;
-        return network_for(sd.value, path);
+        Result<WeightsFile> f = read_weights_file(path);
+        if (!f.ok()) return f.status;
+        return f.value.net;
     }
     if (model.empty() || model == "notebook") return notebook_net();
     if (model.rfind("wide:", 0) == 0) {
@@ -183,21 +183,19 @@ struct ExportCli {
 
 int run_export(ExportCli& e, CLI::App* app) {
     set_num_threads(e.threads);
-    Result<StateDict> sd = read_weights(e.weights);
-    if (!sd.ok()) return fail("export", sd.message());
-    Result<NetworkDesc> net = network_for(sd.value, e.weights);
-    if (!net.ok()) return fail("export", net.message());
+    Result<WeightsFile> f = read_weights_file(e.weights);
+    if (!f.ok()) return fail("export", f.message());
+    const NetworkDesc& net = f.value.net;
     QuantConfig config;
     const bool any_bits = app->count("--bits") + app->count("--weight-bits") + app->count("--act-bits") + app->count("--layer-bits") +
                           app->count("--rule") + app->count("--asymmetric") + app->count("--per-channel") > 0;
-    auto it = sd.value.metadata.find(kMetaQuantConfig);
-    if (!any_bits && it != sd.value.metadata.end()) {
-        Result<QuantConfig> c = quant_config_from_json(it->second, net.value, e.weights);
-        if (!c.ok()) return fail("export", c.message());
-        config = c.value;
-        std::fprintf(stderr, "quantization from %s's metadata: %s\n", e.weights.c_str(), trainer::describe_quant(config, net.value).c_str());
+    const Result<QuantConfig>& stored = f.value.stored_config;
+    if (!any_bits && (!stored.ok() || !stored.value.layers.empty())) {
+        if (!stored.ok()) return fail("export", stored.message());
+        config = stored.value;
+        std::fprintf(stderr, "quantization from %s's metadata: %s\n", e.weights.c_str(), trainer::describe_quant(config, net).c_str());
     } else {
-        Result<QuantConfig> c = build_bits_config(net.value, e.b);
+        Result<QuantConfig> c = build_bits_config(net, e.b);
         if (!c.ok()) return fail("export", c.message());
         config = c.value;
     }
@@ -207,17 +205,16 @@ int run_export(ExportCli& e, CLI::App* app) {
     eo.limit_test = e.limit;
     eo.evaluate = !e.no_eval;
     // Keep what the source file said about its training.
-    for (const char* k : {"trained_by", "val_accuracy"})
-        if (auto m = sd.value.metadata.find(k); m != sd.value.metadata.end()) eo.metadata[k] = m->second;
+    copy_provenance(f.value.weights.metadata, &eo.metadata);
     if (!e.trained_by.empty()) eo.metadata["trained_by"] = e.trained_by;
     eo.metadata["source"] = "quantlab export of " + fs::path(e.weights).filename().string();
-    Result<StateDict> clean = trainer::model_tensors(sd.value, net.value, e.weights);  // a checkpoint's extras dropped
+    Result<StateDict> clean = trainer::model_tensors(f.value.weights, net, e.weights);  // a checkpoint's extras dropped
     if (!clean.ok()) return fail("export", clean.message());
-    Result<trainer::ExportResult> r = trainer::finalize_weights(clean.value, net.value, config, eo);
+    Result<trainer::ExportResult> r = trainer::finalize_weights(clean.value, net, config, eo);
     if (!r.ok()) return fail("export", r.message());
     if (Status s = write_safetensors(e.out, r.value.weights); !s) return fail("export", s.message);
     std::printf("exported    %s (%s, static ranges from %lld calibration images)\n", e.out.c_str(),
-                trainer::describe_quant(r.value.config, net.value).c_str(), (long long)e.calib);
+                trainer::describe_quant(r.value.config, net).c_str(), (long long)e.calib);
     if (!e.no_eval)
         std::printf("test        %.2f %% static, %.2f %% dynamic  [%lld images]\n", r.value.acc_static, r.value.acc_dynamic,
                     (long long)r.value.test_images);

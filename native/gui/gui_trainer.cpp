@@ -26,10 +26,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/archive.hpp"
+#include "core/model_file.hpp"
 #include "core/network.hpp"
-#include "core/quant_config_io.hpp"
 #include "core/safetensors_io.hpp"
-#include "core/weights_io.hpp"
 #include "native/trainer/trainer.hpp"
 
 namespace quantlab::gui {
@@ -159,12 +158,12 @@ Result<TrainRunConfig> parse_run_spec(const std::string& spec) {
         else if (key == "rule") {
             Result<RangeRule> r = parse_range_rule(v);
             ok = r.ok();
-            c.rule = r.value;
+            c.quant.rule = r.value;
         } else if (key == "asym") {
             bool asym = false;
             ok = parse_bool(v, &asym);
-            c.symmetric = !asym;
-        } else if (key == "pc") ok = parse_bool(v, &c.per_channel);
+            c.quant.symmetric = !asym;
+        } else if (key == "pc") ok = parse_bool(v, &c.quant.per_channel);
         else if (key == "ste") {
             Result<SteRule> r = parse_ste_rule(v);
             ok = r.ok();
@@ -238,21 +237,13 @@ struct GuiTrainer::Impl {
         o.init_weights = r.init_path;
         NetworkDesc net = notebook_net();
         if (!o.from_scratch) {
-            Result<StateDict> sd = read_weights(r.init_path);
-            if (!sd.ok()) return Status::error("train: " + sd.message());
-            Result<NetworkDesc> n = network_for(sd.value, r.init_path);
-            if (!n.ok()) return Status::error("train: " + n.message());
-            net = n.value;
+            Result<WeightsFile> f = read_weights_file(r.init_path);
+            if (!f.ok()) return Status::error("train: " + f.message());
+            net = f.value.net;
         }
         // QAT: the run's quantizer (default the notebook's, symmetric max-abs per tensor) on every layer.
         o.quant = c.qat ? make_config(net, c.weight_bits, c.act_bits) : make_config(net, kFloatBits, kFloatBits);
-        QuantSpec setting;
-        setting.rule = c.rule;
-        setting.symmetric = c.symmetric;
-        setting.k = c.k;
-        setting.percentile = c.percentile;
-        setting.per_channel = c.per_channel;
-        apply_rule(&o.quant, setting);
+        apply_rule(&o.quant, c.quant);
         if (Status s = validate(o.quant, net); !s) return Status::error("train: " + s.message);
         o.ste = c.ste;
         o.data_dir = opt.data_dir;
@@ -337,26 +328,23 @@ struct GuiTrainer::Impl {
 
     // Calibrate + evaluate + write, from a run's checkpoint (on an export thread).
     Status export_checkpoint(const std::string& ckpt, const std::string& path, int id) const {
-        Result<StateDict> sd = read_weights(ckpt);
-        if (!sd.ok()) return sd.status;
-        Result<NetworkDesc> net = network_for(sd.value, ckpt);
-        if (!net.ok()) return net.status;
-        auto it = sd.value.metadata.find(kMetaQuantConfig);
-        if (it == sd.value.metadata.end()) return Status::error(ckpt + ": no quant_config in its metadata");
-        Result<QuantConfig> qc = quant_config_from_json(it->second, net.value, ckpt);
+        Result<WeightsFile> f = read_weights_file(ckpt);
+        if (!f.ok()) return f.status;
+        const Result<QuantConfig>& qc = f.value.stored_config;
         if (!qc.ok()) return qc.status;
-        Result<StateDict> clean = trainer::model_tensors(sd.value, net.value, ckpt);
+        if (qc.value.layers.empty()) return Status::error(ckpt + ": no quant_config in its metadata");
+        Result<StateDict> clean = trainer::model_tensors(f.value.weights, f.value.net, ckpt);
         if (!clean.ok()) return clean.status;
         trainer::ExportOptions eo;
         eo.data_dir = opt.data_dir;
         eo.calib_images = opt.calib_images;
         eo.limit_test = opt.limit_test;
-        for (const char* k : {"trained_by", "val_accuracy"})
-            if (auto m = sd.value.metadata.find(k); m != sd.value.metadata.end() && !m->second.empty()) eo.metadata[k] = m->second;
-        auto ep = sd.value.metadata.find("checkpoint_step");
+        const Metadata& meta = f.value.weights.metadata;
+        copy_provenance(meta, &eo.metadata);
+        auto ep = meta.find("checkpoint_step");
         eo.metadata["source"] = "quantlab-gui export of run #" + std::to_string(id) + " (checkpoint at step " +
-                                (ep == sd.value.metadata.end() ? std::string("?") : ep->second) + ")";
-        Result<trainer::ExportResult> r = trainer::finalize_weights(clean.value, net.value, qc.value, eo);
+                                (ep == meta.end() ? std::string("?") : ep->second) + ")";
+        Result<trainer::ExportResult> r = trainer::finalize_weights(clean.value, f.value.net, qc.value, eo);
         if (!r.ok()) return r.status;
         return write_safetensors(path, r.value.weights);
     }

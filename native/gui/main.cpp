@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "core/cifar10.hpp"
+#include "core/file_io.hpp"
 #include "core/parallel.hpp"
 #include "native/gui/frame_stats.hpp"
 #include "ui/app.hpp"
@@ -62,21 +63,11 @@ double now_ms() {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-bool read_file(const std::string& path, std::vector<uint8_t>* out) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    out->assign(std::istreambuf_iterator<char>(f), {});
-    return true;
-}
-
 void open_path(quantlab::ui::App& app, const std::string& path) {
-    std::vector<uint8_t> bytes;
-    if (!read_file(path, &bytes)) {
-        // Shown in the banner like any other bad file; the app keeps running.
-        app.open_file(path, {});
-        return;
-    }
-    app.open_file(path, bytes);
+    quantlab::Result<std::vector<uint8_t>> bytes = quantlab::read_file_bytes(path, "open");
+    // A file that cannot be read is shown in the banner like any other bad file (as an empty one); the app
+    // keeps running.
+    app.open_file(path, bytes.ok() ? bytes.value : std::vector<uint8_t>{});
 }
 
 void drop_callback(GLFWwindow* window, int count, const char** paths) {

@@ -7,7 +7,7 @@
 
 #include "core/cifar10.hpp"
 #include "core/evaluate.hpp"
-#include "core/quant_config_io.hpp"
+#include "core/model_file.hpp"
 #include "native/trainer/trainer.hpp"
 
 namespace quantlab::trainer {
@@ -66,16 +66,12 @@ Result<ExportResult> finalize_weights(const StateDict& weights, const NetworkDes
     if (!calib.ok()) return Status::error("export: calibration images: " + calib.message());
     std::vector<float> x(size_t(calib.value.count * kCifar10ImageBytes));
     normalize_images(calib.value, 0, calib.value.count, x.data());
+    Result<QuantConfig> stat = calibrated(model.value, config, x.data(), calib.value.count, o.batch);
+    if (!stat.ok()) return Status::error("export: " + stat.message());
+    out.config = stat.value;
     QuantConfig dyn = config;
     dyn.act_mode = ActMode::kDynamic;
     dyn.act_ranges.clear();
-    if (Status s = model.value.configure(dyn); !s) return Status::error("export: " + s.message);
-    Result<std::vector<RealRange>> ranges = model.value.calibrate(x.data(), calib.value.count, o.batch);
-    if (!ranges.ok()) return Status::error("export: " + ranges.message());
-    out.config = dyn;
-    out.config.act_mode = ActMode::kStatic;
-    out.config.act_ranges = ranges.value;
-    if (Status s = validate(out.config, net); !s) return Status::error("export: " + s.message);
 
     if (o.evaluate) {
         Result<Cifar10> test = read_cifar10_test(o.data_dir, o.limit_test);
@@ -91,11 +87,7 @@ Result<ExportResult> finalize_weights(const StateDict& weights, const NetworkDes
 
     auto& m = out.weights.metadata;
     m = o.metadata;
-    m["format"] = "quantlab";
-    m[kMetaFormatVersion] = kCurrentFormatVersion;
-    m["model"] = net.name;
-    m[kMetaModelDesc] = net.to_text();
-    m[kMetaQuantConfig] = quant_config_to_json(out.config, net);
+    stamp_metadata(&m, net, "", &out.config);  // o.metadata names the source
     m["quantization"] = describe_quant(out.config, net);
     if (o.evaluate) {
         char acc[32];

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "core/cifar10.hpp"
+#include "core/model_file.hpp"
 #include "core/parallel.hpp"
 #include "core/quant_config_io.hpp"
 #include "core/safetensors_io.hpp"
@@ -471,13 +472,7 @@ TrainReport train(const TrainOptions& o) {
         auto save_checkpoint = [&](int epoch, int64_t iter, double val) -> Status {
             if (ckpt_path.empty()) return Status::success();
             StateDict sd = model->to_state_dict();
-            sd.metadata = {{"format", "quantlab"},
-                           {kMetaFormatVersion, kCurrentFormatVersion},
-                           {"model", net.name},
-                           {kMetaModelDesc, net.to_text()},
-                           {kMetaQuantConfig, quant_config_to_json(qc, net)},
-                           {"trained_by", recipe},
-                           {"source", "quantlab train checkpoint"},
+            sd.metadata = {{"trained_by", recipe},
                            {"checkpoint_epoch", std::to_string(epoch)},
                            {"checkpoint_iteration", std::to_string(iter)},
                            {"checkpoint_steps_per_epoch", std::to_string(steps_per_epoch)},
@@ -485,6 +480,7 @@ TrainReport train(const TrainOptions& o) {
                            {"checkpoint_epochs_planned", std::to_string(o.epochs)},
                            {"seed", std::to_string(o.seed)},
                            {"val_accuracy", val >= 0 ? fmt("%.2f", val) : ""}};
+            stamp_metadata(&sd.metadata, net, "quantlab train checkpoint", &qc);
             if (Status s = write_checkpoint(ckpt_path, sd, opt); !s) return s;
             rep.checkpoint = ckpt_path;
             return Status::success();

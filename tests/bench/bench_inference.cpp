@@ -13,8 +13,8 @@
 #include "core/cifar10.hpp"
 #include "core/evaluate.hpp"
 #include "core/kernels.hpp"
+#include "core/model_file.hpp"
 #include "core/parallel.hpp"
-#include "core/pth_io.hpp"
 
 using namespace quantlab;
 
@@ -53,10 +53,10 @@ void load_into(TorchNet& net, const StateDict& sd) {
 int main(int argc, char** argv) {
     const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
     const int64_t limit = argc > 2 ? std::atoll(argv[2]) : 10000;
-    Result<StateDict> sd = read_pth(std::string(QUANTLAB_SEED_DIR) + "/pretrain.pth");
+    Result<ModelFile> file = open_model(std::string(QUANTLAB_SEED_DIR) + "/pretrain.pth");
     Result<Cifar10> data = read_cifar10_test(QUANTLAB_DATA_DIR, limit);
-    if (!sd.ok() || !data.ok()) {
-        std::fprintf(stderr, "%s%s\n", sd.message().c_str(), data.message().c_str());
+    if (!file.ok() || !data.ok()) {
+        std::fprintf(stderr, "%s%s\n", file.message().c_str(), data.message().c_str());
         return 1;
     }
     set_num_threads(threads);
@@ -64,13 +64,13 @@ int main(int argc, char** argv) {
     const int64_t n = data.value.count;
     std::printf("inference over %lld test images, batch 128, %d thread(s), kernels %s\n", (long long)n, threads, kernel_isa());
 
-    Model model = Model::create(notebook_net(), sd.value, "pretrain.pth").value;
+    const Model& model = file.value.model;
     Model model_fq = model, model_int = model;
     model_fq.configure(make_config(model.desc(), 8, 8));
     model_int.configure(make_config(model.desc(), 8, 8));
 
     TorchNet net;
-    load_into(net, sd.value);
+    load_into(net, model.weights());
     net.eval();
     std::vector<float> x(size_t(n * kCifar10ImageBytes));
     normalize_images(data.value, 0, n, x.data());

@@ -89,9 +89,9 @@ TEST_CASE("gui trainer: run specs", "[torch][gui_trainer]") {
     CHECK(c.value.qat);
     CHECK(c.value.weight_bits == 3);
     CHECK(c.value.act_bits == 5);
-    CHECK(c.value.rule == RangeRule::kMse);
-    CHECK_FALSE(c.value.symmetric);
-    CHECK(c.value.per_channel);
+    CHECK(c.value.quant.rule == RangeRule::kMse);
+    CHECK_FALSE(c.value.quant.symmetric);
+    CHECK(c.value.quant.per_channel);
     CHECK(parse_run_spec("rule=median").message().find("bad value") != std::string::npos);
     CHECK(c.value.ste == SteRule::kClipped);
     CHECK(c.value.init_weights.empty());

@@ -40,11 +40,11 @@ TEST_CASE("ui state string", "[ui]") {
         s.lab_channel = 7;
         s.weight_bits = {8, 4, 4, 4, 8};
         s.act_bits = {32, 6, 6, 6, 6};
-        s.rule = RangeRule::kPercentile;
-        s.symmetric = false;
-        s.per_channel = true;
-        s.k = 0.1 + 0.2;  // not a short decimal: must still round-trip exactly
-        s.percentile = 99.9;
+        s.quant.rule = RangeRule::kPercentile;
+        s.quant.symmetric = false;
+        s.quant.per_channel = true;
+        s.quant.k = 0.1 + 0.2;  // not a short decimal: must still round-trip exactly
+        s.quant.percentile = 99.9;
         s.act_mode = ActMode::kStatic;
         s.backend = Backend::kReference;  // not the default, so it must appear in the string
         s.net_layer = 3;
@@ -113,9 +113,9 @@ TEST_CASE("ui bits ladder and configs", "[ui]") {
         UiState s;
         s.weight_bits = {8, 4};
         s.act_bits = {6};
-        s.rule = RangeRule::kMeanStd;
-        s.k = 2;
-        s.per_channel = true;
+        s.quant.rule = RangeRule::kMeanStd;
+        s.quant.k = 2;
+        s.quant.per_channel = true;
         const NetworkDesc net = notebook_net();
         fit_layers(s, int(net.quant_layers().size()));
         const QuantConfig c = network_config(s, net);
@@ -129,6 +129,82 @@ TEST_CASE("ui bits ladder and configs", "[ui]") {
         CHECK(c.layers[3].weight.per_channel);
         CHECK_FALSE(c.layers[3].act.per_channel);
         CHECK(validate(c, net).ok());
+    }
+}
+
+TEST_CASE("ui state: the network's QuantSpec drives every layer's spec", "[ui]") {
+    UiState s;
+    s.weight_bits = {8, 4};
+    s.act_bits = {6, 32};
+    s.quant.rule = RangeRule::kPercentile;
+    s.quant.symmetric = false;
+    s.quant.per_channel = true;
+    s.quant.k = 2.5;
+    s.quant.percentile = 99.5;
+    SECTION("layer_weight_spec: the setting with the layer's weight bits (the last entry repeats)") {
+        QuantSpec want;
+        want.rule = RangeRule::kPercentile, want.symmetric = false, want.per_channel = true, want.k = 2.5, want.percentile = 99.5;
+        want.bits = 8;
+        CHECK(layer_weight_spec(s, 0) == want);
+        want.bits = 4;
+        CHECK(layer_weight_spec(s, 1) == want);
+        CHECK(layer_weight_spec(s, 4) == want);
+    }
+    SECTION("layer_act_spec: the same rule, the activation bits, always per-tensor") {
+        const QuantSpec a0 = layer_act_spec(s, 0), a3 = layer_act_spec(s, 3);
+        CHECK(a0.bits == 6);
+        CHECK(a3.bits == kFloatBits);
+        for (const QuantSpec& a : {a0, a3}) {
+            CHECK(a.rule == RangeRule::kPercentile);
+            CHECK_FALSE(a.symmetric);
+            CHECK_FALSE(a.per_channel);
+            CHECK(a.k == 2.5);
+            CHECK(a.percentile == 99.5);
+        }
+    }
+    SECTION("network_config equals core's apply_rule of the setting over the per-layer bits") {
+        const NetworkDesc net = notebook_net();
+        fit_layers(s, int(net.quant_layers().size()));
+        QuantConfig want = make_config(net, kFloatBits, kFloatBits);
+        for (size_t q = 0; q < want.layers.size(); ++q) {
+            want.layers[q].weight.bits = s.weight_bits[q];
+            want.layers[q].act.bits = s.act_bits[q];
+        }
+        apply_rule(&want, s.quant);
+        const QuantConfig got = network_config(s, net);
+        REQUIRE(got.layers.size() == want.layers.size());
+        for (size_t q = 0; q < want.layers.size(); ++q) {
+            CHECK(got.layers[q].weight == want.layers[q].weight);
+            CHECK(got.layers[q].act == want.layers[q].act);
+        }
+    }
+    SECTION("set_network_rule takes a spec's rule but not its bits") {
+        UiState t;
+        QuantSpec lab;
+        lab.bits = 3;
+        lab.rule = RangeRule::kMse;
+        lab.symmetric = false;
+        lab.per_channel = true;
+        set_network_rule(t, lab);
+        CHECK(t.quant.rule == RangeRule::kMse);
+        CHECK_FALSE(t.quant.symmetric);
+        CHECK(t.quant.per_channel);
+        CHECK(t.quant.bits == QuantSpec().bits);
+        CHECK(t.weight_bits == UiState().weight_bits);
+        UiState u;
+        REQUIRE(decode_state(encode_state(t), &u).ok());
+        CHECK(u == t);
+    }
+    SECTION("the state string keys of the setting are unchanged: rule, sym, pc, k, pct") {
+        CHECK(encode_state(s) == "wb=8,4&ab=6,32&rule=percentile&sym=0&pc=1&k=2.5&pct=99.5");
+        UiState t;
+        REQUIRE(decode_state("rule=meanstd&sym=0&pc=1&k=1.5&pct=99", &t).ok());
+        CHECK(t.quant.rule == RangeRule::kMeanStd);
+        CHECK_FALSE(t.quant.symmetric);
+        CHECK(t.quant.per_channel);
+        CHECK(t.quant.k == 1.5);
+        CHECK(t.quant.percentile == 99.0);
+        CHECK(t.quant.bits == QuantSpec().bits);  // not part of the state: the bits are the lists
     }
 }
 

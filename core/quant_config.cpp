@@ -1,0 +1,67 @@
+// quant_config.cpp: QuantConfig construction and checks (see quant_config.hpp).
+#include "core/quant_config.hpp"
+
+#include <cmath>
+
+namespace quantlab {
+
+namespace {
+bool quantized(const QuantSpec& s) { return s.bits != kFloatBits; }
+}  // namespace
+
+const char* act_mode_name(ActMode mode) { return mode == ActMode::kDynamic ? "dynamic" : "static"; }
+
+Result<ActMode> parse_act_mode(const std::string& name) {
+    if (name == "dynamic") return ActMode::kDynamic;
+    if (name == "static") return ActMode::kStatic;
+    return Status::error("activation mode: unknown '" + name + "', expected dynamic (per batch) or static (calibrated)");
+}
+
+QuantConfig make_config(const NetworkDesc& net, int weight_bits, int act_bits, ActMode mode) {
+    QuantConfig c;
+    c.act_mode = mode;
+    for (size_t i = 0; i < net.quant_layers().size(); ++i) {
+        LayerQuant l;
+        l.weight.bits = weight_bits;
+        l.act.bits = act_bits;
+        c.layers.push_back(l);
+    }
+    return c;
+}
+
+void apply_rule(QuantConfig* config, const QuantSpec& setting) {
+    for (LayerQuant& l : config->layers) {
+        for (QuantSpec* s : {&l.weight, &l.act}) {
+            s->rule = setting.rule;
+            s->symmetric = setting.symmetric;
+            s->k = setting.k;
+            s->percentile = setting.percentile;
+        }
+        l.weight.per_channel = setting.per_channel;
+    }
+}
+
+Status validate(const QuantConfig& config, const NetworkDesc& net) {
+    const size_t nq = net.quant_layers().size();
+    if (config.layers.size() != nq)
+        return Status::error("quant config: " + std::to_string(config.layers.size()) + " layer settings for a network with " + std::to_string(nq) + " conv/linear layers");
+    for (size_t i = 0; i < nq; ++i) {
+        const LayerQuant& l = config.layers[i];
+        const std::string who = "quant config: layer " + net.layers[size_t(net.quant_layers()[i])].name;
+        for (const QuantSpec* s : {&l.weight, &l.act})
+            if (quantized(*s))
+                if (Status st = validate(*s); !st) return Status::error(who + (s == &l.weight ? " weight: " : " activation: ") + st.message);
+        if (quantized(l.act) && l.act.per_channel) return Status::error(who + ": per-channel activations are not supported (per-tensor only)");
+    }
+    if (config.act_mode == ActMode::kStatic) {
+        if (config.act_ranges.size() != nq)
+            return Status::error("quant config: static activations need a calibrated range for each of the " + std::to_string(nq) +
+                                 " layers, got " + std::to_string(config.act_ranges.size()) + " (calibrate first, or use dynamic)");
+        for (const RealRange& r : config.act_ranges)
+            if (!std::isfinite(r.alpha) || !std::isfinite(r.beta) || r.alpha > r.beta)
+                return Status::error("quant config: a calibrated activation range is not a finite interval");
+    }
+    return Status::success();
+}
+
+}  // namespace quantlab
