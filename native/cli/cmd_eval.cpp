@@ -83,7 +83,7 @@ int run_eval(const EvalOptions& o) {
         return fail("eval", "--act-bits " + std::to_string(o.act_bits) + " is not a bit width; use 1..16, or 32 for float");
     Result<Backend> backend = parse_backend(o.q.backend);
     if (!backend.ok()) return fail("eval", backend.message());
-    Result<ModelFile> lm = load_model(o.weights.empty() ? default_weights_path() : o.weights);
+    Result<ModelFile> lm = open_model(o.weights.empty() ? default_weights_path() : o.weights);
     if (!lm.ok()) return fail("eval", lm.message());
     Result<LoadedData> data = load_test_data(o.data, o.limit);
     if (!data.ok()) return fail("eval", data.message());
@@ -163,7 +163,7 @@ int run_sweep(const SweepOptions& o) {
     if (o.format != "csv" && o.format != "json") return fail("sweep", "--format must be csv or json, got '" + o.format + "'");
     Result<Backend> backend = parse_backend(o.q.backend);
     if (!backend.ok()) return fail("sweep", backend.message());
-    Result<ModelFile> lm = load_model(o.weights.empty() ? default_weights_path() : o.weights);
+    Result<ModelFile> lm = open_model(o.weights.empty() ? default_weights_path() : o.weights);
     if (!lm.ok()) return fail("sweep", lm.message());
     Result<LoadedData> data = load_test_data(o.data, o.limit);
     if (!data.ok()) return fail("sweep", data.message());

@@ -22,8 +22,6 @@ std::string assets_dir() {
 
 std::string default_weights_path() { return assets_dir() + "/notebook_pretrain.safetensors"; }
 
-Result<ModelFile> load_model(const std::string& path) { return open_model(path); }
-
 Result<LoadedData> load_test_data(const std::string& data_dir, int64_t limit) {
     const bool explicit_dir = !data_dir.empty() || std::getenv("QUANTLAB_DATA");
     const std::string dir = find_data_dir(data_dir);

@@ -17,10 +17,6 @@ namespace quantlab::cli {
 std::string assets_dir();
 std::string default_weights_path();
 
-// Opens a .pth or .safetensors file as the model its metadata describes (else the notebook's net), with the
-// quantization settings it stores (core/model_file.hpp).
-Result<ModelFile> load_model(const std::string& path);
-
 struct LoadedData {
     Cifar10 test;
     std::string description;  // "…/test_batch.bin (10000 images)" or the bundled sample
