@@ -760,8 +760,9 @@ std::vector<int16_t> weight_panels(const int16_t* rows, int64_t row_len, int o, 
         int16_t* dst = out.data() + int64_t(kpairs) * 2 * j0;
         for (int c = 0; c < width && j0 + c < o; ++c) {
             const int16_t* src = rows + int64_t(j0 + c) * row_len;
-            for (int64_t i = 0; i < std::min<int64_t>(row_len, 2 * int64_t(kpairs)); ++i)
-                dst[(i / 2) * 2 * width + 2 * c + i % 2] = src[i];
+            int16_t* d = dst + 2 * c;
+            for (int64_t kp = 0; kp < row_len / 2; ++kp, d += 2 * width) std::memcpy(d, src + 2 * kp, 2 * sizeof(int16_t));
+            if (row_len % 2 == 1) d[0] = src[row_len - 1];  // an odd row's last pair is (code, 0)
         }
     }
     return out;
