@@ -15,6 +15,12 @@ constexpr int kMaxIntBits = 8;   // int16 centred codes x int16 codes stay exact
 
 bool quantized(const QuantSpec& s) { return s.bits != kFloatBits; }
 
+// The integer backend runs a conv/linear layer on codes when its weight and its input are both quantized to
+// at most kMaxIntBits; other layers run the fast float kernels.
+bool runs_on_codes(const LayerQuant& lq) {
+    return quantized(lq.weight) && lq.weight.bits <= kMaxIntBits && quantized(lq.act) && lq.act.bits <= kMaxIntBits;
+}
+
 // compute_params of a per-tensor activation, with the two cheap rules (max-abs, min-max: one pass each) in
 // SIMD: the same range, so the same parameters. The others, and a non-finite input (for its message), go
 // to the quantizer's own code.
@@ -70,6 +76,7 @@ Result<Model> Model::create(const NetworkDesc& net, const StateDict& weights, co
 Status Model::configure(const QuantConfig& config) {
     if (Status s = validate(config, net_); !s) return s;
     std::vector<QLayer> q;
+    std::vector<bool> on_codes;
     for (int li : net_.quant_layers()) {
         const LayerDesc& l = net_.layers[size_t(li)];
         const LayerQuant& lq = config.layers[q.size()];
@@ -77,150 +84,141 @@ Status Model::configure(const QuantConfig& config) {
         ql.layer = li;
         ql.bias = weights_.find(l.name + ".bias")->data;
         const Tensor& w = *weights_.find(l.name + ".weight");
+        on_codes.push_back(runs_on_codes(lq));
         if (quantized(lq.weight)) {
             Result<QuantParams> p = compute_params(w, lq.weight);
             if (!p.ok()) return Status::error("layer " + l.name + " weight: " + p.message());
             ql.weight_params = p.value;
             ql.weight_fq = Tensor(w.shape);
             fake_quant(w.data.data(), ql.weight_fq.data.data(), w.numel(), p.value);
-            if (lq.weight.bits <= kMaxIntBits) {
+            if (on_codes.back()) {
                 const std::vector<int32_t> codes = quantize(w.data.data(), w.numel(), p.value);
                 const int64_t channels = int64_t(p.value.scale.size()), cs = w.numel() / channels;
-                ql.weight_codes.resize(codes.size());
-                for (size_t i = 0; i < codes.size(); ++i) ql.weight_codes[i] = int16_t(codes[i] - p.value.zero_point[i / size_t(cs)]);
+                std::vector<int16_t> centred(codes.size());
+                for (size_t i = 0; i < codes.size(); ++i) centred[i] = int16_t(codes[i] - p.value.zero_point[i / size_t(cs)]);
+                if (l.kind == LayerKind::kConv2d) {
+                    const ConvShape shape{0, l.in, 0, 0, l.out, l.kernel, l.padding};  // all pack_conv_int reads
+                    ql.weight_int = pack_conv_int(centred.data(), shape);
+                } else {
+                    ql.weight_int = pack_linear_int(centred.data(), l.in, l.out);
+                }
             }
         } else {
             ql.weight_fq = w;
         }
+        if (l.kind == LayerKind::kLinear) ql.weight_fast = pack_linear_fast(ql.weight_fq.data.data(), l.in, l.out);
         q.push_back(std::move(ql));
     }
     qlayers_ = std::move(q);
+    plan_float_ = build_plan(net_, {});
+    plan_int_ = build_plan(net_, on_codes);
     config_ = config;
     return Status::success();
 }
 
+// Runs the plan's steps. The activations stay NCHW and float between steps.
 Status Model::forward(const float* x, int64_t n, float* logits, Backend backend, ForwardTrace* trace) const {
     if (n <= 0) return Status::error("forward: empty batch");
-    Shape shape = net_.input;  // per image
+    const bool reference = backend == Backend::kReference;
     // Activation buffers per thread, kept between calls and only ever grown: no allocation and no zero-fill
-    // per batch (every layer writes all of its output), and safe for the evaluation threads that share
+    // per batch (every step writes all of its output), and safe for the evaluation threads that share
     // one Model. The live activations are the n * numel(shape) values at cur.
     thread_local std::vector<float> buf_a, buf_b;
     thread_local std::vector<int16_t> codes_buf;
     std::vector<float>*cur_buf = &buf_a, *next_buf = &buf_b;
-    float* cur = scratch(buf_a, n * numel(shape));
-    std::copy(x, x + n * numel(shape), cur);  // a copy: fake-quant works in place
+    float* cur = scratch(buf_a, n * numel(net_.input));
+    std::copy(x, x + n * numel(net_.input), cur);  // a copy: fake-quant works in place
     if (trace) {
         trace->inputs.clear();
         trace->act_params.clear();
     }
-    int q = 0;
-    for (size_t li = 0; li < net_.layers.size(); ++li) {
-        const LayerDesc& l = net_.layers[li];
-        const Shape out_shape = net_.shape_after(int(li));
-        const int64_t per_out = numel(out_shape);
-        switch (l.kind) {
-            case LayerKind::kConv2d:
-            case LayerKind::kLinear: {
-                const QLayer& ql = qlayers_[size_t(q)];
-                const LayerQuant& lq = config_.layers[size_t(q)];
-                const int64_t total = n * numel(shape);
+    for (const PlanStep& st : plan(backend)) {
+        const LayerDesc& l = net_.layers[size_t(st.layer)];
+        const int64_t total = n * numel(st.in);
+        switch (st.op) {
+            case StepOp::kConv:
+            case StepOp::kLinear:
+            case StepOp::kConvInt:
+            case StepOp::kLinearInt: {
+                const QLayer& ql = qlayers_[size_t(st.q)];
+                const LayerQuant& lq = config_.layers[size_t(st.q)];
                 QuantParams ap;
                 if (trace) {
                     Shape s{n};
-                    s.insert(s.end(), shape.begin(), shape.end());
+                    s.insert(s.end(), st.in.begin(), st.in.end());
                     trace->inputs.push_back(Tensor(s, std::vector<float>(cur, cur + total)));
                 }
                 if (quantized(lq.act)) {
                     if (config_.act_mode == ActMode::kDynamic) {
-                        Result<QuantParams> p = backend == Backend::kReference ? compute_params(cur, Shape{total}, lq.act)
-                                                                               : activation_params_fast(cur, total, lq.act);
+                        Result<QuantParams> p = reference ? compute_params(cur, Shape{total}, lq.act) : activation_params_fast(cur, total, lq.act);
                         if (!p.ok()) return Status::error("forward: layer " + l.name + " input: " + p.message());
                         ap = p.value;
                     } else {
-                        ap = params_for_range(config_.act_ranges[size_t(q)], lq.act.bits, lq.act.symmetric);
+                        ap = params_for_range(config_.act_ranges[size_t(st.q)], lq.act.bits, lq.act.symmetric);
                     }
                 }
                 if (trace) trace->act_params.push_back(ap);
                 const float* bias = ql.bias.data();
-                float* next = scratch(*next_buf, n * per_out);  // every kernel writes all of its output
-                const bool integer = backend == Backend::kInteger && quantized(lq.act) && lq.act.bits <= kMaxIntBits && !ql.weight_codes.empty();
-                if (integer) {
+                float* next = scratch(*next_buf, n * numel(st.out));  // every kernel writes all of its output
+                const auto conv_shape = [&] { return ConvShape{int(n), int(st.in[0]), int(st.in[1]), int(st.in[2]), l.out, l.kernel, l.padding}; };
+                if (st.op == StepOp::kConvInt || st.op == StepOp::kLinearInt) {
                     int16_t* codes = scratch(codes_buf, total);
                     const float s_in = ap.scale[0];
                     quantize_centred(cur, total, s_in, ap.zero_point[0], ap.range.qmin, ap.range.qmax, codes);
                     std::vector<float> out_scale(size_t(l.out));
                     for (int o = 0; o < l.out; ++o) out_scale[size_t(o)] = s_in * ql.weight_params.scale[ql.weight_params.per_channel() ? size_t(o) : 0];
-                    if (l.kind == LayerKind::kConv2d) {
-                        const ConvShape cs{int(n), int(shape[0]), int(shape[1]), int(shape[2]), l.out, l.kernel, l.padding};
-                        // A BatchNorm right after the conv, a ReLU after that and a 2x2 max pool after that
-                        // run in the conv's output pass (the same values as their own passes below, and
-                        // two trips through memory fewer). The pooled output is smaller: `next` fits it.
-                        ConvPost post;
-                        const auto kind_at = [&](size_t i) { return i < net_.layers.size() ? net_.layers[i].kind : LayerKind::kFlatten; };
-                        size_t fused = 0;
-                        if (kind_at(li + 1) == LayerKind::kBatchNorm2d) {
-                            post.scale = bn_[li + 1].alpha.data();
-                            post.shift = bn_[li + 1].beta.data();
-                            fused = 1;
-                            if (kind_at(li + 2) == LayerKind::kReLU) {
-                                post.relu = true;
-                                fused = 2;
-                                if (kind_at(li + 3) == LayerKind::kMaxPool2d && net_.layers[li + 3].kernel == 2) {
-                                    post.pool2 = true;
-                                    fused = 3;
-                                }
-                            }
+                    if (st.op == StepOp::kConvInt) {
+                        ConvPost post;  // the plan's fused layers; `next` fits the pooled output
+                        if (st.bn) {
+                            post.scale = bn_[size_t(st.layer) + 1].alpha.data();
+                            post.shift = bn_[size_t(st.layer) + 1].beta.data();
                         }
-                        conv2d_int(codes, ql.weight_codes.data(), out_scale.data(), bias, cs, next, post);
-                        li += fused;  // the loop's end takes the shape after the last of them
+                        post.relu = st.relu;
+                        post.pool2 = st.pool2;
+                        conv2d_int(codes, ql.weight_int, out_scale.data(), bias, conv_shape(), next, post);
                     } else {
-                        linear_int(codes, ql.weight_codes.data(), out_scale.data(), bias, int(n), l.in, l.out, next);
+                        linear_int(codes, ql.weight_int, out_scale.data(), bias, int(n), l.in, l.out, next);
                     }
                 } else {
                     if (quantized(lq.act)) {
-                        if (backend == Backend::kReference)
+                        if (reference)
                             fake_quant(cur, cur, total, ap);
                         else  // the same values, in SIMD (activations are per-tensor)
                             fake_quant_tensor(cur, total, ap.scale[0], ap.zero_point[0], ap.range.qmin, ap.range.qmax, cur);
                     }
                     const float* w = ql.weight_fq.data.data();
-                    if (l.kind == LayerKind::kConv2d) {
-                        const ConvShape cs{int(n), int(shape[0]), int(shape[1]), int(shape[2]), l.out, l.kernel, l.padding};
-                        (backend == Backend::kReference ? conv2d_reference : conv2d_fast)(cur, w, bias, cs, next);
-                    } else {
-                        (backend == Backend::kReference ? linear_reference : linear_fast)(cur, w, bias, int(n), l.in, l.out, next);
-                    }
+                    if (st.op == StepOp::kConv)
+                        (reference ? conv2d_reference : conv2d_fast)(cur, w, bias, conv_shape(), next);
+                    else if (reference)
+                        linear_reference(cur, w, bias, int(n), l.in, l.out, next);
+                    else
+                        linear_fast(cur, ql.weight_fast, bias, int(n), l.in, l.out, next);
                 }
                 std::swap(cur_buf, next_buf);
                 cur = next;
-                ++q;
                 break;
             }
-            case LayerKind::kBatchNorm2d: {
-                // A ReLU right after the BatchNorm runs in the same pass (same values as two passes).
-                const BnLayer& bn = bn_[li];
-                const bool relu_next = li + 1 < net_.layers.size() && net_.layers[li + 1].kind == LayerKind::kReLU;
-                affine_planes(cur, n, shape[0], shape[1] * shape[2], bn.alpha.data(), bn.beta.data(), relu_next);
-                if (relu_next) ++li;  // the ReLU keeps the shape
+            case StepOp::kBatchNorm: {
+                const BnLayer& bn = bn_[size_t(st.layer)];
+                affine_planes(cur, n, st.in[0], st.in[1] * st.in[2], bn.alpha.data(), bn.beta.data(), st.relu);
                 break;
             }
-            case LayerKind::kReLU:
-                for (int64_t i = 0; i < n * numel(shape); ++i) cur[i] = cur[i] > 0 ? cur[i] : 0.0f;  // NaN would become 0: inputs are checked finite upstream
+            case StepOp::kReLU:
+                for (int64_t i = 0; i < total; ++i) cur[i] = cur[i] > 0 ? cur[i] : 0.0f;  // NaN would become 0: inputs are checked finite upstream
                 break;
-            case LayerKind::kMaxPool2d: {
-                float* next = scratch(*next_buf, n * per_out);
-                max_pool(cur, n * shape[0], shape[1], shape[2], l.kernel, next);
+            case StepOp::kMaxPool: {
+                float* next = scratch(*next_buf, n * numel(st.out));
+                max_pool(cur, n * st.in[0], st.in[1], st.in[2], l.kernel, next);
                 std::swap(cur_buf, next_buf);
                 cur = next;
                 break;
             }
-            case LayerKind::kFlatten:
+            case StepOp::kFlatten:
                 break;  // NCHW is already flat per image in PyTorch's order
         }
-        shape = net_.shape_after(int(li));  // li may have moved past layers fused into this one
     }
-    std::copy(cur, cur + n * numel(shape), logits);
+    const int64_t per_image_out = numel(net_.shape_after(int(net_.layers.size()) - 1));
+    std::copy(cur, cur + n * per_image_out, logits);
     return Status::success();
 }
 

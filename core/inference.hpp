@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "core/kernels.hpp"
+#include "core/model_plan.hpp"
 #include "core/network.hpp"
 #include "core/quant_config.hpp"
 #include "core/quantizer.hpp"
@@ -36,7 +38,8 @@ public:
     const StateDict& weights() const { return weights_; }
     const QuantConfig& config() const { return config_; }
 
-    // Quantizes the weights for `config` once (fake-quant copies and integer codes). Starts as float.
+    // Quantizes the weights for `config` once (fake-quant copies, integer codes) and builds the plan: the
+    // forward pass's steps with their fusions, and the weights packed for the kernels. Starts as float.
     Status configure(const QuantConfig& config);
 
     // x: (n, C,H,W) normalised images, logits: (n, classes). Dynamic activation ranges are per call,
@@ -54,12 +57,16 @@ public:
     const QuantParams& layer_weight_params(int q) const { return qlayers_[size_t(q)].weight_params; }
     int num_quant_layers() const { return int(qlayers_.size()); }
 
+    // The steps forward runs for a backend under the current config (the float backends share one plan).
+    const std::vector<PlanStep>& plan(Backend backend) const { return backend == Backend::kInteger ? plan_int_ : plan_float_; }
+
 private:
     struct QLayer {
         int layer = 0;                  // index into net_.layers
         Tensor weight_fq;               // float or fake-quantized weight
         QuantParams weight_params;      // scale empty when float
-        std::vector<int16_t> weight_codes;  // q - Z, for the integer path (bits <= 8)
+        PackedWeightI16 weight_int;     // the codes q - Z packed for the integer kernels (if the layer runs on codes)
+        PackedWeightF32 weight_fast;    // weight_fq packed for linear_fast (linear layers)
         std::vector<float> bias;        // a copy, so that Model stays safely copyable
     };
     struct BnLayer {
@@ -70,6 +77,7 @@ private:
     QuantConfig config_;
     std::vector<QLayer> qlayers_;
     std::vector<BnLayer> bn_;        // one per layer index (empty for non-BN layers)
+    std::vector<PlanStep> plan_float_, plan_int_;  // Backend::kReference/kFast, Backend::kInteger
 };
 
 // Static calibration, the one every front end uses (`quantlab eval --mode static`, the app's static mode, the

@@ -7,6 +7,7 @@
 // Layouts: x (N,C,H,W) float; conv weight (O,C,K,K); linear weight (OUT,IN); y (N,O,H',W') or (N,OUT).
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace quantlab {
 
@@ -22,6 +23,13 @@ void linear_reference(const float* x, const float* weight, const float* bias, in
 
 void conv2d_fast(const float* x, const float* weight, const float* bias, const ConvShape& s, float* y);
 void linear_fast(const float* x, const float* weight, const float* bias, int n, int in, int out, float* y);
+// linear_fast's weight transposed once (pack_linear_fast: IN x round_up(OUT, 8), zeros past OUT), for a caller
+// that runs the same weight many times (a configured Model); the overload above transposes on every call.
+struct PackedWeightF32 {
+    std::vector<float> wt;
+};
+PackedWeightF32 pack_linear_fast(const float* weight, int in, int out);
+void linear_fast(const float* x, const PackedWeightF32& weight, const float* bias, int n, int in, int out, float* y);
 
 // Integer kernels. x_codes/w_codes hold q - Z. Zero padding of a conv is code 0 (= real 0 after centring).
 // out_scale[o] = S_in * S_w[o] (per-tensor weights: the same value for every o).
@@ -42,6 +50,20 @@ struct ConvPost {
 void conv2d_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias,
                 const ConvShape& s, float* y, const ConvPost& post = {});
 void linear_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias,
+                int n, int in, int out, float* y);
+// The integer kernels' weight packed once (B of their GEMM: pairs of k in column panels as wide as this
+// machine's microkernel tile), for a caller that runs the same weight many times (a configured Model); the
+// overloads above pack on every call. A packing belongs to the process that made it (the panel width follows
+// the instruction set picked at run time). pack_conv_int reads s.c, s.k and s.o only.
+struct PackedWeightI16 {
+    std::vector<int16_t> panels;
+};
+PackedWeightI16 pack_conv_int(const int16_t* w_codes, const ConvShape& s);
+PackedWeightI16 pack_linear_int(const int16_t* w_codes, int in, int out);
+// As above, with the weight packed for the same layer shape.
+void conv2d_int(const int16_t* x_codes, const PackedWeightI16& weight, const float* out_scale, const float* bias,
+                const ConvShape& s, float* y, const ConvPost& post = {});
+void linear_int(const int16_t* x_codes, const PackedWeightI16& weight, const float* out_scale, const float* bias,
                 int n, int in, int out, float* y);
 
 // Per-value passes (kernels_elementwise.cpp), SIMD with results bit-identical to their scalar definitions.

@@ -2,8 +2,10 @@
 // linear_int), checked against kernels_reference.cpp by tests/unit/test_kernels.cpp.
 // Each is a GEMM C += A * B, cache-blocked over K, with a 4-row register-tile microkernel per instruction set.
 // Float: A = weights (conv) or activations (linear) read in place, B = im2col rows (conv) or the transposed
-// weight (linear). Integer: A = activations, read in place (linear) or, for the conv, as an implicit im2col
-// from the packed input (output pixels as rows, no im2col copy), and B = the weight in pair layout. Float
+// weight (linear, pack_linear_fast). Integer: one driver (gemm_i16); A = activations, read in place (linear)
+// or, for the conv, as an implicit im2col from the packed input (output pixels as rows, no im2col copy), and
+// B = the weight in pairs of k, in column panels (weight_panels: pack_conv_int, pack_linear_int). The pack_*
+// functions let a caller pack a weight once for many calls (a configured Model). Float
 // sums come out in a different order than the reference (within a tolerance); integer sums are exact in
 // int32 (wrapping, like the reference) so the integer kernels match it bit for bit.
 //
@@ -413,18 +415,24 @@ LinearSplit linear_split(int n, int in, int out) {
 
 }  // namespace
 
-// x: (N,IN), weight: (OUT,IN), y: (N,OUT). The weight is transposed once per call into (IN x round_up(OUT, 8))
-// so that the tile reads contiguous output columns; tasks are blocks of batch rows (and of columns when the
-// batch is small).
-void linear_fast(const float* x, const float* weight, const float* bias, int n, int in, int out, float* y) {
-    if (n <= 0 || out <= 0) return;
+// weight: (OUT,IN) -> (IN x round_up(OUT, 8)), so that the tile reads contiguous output columns.
+PackedWeightF32 pack_linear_fast(const float* weight, int in, int out) {
     const int64_t ldb = round_up(out, 8);
-    std::vector<float> wt(size_t(std::max(in, 1) * ldb), 0.0f);
+    PackedWeightF32 packed;
+    std::vector<float>& wt = packed.wt;
+    wt.assign(size_t(std::max(in, 1) * ldb), 0.0f);
     constexpr int kBlock = 32;  // transpose in square blocks so both sides stay in cache
     for (int o0 = 0; o0 < out; o0 += kBlock)
         for (int i0 = 0; i0 < in; i0 += kBlock)
             for (int o = o0; o < std::min(out, o0 + kBlock); ++o)
                 for (int i = i0; i < std::min(in, i0 + kBlock); ++i) wt[size_t(i * ldb + o)] = weight[int64_t(o) * in + i];
+    return packed;
+}
+
+// x: (N,IN), y: (N,OUT). Tasks are blocks of batch rows (and of columns when the batch is small).
+void linear_fast(const float* x, const PackedWeightF32& weight, const float* bias, int n, int in, int out, float* y) {
+    if (n <= 0 || out <= 0) return;
+    const int64_t ldb = round_up(out, 8);
     const LinearSplit split = linear_split(n, in, out);
     maybe_parallel(split.row_blocks * split.col_blocks, int64_t(n) * in * out, [&](int64_t t0, int64_t t1) {
         for (int64_t t = t0; t < t1; ++t) {
@@ -434,9 +442,15 @@ void linear_fast(const float* x, const float* weight, const float* bias, int n, 
             float* yb = y + int64_t(r0) * out + c0;
             for (int r = 0; r < rows; ++r)
                 for (int j = 0; j < cols; ++j) yb[int64_t(r) * out + j] = bias ? bias[c0 + j] : 0.0f;
-            gemm_f32(rows, cols, in, x + int64_t(r0) * in, in, wt.data() + c0, ldb, yb, out);
+            gemm_f32(rows, cols, in, x + int64_t(r0) * in, in, weight.wt.data() + c0, ldb, yb, out);
         }
     });
+}
+
+// x: (N,IN), weight: (OUT,IN), y: (N,OUT); the weight is transposed on every call.
+void linear_fast(const float* x, const float* weight, const float* bias, int n, int in, int out, float* y) {
+    if (n <= 0 || out <= 0) return;
+    linear_fast(x, pack_linear_fast(weight, in, out), bias, n, in, out, y);
 }
 
 const char* kernel_isa() {
@@ -646,29 +660,6 @@ void interleave_pairs(const int16_t* r0, const int16_t* r1, int n, int16_t* dst)
 // [SECTION] Integer GEMM driver and kernels
 //-----------------------------------------------------------------------------------------------------------
 
-// c (round_up(m, 4) x round_up(n, 8) int32, ldc) = a (m rows of 2 * kpairs codes, row stride lda) * b (pair
-// layout, kpairs x round_up(n, 8) pairs, ldb int16 per pair row). C is padded to whole tiles, so no border
-// case; rows of A past m are read as row m - 1 and land in C's padding.
-void gemm_i16(int m, int n, int kpairs, const int16_t* a, int64_t lda, const int16_t* b, int64_t ldb, int32_t* c,
-              int64_t ldc) {
-    static constexpr int32_t kNoOffset = 0;  // one run: the rows' pairs are contiguous
-    const I16Kernels& kern = i16_kernels();
-    const int step = even_block(kpairs, kKcPairs);
-    for (int p0 = 0; p0 < kpairs; p0 += step) {
-        const int kcp = std::min(step, kpairs - p0);
-        for (int j0 = 0; j0 < n; j0 += kern.cols) {
-            const int width = int(std::min<int64_t>(kern.cols, round_up(n - j0, 8)));
-            const TileI16 tile = kern.tile[width / 8];
-            const int16_t* bk = b + int64_t(p0) * ldb + 2 * j0;
-            for (int i0 = 0; i0 < m; i0 += kTileRows) {
-                const int16_t* ar[kTileRows];
-                for (int r = 0; r < kTileRows; ++r) ar[r] = a + int64_t(std::min(i0 + r, m - 1)) * lda + 2 * p0;
-                tile(1, kcp, &kNoOffset, ar, bk, ldb, p0 == 0, c + int64_t(i0) * ldc + j0, ldc);
-            }
-        }
-    }
-}
-
 // An (m x kdim) code matrix with an even row length: the input itself, or a copy padded with a zero column
 // (a pair load at the last k would otherwise read one code past the row, and past the buffer at the end).
 const int16_t* even_rows(const int16_t* a, int64_t m, int kdim, std::vector<int16_t>& copy) {
@@ -681,7 +672,7 @@ const int16_t* even_rows(const int16_t* a, int64_t m, int kdim, std::vector<int1
 thread_local std::vector<int16_t> t_xp_i16, t_a_i16;
 thread_local std::vector<float> t_band_f32, t_pool_f32;
 thread_local std::vector<int32_t> t_acc_i32, t_runs;
-thread_local std::vector<const int16_t*> t_pixels;
+thread_local std::vector<const int16_t*> t_rows;  // A's row pointers (gemm_i16)
 
 // The conv is a GEMM over k = (channel pair cp, ky, kx) with the two channels 2cp, 2cp+1 as the two halves of
 // each pair. With the input's channels interleaved two by two (pack_channel_pairs), an output pixel's pairs
@@ -754,66 +745,64 @@ void pack_channel_pairs(const int16_t* x_img, const ConvShape& s, int y0, int ro
     }
 }
 
-// B for a GEMM whose columns are the rows of an (out x in) code matrix w: ceil(in / 2) rows of
-// round_up(out, 8) pairs, row p holding (w[o][2p], w[o][2p + 1]) in column o; zeros past in and out. A
-// transpose of w seen as an (out x in / 2) matrix of int32 pairs, in 32 x 32 blocks.
-std::vector<int16_t> pairs_by_column(const int16_t* w, int out, int in) {
-    const int kpairs = (in + 1) / 2;
-    const int64_t ldb = 2 * round_up(out, 8);
-    std::vector<int16_t> wt(size_t(std::max(kpairs, 1) * ldb), 0);
-    constexpr int kBlock = 32;
-    for (int o0 = 0; o0 < out; o0 += kBlock)
-        for (int p0 = 0; p0 < kpairs; p0 += kBlock)
-            for (int o = o0; o < std::min(out, o0 + kBlock); ++o)
-                for (int p = p0; p < std::min(kpairs, p0 + kBlock); ++p) {
-                    const int16_t* src = w + int64_t(o) * in + 2 * p;
-                    int16_t* d = wt.data() + p * ldb + 2 * o;
-                    d[0] = src[0];
-                    d[1] = 2 * p + 1 < in ? src[1] : int16_t(0);
-                }
-    return wt;
-}
-
-// B in column panels, each as wide as the microkernel tile that reads it (I16Kernels::cols, the last one
-// narrower) and stored whole: kpairs rows of 2 * width int16. A tile's B slice is then contiguous (8 columns
-// at 8 runs of 5 pairs: 12.8 KB), not one 32-byte piece per 256-byte row, and it stays in L1 beside the
-// packed input while every pixel tile of the band reads it. w_pairs: (o x 2 * kpairs) codes.
-std::vector<int16_t> weight_panels(const int16_t* w_pairs, int o, int kpairs) {
+// B of the integer GEMM: the columns are the rows of an (o x row_len) code matrix, row o's pair kp being
+// (rows[o][2kp], rows[o][2kp + 1]), zero past row_len. Stored in column panels, each as wide as the microkernel
+// tile that reads it (I16Kernels::cols, the last one narrower) and stored whole: kpairs rows of 2 * width
+// int16. A tile's B slice is then contiguous (the conv's 8 columns at 8 runs of 5 pairs: 12.8 KB), not one
+// 32-byte piece per row, and it stays in L1 while every row tile of the band or batch block reads it.
+// Panels start at multiples of the tile width, so a block of columns that starts at a multiple of
+// kMaxTileCols starts a panel on every instruction set (linear_int's column blocks).
+std::vector<int16_t> weight_panels(const int16_t* rows, int64_t row_len, int o, int kpairs) {
     const int panel = i16_kernels().cols;
     std::vector<int16_t> out(size_t(std::max(kpairs, 1)) * 2 * size_t(round_up(o, 8)), 0);
     for (int j0 = 0; j0 < o; j0 += panel) {
         const int width = int(std::min<int64_t>(panel, round_up(o - j0, 8)));
         int16_t* dst = out.data() + int64_t(kpairs) * 2 * j0;
         for (int c = 0; c < width && j0 + c < o; ++c) {
-            const int16_t* src = w_pairs + int64_t(j0 + c) * 2 * kpairs;
-            for (int kp = 0; kp < kpairs; ++kp) {
-                dst[int64_t(kp) * 2 * width + 2 * c] = src[2 * kp];
-                dst[int64_t(kp) * 2 * width + 2 * c + 1] = src[2 * kp + 1];
-            }
+            const int16_t* src = rows + int64_t(j0 + c) * row_len;
+            int16_t* d = dst + 2 * c;
+            for (int64_t kp = 0; kp < row_len / 2; ++kp, d += 2 * width) std::memcpy(d, src + 2 * kp, 2 * sizeof(int16_t));
+            if (row_len % 2 == 1) d[0] = src[row_len - 1];  // an odd row's last pair is (code, 0)
         }
     }
     return out;
 }
 
-// c (round_up(m, 4) x round_up(n, 8) int32, ldc) = A * B, A's row i read through pixel[i] and the runs
-// (TileI16), B in weight_panels of runs * k pairs. pixel[] has round_up(m, 4) entries. K is blocked by whole
-// runs, kKcPairs pairs at most.
-void gemm_i16_runs(int m, int n, int runs, int k, const int32_t* run_off, const int16_t* const* pixel,
-                   const int16_t* b, int32_t* c, int64_t ldc) {
-    const I16Kernels& kern = i16_kernels();
-    const int step = even_block(runs, std::max(1, kKcPairs / std::max(k, 1)));
+// c (round_up(m, 4) x round_up(n, 8) int32, ldc) = A * B, the one integer GEMM driver. K is `runs` runs of k
+// pairs: row i's pairs of run r start at row[i] + run_off[r] (TileI16). row[] has round_up(m, 4) entries (rows
+// past m repeat a real one and land in C's padding rows), and B is weight_panels of runs * k pairs. K is cut
+// into blocks of kKcPairs pairs at most: whole runs (the conv's runs are a kernel row long), or pieces of a
+// run longer than that (a linear layer's one run over all of its inputs). An empty K gives C = 0.
+void gemm_i16(int m, int n, int runs, int k, const int32_t* run_off, const int16_t* const* row, const int16_t* b,
+              int32_t* c, int64_t ldc) {
     const int64_t kpairs = int64_t(runs) * k;
-    for (int r0 = 0; r0 < runs; r0 += step) {
-        const int nr = std::min(step, runs - r0);
+    if (kpairs <= 0) {
+        for (int64_t i = 0; i < round_up(m, kTileRows); ++i) std::fill(c + i * ldc, c + i * ldc + round_up(n, 8), 0);
+        return;
+    }
+    const I16Kernels& kern = i16_kernels();
+    // One K block: nr runs from run r0 (offsets off), kc pairs of each from pair kx0 on.
+    const auto block = [&](int r0, int nr, const int32_t* off, int kx0, int kc, bool first) {
         for (int j0 = 0; j0 < n; j0 += kern.cols) {
             const int width = int(std::min<int64_t>(kern.cols, round_up(n - j0, 8)));
             const TileI16 tile = kern.tile[width / 8];
             const int64_t ldb = 2 * width;
-            const int16_t* bk = b + kpairs * 2 * j0 + int64_t(r0) * k * ldb;
+            const int16_t* bk = b + kpairs * 2 * j0 + (int64_t(r0) * k + kx0) * ldb;
             for (int i0 = 0; i0 < m; i0 += kTileRows)
-                tile(nr, k, run_off + r0, pixel + i0, bk, ldb, r0 == 0, c + int64_t(i0) * ldc + j0, ldc);
+                tile(nr, kc, off, row + i0, bk, ldb, first, c + int64_t(i0) * ldc + j0, ldc);
         }
+    };
+    if (k <= kKcPairs) {
+        const int step = even_block(runs, kKcPairs / k);
+        for (int r0 = 0; r0 < runs; r0 += step) block(r0, std::min(step, runs - r0), run_off + r0, 0, k, r0 == 0);
+        return;
     }
+    const int step = even_block(k, kKcPairs);
+    for (int r = 0; r < runs; ++r)
+        for (int kx0 = 0; kx0 < k; kx0 += step) {
+            const int32_t off = run_off[r] + 2 * kx0;
+            block(r, 1, &off, kx0, std::min(step, k - kx0), r == 0 && kx0 == 0);
+        }
 }
 
 // The per-channel factors of conv2d_int's output pass, zero-padded to the GEMM's column count.
@@ -840,7 +829,7 @@ ConvRescale conv_rescale(const float* out_scale, const float* bias, const ConvPo
 
 // One image, output rows [i0, i1), as an implicit GEMM: the rows of A are the band's output pixels, read
 // straight from the packed input (pixel i's pair for K index (p, ky, kx) sits at its top-left corner in
-// plane p, ky rows and kx pairs on), B is the weight (w_b: weight_panels of weight_channel_pairs), and C
+// plane p, ky rows and kx pairs on), B is the weight (w_b: pack_conv_int's panels), and C
 // comes out pixel-major. No im2col matrix is written: for the notebook's conv2 that was 25 copies of the
 // input per image. rs is padded to round_up(o, 8) channels.
 void conv2d_int_band(const int16_t* x, const int16_t* w_b, const ConvRescale& rs, const ConvShape& s,
@@ -860,14 +849,13 @@ void conv2d_int_band(const int16_t* x, const int16_t* w_b, const ConvRescale& rs
     }
     // Rows past the last pixel (to a whole tile) repeat it; they land in C's padding rows.
     const int64_t m_pad = round_up(cols, kTileRows), ldc = round_up(s.o, 8);
-    const int16_t** pixel = scratch(t_pixels, m_pad);
+    const int16_t** pixel = scratch(t_rows, m_pad);
     for (int q = 0; q < m_pad; ++q) {
         const int qq = std::min(q, cols - 1);
         pixel[q] = xp + (int64_t(qq / ow) * pw + qq % ow) * 2;
     }
     int32_t* acc = scratch(t_acc_i32, m_pad * ldc);
-    if (runs == 0) std::fill(acc, acc + m_pad * ldc, 0);  // no input channels
-    else gemm_i16_runs(cols, s.o, runs, s.k, run_off, pixel, w_b, acc, ldc);
+    gemm_i16(cols, s.o, runs, s.k, run_off, pixel, w_b, acc, ldc);
     // The output pass, pixel-major while in cache: rescale (+ BatchNorm, ReLU), the 2x2 pool, then out to
     // y's channel planes.
     float* f = scratch(t_band_f32, m_pad * ldc);
@@ -887,12 +875,21 @@ void conv2d_int_band(const int16_t* x, const int16_t* w_b, const ConvRescale& rs
 
 }  // namespace
 
-// x_codes: (N,C,H,W), w_codes: (O,C,K,K), y: (N,O,OH,OW) float, or (N,O,OH/2,OW/2) with post.pool2.
-void conv2d_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias,
+// w_codes: (O,C,K,K) in weight_channel_pairs' K order, then in panels.
+PackedWeightI16 pack_conv_int(const int16_t* w_codes, const ConvShape& s) {
+    const int kpairs = pair_layout(s).kpairs(s);
+    return {weight_panels(weight_channel_pairs(w_codes, s).data(), 2 * kpairs, s.o, kpairs)};
+}
+
+// w_codes: (OUT,IN), a row's inputs taken in pairs (an odd IN's last pair is (x, 0)).
+PackedWeightI16 pack_linear_int(const int16_t* w_codes, int in, int out) {
+    return {weight_panels(w_codes, in, out, (in + 1) / 2)};
+}
+
+// x_codes: (N,C,H,W), y: (N,O,OH,OW) float, or (N,O,OH/2,OW/2) with post.pool2.
+void conv2d_int(const int16_t* x_codes, const PackedWeightI16& weight, const float* out_scale, const float* bias,
                 const ConvShape& s, float* y, const ConvPost& post) {
     if (s.n <= 0 || s.o <= 0 || s.oh() <= 0 || s.ow() <= 0) return;
-    const int kpairs = pair_layout(s).kpairs(s);
-    const std::vector<int16_t> w_b = weight_panels(weight_channel_pairs(w_codes, s).data(), s.o, kpairs);
     const ConvRescale rs = conv_rescale(out_scale, bias, post, s.o, round_up(s.o, 8));
     const ConvSplit split = conv_split(s, post.pool2 ? 2 : 1);
     const int64_t macs = int64_t(s.n) * s.o * s.oh() * s.ow() * s.c * s.k * s.k;
@@ -900,30 +897,38 @@ void conv2d_int(const int16_t* x_codes, const int16_t* w_codes, const float* out
         for (int64_t t = t0; t < t1; ++t) {
             const int band = int(t % split.bands);
             const int i0 = band * split.rows_per_band, i1 = std::min(s.oh(), i0 + split.rows_per_band);
-            conv2d_int_band(x_codes, w_b.data(), rs, s, post, t / split.bands, i0, i1, y);
+            conv2d_int_band(x_codes, weight.panels.data(), rs, s, post, t / split.bands, i0, i1, y);
         }
     });
 }
 
-// x_codes: (N,IN), w_codes: (OUT,IN), y: (N,OUT) float. The weight goes once per call into pair layout
-// (pairs_by_column).
-void linear_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias, int n,
-                int in, int out, float* y) {
+// w_codes: (O,C,K,K), packed on every call.
+void conv2d_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias,
+                const ConvShape& s, float* y, const ConvPost& post) {
+    if (s.n <= 0 || s.o <= 0 || s.oh() <= 0 || s.ow() <= 0) return;
+    conv2d_int(x_codes, pack_conv_int(w_codes, s), out_scale, bias, s, y, post);
+}
+
+// x_codes: (N,IN), y: (N,OUT) float. Tasks are blocks of batch rows and of columns (linear_split: column
+// blocks start at multiples of kMaxTileCols, so at panel boundaries); each is one run of all the input pairs
+// of its rows, read in place.
+void linear_int(const int16_t* x_codes, const PackedWeightI16& weight, const float* out_scale, const float* bias,
+                int n, int in, int out, float* y) {
     if (n <= 0 || out <= 0) return;
     const int kpairs = (in + 1) / 2;
-    const int64_t ldb = 2 * round_up(out, 8);
-    const std::vector<int16_t> wt = pairs_by_column(w_codes, out, in);
     const LinearSplit split = linear_split(n, in, out);
     maybe_parallel(split.row_blocks * split.col_blocks, int64_t(n) * in * out, [&](int64_t t0, int64_t t1) {
+        static constexpr int32_t kNoOffset = 0;
         for (int64_t t = t0; t < t1; ++t) {
             const int r0 = int(t / split.col_blocks) * split.rows_per_block;
             const int c0 = int(t % split.col_blocks) * split.cols_per_block;
             const int rows = std::min(split.rows_per_block, n - r0), cols = std::min(split.cols_per_block, out - c0);
             const int16_t* a = even_rows(x_codes + int64_t(r0) * in, rows, in, t_a_i16);
             const int64_t ldc = round_up(cols, 8), m_pad = round_up(rows, kTileRows);
+            const int16_t** row = scratch(t_rows, m_pad);
+            for (int64_t r = 0; r < m_pad; ++r) row[r] = a + std::min<int64_t>(r, rows - 1) * 2 * kpairs;
             int32_t* acc = scratch(t_acc_i32, m_pad * ldc);
-            if (kpairs == 0) std::fill(acc, acc + m_pad * ldc, 0);
-            gemm_i16(rows, cols, kpairs, a, 2 * kpairs, wt.data() + 2 * c0, ldb, acc, ldc);
+            gemm_i16(rows, cols, 1, kpairs, &kNoOffset, row, weight.panels.data() + int64_t(kpairs) * 2 * c0, acc, ldc);
             for (int r = 0; r < rows; ++r) {
                 float* y_r = y + int64_t(r0 + r) * out + c0;
                 const int32_t* acc_r = acc + r * ldc;
@@ -931,6 +936,13 @@ void linear_int(const int16_t* x_codes, const int16_t* w_codes, const float* out
             }
         }
     });
+}
+
+// w_codes: (OUT,IN), packed on every call.
+void linear_int(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias, int n,
+                int in, int out, float* y) {
+    if (n <= 0 || out <= 0) return;
+    linear_int(x_codes, pack_linear_int(w_codes, in, out), out_scale, bias, n, in, out, y);
 }
 
 }  // namespace quantlab

@@ -292,6 +292,79 @@ TEST_CASE("conv2d_int's fused BatchNorm, ReLU and 2x2 pool equal those passes ru
     }
 }
 
+TEST_CASE("kernels on weights packed once equal the per-call kernels and the reference, at 1 and 2 threads", "[kernels]") {
+    // A configured Model packs each weight once (pack_conv_int, pack_linear_int, pack_linear_fast) and runs it
+    // on every batch: the packed weight must give what packing on every call gives, batch after batch.
+    ThreadCountGuard guard;
+    for (int threads : {1, 2}) {
+        set_num_threads(threads);
+        std::mt19937 rng(11);
+        SECTION("conv2d_int, alone and with its fused BatchNorm, ReLU and pool (threads " + std::to_string(threads) + ")") {
+            for (const ConvShape& s : kConvShapes) {
+                INFO(describe(s) << " threads " << threads);
+                const auto w = random_codes(conv_w_size(s), rng);
+                const auto scale = random_floats(size_t(s.o), rng, 1e-5f, 1e-2f), b = random_floats(size_t(s.o), rng);
+                const auto bn_a = random_floats(size_t(s.o), rng, -2.0f, 2.0f), bn_b = random_floats(size_t(s.o), rng);
+                // The Model packs from the layer alone (no batch or image size): the same panels.
+                const ConvShape layer_only{0, s.c, 0, 0, s.o, s.k, s.pad};
+                const PackedWeightI16 packed = pack_conv_int(w.data(), layer_only);
+                CHECK(packed.panels == pack_conv_int(w.data(), s).panels);
+                for (int batch = 0; batch < 2; ++batch) {  // the packed weight serves batch after batch
+                    const auto x = random_codes(conv_in_size(s), rng);
+                    std::vector<float> ref(conv_out_size(s)), per_call(ref.size(), -7.0f), got(ref.size(), -5.0f);
+                    conv2d_int_reference(x.data(), w.data(), scale.data(), b.data(), s, ref.data());
+                    conv2d_int(x.data(), w.data(), scale.data(), b.data(), s, per_call.data());
+                    conv2d_int(x.data(), packed, scale.data(), b.data(), s, got.data());
+                    CHECK(got == ref);
+                    CHECK(got == per_call);
+                    ConvPost post;
+                    post.scale = bn_a.data();
+                    post.shift = bn_b.data();
+                    post.relu = true;
+                    post.pool2 = true;
+                    std::vector<float> fused_per_call(size_t(s.n) * s.o * (s.oh() / 2) * (s.ow() / 2), -7.0f);
+                    std::vector<float> fused_got(fused_per_call.size(), -5.0f);
+                    conv2d_int(x.data(), w.data(), scale.data(), b.data(), s, fused_per_call.data(), post);
+                    conv2d_int(x.data(), packed, scale.data(), b.data(), s, fused_got.data(), post);
+                    CHECK(fused_got == fused_per_call);
+                }
+            }
+        }
+        SECTION("linear_int and linear_fast (threads " + std::to_string(threads) + ")") {
+            std::vector<LinearShape> shapes = kLinearShapes;
+            shapes.push_back({256, 1600, 120});  // fc1 at the benchmark's batch: row and column blocks
+            shapes.push_back({1, 1600, 120});
+            for (const LinearShape& s : shapes) {
+                INFO(describe(s) << " threads " << threads);
+                const auto w = random_codes(size_t(s.out) * s.in, rng);
+                const auto wf = random_floats(size_t(s.out) * s.in, rng);
+                const auto scale = random_floats(size_t(s.out), rng, 1e-5f, 1e-2f), b = random_floats(size_t(s.out), rng);
+                const PackedWeightI16 packed = pack_linear_int(w.data(), s.in, s.out);
+                const PackedWeightF32 packed_f = pack_linear_fast(wf.data(), s.in, s.out);
+                for (int batch = 0; batch < 2; ++batch) {
+                    const auto x = random_codes(size_t(s.n) * s.in, rng);
+                    std::vector<float> ref(size_t(s.n) * s.out), per_call(ref.size(), -7.0f), got(ref.size(), -5.0f);
+                    linear_int_reference(x.data(), w.data(), scale.data(), b.data(), s.n, s.in, s.out, ref.data());
+                    linear_int(x.data(), w.data(), scale.data(), b.data(), s.n, s.in, s.out, per_call.data());
+                    linear_int(x.data(), packed, scale.data(), b.data(), s.n, s.in, s.out, got.data());
+                    CHECK(got == ref);
+                    CHECK(got == per_call);
+
+                    const auto xf = random_floats(size_t(s.n) * s.in, rng);
+                    std::vector<float> fref(ref.size()), fper_call(ref.size(), -7.0f), fgot(ref.size(), -5.0f);
+                    linear_reference(xf.data(), wf.data(), b.data(), s.n, s.in, s.out, fref.data());
+                    linear_fast(xf.data(), wf.data(), b.data(), s.n, s.in, s.out, fper_call.data());
+                    linear_fast(xf.data(), packed_f, b.data(), s.n, s.in, s.out, fgot.data());
+                    CHECK(fgot == fper_call);  // the same sums in the same order
+                    const Closeness c = compare(fgot, fref);
+                    INFO("max |packed fast - ref| = " << c.max_abs_diff);
+                    CHECK(c.within);
+                }
+            }
+        }
+    }
+}
+
 TEST_CASE("parallel_for covers the range once, nests, and passes exceptions on", "[kernels]") {
     ThreadCountGuard guard;
     SECTION("set_num_threads") {

@@ -294,3 +294,167 @@ TEST_CASE("apply_rule sets one quantizer on every layer and keeps the bits", "[n
     }
     REQUIRE(validate(c, net).ok());
 }
+
+namespace {
+
+// A plan step as written out by hand from a network description.
+struct WantStep {
+    StepOp op;
+    int layer, layers, q;
+    bool bn, relu, pool2;
+    Shape in, out;
+};
+
+void check_plan(const std::vector<PlanStep>& got, const std::vector<WantStep>& want) {
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+        INFO("step " << i);
+        CHECK(int(got[i].op) == int(want[i].op));
+        CHECK(got[i].layer == want[i].layer);
+        CHECK(got[i].layers == want[i].layers);
+        CHECK(got[i].q == want[i].q);
+        CHECK(got[i].bn == want[i].bn);
+        CHECK(got[i].relu == want[i].relu);
+        CHECK(got[i].pool2 == want[i].pool2);
+        CHECK(got[i].in == want[i].in);
+        CHECK(got[i].out == want[i].out);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("a configured Model's plan: the notebook net's steps and fusions", "[network]") {
+    // The notebook's layers: 0 conv1 3->32 5x5, 1 bn1, 2 relu, 3 pool 2, 4 conv2 32->64 5x5, 5 bn2, 6 relu,
+    // 7 pool 2, 8 flatten, 9 fc1 1600->120, 10 relu, 11 fc2 120->84, 12 relu, 13 fc3 84->10.
+    const NetworkDesc net = notebook_net();
+    Model m = Model::create(net, random_weights(net, 6), "random").value;
+    using S = StepOp;
+    // The float backends: each BatchNorm takes the ReLU after it; nothing else fuses.
+    const std::vector<WantStep> float_plan = {
+        {S::kConv, 0, 1, 0, false, false, false, {3, 32, 32}, {32, 28, 28}},
+        {S::kBatchNorm, 1, 2, -1, false, true, false, {32, 28, 28}, {32, 28, 28}},
+        {S::kMaxPool, 3, 1, -1, false, false, false, {32, 28, 28}, {32, 14, 14}},
+        {S::kConv, 4, 1, 1, false, false, false, {32, 14, 14}, {64, 10, 10}},
+        {S::kBatchNorm, 5, 2, -1, false, true, false, {64, 10, 10}, {64, 10, 10}},
+        {S::kMaxPool, 7, 1, -1, false, false, false, {64, 10, 10}, {64, 5, 5}},
+        {S::kFlatten, 8, 1, -1, false, false, false, {64, 5, 5}, {1600}},
+        {S::kLinear, 9, 1, 2, false, false, false, {1600}, {120}},
+        {S::kReLU, 10, 1, -1, false, false, false, {120}, {120}},
+        {S::kLinear, 11, 1, 3, false, false, false, {120}, {84}},
+        {S::kReLU, 12, 1, -1, false, false, false, {84}, {84}},
+        {S::kLinear, 13, 1, 4, false, false, false, {84}, {10}},
+    };
+    SECTION("float weights: every backend runs the float plan") {
+        for (Backend b : {Backend::kReference, Backend::kFast, Backend::kInteger}) {
+            INFO(backend_name(b));
+            check_plan(m.plan(b), float_plan);
+        }
+    }
+    SECTION("8 bits: each integer conv takes its BatchNorm, ReLU and pool; the linears run on codes") {
+        REQUIRE(m.configure(make_config(net, 8, 8)).ok());
+        check_plan(m.plan(Backend::kReference), float_plan);
+        check_plan(m.plan(Backend::kFast), float_plan);
+        check_plan(m.plan(Backend::kInteger), {
+            {S::kConvInt, 0, 4, 0, true, true, true, {3, 32, 32}, {32, 14, 14}},
+            {S::kConvInt, 4, 4, 1, true, true, true, {32, 14, 14}, {64, 5, 5}},
+            {S::kFlatten, 8, 1, -1, false, false, false, {64, 5, 5}, {1600}},
+            {S::kLinearInt, 9, 1, 2, false, false, false, {1600}, {120}},
+            {S::kReLU, 10, 1, -1, false, false, false, {120}, {120}},
+            {S::kLinearInt, 11, 1, 3, false, false, false, {120}, {84}},
+            {S::kReLU, 12, 1, -1, false, false, false, {84}, {84}},
+            {S::kLinearInt, 13, 1, 4, false, false, false, {84}, {10}},
+        });
+    }
+    SECTION("layers that cannot run on codes (a 16-bit weight, a float activation) run float, unfused") {
+        QuantConfig c = make_config(net, 8, 8);
+        c.layers[0].weight.bits = 16;  // conv1: not <= 8 bits
+        c.layers[3].act.bits = kFloatBits;  // fc2's input stays float
+        REQUIRE(m.configure(c).ok());
+        check_plan(m.plan(Backend::kInteger), {
+            {S::kConv, 0, 1, 0, false, false, false, {3, 32, 32}, {32, 28, 28}},
+            {S::kBatchNorm, 1, 2, -1, false, true, false, {32, 28, 28}, {32, 28, 28}},
+            {S::kMaxPool, 3, 1, -1, false, false, false, {32, 28, 28}, {32, 14, 14}},
+            {S::kConvInt, 4, 4, 1, true, true, true, {32, 14, 14}, {64, 5, 5}},
+            {S::kFlatten, 8, 1, -1, false, false, false, {64, 5, 5}, {1600}},
+            {S::kLinearInt, 9, 1, 2, false, false, false, {1600}, {120}},
+            {S::kReLU, 10, 1, -1, false, false, false, {120}, {120}},
+            {S::kLinear, 11, 1, 3, false, false, false, {120}, {84}},
+            {S::kReLU, 12, 1, -1, false, false, false, {84}, {84}},
+            {S::kLinearInt, 13, 1, 4, false, false, false, {84}, {10}},
+        });
+    }
+}
+
+TEST_CASE("build_plan fuses only what follows in order: BatchNorm, then ReLU, then a 2x2 pool", "[network]") {
+    using S = StepOp;
+    const auto net_of = [](const std::string& text) {
+        Result<NetworkDesc> net = parse_network(text);
+        REQUIRE(net.ok());
+        return net.value;
+    };
+    const auto all = [](const NetworkDesc& net, bool on_codes) { return std::vector<bool>(net.quant_layers().size(), on_codes); };
+    SECTION("a conv without a BatchNorm right after it fuses nothing") {
+        // 0 c1, 1 relu, 2 c2, 3 b2, 4 relu, 5 pool 2, 6 flatten, 7 fc
+        const NetworkDesc net = net_of("input 3 8 8; conv c1 3 4 3 1; relu; conv c2 4 4 3 1; bn b2 4; relu; pool 2; flatten; linear fc 64 3");
+        check_plan(build_plan(net, all(net, true)), {
+            {S::kConvInt, 0, 1, 0, false, false, false, {3, 8, 8}, {4, 8, 8}},
+            {S::kReLU, 1, 1, -1, false, false, false, {4, 8, 8}, {4, 8, 8}},
+            {S::kConvInt, 2, 4, 1, true, true, true, {4, 8, 8}, {4, 4, 4}},
+            {S::kFlatten, 6, 1, -1, false, false, false, {4, 4, 4}, {64}},
+            {S::kLinearInt, 7, 1, 2, false, false, false, {64}, {3}},
+        });
+    }
+    SECTION("a 3x3 pool is not fused, nor a pool without the ReLU before it; a BatchNorm alone is") {
+        // 0 c1, 1 b1, 2 relu, 3 pool 3, 4 c2, 5 b2, 6 pool 2, 7 flatten, 8 fc
+        const NetworkDesc net = net_of("input 3 9 9; conv c1 3 4 3 1; bn b1 4; relu; pool 3; conv c2 4 2 1 0; bn b2 2; pool 2; flatten; linear fc 2 3");
+        check_plan(build_plan(net, all(net, true)), {
+            {S::kConvInt, 0, 3, 0, true, true, false, {3, 9, 9}, {4, 9, 9}},
+            {S::kMaxPool, 3, 1, -1, false, false, false, {4, 9, 9}, {4, 3, 3}},
+            {S::kConvInt, 4, 2, 1, true, false, false, {4, 3, 3}, {2, 3, 3}},
+            {S::kMaxPool, 6, 1, -1, false, false, false, {2, 3, 3}, {2, 1, 1}},
+            {S::kFlatten, 7, 1, -1, false, false, false, {2, 1, 1}, {2}},
+            {S::kLinearInt, 8, 1, 2, false, false, false, {2}, {3}},
+        });
+        // The float plan of the same net: only BatchNorm + ReLU.
+        check_plan(build_plan(net, all(net, false)), {
+            {S::kConv, 0, 1, 0, false, false, false, {3, 9, 9}, {4, 9, 9}},
+            {S::kBatchNorm, 1, 2, -1, false, true, false, {4, 9, 9}, {4, 9, 9}},
+            {S::kMaxPool, 3, 1, -1, false, false, false, {4, 9, 9}, {4, 3, 3}},
+            {S::kConv, 4, 1, 1, false, false, false, {4, 3, 3}, {2, 3, 3}},
+            {S::kBatchNorm, 5, 1, -1, false, false, false, {2, 3, 3}, {2, 3, 3}},
+            {S::kMaxPool, 6, 1, -1, false, false, false, {2, 3, 3}, {2, 1, 1}},
+            {S::kFlatten, 7, 1, -1, false, false, false, {2, 1, 1}, {2}},
+            {S::kLinear, 8, 1, 2, false, false, false, {2}, {3}},
+        });
+    }
+}
+
+TEST_CASE("a reconfigured Model computes what a freshly configured one does", "[network]") {
+    // The plan and the packed weights are rebuilt by configure(): a Model taken through other bit widths
+    // (and per-channel weights, and a float layer) must give the same logits, bit for bit, as a new Model
+    // configured once, on every backend.
+    const NetworkDesc net = notebook_net();
+    const StateDict weights = random_weights(net, 8);
+    const int64_t n = 7;
+    const std::vector<float> x = random_images(n, 9);
+    QuantConfig per_channel = make_config(net, 4, 6);
+    for (LayerQuant& l : per_channel.layers) l.weight.per_channel = true;
+    QuantConfig mixed = make_config(net, 8, 8);
+    mixed.layers[1].weight.bits = 12;
+    mixed.layers[4].act.bits = kFloatBits;
+    const std::vector<QuantConfig> configs = {make_config(net, 8, 8), make_config(net, 2, 3), per_channel, mixed,
+                                              make_config(net, kFloatBits, kFloatBits), make_config(net, 8, 8)};
+    Model reused = Model::create(net, weights, "random").value;
+    for (size_t i = 0; i < configs.size(); ++i) {
+        Model fresh = Model::create(net, weights, "random").value;
+        REQUIRE(fresh.configure(configs[i]).ok());
+        REQUIRE(reused.configure(configs[i]).ok());
+        for (Backend b : {Backend::kReference, Backend::kFast, Backend::kInteger}) {
+            INFO("config " << i << " backend " << backend_name(b));
+            std::vector<float> want(size_t(n * 10)), got(want.size(), -1.0f);
+            REQUIRE(fresh.forward(x.data(), n, want.data(), b).ok());
+            REQUIRE(reused.forward(x.data(), n, got.data(), b).ok());
+            CHECK(got == want);
+        }
+    }
+}
