@@ -11,7 +11,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "ui/gl_texture.hpp"
+#include "ui/frame_look.hpp"
 #include "ui/i18n.hpp"
 #include "ui/plot.hpp"
 
