@@ -19,6 +19,7 @@
 #include "core/network.hpp"
 #include "ui/app_context.hpp"
 #include "ui/file_browser.hpp"
+#include "ui/frame_policy.hpp"
 #include "ui/i18n.hpp"
 #include "ui/plot.hpp"
 #include "ui/theme.hpp"
@@ -32,13 +33,6 @@ constexpr bool kThreaded = false;  // no worker threads: evaluation runs inside 
 #else
 constexpr bool kThreaded = true;
 #endif
-
-// How long a frame that shows a new setting waits for that setting's first batch (threaded builds): long
-// enough for one batch of 128 on all cores of a laptop, so the frame that shows a change also shows its
-// first estimate instead of "0 images" until a later frame; short enough that the main-loop body (UI 2-4 ms
-// + this wait) stays under the 33 ms a frame may take. The web page sets it to 0 (its main thread can only
-// busy-wait, which takes a core from the batch) and holds back the drawing of such frames instead.
-constexpr double kFirstEstimateWaitMs = 25.0;
 
 constexpr const char* kDefaultWeights = "notebook_pretrain.safetensors";
 constexpr const char* kDefaultData = "cifar10_test_1000.bin";
@@ -69,7 +63,6 @@ struct App::Impl {
     std::string current_key, float_key;
     std::string shown_key;  // current_key as the last frame showed it ("" before the first frame)
     int64_t first_frame_evaluated = 0;  // images behind the estimate on the first frame that showed shown_key
-    double first_estimate_wait_ms = kFirstEstimateWaitMs;
     bool estimate_pending = false;  // this frame was built before current_key had an estimate (see frame())
     std::vector<std::string> sweep_keys;
     bool prepared = false;
@@ -343,9 +336,10 @@ struct App::Impl {
         sync_jobs();
         if (!eval.threaded()) eval.pump(budget_ms);
         if (current_key != shown_key) {
-            // A new setting: wait briefly for its first batch (see kFirstEstimateWaitMs). Not on the first frame,
-            // which would wait for the trace as well and should come at once.
-            if (eval.threaded() && !shown_key.empty()) eval.wait_for(current_key, first_estimate_wait_ms);
+            // A new setting: wait briefly for its first batch (FrameTiming::first_estimate_wait_ms). Not on the
+            // first frame, which would wait for the trace as well and should come at once.
+            if (eval.threaded() && !shown_key.empty() && opt.frame_policy)
+                eval.wait_for(current_key, opt.frame_policy->timing().first_estimate_wait_ms);
             std::shared_ptr<const EvalSnapshot> first = eval.get(current_key);
             first_frame_evaluated = first ? first->result.evaluated : 0;
             shown_key = current_key;
@@ -399,7 +393,7 @@ App::App(AppOptions options) : impl_(std::make_unique<Impl>()) {
     m.panels[1] = make_network_panel();
     m.panels[2] = make_eval_panel();
     m.panels[3] = make_train_panel();
-    m.eval.set_first_batch_threads(m.opt.first_batch_threads);
+    if (m.opt.frame_policy) m.eval.set_first_batch_threads(m.opt.frame_policy->timing().first_batch_threads);
     std::string errors;
     if (!m.opt.initial_state.empty())
         if (Status s = decode_state(m.opt.initial_state, &m.state); !s) errors = s.message;
@@ -510,8 +504,6 @@ std::string App::status_json() const {
 const std::string& App::last_error() const { return impl_->error; }
 
 void App::set_trainer(TrainerHooks* hooks) { impl_->trainer = hooks; }
-
-void App::set_first_estimate_wait_ms(double ms) { impl_->first_estimate_wait_ms = std::max(0.0, ms); }
 
 bool App::busy() const { return impl_->eval.busy(); }
 

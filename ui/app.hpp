@@ -15,13 +15,15 @@ namespace quantlab::ui {
 // Live training is desktop-only; the desktop app implements this over the LibTorch trainer and hands it
 // to App. The web page passes nothing and the training panel says training needs the desktop app.
 class TrainerHooks;
+class FramePolicy;
 
 struct AppOptions {
     std::string assets_dir;          // folder holding the bundled weights, test sample and fonts
     bool desktop = false;            // shows desktop-only panels (training)
     std::string initial_state;       // a state string (see state_string), e.g. from the page URL
-    // Threads for the first batch after a change (EvalService::set_first_batch_threads); 0 = as for the rest.
-    int first_batch_threads = 0;
+    // The front end's frame timing (ui/frame_policy.hpp), which outlives App: how long the frame that shows a
+    // new setting waits for its first batch, and that batch's threads. None: no wait, no extra threads.
+    const FramePolicy* frame_policy = nullptr;
 };
 
 class App {
@@ -62,16 +64,11 @@ public:
 
     void set_trainer(TrainerHooks* hooks);
 
-    // How long the frame that shows a new setting waits for that setting's first batch (threaded builds only;
-    // 25 ms unless changed; the web page sets 0). Tests raise it to check that such a frame shows the
-    // estimate without timing anything.
-    void set_first_estimate_wait_ms(double ms);
-
     // True while evaluation work is pending (a front end may keep drawing frames then, and idle otherwise).
     bool busy() const;
 
     // True when the last frame was built before its setting had an estimate (threaded builds): its first
-    // batch was still computing. The page holds such frames back for a moment (web/main.cpp).
+    // batch was still computing. The page holds such frames back for a moment (FramePolicy::decide).
     bool first_estimate_pending() const;
 
 private:

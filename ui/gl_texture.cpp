@@ -1,6 +1,8 @@
 // gl_texture.cpp: see gl_texture.hpp.
 #include "ui/gl_texture.hpp"
 
+#include "ui/frame_look.hpp"
+
 #if defined(__EMSCRIPTEN__)
 #include <GLES3/gl3.h>
 #else
@@ -8,13 +10,6 @@
 #endif
 
 namespace quantlab::ui {
-
-namespace {
-uint64_t g_uploads = 0;  // the GL context's thread only, like every call here
-}  // namespace
-
-uint64_t texture_uploads() { return g_uploads; }
-void note_texture_upload() { ++g_uploads; }
 
 RgbaTexture::~RgbaTexture() {
     if (tex_) {

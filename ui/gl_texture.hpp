@@ -27,10 +27,4 @@ private:
     int w_ = 0, h_ = 0;
 };
 
-// How many texture uploads there have been (RgbaTexture::upload, the font atlas's rebake): new pixels can
-// come under a texture name that was already in use, which a front end skipping frames whose draw data did
-// not change (web/main.cpp) must still draw. GL context thread only.
-uint64_t texture_uploads();
-void note_texture_upload();
-
 }  // namespace quantlab::ui

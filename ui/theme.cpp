@@ -10,7 +10,7 @@
 #include <cmath>
 
 #include "core/file_io.hpp"
-#include "ui/gl_texture.hpp"
+#include "ui/frame_look.hpp"
 #include "ui/i18n.hpp"
 #include "ui/plot.hpp"
 

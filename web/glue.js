@@ -136,7 +136,7 @@
     },
     frameStats: (reset) => JSON.parse(Module.UTF8ToString(Module._ql_frame_stats(reset ? 1 : 0))),
     // Tests: how long App's frame waits for a new setting's first estimate (the page sets 0), and how long
-    // the page holds back frames that show a setting without it (default 100 ms); see web/main.cpp.
+    // the page holds back frames that show a setting without it (default 100 ms); see ui/frame_policy.hpp.
     setFirstEstimateWait: (ms) => Module._ql_set_first_estimate_wait_ms(ms),
     setFirstEstimateHold: (ms) => Module._ql_set_first_estimate_hold_ms(ms),
     // Resolves once the app has drawn n more frames (status() reflects a state change after the next frame).

@@ -16,7 +16,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <functional>
 #include <string>
 #include <thread>
@@ -27,7 +26,9 @@
 #include "core/parallel.hpp"
 #include "core/model_file.hpp"
 #include "ui/app.hpp"
-#include "ui/gl_texture.hpp"
+#include "ui/frame_look.hpp"
+#include "ui/frame_policy.hpp"
+#include "ui/glfw_input.hpp"
 
 namespace {
 
@@ -39,25 +40,6 @@ using quantlab::ui::App;
 // the page promises.
 constexpr float kEvalBudgetMs = 12.0f;
 constexpr const char* kAssetsDir = "/assets";  // --preload-file target (web/CMakeLists.txt)
-// While evaluation runs and nobody touches the page, a frame that only moved the progress on is drawn at
-// most every kProgressFrameMs: drawing is the GPU's work on a laptop, but where WebGL is rendered in
-// software it took more CPU than the evaluation worker got (a 1280x800 frame ~90 ms of CPU in headless
-// Chromium, drawn after every batch). For kInteractionMs after input (pointer, keys, a URL change, a file)
-// every change is drawn at once: the first estimate after a change of bits is not held back (but the
-// change itself may be, briefly, until that estimate is there: see kFirstEstimateHoldMs).
-constexpr double kProgressFrameMs = 200.0;
-constexpr double kInteractionMs = 500.0;
-// The first estimate after a change. App::frame can wait for the new setting's first batch (on the desktop,
-// a sleeping wait), but the browser's main thread cannot sleep: it busy-spins, taking a core from the batch
-// it waits for, and then draws the frame without the estimate (~80-90 ms of CPU in software WebGL), so the
-// estimate came one drawn frame later (a 2-core VM, headless Chromium: 120-150 ms after a key press, median,
-// with or without that wait). The page sets App's wait to 0 and instead holds back the drawing (not the main
-// loop) of frames that show a setting without its estimate, for up to kFirstEstimateHoldMs after the first
-// of them: the main thread and the compositor stay idle, the first batch has every core, and the first frame
-// drawn shows the change with its estimate (there 65-100 ms after the change, median). When the batch takes
-// longer (static calibration, the reference backend, a slow machine), the change is drawn after this time
-// without it, as before.
-constexpr double kFirstEstimateHoldMs = 100.0;
 
 // ---- [SECTION] main loop macros ----------------------------------------------------------------
 // As imgui's examples/libs/emscripten/emscripten_mainloop_stub.h: the loop body is written once inside
@@ -70,14 +52,14 @@ void main_loop_trampoline() { g_main_loop_body(); }
 
 // ---- state shared with the exported functions -------------------------------------------------
 App* g_app = nullptr;
-double g_last_input_ms = -1e9;      // emscripten_get_now() of the last input (see kInteractionMs)
-double g_first_estimate_hold_ms = kFirstEstimateHoldMs;  // tests may change it (ql_set_first_estimate_hold_ms)
+// When a frame is drawn or held back (ui/frame_policy.hpp: the page's configuration, set up in main()).
+quantlab::ui::FramePolicy g_frames{quantlab::ui::page_frame_timing(0)};
 std::string g_text;                 // backing store of the last const char* handed to JS
 std::string g_published_state;      // the state string last written to the URL
 quantlab::Cifar10 g_bench_data;     // the largest CIFAR-10 batch opened so far (for ql_benchmark)
 struct FrameStats {
     int64_t frames = 0;
-    int64_t drawn = 0;  // frames whose draw data changed, so they were drawn (see draw_data_hash)
+    int64_t drawn = 0;  // frames the policy had drawn (ui/frame_policy.hpp)
     int64_t drawn_without_estimate = 0;  // of those, frames showing a setting whose first estimate was missing
     double last_ms = 0, max_ms = 0, sum_ms = 0;
     int64_t counted = 0;
@@ -91,45 +73,6 @@ std::string json_escape(const std::string& s) {
         out += c;
     }
     return out;
-}
-
-// A hash of everything a frame would put on the canvas: ImGui's vertices, indices and draw commands, the
-// framebuffer size and the texture uploads. A frame that hashes like the last one drawn is not drawn: the
-// canvas keeps showing it and the browser composites nothing new. An idle page then costs no drawing (on a
-// laptop's GPU, or in software rendering the CPU that the evaluation worker shares).
-uint64_t draw_data_hash(const ImDrawData* d, int fb_w, int fb_h) {
-    uint64_t h = 0x9E3779B97F4A7C15ull;
-    auto mix = [&h](uint64_t v) { h = (h ^ v) * 0x100000001B3ull + (h >> 29); };
-    auto mix_bytes = [&mix](const void* p, size_t n) {
-        const auto* b = static_cast<const unsigned char*>(p);
-        size_t i = 0;
-        for (; i + 8 <= n; i += 8) {
-            uint64_t v;
-            std::memcpy(&v, b + i, 8);
-            mix(v);
-        }
-        uint64_t tail = 0;
-        std::memcpy(&tail, b + i, n - i);
-        mix(tail ^ (uint64_t(n) << 56));
-    };
-    mix(uint64_t(uint32_t(fb_w)) << 32 | uint32_t(fb_h));
-    mix(quantlab::ui::texture_uploads());
-    if (!d) return h;
-    mix_bytes(&d->DisplayPos, sizeof d->DisplayPos);
-    mix_bytes(&d->DisplaySize, sizeof d->DisplaySize);
-    mix_bytes(&d->FramebufferScale, sizeof d->FramebufferScale);
-    for (int l = 0; l < d->CmdListsCount; ++l) {
-        const ImDrawList* list = d->CmdLists[l];
-        mix_bytes(list->VtxBuffer.Data, size_t(list->VtxBuffer.Size) * sizeof(ImDrawVert));
-        mix_bytes(list->IdxBuffer.Data, size_t(list->IdxBuffer.Size) * sizeof(ImDrawIdx));
-        for (const ImDrawCmd& c : list->CmdBuffer) {
-            mix_bytes(&c.ClipRect, sizeof c.ClipRect);
-            mix(uint64_t(intptr_t(c.GetTexID())));
-            mix(uint64_t(c.VtxOffset) << 32 | c.IdxOffset);
-            mix(uint64_t(c.ElemCount) << 1 | (c.UserCallback ? 1u : 0u));
-        }
-    }
-    return h;
 }
 
 const char* hand_to_js(std::string s) {
@@ -202,7 +145,7 @@ extern "C" {
 // Returns 0 on success, else 1 with the message in ql_last_error(). The bytes are copied.
 EMSCRIPTEN_KEEPALIVE int ql_open_file(const char* name, const uint8_t* data, int size) {
     if (!g_app) return 1;
-    g_last_input_ms = emscripten_get_now();
+    g_frames.note_input(emscripten_get_now());
     std::vector<uint8_t> bytes(data, data + (size > 0 ? size : 0));
     const Status s = g_app->open_file(name, bytes);
     if (s.ok()) {
@@ -219,15 +162,15 @@ EMSCRIPTEN_KEEPALIVE const char* ql_state_string() { return hand_to_js(g_app ? g
 // Applies a state string (from a hashchange or a test); 0 on success, else 1 (see ql_last_error).
 EMSCRIPTEN_KEEPALIVE int ql_apply_state(const char* state) {
     if (!g_app) return 1;
-    g_last_input_ms = emscripten_get_now();
+    g_frames.note_input(emscripten_get_now());
     const Status s = g_app->apply_state_string(state);
     publish_state_if_changed();
     return s.ok() ? 0 : 1;
 }
 
 // {"frames":N,"drawn":N,"drawn_without_estimate":N,"last_ms":..,"max_ms":..,"mean_ms":..}: main-loop runs,
-// of those the frames drawn (draw data changed), and of those the ones that showed a setting before its
-// first estimate (see kFirstEstimateHoldMs), all since the page started; and since the last reset, how long
+// of those the frames drawn (see FramePolicy), and of those the ones that showed a setting before its
+// first estimate (the hold ran out), all since the page started; and since the last reset, how long
 // main-loop bodies took (input, App::frame with its evaluation slice, ImGui render and the GL calls), not the
 // display interval.
 EMSCRIPTEN_KEEPALIVE const char* ql_frame_stats(int reset) {
@@ -244,13 +187,11 @@ EMSCRIPTEN_KEEPALIVE const char* ql_frame_stats(int reset) {
     return hand_to_js(buf);
 }
 
-// For tests: how long App::frame waits for a new setting's first batch (the page sets 0, see
-// kFirstEstimateHoldMs), and how long the page holds back frames without it. Long values make "the first
+// For tests: how long App::frame waits for a new setting's first batch (the page's timing says 0: see
+// ui/frame_policy.hpp), and how long the page holds back frames without it. Long values make "the first
 // frame with a new setting shows its estimate" independent of the machine's speed.
-EMSCRIPTEN_KEEPALIVE void ql_set_first_estimate_wait_ms(double ms) {
-    if (g_app) g_app->set_first_estimate_wait_ms(ms);
-}
-EMSCRIPTEN_KEEPALIVE void ql_set_first_estimate_hold_ms(double ms) { g_first_estimate_hold_ms = std::max(0.0, ms); }
+EMSCRIPTEN_KEEPALIVE void ql_set_first_estimate_wait_ms(double ms) { g_frames.timing().first_estimate_wait_ms = std::max(0.0, ms); }
+EMSCRIPTEN_KEEPALIVE void ql_set_first_estimate_hold_ms(double ms) { g_frames.timing().first_estimate_hold_ms = std::max(0.0, ms); }
 
 // Benchmark (not used by the UI): evaluates the bundled notebook weights at `bits` (weights and
 // activations, 32 = float; the notebook's symmetric max-abs quantizer, dynamic activation scales, batch
@@ -326,16 +267,16 @@ int main(int argc, char** argv) {
     // The evaluation worker splits each batch with up to 3 more threads, leaving one core to the main thread
     // and the browser's compositor: with every core computing, frames on a 2-core laptop came 75-85 ms apart
     // and the first estimate after a change waited for them. The first batch after a change is the exception:
-    // the page holds its frames back for it (kFirstEstimateHoldMs), so it gets every core, up to 4.
+    // the page holds its frames back for it (ui/frame_policy.hpp), so it gets every core, up to 4.
     // PTHREAD_POOL_SIZE in web/CMakeLists.txt pre-starts the Workers (the evaluation worker, up to 3 helpers
     // and a spare).
     const int cores = int(std::thread::hardware_concurrency());
     quantlab::set_num_threads(std::clamp(cores - 1, 1, 4));
-    options.first_batch_threads = std::clamp(cores, 1, 4);
+    g_frames = quantlab::ui::FramePolicy(quantlab::ui::page_frame_timing(std::clamp(cores, 1, 4)));
 #endif
+    options.frame_policy = &g_frames;
     static App app(options);  // static: alive for the page's lifetime, also after main() "returns"
     g_app = &app;
-    app.set_first_estimate_wait_ms(0);  // the page holds frames back instead (kFirstEstimateHoldMs)
     if (Status s = app.init_imgui(float(size.dpr)); !s) std::fprintf(stderr, "quantlab: %s\n", s.message.c_str());
     if (const std::string& e = app.last_error(); !e.empty()) std::fprintf(stderr, "quantlab: %s\n", e.c_str());
     {
@@ -344,16 +285,16 @@ int main(int argc, char** argv) {
         if (c.ok()) g_bench_data = std::move(c.value);
     }
     ImGui_ImplGlfw_InitForOpenGL(window, true);
+    quantlab::ui::queue_glfw_input(window);  // no key press lost between two frames (ui/input_queue.hpp)
     ImGui_ImplOpenGL3_Init("#version 300 es");
     g_published_state.clear();  // the first frame writes the canonical form of the state into the URL
     bool first_frame = true;
-    uint64_t last_drawn = 0;  // draw_data_hash of the frame on the canvas
-    double last_draw_ms = -1e9;
-    double pending_since_ms = -1;  // start of the frames that show a setting still without an estimate
+    uint64_t last_drawn = 0;  // frame_look of the frame on the canvas
 
     QUANTLAB_MAINLOOP_BEGIN {
         const double t0 = emscripten_get_now();
         glfwPollEvents();
+        quantlab::ui::feed_queued_input();
         sync_canvas_size(window);
         ImGui_ImplOpenGL3_NewFrame();
         ImGui_ImplGlfw_NewFrame();
@@ -361,24 +302,19 @@ int main(int argc, char** argv) {
         ImGuiIO& io = ImGui::GetIO();
         if (!(io.DeltaTime > 0.0f)) io.DeltaTime = 1.0f / 1000.0f;
         ImGui::NewFrame();
-        if (had_input(io)) g_last_input_ms = t0;
+        const bool input = had_input(io);
         app.frame(kEvalBudgetMs);
         ImGui::Render();
         int fb_w = 0, fb_h = 0;
         glfwGetFramebufferSize(window, &fb_w, &fb_h);
-        const uint64_t look = draw_data_hash(ImGui::GetDrawData(), fb_w, fb_h);
-        const bool progress_only = app.busy() && t0 - g_last_input_ms > kInteractionMs && t0 - last_draw_ms < kProgressFrameMs;
+        const uint64_t look = quantlab::ui::frame_look(ImGui::GetDrawData(), fb_w, fb_h);
         const bool pending = app.first_estimate_pending();
-        if (!pending) pending_since_ms = -1;
-        else if (pending_since_ms < 0) pending_since_ms = t0;
-        const bool hold = pending && t0 - pending_since_ms < g_first_estimate_hold_ms;
-        if (first_frame || (look != last_drawn && !progress_only && !hold)) {
+        if (g_frames.decide({t0, input, look != last_drawn, app.busy(), pending}) == quantlab::ui::FrameAction::kDraw) {
             glViewport(0, 0, fb_w, fb_h);
             glClearColor(0.10f, 0.10f, 0.12f, 1.0f);
             glClear(GL_COLOR_BUFFER_BIT);
             ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
             last_drawn = look;
-            last_draw_ms = t0;
             ++g_frame_stats.drawn;
             if (pending) ++g_frame_stats.drawn_without_estimate;
         }

@@ -27,6 +27,8 @@
 #include "core/parallel.hpp"
 #include "native/gui/frame_stats.hpp"
 #include "ui/app.hpp"
+#include "ui/frame_policy.hpp"
+#include "ui/glfw_input.hpp"
 #if QUANTLAB_HAVE_TORCH
 #include "native/gui/gui_trainer.hpp"
 #endif
@@ -188,13 +190,18 @@ int main(int argc, char** argv) {
     glfwGetWindowContentScale(window, &xs, &ys);
     int ret = 0;
     {
+        // The frame that shows a new setting sleeps briefly for its first estimate (ui/frame_policy.hpp); every
+        // frame is drawn.
+        const quantlab::ui::FramePolicy frame_policy(quantlab::ui::desktop_frame_timing());
         quantlab::ui::AppOptions ao;
         ao.assets_dir = o.assets;
         ao.desktop = true;
         ao.initial_state = o.state;
+        ao.frame_policy = &frame_policy;
         quantlab::ui::App app(ao);
         app.init_imgui(xs);  // a missing font is reported in the banner; the app runs with ImGui's font
         ImGui_ImplGlfw_InitForOpenGL(window, true);
+        quantlab::ui::queue_glfw_input(window);  // no key press lost between two frames (ui/input_queue.hpp)
         ImGui_ImplOpenGL3_Init("#version 330 core");
 #if QUANTLAB_HAVE_TORCH
         quantlab::gui::GuiTrainerOptions to;
@@ -239,6 +246,7 @@ int main(int argc, char** argv) {
         quantlab::gui::FrameStats stats;
         long frame = 0;
         bool shot_done = false;
+        bool input_left = false;  // key events still queued for the next frames
         double last_status = 0;
         const double frame_ms = o.fps > 0 ? 1000.0 / o.fps : 0;
         while (!glfwWindowShouldClose(window) && !g_quit) {
@@ -247,9 +255,11 @@ int main(int argc, char** argv) {
             const bool training = training_now();
             // Idle and nothing to animate: sleep until an event instead of drawing 60 identical frames. While a
             // run trains (on another thread) the curves move, but 20 redraws a second show that well and leave
-            // the CPU to the trainer; input still wakes the loop at once.
-            if (!busy && frame > 10 && (training || (o.screenshot.empty() && o.quit_after < 0))) glfwWaitEventsTimeout(training ? 0.05 : 0.25);
+            // the CPU to the trainer; input still wakes the loop at once (and queued input does not let it sleep).
+            if (!busy && !input_left && frame > 10 && (training || (o.screenshot.empty() && o.quit_after < 0)))
+                glfwWaitEventsTimeout(training ? 0.05 : 0.25);
             else glfwPollEvents();
+            input_left = quantlab::ui::feed_queued_input();
             const double t_work = now_ms();
             app.prepare_frame();
             ImGui_ImplOpenGL3_NewFrame();

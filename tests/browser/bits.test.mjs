@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { expectNoErrors, nativeEval, screenshot, startSession, waitEvaluated } from './harness.mjs';
+import { expectNoErrors, nativeEval, screenshot, startCpuLoad, startSession, waitEvaluated } from './harness.mjs';
 
 let session, expected;
 before(async () => {
@@ -39,37 +39,52 @@ test('bits via the URL give the native predictions', async () => {
   expectNoErrors(assert, errors, 'bits');
 });
 
-// ImGui 1.86 can miss a key pressed and released within one frame, so hold it for a few frames, and
-// press again if the state has not followed (at most 3 tries; the assertion below still decides).
-async function pressUntil(page, key, bits) {
-  for (let attempt = 0; attempt < 3; ++attempt) {
-    await page.keyboard.down(key);
-    await page.waitForTimeout(150);
-    await page.keyboard.up(key);
-    try {
-      await page.waitForFunction((b) => window.quantlab.status().weight_bits.every((x) => x === b), bits, { timeout: 5000 });
-      return;
-    } catch (e) { /* the key was missed: try again */ }
+// One press of a key, with no retries, while every core is busy (startCpuLoad). ImGui 1.86 alone sees a key
+// only when a frame begins while it is down, so a press shorter than a frame was lost (ctest's parallel
+// suites made frames that long); the page queues key events and hands ImGui the press in one frame and its
+// release in a later one (ui/input_queue.hpp). `press` is Playwright's (down and up as two input events);
+// `withinOneTask` sends both in one JavaScript task, so no frame can begin between them: the worst case,
+// which fails without the queue on any machine.
+async function pressOnceUnderLoad(page, key, bits, { withinOneTask = false } = {}) {
+  const load = startCpuLoad({ seconds: 120 });
+  try {
+    if (withinOneTask) {
+      await page.evaluate((code) => {
+        // Emscripten's GLFW reads keyCode, which KeyboardEvent's constructor does not take.
+        const event = (type) => {
+          const e = new KeyboardEvent(type, { bubbles: true, cancelable: true });
+          Object.defineProperty(e, 'keyCode', { get: () => code });
+          return e;
+        };
+        window.dispatchEvent(event('keydown'));
+        window.dispatchEvent(event('keyup'));
+      }, { ArrowUp: 38, ArrowDown: 40 }[key]);
+    } else {
+      await page.keyboard.press(key);
+    }
+    await page.waitForFunction((b) => window.quantlab.status().weight_bits.every((x) => x === b), bits,
+                               { timeout: 120000, polling: 50 });
+  } finally {
+    load.stop();
   }
-  throw new Error(`${key} did not set the bits to ${bits}`);
 }
 
 test('the Down/Up arrow keys step the bits and the numbers follow', async () => {
   const { page, errors } = await session.open({ hash: 'panel=eval&wb=4&ab=4' });
   await waitEvaluated(page, { total: 1000 });
   await page.focus('#canvas');  // keys go to the app (GLFW listens on the window); no click that could hit a widget
-  await pressUntil(page, 'ArrowDown', 3);
+  await pressOnceUnderLoad(page, 'ArrowDown', 3);
   const s = await waitEvaluated(page, { total: 1000 });
   assert.equal(s.predictions_fnv1a64, expected[3].hash, 'bits 3 after ArrowDown');
-  await pressUntil(page, 'ArrowUp', 4);
+  await pressOnceUnderLoad(page, 'ArrowUp', 4, { withinOneTask: true });
   const s4 = await waitEvaluated(page, { total: 1000 });
   assert.equal(s4.predictions_fnv1a64, expected[4].hash, 'bits 4 after ArrowUp');
   expectNoErrors(assert, errors, 'keyboard');
 });
 
 // The first frame drawn with a new setting also shows an estimate for it: the page holds back frames that
-// would show the setting without one (web/main.cpp, kFirstEstimateHoldMs), and the desktop's App::frame
-// waits for the first batch. Both limits are raised here, so the checks do not depend on this machine's
+// would show the setting without one, and the desktop's App::frame waits for the first batch (both:
+// ui/frame_policy.hpp). Both limits are raised here, so the checks do not depend on this machine's
 // speed (no time is asserted); a page that draws the change at once shows it with 0 images first.
 test('the first frame with new bits shows their first estimate', async () => {
   const { page, errors } = await session.open({ hash: 'panel=eval&wb=8&ab=8' });

@@ -7,7 +7,7 @@
 //   QUANTLAB_TEST_ARTIFACTS where screenshots go (default: build/test-artifacts/browser)
 //   QUANTLAB_DATA_DIR       a CIFAR-10 folder with the full test_batch.bin (optional; default ../shared/data/...)
 //   QUANTLAB_CHROMIUM       the browser (default /usr/bin/chromium)
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -148,4 +148,16 @@ export async function dropFiles(page, files) {
 
 export function expectNoErrors(assert, errors, what) {
   assert.deepStrictEqual(errors, [], `${what}: the page logged errors`);
+}
+
+// A bounded CPU load, for tests that must pass on a busy machine (ctest running other suites, a presenter's
+// laptop): one busy child process per core, each ending by itself after `seconds` at most. Returns
+// {stop()}, which ends them at once (call it in a finally block).
+export function startCpuLoad({ seconds = 60 } = {}) {
+  const spin = `const end = Date.now() + ${Math.round(seconds * 1000)}; let x = 0; while (Date.now() < end) x = (x * 33 + 1) % 1e9;`;
+  const children = os.cpus().map(() => spawn(process.execPath, ['-e', spin], { stdio: 'ignore' }));
+  return {
+    processes: children.length,
+    stop() { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); },
+  };
 }

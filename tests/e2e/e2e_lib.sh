@@ -8,10 +8,11 @@ e2e_begin() {
   art="$1"
   rm -rf "$art" && mkdir -p "$art"
   tmp="$(mktemp -d)"
-  app_pid="" xvfb_pid=""
+  app_pid="" xvfb_pid="" load_pids=()
   trap e2e_cleanup EXIT
 }
 e2e_cleanup() {
+  stop_cpu_load
   [[ -n "$app_pid" ]] && kill "$app_pid" 2>/dev/null && wait "$app_pid" 2>/dev/null
   [[ -n "$xvfb_pid" ]] && kill "$xvfb_pid" 2>/dev/null
   rm -rf "$tmp"
@@ -20,6 +21,19 @@ fail() { echo "FAIL: $*"; [[ -f "$tmp/app.log" ]] && { echo "--- app log"; tail 
 pass() { echo "ok: $*"; }
 require_tools() {
   for tool in "$@"; do command -v "$tool" >/dev/null || fail "$tool is missing (scripts/setup.sh installs xvfb, xdotool, imagemagick)"; done
+}
+
+# start_cpu_load SECONDS / stop_cpu_load: one busy process per core, each ending by itself after SECONDS at
+# most, so that key presses are tested on a loaded machine (ctest's other suites, a presenter's busy laptop).
+start_cpu_load() {
+  local _
+  for _ in $(seq "$(nproc)"); do timeout "$1" sh -c 'while :; do :; done' & load_pids+=($!); done
+}
+stop_cpu_load() {
+  [[ ${#load_pids[@]} -gt 0 ]] || return 0
+  kill "${load_pids[@]}" 2>/dev/null
+  wait "${load_pids[@]}" 2>/dev/null
+  load_pids=()
 }
 
 # start_xvfb FIRST LAST: a 1280x800 X display of our own, the first free one in :FIRST..:LAST; exports DISPLAY.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gui_e2e.sh: quantlab-gui end to end under Xvfb. Starts the app on the bundled weights and sample (plus a
 # deliberately bad file, which must give a message, not a crash), drives it with xdotool (a key lowers the
-# bits, others switch panels), and checks what it shows: the status file (accuracy and predictions hash equal
+# bits, others switch panels; each pressed once while every core is busy), and checks what it shows: the status file (accuracy and predictions hash equal
 # `quantlab eval`'s for the same setting, the panel, the error message), a screenshot taken with
 # `import -window root` (size, not blank, the panels' pixels differ), and frame times while evaluating.
 # Usage: gui_e2e.sh QUANTLAB_GUI [QUANTLAB_CLI] ASSETS_DIR      (CTest: e2e:gui; artifacts in ./e2e_gui/)
@@ -45,9 +45,12 @@ win="$(xdotool search --name QuantLab | head -1)"
 [[ -n "$win" ]] || fail "no QuantLab window on $display"
 xdotool mousemove --window "$win" 5 790   # park the pointer where it opens no tooltip
 acc4="$(field accuracy)"
-# ImGui 1.86 samples key state once per frame: hold the key across a frame (a typed character is queued).
-xdotool keydown Down sleep 0.15 keyup Down
-wait_for "d['bits'] == 3" 10
+# Each key is pressed once, down and up at once, while every core is busy: the app queues key events and
+# hands ImGui the press and the release in different frames (ui/input_queue.hpp), so none is lost.
+start_cpu_load 120
+xdotool key Down
+wait_for "d['bits'] == 3" 60
+stop_cpu_load
 wait_for "d['done'] and d['bits'] == 3 and d['evaluated'] == 1000" 60
 acc3="$(field accuracy)"
 [[ "$acc3" != "$acc4" ]] || fail "accuracy did not change with the bits ($acc4 -> $acc3)"
@@ -60,22 +63,26 @@ sleep 0.5
 import -window root "$art/eval_3bit.png" || fail "import failed"
 
 # ---- 3. panels by keyboard: Right = next panel, '1' = the quantizer lab; Up raises the lab's bits
-xdotool keydown Right sleep 0.15 keyup Right
-wait_for "d['panel'] == 'train'" 10
+start_cpu_load 120
+xdotool key Right
+wait_for "d['panel'] == 'train'" 60
 pass "Right key: panel eval -> train"
 xdotool type 1
-wait_for "d['panel'] == 'quantizer'" 10
+wait_for "d['panel'] == 'quantizer'" 60
 lab="$(field lab_bits)"
-xdotool keydown Up sleep 0.15 keyup Up
-wait_for "d['lab_bits'] == $((lab + 1))" 10
+xdotool key Up
+wait_for "d['lab_bits'] == $((lab + 1))" 60
+stop_cpu_load
 pass "'1' -> quantizer lab; Up key: lab bits $lab -> $((lab + 1))"
 sleep 0.5
 import -window root "$art/quantizer.png" || fail "import failed"
 # Presenter mode (fonts rebaked at 2x, high contrast) and Japanese, by keyboard.
+start_cpu_load 120
 xdotool type p
-wait_for "d['presenter']" 10
+wait_for "d['presenter']" 60
 xdotool type l
-wait_for "d['lang'] == 'ja'" 10
+wait_for "d['lang'] == 'ja'" 60
+stop_cpu_load
 sleep 1
 import -window root "$art/presenter_ja.png" || fail "import failed"
 pass "P -> presenter mode, L -> Japanese"

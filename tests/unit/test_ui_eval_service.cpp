@@ -120,10 +120,11 @@ TEST_CASE("eval service: wait_for without a worker thread answers at once", "[ui
     ui::EvalService service(false);
     service.set_source(model, data);
     service.set_jobs({job});
-    // Nothing can arrive while the caller waits (pump() is the caller's), so it must not wait.
+    // Nothing can arrive while the caller waits (pump() is the caller's), so it must not wait. (Bounds far from
+    // the times involved: a loaded machine must not fail this; a minute's wait would.)
     const auto t0 = std::chrono::steady_clock::now();
-    CHECK_FALSE(service.wait_for(job.key, 2000));
-    CHECK(ms_since(t0) < 500);
+    CHECK_FALSE(service.wait_for(job.key, 60000));
+    CHECK(ms_since(t0) < 30000);
     for (int i = 0; i < 100 && service.busy(); ++i) service.pump(50);
     CHECK(service.wait_for(job.key, 2000));
     CHECK(service.get(job.key));
@@ -140,10 +141,10 @@ TEST_CASE("eval service: wait_for returns with the first snapshot, or false afte
     CHECK_FALSE(service.wait_for(job.key, 0));  // not asked for yet: no snapshot, and no wait
 
     service.set_jobs({job});
-    // Generous: the worker computes the trace first, and a loaded test machine is slow.
+    // Generous: the worker computes the trace first, and a loaded test machine (ASan, other suites) is slow.
     auto t0 = std::chrono::steady_clock::now();
-    REQUIRE(service.wait_for(job.key, 30000));
-    CHECK(ms_since(t0) < 20000);  // woken by the publication, not by the timeout
+    REQUIRE(service.wait_for(job.key, 300000));
+    CHECK(ms_since(t0) < 150000);  // woken by the publication, not by the timeout
     std::shared_ptr<const ui::EvalSnapshot> first = service.get(job.key);
     REQUIRE(first);
     CHECK(first->result.evaluated >= ui::kEvalBatch);
@@ -154,13 +155,13 @@ TEST_CASE("eval service: wait_for returns with the first snapshot, or false afte
     CHECK_FALSE(service.wait_for("no such job", 150));
     const double waited = ms_since(t0);
     CHECK(waited >= 145);
-    CHECK(waited < 5000);
+    CHECK(waited < 60000);  // it returns (however loaded the machine)
     CHECK_FALSE(service.get("no such job"));
 
     // An existing snapshot: true at once.
     t0 = std::chrono::steady_clock::now();
-    CHECK(service.wait_for(job.key, 10000));
-    CHECK(ms_since(t0) < 1000);
+    CHECK(service.wait_for(job.key, 120000));
+    CHECK(ms_since(t0) < 60000);
 }
 
 TEST_CASE("eval service: the first batch on more threads gives the 1-thread results and restores the count", "[ui]") {
