@@ -2,7 +2,8 @@
 // Fake-quant codes equal core's (exact kernel: bit for bit; fused kernel: equal away from .5 ties), STE
 // gradients equal core's ste_backward, the QuantNet forward equals core's inference on the notebook's
 // weights, and the trainer's behaviour: loss goes down, checkpoints resume to the same weights, a NaN stops
-// the run and keeps the checkpoint, and the exported file's accuracy is what core's eval computes.
+// the run and keeps the checkpoint, the exported file's accuracy is what core's eval computes, and each knob of
+// the recipe (optimizer, schedule, augmentation, per-layer bits, STE, batch, seed) changes what it should.
 // Built only with LibTorch (quantlab_torch_tests); runs single-threaded so that results are reproducible.
 #include <catch2/catch.hpp>
 
