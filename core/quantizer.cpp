@@ -7,15 +7,13 @@
 #include <cmath>
 #include <limits>
 
+#include "enum_names.hpp"
+
 namespace quantlab {
 
 namespace {
 
-struct RuleName {
-    RangeRule rule;
-    const char* name;
-};
-constexpr RuleName kRuleNames[] = {
+constexpr EnumName<RangeRule> kRuleNames[] = {
     {RangeRule::kMaxAbs, "maxabs"}, {RangeRule::kMeanStd, "meanstd"}, {RangeRule::kMinMax, "minmax"},
     {RangeRule::kPercentile, "percentile"}, {RangeRule::kMse, "mse"},
 };
@@ -66,16 +64,10 @@ RealRange mse_range(const float* x, int64_t n, const QuantSpec& spec) {
 
 }  // namespace
 
-const char* range_rule_name(RangeRule rule) {
-    for (const auto& r : kRuleNames)
-        if (r.rule == rule) return r.name;
-    return "?";
-}
+const char* range_rule_name(RangeRule rule) { return enum_name(kRuleNames, rule); }
 
 Result<RangeRule> parse_range_rule(const std::string& name) {
-    for (const auto& r : kRuleNames)
-        if (name == r.name) return r.rule;
-    return Status::error("range rule: unknown '" + name + "', expected one of maxabs, meanstd, minmax, percentile, mse");
+    return enum_from_name(kRuleNames, name, "range rule: unknown '" + name + "', expected one of maxabs, meanstd, minmax, percentile, mse");
 }
 
 const char* ste_rule_name(SteRule rule) { return rule == SteRule::kIdentity ? "identity" : "clipped"; }

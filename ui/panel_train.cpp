@@ -39,7 +39,7 @@ std::string run_label(const TrainRun& r) {
         if (!r.config.quant.symmetric) q += " asym";
         if (r.config.quant.per_channel) q += " pc";
     }
-    std::snprintf(b, sizeof b, "#%d %s lr %g%s%s", r.id, r.config.optimizer.c_str(), r.config.lr, r.config.augment ? " aug" : "", q.c_str());
+    std::snprintf(b, sizeof b, "#%d %s lr %g%s%s", r.id, optimizer_name(r.config.optimizer), r.config.lr, r.config.augment ? " aug" : "", q.c_str());
     return b;
 }
 
@@ -68,14 +68,14 @@ void TrainPanel::settings(AppContext& ctx, float width) {
     float lr = float(c.lr);
     ImGui::SetNextItemWidth(width);
     if (ImGui::SliderFloat(tr("learning rate"), &lr, 1e-5f, 1.0f, "%.5f", ImGuiSliderFlags_Logarithmic)) c.lr = lr;
-    int opt = c.optimizer == "adam" ? 1 : 0;
+    int opt = c.optimizer == Optimizer::kAdam ? 1 : 0;
     const char* opts[] = {"SGD (momentum 0.9)", "Adam"};
     ImGui::SetNextItemWidth(width);
-    if (ImGui::Combo(tr("optimizer"), &opt, opts, 2)) c.optimizer = opt ? "adam" : "sgd";
-    int sch = c.schedule == "cosine" ? 1 : c.schedule == "step" ? 2 : 0;
+    if (ImGui::Combo(tr("optimizer"), &opt, opts, 2)) c.optimizer = opt ? Optimizer::kAdam : Optimizer::kSgd;
+    int sch = c.schedule == Schedule::kCosine ? 1 : c.schedule == Schedule::kStep ? 2 : 0;
     const char* schs[] = {tr("constant"), tr("cosine"), tr("step")};
     ImGui::SetNextItemWidth(width);
-    if (ImGui::Combo(tr("LR schedule"), &sch, schs, 3)) c.schedule = sch == 1 ? "cosine" : sch == 2 ? "step" : "none";
+    if (ImGui::Combo(tr("LR schedule"), &sch, schs, 3)) c.schedule = sch == 1 ? Schedule::kCosine : sch == 2 ? Schedule::kStep : Schedule::kNone;
     ImGui::Checkbox(tr("augmentation (crop + flip)"), &c.augment);
     ImGui::Checkbox(tr("quantization-aware (STE)"), &c.qat);
     if (c.qat) {

@@ -9,6 +9,7 @@
 
 #include "core/quantizer.hpp"
 #include "core/status.hpp"
+#include "core/train_options.hpp"
 
 namespace quantlab::ui {
 
@@ -19,8 +20,8 @@ struct TrainRunConfig {
     int batch = 128;
     double lr = 0.01;
     double momentum = 0.9;
-    std::string optimizer = "sgd"; // sgd | adam
-    std::string schedule = "none"; // none | cosine | step
+    Optimizer optimizer = Optimizer::kSgd;  // the panel offers sgd and adam
+    Schedule schedule = Schedule::kNone;    // the panel offers none, cosine and step
     bool augment = false;          // random crop + horizontal flip
     bool qat = false;              // quantization-aware: fake-quant forward, STE backward
     int weight_bits = 8, act_bits = 8;

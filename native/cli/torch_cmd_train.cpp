@@ -23,6 +23,9 @@ namespace quantlab::cli {
 namespace {
 
 namespace fs = std::filesystem;
+using trainer::Device;
+using trainer::FqKernelChoice;
+using trainer::Toggle;
 using trainer::TrainOptions;
 
 // Bits and range-rule options shared by train and export.
@@ -113,6 +116,13 @@ struct TrainCli {
     TrainOptions t;
     BitsOptions b;
     std::string model;
+    // Names as typed, parsed into TrainOptions' enums by run_train.
+    std::string optimizer = optimizer_name(Optimizer::kSgd);
+    std::string schedule = schedule_name(Schedule::kNone);
+    std::string fq_kernel = fq_kernel_choice_name(FqKernelChoice::kAuto);
+    std::string device = device_name(Device::kAuto);
+    std::string channels_last = toggle_name(Toggle::kAuto);
+    std::string cuda_graph = toggle_name(Toggle::kAuto);
     std::string augment = "none";
     std::string ste = "identity";
     bool quiet = false;
@@ -125,6 +135,18 @@ int run_train(TrainCli& c) {
     o.data_dir = find_data_dir(o.data_dir);
     o.progress = !c.quiet;
     o.final_eval = !c.no_final_eval;
+    std::string bad;  // the first name that does not parse
+    auto take = [&bad](auto parsed, auto* out) {
+        if (parsed.ok()) *out = parsed.value;
+        else if (bad.empty()) bad = parsed.message();
+    };
+    take(parse_optimizer(c.optimizer), &o.optimizer);
+    take(parse_schedule(c.schedule), &o.schedule);
+    take(trainer::parse_fq_kernel_choice(c.fq_kernel), &o.fq_kernel);
+    take(trainer::parse_device(c.device), &o.device);
+    take(trainer::parse_toggle(c.channels_last, "--channels-last"), &o.channels_last);
+    take(trainer::parse_toggle(c.cuda_graph, "--cuda-graph"), &o.cuda_graph);
+    if (!bad.empty()) return fail("train", bad);
     for (const std::string& a : {c.augment}) {
         std::stringstream ss(a);
         std::string item;
@@ -236,11 +258,11 @@ void add_train_commands(CLI::App& root, Commands& cmds) {
     train->add_option("--model", tc->model, "with --from-scratch: notebook (default), wide:N, or a model description text");
     train->add_option("--resume", o.resume, "continue from a checkpoint (DIR/last.safetensors); pass the same recipe options");
     train->add_option("--data", o.data_dir, "CIFAR-10 binary folder (default: $QUANTLAB_DATA or the cache)");
-    train->add_option("--optimizer", o.optimizer, "sgd, adam or adamw")->capture_default_str();
+    train->add_option("--optimizer", tc->optimizer, "sgd, adam or adamw")->capture_default_str();
     train->add_option("--lr", o.lr, "learning rate (peak rate for onecycle)")->capture_default_str();
     train->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
     train->add_option("--wd,--weight-decay", o.weight_decay, "weight decay")->capture_default_str();
-    train->add_option("--schedule", o.schedule, "LR schedule: none, step (x0.1 at 50% and 75%), cosine, onecycle")->capture_default_str();
+    train->add_option("--schedule", tc->schedule, "LR schedule: none, step (x0.1 at 50% and 75%), cosine, onecycle")->capture_default_str();
     train->add_option("--augment", tc->augment, "augmentation: none, crop (4-pixel padding), flip, or crop,flip")->capture_default_str();
     train->add_option("--batch", o.batch, "batch size")->capture_default_str()->check(CLI::Range(1, 65536));
     train->add_option("--epochs", o.epochs, "epochs")->capture_default_str()->check(CLI::Range(1, 100000));
@@ -249,11 +271,11 @@ void add_train_commands(CLI::App& root, Commands& cmds) {
     train->add_option("--val-fraction", o.val_fraction, "share of the training set held out for validation (0: train on all)")->capture_default_str();
     add_bits_options(train, &tc->b, "bits of weights and activations of every layer (32 = float training)");
     train->add_option("--ste", tc->ste, "STE backward: identity (notebook) or clipped (zero where the value was clipped)")->capture_default_str();
-    train->add_option("--fq-kernel", o.fq_kernel, "fake-quant kernel: exact (core's division), fused (torch fake_quantize), auto (fused on CUDA)")->capture_default_str();
+    train->add_option("--fq-kernel", tc->fq_kernel, "fake-quant kernel: exact (core's division), fused (torch fake_quantize), auto (fused on CUDA)")->capture_default_str();
     train->add_option("--threads", o.threads, "CPU threads (0 = all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
-    train->add_option("--device", o.device, "auto, cpu or cuda")->capture_default_str();
-    train->add_option("--channels-last", o.channels_last, "NHWC layout: auto (on for the CPU and for a CUDA graph step), on, off")->capture_default_str();
-    train->add_option("--cuda-graph", o.cuda_graph,
+    train->add_option("--device", tc->device, "auto, cpu or cuda")->capture_default_str();
+    train->add_option("--channels-last", tc->channels_last, "NHWC layout: auto (on for the CPU and for a CUDA graph step), on, off")->capture_default_str();
+    train->add_option("--cuda-graph", tc->cuda_graph,
                       "the training step as one CUDA graph: auto (on for CUDA with SGD and device-side range rules), on, off "
                       "(on the CPU, on runs the same step eagerly)")
         ->capture_default_str();

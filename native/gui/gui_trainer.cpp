@@ -145,12 +145,14 @@ Result<TrainRunConfig> parse_run_spec(const std::string& spec) {
             const double x = std::strtod(v.c_str(), &end);
             ok = !v.empty() && !*end && x > 0;
             (key == "lr" ? c.lr : c.momentum) = x;
-        } else if (key == "optimizer") {
-            ok = v == "sgd" || v == "adam";
-            c.optimizer = v;
-        } else if (key == "schedule") {
-            ok = v == "none" || v == "cosine" || v == "step";
-            c.schedule = v;
+        } else if (key == "optimizer") {  // the panel's choices (core's parse_optimizer knows adamw too)
+            Result<Optimizer> r = parse_optimizer(v);
+            ok = r.ok() && (r.value == Optimizer::kSgd || r.value == Optimizer::kAdam);
+            c.optimizer = r.value;
+        } else if (key == "schedule") {  // the panel's choices (no onecycle)
+            Result<Schedule> r = parse_schedule(v);
+            ok = r.ok() && r.value != Schedule::kOneCycle;
+            c.schedule = r.value;
         } else if (key == "augment") ok = parse_bool(v, &c.augment);
         else if (key == "qat") ok = parse_bool(v, &c.qat);
         else if (key == "wb") ok = to_int(&c.weight_bits, 1, 16);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "native/trainer/trainer.hpp"
 #include "ui/trainer_hooks.hpp"
 
 namespace quantlab::gui {
@@ -21,7 +22,7 @@ struct GuiTrainerOptions {
     std::string runs_dir;          // run N checkpoints into runs_dir/run-N/
     std::string assets_dir;        // weights given by bare name are looked up here, too
     int threads = 1;               // CPU threads of the trainer (leave one core to the frame loop)
-    std::string device = "auto";   // auto | cpu | cuda
+    trainer::Device device = trainer::Device::kAuto;
     int64_t limit_train = -1;      // tests and demos: the first N training images only
     int64_t limit_test = -1;       // ... and N test images in the final evaluation and exports
     int64_t calib_images = 1000;   // static-range calibration images of the exported files

@@ -157,6 +157,11 @@ int main(int argc, char** argv) {
         }
         start_runs.push_back(c.value);
     }
+    const quantlab::Result<quantlab::trainer::Device> train_device = quantlab::trainer::parse_device(o.device);
+    if (!train_device.ok()) {
+        std::fprintf(stderr, "quantlab-gui: %s\n", train_device.message().c_str());
+        return 2;
+    }
 #else
     if (!o.train.empty()) {
         std::fprintf(stderr, "quantlab-gui: --train needs a build with LibTorch (configure with -DQUANTLAB_WITH_TORCH=ON)\n");
@@ -219,7 +224,7 @@ int main(int argc, char** argv) {
         }
         to.assets_dir = o.assets;
         to.threads = work_threads;
-        to.device = o.device;
+        to.device = train_device.value;
         if (o.train_limit > 0) {
             to.limit_train = o.train_limit;
             to.limit_test = o.train_limit;

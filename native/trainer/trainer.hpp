@@ -1,5 +1,5 @@
 // trainer.hpp: QuantLab's trainer as the command line and the tests see it: options in, a report out.
-// Torch-free on purpose (LibTorch stays inside trainer.cpp and torch_model.cpp), so including it costs
+// Torch-free on purpose (LibTorch stays inside native/trainer's .cpp files and train_run.hpp), so including it costs
 // nothing. train() runs the notebook's fine-tuning recipe and the final assignment's knobs (optimizer, LR
 // schedule, augmentation, per-layer bits, STE rule) on CUDA or CPU; finalize_weights() is the export step
 // (calibrate static activation ranges and measure test accuracy with core's inference, the same semantics
@@ -17,8 +17,23 @@
 #include "core/network.hpp"
 #include "core/state_dict.hpp"
 #include "core/status.hpp"
+#include "core/train_options.hpp"
 
 namespace quantlab::trainer {
+
+// The trainer's machine choices, parsed from their command-line names once by the front ends (parse_*
+// below; core/train_options.hpp holds the optimizer and the schedule).
+enum class Device { kAuto, kCpu, kCuda };          // auto: CUDA when LibTorch sees a GPU
+enum class Toggle { kAuto, kOn, kOff };            // --channels-last, --cuda-graph
+enum class FqKernelChoice { kAuto, kExact, kFused };  // auto: fused on CUDA, exact on the CPU
+
+const char* device_name(Device device);            // "auto", "cpu", "cuda"
+Result<Device> parse_device(const std::string& name);
+const char* toggle_name(Toggle toggle);            // "auto", "on", "off"
+// `option` names the flag in the message: "train: --cuda-graph must be auto, on or off, got 'x'".
+Result<Toggle> parse_toggle(const std::string& name, const std::string& option);
+const char* fq_kernel_choice_name(FqKernelChoice kernel);  // "auto", "exact", "fused"
+Result<FqKernelChoice> parse_fq_kernel_choice(const std::string& name);
 
 // What train() tells options.on_progress as it goes (the desktop app's live curves). Called on the training
 // thread at the trainer's host-sync points: every step on the CPU, every 10th step on CUDA (where reading the
@@ -47,9 +62,9 @@ struct TrainOptions {
     int64_t limit_test = -1;   // only the first N test images in the final evaluation
     double val_fraction = 0.2; // the notebook's seeded 80/20 train/validation split; 0 trains on everything
     // ---- recipe (defaults: the notebook's)
-    std::string optimizer = "sgd";  // sgd | adam | adamw
+    Optimizer optimizer = Optimizer::kSgd;
     double lr = 1e-3, momentum = 0.9, weight_decay = 1e-5;
-    std::string schedule = "none";  // none | step | cosine | onecycle (per step, over the whole run)
+    Schedule schedule = Schedule::kNone;  // per step, over the whole run (lr_at)
     bool augment_crop = false;      // random 32x32 crop of the image zero-padded by 4 pixels
     bool augment_flip = false;      // random horizontal flip
     int64_t batch = 128;
@@ -59,15 +74,15 @@ struct TrainOptions {
     // ---- quantization (activation scales per batch during training, as in the notebook)
     QuantConfig quant;              // per-layer specs; default float everywhere
     SteRule ste = SteRule::kIdentity;
-    std::string fq_kernel = "auto"; // exact | fused | auto (fused on CUDA, exact on CPU)
+    FqKernelChoice fq_kernel = FqKernelChoice::kAuto;
     // ---- machine
     int threads = 0;                // CPU threads; 0 = all cores
-    std::string device = "auto";    // auto | cpu | cuda
-    std::string channels_last = "auto";  // on | off | auto (on for the CPU and for a CUDA graph step: faster in NHWC)
-    // auto | on | off: the step over static tensors (graph_step.hpp), captured as a CUDA graph on CUDA and run
-    // eagerly on the CPU (where "on" is for tests). auto: on for CUDA when the optimizer is SGD and every range
-    // rule is computed on the device (not percentile or mse).
-    std::string cuda_graph = "auto";
+    Device device = Device::kAuto;
+    Toggle channels_last = Toggle::kAuto;  // auto: on for the CPU and for a CUDA graph step (faster in NHWC)
+    // The step over static tensors (graph_step.hpp), captured as a CUDA graph on CUDA and run eagerly on the
+    // CPU (where "on" is for tests). auto: on for CUDA when the optimizer is SGD and every range rule is
+    // computed on the device (not percentile or mse).
+    Toggle cuda_graph = Toggle::kAuto;
     // ---- outputs
     std::string checkpoint_dir;     // DIR/last.safetensors (+ last.optim.pt) each epoch, atomically; empty: none
     std::string metrics_path;       // per-run metrics, .csv or .jsonl (by extension); empty: none
@@ -112,7 +127,7 @@ TrainReport train(const TrainOptions& options);
 
 // What train() would report as its device for these options ("cpu (3 threads)", "cuda:0 (1 GPU visible)"),
 // without training: the desktop app shows it before the first run.
-std::string describe_device(const std::string& device, int threads);
+std::string describe_device(Device device, int threads);
 
 // ---- export (core only) ----------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ GuiTrainerOptions tiny_options(const fs::path& runs) {
     o.runs_dir = runs.string();
     o.assets_dir = QUANTLAB_ASSETS_DIR;
     o.threads = 1;
-    o.device = "cpu";
+    o.device = trainer::Device::kCpu;
     o.limit_train = 320;  // 4 steps of 64 per epoch
     o.limit_test = 200;
     o.calib_images = 200;
@@ -83,8 +83,8 @@ TEST_CASE("gui trainer: run specs", "[torch][gui_trainer]") {
     CHECK(c.value.epochs == 3);
     CHECK(c.value.batch == 64);
     CHECK(c.value.lr == Approx(0.05));
-    CHECK(c.value.optimizer == "adam");
-    CHECK(c.value.schedule == "cosine");
+    CHECK(c.value.optimizer == Optimizer::kAdam);
+    CHECK(c.value.schedule == Schedule::kCosine);
     CHECK(c.value.augment);
     CHECK(c.value.qat);
     CHECK(c.value.weight_bits == 3);

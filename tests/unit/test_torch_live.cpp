@@ -35,7 +35,7 @@ TrainOptions live_run(const fs::path& dir) {
     o.val_every = 2;
     o.quant = make_config(notebook_net(), 4, 4);
     o.threads = 1;
-    o.device = "cpu";
+    o.device = Device::kCpu;
     o.checkpoint_dir = dir.string();
     o.progress = false;
     o.final_eval = false;

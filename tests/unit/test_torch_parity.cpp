@@ -2,12 +2,16 @@
 // Fake-quant codes equal core's (exact kernel: bit for bit; fused kernel: equal away from .5 ties), STE
 // gradients equal core's ste_backward, the QuantNet forward equals core's inference on the notebook's
 // weights, and the trainer's behaviour: loss goes down, checkpoints resume to the same weights, a NaN stops
-// the run and keeps the checkpoint, and the exported file's accuracy is what core's eval computes.
+// the run and keeps the checkpoint, the exported file's accuracy is what core's eval computes, and each knob of
+// the recipe (optimizer, schedule, augmentation, per-layer bits, STE, batch, seed) changes what it should.
 // Built only with LibTorch (quantlab_torch_tests); runs single-threaded so that results are reproducible.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <random>
 
 #include "core/cifar10.hpp"
@@ -85,7 +89,7 @@ TrainOptions tiny_run(const fs::path& dir) {
     o.lr = 0.01;
     o.quant = make_config(notebook_net(), 4, 4);
     o.threads = 1;
-    o.device = "cpu";
+    o.device = Device::kCpu;
     o.checkpoint_dir = dir.string();
     o.progress = false;
     return o;
@@ -424,12 +428,12 @@ TEST_CASE_METHOD(Fixture, "trainer: loss decreases, checkpoints resume exactly, 
 // to the eager loop bit for bit: its batch plan (order, crop and flip draws), its own SGD update with the learning
 // rate as a tensor, its running sums, the short last batch, a schedule, and momentum buffers that checkpoints carry.
 TEST_CASE_METHOD(Fixture, "trainer: the static step (the CUDA graph's body) equals the eager loop", "[torch][trainer][graph]") {
-    auto run = [](const std::string& graph, const fs::path& dir, int epochs, const std::string& resume) {
+    auto run = [](Toggle graph, const fs::path& dir, int epochs, const std::string& resume) {
         TrainOptions o = tiny_run(dir);
         o.batch = 96;  // 256 training images: two full batches and a short one of 64
         o.epochs = 2;
         o.max_steps = epochs * 3;
-        o.schedule = "cosine";
+        o.schedule = Schedule::kCosine;
         o.augment_crop = o.augment_flip = true;
         o.val_every = 2;
         o.cuda_graph = graph;
@@ -438,8 +442,8 @@ TEST_CASE_METHOD(Fixture, "trainer: the static step (the CUDA graph's body) equa
         return train(o);
     };
     const fs::path de = scratch("graph_eager"), ds = scratch("graph_static");
-    const TrainReport eager = run("off", de, 2, "");
-    const TrainReport fixed = run("on", ds, 2, "");
+    const TrainReport eager = run(Toggle::kOff, de, 2, "");
+    const TrainReport fixed = run(Toggle::kOn, ds, 2, "");
     REQUIRE(eager.status.ok());
     REQUIRE(fixed.status.ok());
     CHECK(eager.step == "eager");
@@ -454,8 +458,8 @@ TEST_CASE_METHOD(Fixture, "trainer: the static step (the CUDA graph's body) equa
     }
     SECTION("a static run resumed from its epoch-1 checkpoint ends where the uninterrupted one does") {
         const fs::path dr = scratch("graph_resume");
-        REQUIRE(run("on", dr, 1, "").status.ok());
-        const TrainReport resumed = run("on", dr, 2, (dr / "last.safetensors").string());
+        REQUIRE(run(Toggle::kOn, dr, 1, "").status.ok());
+        const TrainReport resumed = run(Toggle::kOn, dr, 2, (dr / "last.safetensors").string());
         REQUIRE(resumed.status.ok());
         CHECK(resumed.steps == 3);
         for (const std::string& name : eager.final_weights.names) {
@@ -465,59 +469,230 @@ TEST_CASE_METHOD(Fixture, "trainer: the static step (the CUDA graph's body) equa
     }
     SECTION("--cuda-graph on is refused where the static step cannot run") {
         TrainOptions o = tiny_run(scratch("graph_bad"));
-        o.cuda_graph = "on";
-        o.optimizer = "adam";
+        o.cuda_graph = Toggle::kOn;
+        o.optimizer = Optimizer::kAdam;
         CHECK(train(o).status.message.find("SGD only") != std::string::npos);
-        o.optimizer = "sgd";
+        o.optimizer = Optimizer::kSgd;
         o.quant.layers[1].act.rule = RangeRule::kPercentile;
         CHECK(train(o).status.message.find("percentile") != std::string::npos);
-        o.cuda_graph = "sometimes";
-        CHECK(train(o).status.message.find("auto, on or off") != std::string::npos);
+        // The names are parsed by the front ends (quantlab train --cuda-graph, --channels-last, ...).
+        CHECK(parse_toggle("sometimes", "--cuda-graph").message() == "train: --cuda-graph must be auto, on or off, got 'sometimes'");
+        CHECK(parse_toggle("off", "--cuda-graph").value == Toggle::kOff);
     }
 }
 
-TEST_CASE_METHOD(Fixture, "trainer knobs run: adam/adamw, schedules, augmentation, per-layer bits, clipped STE, from scratch", "[torch][trainer]") {
-    const fs::path dir = scratch("knobs");
-    struct Case {
-        const char* optimizer;
-        const char* schedule;
-        bool crop, flip, scratch;
-        SteRule ste;
-        const char* kernel;
-    };
-    for (const Case& k : {Case{"adam", "onecycle", true, true, false, SteRule::kClipped, "fused"},
-                          Case{"adamw", "cosine", true, false, true, SteRule::kIdentity, "exact"},
-                          Case{"sgd", "step", false, true, false, SteRule::kClipped, "auto"}}) {
-        TrainOptions o = tiny_run(dir);
-        o.optimizer = k.optimizer;
-        o.schedule = k.schedule;
-        o.augment_crop = k.crop;
-        o.augment_flip = k.flip;
-        o.from_scratch = k.scratch;
-        o.ste = k.ste;
-        o.fq_kernel = k.kernel;
-        o.lr = 1e-3;
-        o.epochs = 1;
-        o.max_steps = 2;
-        o.final_eval = false;
-        o.checkpoint_dir.clear();
-        o.quant.layers[0].weight.bits = o.quant.layers[0].act.bits = 8;  // conv1 at 8 bits
-        o.quant.layers[4].weight.bits = kFloatBits;                       // fc3 weights float
-        CAPTURE(k.optimizer, k.schedule);
-        const TrainReport r = train(o);
-        CHECK(r.status.ok());
-        CHECK(r.steps == 2);
-        for (double l : r.losses) CHECK(std::isfinite(l));
+namespace {
+
+// One short run for the knobs test: tiny_run's data and W4A4 start (4 steps per epoch), one epoch, no
+// checkpoints, no final evaluation.
+TrainOptions knob_run() {
+    TrainOptions o = tiny_run(scratch("knobs"));
+    o.checkpoint_dir.clear();
+    o.epochs = 1;
+    o.lr = 1e-3;
+    o.final_eval = false;
+    return o;
+}
+
+TrainReport train_ok(const TrainOptions& o) {
+    TrainReport r = train(o);
+    INFO(r.status.message);
+    REQUIRE(r.status.ok());
+    return r;
+}
+
+bool same_weights(const StateDict& a, const StateDict& b) {
+    for (const std::string& name : a.names)
+        if (a.find(name)->data != b.find(name)->data) return false;
+    return true;
+}
+
+// The metrics file's (step, lr) columns: a row after every validation point and at each epoch end, holding
+// the rate the step just taken used.
+std::vector<std::pair<int64_t, double>> metrics_lrs(const std::string& csv) {
+    std::ifstream f(csv);
+    std::string line;
+    std::getline(f, line);
+    REQUIRE(line.rfind("epoch,iteration,step,lr,", 0) == 0);
+    std::vector<std::pair<int64_t, double>> out;
+    while (std::getline(f, line)) {
+        long long epoch = 0, iter = 0, step = 0;
+        double lr = 0;
+        REQUIRE(std::sscanf(line.c_str(), "%lld,%lld,%lld,%lf,", &epoch, &iter, &step, &lr) == 4);
+        out.emplace_back(int64_t(step), lr);
+    }
+    return out;
+}
+
+}  // namespace
+
+// Each knob of the recipe changes what it should, and only that: runs that differ in one knob are compared
+// with each other (and with a run that sets the knob to the value it already had, which must change nothing).
+TEST_CASE_METHOD(Fixture, "trainer knobs: each changes what it should", "[torch][trainer]") {
+    static const TrainReport base = [] {  // W4A4, SGD, no schedule, no augmentation, seed 1: one step
+        TrainOptions o = knob_run();
+        o.max_steps = 1;
+        return train_ok(o);
+    }();
+    REQUIRE(base.losses.size() == 1);
+
+    SECTION("the optimizer: SGD and Adam see the same first batch and move the weights differently") {
+        Result<StateDict> start = read_weights(kPretrain);
+        REQUIRE(start.ok());
+        TrainOptions o = knob_run();
+        o.max_steps = 1;
+        o.weight_decay = 0;
+        o.optimizer = Optimizer::kAdam;
+        const TrainReport adam = train_ok(o);
+        o.optimizer = Optimizer::kSgd;
+        const TrainReport sgd = train_ok(o);
+        CHECK(adam.losses[0] == base.losses[0]);  // the loss is taken before the update
+        CHECK(sgd.losses[0] == base.losses[0]);
+        // Adam's first step moves each weight by lr * g / (|g| + eps): lr for every weight with a gradient. SGD's
+        // (momentum buffer = g) moves it by lr * g, which varies from weight to weight.
+        auto moved_by_lr = [&](const TrainReport& r) {
+            const Tensor& w0 = *start.value.find("conv1.weight");
+            const Tensor& w1 = *r.final_weights.find("conv1.weight");
+            size_t n = 0;
+            for (size_t i = 0; i < w0.data.size(); ++i) n += std::fabs(std::fabs(double(w1.data[i]) - double(w0.data[i])) - o.lr) < 0.01 * o.lr;
+            return double(n) / double(w0.data.size());
+        };
+        CHECK(moved_by_lr(adam) > 0.9);
+        CHECK(moved_by_lr(sgd) < 0.1);
+        // AdamW decays the weights apart from the gradient (p *= 1 - lr wd), Adam adds wd p to it.
+        o.weight_decay = 0.1;
+        o.optimizer = Optimizer::kAdam;
+        const TrainReport adam_wd = train_ok(o);
+        o.optimizer = Optimizer::kAdamW;
+        const TrainReport adamw_wd = train_ok(o);
+        CHECK_FALSE(same_weights(adam_wd.final_weights, adamw_wd.final_weights));
+        CHECK_FALSE(same_weights(adam_wd.final_weights, adam.final_weights));
+    }
+    SECTION("a schedule sets the learning rate of every step, and training follows it") {
+        const fs::path dir = scratch("knobs_schedule");
+        auto scheduled = [&](Schedule s) {
+            TrainOptions o = knob_run();
+            o.epochs = 2;      // 8 steps
+            o.lr = 0.01;
+            o.val_every = 1;   // a metrics row after every step (and at each epoch end): its lr is the step's rate
+            o.schedule = s;
+            o.metrics_path = (dir / (std::string(schedule_name(s)) + ".csv")).string();
+            const TrainReport r = train_ok(o);
+            REQUIRE(r.steps == 8);
+            const auto rows = metrics_lrs(o.metrics_path);
+            REQUIRE(rows.size() == 8);
+            std::vector<double> lrs;
+            for (size_t i = 0; i < rows.size(); ++i) {
+                CHECK(rows[i].first == int64_t(i) + 1);
+                lrs.push_back(rows[i].second);
+            }
+            return std::make_pair(r, lrs);
+        };
+        const auto none = scheduled(Schedule::kNone);
+        const auto step = scheduled(Schedule::kStep);
+        const auto cosine = scheduled(Schedule::kCosine);
+        const auto onecycle = scheduled(Schedule::kOneCycle);
+        // By hand: step keeps 0.01 for steps 0-3 (t < 0.5), 0.001 for 4-5, 0.0001 for 6-7 (t >= 0.75).
+        const std::vector<double> want_none(8, 0.01), want_step = {0.01, 0.01, 0.01, 0.01, 0.001, 0.001, 0.0001, 0.0001};
+        for (size_t i = 0; i < 8; ++i) {
+            CAPTURE(i);
+            CHECK(none.second[i] == Approx(want_none[i]).epsilon(1e-6));
+            CHECK(step.second[i] == Approx(want_step[i]).epsilon(1e-6));
+            // cosine and onecycle: core's lr_at (test_train_options.cpp checks it by hand), printed with %.6g
+            CHECK(cosine.second[i] == Approx(lr_at(Schedule::kCosine, 0.01, int64_t(i), 8)).epsilon(1e-5));
+            CHECK(onecycle.second[i] == Approx(lr_at(Schedule::kOneCycle, 0.01, int64_t(i), 8)).epsilon(1e-5));
+        }
+        CHECK(onecycle.second[0] == Approx(0.0004).epsilon(1e-5));  // the warm-up starts at lr/25
+        // The rate is the one training used: step equals none bit for bit while their rates agree (the loss of
+        // step 4 is taken before its update at the lower rate), and not after.
+        for (size_t i = 0; i < 5; ++i) CHECK(step.first.losses[i] == none.first.losses[i]);
+        CHECK(step.first.losses[5] != none.first.losses[5]);
+        CHECK(cosine.first.losses[1] == none.first.losses[1]);  // cosine's step 0 is at lr too, step 1 below it
+        CHECK(cosine.first.losses[2] != none.first.losses[2]);
+        CHECK(onecycle.first.losses[1] != none.first.losses[1]);  // onecycle's step 0 is at lr/25
+    }
+    SECTION("augmentation changes the images of a batch, the same way for the same seed") {
+        auto first_loss = [](bool crop, bool flip) {
+            TrainOptions o = knob_run();
+            o.max_steps = 1;
+            o.augment_crop = crop;
+            o.augment_flip = flip;
+            return train_ok(o).losses[0];
+        };
+        const double crop = first_loss(true, false), flip = first_loss(false, true), both = first_loss(true, true);
+        CHECK(crop != base.losses[0]);
+        CHECK(flip != base.losses[0]);
+        CHECK(both != base.losses[0]);
+        CHECK(crop != flip);
+        CHECK(both != crop);
+        CHECK(both != flip);
+        CHECK(first_loss(true, false) == crop);  // the draws are seeded
+    }
+    SECTION("per-layer bits reach the fake-quant of that layer") {
+        auto first_loss = [](const std::function<void(QuantConfig&)>& set) {
+            TrainOptions o = knob_run();
+            o.max_steps = 1;
+            set(o.quant);
+            return train_ok(o).losses[0];
+        };
+        CHECK(first_loss([](QuantConfig& q) { q.layers[0].weight.bits = 4; }) == base.losses[0]);  // what it was
+        CHECK(first_loss([](QuantConfig& q) { q.layers[0].weight.bits = q.layers[0].act.bits = 8; }) != base.losses[0]);
+        CHECK(first_loss([](QuantConfig& q) { q.layers[4].weight.bits = kFloatBits; }) != base.losses[0]);  // fc3 float
+        CHECK(first_loss([](QuantConfig& q) { q.layers[2].act.bits = 2; }) != base.losses[0]);
+    }
+    SECTION("the STE rule changes the backward only, where values are clipped") {
+        auto one_step = [](SteRule ste, RangeRule rule) {
+            TrainOptions o = knob_run();
+            o.max_steps = 1;
+            o.ste = ste;
+            for (LayerQuant& l : o.quant.layers) l.weight.rule = l.act.rule = rule;
+            return train_ok(o);
+        };
+        // mean +- 3 std clips the tails: the clipped STE zeroes their gradients.
+        const TrainReport id = one_step(SteRule::kIdentity, RangeRule::kMeanStd), clip = one_step(SteRule::kClipped, RangeRule::kMeanStd);
+        CHECK(id.losses[0] == clip.losses[0]);
+        CHECK_FALSE(same_weights(id.final_weights, clip.final_weights));
+        // Symmetric max-abs ranges clip nothing: both rules give the same step.
+        const TrainReport id_max = one_step(SteRule::kIdentity, RangeRule::kMaxAbs), clip_max = one_step(SteRule::kClipped, RangeRule::kMaxAbs);
+        CHECK(same_weights(id_max.final_weights, clip_max.final_weights));
+    }
+    SECTION("the batch size sets the steps of an epoch (the last batch may be short)") {
+        for (const auto& [batch, steps] : std::vector<std::pair<int64_t, int64_t>>{{64, 4}, {100, 3}, {256, 1}}) {  // of 256 images
+            TrainOptions o = knob_run();
+            o.batch = batch;
+            int64_t total = -1;
+            o.on_progress = [&](const TrainProgress& p) { total = p.total_steps; };
+            const TrainReport r = train_ok(o);
+            CAPTURE(batch);
+            CHECK(r.steps == steps);
+            CHECK(r.losses.size() == size_t(steps));
+            CHECK(total == steps);
+        }
+    }
+    SECTION("the seed sets the split and the batch order; the start point sets the weights") {
+        TrainOptions o = knob_run();
+        o.max_steps = 1;
+        o.seed = 2;
+        CHECK(train_ok(o).losses[0] != base.losses[0]);
+        o.seed = 1;
+        CHECK(train_ok(o).losses[0] == base.losses[0]);
+        o.from_scratch = true;  // a seeded initialisation: about ln 10 at the first step, worse than the notebook's weights
+        const double scratch_loss = train_ok(o).losses[0];
+        CHECK(std::fabs(scratch_loss - std::log(10.0)) < 0.5);
+        CHECK(scratch_loss > base.losses[0]);
+    }
+    SECTION("the fused fake-quant kernel trains too (torch's kernel, equal to core's away from .5 ties)") {
+        TrainOptions o = knob_run();
+        o.max_steps = 1;
+        o.fq_kernel = FqKernelChoice::kFused;
+        CHECK(train_ok(o).losses[0] == Approx(base.losses[0]).epsilon(1e-3));
     }
     SECTION("bad options are refused with a message") {
-        TrainOptions o = tiny_run(dir);
-        o.optimizer = "lbfgs";
-        CHECK(train(o).status.message.find("sgd, adam or adamw") != std::string::npos);
-        o = tiny_run(dir);
-        o.schedule = "linear";
-        CHECK(train(o).status.message.find("none, step, cosine or onecycle") != std::string::npos);
-        o = tiny_run(dir);
+        TrainOptions o = tiny_run(scratch("knobs"));
         o.resume = kPretrain;
         CHECK(train(o).status.message.find("not a trainer checkpoint") != std::string::npos);
+        o = tiny_run(scratch("knobs"));
+        o.batch = 0;
+        CHECK(train(o).status.message.find("--batch must be at least 1") != std::string::npos);
     }
 }

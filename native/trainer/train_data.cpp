@@ -1,0 +1,70 @@
+// train_data.cpp: the training data on the device (train_run.hpp): CIFAR-10 as uint8 on the device, the seeded
+// split and batch order, the augmentation draws and their application, and accuracy over a set of images.
+#include "native/trainer/train_run.hpp"
+
+namespace quantlab::trainer {
+
+DeviceData to_device(const Cifar10& d, const torch::Device& device) {
+    DeviceData out;
+    out.count = d.count;
+    out.x_u8 = torch::from_blob(const_cast<uint8_t*>(d.pixels.data()), {d.count, 3, kCifar10Side, kCifar10Side}, torch::kByte).clone().to(device);
+    out.labels = torch::from_blob(const_cast<uint8_t*>(d.labels.data()), {d.count}, torch::kByte).to(torch::kLong).to(device);
+    return out;
+}
+
+std::vector<int64_t> shuffled(std::vector<int64_t> v, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    for (size_t i = v.size(); i > 1; --i) {
+        const size_t j = size_t(rng() % i);
+        std::swap(v[i - 1], v[j]);
+    }
+    return v;
+}
+
+uint64_t mix(uint64_t seed, uint64_t a, uint64_t b) {
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + a * 0xBF58476D1CE4E5B9ull + b * 0x94D049BB133111EBull + 0x2545F4914F6CDD1Dull;
+    x ^= x >> 31;
+    x *= 0xD6E8FEB86659FD93ull;
+    return x ^ (x >> 32);
+}
+
+AugDraws draw_augment(int64_t b, bool crop, bool flip, std::mt19937_64& rng) {
+    AugDraws d{std::vector<int64_t>(size_t(b), kAugPad), std::vector<int64_t>(size_t(b), kAugPad), std::vector<int64_t>(size_t(b), 0)};
+    for (int64_t i = 0; i < b; ++i) {
+        if (crop) {
+            d.dy[size_t(i)] = int64_t(rng() % uint64_t(2 * kAugPad + 1));
+            d.dx[size_t(i)] = int64_t(rng() % uint64_t(2 * kAugPad + 1));
+        }
+        if (flip) d.flip[size_t(i)] = int64_t(rng() & 1);
+    }
+    return d;
+}
+
+torch::Tensor augment(const torch::Tensor& x, bool crop, bool flip, std::mt19937_64& rng) {
+    const AugDraws d = draw_augment(x.size(0), crop, flip, rng);
+    return crop_flip(x, d.dy, d.dx, d.flip, kAugPad, -1.0);
+}
+
+double accuracy(QuantNet& model, const DeviceData& data, const torch::Tensor& index, int64_t batch) {
+    torch::NoGradGuard no_grad;
+    model->eval();
+    const int64_t n = index.defined() ? index.numel() : data.count;
+    torch::Tensor correct = torch::zeros({}, torch::TensorOptions().dtype(torch::kLong).device(data.labels.device()));
+    for (int64_t b0 = 0; b0 < n; b0 += batch) {
+        const int64_t nb = std::min(batch, n - b0);
+        torch::Tensor x, y;
+        if (index.defined()) {
+            const torch::Tensor idx = index.slice(0, b0, b0 + nb);
+            x = data.x_u8.index_select(0, idx);
+            y = data.labels.index_select(0, idx);
+        } else {
+            x = data.x_u8.slice(0, b0, b0 + nb);
+            y = data.labels.slice(0, b0, b0 + nb);
+        }
+        correct += model->forward(normalize_u8(x)).argmax(1).eq(y).sum();
+    }
+    model->train();
+    return n ? 100.0 * double(correct.item<int64_t>()) / double(n) : 0.0;
+}
+
+}  // namespace quantlab::trainer

@@ -1,0 +1,243 @@
+// train_setup.cpp: a run before its first step (train_run.hpp): the option checks, the device, the model and
+// its start point (weights to fine-tune, a checkpoint to resume, or a seeded initialisation), the quantizer,
+// the data on the device with its seeded split, the optimizer (with a resumed state), the metrics file and
+// the checkpoint folder, and the header lines of the progress output.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "core/parallel.hpp"
+#include "core/model_file.hpp"
+#include "native/trainer/train_run.hpp"
+
+namespace quantlab::trainer {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string recipe_text(const TrainOptions& o, const NetworkDesc& net) {
+    std::string r = o.from_scratch ? "from scratch" : "fine-tuned from " + fs::path(o.init_weights).filename().string();
+    r += "; " + describe_quant(o.quant, net) + " QAT (" + ste_rule_name(o.ste) + " STE)";
+    if (describe_quant(o.quant, net) == "float") r = r.substr(0, r.find(';')) + "; float";
+    r += "; " + std::string(optimizer_name(o.optimizer)) + " lr " + fmt("%g", o.lr);
+    if (o.optimizer == Optimizer::kSgd) r += " momentum " + fmt("%g", o.momentum);
+    r += " wd " + fmt("%g", o.weight_decay) + "; schedule " + schedule_name(o.schedule) + "; batch " + std::to_string(o.batch) + "; " +
+         std::to_string(o.epochs) + " epochs";
+    std::string aug = std::string(o.augment_crop ? "crop" : "") + (o.augment_crop && o.augment_flip ? "+" : "") + (o.augment_flip ? "flip" : "");
+    r += "; augment " + (aug.empty() ? std::string("none") : aug);
+    r += "; train split " + fmt("%.0f", 100.0 * (1.0 - o.val_fraction)) + "%; seed " + std::to_string(o.seed) + "; quantlab train";
+    return r;
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, std::vector<torch::Tensor> params) {
+    switch (o.optimizer) {
+        case Optimizer::kAdam:
+            return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+        case Optimizer::kAdamW:
+            return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
+        case Optimizer::kSgd: break;
+    }
+    return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
+}
+
+// The machine: threads, the device, rep.device. CUDA asked for but absent is an error.
+Status setup_machine(RunState& r) {
+    const TrainOptions& o = r.o;
+    const int threads = resolve_threads(o.threads);
+    torch::set_num_threads(threads);
+    quantlab::set_num_threads(threads);
+    if (o.device == Device::kCuda || (o.device == Device::kAuto && torch::cuda::is_available())) {
+        if (!torch::cuda::is_available())
+            return Status::error("train: --device cuda, but this LibTorch has no CUDA or no GPU is visible (build against a CUDA LibTorch: "
+                                 "cmake --preset native-cuda; or use --device cpu)");
+        r.device = torch::Device(torch::kCUDA, 0);
+        at::globalContext().setBenchmarkCuDNN(true);
+        r.rep.device = cuda_text();
+    } else {
+        r.rep.device = cpu_text(threads);
+    }
+    r.cuda = r.device.is_cuda();
+    return Status::success();
+}
+
+// The network and the weights it starts from: a checkpoint (--resume, with the position in it), weights to
+// fine-tune (--init), or none (from scratch, optionally a model description).
+Status setup_start(RunState& r, StateDict* start, int64_t* ckpt_steps_per_epoch) {
+    const TrainOptions& o = r.o;
+    r.net = notebook_net();
+    if (!o.resume.empty()) {
+        Result<WeightsFile> f = read_weights_file(o.resume);
+        if (!f.ok()) return Status::error("train: --resume: " + f.message());
+        const Metadata& meta = f.value.weights.metadata;
+        auto it = meta.find("checkpoint_epoch");
+        if (it == meta.end())
+            return Status::error("train: --resume " + o.resume + ": not a trainer checkpoint (no checkpoint_epoch in its metadata); "
+                                 "to fine-tune from plain weights use --init");
+        r.start_epoch = std::atoi(it->second.c_str());
+        if (auto i = meta.find("checkpoint_iteration"); i != meta.end()) r.start_iter = std::atoll(i->second.c_str());
+        if (auto i = meta.find("checkpoint_steps_per_epoch"); i != meta.end()) *ckpt_steps_per_epoch = std::atoll(i->second.c_str());
+        r.net = f.value.net;
+        *start = std::move(f.value.weights);
+        r.start_name = o.resume;
+    } else if (!o.from_scratch) {
+        Result<WeightsFile> f = read_weights_file(o.init_weights);
+        if (!f.ok()) return Status::error("train: --init: " + f.message());
+        r.net = f.value.net;
+        *start = std::move(f.value.weights);
+        r.start_name = o.init_weights;
+    } else if (!o.model_desc.empty()) {
+        Result<NetworkDesc> n = parse_network(o.model_desc);
+        if (!n.ok()) return Status::error("train: --model: " + n.message());
+        r.net = n.value;
+        if (r.net.name.empty()) r.net.name = "custom_net";
+    }
+    return Status::success();
+}
+
+// The model on the device with its quantizer, and how steps run (eager or static, NCHW or NHWC).
+Status setup_model(RunState& r, const StateDict& start, FqKernel kernel) {
+    const TrainOptions& o = r.o;
+    r.qc = o.quant;
+    if (r.qc.layers.empty()) r.qc = make_config(r.net, kFloatBits, kFloatBits);
+    r.qc.act_mode = ActMode::kDynamic;  // training uses ranges per batch (the notebook's); export calibrates
+    r.qc.act_ranges.clear();
+    if (Status s = validate(r.qc, r.net); !s) return Status::error("train: " + s.message);
+
+    r.model = QuantNet(r.net);
+    if (!r.start_name.empty())
+        if (Status s = r.model->load(start, r.start_name); !s) return Status::error("train: " + s.message);
+    r.model->to(r.device);
+    if (Status s = r.model->set_quant({r.qc, o.ste, kernel}, r.device); !s) return Status::error("train: " + s.message);
+    // The static step (a CUDA graph on CUDA) needs SGD, whose update it does itself, and ranges computed on
+    // the device: percentile and mse go through core on the host.
+    std::string no_static;
+    if (o.optimizer != Optimizer::kSgd) no_static = "--optimizer " + std::string(optimizer_name(o.optimizer)) + " (the static step does SGD only)";
+    for (const LayerQuant& l : r.qc.layers)
+        for (const QuantSpec* q : {&l.weight, &l.act})
+            if (q->bits != kFloatBits && (q->rule == RangeRule::kPercentile || q->rule == RangeRule::kMse))
+                no_static = std::string("the ") + range_rule_name(q->rule) + " range rule (computed on the host)";
+    if (o.cuda_graph == Toggle::kOn && !no_static.empty()) return Status::error("train: --cuda-graph on cannot be used with " + no_static);
+    r.use_static = o.cuda_graph == Toggle::kOn || (o.cuda_graph == Toggle::kAuto && r.cuda && no_static.empty());
+    // NHWC: oneDNN's convolutions and pooling are faster in it on the CPU, and cuDNN's BatchNorm and pooling
+    // kernels on CUDA (a captured W4A4 step at batch 128 on an H100: 143,000 against 132,000 images/s NCHW).
+    // An eager CUDA step keeps NCHW, the layout it was measured in.
+    r.model->set_channels_last(o.channels_last == Toggle::kOn || (o.channels_last == Toggle::kAuto && (!r.cuda || r.use_static)));
+    r.rep.step = r.use_static ? (r.cuda ? "CUDA graph" : "static (eager)") : "eager";
+    TrainOptions eff = o;
+    eff.quant = r.qc;
+    r.recipe = o.recipe.empty() ? recipe_text(eff, r.net) : o.recipe;
+    return Status::success();
+}
+
+// The training set once onto the device, its seeded train/validation split, and the run's step counts.
+Status setup_data(RunState& r, int64_t ckpt_steps_per_epoch) {
+    const TrainOptions& o = r.o;
+    Result<Cifar10> train_set = read_cifar10_train(o.data_dir);
+    if (!train_set.ok()) return Status::error("train: " + train_set.message() + " (hint: quantlab data fetch, or --data DIR)");
+    Cifar10& tr = train_set.value;
+    if (o.limit_train > 0 && o.limit_train < tr.count) {
+        tr.count = o.limit_train;
+        tr.labels.resize(size_t(tr.count));
+        tr.pixels.resize(size_t(tr.count * kCifar10ImageBytes));
+    }
+    r.data = to_device(tr, r.device);
+    std::vector<int64_t> all(size_t(r.data.count));
+    for (int64_t i = 0; i < r.data.count; ++i) all[size_t(i)] = i;
+    const std::vector<int64_t> perm = shuffled(all, mix(o.seed, 0x5eed, 0));
+    r.n_val = int64_t(std::llround(double(r.data.count) * o.val_fraction));
+    r.train_idx.assign(perm.begin(), perm.end() - r.n_val);
+    const auto idx_opt = torch::TensorOptions().dtype(torch::kLong);
+    if (r.n_val > 0)
+        r.val_index = torch::from_blob(const_cast<int64_t*>(perm.data()) + (perm.size() - size_t(r.n_val)), {r.n_val}, idx_opt).clone().to(r.device);
+    r.n_train = int64_t(r.train_idx.size());
+    if (r.n_train < 1) return Status::error("train: no training images left after the validation split");
+    r.steps_per_epoch = (r.n_train + o.batch - 1) / o.batch;  // the last batch may be short (DataLoader's default)
+    r.total_steps = r.steps_per_epoch * o.epochs;
+    if (r.start_iter > 0 && (r.start_iter >= r.steps_per_epoch || ckpt_steps_per_epoch != r.steps_per_epoch))
+        return Status::error("train: --resume " + o.resume + ": the checkpoint stopped after iteration " + std::to_string(r.start_iter) +
+                             " of an epoch of " + std::to_string(ckpt_steps_per_epoch) + " steps, but this run has " +
+                             std::to_string(r.steps_per_epoch) +
+                             " steps per epoch; resume with the checkpoint's --batch, --limit-train and --val-fraction");
+    return Status::success();
+}
+
+// The optimizer (with the state saved beside a resumed checkpoint), the metrics file and the checkpoint path.
+Status setup_outputs(RunState& r) {
+    const TrainOptions& o = r.o;
+    r.opt = make_optimizer(o, r.model->parameters());
+    if (!o.resume.empty()) {
+        const std::string op = optim_path(o.resume);
+        if (fs::exists(op)) {
+            try {
+                torch::load(*r.opt, op);
+            } catch (const std::exception& e) {
+                return Status::error("train: --resume: cannot read the optimizer state " + op + " (" + e.what() +
+                                     "); was the checkpoint written with another --optimizer?");
+            }
+        } else if (o.progress) {
+            std::fprintf(stderr, "note: %s not found; resuming with a fresh optimizer state\n", op.c_str());
+        }
+    }
+    if (Status s = r.metrics.open(o.metrics_path, !o.resume.empty()); !s) return s;
+    if (!o.checkpoint_dir.empty()) {
+        std::error_code ec;
+        fs::create_directories(o.checkpoint_dir, ec);
+        r.ckpt_path = (fs::path(o.checkpoint_dir) / "last.safetensors").string();
+    }
+    if (!o.resume.empty()) r.rep.checkpoint = o.resume;
+    return Status::success();
+}
+
+void print_header(const RunState& r, FqKernel kernel) {
+    const TrainOptions& o = r.o;
+    std::fprintf(stderr, "device     %s; step: %s\n", r.rep.device.c_str(), r.rep.step.c_str());
+    std::fprintf(stderr, "model      %s, %s\n", r.net.name.c_str(), r.start_name.empty() ? "from scratch" : r.start_name.c_str());
+    std::fprintf(stderr, "quantizer  %s, %s STE, fake-quant kernel %s\n", describe_quant(r.qc, r.net).c_str(), ste_rule_name(o.ste),
+                 kernel == FqKernel::kFused ? "fused (torch fake_quantize)" : "exact (core's division)");
+    std::fprintf(stderr, "data       %lld train / %lld validation images (seed %llu), on the %s\n", (long long)r.n_train, (long long)r.n_val,
+                 (unsigned long long)o.seed, r.cuda ? "GPU" : "CPU");
+    std::fprintf(stderr, "recipe     %s\n", r.recipe.c_str());
+    if (r.start_iter > 0)
+        std::fprintf(stderr, "resume     epoch %d of %d, after iteration %lld of %lld\n", r.start_epoch + 1, o.epochs, (long long)r.start_iter,
+                     (long long)r.steps_per_epoch);
+    else if (r.start_epoch > 0)
+        std::fprintf(stderr, "resume     after epoch %d of %d\n", r.start_epoch, o.epochs);
+}
+
+}  // namespace
+
+Status setup(RunState& r) {
+    const TrainOptions& o = r.o;
+    if (o.batch < 1) return Status::error("train: --batch must be at least 1");
+    if (o.epochs < 1) return Status::error("train: --epochs must be at least 1");
+    if (!(o.lr > 0) || !std::isfinite(o.lr)) return Status::error("train: --lr must be a positive number");
+    if (!(o.val_fraction >= 0 && o.val_fraction < 1)) return Status::error("train: the validation fraction must be in [0, 1)");
+    if (Status s = setup_machine(r); !s) return s;
+    const FqKernel kernel = o.fq_kernel == FqKernelChoice::kFused || (o.fq_kernel == FqKernelChoice::kAuto && r.cuda) ? FqKernel::kFused : FqKernel::kExact;
+    torch::manual_seed(o.seed);
+
+    StateDict start;
+    int64_t ckpt_steps_per_epoch = -1;
+    if (Status s = setup_start(r, &start, &ckpt_steps_per_epoch); !s) return s;
+    if (Status s = setup_model(r, start, kernel); !s) return s;
+    if (Status s = setup_data(r, ckpt_steps_per_epoch); !s) return s;
+    if (Status s = setup_outputs(r); !s) return s;
+    if (o.progress) print_header(r, kernel);
+
+    // The loop's state over all epochs.
+    r.tty = o.progress && isatty(STDERR_FILENO) != 0;
+    r.rep.epochs_done = r.start_epoch;
+    r.t_run = now_s();
+    r.global_step = int64_t(r.start_epoch) * r.steps_per_epoch + r.start_iter;
+    const auto acc_opt = torch::TensorOptions().device(r.device);
+    r.run_loss = torch::zeros({}, acc_opt.dtype(torch::kFloat));
+    r.run_correct = torch::zeros({}, acc_opt.dtype(torch::kLong));
+    if (r.use_static) r.momentum_buffers = sgd_momentum_buffers(dynamic_cast<torch::optim::SGD&>(*r.opt), r.model->parameters());
+    r.model->train();
+    return Status::success();
+}
+
+}  // namespace quantlab::trainer
