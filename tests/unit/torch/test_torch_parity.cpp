@@ -136,7 +136,7 @@ TEST_CASE_METHOD(Fixture, "torch fake-quant equals core's quantizer", "[torch][q
             for (size_t i = 0; i < v.size(); ++i) CHECK(got[i] == want[i]);
         }
     }
-    SECTION("fused kernel: core's values but for rare one-code steps at ties; per-tensor, per-channel, both signs of Z") {
+    SECTION("fused kernel: core's values but for rare one-code steps at ties; per-tensor, per-channel, both Z signs") {
         const std::vector<float> v = normal_values(16 * 1600, 0.05f, 3);
         const Shape shape{16, 1600};
         const torch::Tensor t = tensor_of(v, shape);
