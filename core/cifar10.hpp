@@ -1,7 +1,7 @@
 // cifar10.hpp: the CIFAR-10 binary version (data_batch_1..5.bin, test_batch.bin): records of one label
 // byte and 3072 pixel bytes (R, G, B planes of 32x32, row-major), and the ToTensor + Normalize(0.5, 0.5)
 // preprocessing the notebook applies. Also where the data folder is looked for. It does not download or
-// augment: fetching lives in archive.hpp and the native front end, augmentation in the trainer.
+// augment: fetching lives in archive/archive.hpp and the native front end, augmentation in the trainer.
 #pragma once
 #include <array>
 #include <cstddef>

@@ -1,4 +1,4 @@
-// quantizer.hpp: uniform quantization, the math contract of DESIGN.md in plain C++.
+// quantizer.hpp: uniform quantization, the math contract of docs/DESIGN.md in plain C++.
 //   q = clamp(round(r / S) + Z, qmin, qmax)   r_hat = S * (q - Z)   round = ties-to-even
 // Range rules pick [alpha, beta]; symmetric mode then uses Z = 0 and |codes| <= 2^(b-1)-1, asymmetric
 // mode uses codes [0, 2^b-1] and a zero point (PyTorch/ONNX sign; the notebook's Z is the negative).

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# Build and test toolchain, libraries, the browser and the screenshot tools (see TOOLCHAIN notes in README).
+# Build and test toolchain, libraries, the browser and the screenshot tools (docs/TOOLCHAIN.md says why each is here).
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   clang libclang-rt-14-dev                          # libFuzzer targets

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "core/archive.hpp"
+#include "core/archive/archive.hpp"
 #include "native/cli/commands.hpp"
 #include "native/cli/common.hpp"
 

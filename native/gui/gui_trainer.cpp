@@ -25,7 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/archive.hpp"
+#include "core/archive/archive.hpp"
 #include "core/model_file.hpp"
 #include "core/network.hpp"
 #include "core/safetensors_io.hpp"

@@ -1,6 +1,6 @@
 // torch_model.cpp: core's quantizer rules in torch ops, the STE autograd Function, and the QuantNet module.
 // The parameter formulas mirror core/quantizer.cpp line for line (params_from_range); the parity test
-// (tests/unit/test_torch_parity.cpp) holds the two to the same numbers.
+// (tests/unit/torch/test_torch_parity.cpp) holds the two to the same numbers.
 #include "native/trainer/torch_model.hpp"
 
 #include <cfloat>

@@ -29,7 +29,7 @@ export const config = {
   sample: path.join(repoRoot, 'assets/cifar10_test_1000.bin'),
 };
 
-// The flags TOOLCHAIN.md found to give WebGL2 (SwiftShader) in headless Debian Chromium, and nothing online.
+// The flags that give WebGL2 (SwiftShader) in headless Debian Chromium, and nothing online (docs/TOOLCHAIN.md).
 export const kChromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--enable-unsafe-swiftshader'];
 

@@ -12,16 +12,12 @@
 #include <vector>
 
 #include "core/cifar10.hpp"
+#include "tests/support/float_bits.hpp"
 
 using namespace quantlab;
+using quantlab::test::float_bits;
 
 namespace {
-
-uint32_t float_bits(float f) {
-    uint32_t b;
-    std::memcpy(&b, &f, 4);
-    return b;
-}
 
 std::vector<uint8_t> records(int n, uint8_t label = 3) {
     std::vector<uint8_t> b(size_t(n) * 3073, 100);

@@ -1,6 +1,6 @@
 // test_kernels.cpp: the fast and integer conv/linear kernels against the reference kernels (core/kernels.hpp),
 // and parallel_for (core/parallel.hpp). Float: random data in [-1, 1], max |fast - ref| <= 1e-4 * (1 + |ref|)
-// (the fast kernels sum in another order, and with FMA); the largest difference is printed. Integer: exactly
+// (the fast kernels sum in another order, and with FMA); a failure reports the largest difference. Integer: exactly
 // equal, codes spanning [-255, 255]. Thread counts 1 and 2 must give bit-identical results.
 // The instruction set under test is the one the machine picks; QUANTLAB_KERNEL_ISA=sse2|scalar forces a fallback.
 #include <catch2/catch.hpp>
@@ -393,7 +393,9 @@ TEST_CASE("parallel_for covers the range once, nests, and passes exceptions on",
             }
         }
     }
-    SECTION("a lower count uses no more threads than that; a higher one again brings the parked threads back") {
+    // Only an upper bound on the threads is checked: whether parked helpers join in again when the count goes
+    // back up depends on timing, so that count is held only to covering the range.
+    SECTION("a lower count uses no more threads than that; raising it again still covers the range") {
         for (int threads : {4, 2, 1, 3}) {
             set_num_threads(threads);
             std::mutex mutex;

@@ -13,8 +13,10 @@
 #include "core/pickle_reader.hpp"
 #include "core/pth_io.hpp"
 #include "core/zip_reader.hpp"
+#include "tests/support/float_bits.hpp"
 
 using namespace quantlab;
+using quantlab::test::float_bits;
 
 namespace {
 
@@ -29,12 +31,6 @@ std::vector<uint8_t> bytes_of(const std::string& s) { return std::vector<uint8_t
 template <size_t N>
 std::string lit(const char (&s)[N]) {
     return std::string(s, N - 1);
-}
-
-uint32_t float_bits(float f) {
-    uint32_t b;
-    std::memcpy(&b, &f, 4);
-    return b;
 }
 
 void put16(std::vector<uint8_t>& o, uint32_t v) { o.push_back(uint8_t(v)); o.push_back(uint8_t(v >> 8)); }

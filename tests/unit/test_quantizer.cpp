@@ -70,7 +70,7 @@ TEST_CASE("max-abs symmetric, hand-worked at every bit width 1..8", "[quantizer]
             // max|r| = m makes S exactly 1, so r/S is exact and the expected codes are plain integers.
             std::vector<float> x = {-float(m), float(m), 0.0f, 0.5f, -0.5f, 0.49f, 0.51f, -0.51f};
             std::vector<int32_t> want = {-m, m, 0, 0, 0, 0, 1, -1};
-            if (m >= 3) {  // ties away from zero: 1.5 -> 2, 2.5 -> 2
+            if (m >= 3) {  // ties to even: 1.5 -> 2, 2.5 -> 2 (not 3, as rounding away from zero would give)
                 x.insert(x.end(), {1.5f, -1.5f, 2.5f, -2.5f});
                 want.insert(want.end(), {2, -2, 2, -2});
             }

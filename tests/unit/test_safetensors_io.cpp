@@ -13,16 +13,12 @@
 #include <vector>
 
 #include "core/safetensors_io.hpp"
+#include "tests/support/float_bits.hpp"
 
 using namespace quantlab;
+using quantlab::test::float_bits;
 
 namespace {
-
-uint32_t float_bits(float f) {
-    uint32_t b;
-    std::memcpy(&b, &f, 4);
-    return b;
-}
 
 // 8-byte little-endian header length + header + data.
 std::vector<uint8_t> file_image(const std::string& header, const std::vector<uint8_t>& data) {

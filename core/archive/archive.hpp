@@ -1,8 +1,9 @@
 // archive.hpp: the file-level half of `quantlab data fetch`: MD5 of a download, extraction of the
-// official cifar-10-binary.tar.gz, and a check that a data folder is complete. Native only: it needs
-// zlib, so the wasm build leaves archive.cpp out and nothing else in core depends on it. It does not
-// download (the native front end runs curl). MD5 is written here because Debian packages no small
-// header-only MD5 worth a dependency; it is a checksum for the published archive, not a security measure.
+// official cifar-10-binary.tar.gz, and a check that a data folder is complete. Native only: it needs zlib,
+// so it is its own library (quantlab_archive, core/CMakeLists.txt) that the wasm build leaves out, and nothing
+// else in core depends on it. It does not download (the native front end runs curl). MD5 is written here
+// because Debian packages no small header-only MD5 worth a dependency; it is a checksum for the published
+// archive, not a security measure.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -12,6 +12,7 @@
 #include "core/weights_io.hpp"
 #include "native/trainer/trainer.hpp"
 #include "tests/support/test_files.hpp"
+#include "tests/support/torch_runs.hpp"
 
 using namespace quantlab;
 using namespace quantlab::trainer;
@@ -24,20 +25,9 @@ fs::path scratch_dir(const std::string& name) { return test::scratch_dir("quantl
 // 256 training + 64 validation images, batch 64: 4 steps per epoch, 2 epochs; augmentation on, so that a
 // mid-epoch resume must replay the skipped batches' crop and flip draws to match.
 TrainOptions live_run(const fs::path& dir) {
-    TrainOptions o;
-    o.init_weights = std::string(QUANTLAB_SEED_DIR) + "/pretrain.pth";
-    o.data_dir = QUANTLAB_DATA_DIR;
-    o.limit_train = 320;
-    o.batch = 64;
-    o.epochs = 2;
-    o.lr = 0.01;
+    TrainOptions o = test::tiny_run_options(dir.string());
     o.augment_crop = o.augment_flip = true;
     o.val_every = 2;
-    o.quant = make_config(notebook_net(), 4, 4);
-    o.threads = 1;
-    o.device = Device::kCpu;
-    o.checkpoint_dir = dir.string();
-    o.progress = false;
     o.final_eval = false;
     return o;
 }

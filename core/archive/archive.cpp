@@ -1,9 +1,10 @@
 // archive.cpp: MD5, .tar.gz extraction with zlib, and the CIFAR-10 folder check (see archive.hpp).
-// Native only: the wasm build excludes this file (Emscripten's zlib is a port, unavailable offline).
+// Native only (its own library, quantlab_archive, see core/CMakeLists.txt): Emscripten's zlib is a port,
+// unavailable offline.
 #if defined(__EMSCRIPTEN__)
-#error "core/archive.cpp needs zlib and is native-only: leave it out of the wasm build"
+#error "core/archive/archive.cpp needs zlib and is native-only: leave it out of the wasm build"
 #endif
-#include "core/archive.hpp"
+#include "core/archive/archive.hpp"
 
 #include <zlib.h>
 

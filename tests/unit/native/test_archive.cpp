@@ -1,6 +1,6 @@
 // test_archive.cpp: MD5 against RFC 1321's test suite, .tar.gz extraction of archives built here (tar
 // headers written by hand, gzip by zlib), including path traversal, truncation and bad gzip, and the
-// CIFAR-10 folder check. Native only, like core/archive.cpp (links zlib).
+// CIFAR-10 folder check. Native only, like core/archive/ (links zlib).
 #include <catch2/catch.hpp>
 
 #include <zlib.h>
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "core/archive.hpp"
+#include "core/archive/archive.hpp"
 
 using namespace quantlab;
 namespace fs = std::filesystem;
