@@ -61,6 +61,25 @@ Result<EvalResult> run_point(Model& model, const LoadedData& data, const QuantOp
     return timed_evaluate(model, data.test, q.batch, backend, "bits " + bits_label(wb, ab), seconds);
 }
 
+// What eval and sweep evaluate: the backend, the model (the bundled weights by default), the test images and,
+// in static mode, the calibration images.
+struct EvalInputs {
+    Backend backend;
+    ModelFile model;
+    LoadedData data;
+    std::vector<float> calib;
+};
+Result<EvalInputs> load_inputs(const QuantOptions& q, const std::string& weights, const std::string& data_dir, int64_t limit) {
+    Result<Backend> backend = parse_backend(q.backend);
+    if (!backend.ok()) return backend.status;
+    Result<ModelFile> model = open_model(weights.empty() ? default_weights_path() : weights);
+    if (!model.ok()) return model.status;
+    Result<LoadedData> data = load_test_data(data_dir, limit);
+    if (!data.ok()) return data.status;
+    std::vector<float> calib = q.mode == "static" ? calibration_images(data.value, q.calib) : std::vector<float>{};
+    return EvalInputs{backend.value, std::move(model.value), std::move(data.value), std::move(calib)};
+}
+
 nlohmann::json row_json(const Row& r, bool per_class) {
     nlohmann::json j = {{"weight_bits", r.weight_bits}, {"act_bits", r.act_bits}, {"accuracy", r.result.accuracy()}, {"settings", r.label.empty() ? "command line" : r.label},
                         {"correct", r.result.correct}, {"total", r.result.evaluated}, {"seconds", r.seconds}};
@@ -81,23 +100,22 @@ int run_eval(const EvalOptions& o) {
     if (!bits.ok()) return fail("eval", bits.message());
     if (o.act_bits != 0 && !((o.act_bits >= kMinBits && o.act_bits <= kMaxBits) || o.act_bits == kFloatBits))
         return fail("eval", "--act-bits " + std::to_string(o.act_bits) + " is not a bit width; use 1..16, or 32 for float");
-    Result<Backend> backend = parse_backend(o.q.backend);
-    if (!backend.ok()) return fail("eval", backend.message());
-    Result<ModelFile> lm = open_model(o.weights.empty() ? default_weights_path() : o.weights);
-    if (!lm.ok()) return fail("eval", lm.message());
-    Result<LoadedData> data = load_test_data(o.data, o.limit);
-    if (!data.ok()) return fail("eval", data.message());
-    const std::vector<float> calib = o.q.mode == "static" ? calibration_images(data.value, o.q.calib) : std::vector<float>{};
+    Result<EvalInputs> in = load_inputs(o.q, o.weights, o.data, o.limit);
+    if (!in.ok()) return fail("eval", in.message());
+    const Backend backend = in.value.backend;
+    ModelFile& lm = in.value.model;
+    const LoadedData& data = in.value.data;
+    const std::vector<float>& calib = in.value.calib;
 
     std::vector<Row> rows;
     // A file exported by the trainer carries its quantization settings and calibrated ranges: evaluate
     // those first, as they are, so the trainer's reported accuracy is reproduced without any flags.
-    const Result<QuantConfig>& stored = lm.value.stored_config;
+    const Result<QuantConfig>& stored = lm.stored_config;
     if (o.file_config && (!stored.ok() || !stored.value.layers.empty())) {
         if (!stored.ok()) return fail("eval", stored.message());
-        if (Status s = lm.value.model.configure(stored.value); !s) return fail("eval", s.message);
+        if (Status s = lm.model.configure(stored.value); !s) return fail("eval", s.message);
         double seconds = 0;
-        Result<EvalResult> r = timed_evaluate(lm.value.model, data.value.test, o.q.batch, backend.value, "file settings", &seconds);
+        Result<EvalResult> r = timed_evaluate(lm.model, data.test, o.q.batch, backend, "file settings", &seconds);
         if (!r.ok()) return fail("eval", r.message());
         const LayerQuant& l0 = stored.value.layers.front();
         rows.push_back({l0.weight.bits, l0.act.bits, r.value, std::string("file (") + act_mode_name(stored.value.act_mode) + ")", seconds});
@@ -105,21 +123,21 @@ int run_eval(const EvalOptions& o) {
     for (int b : bits.value) {
         const int ab = o.act_bits ? o.act_bits : b;
         double seconds = 0;
-        Result<EvalResult> r = run_point(lm.value.model, data.value, o.q, backend.value, b, ab, calib, &seconds);
+        Result<EvalResult> r = run_point(lm.model, data, o.q, backend, b, ab, calib, &seconds);
         if (!r.ok()) return fail("eval", r.message());
         rows.push_back({b, ab, r.value, "", seconds});
     }
 
     if (o.json) {
-        nlohmann::json j = {{"weights", lm.value.name}, {"model", lm.value.model.desc().name}, {"data", data.value.description},
+        nlohmann::json j = {{"weights", lm.name}, {"model", lm.model.desc().name}, {"data", data.description},
                             {"rule", range_rule_name(o.q.rule.rule)}, {"symmetric", o.q.rule.symmetric}, {"per_channel", o.q.rule.per_channel},
                             {"mode", o.q.mode}, {"batch", o.q.batch}, {"backend", o.q.backend}, {"results", nlohmann::json::array()}};
         for (const Row& r : rows) j["results"].push_back(row_json(r, o.per_class));
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
     }
-    std::printf("weights    %s (%s)\n", lm.value.name.c_str(), lm.value.model.desc().name.c_str());
-    std::printf("data       %s\n", data.value.description.c_str());
+    std::printf("weights    %s (%s)\n", lm.name.c_str(), lm.model.desc().name.c_str());
+    std::printf("data       %s\n", data.description.c_str());
     std::printf("quantizer  %s, %s, %s weights; activations %s%s; batch %lld; backend %s\n\n", range_rule_name(o.q.rule.rule),
                 o.q.rule.symmetric ? "symmetric" : "asymmetric", o.q.rule.per_channel ? "per-channel" : "per-tensor", o.q.mode.c_str(),
                 o.q.mode == "dynamic" ? " (range per batch)" : " (calibrated, frozen)", (long long)o.q.batch, o.q.backend.c_str());
@@ -161,26 +179,25 @@ int run_sweep(const SweepOptions& o) {
     if (!wbits.ok()) return fail("sweep", "--weight-bits: " + wbits.message());
     if (!abits.ok()) return fail("sweep", "--act-bits: " + abits.message());
     if (o.format != "csv" && o.format != "json") return fail("sweep", "--format must be csv or json, got '" + o.format + "'");
-    Result<Backend> backend = parse_backend(o.q.backend);
-    if (!backend.ok()) return fail("sweep", backend.message());
-    Result<ModelFile> lm = open_model(o.weights.empty() ? default_weights_path() : o.weights);
-    if (!lm.ok()) return fail("sweep", lm.message());
-    Result<LoadedData> data = load_test_data(o.data, o.limit);
-    if (!data.ok()) return fail("sweep", data.message());
-    const std::vector<float> calib = o.q.mode == "static" ? calibration_images(data.value, o.q.calib) : std::vector<float>{};
+    Result<EvalInputs> in = load_inputs(o.q, o.weights, o.data, o.limit);
+    if (!in.ok()) return fail("sweep", in.message());
+    const Backend backend = in.value.backend;
+    ModelFile& lm = in.value.model;
+    const LoadedData& data = in.value.data;
+    const std::vector<float>& calib = in.value.calib;
 
     std::vector<Row> rows;
     for (int wb : wbits.value)
         for (int ab : abits.value) {
             double seconds = 0;
-            Result<EvalResult> r = run_point(lm.value.model, data.value, o.q, backend.value, wb, ab, calib, &seconds);
+            Result<EvalResult> r = run_point(lm.model, data, o.q, backend, wb, ab, calib, &seconds);
             if (!r.ok()) return fail("sweep", r.message());
             rows.push_back({wb, ab, r.value, "", seconds});
             std::fprintf(stderr, "W%-2d A%-2d  %6.2f %%\n", wb, ab, r.value.accuracy());
         }
     std::string text;
     if (o.format == "json") {
-        nlohmann::json j = {{"weights", lm.value.name}, {"data", data.value.description}, {"rule", range_rule_name(o.q.rule.rule)}, {"mode", o.q.mode},
+        nlohmann::json j = {{"weights", lm.name}, {"data", data.description}, {"rule", range_rule_name(o.q.rule.rule)}, {"mode", o.q.mode},
                             {"results", nlohmann::json::array()}};
         for (const Row& r : rows) j["results"].push_back(row_json(r, false));
         text = j.dump(2) + "\n";
