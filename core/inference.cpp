@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/enum_names.hpp"
 #include "core/kernels.hpp"
 #include "core/scratch.hpp"
 
@@ -12,8 +13,6 @@ namespace quantlab {
 namespace {
 constexpr float kBnEps = 1e-5f;  // nn.BatchNorm2d's default
 constexpr int kMaxIntBits = 8;   // int16 centred codes x int16 codes stay exact in int32 up to 8 bits
-
-bool quantized(const QuantSpec& s) { return s.bits != kFloatBits; }
 
 // The integer backend runs a conv/linear layer on codes when its weight and its input are both quantized to
 // at most kMaxIntBits; other layers run the fast float kernels.
@@ -38,13 +37,15 @@ Result<QuantParams> activation_params_fast(const float* x, int64_t n, const Quan
 
 }  // namespace
 
-const char* backend_name(Backend backend) {
-    switch (backend) {
-        case Backend::kReference: return "reference";
-        case Backend::kFast: return "fast";
-        case Backend::kInteger: return "integer";
-    }
-    return "?";
+namespace {
+constexpr EnumName<Backend> kBackendNames[] = {
+    {Backend::kReference, "reference"}, {Backend::kFast, "fast"}, {Backend::kInteger, "integer"}};
+}  // namespace
+
+const char* backend_name(Backend backend) { return enum_name(kBackendNames, backend); }
+
+Result<Backend> parse_backend(const std::string& name) {
+    return enum_from_name(kBackendNames, name, "backend: unknown '" + name + "', expected reference, fast or integer");
 }
 
 Result<Model> Model::create(const NetworkDesc& net, const StateDict& weights, const std::string& source) {
@@ -222,31 +223,35 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
     return Status::success();
 }
 
-Result<std::vector<RealRange>> Model::calibrate(const float* x, int64_t n, int64_t batch) const {
+namespace {
+
+// The activation ranges calibration freezes: a forward pass over x in batches on a copy of `model` configured
+// with `config`'s weights and rules and per-batch activation ranges (the quantized network, not the float one:
+// calibrating on the float network misjudges every layer after the first at low bit widths, and QAT models
+// trained with per-batch ranges then fall to chance under static ranges). Each layer's rule picks a range per
+// batch and the ranges are averaged over the batches, as PyTorch's moving-average observers do: the frozen
+// range is then the typical per-batch range the network was trained and evaluated with, not the single
+// largest outlier of the calibration set.
+Result<std::vector<RealRange>> observe_ranges(const Model& model, const QuantConfig& config, const float* x, int64_t n, int64_t batch) {
     if (n <= 0 || batch <= 0) return Status::error("calibrate: needs at least one image and a positive batch size");
-    const int nq = num_quant_layers();
-    const int64_t per_image = numel(net_.input);
+    const NetworkDesc& net = model.desc();
+    const int nq = int(config.layers.size());
+    const int64_t per_image = numel(net.input);
     std::vector<float> logits;
-    // Observe the activations the quantized network really produces: weights as configured, activation
-    // ranges per batch. (Calibrating on the float network misjudges every layer after the first at low bit
-    // widths, and QAT models trained with per-batch ranges then fall to chance under static ranges.)
-    Model observer = *this;
-    QuantConfig dyn = config_;
+    Model observer = model;
+    QuantConfig dyn = config;
     dyn.act_mode = ActMode::kDynamic;
     dyn.act_ranges.clear();
     if (Status s = observer.configure(dyn); !s) return s;
-    // Each layer's rule picks a range per batch and the ranges are averaged over the batches, as PyTorch's
-    // moving-average observers do: the frozen range is then the typical per-batch range the network was
-    // trained and evaluated with, not the single largest outlier of the calibration set.
     std::vector<double> alpha(size_t(nq), 0.0), beta(size_t(nq), 0.0);
     int64_t batches = 0;
     for (int64_t b0 = 0; b0 < n; b0 += batch, ++batches) {
         const int64_t nb = std::min(batch, n - b0);
         ForwardTrace trace;
-        logits.resize(size_t(nb * net_.num_classes()));
+        logits.resize(size_t(nb * net.num_classes()));
         if (Status s = observer.forward(x + b0 * per_image, nb, logits.data(), Backend::kFast, &trace); !s) return s;
         for (int q = 0; q < nq; ++q) {
-            QuantSpec spec = config_.layers[size_t(q)].act;
+            QuantSpec spec = config.layers[size_t(q)].act;
             if (!quantized(spec)) spec.bits = 8;  // a float layer still gets a range, used if its bits change later
             const Tensor& in = trace.inputs[size_t(q)];
             const RealRange r = choose_range(in.data.data(), in.numel(), spec);
@@ -259,12 +264,14 @@ Result<std::vector<RealRange>> Model::calibrate(const float* x, int64_t n, int64
     return ranges;
 }
 
+}  // namespace
+
+Result<std::vector<RealRange>> Model::calibrate(const float* x, int64_t n, int64_t batch) const {
+    return observe_ranges(*this, config_, x, n, batch);
+}
+
 Result<QuantConfig> calibrated(const Model& model, QuantConfig config, const float* x, int64_t n, int64_t batch) {
-    config.act_mode = ActMode::kDynamic;
-    config.act_ranges.clear();
-    Model observer = model;
-    if (Status s = observer.configure(config); !s) return s;
-    Result<std::vector<RealRange>> ranges = observer.calibrate(x, n, batch);
+    Result<std::vector<RealRange>> ranges = observe_ranges(model, config, x, n, batch);
     if (!ranges.ok()) return ranges.status;
     config.act_mode = ActMode::kStatic;
     config.act_ranges = std::move(ranges.value);

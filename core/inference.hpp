@@ -20,7 +20,8 @@ enum class Backend {
     kFast,       // SIMD/threaded float kernels
     kInteger,    // integer kernels where weight and activation are both <= 8 bits, fast float elsewhere
 };
-const char* backend_name(Backend backend);
+const char* backend_name(Backend backend);                 // "reference", "fast", "integer"
+Result<Backend> parse_backend(const std::string& name);   // inverse of backend_name
 
 // What a forward pass saw, for the UI and for calibration: the float input of every conv/linear layer
 // (before its activation quantizer) and the activation parameters used.

@@ -3,18 +3,19 @@
 
 #include <cmath>
 
+#include "core/enum_names.hpp"
+
 namespace quantlab {
 
 namespace {
-bool quantized(const QuantSpec& s) { return s.bits != kFloatBits; }
+constexpr EnumName<ActMode> kActModeNames[] = {{ActMode::kDynamic, "dynamic"}, {ActMode::kStatic, "static"}};
 }  // namespace
 
-const char* act_mode_name(ActMode mode) { return mode == ActMode::kDynamic ? "dynamic" : "static"; }
+const char* act_mode_name(ActMode mode) { return enum_name(kActModeNames, mode); }
 
 Result<ActMode> parse_act_mode(const std::string& name) {
-    if (name == "dynamic") return ActMode::kDynamic;
-    if (name == "static") return ActMode::kStatic;
-    return Status::error("activation mode: unknown '" + name + "', expected dynamic (per batch) or static (calibrated)");
+    return enum_from_name(kActModeNames, name,
+                          "activation mode: unknown '" + name + "', expected dynamic (per batch) or static (calibrated)");
 }
 
 QuantConfig make_config(const NetworkDesc& net, int weight_bits, int act_bits, ActMode mode) {

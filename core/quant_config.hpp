@@ -13,6 +13,9 @@ namespace quantlab {
 
 constexpr int kFloatBits = 32;  // a bit width of 32 means "not quantized" everywhere in QuantLab
 
+// Whether a spec quantizes at all (kFloatBits keeps the tensor float).
+inline bool quantized(const QuantSpec& s) { return s.bits != kFloatBits; }
+
 struct LayerQuant {
     QuantSpec weight;  // weight.bits == kFloatBits keeps the weight float
     QuantSpec act;     // the layer's input activation; act.per_channel is not supported

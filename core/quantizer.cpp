@@ -17,6 +17,7 @@ constexpr EnumName<RangeRule> kRuleNames[] = {
     {RangeRule::kMaxAbs, "maxabs"}, {RangeRule::kMeanStd, "meanstd"}, {RangeRule::kMinMax, "minmax"},
     {RangeRule::kPercentile, "percentile"}, {RangeRule::kMse, "mse"},
 };
+constexpr EnumName<SteRule> kSteNames[] = {{SteRule::kIdentity, "identity"}, {SteRule::kClipped, "clipped"}};
 
 // Linear-interpolated quantile of sorted data, q in [0,1], as torch.quantile(interpolation='linear').
 float sorted_quantile(const std::vector<float>& sorted, double q) {
@@ -70,12 +71,10 @@ Result<RangeRule> parse_range_rule(const std::string& name) {
     return enum_from_name(kRuleNames, name, "range rule: unknown '" + name + "', expected one of maxabs, meanstd, minmax, percentile, mse");
 }
 
-const char* ste_rule_name(SteRule rule) { return rule == SteRule::kIdentity ? "identity" : "clipped"; }
+const char* ste_rule_name(SteRule rule) { return enum_name(kSteNames, rule); }
 
 Result<SteRule> parse_ste_rule(const std::string& name) {
-    if (name == "identity") return SteRule::kIdentity;
-    if (name == "clipped") return SteRule::kClipped;
-    return Status::error("STE rule: unknown '" + name + "', expected identity or clipped");
+    return enum_from_name(kSteNames, name, "STE rule: unknown '" + name + "', expected identity or clipped");
 }
 
 Status validate(const QuantSpec& spec) {

@@ -235,10 +235,10 @@ bool EvalService::work_once() {
     snap->total = data->count;
     if (r.eval) {
         // The first batch is the one the UI waits for (the first estimate after a change: App::frame's wait,
-        // the page's held frames; ui/frame_policy.hpp), so it may use every core; later batches run with the usual count, which
-        // leaves a core to the page's main thread and the compositor. Only the page sets first_batch_threads,
-        // and there this worker is the only thread whose loops run in parallel (the main thread's run
-        // serially), so no other thread changes the count meanwhile.
+        // the page's held frames; ui/frame_policy.hpp), so it may use every core; later batches run with the
+        // usual count, which leaves a core to the page's main thread and the compositor. Only the page sets
+        // first_batch_threads, and there this worker is the only thread whose loops run in parallel (the main
+        // thread's run serially), so no other thread changes the count meanwhile.
         ThreadCountScope threads(r.eval->result().evaluated == 0 ? first_batch_threads : 0);
         const double t0 = now_ms();
         Status s = r.eval->step(kEvalBatch);

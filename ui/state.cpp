@@ -308,10 +308,9 @@ Status decode_state(const std::string& text, UiState* s) {
             if (!m.ok()) fail(key, value, "dynamic or static");
             else s->act_mode = m.value;
         } else if (key == "be") {
-            bool found = false;
-            for (Backend b : {Backend::kReference, Backend::kFast, Backend::kInteger})
-                if (value == backend_name(b)) s->backend = b, found = true;
-            if (!found) fail(key, value, "reference, fast or integer");
+            Result<Backend> b = parse_backend(value);
+            if (!b.ok()) fail(key, value, "reference, fast or integer");
+            else s->backend = b.value;
         } else if (key == "lab") {
             bool found = false;
             for (int i = 0; i < 3; ++i)

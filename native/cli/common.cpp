@@ -85,13 +85,6 @@ void add_quant_options(CLI::App* app, QuantOptions* o) {
     app->add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
 }
 
-Result<Backend> parse_backend(const std::string& name) {
-    if (name == "reference") return Backend::kReference;
-    if (name == "fast") return Backend::kFast;
-    if (name == "integer") return Backend::kInteger;
-    return Status::error("backend: unknown '" + name + "', expected reference, fast or integer");
-}
-
 std::vector<float> calibration_images(const LoadedData& data, int64_t n) {
     std::vector<float> x;
     if (!data.dir.empty() && fs::exists(fs::path(data.dir) / "data_batch_1.bin")) {

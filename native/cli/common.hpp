@@ -50,7 +50,6 @@ Result<QuantConfig> build_config(const Model& model, const QuantOptions& o, int 
 // Calibration images for static mode: the first N training images when the data folder has them,
 // else the first N evaluation images (announced on stderr).
 std::vector<float> calibration_images(const LoadedData& data, int64_t n);
-Result<Backend> parse_backend(const std::string& name);
 
 // A one-line progress bar on stderr when it is a terminal (redrawn in place), silent otherwise.
 class Progress {

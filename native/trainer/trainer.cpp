@@ -17,7 +17,6 @@
 #include "core/model_file.hpp"
 #include "core/quant_config_io.hpp"
 #include "core/safetensors_io.hpp"
-#include "core/weights_io.hpp"
 #include "native/trainer/train_run.hpp"
 
 namespace quantlab::trainer {

@@ -1,6 +1,6 @@
 // trainer.hpp: QuantLab's trainer as the command line and the tests see it: options in, a report out.
-// Torch-free on purpose (LibTorch stays inside native/trainer's .cpp files and train_run.hpp), so including it costs
-// nothing. train() runs the notebook's fine-tuning recipe and the final assignment's knobs (optimizer, LR
+// Torch-free on purpose (LibTorch stays inside native/trainer's .cpp files and train_run.hpp), so including it
+// costs nothing. train() runs the notebook's fine-tuning recipe and the final assignment's knobs (optimizer, LR
 // schedule, augmentation, per-layer bits, STE rule) on CUDA or CPU; finalize_weights() is the export step
 // (calibrate static activation ranges and measure test accuracy with core's inference, the same semantics
 // `quantlab eval` uses) and needs no LibTorch. The desktop app (native/gui/gui_trainer) drives train() on a
