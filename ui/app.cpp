@@ -21,6 +21,7 @@
 #include "ui/file_browser.hpp"
 #include "ui/frame_policy.hpp"
 #include "ui/i18n.hpp"
+#include "ui/layout_probe.hpp"
 #include "ui/plot.hpp"
 #include "ui/theme.hpp"
 #include "ui/trainer_hooks.hpp"
@@ -326,6 +327,7 @@ struct App::Impl {
 
     void frame(float budget_ms) {
         ImGuiIO& io = ImGui::GetIO();
+        layout_probe().begin_frame();
         set_language(state.lang);
         theme.request(state.font_scale, state.high_contrast, dpi);
         // A front end that does not call prepare_frame() gets magnified (not rebaked) text at other scales.
@@ -505,7 +507,8 @@ const std::string& App::last_error() const { return impl_->error; }
 
 void App::set_trainer(TrainerHooks* hooks) { impl_->trainer = hooks; }
 
-bool App::busy() const { return impl_->eval.busy(); }
+// A frame whose layout is still settling (a legend strip, the gallery's rows) wants one more frame.
+bool App::busy() const { return impl_->eval.busy() || layout_probe().unsettled(); }
 
 bool App::first_estimate_pending() const { return impl_->estimate_pending; }
 

@@ -61,6 +61,13 @@ std::unique_ptr<PanelView> make_train_panel();
 
 // Shared controls: bits as a slider 1..16 with a "float" checkbox. Returns true when changed.
 bool bits_control(const char* label, int* bits, float width);
+// Continues the current line when an item `next_width` pixels wide still fits in the window, else starts a
+// new line: rows of controls wrap instead of running off the edge at large font scales.
+void same_line_if_fits(float next_width, float spacing = -1.0f);
+// One button per name, the one at *selected highlighted (like the top bar's panel buttons); wraps like
+// same_line_if_fits. Returns true when the selection changed.
+bool view_tabs(const char* id, const std::vector<const char*>& names, int* selected);
+
 // A range-rule combo (+ k / percentile fields when they apply) for spec's rule, k and percentile. Returns true
 // when changed.
 bool rule_controls(QuantSpec* spec, float width);

@@ -8,6 +8,32 @@
 
 namespace quantlab::ui {
 
+void same_line_if_fits(float next_width, float spacing) {
+    const float sp = spacing >= 0 ? spacing : ImGui::GetStyle().ItemSpacing.x;
+    const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
+    ImGui::SameLine(0, sp);
+    if (ImGui::GetCursorScreenPos().x + next_width > right) ImGui::NewLine();
+}
+
+bool view_tabs(const char* id, const std::vector<const char*>& names, int* selected) {
+    bool changed = false;
+    ImGui::PushID(id);
+    for (int i = 0; i < int(names.size()); ++i) {
+        if (i > 0) same_line_if_fits(ImGui::CalcTextSize(names[size_t(i)], nullptr, true).x + ImGui::GetStyle().FramePadding.x * 2);
+        const bool on = *selected == i;
+        if (on) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_Header));
+        if (on) ImGui::PushStyleColor(ImGuiCol_Border, ImGui::GetStyleColorVec4(ImGuiCol_CheckMark));
+        if (on) ImGui::PushStyleVar(ImGuiStyleVar_FrameBorderSize, 2.0f);
+        ImGui::PushID(i);
+        if (ImGui::Button(names[size_t(i)]) && !on) *selected = i, changed = true;
+        ImGui::PopID();
+        if (on) ImGui::PopStyleVar();
+        if (on) ImGui::PopStyleColor(2);
+    }
+    ImGui::PopID();
+    return changed;
+}
+
 bool bits_control(const char* label, int* bits, float width) {
     bool changed = false;
     ImGui::PushID(label);

@@ -187,6 +187,11 @@ const Entry kTable[] = {
     {"Training needs the desktop app (quantlab-gui) with LibTorch; the web page "
      "evaluates trained models: drop an exported .safetensors file here.",
      "学習には LibTorch 付きのデスクトップアプリ (quantlab-gui) が必要です。Web ページでは学習済みモデルを評価できます: 書き出した .safetensors ファイルをここにドロップしてください。"},
+    // layout: one part at a time (presenter mode, small windows), colour legends
+    {"confusion", "混同行列"},
+    {"gallery", "画像一覧"},
+    {"better", "改善"},
+    {"worse", "悪化"},
 };
 // clang-format on
 

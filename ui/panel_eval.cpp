@@ -12,7 +12,9 @@
 #include "ui/app_context.hpp"
 #include "ui/gl_texture.hpp"
 #include "ui/i18n.hpp"
+#include "ui/layout_probe.hpp"
 #include "ui/plot.hpp"
+#include "ui/theme.hpp"
 
 namespace quantlab::ui {
 
@@ -78,10 +80,12 @@ private:
     void sweep_plot(AppContext& ctx, ImVec2 size, const EvalSnapshot* f);
     void class_plot(const Compare& c, ImVec2 size, bool have_float);
     void gallery(AppContext& ctx, const EvalSnapshot* q, const EvalSnapshot* f, ImVec2 size);
+    void matrices(AppContext& ctx, const Compare& cmp, ImVec2 size);
 
     RgbaTexture texture_;
     std::vector<int64_t> tex_indices_;   // images in the texture, in its slot order
     uint64_t tex_generation_ = ~uint64_t(0);
+    float header_h_ = 0;                 // the gallery's controls, last frame
 };
 
 void EvalPanel::controls(AppContext& ctx, const EvalSnapshot* q, const EvalSnapshot* f) {
@@ -94,36 +98,51 @@ void EvalPanel::controls(AppContext& ctx, const EvalSnapshot* q, const EvalSnaps
         std::fill(s.weight_bits.begin(), s.weight_bits.end(), b);
         std::fill(s.act_bits.begin(), s.act_bits.end(), b);
     }
-    ImGui::SameLine(0, fs * 1.5f);
     int mode = int(s.act_mode);
     const char* modes[] = {tr("dynamic (per batch)"), tr("static (calibrated)")};
+    same_line_if_fits(fs * 12 + ImGui::CalcTextSize(tr("activations")).x + fs, fs * 1.5f);
     ImGui::SetNextItemWidth(fs * 12);
     if (ImGui::Combo(tr("activations"), &mode, modes, 2)) s.act_mode = ActMode(mode);
-    ImGui::SameLine(0, fs * 1.5f);
     int be = s.backend == Backend::kInteger ? 1 : s.backend == Backend::kReference ? 2 : 0;
     const char* backends[] = {tr("fast float"), tr("integer"), tr("reference")};
+    same_line_if_fits(fs * 10 + ImGui::CalcTextSize(tr("kernels")).x + fs, fs * 1.5f);
     ImGui::SetNextItemWidth(fs * 10);
     if (ImGui::Combo(tr("kernels"), &be, backends, 3)) s.backend = be == 1 ? Backend::kInteger : be == 2 ? Backend::kReference : Backend::kFast;
 
-    // The headline: quantized vs float accuracy, and progress.
+    // The headline: the setting and its accuracy, large ("W4A4: 56.60 %"); float, change and progress beside it.
     const plot::Colors& c = plot::colors();
     char text[256];
-    if (q) {
-        std::snprintf(text, sizeof text, "%s %s: %.2f %%  (%lld / %lld)", tr("quantized"), bits_summary(s).c_str(), q->result.accuracy(),
-                      (long long)q->result.correct, (long long)q->result.evaluated);
-    } else {
-        std::snprintf(text, sizeof text, "%s %s: ...", tr("quantized"), bits_summary(s).c_str());
-    }
+    std::string bits = bits_summary(s);
+    if (!bits.empty() && bits[0] >= '0' && bits[0] <= '9') bits = "W" + bits + "A" + bits;
+    if (q) std::snprintf(text, sizeof text, "%s: %.2f %%", bits.c_str(), q->result.accuracy());
+    else std::snprintf(text, sizeof text, "%s: ...", bits.c_str());
+    const float line_y = ImGui::GetCursorPosY();
+    ImGui::PushFont(headline_font());
+    const ImVec2 h0 = ImGui::GetCursorScreenPos();
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(c.series[0]), "%s", text);
-    ImGui::SameLine(0, fs * 1.5f);
+    const ImVec2 hs = ImGui::GetItemRectSize();
+    layout_probe().add_headline({"eval", ImGui::GetFontSize(), {h0.x, h0.y, h0.x + hs.x, h0.y + hs.y}});
+    ImGui::PopFont();
+    // The rest on the headline's baseline when it fits there, else on the next line.
+    auto beside = [&](const char* t) {
+        same_line_if_fits(ImGui::CalcTextSize(t).x, fs * 1.5f);
+        if (ImGui::GetCursorPosY() <= line_y + 0.5f) ImGui::SetCursorPosY(line_y + (hs.y - fs) * 0.72f);
+    };
+    if (q) std::snprintf(text, sizeof text, "(%lld / %lld)", (long long)q->result.correct, (long long)q->result.evaluated);
+    else text[0] = 0;
+    if (text[0]) {
+        beside(text);
+        ImGui::TextUnformatted(text);
+    }
     if (f && f->done) std::snprintf(text, sizeof text, "%s: %.2f %%", tr("float"), f->result.accuracy());
     else std::snprintf(text, sizeof text, "%s: ...", tr("float"));
+    beside(text);
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(c.series[1]), "%s", text);
     if (q && f && f->done) {
-        ImGui::SameLine(0, fs * 1.5f);
-        ImGui::Text("%s %+.2f", tr("change"), q->result.accuracy() - f->result.accuracy());
+        std::snprintf(text, sizeof text, "%s %+.2f", tr("change"), q->result.accuracy() - f->result.accuracy());
+        beside(text);
+        ImGui::TextUnformatted(text);
     }
-    ImGui::SameLine(0, fs * 1.5f);
     const float frac = q ? float(q->fraction()) : 0.0f;
     if (q && !q->error.empty()) {
         ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(c.bad), "%s", q->error.c_str());
@@ -188,7 +207,9 @@ void EvalPanel::gallery(AppContext& ctx, const EvalSnapshot* q, const EvalSnapsh
     const Cifar10& data = *ctx.doc.data;
     const plot::Colors& c = plot::colors();
     const float fs = ImGui::GetFontSize();
-    const float cell_w = std::floor(fs * 4.6f), img = std::floor(std::min(cell_w - 6, fs * 4.0f));
+    // Presenter mode: larger thumbnails (the images are 32 x 32: 4.6 lines of text is about 4.6x at 2x fonts).
+    const bool presenter = s.font_scale > 1.0f;
+    const float cell_w = std::floor(fs * (presenter ? 5.0f : 4.6f)), img = std::floor(std::min(cell_w - 6, fs * (presenter ? 4.6f : 4.0f)));
     const float cell_h = img + fs * 2.5f;
     const float sp = ImGui::GetStyle().ItemSpacing.x;
 
@@ -202,10 +223,12 @@ void EvalPanel::gallery(AppContext& ctx, const EvalSnapshot* q, const EvalSnapsh
     }
     const int64_t count = s.gallery_flipped_only ? int64_t(list.size()) : data.count;
 
+    const float top_y = ImGui::GetCursorPosY();
     ImGui::Checkbox(tr("only flipped predictions"), &s.gallery_flipped_only);
-    ImGui::SameLine();
+    same_line_if_fits(fs * 8);
     const int cols = std::max(1, int((size.x + sp) / (cell_w + sp)));
-    const int rows = std::max(1, int((size.y - ImGui::GetFrameHeightWithSpacing() - fs * 1.5f) / (cell_h + ImGui::GetStyle().ItemSpacing.y)));
+    // Rows from the height the controls above took last frame (they wrap at large fonts).
+    const int rows = std::max(1, int((size.y - header_h_ - fs * 0.2f) / (cell_h + ImGui::GetStyle().ItemSpacing.y)));
     const int per_page = std::min(cols * rows, 64);
     const int pages = std::max<int>(1, int((count + per_page - 1) / per_page));
     s.gallery_page = std::clamp(s.gallery_page, 0, pages - 1);
@@ -214,15 +237,18 @@ void EvalPanel::gallery(AppContext& ctx, const EvalSnapshot* q, const EvalSnapsh
     ImGui::Text("%s %d / %d", tr("page"), s.gallery_page + 1, pages);
     ImGui::SameLine();
     if (ImGui::ArrowButton("##next", ImGuiDir_Right)) s.gallery_page = std::min(pages - 1, s.gallery_page + 1);
-    ImGui::SameLine(0, fs);
+    // The frame colours' legend: wraps to further lines rather than running off the panel.
+    same_line_if_fits(ImGui::CalcTextSize(tr("frame:")).x, fs);
     ImGui::TextUnformatted(tr("frame:"));
-    ImGui::SameLine();
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(c.bad), "%s", tr("broken by quantization"));
-    ImGui::SameLine();
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(c.good), "%s", tr("fixed by it"));
-    ImGui::SameLine();
-    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(c.warn), "%s", tr("other change"));
+    const std::pair<ImU32, const char*> keys[] = {{c.bad, tr("broken by quantization")}, {c.good, tr("fixed by it")}, {c.warn, tr("other change")}};
+    for (const auto& [color, label] : keys) {
+        same_line_if_fits(ImGui::CalcTextSize(label).x);
+        ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(color), "%s", label);
+    }
 
+    const float header_h = ImGui::GetCursorPosY() - top_y;
+    if (std::fabs(header_h - header_h_) > 0.5f) layout_probe().note_unsettled();  // rows per page change next frame
+    header_h_ = header_h;
     std::vector<int64_t> page;
     for (int64_t j = int64_t(s.gallery_page) * per_page; j < std::min<int64_t>(count, int64_t(s.gallery_page + 1) * per_page); ++j)
         page.push_back(s.gallery_flipped_only ? list[size_t(j)] : j);
@@ -286,17 +312,67 @@ void EvalPanel::gallery(AppContext& ctx, const EvalSnapshot* q, const EvalSnapsh
     }
 }
 
+// The two confusion matrices side by side when both keep their numbers at that size; else one large matrix
+// and buttons to pick it (state.panel_view: 2 quantized, 3 change vs float).
+void EvalPanel::matrices(AppContext& ctx, const Compare& cmp, ImVec2 size) {
+    UiState& s = ctx.state;
+    const float sp = ImGui::GetStyle().ItemSpacing.x;
+    std::vector<std::string> names;
+    for (int k = 0; k < kCifar10NumClasses; ++k) names.push_back(class_name(k));
+    const bool both = plot::heat_map_numbers_fit(10, 10, names, names, ImVec2((size.x - sp) * 0.5f, size.y), "100");
+    int which = s.panel_view == 3 ? 1 : 0;
+    if (!both) {
+        const float y0 = ImGui::GetCursorPosY();
+        if (view_tabs("##matrix", {tr("confusion, quantized"), tr("change vs float, images")}, &which)) s.panel_view = 2 + which;
+        size.y -= ImGui::GetCursorPosY() - y0;
+    }
+    char title[192];
+    const float w = both ? (size.x - sp) * 0.5f : size.x;
+    if (both || which == 0) {
+        std::snprintf(title, sizeof title, "%s (%s, %% %s)", tr("confusion, quantized"), bits_summary(s).c_str(), tr("of row"));
+        plot::heat_map("##conf", title, cmp.confusion_pct.data(), 10, 10, 0.0f, 100.0f, names, names, ImVec2(w, size.y),
+                       plot::HeatStyle::kSequential, "%.0f", tr("predicted"), tr("true"), "0 %", "100 %");
+    }
+    if (both) ImGui::SameLine(0, sp);
+    if (both || which == 1) {
+        float maxchg = 1;
+        for (float v : cmp.confusion_change) maxchg = std::max(maxchg, std::fabs(v));
+        std::snprintf(title, sizeof title, "%s (%lld %s, %lld %s)", tr("change vs float, images"), (long long)cmp.broken,
+                      tr("broken"), (long long)cmp.fixed, tr("fixed"));
+        plot::heat_map("##chg", title, cmp.confusion_change.data(), 10, 10, -maxchg, maxchg, names, names, ImVec2(w, size.y),
+                       plot::HeatStyle::kChange, "%+.0f", tr("predicted"), tr("true"), tr("better"), tr("worse"));
+    }
+}
+
 void EvalPanel::draw(AppContext& ctx) {
     std::shared_ptr<const EvalSnapshot> q = ctx.eval.get(ctx.current_key);
     std::shared_ptr<const EvalSnapshot> f = ctx.eval.get(ctx.float_key);
     controls(ctx, q.get(), f.get());
     ImGui::Separator();
     const Compare cmp = compare(*ctx.doc.data, q.get(), f.get());
-    const ImVec2 avail = ImGui::GetContentRegionAvail();
     const float sp = ImGui::GetStyle().ItemSpacing.x, spy = ImGui::GetStyle().ItemSpacing.y;
-    const float left_w = std::floor(avail.x * 0.36f);
     const float fs = ImGui::GetFontSize();
+    ImVec2 avail = ImGui::GetContentRegionAvail();
 
+    // A dashboard when everything fits at this font size (about 62 x 30 lines of text); else one part at a time.
+    if (avail.x < fs * 62 || avail.y < fs * 30) {
+        UiState& s = ctx.state;
+        // Views: 0 accuracy vs bits, 1 per class, 2-3 confusion (quantized / change), 4 gallery.
+        s.panel_view = std::clamp(s.panel_view, 0, 4);
+        int tab = s.panel_view <= 1 ? s.panel_view : s.panel_view <= 3 ? 2 : 3;
+        if (view_tabs("##evaltabs", {tr("accuracy vs bits"), tr("per-class accuracy"), tr("confusion"), tr("gallery")}, &tab))
+            s.panel_view = tab <= 2 ? tab : 4;
+        avail = ImGui::GetContentRegionAvail();
+        switch (s.panel_view) {
+            case 0: sweep_plot(ctx, avail, f.get()); break;
+            case 1: class_plot(cmp, avail, f && cmp.m > 0); break;
+            case 2: case 3: matrices(ctx, cmp, avail); break;
+            default: gallery(ctx, q.get(), f.get(), avail); break;
+        }
+        return;
+    }
+
+    const float left_w = std::floor(avail.x * 0.36f);
     ImGui::BeginGroup();
     sweep_plot(ctx, ImVec2(left_w, (avail.y - spy) * 0.5f), f.get());
     class_plot(cmp, ImVec2(left_w, (avail.y - spy) * 0.5f), f && cmp.m > 0);
@@ -305,20 +381,7 @@ void EvalPanel::draw(AppContext& ctx) {
 
     ImGui::BeginGroup();
     const float right_w = avail.x - left_w - sp;
-    const float heat_h = std::floor(avail.y * 0.47f);
-    std::vector<std::string> names;
-    for (int k = 0; k < kCifar10NumClasses; ++k) names.push_back(class_name(k));
-    char title[160];
-    std::snprintf(title, sizeof title, "%s (%s, %% %s)", tr("confusion, quantized"), bits_summary(ctx.state).c_str(), tr("of row"));
-    plot::heat_map("##conf", title, cmp.confusion_pct.data(), 10, 10, 0.0f, 100.0f, names, names,
-                   ImVec2((right_w - sp) * 0.5f, heat_h), false, "%.0f", tr("predicted"), tr("true"));
-    ImGui::SameLine(0, sp);
-    float maxchg = 1;
-    for (float v : cmp.confusion_change) maxchg = std::max(maxchg, std::fabs(v));
-    std::snprintf(title, sizeof title, "%s (%lld %s, %lld %s)", tr("change vs float, images"), (long long)cmp.broken,
-                  tr("broken"), (long long)cmp.fixed, tr("fixed"));
-    plot::heat_map("##chg", title, cmp.confusion_change.data(), 10, 10, -maxchg, maxchg, names, names,
-                   ImVec2((right_w - sp) * 0.5f, heat_h), true, "%.0f", tr("predicted"), tr("true"));
+    matrices(ctx, cmp, ImVec2(right_w, std::floor(avail.y * 0.5f)));
     ImGui::Dummy(ImVec2(0, fs * 0.2f));
     gallery(ctx, q.get(), f.get(), ImVec2(right_w, ImGui::GetContentRegionAvail().y));
     ImGui::EndGroup();

@@ -10,6 +10,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <unordered_map>
+
+#include "ui/layout_probe.hpp"
 
 namespace quantlab::ui::plot {
 
@@ -37,10 +41,16 @@ struct PlotState {
     bool hovered = false;
     ImVec2 mouse;
     double mouse_x = 0, mouse_y = 0;  // mouse in data coordinates
-    std::string title, x_label, y_label;
-    bool custom_x = false, rotate_x = false;
+    std::string id;
+    ImGuiID gid = 0;
+    std::vector<std::string> title_lines;  // the title, wrapped
+    bool title_clipped = false;            // it needed more lines than it got
+    std::string x_label, y_label;
+    bool custom_x = false;
     std::vector<double> x_tick_values;
-    std::vector<std::string> x_tick_labels;
+    std::vector<std::string> x_tick_labels, x_short;  // x_short: shortened labels (TickLabelMode::kShortened)
+    TickLabelFit x_fit;
+    LegendPlacement placement;             // legend strip and data area (layout_probe.hpp)
     std::vector<LegendEntry> legend;
     std::vector<ReadOut> readout;
 };
@@ -51,7 +61,91 @@ bool g_next_custom = false;
 std::vector<double> g_next_values;
 std::vector<std::string> g_next_labels;
 
+// Each plot's legend entry widths last frame, by ImGui id: begin_plot reserves the legend strip from them.
+std::unordered_map<ImGuiID, std::vector<float>> g_legend_widths;
+
 float ui_scale() { return ImGui::GetFontSize() / 15.0f; }
+
+// Splits `text` into lines at most `width` pixels wide (at spaces where there are any, else between
+// characters, which is how Japanese wraps). Returns true when more than max_lines were needed (the last
+// kept line then ends in "...").
+bool wrap_lines(const char* text, float width, int max_lines, std::vector<std::string>* out) {
+    out->clear();
+    if (!text || !text[0]) return false;
+    ImFont* font = ImGui::GetFont();
+    const float fs = ImGui::GetFontSize();
+    const char* s = text;
+    const char* end = text + std::strlen(text);
+    while (s < end) {
+        const char* e = font->CalcWordWrapPositionA(fs / font->FontSize, s, end, std::max(width, fs * 2));
+        if (e == s) e = s + 1;
+        if (int(out->size()) == max_lines) {
+            std::string& last = out->back();
+            while (!last.empty() && ImGui::CalcTextSize((last + "...").c_str()).x > width) {
+                size_t k = last.size() - 1;
+                while (k > 0 && (static_cast<unsigned char>(last[k]) & 0xC0) == 0x80) --k;  // a whole UTF-8 character
+                last.erase(k);
+            }
+            last += "...";
+            return true;
+        }
+        std::string line(s, e);
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        out->push_back(line);
+        s = e;
+        while (s < end && (*s == ' ' || *s == '\n')) ++s;
+    }
+    return false;
+}
+
+// `label` cut to whole UTF-8 characters until it is at most `px` wide (at least 2 characters).
+std::string shorten(const std::string& label, float px) {
+    std::string t = label;
+    while (ImGui::CalcTextSize(t.c_str()).x > px) {
+        size_t k = t.size() - 1;
+        while (k > 0 && (static_cast<unsigned char>(t[k]) & 0xC0) == 0x80) --k;
+        size_t chars = 0;
+        for (size_t i = 0; i < k; ++i) chars += (static_cast<unsigned char>(t[i]) & 0xC0) != 0x80;
+        if (chars < 2) break;
+        t.erase(k);
+    }
+    return t;
+}
+
+// How `labels`, `spacing` pixels apart, fit below an axis with at most max_h pixels (layout_probe.hpp);
+// fills `shortened` with the labels cut to the spacing.
+TickLabelFit fit_labels(const std::vector<std::string>& labels, float spacing, float max_h, std::vector<std::string>* shortened) {
+    const float fs = ImGui::GetFontSize();
+    float widest = 0, widest_short = 0;
+    shortened->clear();
+    for (const std::string& l : labels) {
+        widest = std::max(widest, ImGui::CalcTextSize(l.c_str()).x);
+        shortened->push_back(shorten(l, spacing - fs * 0.3f));
+        widest_short = std::max(widest_short, ImGui::CalcTextSize(shortened->back().c_str()).x);
+    }
+    return fit_tick_labels(widest, widest_short, spacing, fs, max_h);
+}
+
+// Tick label i centred at x below y, as `fit` says.
+void tick_label(ImDrawList* dl, const TickLabelFit& fit, size_t i, float x, float y, const std::string& full,
+                const std::string& shortened, ImU32 color) {
+    const float fs = ImGui::GetFontSize();
+    switch (fit.mode) {
+        case TickLabelMode::kHorizontal:
+        case TickLabelMode::kShortened:
+        case TickLabelMode::kSparse: {
+            if (fit.mode == TickLabelMode::kSparse && i % size_t(fit.step) != 0) return;
+            const std::string& t = fit.mode == TickLabelMode::kHorizontal ? full : shortened;
+            const ImVec2 ts = ImGui::CalcTextSize(t.c_str());
+            dl->AddText(ImVec2(std::floor(x - ts.x * 0.5f), y), color, t.c_str());
+            return;
+        }
+        case TickLabelMode::kRotated45: rotated_text(dl, ImVec2(x + fs * 0.3f, y), color, full.c_str(), -0.7854f, ImVec2(1, 0)); return;
+        case TickLabelMode::kVertical: rotated_text(dl, ImVec2(x + fs * 0.5f, y), color, full.c_str(), -1.5708f, ImVec2(1, 0)); return;
+    }
+}
+
+Rect to_rect(const ImRect& r) { return {r.Min.x, r.Min.y, r.Max.x, r.Max.y}; }
 
 float to_px(double x) { return float(g.area.Min.x + (x - g.lim.x0) / (g.lim.x1 - g.lim.x0) * (g.area.Max.x - g.area.Min.x)); }
 float to_py(double y) { return float(g.area.Max.y - (y - g.lim.y0) / (g.lim.y1 - g.lim.y0) * (g.area.Max.y - g.area.Min.y)); }
@@ -126,6 +220,7 @@ bool begin_plot(const char* id, const char* title, ImVec2 size, const Limits& li
     if (size.x <= 0) size.x = std::max(avail.x + size.x, 50.0f);
     if (size.y <= 0) size.y = std::max(avail.y + size.y, 50.0f);
     const ImVec2 pos = ImGui::GetCursorScreenPos();
+    const ImGuiID gid = ImGui::GetID(id);
     ImGui::InvisibleButton(id, size);
     if (!ImGui::IsItemVisible()) return false;
 
@@ -137,6 +232,8 @@ bool begin_plot(const char* id, const char* title, ImVec2 size, const Limits& li
         g_next_custom = false;
     }
     g.active = true;
+    g.id = id;
+    g.gid = gid;
     g.flags = flags;
     g.dl = ImGui::GetWindowDrawList();
     g.frame = ImRect(pos, ImVec2(pos.x + size.x, pos.y + size.y));
@@ -144,31 +241,36 @@ bool begin_plot(const char* id, const char* title, ImVec2 size, const Limits& li
     if (!(g.lim.x1 > g.lim.x0)) g.lim.x1 = g.lim.x0 + 1;
     if (!(g.lim.y1 > g.lim.y0)) g.lim.y1 = g.lim.y0 + 1;
     g.hovered = ImGui::IsItemHovered() && !(flags & kNoHover);
-    g.title = title ? title : "";
     g.x_label = x_label ? x_label : "";
     g.y_label = y_label ? y_label : "";
 
-    // Margins from the font: the y tick labels' widest text, one line for the title, two below for ticks + label.
+    // Top: the title, wrapped beside the y axis' label (at most 3 lines); then the legend strip (below).
     const float fs = ImGui::GetFontSize();
+    const float ylw = g.y_label.empty() ? 0 : ImGui::CalcTextSize(g.y_label.c_str()).x + fs;
+    g.title_clipped = wrap_lines(title ? title : "", size.x - fs * 0.4f - ylw, 3, &g.title_lines);
+    const int title_rows = std::max(int(g.title_lines.size()), g.y_label.empty() ? 0 : 1);
+    const float top = title_rows == 0 ? fs * 0.6f : fs * (0.35f + 1.1f * float(title_rows));
+    // Left: the y tick labels' widest text. Bottom: the x tick labels (fitted below) and the x label.
     const Ticks yt = nice_ticks(g.lim.y0, g.lim.y1, std::max(2, int((size.y - 3 * fs) / (fs * 2.2f))));
     float yw = 0;
     for (double v : yt.values) yw = std::max(yw, ImGui::CalcTextSize((format_tick(v, yt) + ((flags & kYPercent) ? "%" : "")).c_str()).x);
     const float left = yw + fs * 0.8f, right = fs * 0.8f;
-    const float top = (g.title.empty() && g.y_label.empty()) ? fs * 0.6f : fs * 1.7f;
-    float bottom = fs * (g.x_label.empty() ? 1.7f : 3.0f);
+    float ticks_h = fs * 1.3f;
     if (g.custom_x && g.x_tick_values.size() >= 2) {
-        // Rotate the labels when the widest does not fit between neighbouring ticks.
-        float widest = 0;
-        for (const std::string& l : g.x_tick_labels) widest = std::max(widest, ImGui::CalcTextSize(l.c_str()).x);
         const double span = std::fabs(g.x_tick_values[1] - g.x_tick_values[0]) / (g.lim.x1 - g.lim.x0);
-        const float spacing = float(span) * (size.x - yw - fs * 1.6f);
-        if (widest > spacing - fs * 0.4f) {
-            g.rotate_x = true;
-            bottom += widest * 0.7071f - fs * 0.6f;
-        }
+        const float spacing = float(span) * (size.x - left - right);
+        g.x_fit = fit_labels(g.x_tick_labels, spacing, size.y * 0.3f, &g.x_short);
+        ticks_h = g.x_fit.height + fs * 0.4f;
     }
-    g.area = ImRect(ImVec2(std::floor(pos.x + left), std::floor(pos.y + top)),
-                    ImVec2(std::floor(pos.x + size.x - right), std::floor(pos.y + size.y - bottom)));
+    const float bottom = ticks_h + (g.x_label.empty() ? fs * 0.2f : fs * 1.35f);
+    // The legend strip sits between title and data, sized by the entries this plot had last frame (items
+    // arrive after begin_plot); end_plot notes a change, and the next frame is laid out with it.
+    const Rect region{std::floor(pos.x + left), std::floor(pos.y + top), std::floor(pos.x + size.x - right),
+                      std::floor(pos.y + size.y - bottom)};
+    std::vector<float> widths;
+    if (!(flags & kNoLegend)) widths = g_legend_widths[gid];
+    g.placement = place_legend(region, widths, std::floor(fs * 1.2f), std::floor(fs * 0.3f), fs * 3.0f);
+    g.area = ImRect(ImVec2(g.placement.area.x0, g.placement.area.y0), ImVec2(g.placement.area.x1, g.placement.area.y1));
     if (g.area.GetWidth() < 10 || g.area.GetHeight() < 10) g.area = ImRect(pos, ImVec2(pos.x + size.x, pos.y + size.y));
     g.mouse = ImGui::GetIO().MousePos;
     g.mouse_x = g.lim.x0 + (g.mouse.x - g.area.Min.x) / g.area.GetWidth() * (g.lim.x1 - g.lim.x0);
@@ -207,7 +309,6 @@ void end_plot() {
     ImDrawList* dl = g.dl;
     const Colors& c = colors();
     const float fs = ImGui::GetFontSize();
-    const float s = ui_scale();
     dl->PopClipRect();
 
     dl->ChannelsSetCurrent(0);
@@ -243,9 +344,8 @@ void end_plot() {
         if (x < g.area.Min.x - 0.5f || x > g.area.Max.x + 0.5f) continue;
         dl->AddLine(ImVec2(x, g.area.Min.y), ImVec2(x, g.area.Max.y), c.grid, 1.0f);
         if (i < xl.size()) {
-            const ImVec2 ts = ImGui::CalcTextSize(xl[i].c_str());
-            if (g.rotate_x) rotated_text(dl, ImVec2(x + fs * 0.3f, g.area.Max.y + fs * 0.3f), c.text_dim, xl[i].c_str(), -0.7854f, ImVec2(1, 0));
-            else dl->AddText(ImVec2(x - ts.x * 0.5f, g.area.Max.y + fs * 0.3f), c.text_dim, xl[i].c_str());
+            const TickLabelFit fit = g.custom_x ? g.x_fit : TickLabelFit{};
+            tick_label(dl, fit, i, x, g.area.Max.y + fs * 0.3f, xl[i], i < g.x_short.size() ? g.x_short[i] : xl[i], c.text_dim);
         }
     }
 
@@ -253,7 +353,8 @@ void end_plot() {
     // Axes (left and bottom), the zero line when in view.
     dl->AddLine(ImVec2(crisp(g.area.Min.x), g.area.Min.y), ImVec2(crisp(g.area.Min.x), g.area.Max.y + 1), c.axis, 1.0f);
     dl->AddLine(ImVec2(g.area.Min.x, crisp(g.area.Max.y)), ImVec2(g.area.Max.x, crisp(g.area.Max.y)), c.axis, 1.0f);
-    if (!g.title.empty()) dl->AddText(ImVec2(g.frame.Min.x + fs * 0.2f, g.frame.Min.y + fs * 0.1f), c.text, g.title.c_str());
+    for (size_t i = 0; i < g.title_lines.size(); ++i)
+        dl->AddText(ImVec2(g.frame.Min.x + fs * 0.2f, g.frame.Min.y + fs * (0.1f + 1.1f * float(i))), c.text, g.title_lines[i].c_str());
     if (!g.y_label.empty()) {
         const ImVec2 ts = ImGui::CalcTextSize(g.y_label.c_str());
         const float x = std::max(g.frame.Min.x + fs * 0.2f, g.area.Max.x - ts.x);
@@ -264,22 +365,27 @@ void end_plot() {
         dl->AddText(ImVec2(g.area.GetCenter().x - ts.x * 0.5f, g.frame.Max.y - fs * 1.3f), c.text_dim, g.x_label.c_str());
     }
 
-    // Legend.
-    if (!(g.flags & kNoLegend) && !g.legend.empty()) {
-        float w = 0;
-        for (const LegendEntry& e : g.legend) w = std::max(w, ImGui::CalcTextSize(e.label.c_str()).x);
-        const float sw = fs * 1.2f, pad = fs * 0.35f, lh = fs * 1.15f;
-        const float bw = w + sw + pad * 3, bh = lh * float(g.legend.size()) + pad * 2 - (lh - fs);
-        const float x0 = (g.flags & kLegendLeft) ? g.area.Min.x + pad * 2 : g.area.Max.x - bw - pad * 2;
-        const ImVec2 p0(x0, g.area.Min.y + pad * 2);
-        dl->AddRectFilled(p0, ImVec2(p0.x + bw, p0.y + bh), c.legend_bg, 3.0f * s);
-        dl->AddRect(p0, ImVec2(p0.x + bw, p0.y + bh), c.grid, 3.0f * s);
-        for (size_t i = 0; i < g.legend.size(); ++i) {
-            const float y = p0.y + pad + lh * float(i);
-            dl->AddRectFilled(ImVec2(p0.x + pad, y + fs * 0.3f), ImVec2(p0.x + pad + sw, y + fs * 0.7f), g.legend[i].color);
-            dl->AddText(ImVec2(p0.x + pad * 2 + sw, y), c.text, g.legend[i].label.c_str());
-        }
+    // Legend: in the strip begin_plot reserved above the data area (layout_probe.hpp's place_legend).
+    std::vector<float> widths;
+    const float sw = fs * 1.2f, pad = fs * 0.35f;
+    if (!(g.flags & kNoLegend))
+        for (const LegendEntry& e : g.legend) widths.push_back(std::ceil(sw + pad + ImGui::CalcTextSize(e.label.c_str()).x));
+    std::vector<float>& reserved = g_legend_widths[g.gid];
+    if (widths != reserved) {
+        reserved = widths;
+        layout_probe().note_unsettled();
     }
+    const std::vector<Rect>& slots = g.placement.entries;
+    for (size_t i = 0; i < g.legend.size() && i < slots.size() && !(g.flags & kNoLegend); ++i) {
+        const Rect& r = slots[i];
+        dl->PushClipRect(ImVec2(r.x0, r.y0), ImVec2(r.x1, r.y1), true);
+        const float y = r.y0 + (r.height() - fs) * 0.5f;
+        dl->AddRectFilled(ImVec2(r.x0, y + fs * 0.3f), ImVec2(r.x0 + sw, y + fs * 0.7f), g.legend[i].color);
+        dl->AddText(ImVec2(r.x0 + sw + pad, y), c.text, g.legend[i].label.c_str());
+        dl->PopClipRect();
+    }
+    layout_probe().add_plot({g.id.rfind("##", 0) == 0 ? g.id.substr(2) : g.id, to_rect(g.frame), to_rect(g.area),
+                             g.placement.legend, g.title_clipped});
 
     // Hover read-out: crosshair and a tooltip with x and each item's value there.
     if (g.hovered) {
@@ -436,9 +542,64 @@ void text(double x, double y, const char* str, ImU32 color, ImVec2 align) {
 
 // [SECTION] heat map, progress, colours ----------------------------------------------------------------
 
+namespace {
+struct HeatLayout {
+    float left, top, bottom, cell, cellh;
+    TickLabelFit cols_fit;
+    std::vector<std::string> cols_short;
+};
+
+// Margins and cell size of a heat map in `size`: title lines, colour legend, row labels left, column labels below.
+HeatLayout heat_layout(int rows, int cols, const std::vector<std::string>& row_labels, const std::vector<std::string>& col_labels,
+                       ImVec2 size, int title_lines, bool has_x_label, bool has_y_label) {
+    HeatLayout h;
+    const float fs = ImGui::GetFontSize();
+    float lw = 0;
+    for (const std::string& l : row_labels) lw = std::max(lw, ImGui::CalcTextSize(l.c_str()).x);
+    h.top = fs * (0.2f + 1.1f * float(title_lines)) + fs * 1.5f;  // title, then the colour legend's line
+    h.left = lw + fs * 0.5f + (has_y_label ? fs * 1.3f : 0);
+    const float cw = std::floor((size.x - h.left - fs * 0.3f) / float(cols));
+    h.cols_fit = fit_labels(col_labels, std::max(cw, 1.0f), size.y * 0.3f, &h.cols_short);
+    h.bottom = h.cols_fit.height + fs * 0.4f + (has_x_label ? fs * 1.3f : 0);
+    // Labels fitted to this cell width; the cells may get narrower below to stay near square, never wider.
+    const float ch = std::floor((size.y - h.top - h.bottom) / float(rows));
+    h.cell = std::max(4.0f, std::min(cw, ch * 1.6f));
+    h.cellh = std::max(4.0f, std::min(ch, h.cell));
+    return h;
+}
+
+ImU32 lerp_color(ImU32 a, ImU32 b, float t) {
+    t = std::clamp(t, 0.0f, 1.0f);
+    auto ch = [&](int shift) {
+        const float x = float((a >> shift) & 0xff), y = float((b >> shift) & 0xff);
+        return ImU32(x + (y - x) * t + 0.5f) << shift;
+    };
+    return ch(IM_COL32_R_SHIFT) | ch(IM_COL32_G_SHIFT) | ch(IM_COL32_B_SHIFT) | (ImU32(255) << IM_COL32_A_SHIFT);
+}
+}  // namespace
+
+bool heat_map_numbers_fit(int rows, int cols, const std::vector<std::string>& row_labels, const std::vector<std::string>& col_labels,
+                          ImVec2 size, const char* widest_value) {
+    const HeatLayout h = heat_layout(rows, cols, row_labels, col_labels, size, 1, true, true);
+    const ImVec2 ts = ImGui::CalcTextSize(widest_value);
+    return h.cell >= ts.x + 3 && h.cellh >= ts.y;
+}
+
+ImU32 heat_color(HeatStyle style, float v, float vmin, float vmax, bool diagonal) {
+    const Colors& c = colors();
+    if (style == HeatStyle::kSequential) return sequential(vmax > vmin ? (v - vmin) / (vmax - vmin) : 0.0f);
+    // A change of a confusion matrix: more on the diagonal (right answers) is better, more off it worse.
+    const float span = std::max(std::fabs(vmin), std::fabs(vmax));
+    const float t = span > 0 ? std::fabs(v) / span : 0.0f;
+    if (v == 0) return c.plot_bg;
+    const bool better = diagonal ? v > 0 : v < 0;
+    return lerp_color(c.plot_bg, better ? c.good : c.bad, 0.25f + 0.75f * std::sqrt(t));
+}
+
 void heat_map(const char* id, const char* title, const float* values, int rows, int cols, float vmin, float vmax,
               const std::vector<std::string>& row_labels, const std::vector<std::string>& col_labels, ImVec2 size,
-              bool div, const char* format, const char* x_label, const char* y_label) {
+              HeatStyle style, const char* format, const char* x_label, const char* y_label, const char* legend_lo,
+              const char* legend_hi) {
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     if (size.x <= 0) size.x = std::max(avail.x + size.x, 50.0f);
     if (size.y <= 0) size.y = std::max(avail.y + size.y, 50.0f);
@@ -449,39 +610,64 @@ void heat_map(const char* id, const char* title, const float* values, int rows, 
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const Colors& c = colors();
     const float fs = ImGui::GetFontSize();
-    float lw = 0;
-    for (const std::string& l : row_labels) lw = std::max(lw, ImGui::CalcTextSize(l.c_str()).x);
-    float cw_label = 0;
-    for (const std::string& l : col_labels) cw_label = std::max(cw_label, ImGui::CalcTextSize(l.c_str()).x);
-    const float top = title && title[0] ? fs * 1.6f : 0;
-    const float ylab = (y_label && y_label[0]) ? fs * 1.3f : 0;
-    const float left = lw + fs * 0.5f + ylab;
-    // Column labels at 45 degrees: their height is the widest label's width / sqrt(2).
-    const float col_h = cw_label * 0.7071f + fs * 0.9f;
-    const float bottom = col_h + ((x_label && x_label[0]) ? fs * 1.3f : 0);
-    const float cw = std::floor((size.x - left - fs * 0.3f) / float(cols));
-    const float ch = std::floor((size.y - top - bottom) / float(rows));
-    const float cell = std::max(4.0f, std::min(cw, ch * 1.6f));
-    const float cellh = std::max(4.0f, std::min(ch, cell));
-    const ImVec2 o(std::floor(pos.x + left), std::floor(pos.y + top));
-    if (title && title[0]) dl->AddText(ImVec2(pos.x, pos.y + fs * 0.1f), c.text, title);
-    if (y_label && y_label[0])
+    std::vector<std::string> title_lines;
+    const bool clipped = wrap_lines(title, size.x - fs * 0.2f, 2, &title_lines);
+    const bool has_x = x_label && x_label[0], has_y = y_label && y_label[0];
+    const HeatLayout h = heat_layout(rows, cols, row_labels, col_labels, size, int(title_lines.size()), has_x, has_y);
+    const float cell = h.cell, cellh = h.cellh;
+    const ImVec2 o(std::floor(pos.x + h.left), std::floor(pos.y + h.top));
+    const ImRect cells(o, ImVec2(o.x + cell * float(cols), o.y + cellh * float(rows)));
+    for (size_t i = 0; i < title_lines.size(); ++i)
+        dl->AddText(ImVec2(pos.x, pos.y + fs * (0.1f + 1.1f * float(i))), c.text, title_lines[i].c_str());
+
+    // Colour legend, on its own line between title and cells: a gradient from lo to hi, or better / worse swatches.
+    Rect legend;
+    {
+        const float y = o.y - fs * 1.35f, sw = fs * 1.2f;
+        float x = o.x;
+        const char* lo = legend_lo ? legend_lo : "";
+        const char* hi = legend_hi ? legend_hi : "";
+        if (style == HeatStyle::kSequential) {
+            dl->AddText(ImVec2(x, y), c.text_dim, lo);
+            x += ImGui::CalcTextSize(lo).x + fs * 0.3f;
+            const int steps = 12;
+            const float bw = fs * 5.0f;
+            for (int k = 0; k < steps; ++k)
+                dl->AddRectFilled(ImVec2(x + bw * float(k) / steps, y + fs * 0.2f), ImVec2(x + bw * float(k + 1) / steps, y + fs * 0.85f),
+                                  sequential(float(k) / float(steps - 1)));
+            x += bw + fs * 0.3f;
+            dl->AddText(ImVec2(x, y), c.text_dim, hi);
+            x += ImGui::CalcTextSize(hi).x;
+        } else {
+            dl->AddRectFilled(ImVec2(x, y + fs * 0.2f), ImVec2(x + sw, y + fs * 0.85f), c.good);
+            x += sw + fs * 0.3f;
+            dl->AddText(ImVec2(x, y), c.text_dim, lo);
+            x += ImGui::CalcTextSize(lo).x + fs;
+            dl->AddRectFilled(ImVec2(x, y + fs * 0.2f), ImVec2(x + sw, y + fs * 0.85f), c.bad);
+            x += sw + fs * 0.3f;
+            dl->AddText(ImVec2(x, y), c.text_dim, hi);
+            x += ImGui::CalcTextSize(hi).x;
+        }
+        legend = {o.x, y, x, y + fs * 1.05f};
+    }
+    if (has_y)
         rotated_text(dl, ImVec2(pos.x + fs * 0.1f, o.y + cellh * float(rows) * 0.5f), c.text_dim, y_label, -1.5708f, ImVec2(0.5f, 0));
-    const float span = div ? std::max(std::fabs(vmin), std::fabs(vmax)) : (vmax - vmin);
     int hr = -1, hc = -1;
     const ImVec2 m = ImGui::GetIO().MousePos;
+    const float outline = std::max(2.0f, fs * 0.14f);
     for (int r = 0; r < rows; ++r) {
         for (int col = 0; col < cols; ++col) {
             const float v = values[r * cols + col];
-            const ImU32 fill = div ? diverging(span > 0 ? v / span : 0) : sequential(span > 0 ? (v - vmin) / span : 0);
+            const ImU32 fill = heat_color(style, v, vmin, vmax, r == col);
             const ImVec2 a(o.x + cell * float(col), o.y + cellh * float(r));
             const ImVec2 b(a.x + cell - 1, a.y + cellh - 1);
             dl->AddRectFilled(a, b, fill);
             if (hovered && m.x >= a.x && m.x < b.x + 1 && m.y >= a.y && m.y < b.y + 1) hr = r, hc = col;
             char buf[32];
             std::snprintf(buf, sizeof buf, format, double(v));
+            if (style == HeatStyle::kChange && v == 0) std::snprintf(buf, sizeof buf, "%s", "0");
             const ImVec2 ts = ImGui::CalcTextSize(buf);
-            if (ts.x < cell - 2 && ts.y < cellh) dl->AddText(ImVec2(a.x + (cell - ts.x) * 0.5f, a.y + (cellh - ts.y) * 0.5f), contrast_text(fill), buf);
+            if (ts.x < cell - 2 && ts.y <= cellh) dl->AddText(ImVec2(a.x + (cell - ts.x) * 0.5f, a.y + (cellh - ts.y) * 0.5f), contrast_text(fill), buf);
         }
         // Rows lower than a line of text: label every step-th row only.
         const int step = std::max(1, int(std::ceil(fs * 0.95f / cellh)));
@@ -490,21 +676,26 @@ void heat_map(const char* id, const char* title, const float* values, int rows, 
             dl->AddText(ImVec2(o.x - ts.x - fs * 0.3f, o.y + cellh * float(r) + (cellh - ts.y) * 0.5f), c.text_dim, row_labels[size_t(r)].c_str());
         }
     }
-    const bool rotate = cw_label > cell - 2;  // all or none, so the labels line up
-    for (int col = 0; col < cols && size_t(col) < col_labels.size(); ++col) {
-        const std::string& l = col_labels[size_t(col)];
-        const ImVec2 ts = ImGui::CalcTextSize(l.c_str());
-        const float cx = o.x + cell * (float(col) + 0.5f), y = o.y + cellh * float(rows) + fs * 0.25f;
-        if (!rotate) dl->AddText(ImVec2(cx - ts.x * 0.5f, y), c.text_dim, l.c_str());
-        else rotated_text(dl, ImVec2(cx + fs * 0.35f, y), c.text_dim, l.c_str(), -0.7854f, ImVec2(1, 0));
-    }
-    if (x_label && x_label[0]) {
+    // The diagonal (right answers) outlined, so it reads as one line through the matrix.
+    if (rows == cols)
+        for (int r = 0; r < rows; ++r) {
+            const ImVec2 a(o.x + cell * float(r), o.y + cellh * float(r));
+            dl->AddRect(ImVec2(a.x + outline * 0.5f - 0.5f, a.y + outline * 0.5f - 0.5f),
+                        ImVec2(a.x + cell - outline * 0.5f - 0.5f, a.y + cellh - outline * 0.5f - 0.5f), c.series[1], 0, 0, outline);
+        }
+    const float ly = cells.Max.y + fs * 0.25f;
+    for (int col = 0; col < cols && size_t(col) < col_labels.size(); ++col)
+        tick_label(dl, h.cols_fit, size_t(col), o.x + cell * (float(col) + 0.5f), ly, col_labels[size_t(col)],
+                   size_t(col) < h.cols_short.size() ? h.cols_short[size_t(col)] : col_labels[size_t(col)], c.text_dim);
+    if (has_x) {
         const ImVec2 ts = ImGui::CalcTextSize(x_label);
-        dl->AddText(ImVec2(o.x + (cell * float(cols) - ts.x) * 0.5f, o.y + cellh * float(rows) + col_h), c.text_dim, x_label);
+        dl->AddText(ImVec2(o.x + (cell * float(cols) - ts.x) * 0.5f, ly + h.cols_fit.height + fs * 0.1f), c.text_dim, x_label);
     }
+    layout_probe().add_plot({std::string(id).rfind("##", 0) == 0 ? std::string(id).substr(2) : std::string(id),
+                             {pos.x, pos.y, pos.x + size.x, pos.y + size.y}, to_rect(cells), legend, clipped});
     if (hr >= 0) {
         const ImVec2 a(o.x + cell * float(hc), o.y + cellh * float(hr));
-        dl->AddRect(a, ImVec2(a.x + cell - 1, a.y + cellh - 1), c.axis, 0, 0, 2.0f);
+        dl->AddRect(a, ImVec2(a.x + cell - 1, a.y + cellh - 1), c.hover, 0, 0, 2.0f);
         char buf[32];
         std::snprintf(buf, sizeof buf, format, double(values[hr * cols + hc]));
         ImGui::BeginTooltip();
@@ -537,8 +728,9 @@ ImU32 lerp_stops(const float (*stops)[3], int n, float t) {
 }  // namespace
 
 ImU32 sequential(float t) {
-    // Viridis, five stops: perceptually ordered and legible projected or printed in grey.
-    static const float v[5][3] = {{253, 231, 37}, {94, 201, 98}, {33, 145, 140}, {59, 82, 139}, {68, 1, 84}};
+    // One hue, light to dark (ColorBrewer Blues): more is darker, legible projected or printed in grey; the
+    // confusion matrix outlines its diagonal on top of it.
+    static const float v[5][3] = {{247, 251, 255}, {198, 219, 239}, {107, 174, 214}, {33, 113, 181}, {8, 48, 107}};
     return lerp_stops(v, 5, t);
 }
 

@@ -25,7 +25,7 @@ Colors& colors();
 enum Flags {
     kNone = 0,
     kNoLegend = 1 << 0,
-    kLegendLeft = 1 << 1,      // legend in the top-left corner instead of the top-right
+    kLegendLeft = 1 << 1,      // (legends sit in a strip above the data now, always left-aligned)
     kYPercent = 1 << 2,        // y tick labels with a % sign
     kNoHover = 1 << 3,
 };
@@ -41,8 +41,8 @@ Limits pad_limits(double x0, double x1, double y0, double y1, double pad_x = 0.0
 bool begin_plot(const char* id, const char* title, ImVec2 size, const Limits& limits, const char* x_label,
                 const char* y_label, int flags = kNone);
 // Replaces the automatic x ticks of the NEXT begin_plot() with these positions and labels (categorical axes:
-// bits, classes). Call it before begin_plot(): labels too wide for their spacing are drawn at 45 degrees and
-// the plot keeps room for them.
+// bits, classes). Call it before begin_plot(): labels too wide for their spacing are turned, shortened or
+// thinned out so that none overlap (layout_probe.hpp's fit_tick_labels), and the plot keeps room for them.
 void set_x_ticks(const std::vector<double>& values, const std::vector<std::string>& labels);
 void end_plot();
 
@@ -65,18 +65,32 @@ void hline(double y, ImU32 color, float thickness = 1.0f, bool dashed = false);
 void vline(double x, ImU32 color, float thickness = 1.0f, bool dashed = false);
 void text(double x, double y, const char* text, ImU32 color, ImVec2 align = ImVec2(0, 1));
 
-// A rows x cols heat map of values[r * cols + c] coloured over [vmin, vmax] (diverging: blue-white-red around
-// 0), each cell printed with `format` when it fits; row labels left, column labels below. Hover shows the cell.
+// How a heat map colours its cells. kSequential: one hue, light to dark over [vmin, vmax] (a confusion matrix in
+// percent). kChange: a confusion matrix's change, coloured by what it means: more on the diagonal (right
+// answers) or less off it is better (green), the reverse worse (red), deeper with the size of the change.
+enum class HeatStyle { kSequential, kChange };
+ImU32 heat_color(HeatStyle style, float v, float vmin, float vmax, bool diagonal);
+
+// A rows x cols heat map of values[r * cols + c], each cell printed with `format` when it fits; the diagonal
+// outlined when square; row labels left, column labels below (horizontal, shortened, turned or sparse: never
+// overlapping, layout_probe.hpp's fit_tick_labels); the title wrapped; a colour legend on its own line under
+// the title: a gradient from legend_lo to legend_hi (kSequential) or swatches "good colour legend_lo", "bad
+// colour legend_hi" (kChange). Hover shows the cell. Recorded in layout_probe() (cells = data, colour legend).
 void heat_map(const char* id, const char* title, const float* values, int rows, int cols, float vmin, float vmax,
               const std::vector<std::string>& row_labels, const std::vector<std::string>& col_labels, ImVec2 size,
-              bool diverging, const char* format, const char* x_label, const char* y_label);
+              HeatStyle style, const char* format, const char* x_label, const char* y_label, const char* legend_lo,
+              const char* legend_hi);
+// Whether a heat map of that size leaves every cell room for `widest_value` (e.g. "100"): when not, show one
+// large matrix instead of two small ones.
+bool heat_map_numbers_fit(int rows, int cols, const std::vector<std::string>& row_labels, const std::vector<std::string>& col_labels,
+                          ImVec2 size, const char* widest_value);
 
 // A horizontal bar showing fraction in [0, 1] with a centred text (ImGui's ProgressBar, themed).
 void progress(float fraction, const char* text, ImVec2 size);
 
 // Colour helpers.
 ImU32 with_alpha(ImU32 color, float alpha);
-ImU32 sequential(float t);           // t in [0,1]: light to dark blue (viridis-like in high contrast)
+ImU32 sequential(float t);           // t in [0,1]: light to dark blue
 ImU32 diverging(float t);            // t in [-1,1]: blue - white - red
 ImU32 contrast_text(ImU32 background);
 

@@ -141,7 +141,8 @@ bool UiState::operator==(const UiState& o) const {
            weights == o.weights && lab_source == o.lab_source && lab_layer == o.lab_layer && lab_spec == o.lab_spec &&
            lab_ste == o.lab_ste && lab_channel == o.lab_channel && weight_bits == o.weight_bits && act_bits == o.act_bits &&
            quant == o.quant && act_mode == o.act_mode && backend == o.backend && net_layer == o.net_layer &&
-           gallery_flipped_only == o.gallery_flipped_only && gallery_page == o.gallery_page;
+           gallery_flipped_only == o.gallery_flipped_only && gallery_page == o.gallery_page &&
+           panel_view == o.panel_view;
 }
 
 int next_bits(int bits, int delta) {
@@ -237,6 +238,7 @@ std::string encode_state(const UiState& s) {
     if (s.net_layer != d.net_layer) add("nl", std::to_string(s.net_layer));
     if (s.gallery_flipped_only != d.gallery_flipped_only) add("flip", s.gallery_flipped_only ? "1" : "0");
     if (s.gallery_page != d.gallery_page) add("page", std::to_string(s.gallery_page));
+    if (s.panel_view != d.panel_view) add("view", std::to_string(s.panel_view));
     std::string out;
     for (const auto& [k, v] : kv) out += (out.empty() ? "" : "&") + k + "=" + v;
     return out;
@@ -332,6 +334,10 @@ Status decode_state(const std::string& text, UiState* s) {
             if (key == "lch") s->lab_channel = iv;
             if (key == "nl") s->net_layer = iv;
             if (key == "page") s->gallery_page = iv;
+        }
+        if (key == "view") {
+            if (parse_int(value, &iv) && iv >= 0 && iv < 16) s->panel_view = iv;
+            else fail(key, value, "a view index 0..15");
         }
         // Any other key: ignored (a newer page's link still opens).
     }

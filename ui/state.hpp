@@ -57,6 +57,9 @@ struct UiState {
     int net_layer = 0;             // network view: the selected layer
     bool gallery_flipped_only = false;
     int gallery_page = 0;
+    // The part a panel shows when the window is too small for all of them at once (presenter mode, small
+    // windows): its tab, by index (the evaluation panel: accuracy, per class, confusion, gallery).
+    int panel_view = 0;
 
     static QuantSpec default_lab_spec() {
         QuantSpec s;

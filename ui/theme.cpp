@@ -116,6 +116,8 @@ void Theme::rebake() {
         ImFontConfig cfg;
         cfg.SizePixels = std::round(13.0f * font_scale_ * dpi_);  // ProggyClean, scaled: blurry but legible
         io.Fonts->AddFontDefault(&cfg);
+        cfg.SizePixels = std::round(cfg.SizePixels * kHeadlineScale);
+        io.Fonts->AddFontDefault(&cfg);
     } else {
         static ImVector<ImWchar> ranges;
         if (ranges.empty()) {
@@ -130,6 +132,11 @@ void Theme::rebake() {
         cfg.OversampleV = 1;
         cfg.PixelSnapH = true;
         io.Fonts->AddFontFromMemoryTTF(font_data_.data(), int(font_data_.size()), px, &cfg, ranges.Data);
+        // The headline font: second in the atlas (headline_font()); the first stays ImGui's default. Its text is
+        // bits and numbers ("W4A4: 56.6 %"): Latin glyphs only, which keeps the atlas small at large scales.
+        cfg.OversampleH = 1;
+        io.Fonts->AddFontFromMemoryTTF(font_data_.data(), int(font_data_.size()), std::round(px * kHeadlineScale), &cfg,
+                                       io.Fonts->GetGlyphRangesDefault());
     }
     io.Fonts->Build();
     if (io.BackendRendererUserData) {  // the backend exists: replace its texture now
@@ -138,6 +145,11 @@ void Theme::rebake() {
         note_texture_upload();
     }
     baked_px_ = px;
+}
+
+ImFont* headline_font() {
+    ImFontAtlas* atlas = ImGui::GetIO().Fonts;
+    return atlas->Fonts.Size > 1 ? atlas->Fonts[1] : ImGui::GetFont();
 }
 
 void Theme::apply_style() {

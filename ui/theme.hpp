@@ -8,7 +8,14 @@
 
 #include "core/status.hpp"
 
+struct ImFont;
+
 namespace quantlab::ui {
+
+// The headline (an accuracy, "W4A4: 56.6 %") is set this much larger than body text.
+constexpr float kHeadlineScale = 1.75f;
+// The headline font, baked beside the body font at kHeadlineScale its size; ImGui's default font when none.
+ImFont* headline_font();
 
 class Theme {
 public:

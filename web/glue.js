@@ -129,6 +129,8 @@
     openBytes,
     status: () => JSON.parse(Module.UTF8ToString(Module._ql_status_json())),
     state: () => Module.UTF8ToString(Module._ql_state_string()),
+    // The last frame's layout: plots' data and legend rectangles, headline heights (ui/layout_probe.hpp).
+    layout: () => JSON.parse(Module.UTF8ToString(Module._ql_layout_json())),
     applyState: (s) => {
       const rc = Module.ccall('ql_apply_state', 'number', ['string'], [s]);
       const e = rc ? Module.UTF8ToString(Module._ql_last_error()) : '';  // shown by the app, too

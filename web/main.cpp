@@ -29,6 +29,7 @@
 #include "ui/frame_look.hpp"
 #include "ui/frame_policy.hpp"
 #include "ui/glfw_input.hpp"
+#include "ui/layout_probe.hpp"
 
 namespace {
 
@@ -157,6 +158,8 @@ EMSCRIPTEN_KEEPALIVE int ql_open_file(const char* name, const uint8_t* data, int
 
 EMSCRIPTEN_KEEPALIVE const char* ql_last_error() { return hand_to_js(g_app ? g_app->last_error() : "not started"); }
 EMSCRIPTEN_KEEPALIVE const char* ql_status_json() { return hand_to_js(g_app ? g_app->status_json() : "{}"); }
+// Where the last frame put each plot's data area and legend, and how tall its headline was (ui/layout_probe.hpp).
+EMSCRIPTEN_KEEPALIVE const char* ql_layout_json() { return hand_to_js(quantlab::ui::layout_probe().to_json()); }
 EMSCRIPTEN_KEEPALIVE const char* ql_state_string() { return hand_to_js(g_app ? g_app->state_string() : ""); }
 
 // Applies a state string (from a hashchange or a test); 0 on success, else 1 (see ql_last_error).
