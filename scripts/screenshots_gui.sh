@@ -3,15 +3,45 @@
 # running the app under Xvfb with a state string per picture and its own --screenshot (the window's pixels,
 # taken once evaluation, and training, have finished). The training panel's picture trains three tiny runs
 # first (LibTorch builds; a minute or two on 2 cores) on CIFAR-10 from $QUANTLAB_DATA or ../shared/data.
+# The pointer is parked outside the window, so no hover read-out or tooltip shows in the pictures.
 # Usage, from anywhere:
-#   scripts/screenshots_gui.sh [path/to/quantlab-gui [NAME...]]   (default: build/gui/native/gui/quantlab-gui;
-#                                                                  NAMEs, e.g. gui_train: only those pictures)
+#   scripts/screenshots_gui.sh [--size WxH] [--presenter] [--out DIR] [path/to/quantlab-gui [NAME...]]
+#     default: 1280x720 (the smallest projector size the layout is made for), into docs/img, the GUI from
+#     build/gui/native/gui/quantlab-gui; NAMEs, e.g. gui_train: only those pictures.
+#     --presenter: every picture in presenter mode (2x fonts, high contrast), named NAME_presenter.
+#   scripts/screenshots_gui.sh --all-sizes [--out DIR] [GUI]: every picture at 1280x720, 1366x768 and 1920x1080,
+#     presenter off and on, into DIR (default build/screenshots-gui), named NAME_WxH[_presenter].
 # Needs xvfb and xdotool (scripts/setup.sh installs them).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+size="1280x720"
+presenter=0
+out=""
+all_sizes=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --size) size="$2"; shift 2 ;;
+    --presenter) presenter=1; shift ;;
+    --out) out="$2"; shift 2 ;;
+    --all-sizes) all_sizes=1; shift ;;
+    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) break ;;
+  esac
+done
+[[ "$size" =~ ^[0-9]+x[0-9]+$ ]] || { echo "screenshots_gui: --size wants WxH (e.g. 1366x768), got '$size'" >&2; exit 1; }
 gui="${1:-$root/build/gui/native/gui/quantlab-gui}"
 only=("${@:2}")
-out="$root/docs/img"
+if [[ $all_sizes -eq 1 ]]; then
+  dir="${out:-$root/build/screenshots-gui}"
+  for s in 1280x720 1366x768 1920x1080; do
+    "${BASH_SOURCE[0]}" --size "$s" --out "$dir/$s" "$gui" "${only[@]}"
+    "${BASH_SOURCE[0]}" --size "$s" --presenter --out "$dir/$s" "$gui" "${only[@]}"
+  done
+  exit 0
+fi
+width="${size%x*}"
+height="${size#*x}"
+out="${out:-$root/docs/img}"
 [[ -x "$gui" ]] || { echo "screenshots_gui: $gui is not built (cmake --build build/gui --target quantlab-gui)" >&2; exit 1; }
 mkdir -p "$out"
 
@@ -21,22 +51,28 @@ for n in $(seq 90 120); do
   if [[ ! -e /tmp/.X$n-lock && ! -e /tmp/.X11-unix/X$n ]]; then display=":$n"; break; fi
 done
 [[ -n "$display" ]] || { echo "screenshots_gui: no free X display" >&2; exit 1; }
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+# A screen larger than the window: the pointer waits outside it.
+Xvfb "$display" -screen 0 "$((width + 64))x$((height + 64))x24" -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 logs="$(mktemp -d)"
 trap 'kill $xvfb 2>/dev/null || true; rm -rf "$logs"' EXIT
 for _ in $(seq 50); do xdpyinfo -display "$display" >/dev/null 2>&1 && break; sleep 0.1; done
 export DISPLAY="$display"
-# The pointer starts mid-screen, where it would open hover read-outs: park it in the bottom-right corner.
-xdotool mousemove 1279 799 2>/dev/null || true
+# The pointer starts mid-screen, where it would open hover read-outs: park it outside the window.
+xdotool mousemove "$((width + 60))" "$((height + 60))" 2>/dev/null || true
 
 shot() {  # name state-string [more quantlab-gui options]
   local name="$1" state="$2"
   shift 2
   if [[ ${#only[@]} -gt 0 && ! " ${only[*]} " =~ " $name " ]]; then return 0; fi
-  "$gui" --state "$state" --screenshot "$out/$name.png" --screenshot-when-idle --screenshot-after 30 \
-         --quit-after-screenshot --no-vsync "$@" >/dev/null 2>"$logs/$name.log" || { cat "$logs/$name.log" >&2; exit 1; }
-  echo "wrote docs/img/$name.png"
+  if [[ $presenter -eq 1 ]]; then
+    name="${name%_presenter*}_presenter"
+    state="$state&fs=2&hc=1"
+  fi
+  [[ "$out" == "$root/docs/img" ]] || name="${name}_$size"
+  "$gui" --state "$state" --width "$width" --height "$height" --screenshot "$out/$name.png" --screenshot-when-idle \
+         --screenshot-after 30 --quit-after-screenshot --no-vsync "$@" >/dev/null 2>"$logs/$name.log" || { cat "$logs/$name.log" >&2; exit 1; }
+  echo "wrote $out/$name.png"
 }
 
 shot gui_quantizer   "panel=quantizer&lb=3"
@@ -53,4 +89,5 @@ if "$gui" --help | grep -q -- "--train " && [[ -f "$data/data_batch_1.bin" ]]; t
 else
   shot gui_train "panel=train"
 fi
-shot gui_presenter_ja "panel=eval&wb=4&ab=4&lang=ja&fs=1.5&hc=1&flip=1"
+# Presenter mode at 1280x720 shows one part of a panel at a time: here the confusion matrix (view 2).
+[[ $presenter -eq 1 ]] || shot gui_presenter_ja "panel=eval&view=2&wb=4&ab=4&lang=ja&fs=2&hc=1"

@@ -250,13 +250,28 @@ struct App::Impl {
 
     // [SECTION] top bar, banner, frame --------------------------------------------------------------------
 
+    // The window's height in lines of text at the current font size.
+    static float io_display_lines() { return ImGui::GetIO().DisplaySize.y / ImGui::GetFontSize(); }
+
     void draw_top_bar() {
         const char* names[kNumPanels] = {tr("Quantizer"), tr("Network"), tr("Evaluation"), tr("Training")};
-        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(plot::colors().series[0]));
-        ImGui::TextUnformatted("QuantLab");
-        ImGui::PopStyleColor();
+        // Large fonts in a small window (presenter at 1280 px): the name goes before the bar takes two lines.
+        bool show_brand = true;
+        {
+            const ImGuiStyle& st = ImGui::GetStyle();
+            float need = ImGui::CalcTextSize("QuantLab").x + st.ItemSpacing.x * 9;
+            for (int i = 0; i < kNumPanels; ++i) need += ImGui::CalcTextSize(names[i]).x + ImGui::CalcTextSize("1 ").x + st.FramePadding.x * 2;
+            for (const char* t : {opt.desktop ? tr("Open...") : "", state.lang == Lang::kEn ? "日本語" : "English", tr("Presenter"), tr("View")})
+                need += ImGui::CalcTextSize(t).x + ImGui::GetFontSize();
+            show_brand = need <= ImGui::GetContentRegionAvail().x;
+        }
+        if (show_brand) {
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(plot::colors().series[0]));
+            ImGui::TextUnformatted("QuantLab");
+            ImGui::PopStyleColor();
+        }
         for (int i = 0; i < kNumPanels; ++i) {
-            ImGui::SameLine();
+            if (i > 0 || show_brand) ImGui::SameLine();
             char label[96];
             std::snprintf(label, sizeof label, "%d %s###panel%d", i + 1, names[i], i);
             const bool on = int(state.panel) == i;
@@ -277,7 +292,10 @@ struct App::Impl {
         const float w_view = ImGui::CalcTextSize(tr("View")).x + fs;
         const float spacing = ImGui::GetStyle().ItemSpacing.x;
         const float total = w_open + w_lang + w_pres + w_view + spacing * 4;
-        ImGui::SameLine(std::max(ImGui::GetCursorPosX() + spacing, right - total));
+        // On the panel buttons' line when it has room, else right-aligned on a line of their own (large fonts).
+        const float after_panels = ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x + spacing;
+        if (after_panels <= right - total) ImGui::SameLine(right - total);
+        else ImGui::SetCursorPosX(std::max(ImGui::GetCursorPosX(), right - total));
         if (opt.desktop) {
             if (ImGui::Button(tr("Open..."))) browser.open(opt.assets_dir);
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("Weights (.safetensors, .pth) or CIFAR-10 batches (.bin); files can also be dropped onto the window"));
@@ -307,7 +325,7 @@ struct App::Impl {
         // The line below: what is loaded and how far evaluation got.
         std::string info = std::string(tr("weights")) + ": " + (doc.model ? doc.weights_name : std::string("-")) + "   " + tr("data") +
                            ": " + (doc.data ? doc.data_name + " (" + std::to_string(doc.data->count) + " " + tr("images") + ")" : std::string("-"));
-        ImGui::TextDisabled("%s", info.c_str());
+        if (io_display_lines() >= 30) ImGui::TextDisabled("%s", info.c_str());  // not when lines are scarce (presenter, small window)
         if (!error.empty()) {
             const ImVec4 bad = ImGui::ColorConvertU32ToFloat4(plot::colors().bad);
             ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(bad.x, bad.y, bad.z, 0.15f));

@@ -63,7 +63,7 @@ bool bits_control(const char* label, int* bits, float width) {
 bool rule_controls(QuantSpec* spec, float width) {
     bool changed = false;
     const RangeRule rules[] = {RangeRule::kMaxAbs, RangeRule::kMeanStd, RangeRule::kMinMax, RangeRule::kPercentile, RangeRule::kMse};
-    const char* names[] = {tr("max |r| (notebook)"), tr("mean +- k std (exercise)"), tr("min-max"), tr("percentile"), tr("MSE-optimal")};
+    const char* names[] = {tr("max |r| (notebook)"), tr("mean ± k std (exercise)"), tr("min-max"), tr("percentile"), tr("MSE-optimal")};
     int cur = 0;
     for (int i = 0; i < 5; ++i)
         if (rules[i] == spec->rule) cur = i;

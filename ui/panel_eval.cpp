@@ -76,11 +76,14 @@ public:
     void draw(AppContext& ctx) override;
 
 private:
-    void controls(AppContext& ctx, const EvalSnapshot* q, const EvalSnapshot* f);
+    // compact: lines are scarce (presenter, small window): the less used settings go into a pop-up, the
+    // progress bar is a thin line.
+    void controls(AppContext& ctx, const EvalSnapshot* q, const EvalSnapshot* f, bool compact);
     void sweep_plot(AppContext& ctx, ImVec2 size, const EvalSnapshot* f);
     void class_plot(const Compare& c, ImVec2 size, bool have_float);
     void gallery(AppContext& ctx, const EvalSnapshot* q, const EvalSnapshot* f, ImVec2 size);
-    void matrices(AppContext& ctx, const Compare& cmp, ImVec2 size);
+    // tabs_shown: the caller already offers the choice of matrix (views 2 / 3).
+    void matrices(AppContext& ctx, const Compare& cmp, ImVec2 size, bool tabs_shown = false);
 
     RgbaTexture texture_;
     std::vector<int64_t> tex_indices_;   // images in the texture, in its slot order
@@ -88,7 +91,7 @@ private:
     float header_h_ = 0;                 // the gallery's controls, last frame
 };
 
-void EvalPanel::controls(AppContext& ctx, const EvalSnapshot* q, const EvalSnapshot* f) {
+void EvalPanel::controls(AppContext& ctx, const EvalSnapshot* q, const EvalSnapshot* f, bool compact) {
     UiState& s = ctx.state;
     const float fs = ImGui::GetFontSize();
     int b = uniform_bits(s);
@@ -98,16 +101,26 @@ void EvalPanel::controls(AppContext& ctx, const EvalSnapshot* q, const EvalSnaps
         std::fill(s.weight_bits.begin(), s.weight_bits.end(), b);
         std::fill(s.act_bits.begin(), s.act_bits.end(), b);
     }
+    if (compact) {
+        same_line_if_fits(ImGui::CalcTextSize(tr("activations")).x + ImGui::CalcTextSize(tr("kernels")).x + fs * 3, fs * 1.5f);
+        char label[128];
+        std::snprintf(label, sizeof label, "%s, %s...###evalopts", tr("activations"), tr("kernels"));
+        if (ImGui::Button(label)) ImGui::OpenPopup("##evalopts");
+    }
+    const bool options = !compact || ImGui::BeginPopup("##evalopts");
     int mode = int(s.act_mode);
     const char* modes[] = {tr("dynamic (per batch)"), tr("static (calibrated)")};
-    same_line_if_fits(fs * 12 + ImGui::CalcTextSize(tr("activations")).x + fs, fs * 1.5f);
+    if (options) {
+    if (!compact) same_line_if_fits(fs * 12 + ImGui::CalcTextSize(tr("activations")).x + fs, fs * 1.5f);
     ImGui::SetNextItemWidth(fs * 12);
     if (ImGui::Combo(tr("activations"), &mode, modes, 2)) s.act_mode = ActMode(mode);
     int be = s.backend == Backend::kInteger ? 1 : s.backend == Backend::kReference ? 2 : 0;
     const char* backends[] = {tr("fast float"), tr("integer"), tr("reference")};
-    same_line_if_fits(fs * 10 + ImGui::CalcTextSize(tr("kernels")).x + fs, fs * 1.5f);
+    if (!compact) same_line_if_fits(fs * 10 + ImGui::CalcTextSize(tr("kernels")).x + fs, fs * 1.5f);
     ImGui::SetNextItemWidth(fs * 10);
     if (ImGui::Combo(tr("kernels"), &be, backends, 3)) s.backend = be == 1 ? Backend::kInteger : be == 2 ? Backend::kReference : Backend::kFast;
+    if (compact) ImGui::EndPopup();
+    }
 
     // The headline: the setting and its accuracy, large ("W4A4: 56.60 %"); float, change and progress beside it.
     const plot::Colors& c = plot::colors();
@@ -153,7 +166,12 @@ void EvalPanel::controls(AppContext& ctx, const EvalSnapshot* q, const EvalSnaps
             std::snprintf(t2, sizeof t2, ", %.0f %s", double(q->result.evaluated) / q->seconds, tr("img/s"));
             std::strncat(text, t2, sizeof text - std::strlen(text) - 1);
         }
-        plot::progress(frac, text, ImVec2(-1, 0));
+        if (compact) {
+            plot::progress(frac, "", ImVec2(-1, std::max(4.0f, std::floor(fs * 0.3f))));
+            if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", text);
+        } else {
+            plot::progress(frac, text, ImVec2(-1, 0));
+        }
     }
 }
 
@@ -314,14 +332,14 @@ void EvalPanel::gallery(AppContext& ctx, const EvalSnapshot* q, const EvalSnapsh
 
 // The two confusion matrices side by side when both keep their numbers at that size; else one large matrix
 // and buttons to pick it (state.panel_view: 2 quantized, 3 change vs float).
-void EvalPanel::matrices(AppContext& ctx, const Compare& cmp, ImVec2 size) {
+void EvalPanel::matrices(AppContext& ctx, const Compare& cmp, ImVec2 size, bool tabs_shown) {
     UiState& s = ctx.state;
     const float sp = ImGui::GetStyle().ItemSpacing.x;
     std::vector<std::string> names;
     for (int k = 0; k < kCifar10NumClasses; ++k) names.push_back(class_name(k));
     const bool both = plot::heat_map_numbers_fit(10, 10, names, names, ImVec2((size.x - sp) * 0.5f, size.y), "100");
     int which = s.panel_view == 3 ? 1 : 0;
-    if (!both) {
+    if (!both && !tabs_shown) {
         const float y0 = ImGui::GetCursorPosY();
         if (view_tabs("##matrix", {tr("confusion, quantized"), tr("change vs float, images")}, &which)) s.panel_view = 2 + which;
         size.y -= ImGui::GetCursorPosY() - y0;
@@ -347,26 +365,26 @@ void EvalPanel::matrices(AppContext& ctx, const Compare& cmp, ImVec2 size) {
 void EvalPanel::draw(AppContext& ctx) {
     std::shared_ptr<const EvalSnapshot> q = ctx.eval.get(ctx.current_key);
     std::shared_ptr<const EvalSnapshot> f = ctx.eval.get(ctx.float_key);
-    controls(ctx, q.get(), f.get());
-    ImGui::Separator();
-    const Compare cmp = compare(*ctx.doc.data, q.get(), f.get());
     const float sp = ImGui::GetStyle().ItemSpacing.x, spy = ImGui::GetStyle().ItemSpacing.y;
     const float fs = ImGui::GetFontSize();
+    // A dashboard when everything fits at this font size (about 62 x 36 lines of text); else one part at a time.
+    const ImVec2 panel = ImGui::GetContentRegionAvail();
+    const bool one_at_a_time = panel.x < fs * 62 || panel.y < fs * 36;
+    controls(ctx, q.get(), f.get(), one_at_a_time);
+    ImGui::Separator();
+    const Compare cmp = compare(*ctx.doc.data, q.get(), f.get());
     ImVec2 avail = ImGui::GetContentRegionAvail();
 
-    // A dashboard when everything fits at this font size (about 62 x 30 lines of text); else one part at a time.
-    if (avail.x < fs * 62 || avail.y < fs * 30) {
+    if (one_at_a_time) {
         UiState& s = ctx.state;
-        // Views: 0 accuracy vs bits, 1 per class, 2-3 confusion (quantized / change), 4 gallery.
+        // Views: 0 accuracy vs bits, 1 per class, 2 confusion (quantized), 3 its change from float, 4 gallery.
         s.panel_view = std::clamp(s.panel_view, 0, 4);
-        int tab = s.panel_view <= 1 ? s.panel_view : s.panel_view <= 3 ? 2 : 3;
-        if (view_tabs("##evaltabs", {tr("accuracy vs bits"), tr("per-class accuracy"), tr("confusion"), tr("gallery")}, &tab))
-            s.panel_view = tab <= 2 ? tab : 4;
+        view_tabs("##evaltabs", {tr("accuracy vs bits"), tr("per class"), tr("confusion"), tr("change"), tr("gallery")}, &s.panel_view);
         avail = ImGui::GetContentRegionAvail();
         switch (s.panel_view) {
             case 0: sweep_plot(ctx, avail, f.get()); break;
             case 1: class_plot(cmp, avail, f && cmp.m > 0); break;
-            case 2: case 3: matrices(ctx, cmp, avail); break;
+            case 2: case 3: matrices(ctx, cmp, avail, true); break;
             default: gallery(ctx, q.get(), f.get(), avail); break;
         }
         return;
@@ -381,9 +399,24 @@ void EvalPanel::draw(AppContext& ctx) {
 
     ImGui::BeginGroup();
     const float right_w = avail.x - left_w - sp;
-    matrices(ctx, cmp, ImVec2(right_w, std::floor(avail.y * 0.5f)));
-    ImGui::Dummy(ImVec2(0, fs * 0.2f));
-    gallery(ctx, q.get(), f.get(), ImVec2(right_w, ImGui::GetContentRegionAvail().y));
+    std::vector<std::string> names;
+    for (int k = 0; k < kCifar10NumClasses; ++k) names.push_back(class_name(k));
+    if (plot::heat_map_numbers_fit(10, 10, names, names, ImVec2((right_w - sp) * 0.5f, std::floor(avail.y * 0.5f)), "100")) {
+        matrices(ctx, cmp, ImVec2(right_w, std::floor(avail.y * 0.5f)));
+        ImGui::Dummy(ImVec2(0, fs * 0.2f));
+        gallery(ctx, q.get(), f.get(), ImVec2(right_w, ImGui::GetContentRegionAvail().y));
+    } else {
+        // The matrices need the whole column to keep their numbers: they and the gallery take turns
+        // (views 2 quantized, 3 change vs float, 4 gallery).
+        UiState& s = ctx.state;
+        int tab = s.panel_view == 3 ? 1 : s.panel_view == 4 ? 2 : 0;
+        ImGui::PushID("##right");
+        if (view_tabs("##righttabs", {tr("confusion, quantized"), tr("change vs float, images"), tr("gallery")}, &tab)) s.panel_view = 2 + tab;
+        ImGui::PopID();
+        const ImVec2 rest(right_w, ImGui::GetContentRegionAvail().y);
+        if (tab == 2) gallery(ctx, q.get(), f.get(), rest);
+        else matrices(ctx, cmp, rest, true);
+    }
     ImGui::EndGroup();
 }
 

@@ -82,8 +82,10 @@ public:
     void draw(AppContext& ctx) override;
 
 private:
-    void global_controls(AppContext& ctx);
-    void layer_table(AppContext& ctx, float height);
+    // compact: lines are scarce (presenter, small window): the rule and range settings go into a pop-up,
+    // the table drops the shape and clipping columns.
+    void global_controls(AppContext& ctx, bool compact);
+    void layer_table(AppContext& ctx, float height, bool compact);
     void layer_plots(AppContext& ctx, const ImVec2& size);
     void update(AppContext& ctx);
 
@@ -120,7 +122,7 @@ void NetworkPanel::update(AppContext& ctx) {
     }
 }
 
-void NetworkPanel::global_controls(AppContext& ctx) {
+void NetworkPanel::global_controls(AppContext& ctx, bool compact) {
     UiState& s = ctx.state;
     const float fs = ImGui::GetFontSize();
     const float w = fs * 11;
@@ -131,38 +133,53 @@ void NetworkPanel::global_controls(AppContext& ctx) {
     const bool w_mixed = std::any_of(s.weight_bits.begin(), s.weight_bits.end(), [&](int b) { return b != wb; });
     const bool a_mixed = std::any_of(s.act_bits.begin(), s.act_bits.end(), [&](int b) { return b != ab; });
     if (bits_control(w_mixed ? tr("weights (mixed)") : tr("weights"), &wb, w)) std::fill(s.weight_bits.begin(), s.weight_bits.end(), wb);
-    ImGui::SameLine(0, fs * 2);
+    // Each control on the line when it fits there, else on the next (large fonts, narrow windows).
+    const float box = ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x;
+    same_line_if_fits(w + fs * 4 + ImGui::CalcTextSize(tr("activations (mixed)")).x, fs * 2);
     if (bits_control(a_mixed ? tr("activations (mixed)") : tr("activations"), &ab, w)) std::fill(s.act_bits.begin(), s.act_bits.end(), ab);
-    ImGui::SetCursorPosX(fs * 7);
+    if (compact) {
+        same_line_if_fits(ImGui::CalcTextSize(tr("range rule")).x + fs * 2, fs * 2);
+        char label[128];
+        std::snprintf(label, sizeof label, "%s...###netopts", tr("range rule"));
+        if (ImGui::Button(label)) ImGui::OpenPopup("##netopts");
+        if (!ImGui::BeginPopup("##netopts")) return;
+    }
+    if (!compact) ImGui::SetCursorPosX(fs * 7);
     ImGui::BeginGroup();
     rule_controls(&s.quant, w);
     ImGui::EndGroup();
-    ImGui::SameLine(0, fs * 2);
+    same_line_if_fits(box + ImGui::CalcTextSize(tr("symmetric (Z = 0)")).x, fs * 2);
     ImGui::Checkbox(tr("symmetric (Z = 0)"), &s.quant.symmetric);
-    ImGui::SameLine();
+    same_line_if_fits(box + ImGui::CalcTextSize(tr("per-channel weights")).x);
     ImGui::Checkbox(tr("per-channel weights"), &s.quant.per_channel);
-    ImGui::SameLine(0, fs * 2);
+    same_line_if_fits(fs * 17 + ImGui::CalcTextSize(tr("activation ranges")).x + fs * 0.5f, fs * 2);
     int mode = int(s.act_mode);
     const char* modes[] = {tr("dynamic: range per batch (notebook)"), tr("static: calibrated, frozen")};
     ImGui::SetNextItemWidth(fs * 17);
     if (ImGui::Combo(tr("activation ranges"), &mode, modes, 2)) s.act_mode = ActMode(mode);
+    if (compact) ImGui::EndPopup();
 }
 
-void NetworkPanel::layer_table(AppContext& ctx, float height) {
+void NetworkPanel::layer_table(AppContext& ctx, float height, bool compact) {
     UiState& s = ctx.state;
     const int n = ctx.doc.num_layers();
     const float fs = ImGui::GetFontSize();
     const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_BordersOuter |
                                   ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_ScrollY;
-    if (!ImGui::BeginTable("##layers", 7, flags, ImVec2(0, height))) return;
+    if (!ImGui::BeginTable("##layers", compact ? 5 : 7, flags, ImVec2(0, height))) return;
     ImGui::TableSetupScrollFreeze(0, 1);
-    ImGui::TableSetupColumn(tr("layer"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
-    ImGui::TableSetupColumn(tr("weight shape"), ImGuiTableColumnFlags_WidthStretch, 1.4f);
-    ImGui::TableSetupColumn(tr("weight bits"), ImGuiTableColumnFlags_WidthStretch, 2.6f);
-    ImGui::TableSetupColumn(tr("act. bits"), ImGuiTableColumnFlags_WidthStretch, 2.6f);
-    ImGui::TableSetupColumn(tr("W SQNR"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
-    ImGui::TableSetupColumn(tr("A SQNR"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
-    ImGui::TableSetupColumn(tr("A clipped"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    // Text columns as wide as their widest text (so numbers are never cut); the bits controls share the rest.
+    auto fixed = [&](const char* header, const char* widest_value) {
+        const float wv = std::max(ImGui::CalcTextSize(header).x, ImGui::CalcTextSize(widest_value).x);
+        ImGui::TableSetupColumn(header, ImGuiTableColumnFlags_WidthFixed, std::ceil(wv + fs * 0.2f));
+    };
+    fixed(tr("layer"), "conv2");
+    if (!compact) fixed(tr("weight shape"), "(120,1600)");
+    ImGui::TableSetupColumn(tr("weight bits"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    ImGui::TableSetupColumn(tr("act. bits"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    fixed(tr("W SQNR"), "99.9 dB");
+    fixed(tr("A SQNR"), "99.9 dB");
+    if (!compact) fixed(tr("A clipped"), "100.00 %");
     ImGui::TableHeadersRow();
     auto sqnr = [](const TensorStats& t) -> std::string {
         if (!t.valid) return "...";
@@ -179,8 +196,10 @@ void NetworkPanel::layer_table(AppContext& ctx, float height) {
         ImGui::TableNextColumn();
         if (ImGui::Selectable(ctx.doc.layer_names[size_t(q)].c_str(), s.net_layer == q, ImGuiSelectableFlags_SpanAllColumns | ImGuiSelectableFlags_AllowItemOverlap))
             s.net_layer = q;
-        ImGui::TableNextColumn();
-        ImGui::TextUnformatted(shape_str(ctx.doc.model->layer_weight(q).shape).c_str());
+        if (!compact) {
+            ImGui::TableNextColumn();
+            ImGui::TextUnformatted(shape_str(ctx.doc.model->layer_weight(q).shape).c_str());
+        }
         ImGui::TableNextColumn();
         const float w = ImGui::GetContentRegionAvail().x - fs * 4.5f;
         bits_control("##w", &s.weight_bits[size_t(q)], w);
@@ -190,10 +209,12 @@ void NetworkPanel::layer_table(AppContext& ctx, float height) {
         ImGui::TextUnformatted(sqnr(weight_[size_t(q)]).c_str());
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(sqnr(act_[size_t(q)]).c_str());
-        ImGui::TableNextColumn();
         const TensorStats& a = act_[size_t(q)];
-        if (a.valid && a.quantized) ImGui::Text("%.2f %%", 100.0 * a.err.clipped_fraction);
-        else ImGui::TextUnformatted("-");
+        if (!compact) {
+            ImGui::TableNextColumn();
+            if (a.valid && a.quantized) ImGui::Text("%.2f %%", 100.0 * a.err.clipped_fraction);
+            else ImGui::TextUnformatted("-");
+        }
         ImGui::PopID();
     }
     ImGui::EndTable();
@@ -250,6 +271,19 @@ void NetworkPanel::layer_plots(AppContext& ctx, const ImVec2& size) {
         }
         return s;
     };
+    // Two plots side by side when each gets about 24 lines of text in width, else one at a time (view 0 / 1).
+    const float fs = ImGui::GetFontSize();
+    if (half.x < fs * 24) {
+        UiState& s = ctx.state;
+        int which = std::clamp(s.panel_view, 0, 1);
+        const float y0 = ImGui::GetCursorPosY();
+        if (view_tabs("##nettabs", {tr("weights: float vs quantized"), tr("input activations: float vs quantized")}, &which)) s.panel_view = which;
+        const ImVec2 full(size.x, size.y - (ImGui::GetCursorPosY() - y0));
+        if (which == 0) draw_stats("##wh", title(tr("weights: float vs quantized"), weight_[size_t(q)]).c_str(), weight_[size_t(q)], full);
+        else if (act_[size_t(q)].valid) draw_stats("##ah", title(tr("input activations: float vs quantized"), act_[size_t(q)]).c_str(), act_[size_t(q)], full);
+        else ImGui::TextDisabled("%s", tr("recording activations..."));
+        return;
+    }
     draw_stats("##wh", title(tr("weights: float vs quantized"), weight_[size_t(q)]).c_str(), weight_[size_t(q)], half);
     ImGui::SameLine();
     if (act_[size_t(q)].valid) {
@@ -261,15 +295,21 @@ void NetworkPanel::layer_plots(AppContext& ctx, const ImVec2& size) {
 
 void NetworkPanel::draw(AppContext& ctx) {
     update(ctx);
-    global_controls(ctx);
+    // Lines are scarce when the window holds fewer than 30 lines of text (presenter mode at 720-1080 px).
+    const bool compact = ImGui::GetContentRegionAvail().y < ImGui::GetFontSize() * 30;
+    global_controls(ctx, compact);
     ImGui::Separator();
     const float fs = ImGui::GetFontSize();
     const float row_h = ImGui::GetFrameHeightWithSpacing() + 2;
     const float table_h = std::min(row_h * float(ctx.doc.num_layers() + 1) + fs, ImGui::GetContentRegionAvail().y * 0.45f);
-    layer_table(ctx, table_h);
-    ImGui::TextDisabled("%s", tr("Activations: each layer's float input over the first batch of 128 test images (float network). Click a row to plot it."));
+    layer_table(ctx, table_h, compact);
+    if (!compact) {
+        ImGui::PushTextWrapPos(0.0f);  // wrapped: at large fonts the hint is longer than the window
+        ImGui::TextDisabled("%s", tr("Activations: each layer's float input over the first batch of 128 test images (float network). Click a row to plot it."));
+        ImGui::PopTextWrapPos();
+    }
     const ImVec2 rest = ImGui::GetContentRegionAvail();
-    layer_plots(ctx, ImVec2(rest.x, std::max(rest.y, fs * 10)));
+    layer_plots(ctx, ImVec2(rest.x, std::max(rest.y, fs * 8)));
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // panel_quantizer.cpp: the quantizer lab. Pick a tensor (the notebook's 1,000 sorted randn values, a layer's
 // weights, or a layer's recorded input activations), set bits / range rule / symmetric / per-channel, and see
-// the r -> r_hat staircase, the quantization error, the histogram with the level grid and clipped tails,
+// the r → r_hat staircase, the quantization error, the histogram with the level grid and clipped tails,
 // the formulas with live S, Z, qmin, qmax and levels, and the STE gradient beneath the staircase.
 // All numbers come from core's quantizer (compute_params, fake_quant, quant_error, ste_backward).
 #include <imgui.h>
@@ -26,6 +26,10 @@ private:
     void update(AppContext& ctx);
     void controls(AppContext& ctx, float width);
     void formulas(AppContext& ctx);
+    void stair_plot(ImVec2 size);
+    void ste_plot(ImVec2 size);
+    void hist_plot(ImVec2 size);
+    void err_plot(ImVec2 size);
 
     // The tensor and everything derived from it, recomputed only when an input changes.
     uint64_t generation_ = ~uint64_t(0);
@@ -185,6 +189,11 @@ void QuantizerPanel::controls(AppContext& ctx, float width) {
 
 void QuantizerPanel::formulas(AppContext& ctx) {
     (void)ctx;
+    // Every line wraps at the column's edge (large fonts, Japanese) instead of running under the next column.
+    ImGui::PushTextWrapPos(0.0f);
+    struct PopWrap {
+        ~PopWrap() { ImGui::PopTextWrapPos(); }
+    } pop_wrap;
     const plot::Colors& c = plot::colors();
     const ImVec4 accent = ImGui::ColorConvertU32ToFloat4(c.series[0]);
     ImGui::TextColored(accent, "%s", tr("Formulas (PyTorch / ONNX sign)"));
@@ -196,12 +205,12 @@ void QuantizerPanel::formulas(AppContext& ctx) {
     const int Z = p.zero_point[0];
     const int b = p.bits;
     if (p.symmetric) {
-        ImGui::TextWrapped("S = max(|alpha|, |beta|) / (2^(b-1) - 1) = %s", format_number(S).c_str());
+        ImGui::TextWrapped("S = max(|α|, |β|) / (2^(b-1) - 1) = %s", format_number(S).c_str());
     } else {
-        ImGui::TextWrapped("S = (beta - alpha) / (2^b - 1) = %s", format_number(S).c_str());
+        ImGui::TextWrapped("S = (β - α) / (2^b - 1) = %s", format_number(S).c_str());
     }
     if (!p.alpha.empty() && !p.beta.empty())
-        ImGui::Text("alpha = %s,  beta = %s", format_number(p.alpha[0]).c_str(), format_number(p.beta[0]).c_str());
+        ImGui::Text("α = %s,  β = %s", format_number(p.alpha[0]).c_str(), format_number(p.beta[0]).c_str());
     ImGui::Text("Z = %d,  qmin = %d,  qmax = %d,  %s = %lld", Z, p.range.qmin, p.range.qmax, tr("levels"),
                 (long long)p.range.levels());
     ImGui::Text("b = %d:  %s [%s, %s]", b, tr("representable"), format_number(repr_.lo).c_str(), format_number(repr_.hi).c_str());
@@ -217,12 +226,121 @@ void QuantizerPanel::formulas(AppContext& ctx) {
     ImGui::Text("%s = %s", tr("max |error|"), format_number(error_.max_abs_error).c_str());
 }
 
+void QuantizerPanel::stair_plot(ImVec2 size) {
+    const plot::Colors& c = plot::colors();
+    const double ylo = std::min<double>(stair_.y.empty() ? -1 : *std::min_element(stair_.y.begin(), stair_.y.end()), x0_);
+    const double yhi = std::max<double>(stair_.y.empty() ? 1 : *std::max_element(stair_.y.begin(), stair_.y.end()), x1_);
+    plot::Limits lim{x0_, x1_, ylo, yhi};
+    char title[128];
+    std::snprintf(title, sizeof title, "%s  (b = %d)", tr("r → r_hat"), view_params_.bits);
+    if (!plot::begin_plot("##stair", title, size, lim, "r", "r_hat")) return;
+    if (repr_.lo > x0_) plot::vspan(x0_, repr_.lo, c.clip_shade);
+    if (repr_.hi < x1_) plot::vspan(repr_.hi, x1_, c.clip_shade);
+    const float ix[2] = {float(x0_), float(x1_)}, iy[2] = {float(x0_), float(x1_)};
+    plot::line(tr("identity r_hat = r"), ix, iy, 2, c.grid == c.axis ? c.text_dim : plot::with_alpha(c.text_dim, 0.6f), 1.0f, true);
+    plot::line(tr("quantized r_hat"), stair_, c.series[0], 2.2f);
+    if (source_ == LabSource::kSynthetic) {
+        // The notebook's plt.plot(r, hat_r): the 1,000 sorted samples as dots on the staircase.
+        std::vector<float> yh(static_cast<size_t>(view_size_));
+        fake_quant(values_.data() + view_begin_, yh.data(), view_size_, view_params_);
+        std::vector<float> xs(values_.begin() + view_begin_, values_.begin() + view_begin_ + view_size_);
+        std::vector<float> xd, yd;
+        for (size_t i = 0; i < xs.size(); i += 10) xd.push_back(xs[i]), yd.push_back(yh[i]);
+        plot::markers(tr("samples (every 10th)"), xd.data(), yd.data(), int(xd.size()), plot::with_alpha(c.series[3], 0.8f), 2.2f);
+    }
+    plot::end_plot();
+}
+
+void QuantizerPanel::ste_plot(ImVec2 size) {
+    const plot::Colors& c = plot::colors();
+    plot::Limits gl{x0_, x1_, -0.1, 1.15};
+    if (!plot::begin_plot("##ste", tr("STE: d r_hat / d r used in backward"), size, gl, "r", nullptr)) return;
+    if (repr_.lo > x0_) plot::vspan(x0_, repr_.lo, c.clip_shade);
+    if (repr_.hi < x1_) plot::vspan(repr_.hi, x1_, c.clip_shade);
+    plot::line(ste_ == SteRule::kIdentity ? tr("identity: 1 everywhere") : tr("clipped: 0 outside the range"), ste_curve_, c.series[2], 2.5f);
+    plot::end_plot();
+}
+
+void QuantizerPanel::hist_plot(ImVec2 size) {
+    const plot::Colors& c = plot::colors();
+    const double ymax = std::max<double>(1, double(hist_.max_count())) * 1.12;
+    plot::Limits lim{x0_, x1_, 0, ymax};
+    char title[160];
+    std::snprintf(title, sizeof title, "%s (%lld %s)", tr("histogram of r"), (long long)view_size_, tr("values"));
+    if (!plot::begin_plot("##hist", title, size, lim, "r", tr("count"))) return;
+    if (repr_.lo > x0_) plot::vspan(x0_, repr_.lo, c.clip_shade);
+    if (repr_.hi < x1_) plot::vspan(repr_.hi, x1_, c.clip_shade);
+    plot::vlines(levels_.data(), int(levels_.size()), plot::with_alpha(c.series[0], 0.35f), 1.0f);
+    plot::histogram(tr("r"), hist_, c.series[1]);
+    plot::vline(repr_.lo, c.series[3], 1.5f, true);
+    plot::vline(repr_.hi, c.series[3], 1.5f, true);
+    if (!levels_.empty()) plot::line(tr("levels r_hat"), nullptr, nullptr, 0, plot::with_alpha(c.series[0], 0.6f));
+    if (repr_.lo > x0_ || repr_.hi < x1_) plot::line(tr("clipped tails"), nullptr, nullptr, 0, c.series[3]);
+    if (hist_.below + hist_.above > 0) {
+        char t[64];
+        std::snprintf(t, sizeof t, "%lld %s", (long long)(hist_.below + hist_.above), tr("outside"));
+        plot::text(x1_, ymax, t, c.text_dim, ImVec2(1, 0));
+    }
+    plot::end_plot();
+}
+
+void QuantizerPanel::err_plot(ImVec2 size) {
+    const plot::Colors& c = plot::colors();
+    const double s = view_params_.scale[0];
+    double emax = s * 0.75;
+    for (float e : err_curve_.y) emax = std::max(emax, double(std::fabs(e)));
+    plot::Limits el{x0_, x1_, -emax * 1.1, emax * 1.1};
+    if (!plot::begin_plot("##err", tr("quantization error r_hat - r"), size, el, "r", nullptr)) return;
+    if (repr_.lo > x0_) plot::vspan(x0_, repr_.lo, c.clip_shade);
+    if (repr_.hi < x1_) plot::vspan(repr_.hi, x1_, c.clip_shade);
+    plot::hline(s * 0.5, c.text_dim, 1.0f, true);
+    plot::hline(-s * 0.5, c.text_dim, 1.0f, true);
+    plot::line(tr("r_hat - r"), err_curve_, c.series[4], 1.8f);
+    plot::line(tr("± S/2"), nullptr, nullptr, 0, c.text_dim);
+    plot::end_plot();
+}
+
 void QuantizerPanel::draw(AppContext& ctx) {
     update(ctx);
     const float fs = ImGui::GetFontSize();
     const ImVec2 avail = ImGui::GetContentRegionAvail();
-    const float left_w = std::clamp(fs * 22.0f, 280.0f, avail.x * 0.36f);
+    const float sp = ImGui::GetStyle().ItemSpacing.x, spy = ImGui::GetStyle().ItemSpacing.y;
 
+    // Small window or large fonts (presenter): one part at a time, each as large as the panel: the settings
+    // and formulas, or one plot with the bits beside it. View 0 settings, 1 staircase, 2 histogram, 3 error, 4 STE.
+    if (avail.x < fs * 56 || avail.y < fs * 26) {
+        UiState& s = ctx.state;
+        s.panel_view = std::clamp(s.panel_view, 0, 4);
+        view_tabs("##labtabs", {tr("Quantizer"), tr("r → r_hat"), tr("histogram of r"), tr("quantization error r_hat - r"), tr("STE backward")},
+                  &s.panel_view);
+        if (s.panel_view == 0) {
+            const float col_w = std::floor((ImGui::GetContentRegionAvail().x - sp) * 0.5f);
+            ImGui::BeginChild("##lab_controls", ImVec2(col_w, 0), false);
+            controls(ctx, std::max(col_w - fs * 9.0f, fs * 6));
+            ImGui::EndChild();
+            ImGui::SameLine(0, sp);
+            ImGui::BeginChild("##lab_formulas", ImVec2(0, 0), false);
+            formulas(ctx);
+            ImGui::EndChild();
+            return;
+        }
+        ImGui::SetNextItemWidth(fs * 10);
+        ImGui::SliderInt(tr("bits"), &s.lab_spec.bits, kMinBits, kMaxBits, "b = %d");
+        same_line_if_fits(ImGui::CalcTextSize(tensor_name_.c_str()).x, fs * 1.5f);
+        ImGui::TextDisabled("%s", tensor_name_.c_str());
+        if (!status_.ok()) ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(plot::colors().bad), "%s", status_.message.c_str());
+        if (!valid_) return;
+        const ImVec2 area = ImGui::GetContentRegionAvail();
+        switch (s.panel_view) {
+            case 1: stair_plot(area); break;
+            case 2: hist_plot(area); break;
+            case 3: err_plot(area); break;
+            default: ste_plot(area); break;
+        }
+        return;
+    }
+
+    const float left_w = std::clamp(fs * 22.0f, 280.0f, avail.x * 0.36f);
     ImGui::BeginChild("##lab_controls", ImVec2(left_w, 0), false);
     controls(ctx, left_w - fs * 7.5f);
     ImGui::Separator();
@@ -231,93 +349,29 @@ void QuantizerPanel::draw(AppContext& ctx) {
     ImGui::SameLine();
 
     ImGui::BeginChild("##lab_plots", ImVec2(0, 0), false);
-    ImGui::TextWrapped("%s", tensor_name_.c_str());
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextUnformatted(tensor_name_.c_str());
+    ImGui::PopTextWrapPos();
     if (!status_.ok()) ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(plot::colors().bad), "%s", status_.message.c_str());
     if (!valid_) {
         ImGui::EndChild();
         return;
     }
-    const plot::Colors& c = plot::colors();
     const ImVec2 area = ImGui::GetContentRegionAvail();
-    const float sp = ImGui::GetStyle().ItemSpacing.x;
     const float col_w = (area.x - sp) * 0.5f;
     const float ste_h = std::max(fs * 7.0f, area.y * 0.28f);
-    const float top_h = area.y - ste_h - ImGui::GetStyle().ItemSpacing.y;
-    const float half_h = (area.y - ImGui::GetStyle().ItemSpacing.y) * 0.5f;
-
-    // Column 1: the staircase, and the STE gradient beneath it on the same x axis.
+    const float top_h = area.y - ste_h - spy;
+    const float half_h = (area.y - spy) * 0.5f;
+    // Column 1: the staircase, and the STE gradient beneath it on the same x axis. Column 2: histogram with
+    // level grid and clipped tails; the error curve.
     ImGui::BeginGroup();
-    {
-        const double ylo = std::min<double>(stair_.y.empty() ? -1 : *std::min_element(stair_.y.begin(), stair_.y.end()), x0_);
-        const double yhi = std::max<double>(stair_.y.empty() ? 1 : *std::max_element(stair_.y.begin(), stair_.y.end()), x1_);
-        plot::Limits lim{x0_, x1_, ylo, yhi};
-        char title[128];
-        std::snprintf(title, sizeof title, "%s  (b = %d)", tr("r -> r_hat"), view_params_.bits);
-        if (plot::begin_plot("##stair", title, ImVec2(col_w, top_h), lim, "r", "r_hat", plot::kLegendLeft)) {
-            if (repr_.lo > x0_) plot::vspan(x0_, repr_.lo, c.clip_shade);
-            if (repr_.hi < x1_) plot::vspan(repr_.hi, x1_, c.clip_shade);
-            const float ix[2] = {float(x0_), float(x1_)}, iy[2] = {float(x0_), float(x1_)};
-            plot::line(tr("identity r_hat = r"), ix, iy, 2, c.grid == c.axis ? c.text_dim : plot::with_alpha(c.text_dim, 0.6f), 1.0f, true);
-            plot::line(tr("quantized r_hat"), stair_, c.series[0], 2.2f);
-            if (source_ == LabSource::kSynthetic) {
-                // The notebook's plt.plot(r, hat_r): the 1,000 sorted samples as dots on the staircase.
-                std::vector<float> yh(static_cast<size_t>(view_size_));
-                fake_quant(values_.data() + view_begin_, yh.data(), view_size_, view_params_);
-                std::vector<float> xs(values_.begin() + view_begin_, values_.begin() + view_begin_ + view_size_);
-                std::vector<float> xd, yd;
-                for (size_t i = 0; i < xs.size(); i += 10) xd.push_back(xs[i]), yd.push_back(yh[i]);
-                plot::markers(tr("samples (every 10th)"), xd.data(), yd.data(), int(xd.size()), plot::with_alpha(c.series[3], 0.8f), 2.2f);
-            }
-            plot::end_plot();
-        }
-        plot::Limits gl{x0_, x1_, -0.1, 1.15};
-        if (plot::begin_plot("##ste", tr("STE: d r_hat / d r used in backward"), ImVec2(col_w, ste_h), gl, "r", nullptr, plot::kLegendLeft)) {
-            if (repr_.lo > x0_) plot::vspan(x0_, repr_.lo, c.clip_shade);
-            if (repr_.hi < x1_) plot::vspan(repr_.hi, x1_, c.clip_shade);
-            plot::line(ste_ == SteRule::kIdentity ? tr("identity: 1 everywhere") : tr("clipped: 0 outside the range"), ste_curve_, c.series[2], 2.5f);
-            plot::end_plot();
-        }
-    }
+    stair_plot(ImVec2(col_w, top_h));
+    ste_plot(ImVec2(col_w, ste_h));
     ImGui::EndGroup();
     ImGui::SameLine();
-
-    // Column 2: histogram with level grid and clipped tails; the error curve.
     ImGui::BeginGroup();
-    {
-        const double ymax = std::max<double>(1, double(hist_.max_count())) * 1.12;
-        plot::Limits lim{x0_, x1_, 0, ymax};
-        char title[160];
-        std::snprintf(title, sizeof title, "%s (%lld %s)", tr("histogram of r"), (long long)view_size_, tr("values"));
-        if (plot::begin_plot("##hist", title, ImVec2(0, half_h), lim, "r", tr("count"))) {
-            if (repr_.lo > x0_) plot::vspan(x0_, repr_.lo, c.clip_shade);
-            if (repr_.hi < x1_) plot::vspan(repr_.hi, x1_, c.clip_shade);
-            plot::vlines(levels_.data(), int(levels_.size()), plot::with_alpha(c.series[0], 0.35f), 1.0f);
-            plot::histogram(tr("r"), hist_, c.series[1]);
-            plot::vline(repr_.lo, c.series[3], 1.5f, true);
-            plot::vline(repr_.hi, c.series[3], 1.5f, true);
-            if (!levels_.empty()) plot::line(tr("levels r_hat"), nullptr, nullptr, 0, plot::with_alpha(c.series[0], 0.6f));
-            if (repr_.lo > x0_ || repr_.hi < x1_) plot::line(tr("clipped tails"), nullptr, nullptr, 0, c.series[3]);
-            if (hist_.below + hist_.above > 0) {
-                char t[64];
-                std::snprintf(t, sizeof t, "%lld %s", (long long)(hist_.below + hist_.above), tr("outside"));
-                plot::text(x1_, ymax, t, c.text_dim, ImVec2(1, 0));
-            }
-            plot::end_plot();
-        }
-        const double s = view_params_.scale[0];
-        double emax = s * 0.75;
-        for (float e : err_curve_.y) emax = std::max(emax, double(std::fabs(e)));
-        plot::Limits el{x0_, x1_, -emax * 1.1, emax * 1.1};
-        if (plot::begin_plot("##err", tr("quantization error r_hat - r"), ImVec2(0, half_h), el, "r", nullptr, plot::kLegendLeft)) {
-            if (repr_.lo > x0_) plot::vspan(x0_, repr_.lo, c.clip_shade);
-            if (repr_.hi < x1_) plot::vspan(repr_.hi, x1_, c.clip_shade);
-            plot::hline(s * 0.5, c.text_dim, 1.0f, true);
-            plot::hline(-s * 0.5, c.text_dim, 1.0f, true);
-            plot::line(tr("r_hat - r"), err_curve_, c.series[4], 1.8f);
-            plot::line(tr("+- S/2"), nullptr, nullptr, 0, c.text_dim);
-            plot::end_plot();
-        }
-    }
+    hist_plot(ImVec2(0, half_h));
+    err_plot(ImVec2(0, half_h));
     ImGui::EndGroup();
     ImGui::EndChild();
 }

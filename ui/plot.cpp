@@ -551,20 +551,29 @@ struct HeatLayout {
 
 // Margins and cell size of a heat map in `size`: title lines, colour legend, row labels left, column labels below.
 HeatLayout heat_layout(int rows, int cols, const std::vector<std::string>& row_labels, const std::vector<std::string>& col_labels,
-                       ImVec2 size, int title_lines, bool has_x_label, bool has_y_label) {
+                       ImVec2 size, int title_lines, bool has_x_label, bool has_y_label, bool legend_line = true) {
     HeatLayout h;
     const float fs = ImGui::GetFontSize();
     float lw = 0;
     for (const std::string& l : row_labels) lw = std::max(lw, ImGui::CalcTextSize(l.c_str()).x);
-    h.top = fs * (0.2f + 1.1f * float(title_lines)) + fs * 1.5f;  // title, then the colour legend's line
+    h.top = fs * (0.2f + 1.1f * float(title_lines)) + (legend_line ? fs * 1.5f : fs * 0.3f);  // title, colour legend's line
     h.left = lw + fs * 0.5f + (has_y_label ? fs * 1.3f : 0);
     const float cw = std::floor((size.x - h.left - fs * 0.3f) / float(cols));
-    h.cols_fit = fit_labels(col_labels, std::max(cw, 1.0f), size.y * 0.3f, &h.cols_short);
-    h.bottom = h.cols_fit.height + fs * 0.4f + (has_x_label ? fs * 1.3f : 0);
-    // Labels fitted to this cell width; the cells may get narrower below to stay near square, never wider.
-    const float ch = std::floor((size.y - h.top - h.bottom) / float(rows));
-    h.cell = std::max(4.0f, std::min(cw, ch * 1.6f));
-    h.cellh = std::max(4.0f, std::min(ch, h.cell));
+    // The column labels' room depends on the cell width, which the height left under them may narrow (cells
+    // stay near square): fit, size the cells, and fit again to the final width (labels only get less room,
+    // so this settles in a few rounds; the last fit is for the final cells).
+    float cell = cw;
+    for (int round = 0; round < 4; ++round) {
+        h.cols_fit = fit_labels(col_labels, std::max(cell, 1.0f), size.y * 0.3f, &h.cols_short);
+        h.bottom = h.cols_fit.height + fs * 0.4f + (has_x_label ? fs * 1.3f : 0);
+        const float ch = std::floor((size.y - h.top - h.bottom) / float(rows));
+        h.cell = std::max(4.0f, std::min(cw, ch * 1.6f));
+        h.cellh = std::max(4.0f, std::min(ch, h.cell));
+        if (h.cell >= cell) return h;
+        cell = h.cell;
+    }
+    // Not settled: fit the labels to the final cells within the height already reserved.
+    h.cols_fit = fit_labels(col_labels, h.cell, h.cols_fit.height, &h.cols_short);
     return h;
 }
 
@@ -610,10 +619,18 @@ void heat_map(const char* id, const char* title, const float* values, int rows, 
     ImDrawList* dl = ImGui::GetWindowDrawList();
     const Colors& c = colors();
     const float fs = ImGui::GetFontSize();
+    const char* lo = legend_lo ? legend_lo : "";
+    const char* hi = legend_hi ? legend_hi : "";
+    const float sw = fs * 1.2f, bar_w = fs * 5.0f;
+    const float legend_w = style == HeatStyle::kSequential
+                               ? ImGui::CalcTextSize(lo).x + ImGui::CalcTextSize(hi).x + bar_w + fs * 0.6f
+                               : ImGui::CalcTextSize(lo).x + ImGui::CalcTextSize(hi).x + sw * 2 + fs * 1.6f;
+    // The colour legend at the end of a one-line title when both fit there, else on a line of its own.
+    const bool legend_beside = title && ImGui::CalcTextSize(title).x + fs * 1.5f + legend_w <= size.x;
     std::vector<std::string> title_lines;
     const bool clipped = wrap_lines(title, size.x - fs * 0.2f, 2, &title_lines);
     const bool has_x = x_label && x_label[0], has_y = y_label && y_label[0];
-    const HeatLayout h = heat_layout(rows, cols, row_labels, col_labels, size, int(title_lines.size()), has_x, has_y);
+    const HeatLayout h = heat_layout(rows, cols, row_labels, col_labels, size, int(title_lines.size()), has_x, has_y, !legend_beside);
     const float cell = h.cell, cellh = h.cellh;
     const ImVec2 o(std::floor(pos.x + h.left), std::floor(pos.y + h.top));
     const ImRect cells(o, ImVec2(o.x + cell * float(cols), o.y + cellh * float(rows)));
@@ -623,15 +640,13 @@ void heat_map(const char* id, const char* title, const float* values, int rows, 
     // Colour legend, on its own line between title and cells: a gradient from lo to hi, or better / worse swatches.
     Rect legend;
     {
-        const float y = o.y - fs * 1.35f, sw = fs * 1.2f;
-        float x = o.x;
-        const char* lo = legend_lo ? legend_lo : "";
-        const char* hi = legend_hi ? legend_hi : "";
+        const float y = legend_beside ? pos.y + fs * 0.1f : o.y - fs * 1.35f;
+        float x = legend_beside ? std::floor(pos.x + size.x - legend_w) : o.x;
         if (style == HeatStyle::kSequential) {
             dl->AddText(ImVec2(x, y), c.text_dim, lo);
             x += ImGui::CalcTextSize(lo).x + fs * 0.3f;
             const int steps = 12;
-            const float bw = fs * 5.0f;
+            const float bw = bar_w;
             for (int k = 0; k < steps; ++k)
                 dl->AddRectFilled(ImVec2(x + bw * float(k) / steps, y + fs * 0.2f), ImVec2(x + bw * float(k + 1) / steps, y + fs * 0.85f),
                                   sequential(float(k) / float(steps - 1)));
@@ -648,7 +663,7 @@ void heat_map(const char* id, const char* title, const float* values, int rows, 
             dl->AddText(ImVec2(x, y), c.text_dim, hi);
             x += ImGui::CalcTextSize(hi).x;
         }
-        legend = {o.x, y, x, y + fs * 1.05f};
+        legend = {legend_beside ? std::floor(pos.x + size.x - legend_w) : o.x, y, x, y + fs * 1.05f};
     }
     if (has_y)
         rotated_text(dl, ImVec2(pos.x + fs * 0.1f, o.y + cellh * float(rows) * 0.5f), c.text_dim, y_label, -1.5708f, ImVec2(0.5f, 0));
