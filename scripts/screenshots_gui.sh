@@ -51,15 +51,16 @@ for n in $(seq 90 120); do
   if [[ ! -e /tmp/.X$n-lock && ! -e /tmp/.X11-unix/X$n ]]; then display=":$n"; break; fi
 done
 [[ -n "$display" ]] || { echo "screenshots_gui: no free X display" >&2; exit 1; }
-# A screen larger than the window: the pointer waits outside it.
-Xvfb "$display" -screen 0 "$((width + 64))x$((height + 64))x24" -nolisten tcp >/dev/null 2>&1 &
+# A screen over twice the window's size: the pointer starts mid-screen, which is then outside the window (at
+# 0,0), so no hover read-out or tooltip shows (xdotool below moves it further when the server lets it).
+Xvfb "$display" -screen 0 "$((2 * width + 64))x$((2 * height + 64))x24" -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 logs="$(mktemp -d)"
 trap 'kill $xvfb 2>/dev/null || true; rm -rf "$logs"' EXIT
 for _ in $(seq 50); do xdpyinfo -display "$display" >/dev/null 2>&1 && break; sleep 0.1; done
 export DISPLAY="$display"
 # The pointer starts mid-screen, where it would open hover read-outs: park it outside the window.
-xdotool mousemove "$((width + 60))" "$((height + 60))" 2>/dev/null || true
+xdotool mousemove "$((2 * width + 60))" "$((2 * height + 60))" 2>/dev/null || true
 
 shot() {  # name state-string [more quantlab-gui options]
   local name="$1" state="$2"

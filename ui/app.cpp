@@ -255,15 +255,19 @@ struct App::Impl {
 
     void draw_top_bar() {
         const char* names[kNumPanels] = {tr("Quantizer"), tr("Network"), tr("Evaluation"), tr("Training")};
-        // Large fonts in a small window (presenter at 1280 px): the name goes before the bar takes two lines.
-        bool show_brand = true;
+        // Large fonts in a small window (presenter at 1280 px): the name, then the panels' numbers (keys 1-4)
+        // go before the bar takes two lines.
+        bool show_brand = true, show_numbers = true;
         {
             const ImGuiStyle& st = ImGui::GetStyle();
-            float need = ImGui::CalcTextSize("QuantLab").x + st.ItemSpacing.x * 9;
-            for (int i = 0; i < kNumPanels; ++i) need += ImGui::CalcTextSize(names[i]).x + ImGui::CalcTextSize("1 ").x + st.FramePadding.x * 2;
+            const float avail = ImGui::GetContentRegionAvail().x, brand = ImGui::CalcTextSize("QuantLab").x;
+            const float numbers = ImGui::CalcTextSize("1 ").x * kNumPanels;
+            float need = st.ItemSpacing.x * 9;
+            for (int i = 0; i < kNumPanels; ++i) need += ImGui::CalcTextSize(names[i]).x + st.FramePadding.x * 2;
             for (const char* t : {opt.desktop ? tr("Open...") : "", state.lang == Lang::kEn ? "日本語" : "English", tr("Presenter"), tr("View")})
                 need += ImGui::CalcTextSize(t).x + ImGui::GetFontSize();
-            show_brand = need <= ImGui::GetContentRegionAvail().x;
+            show_brand = need + numbers + brand <= avail;
+            show_numbers = need + numbers <= avail;
         }
         if (show_brand) {
             ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(plot::colors().series[0]));
@@ -273,7 +277,8 @@ struct App::Impl {
         for (int i = 0; i < kNumPanels; ++i) {
             if (i > 0 || show_brand) ImGui::SameLine();
             char label[96];
-            std::snprintf(label, sizeof label, "%d %s###panel%d", i + 1, names[i], i);
+            if (show_numbers) std::snprintf(label, sizeof label, "%d %s###panel%d", i + 1, names[i], i);
+            else std::snprintf(label, sizeof label, "%s###panel%d", names[i], i);
             const bool on = int(state.panel) == i;
             if (on) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_Header));
             if (on) ImGui::PushStyleColor(ImGuiCol_Border, ImGui::GetStyleColorVec4(ImGuiCol_CheckMark));

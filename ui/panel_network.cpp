@@ -301,7 +301,7 @@ void NetworkPanel::draw(AppContext& ctx) {
     ImGui::Separator();
     const float fs = ImGui::GetFontSize();
     const float row_h = ImGui::GetFrameHeightWithSpacing() + 2;
-    const float table_h = std::min(row_h * float(ctx.doc.num_layers() + 1) + fs, ImGui::GetContentRegionAvail().y * 0.45f);
+    const float table_h = std::min(row_h * float(ctx.doc.num_layers() + 1) + fs, ImGui::GetContentRegionAvail().y * (compact ? 0.34f : 0.45f));
     layer_table(ctx, table_h, compact);
     if (!compact) {
         ImGui::PushTextWrapPos(0.0f);  // wrapped: at large fonts the hint is longer than the window

@@ -8,6 +8,7 @@
 #include <imgui_internal.h>  // ImRect
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -98,10 +99,16 @@ bool wrap_lines(const char* text, float width, int max_lines, std::vector<std::s
     return false;
 }
 
-// `label` cut to whole UTF-8 characters until it is at most `px` wide (at least 2 characters).
-std::string shorten(const std::string& label, float px) {
+// Width of `text` at `size` pixels (0: the current font size).
+float text_w(const char* text, float size = 0) {
+    ImFont* font = ImGui::GetFont();
+    return font->CalcTextSizeA(size > 0 ? size : ImGui::GetFontSize(), FLT_MAX, 0.0f, text).x;
+}
+
+// `label` cut to whole UTF-8 characters until it is at most `px` wide at text size `size` (at least 2 characters).
+std::string shorten(const std::string& label, float px, float size = 0) {
     std::string t = label;
-    while (ImGui::CalcTextSize(t.c_str()).x > px) {
+    while (text_w(t.c_str(), size) > px) {
         size_t k = t.size() - 1;
         while (k > 0 && (static_cast<unsigned char>(t[k]) & 0xC0) == 0x80) --k;
         size_t chars = 0;
@@ -114,30 +121,32 @@ std::string shorten(const std::string& label, float px) {
 
 // How `labels`, `spacing` pixels apart, fit below an axis with at most max_h pixels (layout_probe.hpp);
 // fills `shortened` with the labels cut to the spacing.
-TickLabelFit fit_labels(const std::vector<std::string>& labels, float spacing, float max_h, std::vector<std::string>* shortened) {
-    const float fs = ImGui::GetFontSize();
+// `size`: text size in pixels (0: the current font size).
+TickLabelFit fit_labels(const std::vector<std::string>& labels, float spacing, float max_h, std::vector<std::string>* shortened,
+                        float size = 0) {
+    const float fs = size > 0 ? size : ImGui::GetFontSize();
     float widest = 0, widest_short = 0;
     shortened->clear();
     for (const std::string& l : labels) {
-        widest = std::max(widest, ImGui::CalcTextSize(l.c_str()).x);
-        shortened->push_back(shorten(l, spacing - fs * 0.3f));
-        widest_short = std::max(widest_short, ImGui::CalcTextSize(shortened->back().c_str()).x);
+        widest = std::max(widest, text_w(l.c_str(), fs));
+        shortened->push_back(shorten(l, spacing - fs * 0.3f, fs));
+        widest_short = std::max(widest_short, text_w(shortened->back().c_str(), fs));
     }
     return fit_tick_labels(widest, widest_short, spacing, fs, max_h);
 }
 
 // Tick label i centred at x below y, as `fit` says.
 void tick_label(ImDrawList* dl, const TickLabelFit& fit, size_t i, float x, float y, const std::string& full,
-                const std::string& shortened, ImU32 color) {
+                const std::string& shortened, ImU32 color, float size = 0) {
     const float fs = ImGui::GetFontSize();
+    const float px = size > 0 ? size : fs;
     switch (fit.mode) {
         case TickLabelMode::kHorizontal:
         case TickLabelMode::kShortened:
         case TickLabelMode::kSparse: {
             if (fit.mode == TickLabelMode::kSparse && i % size_t(fit.step) != 0) return;
             const std::string& t = fit.mode == TickLabelMode::kHorizontal ? full : shortened;
-            const ImVec2 ts = ImGui::CalcTextSize(t.c_str());
-            dl->AddText(ImVec2(std::floor(x - ts.x * 0.5f), y), color, t.c_str());
+            dl->AddText(ImGui::GetFont(), px, ImVec2(std::floor(x - text_w(t.c_str(), px) * 0.5f), y), color, t.c_str());
             return;
         }
         case TickLabelMode::kRotated45: rotated_text(dl, ImVec2(x + fs * 0.3f, y), color, full.c_str(), -0.7854f, ImVec2(1, 0)); return;
@@ -547,6 +556,7 @@ struct HeatLayout {
     float left, top, bottom, cell, cellh;
     TickLabelFit cols_fit;
     std::vector<std::string> cols_short;
+    float cols_px = 0;  // column labels' text size (0: body), smaller where cells are lower than a line
 };
 
 // Margins and cell size of a heat map in `size`: title lines, colour legend, row labels left, column labels below.
@@ -562,12 +572,17 @@ HeatLayout heat_layout(int rows, int cols, const std::vector<std::string>& row_l
     // The column labels' room depends on the cell width, which the height left under them may narrow (cells
     // stay near square): fit, size the cells, and fit again to the final width (labels only get less room,
     // so this settles in a few rounds; the last fit is for the final cells).
+    // Turned labels may take height only while every row keeps a line of text (the cells' numbers come first).
+    const float x_label_h = has_x_label ? fs * 1.3f : 0;
+    const float label_room = std::min(size.y * 0.3f, size.y - h.top - x_label_h - fs * 0.4f - float(rows) * fs);
     float cell = cw;
     for (int round = 0; round < 4; ++round) {
-        h.cols_fit = fit_labels(col_labels, std::max(cell, 1.0f), size.y * 0.3f, &h.cols_short);
+        h.cols_fit = fit_labels(col_labels, std::max(cell, 1.0f), std::max(label_room, fs), &h.cols_short);
         h.bottom = h.cols_fit.height + fs * 0.4f + (has_x_label ? fs * 1.3f : 0);
         const float ch = std::floor((size.y - h.top - h.bottom) / float(rows));
-        h.cell = std::max(4.0f, std::min(cw, ch * 1.6f));
+        // Wider than tall where the height is short (a large font in a small window): room for the numbers
+        // and for column labels written out horizontally.
+        h.cell = std::max(4.0f, std::min(cw, ch * 3.0f));
         h.cellh = std::max(4.0f, std::min(ch, h.cell));
         if (h.cell >= cell) return h;
         cell = h.cell;
@@ -575,6 +590,12 @@ HeatLayout heat_layout(int rows, int cols, const std::vector<std::string>& row_l
     // Not settled: fit the labels to the final cells within the height already reserved.
     h.cols_fit = fit_labels(col_labels, h.cell, h.cols_fit.height, &h.cols_short);
     return h;
+}
+
+// Cells lower than a line of text write their numbers and labels smaller (down to 0.6 of body text): the size.
+float heat_small_px(const HeatLayout& h) {
+    const float fs = ImGui::GetFontSize();
+    return std::floor(std::clamp(h.cellh - 2.0f, fs * 0.6f, fs));
 }
 
 ImU32 lerp_color(ImU32 a, ImU32 b, float t) {
@@ -630,7 +651,20 @@ void heat_map(const char* id, const char* title, const float* values, int rows, 
     std::vector<std::string> title_lines;
     const bool clipped = wrap_lines(title, size.x - fs * 0.2f, 2, &title_lines);
     const bool has_x = x_label && x_label[0], has_y = y_label && y_label[0];
-    const HeatLayout h = heat_layout(rows, cols, row_labels, col_labels, size, int(title_lines.size()), has_x, has_y, !legend_beside);
+    HeatLayout h = heat_layout(rows, cols, row_labels, col_labels, size, int(title_lines.size()), has_x, has_y, !legend_beside);
+    const float small = heat_small_px(h);
+    if (small < fs && h.cols_fit.mode != TickLabelMode::kHorizontal) {
+        // Column labels shortened or thinned out at body size: written out in full at the cells' smaller size
+        // when that fits (the height reserved for them does not grow).
+        std::vector<std::string> short_small;
+        const TickLabelFit f = fit_labels(col_labels, h.cell, h.cols_fit.height, &short_small, small);
+        if (f.mode == TickLabelMode::kHorizontal || (f.mode == TickLabelMode::kShortened && h.cols_fit.mode == TickLabelMode::kSparse)) {
+            h.cols_fit = f;
+            h.cols_fit.height = std::max(f.height, small);
+            h.cols_short = short_small;
+            h.cols_px = small;
+        }
+    }
     const float cell = h.cell, cellh = h.cellh;
     const ImVec2 o(std::floor(pos.x + h.left), std::floor(pos.y + h.top));
     const ImRect cells(o, ImVec2(o.x + cell * float(cols), o.y + cellh * float(rows)));
@@ -669,7 +703,10 @@ void heat_map(const char* id, const char* title, const float* values, int rows, 
         rotated_text(dl, ImVec2(pos.x + fs * 0.1f, o.y + cellh * float(rows) * 0.5f), c.text_dim, y_label, -1.5708f, ImVec2(0.5f, 0));
     int hr = -1, hc = -1;
     const ImVec2 m = ImGui::GetIO().MousePos;
-    const float outline = std::max(2.0f, fs * 0.14f);
+    const float outline = std::max(2.0f, std::min(fs * 0.14f, cellh * 0.08f));  // thin in short cells: the number stays clear
+    // Cells lower than a line of text (large fonts in a small window) keep their numbers and row labels in a
+    // smaller size, down to 0.6 of the body text, rather than going blank.
+    ImFont* font = ImGui::GetFont();
     for (int r = 0; r < rows; ++r) {
         for (int col = 0; col < cols; ++col) {
             const float v = values[r * cols + col];
@@ -681,14 +718,16 @@ void heat_map(const char* id, const char* title, const float* values, int rows, 
             char buf[32];
             std::snprintf(buf, sizeof buf, format, double(v));
             if (style == HeatStyle::kChange && v == 0) std::snprintf(buf, sizeof buf, "%s", "0");
-            const ImVec2 ts = ImGui::CalcTextSize(buf);
-            if (ts.x < cell - 2 && ts.y <= cellh) dl->AddText(ImVec2(a.x + (cell - ts.x) * 0.5f, a.y + (cellh - ts.y) * 0.5f), contrast_text(fill), buf);
+            const ImVec2 ts = font->CalcTextSizeA(small, FLT_MAX, 0.0f, buf);
+            if (ts.x < cell - 2 && ts.y <= cellh)
+                dl->AddText(font, small, ImVec2(a.x + (cell - ts.x) * 0.5f, a.y + (cellh - ts.y) * 0.5f), contrast_text(fill), buf);
         }
-        // Rows lower than a line of text: label every step-th row only.
-        const int step = std::max(1, int(std::ceil(fs * 0.95f / cellh)));
+        // Rows lower than even the smaller text: label every step-th row only.
+        const int step = std::max(1, int(std::ceil(small * 0.95f / cellh)));
         if (size_t(r) < row_labels.size() && r % step == 0) {
-            const ImVec2 ts = ImGui::CalcTextSize(row_labels[size_t(r)].c_str());
-            dl->AddText(ImVec2(o.x - ts.x - fs * 0.3f, o.y + cellh * float(r) + (cellh - ts.y) * 0.5f), c.text_dim, row_labels[size_t(r)].c_str());
+            const char* l = row_labels[size_t(r)].c_str();
+            const ImVec2 ts = font->CalcTextSizeA(small, FLT_MAX, 0.0f, l);
+            dl->AddText(font, small, ImVec2(o.x - ts.x - fs * 0.3f, o.y + cellh * float(r) + (cellh - ts.y) * 0.5f), c.text_dim, l);
         }
     }
     // The diagonal (right answers) outlined, so it reads as one line through the matrix.
@@ -701,7 +740,7 @@ void heat_map(const char* id, const char* title, const float* values, int rows, 
     const float ly = cells.Max.y + fs * 0.25f;
     for (int col = 0; col < cols && size_t(col) < col_labels.size(); ++col)
         tick_label(dl, h.cols_fit, size_t(col), o.x + cell * (float(col) + 0.5f), ly, col_labels[size_t(col)],
-                   size_t(col) < h.cols_short.size() ? h.cols_short[size_t(col)] : col_labels[size_t(col)], c.text_dim);
+                   size_t(col) < h.cols_short.size() ? h.cols_short[size_t(col)] : col_labels[size_t(col)], c.text_dim, h.cols_px);
     if (has_x) {
         const ImVec2 ts = ImGui::CalcTextSize(x_label);
         dl->AddText(ImVec2(o.x + (cell * float(cols) - ts.x) * 0.5f, ly + h.cols_fit.height + fs * 0.1f), c.text_dim, x_label);
