@@ -35,6 +35,7 @@ async function show(page, state) {
 
 function checkLayout(layout, { name, width, height, presenter, panel }) {
   const problems = [];
+  if (layout.unsettled) problems.push('the layout did not settle within 40 frames');
   for (const p of layout.plots) {
     for (const q of layout.plots)
       if (overlaps(p.legend, q.area)) problems.push(`${p.id}'s legend ${JSON.stringify(p.legend)} covers ${q.id}'s data ${JSON.stringify(q.area)}`);
