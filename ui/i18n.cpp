@@ -190,6 +190,8 @@ const Entry kTable[] = {
     // layout: one part at a time (presenter mode, small windows), colour legends
     {"confusion", "混同行列"},
     {"per class", "クラス別"},
+    {"histogram", "ヒストグラム"},
+    {"error", "誤差"},
     {"gallery", "画像一覧"},
     {"better", "改善"},
     {"worse", "悪化"},

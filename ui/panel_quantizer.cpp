@@ -311,8 +311,7 @@ void QuantizerPanel::draw(AppContext& ctx) {
     if (avail.x < fs * 56 || avail.y < fs * 26) {
         UiState& s = ctx.state;
         s.panel_view = std::clamp(s.panel_view, 0, 4);
-        view_tabs("##labtabs", {tr("Quantizer"), tr("r → r_hat"), tr("histogram of r"), tr("quantization error r_hat - r"), tr("STE backward")},
-                  &s.panel_view);
+        view_tabs("##labtabs", {tr("Quantizer"), tr("r → r_hat"), tr("histogram"), tr("error"), "STE"}, &s.panel_view);
         if (s.panel_view == 0) {
             const float col_w = std::floor((ImGui::GetContentRegionAvail().x - sp) * 0.5f);
             ImGui::BeginChild("##lab_controls", ImVec2(col_w, 0), false);

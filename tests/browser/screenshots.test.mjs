@@ -76,7 +76,9 @@ test('every panel at three sizes, two languages, presenter off and on: screensho
           checkLayout(layout, { name, width, height, presenter, panel });
           return layout;
         };
-        await check('quantizer', null, `panel=quantizer&view=0&lab=syn&lb=3&lpc=0&${base}`);
+        const lab = await check('quantizer', 0, `panel=quantizer&view=0&lab=syn&lb=3&lpc=0&${base}`);
+        // No plots on view 0: the lab shows one part at a time (1 staircase, 2 histogram, 3 error, 4 STE).
+        if (lab.plots.length === 0) for (const v of quick ? [1] : [1, 2, 3, 4]) await check('quantizer', v, `panel=quantizer&view=${v}&${base}`);
         if (!quick) await check('quantizer-weights', null, `panel=quantizer&view=0&lab=weight&ll=1&lb=4&lpc=1&${base}`);
         await check('network', null, `panel=network&view=0&${base}`);
         const eval0 = await check('eval', 0, `panel=eval&view=0&${base}`);
