@@ -32,7 +32,7 @@ constexpr double kTol = 1e-4;  // relative to the tensor's largest magnitude
 std::vector<float> randn(int64_t n, unsigned seed, float sd = 1.0f) {
     std::mt19937 rng(seed);
     std::normal_distribution<float> d(0.0f, sd);
-    std::vector<float> v(size_t(n));
+    std::vector<float> v(static_cast<size_t>(n));
     for (float& x : v) x = d(rng);
     return v;
 }
@@ -123,7 +123,7 @@ TEST_CASE_METHOD(Fixture, "core layer gradients equal torch autograd", "[torch][
         torch::Tensor xt = tensor_of(x, {n, c, h, w}, true);
         const torch::Tensor y = bn->forward(xt);
         (y * tensor_of(r, {n, c, h, w})).sum().backward();
-        std::vector<float> yc(x.size()), dx(x.size()), dg(size_t(c)), db(size_t(c));
+        std::vector<float> yc(x.size()), dx(x.size()), dg(static_cast<size_t>(c)), db(static_cast<size_t>(c));
         BnCache<float> cache;
         REQUIRE(batchnorm_train_forward(x.data(), n, c, h * w, gamma.data(), beta.data(), BnSettings{}, rm.data(), rv.data(), yc.data(), &cache).ok());
         batchnorm_backward(r.data(), n, c, h * w, gamma.data(), cache, dx.data(), dg.data(), db.data());
@@ -155,8 +155,8 @@ TEST_CASE_METHOD(Fixture, "core layer gradients equal torch autograd", "[torch][
     SECTION("softmax cross-entropy: loss and logits gradient") {
         const int64_t n = 16, k = 10;
         const std::vector<float> z = randn(n * k, 30, 3.0f);
-        std::vector<int32_t> labels(size_t(n));
-        std::vector<int64_t> labels64(size_t(n));
+        std::vector<int32_t> labels(static_cast<size_t>(n));
+        std::vector<int64_t> labels64(static_cast<size_t>(n));
         for (int64_t i = 0; i < n; ++i) labels64[size_t(i)] = labels[size_t(i)] = int32_t((i * 7) % k);
         torch::Tensor zt = tensor_of(z, {n, k}, true);
         const torch::Tensor loss = torch::nn::functional::cross_entropy(zt, torch::tensor(labels64));
