@@ -22,7 +22,8 @@ void conv2d_forward(const T* x, const T* weight, const T* bias, const ConvShape&
                             for (int kx = 0; kx < s.k; ++kx) {
                                 const int xx = j + kx - s.pad;
                                 if (xx < 0 || xx >= s.w) continue;
-                                acc += x[((int64_t(n) * s.c + c) * s.h + yy) * s.w + xx] * weight[((int64_t(o) * s.c + c) * s.k + ky) * s.k + kx];
+                                acc += x[((int64_t(n) * s.c + c) * s.h + yy) * s.w + xx] *
+                                       weight[((int64_t(o) * s.c + c) * s.k + ky) * s.k + kx];
                             }
                         }
                     y[((int64_t(n) * s.o + o) * oh + i) * ow + j] = acc + (bias ? bias[o] : T(0));
@@ -46,7 +47,8 @@ void conv2d_backward(const T* x, const T* weight, const T* dy, const ConvShape& 
                                 for (int kx = 0; kx < s.k; ++kx) {
                                     const int j = xx + s.pad - kx;
                                     if (j < 0 || j >= ow) continue;
-                                    acc += dy_at(n, o, i, j) * double(weight[((int64_t(o) * s.c + c) * s.k + ky) * s.k + kx]);
+                                    acc += dy_at(n, o, i, j) *
+                                           double(weight[((int64_t(o) * s.c + c) * s.k + ky) * s.k + kx]);
                                 }
                             }
                         dx[((int64_t(n) * s.c + c) * s.h + yy) * s.w + xx] = T(acc);
@@ -64,7 +66,8 @@ void conv2d_backward(const T* x, const T* weight, const T* dy, const ConvShape& 
                                 for (int j = 0; j < ow; ++j) {
                                     const int xx = j + kx - s.pad;
                                     if (xx < 0 || xx >= s.w) continue;
-                                    acc += dy_at(n, o, i, j) * double(x[((int64_t(n) * s.c + c) * s.h + yy) * s.w + xx]);
+                                    acc +=
+                                        dy_at(n, o, i, j) * double(x[((int64_t(n) * s.c + c) * s.h + yy) * s.w + xx]);
                                 }
                             }
                         dweight[((int64_t(o) * s.c + c) * s.k + ky) * s.k + kx] = T(acc);
@@ -95,7 +98,8 @@ void linear_backward(const T* x, const T* weight, const T* dy, int n, int in, in
         for (int b = 0; b < n; ++b)
             for (int i = 0; i < in; ++i) {
                 double acc = 0;
-                for (int o = 0; o < out; ++o) acc += double(dy[int64_t(b) * out + o]) * double(weight[int64_t(o) * in + i]);
+                for (int o = 0; o < out; ++o)
+                    acc += double(dy[int64_t(b) * out + o]) * double(weight[int64_t(o) * in + i]);
                 dx[int64_t(b) * in + i] = T(acc);
             }
     if (dweight)
@@ -114,12 +118,12 @@ void linear_backward(const T* x, const T* weight, const T* dy, int n, int in, in
 }
 
 template <class T>
-Status batchnorm_train_forward(const T* x, int64_t n, int64_t c, int64_t hw, const T* gamma, const T* beta, const BnSettings& bn,
-                               T* running_mean, T* running_var, T* y, BnCache<T>* cache) {
+Status batchnorm_train_forward(const T* x, int64_t n, int64_t c, int64_t hw, const T* gamma, const T* beta,
+                               const BnSettings& bn, T* running_mean, T* running_var, T* y, BnCache<T>* cache) {
     const int64_t m = n * hw;
     if (m < 2)
-        return Status::error("train: batch norm needs more than 1 value per channel in training mode, got " + std::to_string(m) +
-                             " (a batch of 1 image of 1x1 planes); use a larger batch");
+        return Status::error("train: batch norm needs more than 1 value per channel in training mode, got " +
+                             std::to_string(m) + " (a batch of 1 image of 1x1 planes); use a larger batch");
     cache->xhat.assign(size_t(n * c * hw), T(0));
     cache->invstd.assign(size_t(c), T(0));
     for (int64_t ch = 0; ch < c; ++ch) {
@@ -145,14 +149,16 @@ Status batchnorm_train_forward(const T* x, int64_t n, int64_t c, int64_t hw, con
                 y[i] = T(xh * double(gamma[ch]) + double(beta[ch]));
             }
         if (running_mean) running_mean[ch] = T((1.0 - bn.momentum) * double(running_mean[ch]) + bn.momentum * mean);
-        if (running_var) running_var[ch] = T((1.0 - bn.momentum) * double(running_var[ch]) + bn.momentum * var * double(m) / double(m - 1));
+        if (running_var)
+            running_var[ch] =
+                T((1.0 - bn.momentum) * double(running_var[ch]) + bn.momentum * var * double(m) / double(m - 1));
     }
     return Status::success();
 }
 
 template <class T>
-void batchnorm_backward(const T* dy, int64_t n, int64_t c, int64_t hw, const T* gamma, const BnCache<T>& cache, T* dx, T* dgamma,
-                        T* dbeta) {
+void batchnorm_backward(const T* dy, int64_t n, int64_t c, int64_t hw, const T* gamma, const BnCache<T>& cache, T* dx,
+                        T* dgamma, T* dbeta) {
     const int64_t m = n * hw;
     for (int64_t ch = 0; ch < c; ++ch) {
         double sum_dy = 0, sum_dy_xhat = 0;
@@ -211,24 +217,25 @@ void max_pool_forward(const T* x, int64_t planes, int64_t h, int64_t w, int64_t 
 }
 
 template <class T>
-void max_pool_backward(const T* dy, const std::vector<int64_t>& argmax, int64_t planes, int64_t h, int64_t w, int64_t k, T* dx) {
+void max_pool_backward(const T* dy, const std::vector<int64_t>& argmax, int64_t planes, int64_t h, int64_t w, int64_t k,
+                       T* dx) {
     const int64_t oh = h / k, ow = w / k;
     for (int64_t i = 0; i < planes * h * w; ++i) dx[i] = T(0);
     for (int64_t p = 0; p < planes; ++p)
         for (int64_t o = 0; o < oh * ow; ++o) dx[p * h * w + argmax[size_t(p * oh * ow + o)]] += dy[p * oh * ow + o];
 }
 
-#define QUANTLAB_LAYER_GRADS(T)                                                                                                  \
-    template void conv2d_forward<T>(const T*, const T*, const T*, const ConvShape&, T*);                                         \
-    template void conv2d_backward<T>(const T*, const T*, const T*, const ConvShape&, T*, T*, T*);                                \
-    template void linear_forward<T>(const T*, const T*, const T*, int, int, int, T*);                                            \
-    template void linear_backward<T>(const T*, const T*, const T*, int, int, int, T*, T*, T*);                                   \
-    template Status batchnorm_train_forward<T>(const T*, int64_t, int64_t, int64_t, const T*, const T*, const BnSettings&, T*, T*, \
-                                               T*, BnCache<T>*);                                                                 \
-    template void batchnorm_backward<T>(const T*, int64_t, int64_t, int64_t, const T*, const BnCache<T>&, T*, T*, T*);           \
-    template void relu_forward<T>(const T*, int64_t, T*);                                                                        \
-    template void relu_backward<T>(const T*, const T*, int64_t, T*);                                                             \
-    template void max_pool_forward<T>(const T*, int64_t, int64_t, int64_t, int64_t, T*, std::vector<int64_t>*);                  \
+#define QUANTLAB_LAYER_GRADS(T)                                                                                        \
+    template void conv2d_forward<T>(const T*, const T*, const T*, const ConvShape&, T*);                               \
+    template void conv2d_backward<T>(const T*, const T*, const T*, const ConvShape&, T*, T*, T*);                      \
+    template void linear_forward<T>(const T*, const T*, const T*, int, int, int, T*);                                  \
+    template void linear_backward<T>(const T*, const T*, const T*, int, int, int, T*, T*, T*);                         \
+    template Status batchnorm_train_forward<T>(const T*, int64_t, int64_t, int64_t, const T*, const T*,                \
+                                               const BnSettings&, T*, T*, T*, BnCache<T>*);                            \
+    template void batchnorm_backward<T>(const T*, int64_t, int64_t, int64_t, const T*, const BnCache<T>&, T*, T*, T*); \
+    template void relu_forward<T>(const T*, int64_t, T*);                                                              \
+    template void relu_backward<T>(const T*, const T*, int64_t, T*);                                                   \
+    template void max_pool_forward<T>(const T*, int64_t, int64_t, int64_t, int64_t, T*, std::vector<int64_t>*);        \
     template void max_pool_backward<T>(const T*, const std::vector<int64_t>&, int64_t, int64_t, int64_t, int64_t, T*);
 QUANTLAB_LAYER_GRADS(float)
 QUANTLAB_LAYER_GRADS(double)

@@ -44,12 +44,12 @@ struct BnCache {
 // Fails when a channel has fewer than 2 values (torch: "Expected more than 1 value per channel when training").
 // running_mean / running_var may be null (no update).
 template <class T>
-Status batchnorm_train_forward(const T* x, int64_t n, int64_t c, int64_t hw, const T* gamma, const T* beta, const BnSettings& bn,
-                               T* running_mean, T* running_var, T* y, BnCache<T>* cache);
+Status batchnorm_train_forward(const T* x, int64_t n, int64_t c, int64_t hw, const T* gamma, const T* beta,
+                               const BnSettings& bn, T* running_mean, T* running_var, T* y, BnCache<T>* cache);
 // dy -> dx, dgamma (C), dbeta (C), through the batch statistics (the mean and variance depend on x).
 template <class T>
-void batchnorm_backward(const T* dy, int64_t n, int64_t c, int64_t hw, const T* gamma, const BnCache<T>& cache, T* dx, T* dgamma,
-                        T* dbeta);
+void batchnorm_backward(const T* dy, int64_t n, int64_t c, int64_t hw, const T* gamma, const BnCache<T>& cache, T* dx,
+                        T* dgamma, T* dbeta);
 
 // ReLU: y = x > 0 ? x : 0. Backward passes dy where x > 0 and 0 elsewhere (x = 0 included, as torch).
 template <class T>
@@ -63,6 +63,7 @@ void relu_backward(const T* x, const T* dy, int64_t n, T* dx);
 template <class T>
 void max_pool_forward(const T* x, int64_t planes, int64_t h, int64_t w, int64_t k, T* y, std::vector<int64_t>* argmax);
 template <class T>
-void max_pool_backward(const T* dy, const std::vector<int64_t>& argmax, int64_t planes, int64_t h, int64_t w, int64_t k, T* dx);
+void max_pool_backward(const T* dy, const std::vector<int64_t>& argmax, int64_t planes, int64_t h, int64_t w, int64_t k,
+                       T* dx);
 
 }  // namespace quantlab

@@ -11,8 +11,8 @@ Result<double> softmax_cross_entropy(const T* logits, const int32_t* labels, int
     if (n < 1 || classes < 1) return Status::error("train: cross-entropy needs at least 1 image and 1 class");
     for (int64_t b = 0; b < n; ++b)
         if (labels[b] < 0 || labels[b] >= classes)
-            return Status::error("train: label " + std::to_string(labels[b]) + " of image " + std::to_string(b) + " is outside 0.." +
-                                 std::to_string(classes - 1));
+            return Status::error("train: label " + std::to_string(labels[b]) + " of image " + std::to_string(b) +
+                                 " is outside 0.." + std::to_string(classes - 1));
     double total = 0;
     for (int64_t b = 0; b < n; ++b) {
         const T* z = logits + b * classes;

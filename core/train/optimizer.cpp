@@ -13,8 +13,8 @@ Status ParamOptimizer::step(StateDict* params, const StateDict& grads) {
         const Tensor* g = grads.find(name);
         if (!p) return Status::error("train: optimizer: no parameter '" + name + "' for its gradient");
         if (p->data.size() != g->data.size())
-            return Status::error("train: optimizer: '" + name + "' has " + std::to_string(p->data.size()) + " values, its gradient " +
-                                 std::to_string(g->data.size()));
+            return Status::error("train: optimizer: '" + name + "' has " + std::to_string(p->data.size()) +
+                                 " values, its gradient " + std::to_string(g->data.size()));
         const size_t n = p->data.size();
         float* w = p->data.data();
         const float* gr = g->data.data();
@@ -42,7 +42,8 @@ Status ParamOptimizer::step(StateDict* params, const StateDict& grads) {
         }
         ++st.t;
         const double bc1 = 1.0 - std::pow(s_.beta1, double(st.t)), bc2 = 1.0 - std::pow(s_.beta2, double(st.t));
-        const float b1 = float(s_.beta1), b2 = float(s_.beta2), one_b1 = float(1.0 - s_.beta1), one_b2 = float(1.0 - s_.beta2);
+        const float b1 = float(s_.beta1), b2 = float(s_.beta2), one_b1 = float(1.0 - s_.beta1),
+                    one_b2 = float(1.0 - s_.beta2);
         const float sqrt_bc2 = float(std::sqrt(bc2)), eps = float(s_.eps), neg_step = float(-(s_.lr / bc1));
         const bool decoupled = s_.kind == Optimizer::kAdamW;
         const float shrink = float(1.0 - s_.lr * s_.weight_decay);

@@ -24,7 +24,7 @@ struct OptimizerSettings {
 };
 
 class ParamOptimizer {
-public:
+  public:
     explicit ParamOptimizer(OptimizerSettings settings) : s_(settings) {}
     const OptimizerSettings& settings() const { return s_; }
     void set_lr(double lr) { s_.lr = lr; }  // a schedule's rate for the next step
@@ -33,7 +33,7 @@ public:
     // The per-parameter state (momentum buffer, Adam's moments and step count) is created on first use.
     Status step(StateDict* params, const StateDict& grads);
 
-private:
+  private:
     struct State {
         std::vector<float> m, v;  // SGD: m is the momentum buffer; Adam: first and second moments
         int64_t t = 0;            // steps taken

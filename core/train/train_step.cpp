@@ -14,17 +14,17 @@ namespace {
 
 // What the backward needs of one layer.
 struct Saved {
-    std::vector<float> x;           // the layer's input as it came (before any fake-quant)
-    Shape shape;                    // x's per-image shape (C,H,W) or (F)
-    std::vector<float> xq, wq;      // conv/linear: the input and weight the layer computed with
-    QuantParams act, weight;        // their quantizers (scale empty: stayed float)
+    std::vector<float> x;       // the layer's input as it came (before any fake-quant)
+    Shape shape;                // x's per-image shape (C,H,W) or (F)
+    std::vector<float> xq, wq;  // conv/linear: the input and weight the layer computed with
+    QuantParams act, weight;    // their quantizers (scale empty: stayed float)
     BnCache<float> bn;
-    std::vector<int64_t> argmax;    // max pool
+    std::vector<int64_t> argmax;  // max pool
 };
 
 // Fake-quant of v (shape `shape`) by `spec`, or a copy when the spec is float; p receives the parameters.
-Status quantize_copy(const std::vector<float>& v, const Shape& shape, const QuantSpec& spec, const RealRange* fixed, QuantParams* p,
-                     std::vector<float>* out, const std::string& what) {
+Status quantize_copy(const std::vector<float>& v, const Shape& shape, const QuantSpec& spec, const RealRange* fixed,
+                     QuantParams* p, std::vector<float>* out, const std::string& what) {
     *out = v;
     p->scale.clear();
     if (!quantized(spec)) return Status::success();
@@ -51,8 +51,8 @@ std::vector<float>& tensor_data(StateDict* sd, const std::string& name) { return
 
 }  // namespace
 
-Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_io, const TrainSettings& settings, const float* x,
-                                     const int32_t* labels, int64_t n, StateDict* grads) {
+Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_io, const TrainSettings& settings,
+                                     const float* x, const int32_t* labels, int64_t n, StateDict* grads) {
     if (Status s = validate(net); !s) return s;
     if (Status s = check_weights(net, *weights_io, "the training weights"); !s) return s;
     if (Status s = validate(settings.config, net); !s) return s;
@@ -80,8 +80,14 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
                 const Tensor& w = *weights->find(l.name + ".weight");
                 const Tensor& b = *weights->find(l.name + ".bias");
                 const RealRange* fixed = cfg.act_mode == ActMode::kStatic ? &cfg.act_ranges[q] : nullptr;
-                if (Status s = quantize_copy(cur, Shape{int64_t(cur.size())}, lq.act, fixed, &sv.act, &sv.xq, l.name + " input"); !s) return s;
-                if (Status s = quantize_copy(w.data, w.shape, lq.weight, nullptr, &sv.weight, &sv.wq, l.name + ".weight"); !s) return s;
+                if (Status s = quantize_copy(cur, Shape{int64_t(cur.size())}, lq.act, fixed, &sv.act, &sv.xq,
+                                             l.name + " input");
+                    !s)
+                    return s;
+                if (Status s =
+                        quantize_copy(w.data, w.shape, lq.weight, nullptr, &sv.weight, &sv.wq, l.name + ".weight");
+                    !s)
+                    return s;
                 if (l.kind == LayerKind::kConv2d) {
                     const ConvShape cs{int(n), int(shape[0]), int(shape[1]), int(shape[2]), l.out, l.kernel, l.padding};
                     conv2d_forward(sv.xq.data(), sv.wq.data(), b.data.data(), cs, y.data());
@@ -96,21 +102,18 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
                 float* rv = tensor_data(weights, l.name + ".running_var").data();
                 const float* gamma = weights->find(l.name + ".weight")->data.data();
                 const float* beta = weights->find(l.name + ".bias")->data.data();
-                if (Status s = batchnorm_train_forward(cur.data(), n, shape[0], shape[1] * shape[2], gamma, beta, settings.bn, rm, rv, y.data(), &sv.bn);
+                if (Status s = batchnorm_train_forward(cur.data(), n, shape[0], shape[1] * shape[2], gamma, beta,
+                                                       settings.bn, rm, rv, y.data(), &sv.bn);
                     !s)
                     return Status::error(s.message + " (layer " + l.name + ")");
                 tensor_data(weights, l.name + ".num_batches_tracked")[0] += 1.0f;
                 break;
             }
-            case LayerKind::kReLU:
-                relu_forward(cur.data(), int64_t(cur.size()), y.data());
-                break;
+            case LayerKind::kReLU: relu_forward(cur.data(), int64_t(cur.size()), y.data()); break;
             case LayerKind::kMaxPool2d:
                 max_pool_forward(cur.data(), n * shape[0], shape[1], shape[2], int64_t(l.kernel), y.data(), &sv.argmax);
                 break;
-            case LayerKind::kFlatten:
-                y = cur;
-                break;
+            case LayerKind::kFlatten: y = cur; break;
         }
         sv.x = std::move(cur);
         cur = std::move(y);
@@ -147,7 +150,8 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
                 std::vector<float>& dw = tensor_data(grads, l.name + ".weight");
                 float* db = tensor_data(grads, l.name + ".bias").data();
                 if (l.kind == LayerKind::kConv2d) {
-                    const ConvShape cs{int(n), int(sv.shape[0]), int(sv.shape[1]), int(sv.shape[2]), l.out, l.kernel, l.padding};
+                    const ConvShape cs{int(n), int(sv.shape[0]), int(sv.shape[1]), int(sv.shape[2]),
+                                       l.out,  l.kernel,         l.padding};
                     conv2d_backward(sv.xq.data(), sv.wq.data(), g.data(), cs, dxp, dw.data(), db);
                 } else {
                     linear_backward(sv.xq.data(), sv.wq.data(), g.data(), int(n), l.in, l.out, dxp, dw.data(), db);
@@ -157,14 +161,18 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
                 break;
             }
             case LayerKind::kBatchNorm2d:
-                batchnorm_backward(g.data(), n, sv.shape[0], sv.shape[1] * sv.shape[2], weights->find(l.name + ".weight")->data.data(), sv.bn,
-                                   dxp, tensor_data(grads, l.name + ".weight").data(), tensor_data(grads, l.name + ".bias").data());
+                batchnorm_backward(g.data(), n, sv.shape[0], sv.shape[1] * sv.shape[2],
+                                   weights->find(l.name + ".weight")->data.data(), sv.bn, dxp,
+                                   tensor_data(grads, l.name + ".weight").data(),
+                                   tensor_data(grads, l.name + ".bias").data());
                 break;
             case LayerKind::kReLU:
                 if (need_dx) relu_backward(sv.x.data(), g.data(), int64_t(g.size()), dxp);
                 break;
             case LayerKind::kMaxPool2d:
-                if (need_dx) max_pool_backward(g.data(), sv.argmax, n * sv.shape[0], sv.shape[1], sv.shape[2], int64_t(l.kernel), dxp);
+                if (need_dx)
+                    max_pool_backward(g.data(), sv.argmax, n * sv.shape[0], sv.shape[1], sv.shape[2], int64_t(l.kernel),
+                                      dxp);
                 break;
             case LayerKind::kFlatten:
                 if (need_dx) dx = g;

@@ -17,9 +17,9 @@
 namespace quantlab {
 
 struct TrainSettings {
-    QuantConfig config;                 // per-layer specs (kFloatBits: float); dynamic or static activation ranges
-    SteRule ste = SteRule::kIdentity;   // the fake-quants' backward
-    BnSettings bn;                      // nn.BatchNorm2d's eps and momentum
+    QuantConfig config;                // per-layer specs (kFloatBits: float); dynamic or static activation ranges
+    SteRule ste = SteRule::kIdentity;  // the fake-quants' backward
+    BnSettings bn;                     // nn.BatchNorm2d's eps and momentum
 };
 
 struct StepResult {
@@ -33,8 +33,8 @@ struct StepResult {
 // torch's forward in training mode does. The parameters themselves are not changed.
 // Fails with a clear message on weights that do not fit the network, an invalid config, a bad label, a
 // non-finite activation that a quantizer would have to code, or a BatchNorm with one value per channel.
-Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights, const TrainSettings& settings, const float* x,
-                                     const int32_t* labels, int64_t n, StateDict* grads);
+Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights, const TrainSettings& settings,
+                                     const float* x, const int32_t* labels, int64_t n, StateDict* grads);
 
 // compute_gradients, then one optimizer step on the trainable parameters. grads (optional) receives the gradients.
 Result<StepResult> train_step(const NetworkDesc& net, StateDict* weights, const TrainSettings& settings, const float* x,

@@ -5,8 +5,8 @@
 // and clear failures. The LibTorch comparison is tests/unit/torch/test_core_grads.cpp.
 #include <catch2/catch.hpp>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <functional>
 #include <map>
 #include <random>
@@ -40,7 +40,8 @@ double dot(const std::vector<double>& a, const std::vector<double>& b) {
 double g_layer_worst = 0;  // the largest per-layer error, reported at the end of its test case
 
 // max |analytic - numeric| / max(1, max |numeric|) of dL/dv[i] where L = f() and v is perturbed in place.
-double fd_error(std::vector<double>* v, const std::vector<double>& analytic, const std::function<double()>& f, double h = 1e-6) {
+double fd_error(std::vector<double>* v, const std::vector<double>& analytic, const std::function<double()>& f,
+                double h = 1e-6) {
     double err = 0, scale = 1;
     for (size_t i = 0; i < v->size(); ++i) {
         const double keep = (*v)[i];
@@ -63,7 +64,8 @@ TEST_CASE("core grads: each layer's backward equals finite differences (double)"
     // L = sum(y * r) for a fixed random r, so dL/dy = r is what backward gets.
     SECTION("conv2d with padding: input, weight and bias") {
         const ConvShape s{2, 3, 6, 5, 4, 3, 1};
-        std::vector<double> x = randn<double>(2 * 3 * 6 * 5, 1), w = randn<double>(4 * 3 * 3 * 3, 2), b = randn<double>(4, 3);
+        std::vector<double> x = randn<double>(2 * 3 * 6 * 5, 1), w = randn<double>(4 * 3 * 3 * 3, 2),
+                            b = randn<double>(4, 3);
         const std::vector<double> r = randn<double>(size_t(2 * 4 * s.oh() * s.ow()), 4);
         std::vector<double> y(r.size());
         auto f = [&] {
@@ -92,13 +94,14 @@ TEST_CASE("core grads: each layer's backward equals finite differences (double)"
     }
     SECTION("batch norm in training mode: through the batch mean and variance") {
         const int64_t n = 3, c = 2, hw = 5;
-        std::vector<double> x = randn<double>(size_t(n * c * hw), 9, 2.0), gamma = randn<double>(2, 10), beta = randn<double>(2, 11);
+        std::vector<double> x = randn<double>(size_t(n * c * hw), 9, 2.0), gamma = randn<double>(2, 10),
+                            beta = randn<double>(2, 11);
         const std::vector<double> r = randn<double>(x.size(), 12);
         std::vector<double> y(x.size());
         BnCache<double> cache;
         auto f = [&] {
-            REQUIRE(batchnorm_train_forward(x.data(), n, c, hw, gamma.data(), beta.data(), BnSettings{}, (double*)nullptr, (double*)nullptr,
-                                            y.data(), &cache)
+            REQUIRE(batchnorm_train_forward(x.data(), n, c, hw, gamma.data(), beta.data(), BnSettings{},
+                                            (double*)nullptr, (double*)nullptr, y.data(), &cache)
                         .ok());
             return dot(y, r);
         };
@@ -138,7 +141,8 @@ TEST_CASE("core grads: each layer's backward equals finite differences (double)"
         // Hand value: two equal logits of one image give log 2.
         const std::vector<double> two{1.5, 1.5};
         const int32_t l0 = 0;
-        CHECK(softmax_cross_entropy(two.data(), &l0, 1, 2, (double*)nullptr).value == Approx(std::log(2.0)).epsilon(1e-15));
+        CHECK(softmax_cross_entropy(two.data(), &l0, 1, 2, (double*)nullptr).value ==
+              Approx(std::log(2.0)).epsilon(1e-15));
         // The last section: every layer's check has run by now.
         WARN("each layer's backward and the loss vs finite differences (double): largest error " << g_layer_worst);
     }
@@ -161,7 +165,8 @@ namespace {
 
 // A tiny net with every layer kind: conv (padded) -> bn -> relu -> pool -> conv -> relu -> flatten -> linear.
 NetworkDesc tiny_net() {
-    Result<NetworkDesc> r = parse_network("input 2 6 6; conv c1 2 3 3 1; bn b1 3; relu; pool 2; conv c2 3 4 2; relu; flatten; linear f1 16 5");
+    Result<NetworkDesc> r = parse_network(
+        "input 2 6 6; conv c1 2 3 3 1; bn b1 3; relu; pool 2; conv c2 3 4 2; relu; flatten; linear f1 16 5");
     REQUIRE(r.ok());
     return r.value;
 }
@@ -191,15 +196,18 @@ double tiny_loss(const NetworkDesc& net, std::map<std::string, std::vector<doubl
         switch (l.kind) {
             case LayerKind::kConv2d:
                 conv2d_forward(cur.data(), p[l.name + ".weight"].data(), p[l.name + ".bias"].data(),
-                               ConvShape{n, int(shape[0]), int(shape[1]), int(shape[2]), l.out, l.kernel, l.padding}, y.data());
+                               ConvShape{n, int(shape[0]), int(shape[1]), int(shape[2]), l.out, l.kernel, l.padding},
+                               y.data());
                 break;
             case LayerKind::kLinear:
-                linear_forward(cur.data(), p[l.name + ".weight"].data(), p[l.name + ".bias"].data(), n, l.in, l.out, y.data());
+                linear_forward(cur.data(), p[l.name + ".weight"].data(), p[l.name + ".bias"].data(), n, l.in, l.out,
+                               y.data());
                 break;
             case LayerKind::kBatchNorm2d: {
                 BnCache<double> cache;
-                REQUIRE(batchnorm_train_forward(cur.data(), n, shape[0], shape[1] * shape[2], p[l.name + ".weight"].data(),
-                                                p[l.name + ".bias"].data(), BnSettings{}, (double*)nullptr, (double*)nullptr, y.data(), &cache)
+                REQUIRE(batchnorm_train_forward(cur.data(), n, shape[0], shape[1] * shape[2],
+                                                p[l.name + ".weight"].data(), p[l.name + ".bias"].data(), BnSettings{},
+                                                (double*)nullptr, (double*)nullptr, y.data(), &cache)
                             .ok());
                 break;
             }
@@ -233,21 +241,24 @@ TEST_CASE("core grads: a whole network's step equals finite differences", "[trai
     REQUIRE(r.ok());
 
     std::map<std::string, std::vector<double>> p;
-    for (const std::string& name : w.names) p[name] = std::vector<double>(w.find(name)->data.begin(), w.find(name)->data.end());
+    for (const std::string& name : w.names)
+        p[name] = std::vector<double>(w.find(name)->data.begin(), w.find(name)->data.end());
     const std::vector<double> x(xf.begin(), xf.end());
     CHECK(r.value.loss == Approx(tiny_loss(net, p, x, labels, n)).epsilon(1e-6));
 
     REQUIRE(grads.names.size() == 8);  // c1, b1, c2, f1: weight and bias each
     SECTION("every trainable parameter: the float engine against double differences") {
-    double worst = 0;
-    for (const std::string& name : grads.names) {
-        const std::vector<float>& gf = grads.find(name)->data;
-        const double e = fd_error(&p[name], std::vector<double>(gf.begin(), gf.end()), [&] { return tiny_loss(net, p, x, labels, n); });
-        CAPTURE(name, e);
-        CHECK(e < 1e-5);
-        worst = std::max(worst, e);
-    }
-    WARN("whole-network float gradients vs double finite differences: max error " << worst << " (relative to max(1, max |grad|))");
+        double worst = 0;
+        for (const std::string& name : grads.names) {
+            const std::vector<float>& gf = grads.find(name)->data;
+            const double e = fd_error(&p[name], std::vector<double>(gf.begin(), gf.end()),
+                                      [&] { return tiny_loss(net, p, x, labels, n); });
+            CAPTURE(name, e);
+            CHECK(e < 1e-5);
+            worst = std::max(worst, e);
+        }
+        WARN("whole-network float gradients vs double finite differences: max error "
+             << worst << " (relative to max(1, max |grad|))");
     }
 
     SECTION("BatchNorm running statistics move as torch's: momentum 0.1, unbiased variance; the count goes up") {
@@ -263,8 +274,10 @@ TEST_CASE("core grads: a whole network's step equals finite differences", "[trai
             const double mean = s / (n * 36);
             for (int b = 0; b < n; ++b)
                 for (int i = 0; i < 36; ++i) ss += std::pow(y[size_t((b * 3 + ch) * 36 + i)] - mean, 2);
-            CHECK(after.find("b1.running_mean")->data[size_t(ch)] == Approx(0.9 * rm0[size_t(ch)] + 0.1 * mean).epsilon(1e-5));
-            CHECK(after.find("b1.running_var")->data[size_t(ch)] == Approx(0.9 * rv0[size_t(ch)] + 0.1 * ss / (n * 36 - 1)).epsilon(1e-5));
+            CHECK(after.find("b1.running_mean")->data[size_t(ch)] ==
+                  Approx(0.9 * rm0[size_t(ch)] + 0.1 * mean).epsilon(1e-5));
+            CHECK(after.find("b1.running_var")->data[size_t(ch)] ==
+                  Approx(0.9 * rv0[size_t(ch)] + 0.1 * ss / (n * 36 - 1)).epsilon(1e-5));
         }
         CHECK(after.find("b1.num_batches_tracked")->data[0] == 4.0f);
         CHECK(after.find("c1.weight")->data == w.find("c1.weight")->data);  // parameters untouched
@@ -300,7 +313,8 @@ TEST_CASE("core grads: a whole network's step equals finite differences", "[trai
         StateDict missing = w;
         missing.tensors.erase("c2.bias");
         missing.names.erase(std::find(missing.names.begin(), missing.names.end(), "c2.bias"));
-        CHECK(compute_gradients(net, &missing, ts, xf.data(), labels.data(), n, &g2).message().find("c2.bias") != std::string::npos);
+        CHECK(compute_gradients(net, &missing, ts, xf.data(), labels.data(), n, &g2).message().find("c2.bias") !=
+              std::string::npos);
         std::vector<float> nan_x = xf;
         nan_x[5] = NAN;
         TrainSettings q = ts;

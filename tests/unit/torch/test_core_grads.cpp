@@ -4,7 +4,8 @@
 // SteFunction). A whole step of the notebook's net on a random batch from the notebook's weights (float; W4 and A4
 // with the identity STE and with percentile ranges and the clipped STE; W4A4 both ways, where max-pool ties limit
 // the comparison to the layers after the last conv, see below): the loss, every parameter's gradient and the
-// running statistics against the trainer's QuantNet; then SGD with momentum, Adam and AdamW against torch::optim. Errors are max |core - torch| / max |torch| per tensor (a "relative" error); the bound is 1e-4.
+// running statistics against the trainer's QuantNet; then SGD with momentum, Adam and AdamW against torch::optim.
+// Errors are max |core - torch| / max |torch| per tensor (a "relative" error); the bound is 1e-4.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -61,7 +62,8 @@ double rel_err(const std::vector<float>& a, const std::vector<float>& b) {
 struct Worst {
     std::string what;
     double err = 0;
-    void check(const std::string& name, const std::vector<float>& core, const std::vector<float>& torch_v, double tol = kTol) {
+    void check(const std::string& name, const std::vector<float>& core, const std::vector<float>& torch_v,
+               double tol = kTol) {
         const double e = rel_err(core, torch_v);
         CAPTURE(name, e);
         CHECK(e < tol);
@@ -96,8 +98,10 @@ TEST_CASE_METHOD(Fixture, "core layer gradients equal torch autograd", "[torch][
     Worst worst;
     SECTION("conv2d (padding 1): output, input, weight and bias gradients") {
         const ConvShape s{3, 4, 9, 8, 5, 3, 1};
-        const std::vector<float> x = randn(3 * 4 * 9 * 8, 1), w = randn(5 * 4 * 9, 2, 0.3f), b = randn(5, 3), r = randn(3 * 5 * 9 * 8, 4);
-        torch::Tensor xt = tensor_of(x, {3, 4, 9, 8}, true), wt = tensor_of(w, {5, 4, 3, 3}, true), bt = tensor_of(b, {5}, true);
+        const std::vector<float> x = randn(3 * 4 * 9 * 8, 1), w = randn(5 * 4 * 9, 2, 0.3f), b = randn(5, 3),
+                                 r = randn(3 * 5 * 9 * 8, 4);
+        torch::Tensor xt = tensor_of(x, {3, 4, 9, 8}, true), wt = tensor_of(w, {5, 4, 3, 3}, true),
+                      bt = tensor_of(b, {5}, true);
         const torch::Tensor y = torch::conv2d(xt, wt, bt, 1, 1);
         (y * tensor_of(r, {3, 5, 9, 8})).sum().backward();
         std::vector<float> yc(r.size()), dx(x.size()), dw(w.size()), db(b.size());
@@ -139,7 +143,9 @@ TEST_CASE_METHOD(Fixture, "core layer gradients equal torch autograd", "[torch][
         (y * tensor_of(r, {n, c, h, w})).sum().backward();
         std::vector<float> yc(x.size()), dx(x.size()), dg(static_cast<size_t>(c)), db(static_cast<size_t>(c));
         BnCache<float> cache;
-        REQUIRE(batchnorm_train_forward(x.data(), n, c, h * w, gamma.data(), beta.data(), BnSettings{}, rm.data(), rv.data(), yc.data(), &cache).ok());
+        REQUIRE(batchnorm_train_forward(x.data(), n, c, h * w, gamma.data(), beta.data(), BnSettings{}, rm.data(),
+                                        rv.data(), yc.data(), &cache)
+                    .ok());
         batchnorm_backward(r.data(), n, c, h * w, gamma.data(), cache, dx.data(), dg.data(), db.data());
         worst.check("bn y", yc, vec_of(y));
         worst.check("bn dx", dx, vec_of(xt.grad()));
@@ -330,13 +336,15 @@ TEST_CASE_METHOD(Fixture, "a whole core training step equals the LibTorch traine
             }
             worst.check(b.key(), w.find(b.key())->data, vec_of(b.value()));
         }
-        WARN(c.name << ": loss " << r.value.loss << " (torch " << t.loss << "), largest relative error " << worst.err << " (" << worst.what << ")");
+        WARN(c.name << ": loss " << r.value.loss << " (torch " << t.loss << "), largest relative error " << worst.err
+                    << " (" << worst.what << ")");
     }
 }
 
 TEST_CASE_METHOD(Fixture, "core's optimizers equal torch::optim over two steps", "[torch][train]") {
     const StepSetup s;
-    const TrainSettings ts{make_config(s.net, 4, kFloatBits), SteRule::kIdentity, BnSettings{}};  // W4: no pool ties (above)
+    const TrainSettings ts{make_config(s.net, 4, kFloatBits), SteRule::kIdentity,
+                           BnSettings{}};  // W4: no pool ties (above)
     TorchQuant tq;
     tq.config = ts.config;
     for (Optimizer kind : {Optimizer::kSgd, Optimizer::kAdam, Optimizer::kAdamW}) {
@@ -352,11 +360,15 @@ TEST_CASE_METHOD(Fixture, "core's optimizers equal torch::optim over two steps",
         model->train();
         std::unique_ptr<torch::optim::Optimizer> opt;
         if (kind == Optimizer::kSgd)
-            opt = std::make_unique<torch::optim::SGD>(model->parameters(), torch::optim::SGDOptions(os.lr).momentum(os.momentum).weight_decay(os.weight_decay));
+            opt = std::make_unique<torch::optim::SGD>(
+                model->parameters(),
+                torch::optim::SGDOptions(os.lr).momentum(os.momentum).weight_decay(os.weight_decay));
         else if (kind == Optimizer::kAdam)
-            opt = std::make_unique<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(os.lr).weight_decay(os.weight_decay));
+            opt = std::make_unique<torch::optim::Adam>(model->parameters(),
+                                                       torch::optim::AdamOptions(os.lr).weight_decay(os.weight_decay));
         else
-            opt = std::make_unique<torch::optim::AdamW>(model->parameters(), torch::optim::AdamWOptions(os.lr).weight_decay(os.weight_decay));
+            opt = std::make_unique<torch::optim::AdamW>(
+                model->parameters(), torch::optim::AdamWOptions(os.lr).weight_decay(os.weight_decay));
 
         // (a) The update formulas alone: core's optimizer fed torch's gradients, two steps (momentum / moments used).
         // (b) Whole steps: core's train_step (its own gradients) against torch's forward, backward and step.
@@ -379,12 +391,14 @@ TEST_CASE_METHOD(Fixture, "core's optimizers equal torch::optim over two steps",
                 if (kind == Optimizer::kSgd) continue;
                 std::vector<float> ge = tg.find(p.key())->data;
                 if (kind == Optimizer::kAdam)
-                    for (size_t i = 0; i < ge.size(); ++i) ge[i] += float(os.weight_decay) * mirror.find(p.key())->data[i];
+                    for (size_t i = 0; i < ge.size(); ++i)
+                        ge[i] += float(os.weight_decay) * mirror.find(p.key())->data[i];
                 const double m = max_abs(ge);
                 std::vector<bool>& mask = noisy[p.key()];
                 mask.resize(ge.size(), false);
                 for (size_t i = 0; i < ge.size(); ++i)
-                    if (!mask[i] && (bias_before_bn(s.net, p.key()) || (tg.find(p.key())->data[i] != 0 && std::fabs(double(ge[i])) < 1e-5 * m))) {
+                    if (!mask[i] && (bias_before_bn(s.net, p.key()) ||
+                                     (tg.find(p.key())->data[i] != 0 && std::fabs(double(ge[i])) < 1e-5 * m))) {
                         mask[i] = true;
                         ++noisy_count;
                     }
@@ -403,8 +417,8 @@ TEST_CASE_METHOD(Fixture, "core's optimizers equal torch::optim over two steps",
                 steps.check(what, cw, tw, kTol);
             }
         }
-        WARN(optimizer_name(kind) << ": update formulas on torch's gradients: largest relative error " << formulas.err << " (" << formulas.what
-                                  << "); whole steps: " << steps.err << " (" << steps.what << "), " << noisy_count
-                                  << " noise-gradient elements left to (a)");
+        WARN(optimizer_name(kind) << ": update formulas on torch's gradients: largest relative error " << formulas.err
+                                  << " (" << formulas.what << "); whole steps: " << steps.err << " (" << steps.what
+                                  << "), " << noisy_count << " noise-gradient elements left to (a)");
     }
 }
