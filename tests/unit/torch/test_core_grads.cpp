@@ -2,9 +2,9 @@
 // Per layer on random inputs: conv, linear, BatchNorm in training mode (gradients and running statistics), ReLU
 // and max pool, softmax cross-entropy, fake-quant with the identity and the clipped STE at 4 bits (the trainer's
 // SteFunction). A whole step of the notebook's net on a random batch from the notebook's weights (float; W4 and A4
-// with the identity STE and with percentile ranges and the clipped STE; W4A4 both ways, where max-pool ties limit
-// the comparison to the layers after the last conv, see below): the loss, every parameter's gradient and the
-// running statistics against the trainer's QuantNet; then SGD with momentum, Adam and AdamW against torch::optim.
+// with the identity STE and with percentile ranges and the clipped STE; A4 with frozen (static) ranges; W4A4 both
+// ways, where max-pool ties limit the comparison to the layers after the last conv, see below): the loss, every
+// parameter's gradient and the running statistics against the trainer's QuantNet; then SGD with momentum, Adam and AdamW against torch::optim.
 // Errors are max |core - torch| / max |torch| per tensor (a "relative" error); the bound is 1e-4.
 #include <catch2/catch.hpp>
 
@@ -271,7 +271,8 @@ TEST_CASE_METHOD(Fixture, "a whole core training step equals the LibTorch traine
         int wbits, abits;
         SteRule ste;
         bool percentile;
-        bool ties;  // W4A4: only the layers after the last conv are compared
+        bool ties;                   // W4A4: only the layers after the last conv are compared
+        bool static_ranges = false;  // frozen activation ranges [-1.5, 1.5] (some values clipped)
     };
     const Case cases[] = {
         {"float", kFloatBits, kFloatBits, SteRule::kIdentity, false, false},
@@ -279,6 +280,7 @@ TEST_CASE_METHOD(Fixture, "a whole core training step equals the LibTorch traine
         {"W4 percentile, clipped STE", 4, kFloatBits, SteRule::kClipped, true, false},
         {"A4 (float weights), identity STE", kFloatBits, 4, SteRule::kIdentity, false, false},
         {"A4 percentile, clipped STE", kFloatBits, 4, SteRule::kClipped, true, false},
+        {"A4 static ranges, clipped STE", kFloatBits, 4, SteRule::kClipped, false, false, true},
         {"W4A4 identity STE", 4, 4, SteRule::kIdentity, false, true},
         {"W4A4 percentile, clipped STE", 4, 4, SteRule::kClipped, true, true},
     };
@@ -299,6 +301,10 @@ TEST_CASE_METHOD(Fixture, "a whole core training step equals the LibTorch traine
             rule.rule = RangeRule::kPercentile;
             rule.percentile = 99;
             apply_rule(&ts.config, rule);
+        }
+        if (c.static_ranges) {
+            ts.config.act_mode = ActMode::kStatic;
+            ts.config.act_ranges.assign(ts.config.layers.size(), RealRange{-1.5f, 1.5f});
         }
         ts.ste = c.ste;
         TorchQuant tq;
