@@ -4,7 +4,8 @@
 // SteFunction). A whole step of the notebook's net on a random batch from the notebook's weights (float; W4 and A4
 // with the identity STE and with percentile ranges and the clipped STE; A4 with frozen (static) ranges; W4A4 both
 // ways, where max-pool ties limit the comparison to the layers after the last conv, see below): the loss, every
-// parameter's gradient and the running statistics against the trainer's QuantNet; then SGD with momentum, Adam and AdamW against torch::optim.
+// parameter's gradient and the running statistics against the trainer's QuantNet; then SGD with momentum, Adam
+// and AdamW against torch::optim.
 // Errors are max |core - torch| / max |torch| per tensor (a "relative" error); the bound is 1e-4.
 #include <catch2/catch.hpp>
 
