@@ -1,0 +1,43 @@
+// train_step.hpp: one training step of a whole NetworkDesc in core, the reference QAT engine: forward in
+// training mode (BatchNorm on batch statistics, running statistics updated), each conv/linear layer's input and
+// weight fake-quantized by its QuantConfig spec with the STE (identity or clipped) as the LibTorch trainer defines
+// it (native/trainer/torch_model.cpp), softmax cross-entropy, backward, and an optimizer update.
+// Built from the layer loops of layer_grads.hpp: single-threaded and deterministic.
+#pragma once
+#include <cstdint>
+
+#include "core/network.hpp"
+#include "core/quant_config.hpp"
+#include "core/quantizer.hpp"
+#include "core/state_dict.hpp"
+#include "core/status.hpp"
+#include "core/train/layer_grads.hpp"
+#include "core/train/optimizer.hpp"
+
+namespace quantlab {
+
+struct TrainSettings {
+    QuantConfig config;                // per-layer specs (kFloatBits: float); dynamic or static activation ranges
+    SteRule ste = SteRule::kIdentity;  // the fake-quants' backward
+    BnSettings bn;                     // nn.BatchNorm2d's eps and momentum
+};
+
+struct StepResult {
+    double loss = 0;      // mean cross-entropy of the batch, before the update
+    int64_t correct = 0;  // images whose largest logit (the first, on ties) is their label
+};
+
+// The forward and backward pass on batch x (n, C,H,W) with labels (n): fills `grads` with dL/dp for every
+// trainable parameter (net.params() names and order; weights get the STE's gradient with respect to the float
+// weight) and updates each BatchNorm's running_mean, running_var and num_batches_tracked in `weights`, as
+// torch's forward in training mode does. The parameters themselves are not changed.
+// Fails with a clear message on weights that do not fit the network, an invalid config, a bad label, a
+// non-finite activation that a quantizer would have to code, or a BatchNorm with one value per channel.
+Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights, const TrainSettings& settings,
+                                     const float* x, const int32_t* labels, int64_t n, StateDict* grads);
+
+// compute_gradients, then one optimizer step on the trainable parameters. grads (optional) receives the gradients.
+Result<StepResult> train_step(const NetworkDesc& net, StateDict* weights, const TrainSettings& settings, const float* x,
+                              const int32_t* labels, int64_t n, ParamOptimizer* optimizer, StateDict* grads = nullptr);
+
+}  // namespace quantlab
