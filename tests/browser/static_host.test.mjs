@@ -1,0 +1,153 @@
+// static_host.test.mjs: the folder scripts/package_web.sh writes runs on any static host. Packaged from the
+// two built pages (threaded: QUANTLAB_WEB_PAGE, single-threaded: QUANTLAB_WEB_PAGE_ST), then:
+//   - under /quantlab/ of a plain static server written here (no COOP/COEP headers, 404 for anything
+//     missing), the page starts st/, logs no console errors, and its predictions at 8 bits on the bundled
+//     sample equal `quantlab eval --backend integer`;
+//   - behind web/serve.mjs (what scripts/serve.sh runs: COOP/COEP), the same folder starts mt/ (threads);
+//   - with lang=ja (the app's state key) or a Japanese browser the shell, its errors and the app speak Japanese.
+// Both pages' inference speeds (ql_benchmark) are printed, not asserted.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { startServer } from '../../web/serve.mjs';
+import { config, expectNoErrors, nativeEval, repoRoot, screenshot, startSession, waitEvaluated } from './harness.mjs';
+
+const stPage = process.env.QUANTLAB_WEB_PAGE_ST || path.join(repoRoot, 'build/web-st/page');
+const kSubpath = '/quantlab/';
+
+// A static file server as a web host runs one: files under `prefix`, a content type, nothing else (no
+// isolation headers, no 204 for the optional test set).
+function startPlainServer(root, prefix) {
+  const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+  const server = createServer((req, res) => {
+    const urlPath = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    let file = null;
+    if (urlPath.startsWith(prefix)) {
+      file = path.join(root, urlPath.slice(prefix.length) || 'index.html');
+      if (urlPath.endsWith('/')) file = path.join(file, 'index.html');
+    }
+    if (!file || !file.startsWith(root + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      return res.end('not found\n');
+    }
+    res.writeHead(200, { 'Content-Type': types[path.extname(file)] || 'application/octet-stream',
+                         'Content-Length': statSync(file).size });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${server.address().port}${prefix}`,
+    close: () => new Promise((r) => { server.closeAllConnections?.(); server.close(() => r()); }),
+  })));
+}
+
+let pkg, expected, plain, isolated;
+before(async () => {
+  pkg = mkdtempSync(path.join(os.tmpdir(), 'quantlab-package-'));
+  const out = execFileSync('bash', [path.join(repoRoot, 'scripts/package_web.sh'), pkg, '--mt', config.pageDir, '--st', stPage],
+                           { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  console.log(out.trim());
+  expected = nativeEval({ bits: [8] })[8];
+  plain = await startSession({ server: await startPlainServer(pkg, kSubpath) });
+  isolated = await startSession({ server: await startServer({ root: pkg }) });
+});
+after(async () => {
+  await plain?.close();
+  await isolated?.close();
+  if (pkg) rmSync(pkg, { recursive: true, force: true });
+});
+
+test('the package holds both builds, the shell and .nojekyll, and no test set unless asked', () => {
+  for (const f of ['index.html', 'glue.js', 'shell_i18n.js', '.nojekyll', 'mt/quantlab.js', 'mt/quantlab.wasm',
+                   'mt/quantlab.worker.js', 'mt/quantlab.data', 'st/quantlab.js', 'st/quantlab.wasm', 'st/quantlab.data'])
+    assert.ok(existsSync(path.join(pkg, f)), `${f} is in the package`);
+  assert.ok(!existsSync(path.join(pkg, 'test_batch.bin')));
+  assert.match(readFileSync(path.join(pkg, 'index.html'), 'utf8'), /<body data-threads="auto" data-test-set="none"/);
+});
+
+// Opens the page at `state`, checks which build it chose, and returns its 8-bit result and the speed.
+async function evaluateAt(session, expectBuild, name) {
+  const { page, errors } = await session.open({ hash: 'panel=eval&wb=8&ab=8' });
+  const build = await page.evaluate(() => ({ ...window.quantlab.build, coi: window.crossOriginIsolated }));
+  assert.deepEqual(build, expectBuild, `${name}: the build glue.js chose`);
+  const s = await waitEvaluated(page, { total: 1000 });
+  await page.waitForFunction(() => !window.quantlab.status().busy, null, { timeout: 120000, polling: 250 }).catch(() => {});
+  const bench = await page.evaluate(() => window.quantlab.benchmark(2, 8, 3));
+  assert.equal(bench.error, undefined, `${name}: benchmark`);
+  console.log(`${name} (${build.dir}): 8 bits ${s.accuracy.toFixed(2)} % ${s.predictions_fnv1a64} (native ` +
+              `${expected.hash}); integer inference ${bench.images_per_s.toFixed(0)} img/s best of 3 ` +
+              `(${bench.mean_images_per_s.toFixed(0)} mean, ${bench.images} images)`);
+  await screenshot(page, `static-host-${build.dir.replace('/', '')}`);
+  await page.waitForTimeout(300);
+  expectNoErrors(assert, errors, name);
+  return s;
+}
+
+test('a plain static host (no COOP/COEP, a subpath): the single-threaded build, native\'s predictions', async () => {
+  const s = await evaluateAt(plain, { dir: 'st/', threads: false, isolated: false, coi: false }, 'plain static host');
+  assert.equal(s.predictions_fnv1a64, expected.hash);
+  assert.equal(s.total, 1000);
+});
+
+test('behind web/serve.mjs (COOP/COEP): the same folder runs threaded', async () => {
+  const s = await evaluateAt(isolated, { dir: 'mt/', threads: true, isolated: true, coi: true }, 'serve.mjs');
+  assert.equal(s.predictions_fnv1a64, expected.hash);
+});
+
+test('lang=ja: the shell, its messages and the app speak Japanese', async () => {
+  const page = await plain.context.newPage();
+  // Hold the data back so the loading screen can be seen (and photographed) in Japanese.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route('**/st/quantlab.data', async (route) => { await held; await route.continue(); });
+  await page.goto(`${plain.url}?lang=ja`);
+  await page.waitForFunction(() => /読み込み中/.test(document.getElementById('progress-text').textContent));
+  const shell = await page.evaluate(() => ({
+    lang: document.documentElement.lang, title: document.title, sub: document.querySelector('#loading .sub').textContent,
+    open: document.getElementById('open').textContent, openTitle: document.getElementById('open').title,
+  }));
+  console.log(`Japanese shell: ${JSON.stringify(shell)}`);
+  assert.equal(shell.lang, 'ja');
+  assert.match(shell.title, /量子化/);
+  assert.match(shell.sub, /量子化プレイグラウンド/);
+  assert.equal(shell.open, 'ファイルを開く…');
+  assert.match(shell.openTitle, /重み/);
+  await screenshot(page, 'static-host-ja-loading');
+  release();
+  await page.waitForFunction(() => window.quantlab.firstFrameMs !== null, null, { timeout: 90000 });
+  await page.evaluate(() => window.quantlab.afterFrames(3));
+  assert.match(await page.evaluate(() => window.quantlab.state()), /(^|&)lang=ja(&|$)/, 'the app started in Japanese');
+  assert.match(page.url(), /#.*lang=ja/, 'and the URL keeps it');
+  await screenshot(page, 'static-host-ja');
+  // Switching the app to English switches the shell.
+  await page.evaluate(() => window.quantlab.applyState('lang=en'));
+  await page.evaluate(() => window.quantlab.afterFrames(2));
+  assert.equal(await page.evaluate(() => document.getElementById('open').textContent), 'Open file…');
+  await page.close();
+});
+
+test('a Japanese browser without lang= gets Japanese; an error is framed in Japanese', async () => {
+  const context = plain.context;
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    Object.defineProperty(navigator, 'languages', { get: () => ['ja-JP', 'en-US'] });
+  });
+  // The wasm missing on the server: the download fails, and the banner says so in Japanese.
+  await page.route('**/st/quantlab.wasm', (route) => route.fulfill({ status: 404, body: 'not found' }));
+  await page.goto(plain.url);
+  await page.waitForFunction(() => window.quantlab.errors.length > 0, null, { timeout: 60000 });
+  const shown = await page.evaluate(() => ({ banner: document.getElementById('banner-text').textContent,
+                                              progress: document.getElementById('progress-text').textContent,
+                                              lang: document.documentElement.lang }));
+  console.log(`Japanese error: ${JSON.stringify(shown)}`);
+  assert.equal(shown.lang, 'ja');
+  assert.match(shown.banner, /^ダウンロードに失敗しました：.*st\/quantlab\.wasm: HTTP 404/);
+  assert.equal(shown.progress, 'QuantLab を起動できませんでした。');
+  assert.ok(await page.isVisible('#banner'));
+  await screenshot(page, 'static-host-ja-error');
+  await page.close();
+});
