@@ -50,7 +50,8 @@ check_page() {  # folder, expected data-threads, files...
   for f in index.html glue.js shell_i18n.js "$@"; do
     if [ ! -f "$dir/$f" ]; then
       echo "package_web: $dir/$f is missing. Build the pages first (scripts/package_web.sh without --no-build, or" >&2
-      echo "             cmake --preset web && cmake --build --preset web; cmake --preset web-st && cmake --build --preset web-st)" >&2
+      echo "             cmake --preset web && cmake --build --preset web;" \
+           "cmake --preset web-st && cmake --build --preset web-st)" >&2
       exit 1
     fi
   done
@@ -63,6 +64,12 @@ check_page() {  # folder, expected data-threads, files...
 build_files=(quantlab.js quantlab.wasm quantlab.data)
 check_page "$mt" true "${build_files[@]}" quantlab.worker.js
 check_page "$st" false "${build_files[@]}"
+# The preloaded assets are the same for both builds, so the folder holds them once (glue.js fetches quantlab.data
+# beside index.html); builds from different asset sets are not packed together.
+if ! cmp -s "$mt/quantlab.data" "$st/quantlab.data"; then
+  echo "package_web: $mt/quantlab.data and $st/quantlab.data differ (built with different assets/); rebuild both" >&2
+  exit 1
+fi
 for f in glue.js shell_i18n.js; do
   cmp -s "$mt/$f" "$st/$f" || echo "package_web: note: $mt/$f and $st/$f differ (built from different sources?); using $st/$f" >&2
 done
@@ -71,26 +78,31 @@ done
 if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ] && [ ! -f "$out/st/quantlab.wasm" ]; then
   echo "package_web: $out exists and is not a QuantLab package; give an empty or new folder" >&2; exit 1
 fi
-rm -rf "$out/mt" "$out/st" "$out/index.html" "$out/glue.js" "$out/shell_i18n.js" "$out/test_batch.bin" "$out/.nojekyll"
+rm -rf "$out/mt" "$out/st" "$out/index.html" "$out/glue.js" "$out/shell_i18n.js" "$out/quantlab.data" \
+       "$out/test_batch.bin" "$out/.nojekyll"
 mkdir -p "$out/mt" "$out/st"
 
-cp "$mt/quantlab.js" "$mt/quantlab.wasm" "$mt/quantlab.data" "$mt/quantlab.worker.js" "$out/mt/"
-cp "$st/quantlab.js" "$st/quantlab.wasm" "$st/quantlab.data" "$out/st/"
-cp "$st/glue.js" "$st/shell_i18n.js" "$out/"
+cp "$mt/quantlab.js" "$mt/quantlab.wasm" "$mt/quantlab.worker.js" "$out/mt/"
+cp "$st/quantlab.js" "$st/quantlab.wasm" "$out/st/"
+cp "$st/glue.js" "$st/shell_i18n.js" "$st/quantlab.data" "$out/"
 test_set=none
 if [ -n "$data" ]; then
-  cp "$data/test_batch.bin" "$out/test_batch.bin"
+  install -m 644 "$data/test_batch.bin" "$out/test_batch.bin"
   test_set=bundled
 fi
 # The shell: glue.js chooses the build at load ("auto"), and knows whether test_batch.bin is here (so a static
 # host is never asked for a file it lacks: a 404 would be logged in the browser's console).
-sed "s|<body data-threads=\"false\"|<body data-threads=\"auto\" data-test-set=\"$test_set\"|" "$st/index.html" > "$out/index.html"
-grep -q 'data-threads="auto"' "$out/index.html" || { echo "package_web: could not set data-threads in index.html" >&2; exit 1; }
+sed "s|<body data-threads=\"false\"|<body data-threads=\"auto\" data-test-set=\"$test_set\"|" \
+  "$st/index.html" > "$out/index.html"
+grep -q 'data-threads="auto"' "$out/index.html" || {
+  echo "package_web: could not set data-threads in $out/index.html" >&2; exit 1; }
 # GitHub Pages: serve the files as they are (no Jekyll processing).
 : > "$out/.nojekyll"
 
-echo "package_web: wrote $out ($(du -sh "$out" | cut -f1)): index.html, glue.js, shell_i18n.js, mt/, st/, .nojekyll" \
-     "$( [ -n "$data" ] && echo "and test_batch.bin (all 10,000 test images)" || echo "(the bundled 1,000-image sample; --with-data DIR for all 10,000)")"
+if [ -n "$data" ]; then images="and test_batch.bin (all 10,000 test images)"
+else images="(the bundled 1,000-image sample; --with-data DIR for all 10,000)"; fi
+echo "package_web: wrote $out ($(du -sh "$out" | cut -f1)): index.html, glue.js, shell_i18n.js, quantlab.data, mt/, st/," \
+     ".nojekyll $images"
 echo "  Copy the folder to any static web server (GitHub Pages: push it to a branch or docs/ and enable Pages)."
 echo "  Browsers start the threaded build where the page is cross-origin isolated (scripts/serve.sh --page $out)"
 echo "  and the single-threaded one everywhere else."

@@ -233,7 +233,8 @@
 
   Promise.all([
     fetchBytes(dir + 'quantlab.wasm', (l, t) => { progress.wasm = [l, t]; drawProgress(); }),
-    fetchBytes(dir + 'quantlab.data', (l, t) => { progress.data = [l, t]; drawProgress(); }),
+    // One data file for both builds (the same assets): beside index.html in a package too.
+    fetchBytes('quantlab.data', (l, t) => { progress.data = [l, t]; drawProgress(); }),
   ]).then(([wasm, data]) => {
     $('progress-text').textContent = T('starting');
     Module.getPreloadedPackage = () => data.buffer;

@@ -62,8 +62,8 @@ after(async () => {
 });
 
 test('the package holds both builds, the shell and .nojekyll, and no test set unless asked', () => {
-  for (const f of ['index.html', 'glue.js', 'shell_i18n.js', '.nojekyll', 'mt/quantlab.js', 'mt/quantlab.wasm',
-                   'mt/quantlab.worker.js', 'mt/quantlab.data', 'st/quantlab.js', 'st/quantlab.wasm', 'st/quantlab.data'])
+  for (const f of ['index.html', 'glue.js', 'shell_i18n.js', 'quantlab.data', '.nojekyll', 'mt/quantlab.js',
+                   'mt/quantlab.wasm', 'mt/quantlab.worker.js', 'st/quantlab.js', 'st/quantlab.wasm'])
     assert.ok(existsSync(path.join(pkg, f)), `${f} is in the package`);
   assert.ok(!existsSync(path.join(pkg, 'test_batch.bin')));
   assert.match(readFileSync(path.join(pkg, 'index.html'), 'utf8'), /<body data-threads="auto" data-test-set="none"/);
@@ -103,7 +103,7 @@ test('lang=ja: the shell, its messages and the app speak Japanese', async () => 
   // Hold the data back so the loading screen can be seen (and photographed) in Japanese.
   let release;
   const held = new Promise((r) => { release = r; });
-  await page.route('**/st/quantlab.data', async (route) => { await held; await route.continue(); });
+  await page.route('**/quantlab/quantlab.data', async (route) => { await held; await route.continue(); });
   await page.goto(`${plain.url}?lang=ja`);
   await page.waitForFunction(() => /読み込み中/.test(document.getElementById('progress-text').textContent));
   const shell = await page.evaluate(() => ({
