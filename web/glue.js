@@ -21,7 +21,9 @@
   }
   function clearError() { $('banner').classList.remove('show'); }
   $('banner-close').addEventListener('click', clearError);
+  let stopped = false;  // after fatal(): downloads still under way no longer redraw the progress text
   function fatal(message) {
+    stopped = true;
     showError(message);
     $('progress-text').textContent = T('couldNotStart');
   }
@@ -225,6 +227,7 @@
 
   const progress = { wasm: [0, 0], data: [0, 0] };
   function drawProgress() {
+    if (stopped) return;
     const loaded = progress.wasm[0] + progress.data[0];
     const total = progress.wasm[1] + progress.data[1];
     $('progress').style.width = total ? `${Math.min(100, 100 * loaded / total).toFixed(1)}%` : '5%';

@@ -28,8 +28,8 @@ function startPlainServer(root, prefix) {
     const urlPath = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     let file = null;
     if (urlPath.startsWith(prefix)) {
-      file = path.join(root, urlPath.slice(prefix.length) || 'index.html');
-      if (urlPath.endsWith('/')) file = path.join(file, 'index.html');
+      const rel = urlPath.slice(prefix.length);
+      file = path.join(root, rel === '' || rel.endsWith('/') ? `${rel}index.html` : rel);
     }
     if (!file || !file.startsWith(root + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
@@ -105,7 +105,7 @@ test('lang=ja: the shell, its messages and the app speak Japanese', async () => 
   const held = new Promise((r) => { release = r; });
   await page.route('**/quantlab/quantlab.data', async (route) => { await held; await route.continue(); });
   await page.goto(`${plain.url}?lang=ja`);
-  await page.waitForFunction(() => /読み込み中/.test(document.getElementById('progress-text').textContent));
+  await page.waitForFunction(() => /読み込み中/.test(document.getElementById('progress-text')?.textContent));
   const shell = await page.evaluate(() => ({
     lang: document.documentElement.lang, title: document.title, sub: document.querySelector('#loading .sub').textContent,
     open: document.getElementById('open').textContent, openTitle: document.getElementById('open').title,
@@ -118,7 +118,7 @@ test('lang=ja: the shell, its messages and the app speak Japanese', async () => 
   assert.match(shell.openTitle, /重み/);
   await screenshot(page, 'static-host-ja-loading');
   release();
-  await page.waitForFunction(() => window.quantlab.firstFrameMs !== null, null, { timeout: 90000 });
+  await page.waitForFunction(() => window.quantlab?.firstFrameMs !== null, null, { timeout: 90000 });
   await page.evaluate(() => window.quantlab.afterFrames(3));
   assert.match(await page.evaluate(() => window.quantlab.state()), /(^|&)lang=ja(&|$)/, 'the app started in Japanese');
   assert.match(page.url(), /#.*lang=ja/, 'and the URL keeps it');
@@ -139,7 +139,7 @@ test('a Japanese browser without lang= gets Japanese; an error is framed in Japa
   // The wasm missing on the server: the download fails, and the banner says so in Japanese.
   await page.route('**/st/quantlab.wasm', (route) => route.fulfill({ status: 404, body: 'not found' }));
   await page.goto(plain.url);
-  await page.waitForFunction(() => window.quantlab.errors.length > 0, null, { timeout: 60000 });
+  await page.waitForFunction(() => window.quantlab?.errors.length > 0, null, { timeout: 60000 });
   const shown = await page.evaluate(() => ({ banner: document.getElementById('banner-text').textContent,
                                               progress: document.getElementById('progress-text').textContent,
                                               lang: document.documentElement.lang }));
