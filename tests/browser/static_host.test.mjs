@@ -5,6 +5,8 @@
 //     sample equal `quantlab eval --backend integer`;
 //   - behind web/serve.mjs (what scripts/serve.sh runs: COOP/COEP), the same folder starts mt/ (threads);
 //   - with lang=ja (the app's state key) or a Japanese browser the shell, its errors and the app speak Japanese.
+//   - packaged --with-data (when a CIFAR-10 folder is available), the plain host's page evaluates all 10,000
+//     test images and matches native on them.
 // Both pages' inference speeds (ql_benchmark) are printed, not asserted.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -150,4 +152,30 @@ test('a Japanese browser without lang= gets Japanese; an error is framed in Japa
   assert.ok(await page.isVisible('#banner'));
   await screenshot(page, 'static-host-ja-error');
   await page.close();
+});
+
+// --with-data: test_batch.bin goes into the folder, and the page evaluates all 10,000 images from the plain host.
+const fullSet = path.join(config.dataDir, 'test_batch.bin');
+test('--with-data: the plain host serves the full test set and the page matches native on it',
+     { skip: existsSync(fullSet) ? false : `no ${fullSet}` }, async () => {
+  const withData = mkdtempSync(path.join(os.tmpdir(), 'quantlab-package-data-'));
+  let server, session;
+  try {
+    execFileSync('bash', [path.join(repoRoot, 'scripts/package_web.sh'), withData, '--with-data', config.dataDir,
+                          '--mt', config.pageDir, '--st', stPage], { stdio: ['ignore', 'ignore', 'inherit'] });
+    assert.match(readFileSync(path.join(withData, 'index.html'), 'utf8'), /data-test-set="bundled"/);
+    const native = nativeEval({ bits: [8], dataDir: config.dataDir })[8];
+    server = await startPlainServer(withData, kSubpath);
+    session = await startSession({ server });
+    const { page, errors } = await session.open({ hash: 'panel=eval&wb=8&ab=8' });
+    await page.waitForFunction(() => window.quantlab.fullTestSet, null, { timeout: 120000 });
+    const s = await waitEvaluated(page, { total: 10000, timeout: 300000 });
+    console.log(`packaged with the full test set (st/): 8 bits ${s.accuracy.toFixed(2)} % ${s.predictions_fnv1a64}, ` +
+                `native ${native.accuracy.toFixed(2)} % ${native.hash}`);
+    assert.equal(s.predictions_fnv1a64, native.hash);
+    expectNoErrors(assert, errors, 'packaged with data');
+  } finally {
+    await session?.close();  // closes the server too
+    rmSync(withData, { recursive: true, force: true });
+  }
 });
