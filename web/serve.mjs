@@ -2,7 +2,7 @@
 // names another address (a classroom: --host 0.0.0.0 listens on every interface and prints each address,
 // with a QR code when Debian's qrencode is installed).
 // Used by scripts/serve.sh and by the browser tests. Serves ROOT with the right MIME types (application/wasm
-// for streaming compilation), GET and HEAD, COOP/COEP headers (wasm threads), no caching; `extra` maps URL paths to files elsewhere (the full
+// for streaming compilation), GET and HEAD, COOP/COEP headers on localhost (wasm threads), no caching; `extra` maps URL paths to files elsewhere (the full
 // test set as /test_batch.bin; without one, the page's probe for it gets 204 rather than a logged 404).
 // Not a production server: no ranges, no compression, no directory listings.
 //
@@ -24,6 +24,14 @@ const kMime = {
 // Cross-origin isolation: the page's wasm threads need SharedArrayBuffer, which browsers give only to pages
 // served with these two headers (the page loads nothing from other origins).
 const kIsolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+// Sent only where a browser can honour them, a potentially trustworthy origin (localhost, or https by way of a
+// proxy): at a classroom's plain-http address Chromium ignores COOP and logs a console error about it, and a
+// packaged page (scripts/package_web.sh) starts its single-threaded build there anyway.
+function isolationFor(req) {
+  const host = (req.headers.host || '').replace(/:\d+$/, '').replace(/^\[|\]$/g, '').toLowerCase();
+  const local = host === 'localhost' || host.endsWith('.localhost') || /^127\./.test(host) || host === '::1';
+  return local || req.headers['x-forwarded-proto'] === 'https' ? kIsolation : {};
+}
 
 // Resolves with {server, url, close()} once listening. extra: {'/test_batch.bin': '/abs/file', ...}.
 export function startServer({ root, port = 0, host = '127.0.0.1', extra = {}, log = () => {} }) {
@@ -42,7 +50,7 @@ export function startServer({ root, port = 0, host = '127.0.0.1', extra = {}, lo
     let st;
     try { st = await fsp.stat(file); } catch {
       // glue.js probes for the optional full test set; "none here" as 204 keeps the browser console clean.
-      if (urlPath === '/test_batch.bin') { res.writeHead(204, kIsolation); return res.end(); }
+      if (urlPath === '/test_batch.bin') { res.writeHead(204, isolationFor(req)); return res.end(); }
       log(`404 ${urlPath}`);
       return send(404, 'not found\n');
     }
@@ -51,7 +59,7 @@ export function startServer({ root, port = 0, host = '127.0.0.1', extra = {}, lo
       'Content-Type': kMime[path.extname(file).toLowerCase()] || 'application/octet-stream',
       'Content-Length': st.size,
       'Cache-Control': 'no-cache',
-      ...kIsolation,
+      ...isolationFor(req),
     });
     if (req.method === 'HEAD') return res.end();
     createReadStream(file).on('error', () => res.destroy()).pipe(res);

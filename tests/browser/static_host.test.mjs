@@ -3,20 +3,20 @@
 //   - under /quantlab/ of a plain static server written here (no COOP/COEP headers, 404 for anything
 //     missing), the page starts st/, logs no console errors, and its predictions at 8 bits on the bundled
 //     sample equal `quantlab eval --backend integer`;
-//   - behind web/serve.mjs (what scripts/serve.sh runs: COOP/COEP), the same folder starts mt/ (threads);
+//   - behind scripts/serve.sh (COOP/COEP on localhost), the same folder starts mt/ (threads); with --host 0.0.0.0
+//     its LAN address (plain http: no isolation possible) gets st/ and a clean console;
 //   - with lang=ja (the app's state key) or a Japanese browser the shell, its errors and the app speak Japanese.
 //   - packaged --with-data (when a CIFAR-10 folder is available), the plain host's page evaluates all 10,000
 //     test images and matches native on them.
 // Both pages' inference speeds (ql_benchmark) are printed, not asserted.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { startServer } from '../../web/serve.mjs';
 import { config, expectNoErrors, nativeEval, repoRoot, screenshot, startSession, waitEvaluated } from './harness.mjs';
 
 const stPage = process.env.QUANTLAB_WEB_PAGE_ST || path.join(repoRoot, 'build/web-st/page');
@@ -47,6 +47,23 @@ function startPlainServer(root, prefix) {
   })));
 }
 
+// scripts/serve.sh ARGS... (a free port); resolves with {url (the first it prints), urls, close()}.
+function startServeSh(args) {
+  const child = spawn('bash', [path.join(repoRoot, 'scripts/serve.sh'), '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const take = (d) => {
+      out += d;
+      if (!out.includes('Ctrl+C')) return;
+      const urls = [...out.matchAll(/http:\/\/[^\s/]+\//g)].map((m) => m[0]);
+      resolve({ url: urls[0], urls: [...new Set(urls)], close: async () => { child.kill(); } });
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', (d) => { out += d; });
+    child.on('exit', (code) => reject(new Error(`scripts/serve.sh exited with ${code}: ${out}`)));
+  });
+}
+
 let pkg, expected, plain, isolated;
 before(async () => {
   pkg = mkdtempSync(path.join(os.tmpdir(), 'quantlab-package-'));
@@ -55,7 +72,7 @@ before(async () => {
   console.log(out.trim());
   expected = nativeEval({ bits: [8] })[8];
   plain = await startSession({ server: await startPlainServer(pkg, kSubpath) });
-  isolated = await startSession({ server: await startServer({ root: pkg }) });
+  isolated = await startSession({ server: await startServeSh(['--page', pkg]) });
 });
 after(async () => {
   await plain?.close();
@@ -95,8 +112,8 @@ test('a plain static host (no COOP/COEP, a subpath): the single-threaded build, 
   assert.equal(s.total, 1000);
 });
 
-test('behind web/serve.mjs (COOP/COEP): the same folder runs threaded', async () => {
-  const s = await evaluateAt(isolated, { dir: 'mt/', threads: true, isolated: true, coi: true }, 'serve.mjs');
+test('behind scripts/serve.sh (COOP/COEP): the same folder runs threaded', async () => {
+  const s = await evaluateAt(isolated, { dir: 'mt/', threads: true, isolated: true, coi: true }, 'scripts/serve.sh');
   assert.equal(s.predictions_fnv1a64, expected.hash);
 });
 
@@ -177,5 +194,27 @@ test('--with-data: the plain host serves the full test set and the page matches 
   } finally {
     await session?.close();  // closes the server too
     rmSync(withData, { recursive: true, force: true });
+  }
+});
+
+test('scripts/serve.sh --host 0.0.0.0: every address is printed; the LAN one runs st/ without console errors', async () => {
+  const server = await startServeSh(['--host', '0.0.0.0', '--page', pkg]);
+  try {
+    console.log(`serve.sh --host 0.0.0.0 printed ${server.urls.join(', ')}`);
+    assert.ok(server.urls.some((u) => u.startsWith('http://127.0.0.1:')), 'the loopback address is listed');
+    const lan = server.urls.find((u) => !u.startsWith('http://127.'));
+    if (!lan) return;  // a machine without a network interface: nothing more to open
+    const page = await plain.context.newPage();
+    const errors = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await page.goto(lan);
+    await page.waitForFunction(() => window.quantlab && (window.quantlab.firstFrameMs !== null || window.quantlab.errors.length),
+                               null, { timeout: 90000 });
+    assert.deepEqual(await page.evaluate(() => window.quantlab.build), { dir: 'st/', threads: false, isolated: false });
+    await page.evaluate(() => window.quantlab.afterFrames(3));
+    assert.deepEqual(errors, [], 'no console errors (no COOP header a plain-http origin would have ignored)');
+    await page.close();
+  } finally {
+    await server.close();
   }
 });
