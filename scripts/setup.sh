@@ -15,6 +15,7 @@ packages=(
   emscripten nodejs                                 # web build and wasm tests (nodejs brings npm here)
   chromium xvfb imagemagick xdotool                 # browser tests and screenshots
   fonts-ipafont-gothic python3-fonttools            # Japanese UI text, subset for the web
+  qrencode                                          # scripts/serve.sh --host: the page's address as a QR code
 )
 
 sudo_cmd=()

@@ -2,12 +2,16 @@
 // progress bar, then starts quantlab.js (Emscripten) on them; passes the URL state in and writes it back;
 // hands dropped, picked and served files (test_batch.bin beside the page) to the app; shows errors in a
 // banner. Everything else (the UI, the numbers) is C++ in web/main.cpp, ui/ and core/.
+// Which build it starts: the one beside it (a page CMake built), or in a packaged folder (scripts/package_web.sh,
+// <body data-threads="auto">) mt/ when the page is cross-origin isolated (wasm threads), else st/.
+// Its words and the shell's are in shell_i18n.js, in the language of the URL state (lang=) or the browser.
 // Tests and the benchmark use window.quantlab (status(), applyState(), openBytes(), benchmark(), ...).
 (() => {
   'use strict';
   const $ = (id) => document.getElementById(id);
   const startMs = performance.now();
   const mb = (n) => (n / 1048576).toFixed(1);
+  const T = window.quantlabShellText.t;
 
   // ---- errors -------------------------------------------------------------------------------------
   function showError(message) {
@@ -17,9 +21,11 @@
   }
   function clearError() { $('banner').classList.remove('show'); }
   $('banner-close').addEventListener('click', clearError);
+  let stopped = false;  // after fatal(): downloads still under way no longer redraw the progress text
   function fatal(message) {
+    stopped = true;
     showError(message);
-    $('progress-text').textContent = 'QuantLab could not start.';
+    $('progress-text').textContent = T('couldNotStart');
   }
 
   // ---- URL state ----------------------------------------------------------------------------------
@@ -59,9 +65,9 @@
   // ---- files into the app -------------------------------------------------------------------------
   // Returns {ok, error}. Copies the bytes into wasm memory; the app copies them again and we free ours.
   function openBytes(name, bytes) {
-    if (!api.ready) return { ok: false, error: 'QuantLab is still loading' };
+    if (!api.ready) return { ok: false, error: T('stillLoading') };
     const ptr = Module._malloc(Math.max(1, bytes.length));
-    if (!ptr) { const e = `${name}: out of memory (${mb(bytes.length)} MB)`; showError(e); return { ok: false, error: e }; }
+    if (!ptr) { const e = T('outOfMemory', name, mb(bytes.length)); showError(e); return { ok: false, error: e }; }
     Module.writeArrayToMemory(bytes, ptr);  // not HEAPU8.set: with threads, a grown heap can leave views stale
     let rc;
     try {
@@ -72,7 +78,7 @@
     // A bad file's message is shown by the app itself (its error banner, which keeps the menu bar visible);
     // the HTML banner is for what the app cannot show (downloads, start-up).
     if (rc !== 0) {
-      const e = Module.UTF8ToString(Module._ql_last_error()) || `${name}: could not be opened`;
+      const e = Module.UTF8ToString(Module._ql_last_error()) || T('couldNotOpen', name);
       console.warn(`QuantLab: ${e}`);
       api.lastFileError = e;
       return { ok: false, error: e };
@@ -104,14 +110,18 @@
   // The full 10,000-image test set, when the server has it beside the page (scripts/serve.sh does). One GET:
   // a 200 is the file; scripts/serve.sh answers 204 when it has none, other static servers 404 (which the
   // browser logs; harmless).
+  // A packaged folder says whether it holds the file (data-test-set="bundled" or "none"), so a plain static
+  // host is never asked for a file it does not have.
   async function loadServedTestSet() {
+    const testSet = document.body.dataset.testSet || 'probe';
+    if (testSet === 'none') return;
     const side = $('side-progress');
     try {
       const bytes = await fetchBytes('test_batch.bin', (loaded, total) => {
         side.style.display = 'block';
-        $('side-progress-text').textContent = `Full test set ${mb(loaded)} / ${mb(total)} MB`;
+        $('side-progress-text').textContent = T('fullTestSet', mb(loaded), mb(total));
         $('side-progress-bar').style.width = total ? `${(100 * loaded / total).toFixed(1)}%` : '50%';
-      }, { optional: true });
+      }, { optional: testSet === 'probe' });
       if (bytes && bytes.length) {
         openBytes('test_batch.bin', bytes);
         api.fullTestSet = true;
@@ -122,6 +132,15 @@
       side.style.display = 'none';
     }
   }
+
+  // ---- language -----------------------------------------------------------------------------------
+  // The shell speaks the app's language: the state string's lang= (ui/state.cpp), else the browser's first
+  // preference the shell knows; in that case the app is started in it too (see initialState below).
+  function stateLanguage(state) {
+    const m = /(?:^|&)lang=([^&]*)/.exec(state.replace(/^[?#]/, ''));
+    return m ? m[1] : null;
+  }
+  function applyLanguage(state) { window.quantlabShellText.apply(stateLanguage(state) || 'en'); }
 
   // ---- start-up -----------------------------------------------------------------------------------
   const api = window.quantlab = {
@@ -150,25 +169,39 @@
       JSON.parse(Module.UTF8ToString(Module.ccall('ql_benchmark', 'number', ['number', 'number', 'number'],
                                                   [backend, bits, repeats || 1]))),
     loaded: null,  // promise: resolves after the first frame
+    build: null,   // {dir, threads, isolated}: which build this page started (see the top of this file)
   };
 
+  {
+    const threads = document.body.dataset.threads;
+    const isolated = Boolean(window.crossOriginIsolated) && typeof SharedArrayBuffer === 'function';
+    const packaged = threads === 'auto';
+    api.build = packaged ? { dir: isolated ? 'mt/' : 'st/', threads: isolated, isolated }
+                         : { dir: '', threads: threads === 'true', isolated };
+  }
+  const dir = api.build.dir;
+
+  let initialState = urlState();
+  if (stateLanguage(initialState) === null) {
+    const lang = window.quantlabShellText.browserLanguage();
+    if (lang !== 'en') initialState += (initialState ? '&' : '') + `lang=${lang}`;
+  }
+  applyLanguage(initialState);
+  $('progress-text').textContent = T('loading');
+
   if (!document.createElement('canvas').getContext('webgl2')) {
-    fatal('This browser has no WebGL2, which QuantLab needs. Use a current Chrome, Firefox, Edge or Safari ' +
-          '(with hardware acceleration, or its software fallback, enabled).');
+    fatal(T('noWebgl2'));
     return;
   }
 
   // A threads build (see web/CMakeLists.txt) needs SharedArrayBuffer, i.e. a cross-origin-isolated page.
-  if (document.body.dataset.threads === 'true' && !window.crossOriginIsolated) {
-    fatal('This page must be served with the headers "Cross-Origin-Opener-Policy: same-origin" and ' +
-          '"Cross-Origin-Embedder-Policy: require-corp" (its WebAssembly uses threads). scripts/serve.sh does ' +
-          'that; or build with -DQUANTLAB_WEB_THREADS=OFF for any static server.');
+  if (api.build.threads && !api.build.isolated) {
+    fatal(T('needIsolation'));
     return;
   }
 
   let firstFrameResolve;
   api.loaded = new Promise((r) => { firstFrameResolve = r; });
-  const initialState = urlState();
 
   window.Module = {
     canvas: $('canvas'),
@@ -176,9 +209,9 @@
     print: (text) => console.log(text),
     printErr: (text) => console.warn(text),
     setStatus: () => {},
-    onAbort: (what) => fatal(`QuantLab stopped: ${what}. Reload the page to start again.`),
+    onAbort: (what) => fatal(T('stopped', what)),
     quantlabFatal: (message) => fatal(message),
-    quantlabStateChanged: (state) => writeUrlState(state),
+    quantlabStateChanged: (state) => { writeUrlState(state); applyLanguage(state); },
     quantlabFirstFrame: () => {
       api.firstFrameMs = performance.now() - startMs;  // since glue.js started
       api.firstFrameSinceNavigationMs = performance.now();  // since the navigation began
@@ -196,28 +229,30 @@
 
   const progress = { wasm: [0, 0], data: [0, 0] };
   function drawProgress() {
+    if (stopped) return;
     const loaded = progress.wasm[0] + progress.data[0];
     const total = progress.wasm[1] + progress.data[1];
     $('progress').style.width = total ? `${Math.min(100, 100 * loaded / total).toFixed(1)}%` : '5%';
-    $('progress-text').textContent = `Loading ${mb(loaded)} / ${total ? mb(total) : '?'} MB`;
+    $('progress-text').textContent = T('loadingMb', mb(loaded), total ? mb(total) : '?');
   }
 
   Promise.all([
-    fetchBytes('quantlab.wasm', (l, t) => { progress.wasm = [l, t]; drawProgress(); }),
+    fetchBytes(dir + 'quantlab.wasm', (l, t) => { progress.wasm = [l, t]; drawProgress(); }),
+    // One data file for both builds (the same assets): beside index.html in a package too.
     fetchBytes('quantlab.data', (l, t) => { progress.data = [l, t]; drawProgress(); }),
   ]).then(([wasm, data]) => {
-    $('progress-text').textContent = 'Starting…';
+    $('progress-text').textContent = T('starting');
     Module.getPreloadedPackage = () => data.buffer;
     Module.instantiateWasm = (imports, receive) => {
       WebAssembly.instantiate(wasm, imports).then(
         (r) => receive(r.instance, r.module),
-        (e) => fatal(`quantlab.wasm could not be compiled: ${e.message}`));
+        (e) => fatal(T('wasmCompile', dir + 'quantlab.wasm', e.message)));
       return {};
     };
     Module.onRuntimeInitialized = () => { api.ready = true; };
     const script = document.createElement('script');
-    script.src = 'quantlab.js';
-    script.onerror = () => fatal('quantlab.js could not be loaded from the server.');
+    script.src = dir + 'quantlab.js';
+    script.onerror = () => fatal(T('scriptMissing', script.src));
     document.body.appendChild(script);
-  }, (e) => fatal(`Download failed: ${e.message}`));
+  }, (e) => fatal(T('downloadFailed', e.message)));
 })();

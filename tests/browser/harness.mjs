@@ -50,11 +50,12 @@ function checkBuilt() {
 }
 
 // Starts a server and a browser; returns {browser, server, url, newPage(opts), close()}.
-// extra: URL path -> file (e.g. {'/test_batch.bin': '...'}).
-export async function startSession({ extra = {} } = {}) {
-  checkBuilt();
+// extra: URL path -> file (e.g. {'/test_batch.bin': '...'}). server: another server already started
+// ({url, close()}: the page's URL, e.g. a packaged folder under a plain static server) instead of serve.mjs.
+export async function startSession({ extra = {}, server: ownServer = null } = {}) {
+  if (!ownServer) checkBuilt();
   const { chromium } = await loadPlaywright();
-  const server = await startServer({ root: config.pageDir, extra });
+  const server = ownServer || await startServer({ root: config.pageDir, extra });
   const userDataDir = mkdtempSync(path.join(os.tmpdir(), 'quantlab-chromium-'));
   // A persistent context is how playwright takes a fresh --user-data-dir of our own.
   const context = await chromium.launchPersistentContext(userDataDir, {
