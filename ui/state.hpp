@@ -58,6 +58,9 @@ struct UiState {
     bool gallery_flipped_only = false;
     int gallery_page = 0;
 
+    // Lesson mode (ui/lessons.hpp): 0 = off, else the step shown (1..kNumLessons); "lesson=N" in the URL.
+    int lesson = 0;
+
     static QuantSpec default_lab_spec() {
         QuantSpec s;
         s.bits = 3;  // the notebook's plot: quantization(r, b=3)

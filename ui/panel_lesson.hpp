@@ -1,0 +1,19 @@
+// panel_lesson.hpp: the lesson card, a strip along the bottom of the window while the lesson mode is on
+// (UiState::lesson > 0): the step's title, text and question in the current language, its "try" buttons,
+// Previous / Next, "k / 8" and Close. It changes nothing itself: it returns the state string App should apply
+// (through App::apply_state_string, so a step's view takes the same path as a link).
+#pragma once
+#include <string>
+
+#include "ui/state.hpp"
+
+namespace quantlab::ui {
+
+// The height the card needs for s.lesson across `width` pixels (text wrapped), at most max_height.
+float lesson_card_height(const UiState& s, float width, float max_height);
+
+// Draws the card at the cursor in a child of `width` x `height`. Returns a state string to apply ("lesson=4",
+// "lesson=0" to close, a try's view), or "" when nothing was clicked.
+std::string draw_lesson_card(const UiState& s, float width, float height);
+
+}  // namespace quantlab::ui
