@@ -70,6 +70,7 @@ struct App::Impl {
     std::vector<std::string> sweep_keys;
     bool prepared = false;
     std::string pending_state;  // a lesson step or view to apply after this frame (App::frame, apply_state_string)
+    bool lesson_folded = false;  // the lesson card shows its title and question only
 
     // [SECTION] loading files ------------------------------------------------------------------------
 
@@ -286,7 +287,10 @@ struct App::Impl {
         const float w_lessons = ImGui::CalcTextSize(tr("Lessons")).x + fs;
         const float spacing = ImGui::GetStyle().ItemSpacing.x;
         const float total = w_open + w_lang + w_pres + w_view + w_lessons + spacing * 5;
-        ImGui::SameLine(std::max(ImGui::GetCursorPosX() + spacing, right - total));
+        // After the tabs when they leave room (else, presenter mode in a narrow window, on a line of their own).
+        const float tabs_end = ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x;
+        if (tabs_end + spacing <= right - total) ImGui::SameLine(right - total);
+        else ImGui::SetCursorPosX(std::max(ImGui::GetCursorPosX(), right - total));
         if (opt.desktop) {
             if (ImGui::Button(tr("Open..."))) browser.open(opt.assets_dir);
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("Weights (.safetensors, .pth) or CIFAR-10 batches (.bin); files can also be dropped onto the window"));
@@ -383,14 +387,14 @@ struct App::Impl {
         if (!doc.model || !doc.data) {
             ImGui::TextWrapped("%s", tr("Loading... (no weights or no test data yet: drop a file or use Open...)"));
         } else {
-            // Lesson mode: the card takes a strip at the bottom, at most a third of the window.
+            // Lesson mode: the card takes a strip at the bottom, at most 30 % of the window.
             const float card_w = ImGui::GetContentRegionAvail().x;
-            const float card_h = state.lesson > 0 ? lesson_card_height(state, card_w, io.DisplaySize.y / 3) : 0.0f;
+            const float card_h = state.lesson > 0 ? lesson_card_height(state, card_w, io.DisplaySize.y * 0.3f, lesson_folded) : 0.0f;
             if (ImGui::BeginChild("##panel", ImVec2(0, card_h > 0 ? -(card_h + ImGui::GetStyle().ItemSpacing.y) : 0.0f), false))
                 panels[int(state.panel)]->draw(ctx);
             ImGui::EndChild();
             if (card_h > 0)
-                if (std::string a = draw_lesson_card(state, card_w, card_h); !a.empty()) pending_state = a;
+                if (std::string a = draw_lesson_card(state, card_w, card_h, &lesson_folded); !a.empty()) pending_state = a;
         }
         ImGui::End();
 

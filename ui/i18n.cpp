@@ -58,6 +58,8 @@ const Entry kTable[] = {
     {"Q:", "問:"},
     {"Try:", "試す:"},
     {"Close", "閉じる"},
+    {"Hide text", "本文を隠す"},
+    {"Show text", "本文を表示"},
     {"← Previous", "← 前へ"},
     {"Next →", "次へ →"},
     {"logits", "出力 (logits)"},

@@ -86,7 +86,7 @@ const Lesson kLessons[kNumLessons] = {
     },
     {   // 6: the STE as an autograd Function
         "The straight-through estimator (STE)",
-        "Straight Through Estimator (STE)",
+        "STE: 量子化関数の逆伝播",
         "The quantizer is a staircase: its gradient is 0 almost everywhere, so training cannot pass through it. "
         "The notebook's Quantization(torch.autograd.Function) quantizes in forward and uses the identity's "
         "gradient (1 for every input) in backward. The plot under the staircase is that gradient; the clipped "
