@@ -56,6 +56,11 @@ std::string wrap(const std::string& text, float width, float size) {
         size_t n;
         const unsigned cp = decode_utf8(text, i, &n);
         const bool cjk = is_cjk(cp);
+        if (cp == '\n') {  // a break of the text's own
+            out.append(text, line, i + 1 - line);
+            line = i + 1, brk = std::string::npos, w = 0, prev_cjk = false, i += n;
+            continue;
+        }
         if (cp == ' ') brk = i, brk_next = i + 1;  // the line ends before the space; the next starts after it
         else if ((cjk || prev_cjk) && !no_break_before(cp) && i > line) brk = i, brk_next = i;
         const float adv = font->GetCharAdvance(ImWchar(cp)) * k;
