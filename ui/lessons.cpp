@@ -17,9 +17,9 @@ const Lesson kLessons[kNumLessons] = {
         "量子化関数: randn(1000) を b = 3 で",
         "The notebook's first plot: r = torch.randn(1000).sort() (seed 100) quantized with b = 3 bits, symmetric, "
         "Z = 0 and S = max|r| / (2^(b-1) - 1). Look at the staircase r → r_hat, and at S and the levels in the "
-        "formulas beside it.",
+        "formulas on the left.",
         "ノートブックの最初のプロットです。r = torch.randn(1000).sort() (seed 100) を b = 3 ビットで量子化します "
-        "(対称, Z = 0, S = max|r| / (2^(b-1) - 1))。入出力 r → r_hat の階段と、横の式に出ている S と量子化レベルを"
+        "(対称, Z = 0, S = max|r| / (2^(b-1) - 1))。入出力 r → r_hat の階段と、左の式に出ている S と量子化レベルの数を"
         "見てください。",
         "How many different values can r_hat take at b = 3, and how far apart are they?",
         "b = 3 のとき r_hat は何種類の値を取りますか? その間隔はいくつですか?",
@@ -33,7 +33,7 @@ const Lesson kLessons[kNumLessons] = {
         "k = 1). Values outside the range are clipped to the end levels (shaded); inside it the steps are finer. "
         "Compare with max|r| (buttons).",
         "ノートブックの演習です。量子化範囲を ±max|r| の代わりに {α, β} = {-std(r), +std(r)} にします "
-        "(ここでは 平均 ± k·標準偏差, k = 1)。範囲の外の値は端のレベルにクリップされ (影の部分)、範囲の中では"
+        "(ここでは平均 ± k·標準偏差, k = 1)。範囲の外の値は端のレベルにクリップされ (影の部分)、範囲の中では"
         "刻みが細かくなります。ボタンで max|r| と見比べてください。",
         "Which values of r get a larger error than with max|r|, and which a smaller one? Which range gives the "
         "smaller total error at b = 3?",
@@ -96,7 +96,7 @@ const Lesson kLessons[kNumLessons] = {
         "1) を使います。階段の下のグラフがその勾配です。クリップ STE では範囲の外で 0 になります。",
         "Why can fine-tuning through the STE recover accuracy although the true gradient is 0? What changes for "
         "the clipped values with the clipped STE?",
-        "本当の勾配は 0 なのに、STE を使った再学習で精度が回復するのはなぜですか? クリップ STE では範囲の外の"
+        "量子化関数の本当の勾配はほぼ 0 なのに、STE を使った再学習で精度が回復するのはなぜですか? クリップ STE では範囲の外の"
         "値の学習はどう変わりますか?",
         "panel=quantizer&lab=syn&lb=3&lr=meanstd&lk=1&ste=identity",
         {{"identity (notebook)", "恒等 (ノートブック)", "ste=identity"}, {"clipped", "クリップ", "ste=clipped"}},
@@ -106,12 +106,12 @@ const Lesson kLessons[kNumLessons] = {
         "PTQ と QAT: 同梱のモデル",
         "Post-training quantization (PTQ) quantizes a trained network as it is; quantization-aware training (QAT) "
         "fine-tunes it through the STE, as the notebook's training loop does. Both start from float_best "
-        "(76.50 %) with the same quantizer (asymmetric MSE ranges, per-channel weights, static ranges). On all "
+        "(76.50 %) with the same quantizer (asymmetric MSE ranges, per-channel weights, calibrated activation ranges). On all "
         "10,000 images, 2 bits: PTQ 33.40 %, QAT 60.71 %.",
         "学習済みのネットワークをそのまま量子化するのが PTQ (post-training quantization)、ノートブックの学習"
         "ループのように STE を通して再学習するのが QAT (quantization-aware training) です。どちらも float_best "
-        "(76.50 %) から始め、同じ量子化器 (非対称, MSE で決めた範囲, チャネルごとの重み, 固定した範囲) を使い"
-        "ます。テスト画像 10,000 枚, 2 ビットで PTQ 33.40 %, QAT 60.71 % です。",
+        "(76.50 %) から始め、同じ量子化器 (非対称, MSE で決めた範囲, チャネルごとの重み, キャリブレーションで固定した"
+        "活性化の範囲) を使います。テスト画像 10,000 枚, 2 ビットで PTQ 33.40 %, QAT 60.71 % です。",
         "How many points does QAT win back at 4 bits and at 2 bits? Why does fine-tuning help more at fewer bits?",
         "4 ビットと 2 ビットで QAT は何ポイント取り戻しますか? ビット幅が小さいほど再学習が効くのはなぜですか?",
         "panel=eval&w=qat_w2a2.safetensors&wb=2&ab=2&rule=mse&sym=0&pc=1&mode=static",
@@ -127,7 +127,7 @@ const Lesson kLessons[kNumLessons] = {
         "the optimizer, an LR scheduler, the model, batch size vs learning speed, or the quantization bit width. "
         "`quantlab train` and the desktop app's Training panel have a setting for each; load the exported weights "
         "here to compare.",
-        "以下の中の一つの変更をニューラルネットワークに適用して、精度がどのように変化するか調査してください: "
+        "次の中から一つの変更をニューラルネットワークに適用して、精度がどのように変化するか調査してください: "
         "データセット変更, 学習データ拡張, Optimizer 変更, LR Scheduler 追加, モデル変更, バッチサイズと学習"
         "速度の関係, 量子化ビット幅変更。`quantlab train` とデスクトップ版の学習パネルにそれぞれの設定があります。"
         "書き出した重みをここで読み込んで比べてください。",
