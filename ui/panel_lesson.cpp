@@ -112,7 +112,9 @@ CardLayout layout(const UiState& s, float width, bool folded) {
         c.height += c.body_h;
         if (l.tries[0].label_en) c.height += ImGui::GetFrameHeightWithSpacing();
     }
-    c.height = std::max(c.height, st.WindowPadding.y * 2 + ImGui::GetFrameHeightWithSpacing() * 2);
+    // The navigation's two rows and one empty row below them: the web page's own "Open file" button sits over
+    // the window's bottom-right corner, and must not cover Next.
+    c.height = std::max(c.height, st.WindowPadding.y * 2 + ImGui::GetFrameHeightWithSpacing() * 3);
     return c;
 }
 
