@@ -80,6 +80,7 @@ shot gui_quantizer   "panel=quantizer&lb=3"
 shot gui_quantizer_weights "panel=quantizer&lab=weight&ll=1&lb=4&lr=meanstd&lk=2&lpc=1&lch=5&ste=clipped"
 shot gui_network     "panel=network&wb=4&ab=4&nl=1"
 shot gui_eval        "panel=eval&wb=3&ab=3"
+shot gui_lesson      "lesson=2"
 data="${QUANTLAB_DATA:-$root/../shared/data/cifar-10-batches-bin}"
 if "$gui" --help | grep -q -- "--train " && [[ -f "$data/data_batch_1.bin" ]]; then
   # Three runs overlaid (the final assignment's comparison): 3,000 images (600 held out), 3 epochs each.

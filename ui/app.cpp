@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "core/file_io.hpp"
 #include "core/model_file.hpp"
@@ -22,6 +23,8 @@
 #include "ui/frame_policy.hpp"
 #include "ui/i18n.hpp"
 #include "ui/layout_probe.hpp"
+#include "ui/lessons.hpp"
+#include "ui/panel_lesson.hpp"
 #include "ui/plot.hpp"
 #include "ui/theme.hpp"
 #include "ui/trainer_hooks.hpp"
@@ -67,6 +70,8 @@ struct App::Impl {
     bool estimate_pending = false;  // this frame was built before current_key had an estimate (see frame())
     std::vector<std::string> sweep_keys;
     bool prepared = false;
+    std::string pending_state;  // a lesson step or view to apply after this frame (App::frame, apply_state_string)
+    bool lesson_folded = false;  // the lesson card shows its title and question only
 
     // [SECTION] loading files ------------------------------------------------------------------------
 
@@ -230,8 +235,13 @@ struct App::Impl {
         auto pressed = [](ImGuiKey_ k) { return ImGui::IsKeyPressed(ImGui::GetKeyIndex(k)); };
         if (pressed(ImGuiKey_UpArrow)) step_bits(+1);
         if (pressed(ImGuiKey_DownArrow)) step_bits(-1);
-        if (pressed(ImGuiKey_RightArrow) || pressed(ImGuiKey_PageDown)) state.panel = Panel((int(state.panel) + 1) % kNumPanels);
-        if (pressed(ImGuiKey_LeftArrow) || pressed(ImGuiKey_PageUp)) state.panel = Panel((int(state.panel) + kNumPanels - 1) % kNumPanels);
+        if (state.lesson > 0) {  // lesson mode: the page keys (a presenter's clicker) and Left / Right step
+            if (pressed(ImGuiKey_RightArrow) || pressed(ImGuiKey_PageDown)) pending_state = "lesson=" + std::to_string(std::min(state.lesson + 1, kNumLessons));
+            if (pressed(ImGuiKey_LeftArrow) || pressed(ImGuiKey_PageUp)) pending_state = "lesson=" + std::to_string(std::max(state.lesson - 1, 1));
+            if (pressed(ImGuiKey_Escape)) pending_state = "lesson=0";
+        }
+        if (state.lesson == 0 && (pressed(ImGuiKey_RightArrow) || pressed(ImGuiKey_PageDown))) state.panel = Panel((int(state.panel) + 1) % kNumPanels);
+        if (state.lesson == 0 && (pressed(ImGuiKey_LeftArrow) || pressed(ImGuiKey_PageUp))) state.panel = Panel((int(state.panel) + kNumPanels - 1) % kNumPanels);
         for (ImWchar c : io.InputQueueCharacters) {
             switch (c) {
                 case '+': case '=': step_bits(+1); break;
@@ -295,17 +305,23 @@ struct App::Impl {
         const float w_lang = ImGui::CalcTextSize(state.lang == Lang::kEn ? "日本語" : "English").x + fs;
         const float w_pres = ImGui::CalcTextSize(tr("Presenter")).x + fs;
         const float w_view = ImGui::CalcTextSize(tr("View")).x + fs;
+        const float w_lessons = ImGui::CalcTextSize(tr("Lessons")).x + fs;
         const float spacing = ImGui::GetStyle().ItemSpacing.x;
-        const float total = w_open + w_lang + w_pres + w_view + spacing * 4;
+        const float total = w_open + w_lang + w_pres + w_view + w_lessons + spacing * 5;
         // On the panel buttons' line when it has room, else right-aligned on a line of their own (large fonts).
-        const float after_panels = ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x + spacing;
-        if (after_panels <= right - total) ImGui::SameLine(right - total);
+        const float tabs_end = ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x;
+        if (tabs_end + spacing <= right - total) ImGui::SameLine(right - total);
         else ImGui::SetCursorPosX(std::max(ImGui::GetCursorPosX(), right - total));
         if (opt.desktop) {
             if (ImGui::Button(tr("Open..."))) browser.open(opt.assets_dir);
             if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("Weights (.safetensors, .pth) or CIFAR-10 batches (.bin); files can also be dropped onto the window"));
             ImGui::SameLine();
         }
+        if (state.lesson > 0) ImGui::PushStyleColor(ImGuiCol_Button, ImGui::GetStyleColorVec4(ImGuiCol_Header));
+        if (ImGui::Button(tr("Lessons"))) pending_state = state.lesson > 0 ? "lesson=0" : "lesson=1";
+        if (state.lesson > 0) ImGui::PopStyleColor();
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("Walk through the notebook in 8 steps"));
+        ImGui::SameLine();
         if (ImGui::Button(lang_label)) state.lang = state.lang == Lang::kEn ? Lang::kJa : Lang::kEn;
         ImGui::SameLine();
         const bool presenter = state.font_scale > 1.0f || state.high_contrast;
@@ -324,6 +340,7 @@ struct App::Impl {
             ImGui::BulletText("%s", tr("Up / Down, + / -: bits up / down"));
             ImGui::BulletText("%s", tr("Left / Right, N, 1-4: panels"));
             ImGui::BulletText("%s", tr("P: presenter mode, H: high contrast, L: language, [ ]: font size"));
+            ImGui::BulletText("%s", tr("Lessons: Page Down / Up or Right / Left: next / previous step, Esc: close"));
             ImGui::EndPopup();
         }
 
@@ -391,10 +408,16 @@ struct App::Impl {
         ImGui::Separator();
         if (!doc.model || !doc.data) {
             ImGui::TextWrapped("%s", tr("Loading... (no weights or no test data yet: drop a file or use Open...)"));
-        } else if (ImGui::BeginChild("##panel", ImVec2(0, 0), false)) {
-            panels[int(state.panel)]->draw(ctx);
+        } else {
+            // Lesson mode: the card takes a strip at the bottom, at most 30 % of the window.
+            const float card_w = ImGui::GetContentRegionAvail().x;
+            const float card_h = state.lesson > 0 ? lesson_card_height(state, card_w, io.DisplaySize.y * 0.3f, lesson_folded) : 0.0f;
+            if (ImGui::BeginChild("##panel", ImVec2(0, card_h > 0 ? -(card_h + ImGui::GetStyle().ItemSpacing.y) : 0.0f), false))
+                panels[int(state.panel)]->draw(ctx);
+            ImGui::EndChild();
+            if (card_h > 0)
+                if (std::string a = draw_lesson_card(state, card_w, card_h, &lesson_folded); !a.empty()) pending_state = a;
         }
-        if (doc.model && doc.data) ImGui::EndChild();
         ImGui::End();
 
         if (opt.desktop && browser.draw(tr("Open a file"))) {
@@ -421,7 +444,7 @@ App::App(AppOptions options) : impl_(std::make_unique<Impl>()) {
     if (m.opt.frame_policy) m.eval.set_first_batch_threads(m.opt.frame_policy->timing().first_batch_threads);
     std::string errors;
     if (!m.opt.initial_state.empty())
-        if (Status s = decode_state(m.opt.initial_state, &m.state); !s) errors = s.message;
+        if (Status s = decode_state_with_lessons(m.opt.initial_state, &m.state); !s) errors = s.message;
     const std::string data_path = m.opt.assets_dir + "/" + kDefaultData;
     Result<std::vector<uint8_t>> bytes = read_file_bytes(data_path, "test data");
     if (!bytes.ok()) errors += (errors.empty() ? "" : "; ") + std::string("test data: cannot read ") + data_path;
@@ -460,7 +483,11 @@ void App::prepare_frame() {
     m.prepared = true;
 }
 
-void App::frame(float budget_ms) { impl_->frame(budget_ms); }
+void App::frame(float budget_ms) {
+    impl_->frame(budget_ms);
+    // A lesson step or view asked for this frame goes the way a link goes (weights loaded, bad values reported).
+    if (!impl_->pending_state.empty()) apply_state_string(std::exchange(impl_->pending_state, std::string()));
+}
 
 // Both below run between frames (a dropped file, a URL change): the worker starts on what they changed at
 // once instead of at the next frame, which then finds the first estimate ready or nearly so.
@@ -475,7 +502,7 @@ std::string App::state_string() const { return encode_state(impl_->state); }
 Status App::apply_state_string(const std::string& text) {
     Impl& m = *impl_;
     UiState next = m.state;
-    Status s = decode_state(text, &next);
+    Status s = decode_state_with_lessons(text, &next);
     if (next.weights != m.doc.weights_name) {
         const std::vector<int> wb = next.weight_bits, ab = next.act_bits;
         if (Status w = m.load_named_weights(next.weights); !w) {
@@ -523,6 +550,10 @@ std::string App::status_json() const {
     j["presenter"] = m.state.font_scale > 1.0f || m.state.high_contrast;
     j["busy"] = m.eval.busy();
     j["state"] = encode_state(m.state);
+    j["lesson"] = m.state.lesson;
+    j["lessons"] = kNumLessons;
+    const Lesson& lesson_shown = lesson(m.state.lesson);
+    j["lesson_title"] = m.state.lesson > 0 ? lesson_text(lesson_shown.title_en, lesson_shown.title_ja, m.state.lang) : "";
     return j.dump();
 }
 

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "ui/lessons.hpp"
+
 namespace quantlab::ui {
 
 namespace {
@@ -47,6 +49,20 @@ const Entry kTable[] = {
      "重み (.safetensors, .pth) または CIFAR-10 バッチ (.bin)。ファイルはウィンドウにドロップしても開けます"},
     {"Dismiss", "閉じる"},
     {"Loading... (no weights or no test data yet: drop a file or use Open...)", "読み込み中... (重みかテストデータがありません: ファイルをドロップするか「開く」を使ってください)"},
+    // lesson mode (ui/panel_lesson.cpp, ui/arch_diagram.cpp; the steps' own texts are in ui/lessons.cpp)
+    {"Lessons", "レッスン"},
+    {"Walk through the notebook in 8 steps", "ノートブックを 8 つのステップでたどります"},
+    {"Lessons: Page Down / Up or Right / Left: next / previous step, Esc: close",
+     "レッスン: Page Down / Up または → / ←: 次 / 前のステップ, Esc: 閉じる"},
+    {"Lesson", "レッスン"},
+    {"Q:", "問:"},
+    {"Try:", "試す:"},
+    {"Close", "閉じる"},
+    {"Hide text", "本文を隠す"},
+    {"Show text", "本文を表示"},
+    {"← Previous", "← 前へ"},
+    {"Next →", "次へ →"},
+    {"logits", "出力 (logits)"},
     // quantizer lab
     {"Tensor", "テンソル"},
     {"synthetic randn (notebook)", "乱数 randn (ノートブック)"},
@@ -235,6 +251,7 @@ std::string all_ui_text() {
     for (const Entry& e : kTable) s += e.ja;
     for (const char* c : kClassJa) s += c;
     s += "日本語English";
+    s += all_lesson_text();
     return s;
 }
 

@@ -1,8 +1,9 @@
-// panel_network.cpp: the network view. Weight and activation bits per conv/linear layer (and one control for
-// all), the range rule, activation mode; per layer the SQNR of the quantized weights and of the quantized
-// input activations (the float input recorded over the first batch), and for the selected layer the float vs
-// quantized histograms. Quantized values sit on levels, so they are drawn as stems whose height is the count
-// spread over one step S (count x bin width / S): comparable with the float histogram's bars.
+// panel_network.cpp: the network view. The architecture with its fake-quant points (ui/arch_diagram.hpp);
+// weight and activation bits per conv/linear layer (and one control for all), the range rule, activation
+// mode; per layer the SQNR of the quantized weights and of the quantized input activations (the float input
+// recorded over the first batch), and for the selected layer the float vs quantized histograms. Quantized
+// values sit on levels, so they are drawn as stems whose height is the count spread over one step S
+// (count x bin width / S): comparable with the float histogram's bars.
 #include <imgui.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <functional>
 
 #include "ui/app_context.hpp"
+#include "ui/arch_diagram.hpp"
 #include "ui/i18n.hpp"
 #include "ui/plot.hpp"
 
@@ -299,6 +301,8 @@ void NetworkPanel::draw(AppContext& ctx) {
     const bool compact = ImGui::GetContentRegionAvail().y < ImGui::GetFontSize() * 30;
     global_controls(ctx, compact);
     ImGui::Separator();
+    // The architecture with its fake-quant points; a click on a conv/linear block selects that layer.
+    if (int q = draw_arch_diagram(ctx.doc.model->desc(), ctx.state, ImGui::GetContentRegionAvail().x); q >= 0) ctx.state.net_layer = q;
     const float fs = ImGui::GetFontSize();
     const float row_h = ImGui::GetFrameHeightWithSpacing() + 2;
     const float table_h = std::min(row_h * float(ctx.doc.num_layers() + 1) + fs, ImGui::GetContentRegionAvail().y * (compact ? 0.34f : 0.45f));

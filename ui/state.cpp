@@ -7,6 +7,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "ui/lessons.hpp"
+
 namespace quantlab::ui {
 
 namespace {
@@ -142,7 +144,7 @@ bool UiState::operator==(const UiState& o) const {
            lab_ste == o.lab_ste && lab_channel == o.lab_channel && weight_bits == o.weight_bits && act_bits == o.act_bits &&
            quant == o.quant && act_mode == o.act_mode && backend == o.backend && net_layer == o.net_layer &&
            gallery_flipped_only == o.gallery_flipped_only && gallery_page == o.gallery_page &&
-           panel_view == o.panel_view;
+           panel_view == o.panel_view && lesson == o.lesson;
 }
 
 int next_bits(int bits, int delta) {
@@ -211,6 +213,7 @@ std::string encode_state(const UiState& s) {
     const UiState d;
     std::vector<std::pair<std::string, std::string>> kv;
     auto add = [&](const char* key, const std::string& value) { kv.emplace_back(key, value); };
+    if (s.lesson != d.lesson) add("lesson", std::to_string(s.lesson));
     if (s.panel != d.panel) add("panel", panel_key(s.panel));
     if (s.lang != d.lang) add("lang", s.lang == Lang::kJa ? "ja" : "en");
     if (s.font_scale != d.font_scale) add("fs", num_f(s.font_scale));
@@ -334,6 +337,10 @@ Status decode_state(const std::string& text, UiState* s) {
             if (key == "lch") s->lab_channel = iv;
             if (key == "nl") s->net_layer = iv;
             if (key == "page") s->gallery_page = iv;
+        } else if (key == "lesson") {
+            const std::string steps = "a lesson step 1.." + std::to_string(kNumLessons) + ", or 0 for none";
+            if (parse_int(value, &iv) && iv >= 0 && iv <= kNumLessons) s->lesson = iv;
+            else fail(key, value, steps.c_str());
         }
         if (key == "view") {
             if (parse_int(value, &iv) && iv >= 0 && iv < 16) s->panel_view = iv;

@@ -61,6 +61,9 @@ struct UiState {
     // windows): its tab, by index (the evaluation panel: accuracy, per class, confusion, gallery).
     int panel_view = 0;
 
+    // Lesson mode (ui/lessons.hpp): 0 = off, else the step shown (1..kNumLessons); "lesson=N" in the URL.
+    int lesson = 0;
+
     static QuantSpec default_lab_spec() {
         QuantSpec s;
         s.bits = 3;  // the notebook's plot: quantization(r, b=3)
