@@ -490,6 +490,7 @@ Status App::apply_state_string(const std::string& text) {
     Impl& m = *impl_;
     UiState next = m.state;
     Status s = decode_state(text, &next);
+    set_language(next.lang);  // a message below (an unknown model) in the language the new state asks for
     if (next.weights != m.doc.weights_name) {
         const std::vector<int> wb = next.weight_bits, ab = next.act_bits;
         if (Status w = m.load_named_weights(next.weights); !w) {
