@@ -197,7 +197,7 @@ const Entry kTable[] = {
     {"mixed", "混在"},
     {"test accuracy", "テスト精度"},
     {"opened file (not bundled)", "開いたファイル (同梱ではありません)"},
-    {"PTQ of", "学習後量子化 (PTQ):"},
+    {"PTQ of", "学習後量子化 (PTQ)"},
     {"QAT models", "QAT モデル"},
     {"weight size", "重みのサイズ"},
     {"bias (float32)", "バイアス (float32)"},

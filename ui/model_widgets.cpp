@@ -18,7 +18,9 @@ bool model_picker(const ModelCatalog& models, const std::string& current, std::s
     ImGui::AlignTextToFramePadding();
     ImGui::TextUnformatted(tr("model"));
     ImGui::SameLine();
-    ImGui::SetNextItemWidth(fs * 10);
+    float width = fs * 6;  // the longest name fits
+    for (const CatalogEntry& e : models) width = std::max(width, ImGui::CalcTextSize(e.stem().c_str()).x);
+    ImGui::SetNextItemWidth(width + ImGui::GetFrameHeight() + ImGui::GetStyle().FramePadding.x * 2);
     const std::string preview = cur ? cur->stem() : current.empty() ? std::string("-") : current;
     if (ImGui::BeginCombo("##model", preview.c_str())) {
         for (const CatalogEntry& e : models) {
@@ -54,31 +56,23 @@ bool model_picker(const ModelCatalog& models, const std::string& current, std::s
 void overlay_plot_items(const ModelCatalog& models, const EvalService& eval, const std::vector<int>& bits, Backend backend) {
     const plot::Colors& c = plot::colors();
     std::vector<float> px, py, qx, qy;
-    std::vector<std::string> qlabels;
     for (const OverlayJob& o : overlay_jobs(models, bits, backend)) {
         std::shared_ptr<const EvalSnapshot> s = eval.get(o.job.key);
         if (!s || !s->done || !s->error.empty()) continue;  // points appear once complete
         const auto at = std::find(bits.begin(), bits.end(), o.weight_bits);
         if (at == bits.end() || o.weight_bits != o.act_bits) continue;  // no place on this axis
         const float x = float(at - bits.begin()), y = float(s->result.accuracy());
-        if (o.qat) {
-            qx.push_back(x), qy.push_back(y);
-            const CatalogEntry* e = find_model(models, o.model);
-            qlabels.push_back(e ? e->stem() : o.model);
-        } else {
-            px.push_back(x), py.push_back(y);
-        }
+        (o.qat ? qx : px).push_back(x);
+        (o.qat ? qy : py).push_back(y);
     }
     char ptq[160];
-    std::snprintf(ptq, sizeof ptq, "%s %s", tr("PTQ of"), kOverlayFloatModel);
+    const CatalogEntry* base = find_model(models, kOverlayFloatModel);
+    std::snprintf(ptq, sizeof ptq, "%s %s", tr("PTQ of"), base ? base->stem().c_str() : kOverlayFloatModel);
     if (!px.empty()) {
         plot::line(ptq, px.data(), py.data(), int(px.size()), c.series[2], 1.6f, true);
         plot::markers("##ptq", px.data(), py.data(), int(px.size()), c.series[2], 3.0f);
     }
-    if (!qx.empty()) {
-        plot::markers(tr("QAT models"), qx.data(), qy.data(), int(qx.size()), c.series[5], 5.5f);
-        for (size_t i = 0; i < qx.size(); ++i) plot::text(qx[i], qy[i], ("  " + qlabels[i]).c_str(), c.series[5], ImVec2(0, 1.1f));
-    }
+    if (!qx.empty()) plot::markers(tr("QAT models"), qx.data(), qy.data(), int(qx.size()), c.series[5], 5.5f);
 }
 
 }  // namespace quantlab::ui

@@ -1,9 +1,8 @@
 // models.test.mjs: models on the page. The model picker lists every bundled model (status().models, from their
 // own metadata); choosing one (window.quantlab.chooseModel, the picker's action) changes the status' model and
 // the page's predictions equal `quantlab eval` of that file on the same 1,000 images (a QAT file: its stored
-// settings, the "file (static)" row). The accuracy-vs-bits overlay's points equal `quantlab eval` of
-// float_best with the overlay's PTQ quantizer and of each QAT file. An unknown name (chooseModel or the URL's
-// w= key) gives a clear message in the current language and keeps the model; the page keeps working.
+// settings, the "file (static)" row). An unknown name (chooseModel or the URL's w= key) gives a clear message
+// in the current language and keeps the model; the page keeps working. The overlay: models_overlay.test.mjs.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -49,31 +48,6 @@ test('choosing a model: its predictions are quantlab eval of that file', async (
     assert.match(s.state, new RegExp(`w=${name}\\.safetensors`), 'the URL state names the model');
   }
   expectNoErrors(assert, errors, 'choose');
-});
-
-test('the overlay points equal quantlab eval of float_best (PTQ) and of each QAT file', async () => {
-  const { page, errors } = await session.open({ hash: 'panel=eval&wb=4&ab=4' });
-  await page.waitForFunction(() => {
-    const o = window.quantlab.status().overlay;
-    return o.length === 10 && o.every((p) => p.done);
-  }, null, { timeout: 300000, polling: 250 });
-  const s = await page.evaluate(() => window.quantlab.status());
-  const ptq = nativeEval({ bits: [2, 3, 4, 5, 6, 8, 16],
-                           extraArgs: ['-w', asset('float_best'), '--no-file-config', '--asymmetric', '--rule', 'mse', '--per-channel'] });
-  for (const p of s.overlay) {
-    assert.equal(p.error, '');
-    assert.equal(p.evaluated, 1000);
-    const want = p.kind === 'ptq' ? ptq[p.weight_bits]
-                                  : nativeEval({ bits: [32], extraArgs: ['-w', asset(p.model.replace('.safetensors', ''))] })[p.weight_bits];
-    console.log(`${p.kind} ${p.model} ${p.weight_bits}: page ${p.accuracy.toFixed(2)} % ${p.predictions_fnv1a64}, native ${want.accuracy.toFixed(2)} % ${want.hash}`);
-    assert.equal(p.predictions_fnv1a64, want.hash, `${p.kind} ${p.model} at ${p.weight_bits} bits`);
-  }
-  await page.waitForTimeout(300);
-  await screenshot(page, 'models-overlay');
-  await page.evaluate(() => window.quantlab.applyState('panel=eval&wb=4&ab=4&lang=ja'));
-  await page.waitForTimeout(300);
-  await screenshot(page, 'models-overlay-ja');
-  expectNoErrors(assert, errors, 'overlay');
 });
 
 test('an unknown model name gives a clear message and the page keeps its model', async () => {
