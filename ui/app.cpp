@@ -211,9 +211,11 @@ struct App::Impl {
             s.act_bits.assign(size_t(doc.num_layers()), b);
             sweep_keys.push_back(add(network_config(s, net)));
         }
-        // Last, so they never delay the current setting: the overlay's points (other models than the loaded one).
+        // Last, so they never delay the current setting: the overlay's points (other models than the loaded one),
+        // while the Evaluation panel, which plots them, is shown (results stay cached when it is left).
         if (overlay.empty() || overlay.front().job.backend != state.backend) overlay = overlay_jobs(*models, sweep_bits(), state.backend);
-        for (const OverlayJob& o : overlay) jobs.push_back(o.job);
+        if (state.panel == Panel::kEval)
+            for (const OverlayJob& o : overlay) jobs.push_back(o.job);
         std::vector<std::string> keys;
         for (const EvalJob& j : jobs) keys.push_back(j.key);
         if (keys != job_keys) {
