@@ -70,6 +70,7 @@ struct App::Impl {
     bool prepared = false;
     std::shared_ptr<const ModelCatalog> models = std::make_shared<const ModelCatalog>();  // the bundled models
     std::vector<OverlayJob> overlay;  // the accuracy-vs-bits overlay's points (ui/model_catalog.hpp)
+    std::string picked_model;         // chosen in the picker this frame, loaded at the frame's end
 
     // [SECTION] loading files ------------------------------------------------------------------------
 
@@ -337,8 +338,8 @@ struct App::Impl {
                            (doc.data ? doc.data_name + " (" + std::to_string(doc.data->count) + " " + tr("images") + ")" : std::string("-"));
         ImGui::TextDisabled("%s", info.c_str());
         ImGui::SameLine(0, fs * 1.5f);
-        std::string chosen;
-        if (model_picker(*models, doc.model ? doc.weights_name : std::string(), &chosen)) choose_model(chosen);
+        // Loaded after the panels have drawn (end of frame), as a file from the browser is: they hold this frame's doc.
+        model_picker(*models, doc.model ? doc.weights_name : std::string(), &picked_model);
         if (!error.empty()) {
             const ImVec4 bad = ImGui::ColorConvertU32ToFloat4(plot::colors().bad);
             ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(bad.x, bad.y, bad.z, 0.15f));
@@ -409,6 +410,7 @@ struct App::Impl {
             if (!bytes.ok()) set_error(browser.path() + ": cannot read the file");
             else open_file(browser.path(), bytes.value);
         }
+        if (!picked_model.empty()) choose_model(picked_model), picked_model.clear();
         // A widget may have changed the state while this frame was built: hand the new jobs to the worker now,
         // so the first batch computes while this frame is rendered, not from the next frame on. (Cheap: the
         // jobs go to the service only when their keys changed.) The next frame waits for what is still missing.
