@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "core/model_size.hpp"
 #include "ui/app_context.hpp"
 #include "ui/arch_diagram.hpp"
 #include "ui/i18n.hpp"
@@ -168,7 +169,7 @@ void NetworkPanel::layer_table(AppContext& ctx, float height, bool compact) {
     const float fs = ImGui::GetFontSize();
     const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_BordersOuter |
                                   ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_ScrollY;
-    if (!ImGui::BeginTable("##layers", compact ? 5 : 7, flags, ImVec2(0, height))) return;
+    if (!ImGui::BeginTable("##layers", compact ? 6 : 8, flags, ImVec2(0, height))) return;
     ImGui::TableSetupScrollFreeze(0, 1);
     // Text columns as wide as their widest text (so numbers are never cut); the bits controls share the rest.
     auto fixed = [&](const char* header, const char* widest_value) {
@@ -182,6 +183,7 @@ void NetworkPanel::layer_table(AppContext& ctx, float height, bool compact) {
     fixed(tr("W SQNR"), "99.9 dB");
     fixed(tr("A SQNR"), "99.9 dB");
     if (!compact) fixed(tr("A clipped"), "100.00 %");
+    fixed(tr("weight size"), "999 KB");
     ImGui::TableHeadersRow();
     auto sqnr = [](const TensorStats& t) -> std::string {
         if (!t.valid) return "...";
@@ -192,6 +194,7 @@ void NetworkPanel::layer_table(AppContext& ctx, float height, bool compact) {
         std::snprintf(b, sizeof b, "%.1f dB", t.err.sqnr_db);
         return b;
     };
+    const ModelSize size = model_size(ctx.doc.model->desc(), s.weight_bits);
     for (int q = 0; q < n; ++q) {
         ImGui::PushID(q);
         ImGui::TableNextRow();
@@ -217,9 +220,33 @@ void NetworkPanel::layer_table(AppContext& ctx, float height, bool compact) {
             if (a.valid && a.quantized) ImGui::Text("%.2f %%", 100.0 * a.err.clipped_fraction);
             else ImGui::TextUnformatted("-");
         }
+        ImGui::TableNextColumn();
+        if (size_t(q) < size.layers.size()) {
+            const LayerSize& l = size.layers[size_t(q)];
+            ImGui::TextUnformatted(format_bytes(l.bytes).c_str());
+            if (ImGui::IsItemHovered())
+                ImGui::SetTooltip("%s: %s\n%s: %s", tr("float"), format_bytes(l.float_bytes).c_str(), tr("bias (float32)"),
+                                  format_bytes(4 * l.bias).c_str());
+        }
         ImGui::PopID();
     }
     ImGui::EndTable();
+}
+
+// The model's size at the current weight bits vs float (core/model_size.hpp says what counts).
+void size_line(const AppContext& ctx) {
+    const std::vector<int>& wb = ctx.state.weight_bits;
+    const ModelSize m = model_size(ctx.doc.model->desc(), wb);
+    const bool uniform = std::all_of(wb.begin(), wb.end(), [&](int b) { return b == wb.front(); });
+    char label[64], line[256];
+    if (!uniform) std::snprintf(label, sizeof label, "%s", tr("mixed bits"));
+    else if (wb.empty() || wb.front() == kFloatBits) std::snprintf(label, sizeof label, "%s", tr("float"));
+    else std::snprintf(label, sizeof label, tr("%d-bit"), wb.front());
+    std::snprintf(line, sizeof line, tr("%s: %s = %.1fx smaller than float (%s)"), label, format_bytes(m.bytes).c_str(), m.ratio(),
+                  format_bytes(m.float_bytes).c_str());
+    ImGui::TextUnformatted(line);
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s", tr("(weights packed at their bits; biases and batch norm float32)"));
 }
 
 void draw_stats(const char* id, const char* title, const TensorStats& t, ImVec2 size) {
@@ -307,6 +334,7 @@ void NetworkPanel::draw(AppContext& ctx) {
     const float row_h = ImGui::GetFrameHeightWithSpacing() + 2;
     const float table_h = std::min(row_h * float(ctx.doc.num_layers() + 1) + fs, ImGui::GetContentRegionAvail().y * (compact ? 0.34f : 0.45f));
     layer_table(ctx, table_h, compact);
+    size_line(ctx);
     if (!compact) {
         ImGui::PushTextWrapPos(0.0f);  // wrapped: at large fonts the hint is longer than the window
         ImGui::TextDisabled("%s", tr("Activations: each layer's float input over the first batch of 128 test images (float network). Click a row to plot it."));
