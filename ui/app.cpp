@@ -21,6 +21,8 @@
 #include "ui/file_browser.hpp"
 #include "ui/frame_policy.hpp"
 #include "ui/i18n.hpp"
+#include "ui/model_catalog.hpp"
+#include "ui/model_widgets.hpp"
 #include "ui/plot.hpp"
 #include "ui/theme.hpp"
 #include "ui/trainer_hooks.hpp"
@@ -66,6 +68,8 @@ struct App::Impl {
     bool estimate_pending = false;  // this frame was built before current_key had an estimate (see frame())
     std::vector<std::string> sweep_keys;
     bool prepared = false;
+    std::shared_ptr<const ModelCatalog> models = std::make_shared<const ModelCatalog>();  // the bundled models
+    std::vector<OverlayJob> overlay;  // the accuracy-vs-bits overlay's points (ui/model_catalog.hpp)
 
     // [SECTION] loading files ------------------------------------------------------------------------
 
@@ -157,9 +161,29 @@ struct App::Impl {
             bytes = read_file_bytes(path + ext, "weights");
             if (bytes.ok()) path += ext;
         }
-        if (!bytes.ok() || bytes.value.empty()) return Status::error("weights '" + name + "': no such file in " + opt.assets_dir);
+        if (!bytes.ok() || bytes.value.empty()) {
+            Result<const CatalogEntry*> known = pick_model(*models, name);  // a message in the UI's language
+            return Status::error(known.ok() ? "weights '" + name + "': no such file in " + opt.assets_dir : known.message());
+        }
         Status s = load_weights(base_name(path), bytes.value, false);
         if (s) doc.weights_path = path;
+        else s = Status::error(std::string(tr("This model does not fit the network:")) + " " + s.message);
+        return s;
+    }
+
+    // The model picker and window.quantlab.chooseModel: a bundled model by name, starting from its own settings
+    // (a QAT export's bits and ranges), as opening the file does. An unknown name or a file that does not fit
+    // keeps the current model and says why in the banner.
+    Status choose_model(const std::string& name) {
+        Result<const CatalogEntry*> e = pick_model(*models, name);
+        Status s = e.status;
+        if (s) {
+            Result<std::vector<uint8_t>> bytes = read_file_bytes(e.value->path, "weights");
+            s = bytes.ok() ? load_weights(e.value->file, bytes.value, true) : bytes.status;
+            if (s) doc.weights_path = e.value->path;
+            else s = Status::error(std::string(tr("This model does not fit the network:")) + " " + s.message);
+        }
+        set_error(s ? std::string() : s.message);
         return s;
     }
 
@@ -187,6 +211,11 @@ struct App::Impl {
             s.act_bits.assign(size_t(doc.num_layers()), b);
             sweep_keys.push_back(add(network_config(s, net)));
         }
+        // Last, so they never delay the current setting: the overlay's points (other models than the loaded one),
+        // while the Evaluation panel, which plots them, is shown (results stay cached when it is left).
+        if (overlay.empty() || overlay.front().job.backend != state.backend) overlay = overlay_jobs(*models, sweep_bits(), state.backend);
+        if (state.panel == Panel::kEval)
+            for (const OverlayJob& o : overlay) jobs.push_back(o.job);
         std::vector<std::string> keys;
         for (const EvalJob& j : jobs) keys.push_back(j.key);
         if (keys != job_keys) {
@@ -303,10 +332,13 @@ struct App::Impl {
             ImGui::EndPopup();
         }
 
-        // The line below: what is loaded and how far evaluation got.
-        std::string info = std::string(tr("weights")) + ": " + (doc.model ? doc.weights_name : std::string("-")) + "   " + tr("data") +
-                           ": " + (doc.data ? doc.data_name + " (" + std::to_string(doc.data->count) + " " + tr("images") + ")" : std::string("-"));
+        // The line below: what is loaded (the model picker, with what the model is) and the data.
+        std::string info = std::string(tr("data")) + ": " +
+                           (doc.data ? doc.data_name + " (" + std::to_string(doc.data->count) + " " + tr("images") + ")" : std::string("-"));
         ImGui::TextDisabled("%s", info.c_str());
+        ImGui::SameLine(0, fs * 1.5f);
+        std::string chosen;
+        if (model_picker(*models, doc.model ? doc.weights_name : std::string(), &chosen)) choose_model(chosen);
         if (!error.empty()) {
             const ImVec4 bad = ImGui::ColorConvertU32ToFloat4(plot::colors().bad);
             ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(bad.x, bad.y, bad.z, 0.15f));
@@ -397,6 +429,9 @@ App::App(AppOptions options) : impl_(std::make_unique<Impl>()) {
     std::string errors;
     if (!m.opt.initial_state.empty())
         if (Status s = decode_state(m.opt.initial_state, &m.state); !s) errors = s.message;
+    set_language(m.state.lang);  // start-up messages (an unknown model in the URL) in the URL's language
+    m.models = std::make_shared<const ModelCatalog>(scan_models(m.opt.assets_dir));
+    m.doc.models = m.models;
     const std::string data_path = m.opt.assets_dir + "/" + kDefaultData;
     Result<std::vector<uint8_t>> bytes = read_file_bytes(data_path, "test data");
     if (!bytes.ok()) errors += (errors.empty() ? "" : "; ") + std::string("test data: cannot read ") + data_path;
@@ -447,10 +482,17 @@ Status App::open_file(const std::string& name, const std::vector<uint8_t>& bytes
 
 std::string App::state_string() const { return encode_state(impl_->state); }
 
+Status App::choose_model(const std::string& name) {
+    Status s = impl_->choose_model(name);
+    impl_->sync_jobs();
+    return s;
+}
+
 Status App::apply_state_string(const std::string& text) {
     Impl& m = *impl_;
     UiState next = m.state;
     Status s = decode_state(text, &next);
+    set_language(next.lang);  // a message below (an unknown model) in the language the new state asks for
     if (next.weights != m.doc.weights_name) {
         const std::vector<int> wb = next.weight_bits, ab = next.act_bits;
         if (Status w = m.load_named_weights(next.weights); !w) {
@@ -498,6 +540,22 @@ std::string App::status_json() const {
     j["presenter"] = m.state.font_scale > 1.0f || m.state.high_contrast;
     j["busy"] = m.eval.busy();
     j["state"] = encode_state(m.state);
+    // The bundled models (the picker's list) and the accuracy-vs-bits overlay's points evaluated so far.
+    j["models"] = nlohmann::json::array();
+    for (const CatalogEntry& e : *m.models)
+        j["models"].push_back({{"file", e.file}, {"name", e.stem()}, {"usable", e.usable()}, {"qat", e.qat()},
+                               {"weight_bits", e.weight_bits}, {"act_bits", e.act_bits}, {"test_accuracy", e.test_accuracy},
+                               {"description", describe(e)}});
+    j["overlay"] = nlohmann::json::array();
+    for (const OverlayJob& o : m.overlay) {
+        std::shared_ptr<const EvalSnapshot> s = m.eval.get(o.job.key);
+        char h[32] = "";
+        if (s) std::snprintf(h, sizeof h, "%016llx", (unsigned long long)s->result.predictions_hash());
+        j["overlay"].push_back({{"model", o.model}, {"kind", o.qat ? "qat" : "ptq"}, {"weight_bits", o.weight_bits},
+                                {"act_bits", o.act_bits}, {"accuracy", s ? s->result.accuracy() : 0.0},
+                                {"correct", s ? s->result.correct : 0}, {"evaluated", s ? s->result.evaluated : 0},
+                                {"done", s ? s->done : false}, {"error", s ? s->error : std::string()}, {"predictions_fnv1a64", h}});
+    }
     return j.dump();
 }
 

@@ -55,8 +55,15 @@ public:
     std::string state_string() const;
     Status apply_state_string(const std::string& state);
 
+    // Loads a bundled model (assets/*.safetensors) by name, "qat_w4a4" or "qat_w4a4.safetensors", starting
+    // from its stored settings (the model picker; the page's window.quantlab.chooseModel). An unknown name or a
+    // model that does not fit the network gives a message (also in the banner) and keeps the current model.
+    Status choose_model(const std::string& name);
+
     // One line of JSON for tests and the page: {"weights":..., "accuracy":..., "evaluated":..., "total":...,
-    // "done":..., "predictions_fnv1a64":..., "first_frame_evaluated":..., "error":..., "panel":..., "bits":...}.
+    // "done":..., "predictions_fnv1a64":..., "first_frame_evaluated":..., "error":..., "panel":..., "bits":...,
+    // "models": [the bundled models], "overlay": [the accuracy-vs-bits overlay's points; computed while the Evaluation
+    // panel is shown]}.
     std::string status_json() const;
 
     // The last error message shown in the banner ("" when none).

@@ -10,6 +10,7 @@
 #include "core/cifar10.hpp"
 #include "core/inference.hpp"
 #include "ui/eval_service.hpp"
+#include "ui/model_catalog.hpp"
 #include "ui/state.hpp"
 
 namespace quantlab::ui {
@@ -26,6 +27,7 @@ struct Document {
     uint64_t generation = 0;
     std::vector<std::string> layer_names;  // conv/linear layers, in order
     QuantConfig file_config;               // the weights file's own settings and calibrated ranges (a QAT export); no layers: none
+    std::shared_ptr<const ModelCatalog> models;  // the bundled models (ui/model_catalog.hpp), never null in App
     int num_layers() const { return int(layer_names.size()); }
 };
 

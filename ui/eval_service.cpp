@@ -205,6 +205,7 @@ bool EvalService::work_once() {
         return true;
     }
 
+    if (job.model) model = job.model;  // a job with its own model (the overlay's bundled models)
     std::unique_ptr<Running>& slot = running_[job.key];
     if (!slot) {
         slot = std::make_unique<Running>();

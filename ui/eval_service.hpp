@@ -27,12 +27,15 @@ struct EvalJob {
     std::string key;      // config_key(config, backend)
     QuantConfig config;   // act_mode kStatic: act_ranges are calibrated by the service unless given (one per layer)
     Backend backend = Backend::kFast;
+    // Another float model than the service's (set_source): a bundled model for the accuracy-vs-bits overlay
+    // (ui/model_catalog.hpp). Its key must name it. Null: the service's model.
+    std::shared_ptr<const Model> model;
 };
 // A stable text key for a config and backend ("W4,4,4,4,4|A4,4,4,4,4|maxabs|sym|pt|..."), "|file ranges"
 // at the end for a static config that brings its ranges.
 std::string config_key(const QuantConfig& config, Backend backend);
 // The job for a config and backend, under its config_key.
-inline EvalJob eval_job(const QuantConfig& config, Backend backend) { return {config_key(config, backend), config, backend}; }
+inline EvalJob eval_job(const QuantConfig& config, Backend backend) { return {config_key(config, backend), config, backend, nullptr}; }
 
 struct EvalSnapshot {
     EvalResult result;       // what has been evaluated so far

@@ -187,6 +187,24 @@ const Entry kTable[] = {
     {"Training needs the desktop app (quantlab-gui) with LibTorch; the web page "
      "evaluates trained models: drop an exported .safetensors file here.",
      "学習には LibTorch 付きのデスクトップアプリ (quantlab-gui) が必要です。Web ページでは学習済みモデルを評価できます: 書き出した .safetensors ファイルをここにドロップしてください。"},
+    // models on the page: picker, overlay, model size (ui/model_catalog, ui/model_widgets, core/model_size)
+    {"model", "モデル"},
+    {"Unknown model", "不明なモデル"},
+    {"Bundled models:", "同梱モデル:"},
+    {"This model does not fit the network:", "このモデルはネットワークに合いません:"},
+    {"cannot be used:", "使用できません:"},
+    {"cannot be used", "使用できません"},
+    {"mixed", "混在"},
+    {"test accuracy", "テスト精度"},
+    {"opened file (not bundled)", "開いたファイル (同梱ではありません)"},
+    {"PTQ of", "学習後量子化 (PTQ)"},
+    {"QAT models", "QAT モデル"},
+    {"weight size", "重みのサイズ"},
+    {"bias (float32)", "バイアス (float32)"},
+    {"mixed bits", "ビット幅混在"},
+    {"%d-bit", "%d ビット"},
+    {"%s: %s = %.1fx smaller than float (%s)", "%s: %s = 浮動小数点の 1/%.1f (浮動小数点では %s)"},
+    {"(weights packed at their bits; biases and batch norm float32)", "(重みはそのビット幅で詰めて格納、バイアスとバッチ正規化は float32)"},
 };
 // clang-format on
 

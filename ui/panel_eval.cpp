@@ -12,6 +12,7 @@
 #include "ui/app_context.hpp"
 #include "ui/gl_texture.hpp"
 #include "ui/i18n.hpp"
+#include "ui/model_widgets.hpp"
 #include "ui/plot.hpp"
 
 namespace quantlab::ui {
@@ -166,6 +167,8 @@ void EvalPanel::sweep_plot(AppContext& ctx, ImVec2 size, const EvalSnapshot* f) 
     const int ub = uniform_bits(ctx.state);
     for (size_t i = 0; i < bits.size(); ++i)
         if (bits[i] == ub) plot::vline(double(i), c.series[3], 1.5f);
+    // PTQ of the float model and the QAT models on the same axis (the README's PTQ vs QAT table, live).
+    if (ctx.doc.models) overlay_plot_items(*ctx.doc.models, ctx.eval, bits, ctx.state.backend);
     plot::text(lim.x1, 10.0, tr("chance"), c.text_dim, ImVec2(1, 1));
     plot::end_plot();
 }

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <functional>
 
+#include "core/model_size.hpp"
 #include "ui/app_context.hpp"
 #include "ui/i18n.hpp"
 #include "ui/plot.hpp"
@@ -154,7 +155,7 @@ void NetworkPanel::layer_table(AppContext& ctx, float height) {
     const float fs = ImGui::GetFontSize();
     const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerH | ImGuiTableFlags_BordersOuter |
                                   ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_ScrollY;
-    if (!ImGui::BeginTable("##layers", 7, flags, ImVec2(0, height))) return;
+    if (!ImGui::BeginTable("##layers", 8, flags, ImVec2(0, height))) return;
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableSetupColumn(tr("layer"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
     ImGui::TableSetupColumn(tr("weight shape"), ImGuiTableColumnFlags_WidthStretch, 1.4f);
@@ -163,6 +164,7 @@ void NetworkPanel::layer_table(AppContext& ctx, float height) {
     ImGui::TableSetupColumn(tr("W SQNR"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
     ImGui::TableSetupColumn(tr("A SQNR"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
     ImGui::TableSetupColumn(tr("A clipped"), ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    ImGui::TableSetupColumn(tr("weight size"), ImGuiTableColumnFlags_WidthStretch, 1.2f);
     ImGui::TableHeadersRow();
     auto sqnr = [](const TensorStats& t) -> std::string {
         if (!t.valid) return "...";
@@ -173,6 +175,7 @@ void NetworkPanel::layer_table(AppContext& ctx, float height) {
         std::snprintf(b, sizeof b, "%.1f dB", t.err.sqnr_db);
         return b;
     };
+    const ModelSize size = model_size(ctx.doc.model->desc(), s.weight_bits);
     for (int q = 0; q < n; ++q) {
         ImGui::PushID(q);
         ImGui::TableNextRow();
@@ -194,9 +197,33 @@ void NetworkPanel::layer_table(AppContext& ctx, float height) {
         const TensorStats& a = act_[size_t(q)];
         if (a.valid && a.quantized) ImGui::Text("%.2f %%", 100.0 * a.err.clipped_fraction);
         else ImGui::TextUnformatted("-");
+        ImGui::TableNextColumn();
+        if (size_t(q) < size.layers.size()) {
+            const LayerSize& l = size.layers[size_t(q)];
+            ImGui::TextUnformatted(format_bytes(l.bytes).c_str());
+            if (ImGui::IsItemHovered())
+                ImGui::SetTooltip("%s: %s\n%s: %s", tr("float"), format_bytes(l.float_bytes).c_str(), tr("bias (float32)"),
+                                  format_bytes(4 * l.bias).c_str());
+        }
         ImGui::PopID();
     }
     ImGui::EndTable();
+}
+
+// The model's size at the current weight bits vs float (core/model_size.hpp says what counts).
+void size_line(const AppContext& ctx) {
+    const std::vector<int>& wb = ctx.state.weight_bits;
+    const ModelSize m = model_size(ctx.doc.model->desc(), wb);
+    const bool uniform = std::all_of(wb.begin(), wb.end(), [&](int b) { return b == wb.front(); });
+    char label[64], line[256];
+    if (!uniform) std::snprintf(label, sizeof label, "%s", tr("mixed bits"));
+    else if (wb.empty() || wb.front() == kFloatBits) std::snprintf(label, sizeof label, "%s", tr("float"));
+    else std::snprintf(label, sizeof label, tr("%d-bit"), wb.front());
+    std::snprintf(line, sizeof line, tr("%s: %s = %.1fx smaller than float (%s)"), label, format_bytes(m.bytes).c_str(), m.ratio(),
+                  format_bytes(m.float_bytes).c_str());
+    ImGui::TextUnformatted(line);
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s", tr("(weights packed at their bits; biases and batch norm float32)"));
 }
 
 void draw_stats(const char* id, const char* title, const TensorStats& t, ImVec2 size) {
@@ -267,6 +294,7 @@ void NetworkPanel::draw(AppContext& ctx) {
     const float row_h = ImGui::GetFrameHeightWithSpacing() + 2;
     const float table_h = std::min(row_h * float(ctx.doc.num_layers() + 1) + fs, ImGui::GetContentRegionAvail().y * 0.45f);
     layer_table(ctx, table_h);
+    size_line(ctx);
     ImGui::TextDisabled("%s", tr("Activations: each layer's float input over the first batch of 128 test images (float network). Click a row to plot it."));
     const ImVec2 rest = ImGui::GetContentRegionAvail();
     layer_plots(ctx, ImVec2(rest.x, std::max(rest.y, fs * 10)));

@@ -134,6 +134,11 @@
       const e = rc ? Module.UTF8ToString(Module._ql_last_error()) : '';  // shown by the app, too
       return { ok: rc === 0, error: e };
     },
+    // A bundled model by name ("qat_w4a4"), as the model picker does; {ok, error} (an unknown name keeps the model).
+    chooseModel: (name) => {
+      const rc = Module.ccall('ql_choose_model', 'number', ['string'], [name]);
+      return { ok: rc === 0, error: rc ? Module.UTF8ToString(Module._ql_last_error()) : '' };
+    },
     frameStats: (reset) => JSON.parse(Module.UTF8ToString(Module._ql_frame_stats(reset ? 1 : 0))),
     // Tests: how long App's frame waits for a new setting's first estimate (the page sets 0), and how long
     // the page holds back frames that show a setting without it (default 100 ms); see ui/frame_policy.hpp.

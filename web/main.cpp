@@ -168,6 +168,16 @@ EMSCRIPTEN_KEEPALIVE int ql_apply_state(const char* state) {
     return s.ok() ? 0 : 1;
 }
 
+// Loads a bundled model by name (window.quantlab.chooseModel; the picker's action): 0 on success, else 1 with
+// the message in ql_last_error() (also in the page's banner); the current model stays then.
+EMSCRIPTEN_KEEPALIVE int ql_choose_model(const char* name) {
+    if (!g_app) return 1;
+    g_frames.note_input(emscripten_get_now());
+    const Status s = g_app->choose_model(name);
+    publish_state_if_changed();
+    return s.ok() ? 0 : 1;
+}
+
 // {"frames":N,"drawn":N,"drawn_without_estimate":N,"last_ms":..,"max_ms":..,"mean_ms":..}: main-loop runs,
 // of those the frames drawn (see FramePolicy), and of those the ones that showed a setting before its
 // first estimate (the hold ran out), all since the page started; and since the last reset, how long

@@ -1,11 +1,15 @@
-// cmd_files.cpp: `quantlab info F` (tensors, shapes, dtypes, metadata, quantization settings of a weights
-// file) and `quantlab convert IN OUT.safetensors` (a .pth or safetensors file to QuantLab's safetensors).
+// cmd_files.cpp: `quantlab info F` (tensors, shapes, dtypes, metadata, quantization settings of a weights file,
+// and its size in bytes at float32 and 8/4/2 bits: core/model_size.hpp) and `quantlab convert IN OUT.safetensors`
+// (a .pth or safetensors file to QuantLab's safetensors).
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <vector>
 
 #include "core/model_file.hpp"
+#include "core/model_size.hpp"
 #include "core/network.hpp"
 #include "core/safetensors_io.hpp"
 #include "core/weights_io.hpp"
@@ -15,6 +19,60 @@
 namespace quantlab::cli {
 
 namespace {
+
+// The bit widths the size table shows: float, 8, 4, 2, and the file's own weight bits (a QAT export's) when
+// they are another uniform width.
+std::vector<int> size_bits(const std::string& path) {
+    std::vector<int> bits{kFloatBits, 8, 4, 2};
+    Result<WeightsFile> f = read_weights_file(path);
+    if (f.ok() && f.value.stored_config.ok() && !f.value.stored_config.value.layers.empty()) {
+        const int b = f.value.stored_config.value.layers.front().weight.bits;
+        bool uniform = true;
+        for (const LayerQuant& l : f.value.stored_config.value.layers) uniform = uniform && l.weight.bits == b;
+        if (uniform && std::find(bits.begin(), bits.end(), b) == bits.end()) bits.push_back(b);
+    }
+    return bits;
+}
+
+std::string bits_name(int b) { return b == kFloatBits ? "float32" : std::to_string(b) + "-bit"; }
+
+// Bytes of the parameters with every conv/linear weight at each of `bits` (core/model_size.hpp says what counts).
+nlohmann::json size_json(const NetworkDesc& net, const std::vector<int>& bits) {
+    nlohmann::json j = {{"counts", "conv/linear weights packed at the bits; biases and batch norm float32; num_batches_tracked not counted"},
+                        {"float_bytes", model_size(net, {}).float_bytes}, {"bytes", nlohmann::json::object()}, {"layers", nlohmann::json::array()}};
+    for (int b : bits) j["bytes"][std::to_string(b)] = model_size(net, {b}).bytes;
+    const ModelSize f = model_size(net, {});
+    for (size_t q = 0; q < f.layers.size(); ++q) {
+        nlohmann::json l = {{"name", f.layers[q].name}, {"weights", f.layers[q].weights}, {"bias", f.layers[q].bias}, {"bytes", nlohmann::json::object()}};
+        for (int b : bits) l["bytes"][std::to_string(b)] = model_size(net, {b}).layers[q].bytes;
+        j["layers"].push_back(l);
+    }
+    j["other_values"] = f.other_values;
+    return j;
+}
+
+void print_size(const NetworkDesc& net, const std::vector<int>& bits) {
+    std::printf("\nsize in bytes (conv/linear weights packed at b bits; biases and batch norm float32):\n");
+    std::printf("%-12s %9s", "layer", "values");
+    for (int b : bits) std::printf(" %10s", bits_name(b).c_str());
+    std::printf("\n");
+    std::vector<ModelSize> sizes;
+    for (int b : bits) sizes.push_back(model_size(net, {b}));
+    for (size_t q = 0; q < sizes[0].layers.size(); ++q) {
+        const LayerSize& l = sizes[0].layers[q];
+        std::printf("%-12s %9lld", l.name.c_str(), (long long)(l.weights + l.bias));
+        for (const ModelSize& m : sizes) std::printf(" %10lld", (long long)m.layers[q].bytes);
+        std::printf("\n");
+    }
+    std::printf("%-12s %9lld", "batch norm", (long long)sizes[0].other_values);
+    for (size_t i = 0; i < sizes.size(); ++i) std::printf(" %10lld", (long long)(4 * sizes[0].other_values));
+    std::printf("\n%-12s %9s", "total", "");
+    for (const ModelSize& m : sizes) std::printf(" %10lld", (long long)m.bytes);
+    std::printf("\n");
+    for (size_t i = 1; i < bits.size(); ++i)
+        std::printf("%s: %s = %.1fx smaller than float (%s)\n", bits_name(bits[i]).c_str(), format_bytes(sizes[i].bytes).c_str(),
+                    sizes[i].ratio(), format_bytes(sizes[i].float_bytes).c_str());
+}
 
 int run_info(const std::string& path, bool json) {
     Result<StateDict> sd = read_weights(path);
@@ -26,6 +84,7 @@ int run_info(const std::string& path, bool json) {
     if (json) {
         nlohmann::json j = {{"file", path}, {"tensors", nlohmann::json::array()}, {"metadata", sd.value.metadata},
                             {"parameters", params}, {"model", net.ok() ? net.value.name : ""}, {"model_check", check.ok() ? "ok" : check.message}};
+        if (net.ok()) j["size"] = size_json(net.value, size_bits(path));
         for (const std::string& n : sd.value.names)
             j["tensors"].push_back({{"name", n}, {"shape", sd.value.find(n)->shape}, {"dtype", sd.value.dtype(n)}});
         std::printf("%s\n", j.dump(2).c_str());
@@ -39,6 +98,7 @@ int run_info(const std::string& path, bool json) {
         for (const auto& [k, v] : sd.value.metadata) std::printf("  %-26s %s\n", k.c_str(), v.c_str());
     }
     std::printf("\nmodel: %s (%s)\n", net.ok() ? net.value.name.c_str() : "?", check.ok() ? "all parameters present, shapes and values ok" : check.message.c_str());
+    if (net.ok()) print_size(net.value, size_bits(path));
     return 0;
 }
 

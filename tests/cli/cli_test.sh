@@ -56,7 +56,12 @@ assert j["metadata"]["quantlab_format_version"] == "1", j["metadata"]
 assert j["model_check"] == "ok", j["model_check"]
 dt = {t["name"]: t["dtype"] for t in j["tensors"]}
 assert dt["bn1.num_batches_tracked"] == "I64", dt
-print("ok: convert .pth -> safetensors keeps 20 tensors, I64 counters, metadata")
+# info's size: 257,214 float32 values; at 4 bits 256,520 weights take 128,260 B, biases and batch norm stay float32.
+size = j["size"]
+assert size["float_bytes"] == 1028856 and size["bytes"]["4"] == 131036 and size["bytes"]["32"] == 1028856, size
+assert [l["name"] for l in size["layers"]] == ["conv1", "conv2", "fc1", "fc2", "fc3"], size["layers"]
+assert size["layers"][2]["bytes"]["2"] == 48000 + 4 * 120, size["layers"][2]
+print("ok: convert .pth -> safetensors keeps 20 tensors, I64 counters, metadata; info's size 1,028,856 B float, 131,036 B at 4 bits")
 PY
     mkdir "$tmp/d" && cp "$root/assets/cifar10_test_1000.bin" "$tmp/d/test_batch.bin"
     a=$("$q" eval --data "$tmp/d" --bits 4 --json --weights "$tmp/p.safetensors" | python3 -c 'import json,sys; print(json.load(sys.stdin)["results"][0]["predictions_fnv1a64"])')

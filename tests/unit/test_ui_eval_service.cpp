@@ -15,8 +15,10 @@
 #include "core/evaluate.hpp"
 #include "core/network.hpp"
 #include "core/parallel.hpp"
+#include "core/model_file.hpp"
 #include "core/weights_io.hpp"
 #include "ui/eval_service.hpp"
+#include "ui/model_catalog.hpp"
 
 #if !defined(__EMSCRIPTEN__) || defined(__EMSCRIPTEN_PTHREADS__)
 #define QUANTLAB_TEST_THREADS 1
@@ -110,6 +112,60 @@ TEST_CASE("eval service: static ranges calibrated on the first images, or the ra
     CHECK(got_calibrated->result.predictions_hash() == want_calibrated.predictions_hash());
     CHECK(got_given->result.correct == want_given.correct);
     CHECK(got_given->result.predictions_hash() == want_given.predictions_hash());
+}
+
+// The accuracy-vs-bits overlay: jobs that bring their own model (the bundled float_best and QAT files) beside
+// the loaded one. Each point must be what `quantlab eval` computes for that file: PTQ = build_config's
+// make_config + apply_rule(--asymmetric --rule mse --per-channel), dynamic ranges; QAT = the file's stored
+// settings as they are (its "file (static)" row). The references here are exactly those, from the files.
+TEST_CASE("eval service: the overlay points equal core's evaluation of each bundled file", "[ui][catalog]") {
+    auto data = sample(384);
+    const std::string assets = QUANTLAB_ASSETS_DIR;
+    const ui::ModelCatalog models = ui::scan_models(assets);
+    const std::vector<int> bits{2, 4, 8};
+    std::vector<ui::OverlayJob> overlay = ui::overlay_jobs(models, bits, Backend::kInteger);
+    REQUIRE(overlay.size() == 6);
+
+    ui::EvalService service(false);
+    service.set_source(bundled_model(), data);  // the loaded model is another one (the notebook's)
+    const QuantConfig loaded_config = make_config(bundled_model()->desc(), 4, 4);
+    const ui::EvalJob loaded = ui::eval_job(loaded_config, Backend::kInteger);
+    std::vector<ui::EvalJob> jobs{loaded};
+    for (const ui::OverlayJob& o : overlay) jobs.push_back(o.job);
+    service.set_jobs(jobs);
+    for (int i = 0; i < 4000 && service.busy(); ++i) service.pump(50);
+    REQUIRE_FALSE(service.busy());
+
+    for (const ui::OverlayJob& o : overlay) {
+        Result<ModelFile> f = open_model(assets + "/" + o.model);
+        REQUIRE(f.ok());
+        QuantConfig c;
+        if (o.qat) {
+            REQUIRE(f.value.stored_config.ok());
+            c = f.value.stored_config.value;
+        } else {
+            c = make_config(f.value.net(), o.weight_bits, o.act_bits, ActMode::kDynamic);
+            QuantSpec rule;
+            rule.rule = RangeRule::kMse;
+            rule.symmetric = false;
+            rule.per_channel = true;
+            apply_rule(&c, rule);
+        }
+        const EvalResult want = core_eval(f.value.model, *data, c);
+        std::shared_ptr<const ui::EvalSnapshot> got = service.get(o.job.key);
+        INFO(o.model << " W" << o.weight_bits << "A" << o.act_bits);
+        REQUIRE(got);
+        CHECK(got->done);
+        CHECK(got->error.empty());
+        CHECK(got->result.evaluated == data->count);
+        CHECK(got->result.correct == want.correct);
+        CHECK(got->result.predictions_hash() == want.predictions_hash());
+    }
+    // The loaded model's own job is unaffected, and the overlay's 4-bit PTQ is float_best's, not the notebook's.
+    const EvalResult want_loaded = core_eval(*bundled_model(), *data, loaded_config);
+    REQUIRE(service.get(loaded.key));
+    CHECK(service.get(loaded.key)->result.predictions_hash() == want_loaded.predictions_hash());
+    CHECK(service.get(overlay[1].job.key)->result.predictions_hash() != want_loaded.predictions_hash());
 }
 
 TEST_CASE("eval service: wait_for without a worker thread answers at once", "[ui]") {
