@@ -34,4 +34,26 @@ TrainValSplit split_train_val(int64_t count, double val_fraction, uint64_t seed)
     return s;
 }
 
+Cifar10 select_images(const Cifar10& data, const std::vector<int64_t>& index) {
+    Cifar10 out;
+    out.count = int64_t(index.size());
+    out.labels.reserve(index.size());
+    out.pixels.reserve(index.size() * size_t(kCifar10ImageBytes));
+    for (int64_t i : index) {
+        out.labels.push_back(data.labels[size_t(i)]);
+        const auto* p = data.pixels.data() + size_t(i * kCifar10ImageBytes);
+        out.pixels.insert(out.pixels.end(), p, p + kCifar10ImageBytes);
+    }
+    return out;
+}
+
+Result<Cifar10> validation_images(const std::string& dir, int64_t n, double val_fraction, uint64_t seed) {
+    Result<Cifar10> train = read_cifar10_train(dir);
+    if (!train.ok())
+        return Status::error(train.message() + " (settings are chosen on validation images held out of the training batches, never on the test set)");
+    TrainValSplit split = split_train_val(train.value.count, val_fraction, seed);
+    if (n >= 0 && size_t(n) < split.val.size()) split.val.resize(size_t(n));
+    return select_images(train.value, split.val);
+}
+
 }  // namespace quantlab

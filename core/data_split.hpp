@@ -4,7 +4,11 @@
 // mixed-precision search) uses the same held-out images and never the test set.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
+
+#include "core/cifar10.hpp"
+#include "core/status.hpp"
 
 namespace quantlab {
 
@@ -21,5 +25,13 @@ struct TrainValSplit {
 // The trainer's split of `count` training images: a seeded permutation whose last round(count * fraction)
 // entries are the validation images. `quantlab train --seed S --val-fraction F` holds out exactly these.
 TrainValSplit split_train_val(int64_t count, double val_fraction, uint64_t seed);
+
+// The images `index` names, in that order (every index must be < data.count).
+Cifar10 select_images(const Cifar10& data, const std::vector<int64_t>& index);
+
+// The first `n` (n < 0: all) validation images of the training set in `dir` under the trainer's default split
+// (seed 1, 20 %): what settings are chosen on, so that the test set stays unseen. Fails, naming the folder,
+// when the training batches are missing.
+Result<Cifar10> validation_images(const std::string& dir, int64_t n, double val_fraction = 0.2, uint64_t seed = 1);
 
 }  // namespace quantlab

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     Commands cmds;
     add_eval_commands(app, cmds);
     add_sensitivity_command(app, cmds);
+    add_mixed_command(app, cmds);
     add_file_commands(app, cmds);
     add_data_commands(app, cmds);
 #ifdef QUANTLAB_HAVE_TORCH

@@ -109,5 +109,26 @@ PY
     expect_fail "unknown part 'bogus'" sensitivity --part bogus --limit 10
     expect_fail "no conv/linear layer named 'conv9'" eval --layer-bits conv9=8 --limit 10
     expect_fail "'conv1=x'" sweep --layer-bits conv1=x --limit 10 ;;
+  mixed)
+    # Chosen on validation images (the training batches' held-out split), never on the test set: the chosen
+    # setting fits the budget, has the best validation accuracy of all evaluated, and its reported test accuracy
+    # equals `quantlab eval --layer-bits` of the same setting.
+    [ -f "$data/data_batch_1.bin" ] || { echo "skipped: no CIFAR-10 training batches in $data"; exit 77; }
+    "$q" mixed --data "$data" --val 300 --front 6 --widths 8,4,3 --budget-bits 4 --json >"$out" 2>"$err" || { cat "$err"; exit 1; }
+    bits=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["candidates"][0]["layer_bits"])' "$out")
+    "$q" eval --data "$data" --bits 8 --layer-bits "$bits" --json >"$tmp/e.json" 2>"$err" || { cat "$err"; exit 1; }
+    python3 - "$out" "$tmp/e.json" <<'PY' || exit 1
+import json, sys
+m, e = (json.load(open(p)) for p in sys.argv[1:])
+c = m["candidates"]
+assert c[0]["search"] == "chosen" and m["validation_images"] == 300, c[0]
+assert all(x["bytes"] <= m["budget_bytes"] for x in c), c
+evaluated = [x["val_accuracy"] for x in c] + [f["val_accuracy"] for f in m["front"] if f["bytes"] <= m["budget_bytes"]]
+assert c[0]["val_accuracy"] == max(evaluated), (c[0], evaluated)
+assert abs(c[0]["test_accuracy"] - e["results"][0]["accuracy"]) < 1e-9, (c[0], e["results"][0])
+print("ok: mixed precision chose", c[0]["layer_bits"], "val %.2f %%, test %.2f %%" % (c[0]["val_accuracy"], c[0]["test_accuracy"]))
+PY
+    mkdir "$tmp/d" && cp "$root/assets/cifar10_test_1000.bin" "$tmp/d/test_batch.bin"
+    expect_fail "never on the test set" mixed --data "$tmp/d" ;;
   *) echo "unknown case $case_name"; exit 2 ;;
 esac
