@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "core/evaluate.hpp"
+#include "core/layer_bits.hpp"
 #include "core/parallel.hpp"
 #include "native/cli/commands.hpp"
 #include "native/cli/common.hpp"
@@ -74,6 +75,8 @@ Result<EvalInputs> load_inputs(const QuantOptions& q, const std::string& weights
     if (!backend.ok()) return backend.status;
     Result<ModelFile> model = open_model(weights.empty() ? default_weights_path() : weights);
     if (!model.ok()) return model.status;
+    QuantConfig probe = make_config(model.value.model.desc(), 8, 8);  // a bad --layer-bits fails before any work
+    if (Status s = apply_layer_bits(&probe, model.value.model.desc(), q.layer_bits); !s) return s;
     Result<LoadedData> data = load_test_data(data_dir, limit);
     if (!data.ok()) return data.status;
     std::vector<float> calib = q.mode == "static" ? calibration_images(data.value, q.calib) : std::vector<float>{};
@@ -131,7 +134,7 @@ int run_eval(const EvalOptions& o) {
     if (o.json) {
         nlohmann::json j = {{"weights", lm.name}, {"model", lm.model.desc().name}, {"data", data.description},
                             {"rule", range_rule_name(o.q.rule.rule)}, {"symmetric", o.q.rule.symmetric}, {"per_channel", o.q.rule.per_channel},
-                            {"mode", o.q.mode}, {"batch", o.q.batch}, {"backend", o.q.backend}, {"results", nlohmann::json::array()}};
+                            {"mode", o.q.mode}, {"layer_bits", o.q.layer_bits}, {"batch", o.q.batch}, {"backend", o.q.backend}, {"results", nlohmann::json::array()}};
         for (const Row& r : rows) j["results"].push_back(row_json(r, o.per_class));
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
@@ -141,6 +144,7 @@ int run_eval(const EvalOptions& o) {
     std::printf("quantizer  %s, %s, %s weights; activations %s%s; batch %lld; backend %s\n\n", range_rule_name(o.q.rule.rule),
                 o.q.rule.symmetric ? "symmetric" : "asymmetric", o.q.rule.per_channel ? "per-channel" : "per-tensor", o.q.mode.c_str(),
                 o.q.mode == "dynamic" ? " (range per batch)" : " (calibrated, frozen)", (long long)o.q.batch, o.q.backend.c_str());
+    if (!o.q.layer_bits.empty()) std::printf("layer bits %s (every row but float and the file's)\n", o.q.layer_bits.c_str());
     const Row* float_row = nullptr;
     for (const Row& r : rows)
         if (r.weight_bits == kFloatBits && r.act_bits == kFloatBits && r.label.empty()) float_row = &r;
@@ -198,7 +202,7 @@ int run_sweep(const SweepOptions& o) {
     std::string text;
     if (o.format == "json") {
         nlohmann::json j = {{"weights", lm.name}, {"data", data.description}, {"rule", range_rule_name(o.q.rule.rule)}, {"mode", o.q.mode},
-                            {"results", nlohmann::json::array()}};
+                            {"layer_bits", o.q.layer_bits}, {"results", nlohmann::json::array()}};
         for (const Row& r : rows) j["results"].push_back(row_json(r, false));
         text = j.dump(2) + "\n";
     } else {
@@ -234,6 +238,7 @@ void add_eval_commands(CLI::App& root, Commands& cmds) {
     eval->add_option("--limit", eo->limit, "evaluate only the first N test images");
     eval->add_flag("!--no-file-config", eo->file_config, "skip the row for the quantization settings stored in the weights file");
     add_quant_options(eval, &eo->q);
+    add_layer_bits_option(eval, &eo->q.layer_bits);
     cmds.emplace_back(eval, [eo] { return run_eval(*eo); });
 
     auto so = std::make_shared<SweepOptions>();
@@ -246,6 +251,7 @@ void add_eval_commands(CLI::App& root, Commands& cmds) {
     sweep->add_option("--output,-o", so->output, "file to write (default: stdout)");
     sweep->add_option("--limit", so->limit, "evaluate only the first N test images");
     add_quant_options(sweep, &so->q);
+    add_layer_bits_option(sweep, &so->q.layer_bits);
     cmds.emplace_back(sweep, [so] { return run_sweep(*so); });
 }
 

@@ -12,6 +12,8 @@ namespace quantlab::cli {
 using Commands = std::vector<std::pair<CLI::App*, std::function<int()>>>;
 
 void add_eval_commands(CLI::App& root, Commands& cmds);   // eval, sweep
+void add_sensitivity_command(CLI::App& root, Commands& cmds);  // sensitivity
+void add_mixed_command(CLI::App& root, Commands& cmds);        // mixed
 void add_file_commands(CLI::App& root, Commands& cmds);   // info, convert
 void add_data_commands(CLI::App& root, Commands& cmds);   // data fetch / data check
 void add_train_commands(CLI::App& root, Commands& cmds);  // train, export (LibTorch builds only)

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "core/layer_bits.hpp"
 #include "core/network.hpp"
 
 namespace quantlab::cli {
@@ -85,6 +86,11 @@ void add_quant_options(CLI::App* app, QuantOptions* o) {
     app->add_option("--threads", o->threads, "CPU threads (0 = all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
 }
 
+void add_layer_bits_option(CLI::App* app, std::string* layer_bits) {
+    app->add_option("--layer-bits", *layer_bits,
+                    "per-layer exceptions to every row's bits: conv1=8,fc3=8 (weights and activations) or conv1=8:4 (weights:activations)");
+}
+
 std::vector<float> calibration_images(const LoadedData& data, int64_t n) {
     std::vector<float> x;
     if (!data.dir.empty() && fs::exists(fs::path(data.dir) / "data_batch_1.bin")) {
@@ -108,6 +114,9 @@ Result<QuantConfig> build_config(const Model& model, const QuantOptions& o, int 
     if (!mode.ok()) return mode.status;
     QuantConfig c = make_config(model.desc(), weight_bits, act_bits, mode.value);
     apply_rule(&c, o.rule);
+    // The float row stays the float reference: per-layer exceptions apply to the quantized rows only.
+    if (weight_bits != kFloatBits || act_bits != kFloatBits)
+        if (Status s = apply_layer_bits(&c, model.desc(), o.layer_bits); !s) return s;
     if (c.act_mode == ActMode::kStatic) return calibrated(model, c, calib_x.data(), int64_t(calib_x.size()) / kCifar10ImageBytes, o.batch);
     if (Status s = validate(c, model.desc()); !s) return s;
     return c;

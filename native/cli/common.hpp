@@ -42,8 +42,11 @@ struct QuantOptions {
     std::string backend = "fast";
     int64_t batch = 128;
     int threads = 0;
+    std::string layer_bits;  // "conv1=8,fc3=8": per-layer exceptions to the bits of each row (eval, sweep)
 };
 void add_quant_options(CLI::App* app, QuantOptions* o);
+// --layer-bits, for the subcommands whose rows take per-layer exceptions (eval, sweep).
+void add_layer_bits_option(CLI::App* app, std::string* layer_bits);
 // A config at (weight_bits, act_bits) with the options' rule; static mode calibrates on `calib_x`.
 Result<QuantConfig> build_config(const Model& model, const QuantOptions& o, int weight_bits, int act_bits,
                                  const std::vector<float>& calib_x);

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     Commands cmds;
     add_eval_commands(app, cmds);
+    add_sensitivity_command(app, cmds);
+    add_mixed_command(app, cmds);
     add_file_commands(app, cmds);
     add_data_commands(app, cmds);
 #ifdef QUANTLAB_HAVE_TORCH

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/cifar10.hpp"
+#include "core/layer_bits.hpp"
 #include "core/parallel.hpp"
 #include "core/model_file.hpp"
 #include "core/safetensors_io.hpp"
@@ -45,7 +46,6 @@ void add_bits_options(CLI::App* app, BitsOptions* b, const char* bits_help) {
     add_rule_options(app, &b->rule);
 }
 
-bool valid_bits(int b) { return (b >= kMinBits && b <= kMaxBits) || b == kFloatBits; }
 
 Result<QuantConfig> build_bits_config(const NetworkDesc& net, const BitsOptions& b) {
     const int wb = b.weight_bits ? b.weight_bits : b.bits, ab = b.act_bits ? b.act_bits : b.bits;
@@ -53,32 +53,7 @@ Result<QuantConfig> build_bits_config(const NetworkDesc& net, const BitsOptions&
         if (!valid_bits(v)) return Status::error("bits: " + std::to_string(v) + " is not a bit width; use 1..16, or 32 for float");
     QuantConfig c = make_config(net, wb, ab);
     apply_rule(&c, b.rule);
-    const std::vector<int> ql = net.quant_layers();
-    std::stringstream ss(b.layer_bits);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-        if (item.empty()) continue;
-        const size_t eq = item.find('=');
-        const std::string who = "--layer-bits '" + item + "'";
-        if (eq == std::string::npos) return Status::error(who + ": expected NAME=BITS or NAME=WBITS:ABITS (e.g. conv1=8,fc3=8)");
-        const std::string name = item.substr(0, eq), val = item.substr(eq + 1);
-        size_t q = 0;
-        while (q < ql.size() && net.layers[size_t(ql[q])].name != name) ++q;
-        if (q == ql.size()) {
-            std::string names;
-            for (int i : ql) names += (names.empty() ? "" : ", ") + net.layers[size_t(i)].name;
-            return Status::error(who + ": no conv/linear layer named '" + name + "' (layers: " + names + ")");
-        }
-        const size_t colon = val.find(':');
-        char* end = nullptr;
-        const long w = std::strtol(val.c_str(), &end, 10);
-        long a = w;
-        if (colon != std::string::npos) a = std::strtol(val.c_str() + colon + 1, &end, 10);
-        if (val.empty() || *end != '\0' || !valid_bits(int(w)) || !valid_bits(int(a)))
-            return Status::error(who + ": bits must be 1..16 or 32 (float)");
-        c.layers[q].weight.bits = int(w);
-        c.layers[q].act.bits = int(a);
-    }
+    if (Status s = apply_layer_bits(&c, net, b.layer_bits); !s) return s;
     if (Status s = validate(c, net); !s) return s;
     return c;
 }

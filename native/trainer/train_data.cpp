@@ -12,22 +12,6 @@ DeviceData to_device(const Cifar10& d, const torch::Device& device) {
     return out;
 }
 
-std::vector<int64_t> shuffled(std::vector<int64_t> v, uint64_t seed) {
-    std::mt19937_64 rng(seed);
-    for (size_t i = v.size(); i > 1; --i) {
-        const size_t j = size_t(rng() % i);
-        std::swap(v[i - 1], v[j]);
-    }
-    return v;
-}
-
-uint64_t mix(uint64_t seed, uint64_t a, uint64_t b) {
-    uint64_t x = seed * 0x9E3779B97F4A7C15ull + a * 0xBF58476D1CE4E5B9ull + b * 0x94D049BB133111EBull + 0x2545F4914F6CDD1Dull;
-    x ^= x >> 31;
-    x *= 0xD6E8FEB86659FD93ull;
-    return x ^ (x >> 32);
-}
-
 AugDraws draw_augment(int64_t b, bool crop, bool flip, std::mt19937_64& rng) {
     AugDraws d{std::vector<int64_t>(size_t(b), kAugPad), std::vector<int64_t>(size_t(b), kAugPad), std::vector<int64_t>(size_t(b), 0)};
     for (int64_t i = 0; i < b; ++i) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/cifar10.hpp"
+#include "core/data_split.hpp"
 #include "native/trainer/graph_step.hpp"
 #include "native/trainer/torch_model.hpp"
 #include "native/trainer/trainer.hpp"
@@ -36,12 +37,6 @@ struct DeviceData {
 };
 
 DeviceData to_device(const Cifar10& d, const torch::Device& device);
-
-// Seeded Fisher-Yates with our own generator: the same order on every platform and device, and an epoch's
-// order depends only on (seed, epoch), so a resumed run sees the batches the uninterrupted run would have.
-std::vector<int64_t> shuffled(std::vector<int64_t> v, uint64_t seed);
-// A seed for one use (split, an epoch's order, an epoch's augmentation) from the run's seed and two tags.
-uint64_t mix(uint64_t seed, uint64_t a, uint64_t b);
 
 struct AugDraws {
     std::vector<int64_t> dy, dx, flip;

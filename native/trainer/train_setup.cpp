@@ -144,14 +144,11 @@ Status setup_data(RunState& r, int64_t ckpt_steps_per_epoch) {
         tr.pixels.resize(size_t(tr.count * kCifar10ImageBytes));
     }
     r.data = to_device(tr, r.device);
-    std::vector<int64_t> all(size_t(r.data.count));
-    for (int64_t i = 0; i < r.data.count; ++i) all[size_t(i)] = i;
-    const std::vector<int64_t> perm = shuffled(all, mix(o.seed, 0x5eed, 0));
-    r.n_val = int64_t(std::llround(double(r.data.count) * o.val_fraction));
-    r.train_idx.assign(perm.begin(), perm.end() - r.n_val);
+    TrainValSplit split = split_train_val(r.data.count, o.val_fraction, o.seed);
+    r.n_val = int64_t(split.val.size());
+    r.train_idx = std::move(split.train);
     const auto idx_opt = torch::TensorOptions().dtype(torch::kLong);
-    if (r.n_val > 0)
-        r.val_index = torch::from_blob(const_cast<int64_t*>(perm.data()) + (perm.size() - size_t(r.n_val)), {r.n_val}, idx_opt).clone().to(r.device);
+    if (r.n_val > 0) r.val_index = torch::from_blob(split.val.data(), {r.n_val}, idx_opt).clone().to(r.device);
     r.n_train = int64_t(r.train_idx.size());
     if (r.n_train < 1) return Status::error("train: no training images left after the validation split");
     r.steps_per_epoch = (r.n_train + o.batch - 1) / o.batch;  // the last batch may be short (DataLoader's default)

@@ -17,7 +17,7 @@ expect_fail() {  # expect_fail "substring of stderr" -- args...
 
 case $case_name in
   help)
-    for sub in eval sweep info convert "data fetch" "data check"; do
+    for sub in eval sweep sensitivity info convert "data fetch" "data check"; do
       $q $sub --help >"$out" 2>&1 || { echo "FAIL: $sub --help"; exit 1; }
       grep -q "Usage" "$out" || { echo "FAIL: $sub --help has no usage"; cat "$out"; exit 1; }
     done; echo "ok: every subcommand has --help" ;;
@@ -87,5 +87,48 @@ assert a["predictions_fnv1a64"] == b["predictions_fnv1a64"], (a, b)
 print("ok: static 8-bit fake-quant and integer predictions identical,", a["correct"], "of 1000")
 PY
     ;;
+  sensitivity)
+    # Every case's count equals `quantlab eval` of the same setting written out with --layer-bits.
+    mkdir "$tmp/d" && cp "$root/assets/cifar10_test_1000.bin" "$tmp/d/test_batch.bin"
+    "$q" sensitivity --data "$tmp/d" --bits 3 --limit 256 --json >"$out" 2>"$err" || { cat "$err"; exit 1; }
+    "$q" eval --data "$tmp/d" --bits 32,3 --limit 256 --json >"$tmp/e.json" 2>"$err" || { cat "$err"; exit 1; }
+    "$q" eval --data "$tmp/d" --bits 3 --layer-bits fc1=8 --limit 256 --json >"$tmp/e_fc1.json" 2>"$err" || { cat "$err"; exit 1; }
+    "$q" eval --data "$tmp/d" --bits 3 --layer-bits conv1=32,fc1=32,fc2=32,fc3=32 --limit 256 --json >"$tmp/e_conv2.json" 2>"$err" || { cat "$err"; exit 1; }
+    python3 - "$out" "$tmp/e.json" "$tmp/e_fc1.json" "$tmp/e_conv2.json" <<'PY' || exit 1
+import json, sys
+s, e, fc1, conv2 = (json.load(open(p)) for p in sys.argv[1:])
+rows = {(r["mode"], r["layer"]): r["correct"] for r in s["results"] if r["bits"] in (3, 32)}
+assert len(s["results"]) == 1 + 1 + 2 * 5, len(s["results"])
+assert s["results"][0]["correct"] == e["results"][0]["correct"], "float"
+assert rows[("all-but", "-")] == e["results"][1]["correct"], "uniform 3-bit"
+assert rows[("all-but", "fc1")] == fc1["results"][0]["correct"], "all but fc1"
+assert rows[("only", "conv2")] == conv2["results"][0]["correct"], "only conv2"
+print("ok: sensitivity float / uniform / all-but-fc1 / only-conv2 =", s["results"][0]["correct"], rows[("all-but", "-")],
+      rows[("all-but", "fc1")], rows[("only", "conv2")])
+PY
+    expect_fail "unknown part 'bogus'" sensitivity --part bogus --limit 10
+    expect_fail "no conv/linear layer named 'conv9'" eval --layer-bits conv9=8 --limit 10
+    expect_fail "'conv1=x'" sweep --layer-bits conv1=x --limit 10 ;;
+  mixed)
+    # Chosen on validation images (the training batches' held-out split), never on the test set: the chosen
+    # setting fits the budget, has the best validation accuracy of all evaluated, and its reported test accuracy
+    # equals `quantlab eval --layer-bits` of the same setting.
+    [ -f "$data/data_batch_1.bin" ] || { echo "skipped: no CIFAR-10 training batches in $data"; exit 77; }
+    "$q" mixed --data "$data" --val 300 --front 6 --widths 8,4,3 --budget-bits 4 --json >"$out" 2>"$err" || { cat "$err"; exit 1; }
+    bits=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["candidates"][0]["layer_bits"])' "$out")
+    "$q" eval --data "$data" --bits 8 --layer-bits "$bits" --json >"$tmp/e.json" 2>"$err" || { cat "$err"; exit 1; }
+    python3 - "$out" "$tmp/e.json" <<'PY' || exit 1
+import json, sys
+m, e = (json.load(open(p)) for p in sys.argv[1:])
+c = m["candidates"]
+assert c[0]["search"] == "chosen" and m["validation_images"] == 300, c[0]
+assert all(x["bytes"] <= m["budget_bytes"] for x in c), c
+evaluated = [x["val_accuracy"] for x in c] + [f["val_accuracy"] for f in m["front"] if f["bytes"] <= m["budget_bytes"]]
+assert c[0]["val_accuracy"] == max(evaluated), (c[0], evaluated)
+assert abs(c[0]["test_accuracy"] - e["results"][0]["accuracy"]) < 1e-9, (c[0], e["results"][0])
+print("ok: mixed precision chose", c[0]["layer_bits"], "val %.2f %%, test %.2f %%" % (c[0]["val_accuracy"], c[0]["test_accuracy"]))
+PY
+    mkdir "$tmp/d" && cp "$root/assets/cifar10_test_1000.bin" "$tmp/d/test_batch.bin"
+    expect_fail "never on the test set" mixed --data "$tmp/d" ;;
   *) echo "unknown case $case_name"; exit 2 ;;
 esac

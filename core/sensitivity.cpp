@@ -1,0 +1,82 @@
+// sensitivity.cpp: the per-layer sensitivity cases and their evaluation.
+#include "core/sensitivity.hpp"
+
+#include "core/enum_names.hpp"
+
+namespace quantlab {
+
+namespace {
+constexpr EnumName<SensitivityPart> kPartNames[] = {
+    {SensitivityPart::kWeights, "weights"}, {SensitivityPart::kActivations, "activations"}, {SensitivityPart::kBoth, "both"}};
+constexpr EnumName<SensitivityMode> kModeNames[] = {{SensitivityMode::kOnly, "only"}, {SensitivityMode::kAllBut, "all-but"}};
+
+// Sets layer q's tensors that `part` names to `bits`.
+void set_bits(LayerQuant* l, SensitivityPart part, int bits) {
+    if (part != SensitivityPart::kActivations) l->weight.bits = bits;
+    if (part != SensitivityPart::kWeights) l->act.bits = bits;
+}
+
+QuantConfig with_bits(const QuantConfig& base, int bits) {
+    QuantConfig c = base;
+    for (LayerQuant& l : c.layers) l.weight.bits = l.act.bits = bits;
+    c.act_ranges.clear();  // ranges of another setting do not apply: static cases are calibrated anew
+    return c;
+}
+}  // namespace
+
+const char* sensitivity_part_name(SensitivityPart part) { return enum_name(kPartNames, part); }
+const char* sensitivity_mode_name(SensitivityMode mode) { return enum_name(kModeNames, mode); }
+Result<SensitivityPart> parse_sensitivity_part(const std::string& name) {
+    return enum_from_name(kPartNames, name, "unknown part '" + name + "' (use weights, activations or both)");
+}
+
+std::vector<SensitivityCase> sensitivity_cases(const NetworkDesc& net, const QuantConfig& base, const std::vector<int>& bits,
+                                               const std::vector<SensitivityPart>& parts, int keep_bits) {
+    const int layers = int(net.quant_layers().size());
+    const QuantConfig float_config = with_bits(base, kFloatBits);
+    std::vector<SensitivityCase> cases;
+    cases.push_back({SensitivityMode::kOnly, SensitivityPart::kBoth, kFloatBits, -1, float_config});
+    for (SensitivityPart part : parts)
+        for (int b : bits) {
+            QuantConfig uniform = float_config;
+            for (LayerQuant& l : uniform.layers) set_bits(&l, part, b);
+            cases.push_back({SensitivityMode::kAllBut, part, b, -1, uniform});
+            for (int q = 0; q < layers; ++q) {
+                QuantConfig only = float_config;
+                set_bits(&only.layers[size_t(q)], part, b);
+                cases.push_back({SensitivityMode::kOnly, part, b, q, only});
+            }
+            for (int q = 0; q < layers; ++q) {
+                QuantConfig all_but = uniform;
+                set_bits(&all_but.layers[size_t(q)], part, keep_bits);
+                cases.push_back({SensitivityMode::kAllBut, part, b, q, all_but});
+            }
+        }
+    return cases;
+}
+
+Result<std::vector<SensitivityRow>> run_sensitivity(Model& model, const Cifar10& data, const std::vector<SensitivityCase>& cases,
+                                                    int64_t batch, Backend backend, const float* calib_x, int64_t calib_n,
+                                                    const std::function<void(int64_t, int64_t)>& progress) {
+    const QuantConfig original = model.config();
+    std::vector<SensitivityRow> rows;
+    Status failure;
+    for (const SensitivityCase& c : cases) {
+        QuantConfig config = c.config;
+        if (config.act_mode == ActMode::kStatic) {
+            Result<QuantConfig> cal = calibrated(model, config, calib_x, calib_n, batch);
+            if (!cal.ok()) { failure = cal.status; break; }
+            config = std::move(cal.value);
+        }
+        if (Status s = model.configure(config); !s) { failure = s; break; }
+        Result<EvalResult> r = evaluate(model, data, batch, backend);
+        if (!r.ok()) { failure = r.status; break; }
+        rows.push_back({c, std::move(r.value)});
+        if (progress) progress(int64_t(rows.size()), int64_t(cases.size()));
+    }
+    if (Status s = model.configure(original); !s && !failure.failed) failure = s;
+    if (failure.failed) return failure;
+    return rows;
+}
+
+}  // namespace quantlab
