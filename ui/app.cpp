@@ -154,7 +154,8 @@ struct App::Impl {
                               "(a non-empty multiple of 3073 bytes); found " + std::to_string(n) + " bytes" +
                               (n ? std::string(" starting ") + head : std::string()));
         }
-        set_error(s ? std::string() : s.message);
+        // The framing in the UI's language; the detail (core's message: the file, what was expected and found) as is.
+        set_error(s ? std::string() : std::string(tr("Could not open this file:")) + " " + s.message);
         return s;
     }
 
@@ -482,6 +483,7 @@ App::App(AppOptions options) : impl_(std::make_unique<Impl>()) {
     if (!m.opt.initial_state.empty())
         if (Status s = decode_state_with_lessons(m.opt.initial_state, &m.state); !s) errors = s.message;
     set_language(m.state.lang);  // start-up messages (an unknown model in the URL) in the URL's language
+    if (!errors.empty()) errors = std::string(tr("This link has a value QuantLab cannot use:")) + " " + errors;
     m.models = std::make_shared<const ModelCatalog>(scan_models(m.opt.assets_dir));
     m.doc.models = m.models;
     const std::string data_path = m.opt.assets_dir + "/" + kDefaultData;
@@ -549,6 +551,7 @@ Status App::apply_state_string(const std::string& text) {
     UiState next = m.state;
     Status s = decode_state_with_lessons(text, &next);
     set_language(next.lang);  // a message below (an unknown model) in the language the new state asks for
+    if (!s) s = Status::error(std::string(tr("This link has a value QuantLab cannot use:")) + " " + s.message);
     if (next.weights != m.doc.weights_name) {
         const std::vector<int> wb = next.weight_bits, ab = next.act_bits;
         if (Status w = m.load_named_weights(next.weights); !w) {

@@ -211,6 +211,9 @@ const Entry kTable[] = {
     {"gallery", "画像一覧"},
     {"better", "改善"},
     {"worse", "悪化"},
+    // error framing: the detail after it is core's message (file names, expected vs found)
+    {"Could not open this file:", "このファイルを開けませんでした:"},
+    {"This link has a value QuantLab cannot use:", "このリンクには QuantLab が使えない値があります:"},
     // models on the page: picker, overlay, model size (ui/model_catalog, ui/model_widgets, core/model_size)
     {"model", "モデル"},
     {"Unknown model", "不明なモデル"},

@@ -40,6 +40,16 @@ test('a dropped bad file shows an error and the page keeps working', async () =>
   await page.setInputFiles('#file', { name: 'cut.bin', mimeType: 'application/octet-stream', buffer: sample.subarray(0, 3073 * 3 + 100) });
   await page.waitForFunction(() => /cut\.bin/.test(window.quantlab.status().error));
 
+  // In Japanese the message's framing is Japanese too; the detail still names the file.
+  await page.evaluate(() => { location.hash = 'lang=ja'; });
+  await page.waitForFunction(() => window.quantlab.status().lang === 'ja');
+  await page.setInputFiles('#file', { name: 'kowareta.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('garbage') });
+  await page.waitForFunction(() => /kowareta\.safetensors/.test(window.quantlab.status().error));
+  const ja = await page.evaluate(() => window.quantlab.status());
+  console.log(`app error (ja): ${ja.error}`);
+  assert.match(ja.error, /^このファイルを開けませんでした: /, 'the framing speaks the chosen language');
+  await page.evaluate(() => { location.hash = 'lang=en'; });
+
   // Still working: the previous weights and data stay, and a change of bits gives the native numbers.
   const keep = await page.evaluate(() => window.quantlab.status());
   assert.equal(keep.total, 1000, 'the data set is unchanged');
