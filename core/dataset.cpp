@@ -3,7 +3,6 @@
 #include "core/dataset.hpp"
 
 #include <array>
-#include <cstdlib>
 #include <filesystem>
 
 #include "core/enum_names.hpp"
@@ -62,10 +61,8 @@ std::string default_dataset_cache_dir(Dataset d) {
 }
 
 std::string find_dataset_dir(const std::string& cli_dir, Dataset d) {
-    if (!cli_dir.empty()) return cli_dir;
-    const char* env = std::getenv("QUANTLAB_DATA");
-    if (env && env[0]) return env;
-    return default_dataset_cache_dir(d);
+    if (d == Dataset::kCifar10) return find_data_dir(cli_dir);
+    return cli_dir.empty() ? default_dataset_cache_dir(d) : cli_dir;
 }
 
 }  // namespace quantlab

@@ -51,8 +51,9 @@ Result<Cifar10> read_dataset_bytes(const uint8_t* data, size_t size, Dataset d, 
 Result<Cifar10> read_dataset_test(const std::string& dir, Dataset d, int64_t max_images = -1);
 Result<Cifar10> read_dataset_train(const std::string& dir, Dataset d);
 
-// The data folder of `d`: --data DIR when given, else $QUANTLAB_DATA when set, else the per-user cache
-// ($XDG_CACHE_HOME or ~/.cache)/quantlab/<folder> (find_data_dir for CIFAR-10).
+// The data folder of `d`: --data DIR when given, else (CIFAR-10 only) $QUANTLAB_DATA when set, else the per-user
+// cache ($XDG_CACHE_HOME or ~/.cache)/quantlab/<folder>. $QUANTLAB_DATA names the CIFAR-10 folder (find_data_dir),
+// so it never stands in for CIFAR-100's.
 std::string find_dataset_dir(const std::string& cli_dir, Dataset d);
 std::string default_dataset_cache_dir(Dataset d);
 

@@ -90,7 +90,7 @@ void add_data_commands(CLI::App& root, Commands& cmds) {
     auto dir = std::make_shared<std::string>(), archive = std::make_shared<std::string>();
     auto fetch_set = std::make_shared<std::string>("cifar10"), check_set = std::make_shared<std::string>("cifar10");
     CLI::App* fetch = data->add_subcommand("fetch", "Download the official cifar-10-binary.tar.gz (or cifar-100-binary.tar.gz), check its MD5 and unpack it");
-    fetch->add_option("--data", *dir, "target folder (default: $QUANTLAB_DATA, else ~/.cache/quantlab/cifar-10-batches-bin or cifar-100-binary)");
+    fetch->add_option("--data", *dir, "target folder (default: CIFAR-10: $QUANTLAB_DATA, else ~/.cache/quantlab/cifar-10-batches-bin; CIFAR-100: ~/.cache/quantlab/cifar-100-binary)");
     fetch->add_option("--archive", *archive, "use an already downloaded archive instead of downloading");
     add_dataset_option(fetch, fetch_set);
     cmds.emplace_back(fetch, [dir, archive, fetch_set] { return run_fetch(*dir, *archive, chosen(*fetch_set)); });

@@ -61,6 +61,8 @@ TEST_CASE("cifar100: dataset names, class counts and class names", "[cifar100]")
     CHECK(std::filesystem::path(default_dataset_cache_dir(Dataset::kCifar100)).filename() == "cifar-100-binary");
     CHECK(std::filesystem::path(default_dataset_cache_dir(Dataset::kCifar100)).parent_path() ==
           std::filesystem::path(default_data_cache_dir()).parent_path());
+    CHECK(find_dataset_dir("/x/y", Dataset::kCifar100) == "/x/y");
+    CHECK(find_dataset_dir("", Dataset::kCifar100) == default_dataset_cache_dir(Dataset::kCifar100));  // never $QUANTLAB_DATA
 }
 
 TEST_CASE("cifar100: reads fine labels and pixels of a small file", "[cifar100]") {
