@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/dataset.hpp"
+#include "core/network.hpp"
 #include "tests/support/test_files.hpp"
 
 using namespace quantlab;
@@ -160,4 +161,20 @@ TEST_CASE("cifar100: bad files give messages that name the file and the problem"
         CHECK_THAT(r.message(), Catch::Contains("empty.bin") && Catch::Contains("file size 0"));
     }
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("cifar100: the stock nets' last layer sized from the class count", "[cifar100]") {
+    const NetworkDesc net = with_classes(notebook_net(), dataset_info(Dataset::kCifar100).classes);
+    REQUIRE(validate(net).ok());
+    CHECK(net.num_classes() == 100);
+    const std::vector<ParamDesc> params = net.params();
+    REQUIRE(params.back().name == "fc3.bias");
+    CHECK(params.back().shape == Shape{100});
+    CHECK(params[params.size() - 2].shape == Shape{100, 84});
+    // The text form carries it, so a saved 100-class model reads back as one.
+    const Result<NetworkDesc> back = parse_network(net.to_text());
+    REQUIRE(back.ok());
+    CHECK(back.value.num_classes() == 100);
+    CHECK(with_classes(wide_net(2), 100).num_classes() == 100);
+    CHECK(with_classes(net, 10).to_text() == notebook_net().to_text());
 }
