@@ -355,8 +355,9 @@ Status verify_dataset_dir(const std::string& dir, Dataset d) {
     }
     if (problems.empty()) return Status::success();
     const std::string fetch = d == Dataset::kCifar10 ? "quantlab data fetch" : std::string("quantlab data fetch --dataset ") + ds.name;
-    return Status::error(std::string(ds.name) + ": " + dir + ": " + problems + "; hint: run `" + fetch +
-                         "` again, or point --data / QUANTLAB_DATA at a complete copy");
+    const std::string where = d == Dataset::kCifar10 ? "--data / QUANTLAB_DATA" : "--data";  // QUANTLAB_DATA is CIFAR-10's
+    return Status::error(std::string(ds.name) + ": " + dir + ": " + problems + "; hint: run `" + fetch + "` again, or point " + where +
+                         " at a complete copy");
 }
 
 }  // namespace quantlab
