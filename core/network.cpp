@@ -131,6 +131,15 @@ NetworkDesc wide_net(int w) {
     return b.net;
 }
 
+NetworkDesc with_classes(NetworkDesc net, int classes) {
+    for (auto it = net.layers.rbegin(); it != net.layers.rend(); ++it)
+        if (it->kind == LayerKind::kLinear) {
+            it->out = classes;
+            break;
+        }
+    return net;
+}
+
 Status validate(const NetworkDesc& net) {
     auto fail = [](const std::string& m) { return Status::error("model description: " + m); };
     if (net.input.size() != 3 || net.input[0] < 1 || net.input[1] < 1 || net.input[2] < 1 || net.input[0] > 64 || net.input[1] > 1024 || net.input[2] > 1024)

@@ -48,6 +48,9 @@ NetworkDesc notebook_net();
 // The "model change" of the final assignment: the same net with `width`x channels and hidden units.
 NetworkDesc wide_net(int width);
 
+// `net` with its last linear layer's outputs set to `classes` (the dataset's class count; dataset.hpp).
+NetworkDesc with_classes(NetworkDesc net, int classes);
+
 // Parses and checks a description (shapes flow, every conv/linear/bn is named uniquely, sizes bounded).
 Result<NetworkDesc> parse_network(const std::string& text);
 Status validate(const NetworkDesc& net);

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <system_error>
 #include <vector>
+#include <utility>
 
 namespace quantlab {
 namespace {
@@ -334,22 +335,29 @@ Status extract_tar_gz(const std::string& archive_path, const std::string& dest_d
     return Status::success();
 }
 
-Status verify_cifar10_dir(const std::string& dir) {
+Status verify_cifar10_dir(const std::string& dir) { return verify_dataset_dir(dir, Dataset::kCifar10); }
+
+Status verify_dataset_dir(const std::string& dir, Dataset d) {
+    const DatasetInfo& ds = dataset_info(d);
+    std::vector<std::pair<std::string, uintmax_t>> expected;
+    const uintmax_t per_train_file = uintmax_t(ds.train_images / int64_t(ds.train_files.size()) * ds.record_bytes());
+    for (const std::string& name : ds.train_files) expected.emplace_back(name, per_train_file);
+    expected.emplace_back(ds.test_file, uintmax_t(ds.test_images * ds.record_bytes()));
     std::string problems;
-    for (const char* name : {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin",
-                             "data_batch_5.bin", "test_batch.bin"}) {
+    for (const auto& [name, want] : expected) {
         std::error_code ec;
-        const fs::path p = fs::path(dir) / name;
-        const uintmax_t size = fs::file_size(p, ec);
+        const uintmax_t size = fs::file_size(fs::path(dir) / name, ec);
         if (ec)
             problems += std::string(problems.empty() ? "" : "; ") + name + " missing";
-        else if (size != kCifar10BatchFileBytes)
+        else if (size != want)
             problems += std::string(problems.empty() ? "" : "; ") + name + " has " + std::to_string(size) +
-                        " bytes, expected " + std::to_string(kCifar10BatchFileBytes);
+                        " bytes, expected " + std::to_string(want);
     }
     if (problems.empty()) return Status::success();
-    return Status::error("cifar10: " + dir + ": " + problems +
-                         "; hint: run `quantlab data fetch` again, or point --data / QUANTLAB_DATA at a complete copy");
+    const std::string fetch = d == Dataset::kCifar10 ? "quantlab data fetch" : std::string("quantlab data fetch --dataset ") + ds.name;
+    const std::string where = d == Dataset::kCifar10 ? "--data / QUANTLAB_DATA" : "--data";  // QUANTLAB_DATA is CIFAR-10's
+    return Status::error(std::string(ds.name) + ": " + dir + ": " + problems + "; hint: run `" + fetch + "` again, or point " + where +
+                         " at a complete copy");
 }
 
 }  // namespace quantlab

@@ -9,13 +9,12 @@
 #include <cstdint>
 #include <string>
 
+#include "core/dataset.hpp"
 #include "core/status.hpp"
 
 namespace quantlab {
 
-constexpr const char* kCifar10ArchiveUrl = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
-constexpr const char* kCifar10ArchiveMd5 = "c32a1d4ab5d03f1284b67883e8d87530";  // published with the archive
-constexpr uint64_t kCifar10BatchFileBytes = 30730000;                          // 10,000 records of 3073 bytes
+// The archives' URLs, MD5s and file sizes are the datasets' facts: dataset_info() in core/dataset.hpp.
 
 // Lower-case hex MD5 (RFC 1321) of bytes in memory.
 std::string md5_hex(const uint8_t* data, size_t size);
@@ -27,11 +26,14 @@ Result<std::string> md5_file(const std::string& path);
 // are skipped; links and devices are never created. The whole archive is refused when any entry name is
 // absolute or contains "..", when the input is not gzip or the gzip data is corrupt or truncated, or when
 // a tar header is bad. Each file is written as name.part and renamed when complete. Check md5_file against
-// kCifar10ArchiveMd5 first: gzip's own CRC is only checked at the end of the stream, after the files.
+// dataset_info(d).archive_md5 first: gzip's own CRC is only checked at the end of the stream, after the files.
 Status extract_tar_gz(const std::string& archive_path, const std::string& dest_dir,
                       const std::string& allowed_prefix = "cifar-10-batches-bin/");
 
 // Every expected file (data_batch_1..5.bin, test_batch.bin) is present in dir with 30,730,000 bytes.
 Status verify_cifar10_dir(const std::string& dir);
+// The same for either dataset (dataset.hpp): its training files and test file with the official sizes
+// (records x record bytes; CIFAR-100: train.bin 153,700,000 and test.bin 30,740,000 bytes).
+Status verify_dataset_dir(const std::string& dir, Dataset d);
 
 }  // namespace quantlab

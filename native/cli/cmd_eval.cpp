@@ -23,6 +23,7 @@ struct EvalOptions {
     std::string data;
     std::string bits = "32,8,4,3,2";
     int act_bits = 0;  // 0: same as the weight bits
+    std::string dataset = "cifar10";
     bool per_class = false;
     bool json = false;
     int64_t limit = -1;
@@ -70,14 +71,23 @@ struct EvalInputs {
     LoadedData data;
     std::vector<float> calib;
 };
-Result<EvalInputs> load_inputs(const QuantOptions& q, const std::string& weights, const std::string& data_dir, int64_t limit) {
+Result<EvalInputs> load_inputs(const QuantOptions& q, const std::string& weights, const std::string& data_dir, int64_t limit,
+                               const std::string& dataset = "cifar10") {
     Result<Backend> backend = parse_backend(q.backend);
     if (!backend.ok()) return backend.status;
+    Result<Dataset> ds = parse_dataset(dataset);
+    if (!ds.ok()) return ds.status;
     Result<ModelFile> model = open_model(weights.empty() ? default_weights_path() : weights);
     if (!model.ok()) return model.status;
     QuantConfig probe = make_config(model.value.model.desc(), 8, 8);  // a bad --layer-bits fails before any work
     if (Status s = apply_layer_bits(&probe, model.value.model.desc(), q.layer_bits); !s) return s;
-    Result<LoadedData> data = load_test_data(data_dir, limit);
+    // A model's outputs are its classes: a 10-class model on CIFAR-100 (or the reverse) is refused here.
+    const DatasetInfo& info = dataset_info(ds.value);
+    if (model.value.model.desc().num_classes() != info.classes)
+        return Status::error(model.value.name + ": the model has " + std::to_string(model.value.model.desc().num_classes()) +
+                             " outputs but " + info.title + " has " + std::to_string(info.classes) + " classes (--dataset " + info.name +
+                             "); evaluate it on the dataset it was trained on");
+    Result<LoadedData> data = load_test_data(data_dir, limit, ds.value);
     if (!data.ok()) return data.status;
     std::vector<float> calib = q.mode == "static" ? calibration_images(data.value, q.calib) : std::vector<float>{};
     return EvalInputs{backend.value, std::move(model.value), std::move(data.value), std::move(calib)};
@@ -103,7 +113,7 @@ int run_eval(const EvalOptions& o) {
     if (!bits.ok()) return fail("eval", bits.message());
     if (o.act_bits != 0 && !((o.act_bits >= kMinBits && o.act_bits <= kMaxBits) || o.act_bits == kFloatBits))
         return fail("eval", "--act-bits " + std::to_string(o.act_bits) + " is not a bit width; use 1..16, or 32 for float");
-    Result<EvalInputs> in = load_inputs(o.q, o.weights, o.data, o.limit);
+    Result<EvalInputs> in = load_inputs(o.q, o.weights, o.data, o.limit, o.dataset);
     if (!in.ok()) return fail("eval", in.message());
     const Backend backend = in.value.backend;
     ModelFile& lm = in.value.model;
@@ -133,6 +143,7 @@ int run_eval(const EvalOptions& o) {
 
     if (o.json) {
         nlohmann::json j = {{"weights", lm.name}, {"model", lm.model.desc().name}, {"data", data.description},
+                            {"dataset", dataset_name(data.dataset)},
                             {"rule", range_rule_name(o.q.rule.rule)}, {"symmetric", o.q.rule.symmetric}, {"per_channel", o.q.rule.per_channel},
                             {"mode", o.q.mode}, {"layer_bits", o.q.layer_bits}, {"batch", o.q.batch}, {"backend", o.q.backend}, {"results", nlohmann::json::array()}};
         for (const Row& r : rows) j["results"].push_back(row_json(r, o.per_class));
@@ -157,11 +168,11 @@ int run_eval(const EvalOptions& o) {
         std::printf("\n");
     }
     if (o.per_class) {
-        std::printf("\nper-class accuracy (%%)\n%-12s", "class");
+        std::printf("\nper-class accuracy (%%)\n%-14s", "class");
         for (const Row& r : rows) std::printf(" %7s", r.label.empty() ? bits_label(r.weight_bits, r.act_bits).c_str() : "file");
         std::printf("\n");
         for (int c = 0; c < rows.front().result.classes; ++c) {
-            std::printf("%-12s", c < kCifar10NumClasses ? kCifar10Classes[size_t(c)] : std::to_string(c).c_str());
+            std::printf("%-14s", dataset_class_name(data.dataset, c).c_str());
             for (const Row& r : rows) std::printf(" %7.1f", r.result.class_accuracy(c));
             std::printf("\n");
         }
@@ -233,6 +244,7 @@ void add_eval_commands(CLI::App& root, Commands& cmds) {
     eval->add_option("--data", eo->data, "CIFAR-10 binary folder (default: $QUANTLAB_DATA, the cache, else the bundled sample)");
     eval->add_option("--bits,-b", eo->bits, "bit widths, weights and activations alike; 32 = float")->capture_default_str();
     eval->add_option("--act-bits", eo->act_bits, "activation bits for every row (default: the row's bits)");
+    eval->add_option("--dataset", eo->dataset, "cifar10, or cifar100 (a 100-class model on cifar-100-binary/test.bin)")->capture_default_str();
     eval->add_flag("--per-class", eo->per_class, "also print per-class accuracy (and the confusion matrix in --json)");
     eval->add_flag("--json", eo->json, "machine-readable output on stdout");
     eval->add_option("--limit", eo->limit, "evaluate only the first N test images");

@@ -23,7 +23,15 @@ std::string assets_dir() {
 
 std::string default_weights_path() { return assets_dir() + "/notebook_pretrain.safetensors"; }
 
-Result<LoadedData> load_test_data(const std::string& data_dir, int64_t limit) {
+Result<LoadedData> load_test_data(const std::string& data_dir, int64_t limit, Dataset dataset) {
+    if (dataset != Dataset::kCifar10) {
+        const std::string dir = find_dataset_dir(data_dir, dataset);
+        Result<Cifar10> t = read_dataset_test(dir, dataset, limit);
+        if (!t.ok()) return t.status;
+        LoadedData out{std::move(t.value), "", dir, dataset};
+        out.description = dir + "/" + dataset_info(dataset).test_file + " (" + std::to_string(out.test.count) + " images)";
+        return out;
+    }
     const bool explicit_dir = !data_dir.empty() || std::getenv("QUANTLAB_DATA");
     const std::string dir = find_data_dir(data_dir);
     LoadedData out;
@@ -93,8 +101,9 @@ void add_layer_bits_option(CLI::App* app, std::string* layer_bits) {
 
 std::vector<float> calibration_images(const LoadedData& data, int64_t n) {
     std::vector<float> x;
-    if (!data.dir.empty() && fs::exists(fs::path(data.dir) / "data_batch_1.bin")) {
-        Result<Cifar10> train = read_cifar10_batch((fs::path(data.dir) / "data_batch_1.bin").string(), n);
+    const std::string first_train = dataset_info(data.dataset).train_files.front();
+    if (!data.dir.empty() && fs::exists(fs::path(data.dir) / first_train)) {
+        Result<Cifar10> train = read_dataset_file((fs::path(data.dir) / first_train).string(), data.dataset, n);
         if (train.ok()) {
             x.resize(size_t(train.value.count * kCifar10ImageBytes));
             normalize_images(train.value, 0, train.value.count, x.data());

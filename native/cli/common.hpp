@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/cifar10.hpp"
+#include "core/dataset.hpp"
 #include "core/inference.hpp"
 #include "core/model_file.hpp"
 
@@ -21,10 +22,12 @@ struct LoadedData {
     Cifar10 test;
     std::string description;  // "…/test_batch.bin (10000 images)" or the bundled sample
     std::string dir;          // the data folder ("" for the bundled sample)
+    Dataset dataset = Dataset::kCifar10;
 };
 // The test set from --data / $QUANTLAB_DATA / the cache; with no explicit folder and none found, the
 // bundled 1,000-image sample (with a note on stderr). An explicit folder that fails is an error.
-Result<LoadedData> load_test_data(const std::string& data_dir, int64_t limit);
+// Another dataset (CIFAR-100) has no bundled sample: its test file must be in the folder.
+Result<LoadedData> load_test_data(const std::string& data_dir, int64_t limit, Dataset dataset = Dataset::kCifar10);
 
 // "32,8,4" -> {32, 8, 4}; every entry 1..16 or 32.
 Result<std::vector<int>> parse_bits_list(const std::string& text);

@@ -66,11 +66,13 @@ Result<NetworkDesc> network_of_run(const TrainOptions& o, const std::string& mod
         if (!f.ok()) return f.status;
         return f.value.net;
     }
-    if (model.empty() || model == "notebook") return notebook_net();
+    // The stock nets' last layer is sized from the data (10 or 100 classes).
+    const int classes = dataset_info(o.dataset).classes;
+    if (model.empty() || model == "notebook") return with_classes(notebook_net(), classes);
     if (model.rfind("wide:", 0) == 0) {
         const int w = std::atoi(model.c_str() + 5);
         if (w < 1 || w > 8) return Status::error("--model wide:N needs N in 1..8");
-        return wide_net(w);
+        return with_classes(wide_net(w), classes);
     }
     return parse_network(model);
 }
@@ -100,14 +102,23 @@ struct TrainCli {
     std::string cuda_graph = toggle_name(Toggle::kAuto);
     std::string augment = "none";
     std::string ste = "identity";
+    std::string dataset = "cifar10";
     bool quiet = false;
     bool no_final_eval = false;
 };
 
 int run_train(TrainCli& c) {
     TrainOptions& o = c.t;
+    Result<Dataset> dataset = parse_dataset(c.dataset);
+    if (!dataset.ok()) return fail("train", dataset.message());
+    o.dataset = dataset.value;
+    // The bundled weights are a 10-class model: another dataset starts from scratch unless --init or --resume names one.
+    if (o.dataset != Dataset::kCifar10 && o.init_weights.empty() && o.resume.empty() && !o.from_scratch) {
+        std::fprintf(stderr, "note: --dataset %s without --init: training from scratch (the bundled weights have 10 classes)\n", c.dataset.c_str());
+        o.from_scratch = true;
+    }
     if (o.init_weights.empty()) o.init_weights = default_weights_path();
-    o.data_dir = find_data_dir(o.data_dir);
+    o.data_dir = find_dataset_dir(o.data_dir, o.dataset);
     o.progress = !c.quiet;
     o.final_eval = !c.no_final_eval;
     std::string bad;  // the first name that does not parse
@@ -170,6 +181,7 @@ int run_train(TrainCli& c) {
 
 struct ExportCli {
     std::string weights, out, data, trained_by;
+    std::string dataset = "cifar10";
     BitsOptions b;
     bool bits_given = false;
     int64_t calib = 1000;
@@ -197,7 +209,10 @@ int run_export(ExportCli& e, CLI::App* app) {
         config = c.value;
     }
     trainer::ExportOptions eo;
-    eo.data_dir = find_data_dir(e.data);
+    Result<Dataset> dataset = parse_dataset(e.dataset);
+    if (!dataset.ok()) return fail("export", dataset.message());
+    eo.dataset = dataset.value;
+    eo.data_dir = find_dataset_dir(e.data, eo.dataset);
     eo.calib_images = e.calib;
     eo.limit_test = e.limit;
     eo.evaluate = !e.no_eval;
@@ -233,6 +248,7 @@ void add_train_commands(CLI::App& root, Commands& cmds) {
     train->add_option("--model", tc->model, "with --from-scratch: notebook (default), wide:N, or a model description text");
     train->add_option("--resume", o.resume, "continue from a checkpoint (DIR/last.safetensors); pass the same recipe options");
     train->add_option("--data", o.data_dir, "CIFAR-10 binary folder (default: $QUANTLAB_DATA or the cache)");
+    train->add_option("--dataset", tc->dataset, "cifar10, or cifar100 (the last layer gets 100 outputs; from scratch unless --init)")->capture_default_str();
     train->add_option("--optimizer", tc->optimizer, "sgd, adam or adamw")->capture_default_str();
     train->add_option("--lr", o.lr, "learning rate (peak rate for onecycle)")->capture_default_str();
     train->add_option("--momentum", o.momentum, "SGD momentum")->capture_default_str();
@@ -275,6 +291,7 @@ void add_train_commands(CLI::App& root, Commands& cmds) {
     exp->add_option("--out,-o", ec->out, "output .safetensors")->required();
     add_bits_options(exp, &ec->b, "bits of weights and activations (32 = float); default: the file's quant_config, else 4");
     exp->add_option("--data", ec->data, "CIFAR-10 binary folder");
+    exp->add_option("--dataset", ec->dataset, "cifar10 or cifar100 (calibration and test images)")->capture_default_str();
     exp->add_option("--calib", ec->calib, "calibration images (first N of data_batch_1.bin)")->capture_default_str();
     exp->add_option("--limit", ec->limit, "evaluate only the first N test images");
     exp->add_option("--trained-by", ec->trained_by, "text for the trained_by metadata");

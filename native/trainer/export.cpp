@@ -61,8 +61,12 @@ Result<ExportResult> finalize_weights(const StateDict& weights, const NetworkDes
 
     // Static ranges: core's calibration over the first N training images, exactly as `quantlab eval
     // --mode static --calib N` (native/cli/common.cpp: build_config + calibration_images).
-    const std::string batch1 = (std::filesystem::path(o.data_dir) / "data_batch_1.bin").string();
-    Result<Cifar10> calib = read_cifar10_batch(batch1, o.calib_images);
+    const DatasetInfo& ds = dataset_info(o.dataset);
+    if (net.num_classes() != ds.classes)
+        return Status::error("export: the network has " + std::to_string(net.num_classes()) + " outputs but " + ds.title + " has " +
+                             std::to_string(ds.classes) + " classes");
+    const std::string batch1 = (std::filesystem::path(o.data_dir) / ds.train_files.front()).string();
+    Result<Cifar10> calib = read_dataset_file(batch1, o.dataset, o.calib_images);
     if (!calib.ok()) return Status::error("export: calibration images: " + calib.message());
     std::vector<float> x(size_t(calib.value.count * kCifar10ImageBytes));
     normalize_images(calib.value, 0, calib.value.count, x.data());
@@ -74,7 +78,7 @@ Result<ExportResult> finalize_weights(const StateDict& weights, const NetworkDes
     dyn.act_ranges.clear();
 
     if (o.evaluate) {
-        Result<Cifar10> test = read_cifar10_test(o.data_dir, o.limit_test);
+        Result<Cifar10> test = read_dataset_test(o.data_dir, o.dataset, o.limit_test);
         if (!test.ok()) return Status::error("export: test set: " + test.message());
         out.test_images = test.value.count;
         for (const QuantConfig* c : {&out.config, &dyn}) {
@@ -89,6 +93,7 @@ Result<ExportResult> finalize_weights(const StateDict& weights, const NetworkDes
     m = o.metadata;
     stamp_metadata(&m, net, "", &out.config);  // o.metadata names the source
     m["quantization"] = describe_quant(out.config, net);
+    m["dataset"] = ds.name;
     if (o.evaluate) {
         char acc[32];
         std::snprintf(acc, sizeof acc, "%.2f", out.acc_static);
@@ -98,7 +103,7 @@ Result<ExportResult> finalize_weights(const StateDict& weights, const NetworkDes
         m["test_images"] = std::to_string(out.test_images);
         m["test_accuracy_note"] =
             "test_accuracy: core fake-quant, static activation ranges calibrated on the first " + std::to_string(calib.value.count) +
-            " images of data_batch_1.bin, batch " + std::to_string(o.batch) + "; test_accuracy_dynamic: activation ranges per batch";
+            " images of " + ds.train_files.front() + ", batch " + std::to_string(o.batch) + "; test_accuracy_dynamic: activation ranges per batch";
     }
     return out;
 }

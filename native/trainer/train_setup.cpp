@@ -28,6 +28,7 @@ std::string recipe_text(const TrainOptions& o, const NetworkDesc& net) {
          std::to_string(o.epochs) + " epochs";
     std::string aug = std::string(o.augment_crop ? "crop" : "") + (o.augment_crop && o.augment_flip ? "+" : "") + (o.augment_flip ? "flip" : "");
     r += "; augment " + (aug.empty() ? std::string("none") : aug);
+    if (o.dataset != Dataset::kCifar10) r += "; dataset " + std::string(dataset_name(o.dataset));
     r += "; train split " + fmt("%.0f", 100.0 * (1.0 - o.val_fraction)) + "%; seed " + std::to_string(o.seed) + "; quantlab train";
     return r;
 }
@@ -67,7 +68,8 @@ Status setup_machine(RunState& r) {
 // fine-tune (--init), or none (from scratch, optionally a model description).
 Status setup_start(RunState& r, StateDict* start, int64_t* ckpt_steps_per_epoch) {
     const TrainOptions& o = r.o;
-    r.net = notebook_net();
+    const DatasetInfo& ds = dataset_info(o.dataset);
+    r.net = with_classes(notebook_net(), ds.classes);  // the last layer sized from the data
     if (!o.resume.empty()) {
         Result<WeightsFile> f = read_weights_file(o.resume);
         if (!f.ok()) return Status::error("train: --resume: " + f.message());
@@ -93,6 +95,12 @@ Status setup_start(RunState& r, StateDict* start, int64_t* ckpt_steps_per_epoch)
         if (!n.ok()) return Status::error("train: --model: " + n.message());
         r.net = n.value;
         if (r.net.name.empty()) r.net.name = "custom_net";
+    }
+    if (r.net.num_classes() != ds.classes) {
+        const std::string what = !o.resume.empty() ? "--resume " + o.resume : !o.from_scratch ? "--init " + o.init_weights : "--model";
+        return Status::error("train: " + what + ": the network has " + std::to_string(r.net.num_classes()) + " outputs but " + ds.title +
+                             " has " + std::to_string(ds.classes) + " classes (a model for " + std::to_string(ds.classes) +
+                             " classes is needed; --from-scratch sizes the last layer from the data)");
     }
     return Status::success();
 }
@@ -135,8 +143,10 @@ Status setup_model(RunState& r, const StateDict& start, FqKernel kernel) {
 // The training set once onto the device, its seeded train/validation split, and the run's step counts.
 Status setup_data(RunState& r, int64_t ckpt_steps_per_epoch) {
     const TrainOptions& o = r.o;
-    Result<Cifar10> train_set = read_cifar10_train(o.data_dir);
-    if (!train_set.ok()) return Status::error("train: " + train_set.message() + " (hint: quantlab data fetch, or --data DIR)");
+    Result<Cifar10> train_set = read_dataset_train(o.data_dir, o.dataset);
+    if (!train_set.ok())
+        return Status::error("train: " + train_set.message() + " (hint: quantlab data fetch" +
+                             (o.dataset == Dataset::kCifar10 ? std::string() : " --dataset " + std::string(dataset_name(o.dataset))) + ", or --data DIR)");
     Cifar10& tr = train_set.value;
     if (o.limit_train > 0 && o.limit_train < tr.count) {
         tr.count = o.limit_train;

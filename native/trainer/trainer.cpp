@@ -169,12 +169,13 @@ Status finish(RunState& r) {
         r.rep.final_weights = std::move(final_sd);
         return Status::success();
     }
-    Result<Cifar10> test = read_cifar10_test(o.data_dir, o.limit_test);
+    Result<Cifar10> test = read_dataset_test(o.data_dir, o.dataset, o.limit_test);
     if (!test.ok()) return Status::error("train: " + test.message());
     const DeviceData td = to_device(test.value, r.device);
     r.rep.test_acc_trainer = accuracy(r.model, td, torch::Tensor(), 128);
     ExportOptions eo;
     eo.data_dir = o.data_dir;
+    eo.dataset = o.dataset;
     eo.calib_images = o.calib_images;
     eo.limit_test = o.limit_test;
     eo.metadata = {{"trained_by", r.recipe}, {"source", "quantlab train (LibTorch " + std::string(TORCH_VERSION) + ", " + r.rep.device + ")"}};

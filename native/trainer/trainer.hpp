@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dataset.hpp"
 #include "core/inference.hpp"
 #include "core/network.hpp"
 #include "core/state_dict.hpp"
@@ -57,7 +58,8 @@ struct TrainOptions {
     std::string model_desc;    // from_scratch: a NetworkDesc text form; empty: the notebook's net
     std::string resume;        // a checkpoint written by this trainer (checkpoint_dir/last.safetensors)
     // ---- data
-    std::string data_dir;      // CIFAR-10 binary folder
+    std::string data_dir;      // CIFAR-10 binary folder (CIFAR-100's with dataset kCifar100)
+    Dataset dataset = Dataset::kCifar10;  // its class count must be the network's outputs (sized from it from scratch)
     int64_t limit_train = -1;  // only the first N of the 50,000 training images (tests, quick tries)
     int64_t limit_test = -1;   // only the first N test images in the final evaluation
     double val_fraction = 0.2; // the notebook's seeded 80/20 train/validation split; 0 trains on everything
@@ -133,6 +135,7 @@ std::string describe_device(Device device, int threads);
 
 struct ExportOptions {
     std::string data_dir;
+    Dataset dataset = Dataset::kCifar10;  // which files data_dir holds; recorded as the "dataset" metadata
     int64_t calib_images = 1000;    // first N images of data_batch_1.bin (the same images `quantlab eval` uses)
     int64_t batch = 128;            // calibration and evaluation batch (dynamic ranges are per batch)
     int64_t limit_test = -1;

@@ -17,7 +17,7 @@ expect_fail() {  # expect_fail "substring of stderr" -- args...
 
 case $case_name in
   help)
-    for sub in eval sweep sensitivity info convert "data fetch" "data check"; do
+    for sub in eval sweep sensitivity mixed info convert "data fetch" "data check"; do
       $q $sub --help >"$out" 2>&1 || { echo "FAIL: $sub --help"; exit 1; }
       grep -q "Usage" "$out" || { echo "FAIL: $sub --help has no usage"; cat "$out"; exit 1; }
     done; echo "ok: every subcommand has --help" ;;
@@ -130,5 +130,55 @@ print("ok: mixed precision chose", c[0]["layer_bits"], "val %.2f %%, test %.2f %
 PY
     mkdir "$tmp/d" && cp "$root/assets/cifar10_test_1000.bin" "$tmp/d/test_batch.bin"
     expect_fail "never on the test set" mixed --data "$tmp/d" ;;
+  cifar100)
+    # CIFAR-100 on generated files (no real CIFAR-100 on the build machines): records of coarse label, fine
+    # label and 3072 pixels; errors for the wrong dataset, and with LibTorch one training step of a 100-class model.
+    mkdir "$tmp/c" "$tmp/c10"
+    python3 - "$tmp/c" <<'PY' || exit 1
+import os, random, sys
+rng = random.Random(7)
+def records(n):
+    out = bytearray()
+    for i in range(n):
+        fine = rng.randrange(100)
+        out += bytes([fine // 5, fine]) + bytes(rng.randrange(256) for _ in range(3072))
+    return bytes(out)
+open(os.path.join(sys.argv[1], "train.bin"), "wb").write(records(64))
+open(os.path.join(sys.argv[1], "test.bin"), "wb").write(records(40))
+PY
+    head -c $((3073 * 8)) "$root/assets/cifar10_test_1000.bin" >"$tmp/c10/test.bin"
+    cp "$tmp/c10/test.bin" "$tmp/c10/train.bin"
+    printf 'not an archive' >"$tmp/bad.tar.gz"
+    expect_fail "unknown 'imagenet'" eval --dataset imagenet --limit 10
+    expect_fail "10 outputs but CIFAR-100 has 100 classes" eval --dataset cifar100 --data "$tmp/c"
+    expect_fail "train.bin has 196736 bytes, expected 153700000" data check --dataset cifar100 --data "$tmp/c"
+    expect_fail "03b5dce01913d631647c71ecec9e9cb8" data fetch --dataset cifar100 --archive "$tmp/bad.tar.gz" --data "$tmp/fetched"
+    mkdir "$tmp/c100as10" && cp "$tmp/c/test.bin" "$tmp/c100as10/test_batch.bin"
+    expect_fail "use --dataset cifar100" eval --data "$tmp/c100as10" --bits 8
+    if ! "$q" train --help >/dev/null 2>&1; then echo "ok: no LibTorch in this build; the training step is skipped"; exit 0; fi
+    expect_fail "10 outputs but CIFAR-100 has 100 classes" train --dataset cifar100 --init "$root/assets/notebook_pretrain.safetensors" \
+      --data "$tmp/c" --device cpu --checkpoint-dir '' -q
+    expect_fail "looks like a CIFAR-10" train --dataset cifar100 --data "$tmp/c10" --device cpu --checkpoint-dir '' -q
+    "$q" train --dataset cifar100 --data "$tmp/c" --limit-train 32 --batch 16 --epochs 1 --max-steps 1 --val-fraction 0 --bits 32 \
+      --calib 16 --device cpu --threads 2 --checkpoint-dir '' --export "$tmp/m100.safetensors" -q >"$out" 2>"$err" || { cat "$err"; exit 1; }
+    "$q" info "$tmp/m100.safetensors" --json >"$out" || exit 1
+    "$q" eval --dataset cifar100 --data "$tmp/c" --weights "$tmp/m100.safetensors" --bits 32,8 --per-class --json >"$tmp/e.json" 2>"$err" \
+      || { cat "$err"; exit 1; }
+    python3 - "$out" "$tmp/e.json" <<'PY' || exit 1
+import json, sys
+info, ev = (json.load(open(p)) for p in sys.argv[1:])
+shapes = {t["name"]: t["shape"] for t in info["tensors"]}
+assert shapes["fc3.weight"] == [100, 84] and shapes["fc3.bias"] == [100], shapes
+assert info["metadata"]["dataset"] == "cifar100", info["metadata"]
+assert "dataset cifar100" in info["metadata"]["trained_by"], info["metadata"]["trained_by"]
+assert ev["dataset"] == "cifar100", ev.keys()
+for r in ev["results"]:
+    assert r["total"] == 40 and len(r["per_class_accuracy"]) == 100 and len(r["confusion"]) == 100 * 100, r.keys()
+print("ok: trained 1 step on 100 classes: fc3", shapes["fc3.weight"], "; eval on 40 images:", [r["correct"] for r in ev["results"]])
+PY
+    expect_fail "looks like a CIFAR-10" eval --dataset cifar100 --data "$tmp/c10" --weights "$tmp/m100.safetensors"
+    expect_fail "100 outputs but CIFAR-10 has 10 classes" eval --weights "$tmp/m100.safetensors" --limit 10
+    expect_fail "100 outputs but CIFAR-10 has 10 classes" train --init "$tmp/m100.safetensors" --data "$tmp/c" --device cpu --checkpoint-dir '' -q
+    ;;
   *) echo "unknown case $case_name"; exit 2 ;;
 esac

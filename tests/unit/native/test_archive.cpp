@@ -204,3 +204,24 @@ TEST_CASE("archive: verify_cifar10_dir", "[archive]") {
         fs::remove_all(dir);
     }
 }
+
+TEST_CASE("archive: verify_dataset_dir for CIFAR-100", "[archive][cifar100]") {
+    const std::string dir = fresh_dir("cifar100");
+    // Sparse files of the official sizes: 50,000 and 10,000 records of 3074 bytes.
+    write_file(dir + "/train.bin", "");
+    write_file(dir + "/test.bin", "");
+    fs::resize_file(dir + "/train.bin", 153700000);
+    fs::resize_file(dir + "/test.bin", 30740000);
+    Status st = verify_dataset_dir(dir, Dataset::kCifar100);
+    INFO(st.message);
+    CHECK(st.ok());
+    fs::resize_file(dir + "/test.bin", 30730000);  // a CIFAR-10 batch's size
+    st = verify_dataset_dir(dir, Dataset::kCifar100);
+    REQUIRE_FALSE(st.ok());
+    CHECK_THAT(st.message, Catch::Contains("test.bin has 30730000 bytes, expected 30740000") &&
+                               Catch::Contains("quantlab data fetch --dataset cifar100"));
+    fs::remove(dir + "/train.bin");
+    st = verify_dataset_dir(dir, Dataset::kCifar100);
+    CHECK_THAT(st.message, Catch::Contains("train.bin missing"));
+    fs::remove_all(dir);
+}
