@@ -42,6 +42,25 @@ std::string base_name(const std::string& path) {
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// "10,000": a count with thousands separators.
+std::string grouped(int64_t n) {  // n >= 0
+    std::string d = std::to_string(n), out;
+    for (size_t i = 0; i < d.size(); ++i) {
+        if (i > 0 && (d.size() - i) % 3 == 0) out += ',';
+        out += d[i];
+    }
+    return out;
+}
+
+// What the status line calls the data: the full test set, the bundled sample, or a file's name.
+std::string data_label(const Document& doc) {
+    if (!doc.data) return "-";
+    const std::string n = grouped(doc.data->count);
+    if (doc.data_name == kDefaultData) return std::string(tr("bundled sample")) + " (" + n + ")";
+    if (doc.data_name == "test_batch.bin" && doc.data->count == kCifar10BatchImages) return std::string(tr("full test set")) + " (" + n + ")";
+    return doc.data_name + " (" + n + " " + tr("images") + ")";
+}
+
 bool ends_with(const std::string& s, const char* e) {
     const size_t n = std::strlen(e);
     return s.size() >= n && s.compare(s.size() - n, n, e) == 0;
@@ -305,7 +324,7 @@ struct App::Impl {
 
         // The line below: what is loaded and how far evaluation got.
         std::string info = std::string(tr("weights")) + ": " + (doc.model ? doc.weights_name : std::string("-")) + "   " + tr("data") +
-                           ": " + (doc.data ? doc.data_name + " (" + std::to_string(doc.data->count) + " " + tr("images") + ")" : std::string("-"));
+                           ": " + data_label(doc);
         ImGui::TextDisabled("%s", info.c_str());
         if (!error.empty()) {
             const ImVec4 bad = ImGui::ColorConvertU32ToFloat4(plot::colors().bad);
@@ -397,10 +416,22 @@ App::App(AppOptions options) : impl_(std::make_unique<Impl>()) {
     std::string errors;
     if (!m.opt.initial_state.empty())
         if (Status s = decode_state(m.opt.initial_state, &m.state); !s) errors = s.message;
-    const std::string data_path = m.opt.assets_dir + "/" + kDefaultData;
-    Result<std::vector<uint8_t>> bytes = read_file_bytes(data_path, "test data");
-    if (!bytes.ok()) errors += (errors.empty() ? "" : "; ") + std::string("test data: cannot read ") + data_path;
-    else if (Status s = m.load_data(kDefaultData, bytes.value); !s) errors += (errors.empty() ? "" : "; ") + s.message;
+    bool have_data = false;
+    if (!m.opt.test_set_dir.empty()) {  // the desktop's full test set (as `quantlab eval`), else the sample below
+        const std::string path = m.opt.test_set_dir + "/test_batch.bin";
+        Result<std::vector<uint8_t>> full = read_file_bytes(path, "test data");
+        Status s = full.ok() ? m.load_data("test_batch.bin", full.value) : full.status;
+        if (!s)
+            errors += (errors.empty() ? "" : "; ") + s.message + " (" + path + ", " + m.opt.test_set_source + "); " +
+                      tr("evaluating on the bundled sample of 1,000 test images instead");
+        have_data = s.ok();
+    }
+    if (!have_data) {
+        const std::string data_path = m.opt.assets_dir + "/" + kDefaultData;
+        Result<std::vector<uint8_t>> bytes = read_file_bytes(data_path, "test data");
+        if (!bytes.ok()) errors += (errors.empty() ? "" : "; ") + std::string("test data: cannot read ") + data_path;
+        else if (Status s = m.load_data(kDefaultData, bytes.value); !s) errors += (errors.empty() ? "" : "; ") + s.message;
+    }
     const UiState wanted = m.state;
     Status s = m.load_named_weights(m.state.weights);
     if (!s && m.state.weights != kDefaultWeights) {
@@ -472,6 +503,7 @@ std::string App::status_json() const {
     nlohmann::json j;
     j["weights"] = m.doc.weights_name;
     j["data"] = m.doc.data_name;
+    j["data_label"] = data_label(m.doc);
     std::shared_ptr<const EvalSnapshot> cur = m.current_key.empty() ? nullptr : m.eval.get(m.current_key);
     std::shared_ptr<const EvalSnapshot> flt = m.float_key.empty() ? nullptr : m.eval.get(m.float_key);
     j["accuracy"] = cur ? cur->result.accuracy() : 0.0;

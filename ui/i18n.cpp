@@ -61,6 +61,16 @@ const Entry kTable[] = {
     {"percentile", "パーセンタイル"},
     {"MSE-optimal", "MSE 最小"},
     {"symmetric (Z = 0)", "対称 (Z = 0)"},
+    {"codes", "コード"},
+    {"bundled sample", "同梱サンプル"},
+    {"full test set", "テストセット全体"},
+    {"evaluating on the bundled sample of 1,000 test images instead", "代わりに同梱のテスト画像 1,000 枚で評価します"},
+    {"narrow: 2^b - 1 codes (notebook's code)", "狭い: 2^b - 1 個のコード (ノートブックのコード)"},
+    {"full: 2^b codes (notebook's printed formula)", "全範囲: 2^b 個のコード (ノートブックに印刷された式)"},
+    {"The notebook prints S = (beta - alpha) / (2^b - 1) (2^b codes, as PyTorch); its code uses "
+     "S = max|r| / (2^(b-1) - 1) (2^b - 1 codes).",
+     "ノートブックに印刷された式は S = (beta - alpha) / (2^b - 1) (2^b 個のコード、PyTorch と同じ)、"
+     "コードは S = max|r| / (2^(b-1) - 1) (2^b - 1 個のコード) です。"},
     {"per-channel (weights)", "チャネルごと (重み)"},
     {"per-channel weights", "重みをチャネルごとに"},
     {"channel", "チャネル"},

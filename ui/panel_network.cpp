@@ -142,6 +142,8 @@ void NetworkPanel::global_controls(AppContext& ctx) {
     ImGui::SameLine();
     ImGui::Checkbox(tr("per-channel weights"), &s.quant.per_channel);
     ImGui::SameLine(0, fs * 2);
+    codes_control(&s.quant, fs * 12);
+    ImGui::SameLine(0, fs * 2);
     int mode = int(s.act_mode);
     const char* modes[] = {tr("dynamic: range per batch (notebook)"), tr("static: calibrated, frozen")};
     ImGui::SetNextItemWidth(fs * 17);

@@ -160,6 +160,11 @@ void QuantizerPanel::controls(AppContext& ctx, float width) {
     ImGui::SliderInt(tr("bits"), &s.lab_spec.bits, kMinBits, kMaxBits, "b = %d");
     rule_controls(&s.lab_spec, width);
     ImGui::Checkbox(tr("symmetric (Z = 0)"), &s.lab_spec.symmetric);
+    codes_control(&s.lab_spec, width);
+    ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + width * 1.6f);
+    ImGui::TextDisabled("%s", tr("The notebook prints S = (beta - alpha) / (2^b - 1) (2^b codes, as PyTorch); its code uses "
+                                 "S = max|r| / (2^(b-1) - 1) (2^b - 1 codes)."));
+    ImGui::PopTextWrapPos();
     const bool can_pc = s.lab_source == LabSource::kWeight;
     if (!can_pc) ImGui::BeginDisabled();
     ImGui::Checkbox(tr("per-channel (weights)"), &s.lab_spec.per_channel);
@@ -195,7 +200,9 @@ void QuantizerPanel::formulas(AppContext& ctx) {
     const float S = p.scale[0];
     const int Z = p.zero_point[0];
     const int b = p.bits;
-    if (p.symmetric) {
+    if (p.symmetric && p.codes == SymmetricCodes::kFull) {
+        ImGui::TextWrapped("S = 2 max(|alpha|, |beta|) / (2^b - 1) = %s", format_number(S).c_str());
+    } else if (p.symmetric) {
         ImGui::TextWrapped("S = max(|alpha|, |beta|) / (2^(b-1) - 1) = %s", format_number(S).c_str());
     } else {
         ImGui::TextWrapped("S = (beta - alpha) / (2^b - 1) = %s", format_number(S).c_str());

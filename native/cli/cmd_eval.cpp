@@ -131,6 +131,7 @@ int run_eval(const EvalOptions& o) {
     if (o.json) {
         nlohmann::json j = {{"weights", lm.name}, {"model", lm.model.desc().name}, {"data", data.description},
                             {"rule", range_rule_name(o.q.rule.rule)}, {"symmetric", o.q.rule.symmetric}, {"per_channel", o.q.rule.per_channel},
+                            {"codes", symmetric_codes_name(o.q.rule.codes)},
                             {"mode", o.q.mode}, {"batch", o.q.batch}, {"backend", o.q.backend}, {"results", nlohmann::json::array()}};
         for (const Row& r : rows) j["results"].push_back(row_json(r, o.per_class));
         std::printf("%s\n", j.dump(2).c_str());
@@ -139,7 +140,8 @@ int run_eval(const EvalOptions& o) {
     std::printf("weights    %s (%s)\n", lm.name.c_str(), lm.model.desc().name.c_str());
     std::printf("data       %s\n", data.description.c_str());
     std::printf("quantizer  %s, %s, %s weights; activations %s%s; batch %lld; backend %s\n\n", range_rule_name(o.q.rule.rule),
-                o.q.rule.symmetric ? "symmetric" : "asymmetric", o.q.rule.per_channel ? "per-channel" : "per-tensor", o.q.mode.c_str(),
+                !o.q.rule.symmetric ? "asymmetric" : o.q.rule.codes == SymmetricCodes::kFull ? "symmetric (full codes)" : "symmetric",
+                o.q.rule.per_channel ? "per-channel" : "per-tensor", o.q.mode.c_str(),
                 o.q.mode == "dynamic" ? " (range per batch)" : " (calibrated, frozen)", (long long)o.q.batch, o.q.backend.c_str());
     const Row* float_row = nullptr;
     for (const Row& r : rows)
