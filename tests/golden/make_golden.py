@@ -204,7 +204,6 @@ def run_all(net, images, bits, batch):
     return torch.cat(outs)
 
 
-
 # ------------------------------------------------------------------------- full-codes quantizer reference
 FULL_BITS = [2, 3, 4, 8]
 FULL_MULTIPLIERS = [1.0, 0.001, 0.37, 25.0]
@@ -225,7 +224,29 @@ def full_codes_inputs():
     return inputs
 
 
-def write_full_codes_goldens(out):
+def quantize_full(r: torch.Tensor, b: int) -> torch.Tensor:
+    """PyTorch's symmetric per-tensor fake quantization with 2^b codes (MinMaxObserver's S, Z = 0)."""
+    from torch.ao.quantization import MinMaxObserver
+    qmin, qmax = -2 ** (b - 1), 2 ** (b - 1) - 1
+    obs = MinMaxObserver(dtype=torch.qint8, qscheme=torch.per_tensor_symmetric, quant_min=qmin, quant_max=qmax)
+    obs(r.detach())
+    S, _ = obs.calculate_qparams()
+    return torch.fake_quantize_per_tensor_affine(r, float(S), 0, qmin, qmax)
+
+
+def full_codes_net_correct(net, images, labels, bits_list, n=1000):
+    """Correct counts of the notebook's net with full codes on the first n test images (the bundled sample),
+    batch 128 in file order, dynamic scales: `quantlab eval --codes full` on that sample must match."""
+    global quantize
+    notebook_quantize = quantize
+    quantize = quantize_full
+    try:
+        return {str(b): int((argmax_first(run_all(net, images[:n], b, BATCH)) == labels[:n]).sum()) for b in bits_list}
+    finally:
+        quantize = notebook_quantize
+
+
+def write_full_codes_goldens(out, net=None, images=None, labels=None):
     """PyTorch's own symmetric per-tensor quantization with 2^b codes, the notebook's printed formula
     S = (beta - alpha) / (2^b - 1), alpha = -beta = max|r|: torch.ao MinMaxObserver(qscheme=per_tensor_symmetric,
     quant_min=-2^(b-1), quant_max=2^(b-1)-1) picks S (Z = 0) and torch.quantize_per_tensor codes r (r * (1/S),
@@ -259,6 +280,10 @@ def write_full_codes_goldens(out):
             deq_all.append(deq.numpy())
     written["quantizer_full_codes.i8"] = write_bin(out("quantizer_full_codes.i8"), np.stack(codes_all), np.int8)
     written["quantizer_full_dequant.f32"] = write_bin(out("quantizer_full_dequant.f32"), np.stack(deq_all), np.float32)
+    net_correct = None
+    if net is not None:
+        net_correct = full_codes_net_correct(net, images, labels, [8, 4, 3, 2])
+        print(f"full codes, the net on the first 1000 test images: correct {net_correct}")
     write_json(out("quantizer_full.json"), {
         "description": "symmetric per-tensor quantization with 2^b codes [-2^(b-1), 2^(b-1)-1] (QuantLab's codes=full): "
                        "torch.ao.quantization.MinMaxObserver(dtype=qint8, qscheme=per_tensor_symmetric, quant_min, quant_max) "
@@ -270,7 +295,11 @@ def write_full_codes_goldens(out):
         "files": {"input": "quantizer_full_input.f32 float32[inputs][1000]",
                   "codes": "quantizer_full_codes.i8 int8[cases][1000]",
                   "dequant": "quantizer_full_dequant.f32 float32[cases][1000]"},
-        "cases": cases})
+        "cases": cases,
+        "net_first1000_correct": net_correct,
+        "net_note": "the notebook's net (pretrain.pth) with every conv/linear input and weight fake-quantized with "
+                    "full codes, the first 1000 test images (the bundled sample), batch 128, dynamic scales; "
+                    "null when written without --data and --weights"})
     written["quantizer_full.json"] = os.path.getsize(out("quantizer_full.json"))
     return written
 
@@ -282,7 +311,8 @@ def main():
     ap.add_argument("--data", help="folder with test_batch.bin (CIFAR-10 binary version)")
     ap.add_argument("--weights", help="the notebook's pretrain.pth")
     ap.add_argument("--full-codes-only", action="store_true",
-                    help="write only the full-codes quantizer goldens (quantizer_full*; needs neither --data nor --weights)")
+                    help="write only the full-codes goldens (quantizer_full*); with --data and --weights also the "
+                         "net's full-codes correct counts on the first 1000 test images")
     ap.add_argument("--out", default=here, help="output folder (default: next to this script)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--sensitivity", action="store_true",
@@ -298,7 +328,14 @@ def main():
     out = lambda name: os.path.join(args.out, name)  # noqa: E731
     written = {}
     if args.full_codes_only:
-        for name, size in write_full_codes_goldens(out).items():
+        net = labels = images = None
+        if args.data and args.weights:
+            labels_np, images = read_cifar_bin(os.path.join(args.data, "test_batch.bin"))
+            labels = torch.from_numpy(labels_np)
+            net = Net()
+            net.load_state_dict(torch.load(args.weights, map_location="cpu"))
+            net.eval()
+        for name, size in write_full_codes_goldens(out, net, images, labels).items():
             print(f"  {name}: {size} bytes")
         return
 
@@ -496,7 +533,7 @@ def main():
                              "note": "S = 1 exactly; halves round to even (torch.round / std::nearbyint)"}
     qjson["edge_cases"] = {"all_zero_input": "zeros", "bits_1": "zeros (qmax = 0, one level)"}
     write_json(out("quantizer.json"), qjson)
-    written.update(write_full_codes_goldens(out))
+    written.update(write_full_codes_goldens(out, net, images, labels))
 
     for fn in ["accuracy.json", "logits_first64.json", "debug.json", "quantizer.json"]:
         written[fn] = os.path.getsize(out(fn))
