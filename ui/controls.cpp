@@ -66,7 +66,7 @@ bool rule_controls(QuantSpec* spec, float width) {
 }
 
 bool codes_control(QuantSpec* spec, float width) {
-    const char* names[] = {tr("narrow: 2^b - 1 codes (notebook's code)"), tr("full: 2^b codes (notebook's printed formula)")};
+    const char* names[] = {tr("narrow (2^b - 1 codes)"), tr("full (2^b codes)")};
     int cur = spec->codes == SymmetricCodes::kFull ? 1 : 0;
     if (!spec->symmetric) ImGui::BeginDisabled();  // asymmetric codes are [0, 2^b - 1] either way
     ImGui::SetNextItemWidth(width);

@@ -65,12 +65,12 @@ const Entry kTable[] = {
     {"bundled sample", "同梱サンプル"},
     {"full test set", "テストセット全体"},
     {"evaluating on the bundled sample of 1,000 test images instead", "代わりに同梱のテスト画像 1,000 枚で評価します"},
-    {"narrow: 2^b - 1 codes (notebook's code)", "狭い: 2^b - 1 個のコード (ノートブックのコード)"},
-    {"full: 2^b codes (notebook's printed formula)", "全範囲: 2^b 個のコード (ノートブックに印刷された式)"},
-    {"The notebook prints S = (beta - alpha) / (2^b - 1) (2^b codes, as PyTorch); its code uses "
-     "S = max|r| / (2^(b-1) - 1) (2^b - 1 codes).",
-     "ノートブックに印刷された式は S = (beta - alpha) / (2^b - 1) (2^b 個のコード、PyTorch と同じ)、"
-     "コードは S = max|r| / (2^(b-1) - 1) (2^b - 1 個のコード) です。"},
+    {"narrow (2^b - 1 codes)", "狭い (2^b - 1 個のコード)"},
+    {"full (2^b codes)", "全範囲 (2^b 個のコード)"},
+    {"narrow: the notebook's code, S = max|r| / (2^(b-1) - 1); full: its printed "
+     "S = (beta - alpha) / (2^b - 1), as PyTorch",
+     "狭い: ノートブックのコード、S = max|r| / (2^(b-1) - 1)。全範囲: ノートブックに印刷された式 "
+     "S = (beta - alpha) / (2^b - 1)、PyTorch と同じ"},
     {"per-channel (weights)", "チャネルごと (重み)"},
     {"per-channel weights", "重みをチャネルごとに"},
     {"channel", "チャネル"},

@@ -161,9 +161,9 @@ void QuantizerPanel::controls(AppContext& ctx, float width) {
     rule_controls(&s.lab_spec, width);
     ImGui::Checkbox(tr("symmetric (Z = 0)"), &s.lab_spec.symmetric);
     codes_control(&s.lab_spec, width);
-    ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + width * 1.6f);
-    ImGui::TextDisabled("%s", tr("The notebook prints S = (beta - alpha) / (2^b - 1) (2^b codes, as PyTorch); its code uses "
-                                 "S = max|r| / (2^(b-1) - 1) (2^b - 1 codes)."));
+    ImGui::PushTextWrapPos(0.0f);  // the panel's edge
+    ImGui::TextDisabled("%s", tr("narrow: the notebook's code, S = max|r| / (2^(b-1) - 1); full: its printed "
+                                 "S = (beta - alpha) / (2^b - 1), as PyTorch"));
     ImGui::PopTextWrapPos();
     const bool can_pc = s.lab_source == LabSource::kWeight;
     if (!can_pc) ImGui::BeginDisabled();
