@@ -142,12 +142,12 @@ void NetworkPanel::global_controls(AppContext& ctx) {
     ImGui::SameLine();
     ImGui::Checkbox(tr("per-channel weights"), &s.quant.per_channel);
     ImGui::SameLine(0, fs * 2);
-    codes_control(&s.quant, fs * 12);
-    ImGui::SameLine(0, fs * 2);
     int mode = int(s.act_mode);
     const char* modes[] = {tr("dynamic: range per batch (notebook)"), tr("static: calibrated, frozen")};
     ImGui::SetNextItemWidth(fs * 17);
     if (ImGui::Combo(tr("activation ranges"), &mode, modes, 2)) s.act_mode = ActMode(mode);
+    ImGui::SetCursorPosX(fs * 7);  // under the range rule: the row above is full
+    codes_control(&s.quant, w);
 }
 
 void NetworkPanel::layer_table(AppContext& ctx, float height) {
