@@ -40,8 +40,9 @@ TorchQParams torch_qparams(const torch::Tensor& x, const QuantSpec& spec);
 TorchQParams torch_qparams_for_range(RealRange range, int bits, bool symmetric, const torch::Device& device,
                                      SymmetricCodes codes = SymmetricCodes::kNarrow);
 
-// r_hat = S * (clamp(round(r / S) + Z, qmin, qmax) - Z) (r * (1/S) with multiply_inverse), no autograd. When `keep_mask` is given it receives
-// the clipped STE's mask: true where the rounded code fell inside [qmin, qmax] (core's is_clipped negated).
+// r_hat = S * (clamp(round(r / S) + Z, qmin, qmax) - Z) (r * (1/S) with multiply_inverse), no autograd. When
+// `keep_mask` is given it receives the clipped STE's mask: true where the rounded code fell inside [qmin, qmax]
+// (core's is_clipped negated).
 torch::Tensor fake_quant_tensor(const torch::Tensor& x, const TorchQParams& p, FqKernel kernel, torch::Tensor* keep_mask = nullptr);
 
 // The straight-through estimator: forward = fake_quant_tensor, backward = identity (the notebook's) or the
