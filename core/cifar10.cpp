@@ -220,4 +220,15 @@ std::string find_data_dir(const std::string& cli_dir) {
     return default_data_cache_dir();
 }
 
+TestSetChoice choose_test_set(const std::string& cli_dir) {
+    TestSetChoice c;
+    c.dir = find_data_dir(cli_dir);
+    const char* env = std::getenv("QUANTLAB_DATA");
+    c.explicit_dir = !cli_dir.empty() || (env && env[0]);
+    c.source = !cli_dir.empty() ? "given with --data" : c.explicit_dir ? "from $QUANTLAB_DATA" : "the per-user cache";
+    std::error_code ec;
+    c.use_dir = c.explicit_dir || fs::is_regular_file(fs::path(c.dir) / "test_batch.bin", ec);
+    return c;
+}
+
 }  // namespace quantlab

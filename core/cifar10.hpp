@@ -49,4 +49,15 @@ std::string find_data_dir(const std::string& cli_dir);
 // The per-user cache folder above (whether or not it exists).
 std::string default_data_cache_dir();
 
+// Which test set an evaluation uses, chosen in one place for `quantlab eval`/`sweep` and the desktop app:
+// the folder of find_data_dir when it was given (--data, $QUANTLAB_DATA: used even when it is bad, so the
+// caller reports that folder) or when the cache holds test_batch.bin; else the bundled 1,000-image sample.
+struct TestSetChoice {
+    std::string dir;            // find_data_dir's answer (where test_batch.bin is, or was looked for)
+    bool use_dir = false;       // read dir/test_batch.bin; false: the bundled sample
+    bool explicit_dir = false;  // given with --data or $QUANTLAB_DATA (a bad folder is then an error, not the sample)
+    std::string source;         // how dir was chosen: "given with --data", "from $QUANTLAB_DATA", "the per-user cache"
+};
+TestSetChoice choose_test_set(const std::string& cli_dir);
+
 }  // namespace quantlab

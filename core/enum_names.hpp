@@ -1,6 +1,6 @@
-// enum_names.hpp: an enum's names as one table, looked up both ways: RangeRule and SteRule (quantizer.cpp),
-// ActMode (quant_config.cpp), Backend (inference.cpp), Optimizer and Schedule (train_options.cpp) and the
-// trainer's machine choices (native/trainer), on the command line, in URLs and in files.
+// enum_names.hpp: an enum's names as one table, looked up both ways: RangeRule, SymmetricCodes and SteRule
+// (quantizer.cpp), ActMode (quant_config.cpp), Backend (inference.cpp), Optimizer and Schedule (train_options.cpp)
+// and the trainer's machine choices (native/trainer), on the command line, in URLs and in files.
 #pragma once
 #include <cstddef>
 #include <string>

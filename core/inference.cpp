@@ -32,7 +32,7 @@ Result<QuantParams> activation_params_fast(const float* x, int64_t n, const Quan
         const float m = std::max(std::fabs(r.alpha), std::fabs(r.beta));
         r = {-m, m};
     }
-    return params_for_range(r, spec.bits, spec.symmetric);
+    return params_for_range(r, spec.bits, spec.symmetric, spec.codes);
 }
 
 }  // namespace
@@ -155,7 +155,7 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
                         if (!p.ok()) return Status::error("forward: layer " + l.name + " input: " + p.message());
                         ap = p.value;
                     } else {
-                        ap = params_for_range(config_.act_ranges[size_t(st.q)], lq.act.bits, lq.act.symmetric);
+                        ap = params_for_range(config_.act_ranges[size_t(st.q)], lq.act.bits, lq.act.symmetric, lq.act.codes);
                     }
                 }
                 if (trace) trace->act_params.push_back(ap);
@@ -165,7 +165,7 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
                 if (st.op == StepOp::kConvInt || st.op == StepOp::kLinearInt) {
                     int16_t* codes = scratch(codes_buf, total);
                     const float s_in = ap.scale[0];
-                    quantize_centred(cur, total, s_in, ap.zero_point[0], ap.range.qmin, ap.range.qmax, codes);
+                    quantize_centred(cur, total, s_in, ap.zero_point[0], ap.range.qmin, ap.range.qmax, codes, ap.range.multiply_inverse);
                     std::vector<float> out_scale(size_t(l.out));
                     for (int o = 0; o < l.out; ++o) out_scale[size_t(o)] = s_in * ql.weight_params.scale[ql.weight_params.per_channel() ? size_t(o) : 0];
                     if (st.op == StepOp::kConvInt) {
@@ -185,7 +185,8 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
                         if (reference)
                             fake_quant(cur, cur, total, ap);
                         else  // the same values, in SIMD (activations are per-tensor)
-                            fake_quant_tensor(cur, total, ap.scale[0], ap.zero_point[0], ap.range.qmin, ap.range.qmax, cur);
+                            fake_quant_tensor(cur, total, ap.scale[0], ap.zero_point[0], ap.range.qmin, ap.range.qmax, cur,
+                                              ap.range.multiply_inverse);
                     }
                     const float* w = ql.weight_fq.data.data();
                     if (st.op == StepOp::kConv)

@@ -68,12 +68,13 @@ void linear_int(const int16_t* x_codes, const PackedWeightI16& weight, const flo
 
 // Per-value passes (kernels_elementwise.cpp), SIMD with results bit-identical to their scalar definitions.
 // Centred activation codes: codes[i] = quantize_value(x[i], scale, zero_point, {qmin, qmax}) - zero_point
-// (quantizer.hpp); qmax - qmin < 2^15.
+// (quantizer.hpp); qmax - qmin < 2^15. multiply_inverse: CodeRange::multiply_inverse (full codes).
 void quantize_centred(const float* x, int64_t n, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
-                      int16_t* codes);
+                      int16_t* codes, bool multiply_inverse = false);
 // Per-tensor fake quantization: out[i] = dequantize_value(quantize_value(x[i], ...), scale, zero_point), as
 // fake_quant of quantizer.hpp (out may be x).
-void fake_quant_tensor(const float* x, int64_t n, float scale, int32_t zero_point, int32_t qmin, int32_t qmax, float* out);
+void fake_quant_tensor(const float* x, int64_t n, float scale, int32_t zero_point, int32_t qmin, int32_t qmax, float* out,
+                       bool multiply_inverse = false);
 // True when no value is NaN or infinite.
 bool all_finite(const float* x, int64_t n);
 // *lo = the smallest, *hi = the largest of n >= 1 finite values (std::min/std::max over them in order).

@@ -67,18 +67,20 @@ inline void transpose4(F4& r0, F4& r1, F4& r2, F4& r3) { _MM_TRANSPOSE4_PS(r0, r
 }  // namespace
 
 namespace {
-// The centred code of each value, as a whole float: round_half_even(clamp(x / scale, lo, hi)), NaN -> lo.
+// The centred code of each value, as a whole float: round_half_even(clamp(x / scale, lo, hi)), NaN -> lo
+// (x * (1/scale) instead of x / scale with inverse: CodeRange::codes_of).
 // Each output element i of `emit` gets the code of x[i]; `emit(i, t8)` takes 8 codes at a time (SIMD) and
 // `emit1(i, t)` one (the tail).
 template <class Emit8, class Emit1>
-void centred_codes(const float* x, int64_t n, float scale, float lo, float hi, Emit8 emit8, Emit1 emit1) {
+void centred_codes(const float* x, int64_t n, float scale, float lo, float hi, bool inverse, Emit8 emit8, Emit1 emit1) {
     int64_t i = 0;
+    const float inv = 1.0f / scale;
 #if defined(QUANTLAB_EW_SIMD)
-    const F4 vs = splat4(scale), vlo = splat4(lo), vhi = splat4(hi), big = splat4(12582912.0f);
+    const F4 vs = splat4(scale), vinv = splat4(inv), vlo = splat4(lo), vhi = splat4(hi), big = splat4(12582912.0f);
     for (; i + 8 <= n; i += 8) {
         F4 t[2];
         for (int h = 0; h < 2; ++h) {
-            const F4 q = div4(load4(x + i + 4 * h), vs);
+            const F4 q = inverse ? mul4(load4(x + i + 4 * h), vinv) : div4(load4(x + i + 4 * h), vs);
             // max(lo, q) keeps lo for a NaN q (the scalar `!(t >= lo)`); then min with hi; then the same
             // add-and-subtract rounding as round_half_even (quantizer.hpp).
             t[h] = sub4(add4(min4(max4(vlo, q), vhi), big), big);
@@ -87,7 +89,7 @@ void centred_codes(const float* x, int64_t n, float scale, float lo, float hi, E
     }
 #endif
     for (; i < n; ++i) {
-        float t = x[i] / scale;
+        float t = inverse ? x[i] * inv : x[i] / scale;
         if (!(t >= lo)) t = lo;
         if (t > hi) t = hi;
         emit1(i, round_half_even(t));
@@ -96,9 +98,9 @@ void centred_codes(const float* x, int64_t n, float scale, float lo, float hi, E
 }  // namespace
 
 void quantize_centred(const float* x, int64_t n, float scale, int32_t zero_point, int32_t qmin, int32_t qmax,
-                      int16_t* codes) {
+                      int16_t* codes, bool multiply_inverse) {
     centred_codes(
-        x, n, scale, float(qmin - zero_point), float(qmax - zero_point),
+        x, n, scale, float(qmin - zero_point), float(qmax - zero_point), multiply_inverse,
         [&](int64_t i, auto t0, auto t1) {
             (void)i, (void)t0, (void)t1;
 #if defined(QUANTLAB_EW_WASM)
@@ -111,10 +113,11 @@ void quantize_centred(const float* x, int64_t n, float scale, int32_t zero_point
         [&](int64_t i, float t) { codes[i] = int16_t(t); });
 }
 
-void fake_quant_tensor(const float* x, int64_t n, float scale, int32_t zero_point, int32_t qmin, int32_t qmax, float* out) {
+void fake_quant_tensor(const float* x, int64_t n, float scale, int32_t zero_point, int32_t qmin, int32_t qmax, float* out,
+                       bool multiply_inverse) {
     // dequantize_value(q, S, Z) = S * float(q - Z), and q - Z is the centred code.
     centred_codes(
-        x, n, scale, float(qmin - zero_point), float(qmax - zero_point),
+        x, n, scale, float(qmin - zero_point), float(qmax - zero_point), multiply_inverse,
         [&](int64_t i, auto t0, auto t1) {
             (void)i, (void)t0, (void)t1;
 #if defined(QUANTLAB_EW_SIMD)

@@ -35,6 +35,7 @@ void apply_rule(QuantConfig* config, const QuantSpec& setting) {
         for (QuantSpec* s : {&l.weight, &l.act}) {
             s->rule = setting.rule;
             s->symmetric = setting.symmetric;
+            s->codes = setting.codes;
             s->k = setting.k;
             s->percentile = setting.percentile;
         }

@@ -38,7 +38,7 @@ struct QuantConfig {
 QuantConfig make_config(const NetworkDesc& net, int weight_bits, int act_bits, ActMode mode = ActMode::kDynamic);
 Status validate(const QuantConfig& config, const NetworkDesc& net);
 // One quantizer for the whole network (the command line's, the network view's and the training panel's rule
-// options): every layer's weight and activation get setting's range rule, symmetry, k and percentile, and the
+// options): every layer's weight and activation get setting's range rule, symmetry, codes, k and percentile, and the
 // weights its per_channel (activations stay per-tensor). Bits are left as they are (setting.bits is unused).
 void apply_rule(QuantConfig* config, const QuantSpec& setting);
 

@@ -10,6 +10,7 @@ using nlohmann::json;
 
 json spec_json(const QuantSpec& s) {
     json j = {{"bits", s.bits}, {"rule", range_rule_name(s.rule)}, {"symmetric", s.symmetric}, {"per_channel", s.per_channel}};
+    if (s.codes != SymmetricCodes::kNarrow) j["codes"] = symmetric_codes_name(s.codes);  // absent: narrow, as before
     if (s.rule == RangeRule::kMeanStd) j["k"] = s.k;
     if (s.rule == RangeRule::kPercentile) j["percentile"] = s.percentile;
     return j;
@@ -26,6 +27,12 @@ Status spec_from(const json& j, QuantSpec* s, const std::string& who) {
         Result<RangeRule> r = parse_range_rule(j["rule"].get<std::string>());
         if (!r.ok()) return Status::error(who + ": " + r.message());
         s->rule = r.value;
+    }
+    if (j.contains("codes")) {
+        if (!j["codes"].is_string()) return Status::error(who + ": codes must be a string");
+        Result<SymmetricCodes> c = parse_symmetric_codes(j["codes"].get<std::string>());
+        if (!c.ok()) return Status::error(who + ": " + c.message());
+        s->codes = c.value;
     }
     if (j.contains("symmetric")) s->symmetric = j["symmetric"].is_boolean() ? j["symmetric"].get<bool>() : true;
     if (j.contains("per_channel")) s->per_channel = j["per_channel"].is_boolean() && j["per_channel"].get<bool>();

@@ -17,6 +17,7 @@ constexpr EnumName<RangeRule> kRuleNames[] = {
     {RangeRule::kMaxAbs, "maxabs"}, {RangeRule::kMeanStd, "meanstd"}, {RangeRule::kMinMax, "minmax"},
     {RangeRule::kPercentile, "percentile"}, {RangeRule::kMse, "mse"},
 };
+constexpr EnumName<SymmetricCodes> kCodesNames[] = {{SymmetricCodes::kNarrow, "narrow"}, {SymmetricCodes::kFull, "full"}};
 constexpr EnumName<SteRule> kSteNames[] = {{SteRule::kIdentity, "identity"}, {SteRule::kClipped, "clipped"}};
 
 // Linear-interpolated quantile of sorted data, q in [0,1], as torch.quantile(interpolation='linear').
@@ -53,8 +54,8 @@ RealRange mse_range(const float* x, int64_t n, const QuantSpec& spec) {
         }
         float scale;
         int32_t zp;
-        params_from_range(cand, spec.bits, spec.symmetric, &scale, &zp);
-        const double err = slice_mse(x, n, scale, zp, code_range(spec.bits, spec.symmetric));
+        params_from_range(cand, spec.bits, spec.symmetric, &scale, &zp, spec.codes);
+        const double err = slice_mse(x, n, scale, zp, code_range(spec.bits, spec.symmetric, spec.codes));
         if (err < best_err) {  // strict: ties keep the wider range
             best_err = err;
             best = cand;
@@ -69,6 +70,13 @@ const char* range_rule_name(RangeRule rule) { return enum_name(kRuleNames, rule)
 
 Result<RangeRule> parse_range_rule(const std::string& name) {
     return enum_from_name(kRuleNames, name, "range rule: unknown '" + name + "', expected one of maxabs, meanstd, minmax, percentile, mse");
+}
+
+const char* symmetric_codes_name(SymmetricCodes codes) { return enum_name(kCodesNames, codes); }
+
+Result<SymmetricCodes> parse_symmetric_codes(const std::string& name) {
+    return enum_from_name(kCodesNames, name,
+                          "codes: unknown '" + name + "', expected narrow (2^b-1 codes, the notebook's code) or full (2^b codes, its printed formula)");
 }
 
 const char* ste_rule_name(SteRule rule) { return enum_name(kSteNames, rule); }
@@ -88,7 +96,11 @@ Status validate(const QuantSpec& spec) {
     return Status::success();
 }
 
-CodeRange code_range(int bits, bool symmetric) {
+CodeRange code_range(int bits, bool symmetric, SymmetricCodes codes) {
+    if (symmetric && codes == SymmetricCodes::kFull) {
+        const int32_t h = int32_t(1) << (bits - 1);
+        return {-h, h - 1, /*multiply_inverse=*/true};
+    }
     if (symmetric) {
         const int32_t m = (int32_t(1) << (bits - 1)) - 1;
         return {-m, m};
@@ -133,9 +145,17 @@ RealRange choose_range(const float* x, int64_t n, const QuantSpec& spec) {
     return {};
 }
 
-void params_from_range(RealRange range, int bits, bool symmetric, float* scale, int32_t* zero_point) {
-    const CodeRange cr = code_range(bits, symmetric);
+void params_from_range(RealRange range, int bits, bool symmetric, float* scale, int32_t* zero_point, SymmetricCodes codes) {
+    const CodeRange cr = code_range(bits, symmetric, codes);
     *zero_point = 0;
+    if (symmetric && codes == SymmetricCodes::kFull) {
+        // MinMaxObserver._calculate_qparams: max(-min(alpha, 0), max(beta, 0)) / ((qmax - qmin) / 2), at
+        // least eps = FLT_EPSILON (so an all-zero slice gets S = eps, not 1). (qmax - qmin) / 2 = (2^b - 1) / 2
+        // is exact in float.
+        const float m = std::max(-std::min(range.alpha, 0.0f), std::max(range.beta, 0.0f));
+        *scale = std::max(m / (float(cr.qmax - cr.qmin) / 2.0f), FLT_EPSILON);
+        return;
+    }
     if (symmetric) {
         const float m = std::max(std::fabs(range.alpha), std::fabs(range.beta));
         // 1 bit symmetric has the single level 0; S = m keeps the formula finite.
@@ -157,16 +177,17 @@ void params_from_range(RealRange range, int bits, bool symmetric, float* scale, 
     }
 }
 
-QuantParams params_for_range(RealRange range, int bits, bool symmetric) {
+QuantParams params_for_range(RealRange range, int bits, bool symmetric, SymmetricCodes codes) {
     QuantParams p;
     p.bits = bits;
     p.symmetric = symmetric;
-    p.range = code_range(bits, symmetric);
+    p.codes = codes;
+    p.range = code_range(bits, symmetric, codes);
     p.scale.resize(1);
     p.zero_point.resize(1);
     p.alpha = {range.alpha};
     p.beta = {range.beta};
-    params_from_range(range, bits, symmetric, &p.scale[0], &p.zero_point[0]);
+    params_from_range(range, bits, symmetric, &p.scale[0], &p.zero_point[0], codes);
     return p;
 }
 
@@ -185,7 +206,8 @@ Result<QuantParams> compute_params(const float* x, const Shape& shape, const Qua
     QuantParams p;
     p.bits = spec.bits;
     p.symmetric = spec.symmetric;
-    p.range = code_range(spec.bits, spec.symmetric);
+    p.codes = spec.codes;
+    p.range = code_range(spec.bits, spec.symmetric, spec.codes);
     p.scale.resize(size_t(channels));
     p.zero_point.resize(size_t(channels));
     p.alpha.resize(size_t(channels));
@@ -194,7 +216,7 @@ Result<QuantParams> compute_params(const float* x, const Shape& shape, const Qua
         const RealRange r = choose_range(x + c * cs, cs, spec);
         p.alpha[size_t(c)] = r.alpha;
         p.beta[size_t(c)] = r.beta;
-        params_from_range(r, spec.bits, spec.symmetric, &p.scale[size_t(c)], &p.zero_point[size_t(c)]);
+        params_from_range(r, spec.bits, spec.symmetric, &p.scale[size_t(c)], &p.zero_point[size_t(c)], spec.codes);
     }
     return p;
 }
@@ -245,7 +267,7 @@ namespace {
 // Clipped means the rounded code fell outside [qmin, qmax] before the clamp: the mask of
 // torch.fake_quantize_per_tensor_affine's backward, so the statistic and the clipped STE agree.
 inline bool is_clipped(float r, float scale, int32_t zp, CodeRange range) {
-    const float v = round_half_even(std::min(std::max(r / scale, -4194304.0f), 4194304.0f)) + float(zp);
+    const float v = round_half_even(std::min(std::max(range.codes_of(r, scale), -4194304.0f), 4194304.0f)) + float(zp);
     return v < float(range.qmin) || v > float(range.qmax);
 }
 }  // namespace

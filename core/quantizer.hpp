@@ -1,7 +1,9 @@
 // quantizer.hpp: uniform quantization, the math contract of docs/DESIGN.md in plain C++.
 //   q = clamp(round(r / S) + Z, qmin, qmax)   r_hat = S * (q - Z)   round = ties-to-even
-// Range rules pick [alpha, beta]; symmetric mode then uses Z = 0 and |codes| <= 2^(b-1)-1, asymmetric
-// mode uses codes [0, 2^b-1] and a zero point (PyTorch/ONNX sign; the notebook's Z is the negative).
+// Range rules pick [alpha, beta]; symmetric mode then uses Z = 0 and |codes| <= 2^(b-1)-1 ("narrow", the
+// notebook's code) or codes [-2^(b-1), 2^(b-1)-1] ("full", the notebook's printed formula and PyTorch's
+// symmetric MinMaxObserver, which multiplies by 1/S); asymmetric mode uses codes [0, 2^b-1] and a zero
+// point (PyTorch/ONNX sign; the notebook's Z is the negative).
 // This file is the reference every other implementation (LibTorch, SIMD, integer) is tested against.
 #pragma once
 #include <cstdint>
@@ -27,16 +29,28 @@ enum class RangeRule {
 const char* range_rule_name(RangeRule rule);                    // "maxabs", "meanstd", ...
 Result<RangeRule> parse_range_rule(const std::string& name);   // inverse of range_rule_name
 
+// The code range of a symmetric quantizer (asymmetric codes are always [0, 2^b-1]).
+enum class SymmetricCodes {
+    kNarrow,  // "narrow": [-(2^(b-1)-1), 2^(b-1)-1], 2^b - 1 codes, S = max|r| / (2^(b-1)-1), q = round(r / S):
+              // what the notebook's code computes (QuantLab's default)
+    kFull,    // "full": [-2^(b-1), 2^(b-1)-1], 2^b codes, S = max(2 max|r| / (2^b-1), FLT_EPSILON),
+              // q = round(r * (1/S)): the notebook's printed S = (beta - alpha) / (2^b - 1) with alpha = -beta,
+              // as torch.ao MinMaxObserver(qscheme=per_tensor_symmetric) + torch.quantize_per_tensor
+};
+const char* symmetric_codes_name(SymmetricCodes codes);                  // "narrow", "full"
+Result<SymmetricCodes> parse_symmetric_codes(const std::string& name);   // inverse of symmetric_codes_name
+
 struct QuantSpec {
     int bits = 8;
     RangeRule rule = RangeRule::kMaxAbs;
     bool symmetric = true;     // Z = 0 and codes +-(2^(b-1)-1); false: codes [0, 2^b-1] with a zero point
+    SymmetricCodes codes = SymmetricCodes::kNarrow;  // symmetric only: narrow (default) or full codes
     bool per_channel = false;  // one (S, Z) per slice along axis 0 (output channels of a weight)
     double k = 3.0;            // kMeanStd: number of standard deviations
     double percentile = 99.99; // kPercentile: upper percentile in (50, 100]
 };
 inline bool operator==(const QuantSpec& a, const QuantSpec& b) {
-    return a.bits == b.bits && a.rule == b.rule && a.symmetric == b.symmetric && a.per_channel == b.per_channel && a.k == b.k &&
+    return a.bits == b.bits && a.rule == b.rule && a.symmetric == b.symmetric && a.codes == b.codes && a.per_channel == b.per_channel && a.k == b.k &&
            a.percentile == b.percentile;
 }
 inline bool operator!=(const QuantSpec& a, const QuantSpec& b) { return !(a == b); }
@@ -44,19 +58,25 @@ inline bool operator!=(const QuantSpec& a, const QuantSpec& b) { return !(a == b
 // Checks bits in [1,16], k > 0 and finite, percentile in (50,100]. Messages name the bad field.
 Status validate(const QuantSpec& spec);
 
-// Integer code range of a spec. Symmetric: [-(2^(b-1)-1), 2^(b-1)-1] (1 bit: the single level 0).
-// Asymmetric: [0, 2^b-1].
+// Integer code range of a spec. Symmetric narrow: [-(2^(b-1)-1), 2^(b-1)-1] (1 bit: the single level 0);
+// symmetric full: [-2^(b-1), 2^(b-1)-1]. Asymmetric: [0, 2^b-1].
 struct CodeRange {
     int32_t qmin = 0;
     int32_t qmax = 0;
+    // How r becomes r/S: false divides (the notebook's r / S), true multiplies by the float 1/S as
+    // torch.quantize_per_tensor and fake_quantize_per_tensor_affine do (full codes). The two differ in the
+    // last bit, which decides a code where r/S lands next to k + 0.5.
+    bool multiply_inverse = false;
     int64_t levels() const { return int64_t(qmax) - qmin + 1; }
+    float codes_of(float r, float scale) const { return multiply_inverse ? r * (1.0f / scale) : r / scale; }
 };
-CodeRange code_range(int bits, bool symmetric);
+CodeRange code_range(int bits, bool symmetric, SymmetricCodes codes = SymmetricCodes::kNarrow);
 
 // Quantization parameters: one entry per channel (axis 0), or one entry for per-tensor.
 struct QuantParams {
     int bits = 8;
     bool symmetric = true;
+    SymmetricCodes codes = SymmetricCodes::kNarrow;
     CodeRange range;
     std::vector<float> scale;        // S > 0 always (an all-zero slice gets S = 1 so it codes to 0 exactly)
     std::vector<int32_t> zero_point; // Z, PyTorch/ONNX sign; 0 when symmetric
@@ -71,7 +91,8 @@ struct RealRange {
 RealRange choose_range(const float* x, int64_t n, const QuantSpec& spec);
 
 // S and Z for one slice with range [alpha, beta], as the contract defines them.
-void params_from_range(RealRange range, int bits, bool symmetric, float* scale, int32_t* zero_point);
+void params_from_range(RealRange range, int bits, bool symmetric, float* scale, int32_t* zero_point,
+                       SymmetricCodes codes = SymmetricCodes::kNarrow);
 
 // Computes parameters for a tensor (per-channel splits along axis 0). Fails on an invalid spec, an empty
 // tensor, a NaN/Inf value (message gives its index), or per-channel on a 0-d tensor.
@@ -79,7 +100,7 @@ Result<QuantParams> compute_params(const Tensor& x, const QuantSpec& spec);
 Result<QuantParams> compute_params(const float* x, const Shape& shape, const QuantSpec& spec);
 
 // Parameters for an already known range (static / calibrated activations).
-QuantParams params_for_range(RealRange range, int bits, bool symmetric);
+QuantParams params_for_range(RealRange range, int bits, bool symmetric, SymmetricCodes codes = SymmetricCodes::kNarrow);
 
 // Elementwise ops for one slice. Pure functions of (r, S, Z, qmin, qmax): the same code runs in every front end.
 inline int32_t quantize_value(float r, float scale, int32_t zero_point, CodeRange range);
@@ -121,8 +142,9 @@ inline float round_half_even(float t) {
 }
 
 inline int32_t quantize_value(float r, float scale, int32_t zero_point, CodeRange range) {
-    // Divide (not multiply by 1/S): torch divides, and the two differ in the last bit near .5 ties.
-    float t = r / scale;
+    // Narrow codes divide (the notebook's torch.round(r / S)); full codes multiply by 1/S as
+    // torch.quantize_per_tensor does. The two differ in the last bit near .5 ties.
+    float t = range.codes_of(r, scale);
     // Clamp before rounding: the bounds are integers, so this equals clamp(round(t) + Z) and keeps
     // t small enough for round_half_even. `!(t >= lo)` also sends a NaN to qmin instead of UB.
     const float lo = float(range.qmin - zero_point), hi = float(range.qmax - zero_point);

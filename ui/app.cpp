@@ -48,6 +48,25 @@ std::string base_name(const std::string& path) {
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// "10,000": a count with thousands separators.
+std::string grouped(int64_t n) {  // n >= 0
+    std::string d = std::to_string(n), out;
+    for (size_t i = 0; i < d.size(); ++i) {
+        if (i > 0 && (d.size() - i) % 3 == 0) out += ',';
+        out += d[i];
+    }
+    return out;
+}
+
+// What the status line calls the data: the full test set, the bundled sample, or a file's name.
+std::string data_label(const Document& doc) {
+    if (!doc.data) return "-";
+    const std::string n = grouped(doc.data->count);
+    if (doc.data_name == kDefaultData) return std::string(tr("bundled sample")) + " (" + n + ")";
+    if (doc.data_name == "test_batch.bin" && doc.data->count == kCifar10BatchImages) return std::string(tr("full test set")) + " (" + n + ")";
+    return doc.data_name + " (" + n + " " + tr("images") + ")";
+}
+
 bool ends_with(const std::string& s, const char* e) {
     const size_t n = std::strlen(e);
     return s.size() >= n && s.compare(s.size() - n, n, e) == 0;
@@ -377,7 +396,7 @@ struct App::Impl {
 
         // The line below: what is loaded (the model picker, with what the model is) and the data.
         std::string info = std::string(tr("data")) + ": " +
-                           (doc.data ? doc.data_name + " (" + std::to_string(doc.data->count) + " " + tr("images") + ")" : std::string("-"));
+                           data_label(doc);
         if (io_display_lines() >= 30) {  // not when lines are scarce (presenter, small window)
             ImGui::TextDisabled("%s", info.c_str());
             ImGui::SameLine(0, fs * 1.5f);
@@ -486,10 +505,22 @@ App::App(AppOptions options) : impl_(std::make_unique<Impl>()) {
     if (!errors.empty()) errors = std::string(tr("This link has a value QuantLab cannot use:")) + " " + errors;
     m.models = std::make_shared<const ModelCatalog>(scan_models(m.opt.assets_dir));
     m.doc.models = m.models;
-    const std::string data_path = m.opt.assets_dir + "/" + kDefaultData;
-    Result<std::vector<uint8_t>> bytes = read_file_bytes(data_path, "test data");
-    if (!bytes.ok()) errors += (errors.empty() ? "" : "; ") + std::string("test data: cannot read ") + data_path;
-    else if (Status s = m.load_data(kDefaultData, bytes.value); !s) errors += (errors.empty() ? "" : "; ") + s.message;
+    bool have_data = false;
+    if (!m.opt.test_set_dir.empty()) {  // the desktop's full test set (as `quantlab eval`), else the sample below
+        const std::string path = m.opt.test_set_dir + "/test_batch.bin";
+        Result<std::vector<uint8_t>> full = read_file_bytes(path, "test data");
+        Status s = full.ok() ? m.load_data("test_batch.bin", full.value) : full.status;
+        if (!s)
+            errors += (errors.empty() ? "" : "; ") + s.message + " (" + path + ", " + m.opt.test_set_source + "); " +
+                      tr("evaluating on the bundled sample of 1,000 test images instead");
+        have_data = s.ok();
+    }
+    if (!have_data) {
+        const std::string data_path = m.opt.assets_dir + "/" + kDefaultData;
+        Result<std::vector<uint8_t>> bytes = read_file_bytes(data_path, "test data");
+        if (!bytes.ok()) errors += (errors.empty() ? "" : "; ") + std::string("test data: cannot read ") + data_path;
+        else if (Status s = m.load_data(kDefaultData, bytes.value); !s) errors += (errors.empty() ? "" : "; ") + s.message;
+    }
     const UiState wanted = m.state;
     Status s = m.load_named_weights(m.state.weights);
     if (!s && m.state.weights != kDefaultWeights) {
@@ -573,6 +604,7 @@ std::string App::status_json() const {
     nlohmann::json j;
     j["weights"] = m.doc.weights_name;
     j["data"] = m.doc.data_name;
+    j["data_label"] = data_label(m.doc);
     std::shared_ptr<const EvalSnapshot> cur = m.current_key.empty() ? nullptr : m.eval.get(m.current_key);
     std::shared_ptr<const EvalSnapshot> flt = m.float_key.empty() ? nullptr : m.eval.get(m.float_key);
     j["accuracy"] = cur ? cur->result.accuracy() : 0.0;

@@ -21,6 +21,11 @@ struct AppOptions {
     std::string assets_dir;          // folder holding the bundled weights, test sample and fonts
     bool desktop = false;            // shows desktop-only panels (training)
     std::string initial_state;       // a state string (see state_string), e.g. from the page URL
+    // Desktop: the folder whose test_batch.bin to evaluate on (core's choose_test_set: --data, $QUANTLAB_DATA, the
+    // cache); "" evaluates on the bundled 1,000-image sample. A folder that does not read gives a banner and the
+    // sample. test_set_source says how the folder was chosen (for that message).
+    std::string test_set_dir;
+    std::string test_set_source;
     // The front end's frame timing (ui/frame_policy.hpp), which outlives App: how long the frame that shows a
     // new setting waits for its first batch, and that batch's threads. None: no wait, no extra threads.
     const FramePolicy* frame_policy = nullptr;

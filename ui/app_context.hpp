@@ -73,5 +73,7 @@ bool view_tabs(const char* id, const std::vector<const char*>& names, int* selec
 // A range-rule combo (+ k / percentile fields when they apply) for spec's rule, k and percentile. Returns true
 // when changed.
 bool rule_controls(QuantSpec* spec, float width);
+// A combo for spec's symmetric codes, narrow (2^b - 1) or full (2^b); disabled when asymmetric. True when changed.
+bool codes_control(QuantSpec* spec, float width);
 
 }  // namespace quantlab::ui

@@ -91,4 +91,15 @@ bool rule_controls(QuantSpec* spec, float width) {
     return changed;
 }
 
+bool codes_control(QuantSpec* spec, float width) {
+    const char* names[] = {tr("narrow (2^b - 1 codes)"), tr("full (2^b codes)")};
+    int cur = spec->codes == SymmetricCodes::kFull ? 1 : 0;
+    if (!spec->symmetric) ImGui::BeginDisabled();  // asymmetric codes are [0, 2^b - 1] either way
+    ImGui::SetNextItemWidth(width);
+    const bool changed = ImGui::Combo(tr("codes"), &cur, names, 2);
+    if (!spec->symmetric) ImGui::EndDisabled();
+    if (changed) spec->codes = cur == 1 ? SymmetricCodes::kFull : SymmetricCodes::kNarrow;
+    return changed;
+}
+
 }  // namespace quantlab::ui

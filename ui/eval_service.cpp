@@ -14,6 +14,7 @@ double now_ms() {
 }
 std::string spec_key(const QuantSpec& s) {
     std::string k = std::string(range_rule_name(s.rule)) + (s.symmetric ? ",sym" : ",asym") + (s.per_channel ? ",pc" : ",pt");
+    if (s.symmetric && s.codes != SymmetricCodes::kNarrow) k += std::string(",") + symmetric_codes_name(s.codes);
     if (s.rule == RangeRule::kMeanStd) k += ",k" + std::to_string(s.k);
     if (s.rule == RangeRule::kPercentile) k += ",p" + std::to_string(s.percentile);
     return k;

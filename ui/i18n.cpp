@@ -77,6 +77,16 @@ const Entry kTable[] = {
     {"percentile", "パーセンタイル"},
     {"MSE-optimal", "MSE 最小"},
     {"symmetric (Z = 0)", "対称 (Z = 0)"},
+    {"codes", "コード"},
+    {"bundled sample", "同梱サンプル"},
+    {"full test set", "テストセット全体"},
+    {"evaluating on the bundled sample of 1,000 test images instead", "代わりに同梱のテスト画像 1,000 枚で評価します"},
+    {"narrow (2^b - 1 codes)", "狭い (2^b - 1 個のコード)"},
+    {"full (2^b codes)", "全範囲 (2^b 個のコード)"},
+    {"narrow: the notebook's code, S = max|r| / (2^(b-1) - 1); full: its printed "
+     "S = (β - α) / (2^b - 1), as PyTorch",
+     "狭い: ノートブックのコード、S = max|r| / (2^(b-1) - 1)。全範囲: ノートブックに印刷された式 "
+     "S = (β - α) / (2^b - 1)、PyTorch と同じ"},
     {"per-channel (weights)", "チャネルごと (重み)"},
     {"per-channel weights", "重みをチャネルごとに"},
     {"channel", "チャネル"},

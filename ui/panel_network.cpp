@@ -160,6 +160,8 @@ void NetworkPanel::global_controls(AppContext& ctx, bool compact) {
     const char* modes[] = {tr("dynamic: range per batch (notebook)"), tr("static: calibrated, frozen")};
     ImGui::SetNextItemWidth(fs * 17);
     if (ImGui::Combo(tr("activation ranges"), &mode, modes, 2)) s.act_mode = ActMode(mode);
+    if (!compact) ImGui::SetCursorPosX(fs * 7);  // under the range rule: the row above is full
+    codes_control(&s.quant, w);
     if (compact) ImGui::EndPopup();
 }
 

@@ -164,6 +164,11 @@ void QuantizerPanel::controls(AppContext& ctx, float width) {
     ImGui::SliderInt(tr("bits"), &s.lab_spec.bits, kMinBits, kMaxBits, "b = %d");
     rule_controls(&s.lab_spec, width);
     ImGui::Checkbox(tr("symmetric (Z = 0)"), &s.lab_spec.symmetric);
+    codes_control(&s.lab_spec, width);
+    ImGui::PushTextWrapPos(0.0f);  // the panel's edge
+    ImGui::TextDisabled("%s", tr("narrow: the notebook's code, S = max|r| / (2^(b-1) - 1); full: its printed "
+                                 "S = (β - α) / (2^b - 1), as PyTorch"));
+    ImGui::PopTextWrapPos();
     const bool can_pc = s.lab_source == LabSource::kWeight;
     if (!can_pc) ImGui::BeginDisabled();
     ImGui::Checkbox(tr("per-channel (weights)"), &s.lab_spec.per_channel);
@@ -204,7 +209,9 @@ void QuantizerPanel::formulas(AppContext& ctx) {
     const float S = p.scale[0];
     const int Z = p.zero_point[0];
     const int b = p.bits;
-    if (p.symmetric) {
+    if (p.symmetric && p.codes == SymmetricCodes::kFull) {
+        ImGui::TextWrapped("S = 2 max(|α|, |β|) / (2^b - 1) = %s", format_number(S).c_str());
+    } else if (p.symmetric) {
         ImGui::TextWrapped("S = max(|α|, |β|) / (2^(b-1) - 1) = %s", format_number(S).c_str());
     } else {
         ImGui::TextWrapped("S = (β - α) / (2^b - 1) = %s", format_number(S).c_str());

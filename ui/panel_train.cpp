@@ -37,6 +37,7 @@ std::string run_label(const TrainRun& r) {
         q = " W" + std::to_string(r.config.weight_bits) + "A" + std::to_string(r.config.act_bits);
         if (r.config.quant.rule != RangeRule::kMaxAbs) q += std::string(" ") + range_rule_name(r.config.quant.rule);
         if (!r.config.quant.symmetric) q += " asym";
+        else if (r.config.quant.codes == SymmetricCodes::kFull) q += " full";
         if (r.config.quant.per_channel) q += " pc";
     }
     std::snprintf(b, sizeof b, "#%d %s lr %g%s%s", r.id, optimizer_name(r.config.optimizer), r.config.lr, r.config.augment ? " aug" : "", q.c_str());
@@ -87,6 +88,7 @@ void TrainPanel::settings(AppContext& ctx, float width) {
         ImGui::Checkbox(tr("symmetric (Z = 0)"), &c.quant.symmetric);
         ImGui::SameLine();
         ImGui::Checkbox(tr("per-channel weights"), &c.quant.per_channel);
+        codes_control(&c.quant, width);
         int ste = int(c.ste);
         ImGui::RadioButton(tr("identity (notebook)"), &ste, 0);
         ImGui::SameLine();

@@ -113,6 +113,7 @@ QuantParams channel_params(const QuantParams& p, int c) {
     QuantParams q;
     q.bits = p.bits;
     q.symmetric = p.symmetric;
+    q.codes = p.codes;
     q.range = p.range;
     q.scale = {p.scale[i]};
     q.zero_point = {p.zero_point[i]};

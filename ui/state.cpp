@@ -224,6 +224,7 @@ std::string encode_state(const UiState& s) {
     if (s.quant.rule != d.quant.rule) add("rule", range_rule_name(s.quant.rule));
     if (s.quant.symmetric != d.quant.symmetric) add("sym", s.quant.symmetric ? "1" : "0");
     if (s.quant.per_channel != d.quant.per_channel) add("pc", s.quant.per_channel ? "1" : "0");
+    if (s.quant.codes != d.quant.codes) add("codes", symmetric_codes_name(s.quant.codes));
     if (s.quant.k != d.quant.k) add("k", num(s.quant.k));
     if (s.quant.percentile != d.quant.percentile) add("pct", num(s.quant.percentile));
     if (s.act_mode != d.act_mode) add("mode", act_mode_name(s.act_mode));
@@ -234,6 +235,7 @@ std::string encode_state(const UiState& s) {
     if (s.lab_spec.rule != d.lab_spec.rule) add("lr", range_rule_name(s.lab_spec.rule));
     if (s.lab_spec.symmetric != d.lab_spec.symmetric) add("ls", s.lab_spec.symmetric ? "1" : "0");
     if (s.lab_spec.per_channel != d.lab_spec.per_channel) add("lpc", s.lab_spec.per_channel ? "1" : "0");
+    if (s.lab_spec.codes != d.lab_spec.codes) add("lcodes", symmetric_codes_name(s.lab_spec.codes));
     if (s.lab_spec.k != d.lab_spec.k) add("lk", num(s.lab_spec.k));
     if (s.lab_spec.percentile != d.lab_spec.percentile) add("lp", num(s.lab_spec.percentile));
     if (s.lab_ste != d.lab_ste) add("ste", ste_rule_name(s.lab_ste));
@@ -308,6 +310,10 @@ Status decode_state(const std::string& text, UiState* s) {
         } else if (key == "pct" || key == "lp") {
             if (parse_double(value, &dv) && dv > 50 && dv <= 100) (key == "pct" ? s->quant : s->lab_spec).percentile = dv;
             else fail(key, value, "a percentile in (50, 100]");
+        } else if (key == "codes" || key == "lcodes") {
+            Result<SymmetricCodes> c = parse_symmetric_codes(value);
+            if (!c.ok()) fail(key, value, "narrow or full");
+            else (key == "codes" ? s->quant : s->lab_spec).codes = c.value;
         } else if (key == "mode") {
             Result<ActMode> m = parse_act_mode(value);
             if (!m.ok()) fail(key, value, "dynamic or static");

@@ -145,6 +145,7 @@ int run_eval(const EvalOptions& o) {
         nlohmann::json j = {{"weights", lm.name}, {"model", lm.model.desc().name}, {"data", data.description},
                             {"dataset", dataset_name(data.dataset)},
                             {"rule", range_rule_name(o.q.rule.rule)}, {"symmetric", o.q.rule.symmetric}, {"per_channel", o.q.rule.per_channel},
+                            {"codes", symmetric_codes_name(o.q.rule.codes)},
                             {"mode", o.q.mode}, {"layer_bits", o.q.layer_bits}, {"batch", o.q.batch}, {"backend", o.q.backend}, {"results", nlohmann::json::array()}};
         for (const Row& r : rows) j["results"].push_back(row_json(r, o.per_class));
         std::printf("%s\n", j.dump(2).c_str());
@@ -153,7 +154,8 @@ int run_eval(const EvalOptions& o) {
     std::printf("weights    %s (%s)\n", lm.name.c_str(), lm.model.desc().name.c_str());
     std::printf("data       %s\n", data.description.c_str());
     std::printf("quantizer  %s, %s, %s weights; activations %s%s; batch %lld; backend %s\n\n", range_rule_name(o.q.rule.rule),
-                o.q.rule.symmetric ? "symmetric" : "asymmetric", o.q.rule.per_channel ? "per-channel" : "per-tensor", o.q.mode.c_str(),
+                !o.q.rule.symmetric ? "asymmetric" : o.q.rule.codes == SymmetricCodes::kFull ? "symmetric (full codes)" : "symmetric",
+                o.q.rule.per_channel ? "per-channel" : "per-tensor", o.q.mode.c_str(),
                 o.q.mode == "dynamic" ? " (range per batch)" : " (calibrated, frozen)", (long long)o.q.batch, o.q.backend.c_str());
     if (!o.q.layer_bits.empty()) std::printf("layer bits %s (every row but float and the file's)\n", o.q.layer_bits.c_str());
     const Row* float_row = nullptr;

@@ -32,10 +32,10 @@ Result<LoadedData> load_test_data(const std::string& data_dir, int64_t limit, Da
         out.description = dir + "/" + dataset_info(dataset).test_file + " (" + std::to_string(out.test.count) + " images)";
         return out;
     }
-    const bool explicit_dir = !data_dir.empty() || std::getenv("QUANTLAB_DATA");
-    const std::string dir = find_data_dir(data_dir);
+    const TestSetChoice choice = choose_test_set(data_dir);
+    const std::string& dir = choice.dir;
     LoadedData out;
-    if (explicit_dir || fs::exists(fs::path(dir) / "test_batch.bin")) {
+    if (choice.use_dir) {
         Result<Cifar10> t = read_cifar10_test(dir, limit);
         if (!t.ok()) return t.status;
         out.test = std::move(t.value);
@@ -80,6 +80,16 @@ void add_rule_options(CLI::App* app, QuantSpec* setting) {
         ->default_str(range_rule_name(setting->rule));
     app->add_flag_callback("--asymmetric", [setting] { setting->symmetric = false; },
                            "asymmetric codes [0, 2^b-1] with a zero point (default: symmetric, Z = 0)");
+    app->add_option_function<std::string>(
+           "--codes",
+           [setting](const std::string& name) {
+               Result<SymmetricCodes> codes = parse_symmetric_codes(name);
+               if (!codes.ok()) throw CLI::ValidationError(codes.message());
+               setting->codes = codes.value;
+           },
+           "symmetric codes: narrow (2^b-1 codes, S = max|r|/(2^(b-1)-1), the notebook's code) or full (2^b codes, "
+           "S = 2 max|r|/(2^b-1), its printed formula and PyTorch's symmetric observer)")
+        ->default_str(symmetric_codes_name(setting->codes));
     app->add_flag("--per-channel", setting->per_channel, "one weight scale per output channel");
     app->add_option("--k", setting->k, "meanstd: number of standard deviations")->capture_default_str();
     app->add_option("--percentile", setting->percentile, "percentile rule: upper percentile")->capture_default_str();

@@ -165,6 +165,10 @@ Result<TrainRunConfig> parse_run_spec(const std::string& spec) {
             bool asym = false;
             ok = parse_bool(v, &asym);
             c.quant.symmetric = !asym;
+        } else if (key == "codes") {
+            Result<SymmetricCodes> r = parse_symmetric_codes(v);
+            ok = r.ok();
+            c.quant.codes = r.value;
         } else if (key == "pc") ok = parse_bool(v, &c.quant.per_channel);
         else if (key == "ste") {
             Result<SteRule> r = parse_ste_rule(v);
@@ -172,7 +176,7 @@ Result<TrainRunConfig> parse_run_spec(const std::string& spec) {
             c.ste = r.value;
         } else if (key == "init") c.init_weights = v == "scratch" ? std::string() : v;
         else if (key == "label") c.label = v;
-        else return Status::error(who + ": unknown key (epochs, batch, lr, momentum, optimizer, schedule, augment, qat, wb, ab, rule, asym, pc, ste, init, label)");
+        else return Status::error(who + ": unknown key (epochs, batch, lr, momentum, optimizer, schedule, augment, qat, wb, ab, rule, asym, codes, pc, ste, init, label)");
         if (!ok) return Status::error(who + ": bad value");
     }
     return c;

@@ -131,7 +131,9 @@ int main(int argc, char** argv) {
     cli.add_flag("--screenshot-when-idle", o.screenshot_when_idle, "wait until evaluation (and training) is done before the screenshot");
     cli.add_flag("--quit-after-screenshot", o.quit_after_screenshot, "exit once the screenshot is saved");
     cli.add_option("--quit-after", o.quit_after, "exit after N frames");
-    cli.add_option("--data", o.data, "CIFAR-10 binary folder for training (default: $QUANTLAB_DATA, else the per-user cache)");
+    cli.add_option("--data", o.data,
+                   "CIFAR-10 binary folder: evaluation on its test_batch.bin (else the bundled 1,000-image sample) and "
+                   "training (default: $QUANTLAB_DATA, else the per-user cache)");
     cli.add_option("--runs-dir", o.runs_dir, "where training runs keep their checkpoints (default: ~/.local/share/quantlab/runs/TIME-PID)");
     cli.add_option("--keep-runs", o.keep_runs_days,
                    "days to keep earlier launches' run checkpoints in the default runs folder (0: keep them all)")
@@ -202,6 +204,10 @@ int main(int argc, char** argv) {
         ao.assets_dir = o.assets;
         ao.desktop = true;
         ao.initial_state = o.state;
+        // Evaluate on the full test set where one is found, as `quantlab eval` does (core's one choice).
+        const quantlab::TestSetChoice test_set = quantlab::choose_test_set(o.data);
+        if (test_set.use_dir) ao.test_set_dir = test_set.dir;
+        ao.test_set_source = test_set.source;
         ao.frame_policy = &frame_policy;
         quantlab::ui::App app(ao);
         app.init_imgui(xs);  // a missing font is reported in the banner; the app runs with ImGui's font
@@ -210,10 +216,8 @@ int main(int argc, char** argv) {
         ImGui_ImplOpenGL3_Init("#version 330 core");
 #if QUANTLAB_HAVE_TORCH
         quantlab::gui::GuiTrainerOptions to;
-        to.data_dir = quantlab::find_data_dir(o.data);
-        to.data_source = !o.data.empty()                ? "given with --data"
-                         : std::getenv("QUANTLAB_DATA") ? "from $QUANTLAB_DATA"
-                                                        : "the per-user cache; neither --data nor $QUANTLAB_DATA was given";
+        to.data_dir = test_set.dir;
+        to.data_source = test_set.explicit_dir ? test_set.source : test_set.source + "; neither --data nor $QUANTLAB_DATA was given";
         to.runs_dir = o.runs_dir.empty() ? quantlab::gui::default_runs_dir() : o.runs_dir;
         if (o.runs_dir.empty()) {  // only the default folder, where every launch adds a session of its own
             const std::string root = std::filesystem::path(to.runs_dir).parent_path().string();

@@ -37,6 +37,7 @@ std::string describe_quant(const QuantConfig& config, const NetworkDesc& net) {
     const LayerQuant& l0 = config.layers.front();
     if (out != "float") {
         out += std::string(", ") + range_rule_name(l0.act.rule) + (l0.act.symmetric ? " symmetric" : " asymmetric");
+        if (l0.act.symmetric && l0.act.codes == SymmetricCodes::kFull) out += " (full codes)";
         if (l0.weight.per_channel) out += ", per-channel weights";
     }
     return out;

@@ -38,31 +38,38 @@ torch::Tensor usable_scale(const torch::Tensor& scale) {
 }
 
 // A TorchQParams with core's code range for these bits and the flags set; scale and zero_point to fill.
-TorchQParams params_frame(int bits, bool symmetric, bool per_channel) {
-    const CodeRange cr = code_range(bits, symmetric);
+TorchQParams params_frame(int bits, bool symmetric, bool per_channel, SymmetricCodes codes) {
+    const CodeRange cr = code_range(bits, symmetric, codes);
     TorchQParams p;
     p.qmin = cr.qmin;
     p.qmax = cr.qmax;
+    p.multiply_inverse = cr.multiply_inverse;
     p.per_channel = per_channel;
     p.symmetric = symmetric;
     return p;
 }
 
-// core's params_from_range for a symmetric range [-m, m] (m = max(|alpha|, |beta|) >= 0): S = m / qmax, Z = 0.
+// core's params_from_range for a symmetric range [-m, m] (m = max(|alpha|, |beta|) >= 0), Z = 0: narrow codes
+// S = m / qmax; full codes S = max(m / ((qmax - qmin) / 2), FLT_EPSILON), as MinMaxObserver.
 // The max-abs rule comes here straight from max|x| (a handful of kernels fewer per fake-quant: on CUDA, where a
 // training step is bound by kernel count, that matters).
-TorchQParams params_from_maxabs(const torch::Tensor& m, int bits, bool per_channel) {
-    TorchQParams p = params_frame(bits, true, per_channel);
-    p.scale = usable_scale(m / scalar_like(double(std::max(p.qmax, int64_t(1))), m));
+TorchQParams params_from_maxabs(const torch::Tensor& m, int bits, bool per_channel, SymmetricCodes codes) {
+    TorchQParams p = params_frame(bits, true, per_channel, codes);
+    if (codes == SymmetricCodes::kFull)
+        p.scale = (m / scalar_like(double(p.qmax - p.qmin) / 2.0, m)).clamp_min(double(FLT_EPSILON)).contiguous();
+    else
+        p.scale = usable_scale(m / scalar_like(double(std::max(p.qmax, int64_t(1))), m));
     p.zero_point = per_channel ? torch::zeros_like(p.scale, torch::kInt) : constant(0.0, torch::kInt, p.scale.device());
     return p;
 }
 
 // core's params_from_range on tensors: alpha, beta are 0-d (per-tensor) or (C) (per-channel).
 TorchQParams params_from_range_tensors(const torch::Tensor& alpha, const torch::Tensor& beta, int bits, bool symmetric,
-                                       bool per_channel) {
-    if (symmetric) return params_from_maxabs(torch::max(alpha.abs(), beta.abs()), bits, per_channel);
-    TorchQParams p = params_frame(bits, false, per_channel);
+                                       bool per_channel, SymmetricCodes codes) {
+    if (symmetric && codes == SymmetricCodes::kFull)  // core: max(-min(alpha, 0), max(beta, 0))
+        return params_from_maxabs(torch::max(-alpha.clamp_max(0.0), beta.clamp_min(0.0)), bits, per_channel, codes);
+    if (symmetric) return params_from_maxabs(torch::max(alpha.abs(), beta.abs()), bits, per_channel, codes);
+    TorchQParams p = params_frame(bits, false, per_channel, codes);
     const torch::Tensor lo = alpha.clamp_max(0.0), hi = beta.clamp_min(0.0);
     const torch::Tensor scale = (hi - lo) / scalar_like(double(p.qmax - p.qmin), hi);
     torch::Tensor z = scalar_like(double(p.qmin), scale) - (lo / scale).clamp_min(-4194304.0).round();
@@ -79,6 +86,7 @@ TorchQParams params_from_core(const QuantParams& qp, bool per_channel, const tor
     p.qmax = qp.range.qmax;
     p.per_channel = per_channel;
     p.symmetric = qp.symmetric;
+    p.multiply_inverse = qp.range.multiply_inverse;
     const auto n = int64_t(qp.scale.size());
     p.scale = torch::from_blob(const_cast<float*>(qp.scale.data()), {n}, torch::kFloat).clone().to(device);
     p.zero_point = torch::from_blob(const_cast<int32_t*>(qp.zero_point.data()), {n}, torch::kInt).clone().to(device);
@@ -111,7 +119,7 @@ TorchQParams torch_qparams(const torch::Tensor& xin, const QuantSpec& spec) {
         if (!r.ok()) {  // NaN/Inf input: NaN scales make the loss NaN, which the trainer reports
             const torch::Tensor nan = torch::full({per_channel ? x.size(0) : 1}, NAN, x.options());
             return params_from_range_tensors(per_channel ? nan : nan.reshape({}), per_channel ? nan : nan.reshape({}), spec.bits,
-                                             spec.symmetric, per_channel);
+                                             spec.symmetric, per_channel, spec.codes);
         }
         return params_from_core(r.value, per_channel, x.device());
     }
@@ -136,7 +144,7 @@ TorchQParams torch_qparams(const torch::Tensor& xin, const QuantSpec& spec) {
     } else if (spec.rule == RangeRule::kMaxAbs) {
         // max |x|, the notebook's rule: the infinity norm is that, exactly, in one kernel (abs then amax took two).
         const torch::Tensor m = per_channel ? torch::linalg_vector_norm(flat, INFINITY, torch::IntArrayRef{1}) : torch::linalg_vector_norm(flat, INFINITY);
-        if (spec.symmetric) return params_from_maxabs(m, spec.bits, per_channel);
+        if (spec.symmetric) return params_from_maxabs(m, spec.bits, per_channel, spec.codes);
         alpha = -m;
         beta = m;
     } else {  // kMinMax
@@ -145,11 +153,11 @@ TorchQParams torch_qparams(const torch::Tensor& xin, const QuantSpec& spec) {
         else
             std::tie(alpha, beta) = torch::aminmax(flat);
     }
-    return params_from_range_tensors(alpha, beta, spec.bits, spec.symmetric, per_channel);
+    return params_from_range_tensors(alpha, beta, spec.bits, spec.symmetric, per_channel, spec.codes);
 }
 
-TorchQParams torch_qparams_for_range(RealRange range, int bits, bool symmetric, const torch::Device& device) {
-    return params_from_core(params_for_range(range, bits, symmetric), false, device);
+TorchQParams torch_qparams_for_range(RealRange range, int bits, bool symmetric, const torch::Device& device, SymmetricCodes codes) {
+    return params_from_core(params_for_range(range, bits, symmetric, codes), false, device);
 }
 
 torch::Tensor fake_quant_tensor(const torch::Tensor& xin, const TorchQParams& p, FqKernel kernel, torch::Tensor* keep_mask) {
@@ -170,7 +178,8 @@ torch::Tensor fake_quant_tensor(const torch::Tensor& xin, const TorchQParams& p,
         return std::get<0>(r);
     }
     const torch::Tensor scale = p.per_channel ? channel_view(p.scale, x) : p.scale;
-    torch::Tensor t = (x / scale).round_();  // ties-to-even, as core's round_half_even
+    // Ties-to-even, as core's round_half_even; full codes multiply by the float 1/S as core does for them.
+    torch::Tensor t = (p.multiply_inverse ? x * scale.reciprocal() : x / scale).round_();
     if (p.symmetric) {
         if (keep_mask) *keep_mask = t.ge(double(p.qmin)).logical_and_(t.le(double(p.qmax)));
         t.clamp_(double(p.qmin), double(p.qmax));
@@ -190,7 +199,7 @@ namespace {
 struct SteFunction : public torch::autograd::Function<SteFunction> {
     static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor scale,
                                  torch::Tensor zero_point, int64_t qmin, int64_t qmax, bool per_channel, bool symmetric,
-                                 bool clipped, bool fused) {
+                                 bool multiply_inverse, bool clipped, bool fused) {
         TorchQParams p;
         p.scale = scale;
         p.zero_point = zero_point;
@@ -198,6 +207,7 @@ struct SteFunction : public torch::autograd::Function<SteFunction> {
         p.qmax = qmax;
         p.per_channel = per_channel;
         p.symmetric = symmetric;
+        p.multiply_inverse = multiply_inverse;
         torch::Tensor mask;
         torch::Tensor out = fake_quant_tensor(x, p, fused ? FqKernel::kFused : FqKernel::kExact, clipped ? &mask : nullptr);
         ctx->saved_data["clipped"] = clipped;
@@ -209,15 +219,15 @@ struct SteFunction : public torch::autograd::Function<SteFunction> {
         torch::Tensor g = grad[0];
         if (ctx->saved_data["clipped"].toBool()) g = g * ctx->saved_data["mask"].toTensor();
         return {g, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(),
-                torch::Tensor(), torch::Tensor()};
+                torch::Tensor(), torch::Tensor(), torch::Tensor()};
     }
 };
 
 }  // namespace
 
 torch::Tensor fake_quant_ste(const torch::Tensor& x, const TorchQParams& p, SteRule rule, FqKernel kernel) {
-    return SteFunction::apply(x, p.scale, p.zero_point, p.qmin, p.qmax, p.per_channel, p.symmetric, rule == SteRule::kClipped,
-                              kernel == FqKernel::kFused);
+    return SteFunction::apply(x, p.scale, p.zero_point, p.qmin, p.qmax, p.per_channel, p.symmetric, p.multiply_inverse,
+                              rule == SteRule::kClipped, kernel == FqKernel::kFused);
 }
 
 // ---- QuantNet ------------------------------------------------------------------------------------
@@ -249,7 +259,8 @@ Status QuantNetImpl::set_quant(const TorchQuant& quant, const torch::Device& dev
     if (quant.config.act_mode == ActMode::kStatic)
         for (size_t q = 0; q < quant.config.layers.size(); ++q) {
             const QuantSpec& a = quant.config.layers[q].act;
-            static_act_.push_back(torch_qparams_for_range(quant.config.act_ranges[q], a.bits == kFloatBits ? 8 : a.bits, a.symmetric, device));
+            static_act_.push_back(torch_qparams_for_range(quant.config.act_ranges[q], a.bits == kFloatBits ? 8 : a.bits, a.symmetric, device,
+                                                          a.codes));
         }
     quant_ = quant;
     return Status::success();

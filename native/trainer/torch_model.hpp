@@ -30,16 +30,19 @@ struct TorchQParams {
     int64_t qmin = 0, qmax = 0;
     bool per_channel = false;
     bool symmetric = true;  // Z = 0 everywhere: the clamp bounds are plain numbers
+    bool multiply_inverse = false;  // full codes: r * (1/S), as torch.quantize_per_tensor (CodeRange::multiply_inverse)
 };
 
 // core's compute_params in torch ops for maxabs, minmax and meanstd (no host round trip); percentile and mse
 // go through core's own code on a CPU copy. x is not modified; no autograd.
 TorchQParams torch_qparams(const torch::Tensor& x, const QuantSpec& spec);
 // core's params_for_range: a calibrated (static) activation range.
-TorchQParams torch_qparams_for_range(RealRange range, int bits, bool symmetric, const torch::Device& device);
+TorchQParams torch_qparams_for_range(RealRange range, int bits, bool symmetric, const torch::Device& device,
+                                     SymmetricCodes codes = SymmetricCodes::kNarrow);
 
-// r_hat = S * (clamp(round(r / S) + Z, qmin, qmax) - Z), no autograd. When `keep_mask` is given it receives
-// the clipped STE's mask: true where the rounded code fell inside [qmin, qmax] (core's is_clipped negated).
+// r_hat = S * (clamp(round(r / S) + Z, qmin, qmax) - Z) (r * (1/S) with multiply_inverse), no autograd. When
+// `keep_mask` is given it receives the clipped STE's mask: true where the rounded code fell inside [qmin, qmax]
+// (core's is_clipped negated).
 torch::Tensor fake_quant_tensor(const torch::Tensor& x, const TorchQParams& p, FqKernel kernel, torch::Tensor* keep_mask = nullptr);
 
 // The straight-through estimator: forward = fake_quant_tensor, backward = identity (the notebook's) or the

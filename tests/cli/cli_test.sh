@@ -35,6 +35,7 @@ case $case_name in
     expect_fail "not a bit width" eval --bits 4,x
     expect_fail "unknown 'max'" eval --rule max --limit 10
     expect_fail "expected dynamic" eval --mode sometimes --limit 10
+    expect_fail "unknown 'wide', expected narrow" eval --codes wide --limit 10
     expect_fail "missing tensor" convert "$root/tests/data/tiny.pth" "$tmp/x.safetensors"
     [ ! -e "$tmp/x.safetensors" ] || { echo "FAIL: a failed convert left a file"; exit 1; } ;;
   eval-golden)
@@ -43,7 +44,19 @@ case $case_name in
     "$q" eval --data "$tmp/d" --bits 32,8,4,3,2 --json >"$out" 2>"$err" || { cat "$err"; exit 1; }
     got=$(python3 -c 'import json,sys; print(" ".join(str(r["correct"]) for r in json.load(open(sys.argv[1]))["results"]))' "$out")
     [ "$got" = "666 664 566 280 105" ] || { echo "FAIL: correct counts $got, expected 666 664 566 280 105"; exit 1; }
-    echo "ok: eval on the bundled sample = PyTorch's counts ($got)" ;;
+    echo "ok: eval on the bundled sample = PyTorch's counts ($got)"
+    # --codes full (2^b codes, the printed formula) against PyTorch's MinMaxObserver + fake_quantize on the same
+    # images (tests/golden/quantizer_full.json).
+    "$q" eval --data "$tmp/d" --bits 8,4,3,2 --codes full --json >"$out" 2>"$err" || { cat "$err"; exit 1; }
+    python3 - "$out" "$root/tests/golden/quantizer_full.json" <<'PY' || exit 1
+import json, sys
+j, g = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))["net_first1000_correct"]
+assert j["codes"] == "full", j["codes"]
+got = {str(r["weight_bits"]): r["correct"] for r in j["results"]}
+assert got == g, f"--codes full correct counts {got}, PyTorch's {g}"
+print(f"ok: eval --codes full on the bundled sample = PyTorch's full-codes counts {got}")
+PY
+    ;;
   convert-roundtrip)
     "$q" convert "$root/../shared/seed/pretrain.pth" "$tmp/p.safetensors" >"$out" 2>"$err" || { cat "$err"; exit 1; }
     "$q" info "$tmp/p.safetensors" --json >"$out" || exit 1

@@ -3,7 +3,9 @@
 # deliberately bad file, which must give a message, not a crash), drives it with xdotool (a key lowers the
 # bits, others switch panels; each pressed once while every core is busy), and checks what it shows: the status file (accuracy and predictions hash equal
 # `quantlab eval`'s for the same setting, the panel, the error message), a screenshot taken with
-# `import -window root` (size, not blank, the panels' pixels differ), and frame times while evaluating.
+# `import -window root` (size, not blank, the panels' pixels differ), and frame times while evaluating; then
+# the test set it evaluates on: a bad --data folder gives a banner and the bundled sample, and the full
+# test set ($QUANTLAB_E2E_DATA, passed as $QUANTLAB_DATA) is evaluated as `quantlab eval` does.
 # Usage: gui_e2e.sh QUANTLAB_GUI [QUANTLAB_CLI] ASSETS_DIR      (CTest: e2e:gui; artifacts in ./e2e_gui/)
 set -uo pipefail
 gui="$1"
@@ -17,6 +19,10 @@ start_xvfb 77 110
 printf 'this is not a weights file' >"$tmp/bad.safetensors"
 
 status="$tmp/status.json"
+# Neither $QUANTLAB_DATA nor a cached data set: the app starts on the bundled sample (section 6 sets them).
+e2e_data="${QUANTLAB_E2E_DATA:-}"
+unset QUANTLAB_DATA
+export XDG_CACHE_HOME="$tmp/cache"
 "$gui" --assets "$assets" --state "panel=eval" --open "$tmp/bad.safetensors" --status-file "$status" --frame-stats \
        --no-vsync >"$tmp/app.log" 2>&1 &
 app_pid=$!
@@ -24,6 +30,7 @@ app_pid=$!
 # ---- 1. starts on the bundled files; the bad file is reported, nothing crashed
 wait_for "d['done'] and d['bits'] == 4 and d['evaluated'] == d['total'] == 1000" 90
 pass "evaluated the bundled sample at 4 bits: $(field accuracy) %"
+[[ "$(field data_label)" == "bundled sample (1,000)" ]] || fail "status line data: '$(field data_label)', expected 'bundled sample (1,000)'"
 err="$(field error)"
 [[ "$err" == *"bad.safetensors"* ]] || fail "the bad file gave no message naming it (error: '$err')"
 pass "bad file reported: ${err:0:100}..."
@@ -112,4 +119,29 @@ print(f"frames while evaluating: {ev['frames']}, median {ev['median_ms']} ms, ma
 sys.exit(0 if ev["frames"] > 0 and app["median_ms"] < 33 else 1)
 EOF
 cp "$status" "$art/status.json"
+
+# ---- 6. the test set: a bad --data folder -> banner + the bundled sample; the full test set when found
+status="$tmp/status_data.json"
+"$gui" --assets "$assets" --data "$tmp/no_such_folder" --status-file "$status" --no-vsync >"$tmp/app.log" 2>&1 &
+app_pid=$!
+wait_for "d['done'] and d['total'] == 1000 and 'no_such_folder' in d['error']" 90
+[[ "$(field data_label)" == "bundled sample (1,000)" ]] || fail "bad folder: data '$(field data_label)'"
+pass "bad --data folder: banner '$(field error | cut -c1-90)...', evaluated the bundled sample"
+kill "$app_pid" && wait "$app_pid" 2>/dev/null
+app_pid=""
+if [[ -n "$e2e_data" && -f "$e2e_data/test_batch.bin" && -n "$cli" && -x "$cli" ]]; then
+  status="$tmp/status_full.json"
+  QUANTLAB_DATA="$e2e_data" "$gui" --assets "$assets" --status-file "$status" --no-vsync >"$tmp/app.log" 2>&1 &
+  app_pid=$!
+  "$cli" eval --data "$e2e_data" --bits 4 --json >"$tmp/cli_full.json" 2>"$tmp/cli.log" || fail "quantlab eval failed: $(cat "$tmp/cli.log")"
+  wait_for "d['done'] and d['bits'] == 4 and d['evaluated'] == d['total'] == 10000" 200
+  [[ "$(field data_label)" == "full test set (10,000)" ]] || fail "full test set: data '$(field data_label)'"
+  want="$(python3 -c "import json; print([x for x in json.load(open('$tmp/cli_full.json'))['results'] if x['weight_bits'] == 4][0]['predictions_fnv1a64'])")"
+  [[ "$(field predictions_fnv1a64)" == "$want" ]] || fail "full test set: predictions $(field predictions_fnv1a64) vs quantlab eval's $want"
+  pass "\$QUANTLAB_DATA: evaluated the full test set (10,000) at 4 bits, $(field accuracy) %, predictions equal quantlab eval's"
+  kill "$app_pid" && wait "$app_pid" 2>/dev/null
+  app_pid=""
+else
+  echo "note: no full test set at '\$QUANTLAB_E2E_DATA' (or no quantlab CLI): the full-test-set check is skipped"
+fi
 echo "PASS: e2e:gui (artifacts in $art)"

@@ -204,24 +204,140 @@ def run_all(net, images, bits, batch):
     return torch.cat(outs)
 
 
+# ------------------------------------------------------------------------- full-codes quantizer reference
+FULL_BITS = [2, 3, 4, 8]
+FULL_MULTIPLIERS = [1.0, 0.001, 0.37, 25.0]
+
+
+def full_codes_inputs():
+    """The full-codes golden inputs, float32[1000] each: the notebook's plot input times a few scales, and
+    a tie-heavy tensor whose values sit at (k + 0.5) * S for the 8-bit full scale S = 1 / 127.5 (where
+    multiplying by 1/S and dividing by S can round differently) plus uniform values in [-1, 1]."""
+    torch.manual_seed(100)
+    r = torch.randn(1000).sort()[0]
+    inputs = [(f"randn x {m:g}", r * torch.tensor(m, dtype=torch.float32)) for m in FULL_MULTIPLIERS]
+    s0 = torch.tensor(1.0, dtype=torch.float32) / torch.tensor(127.5, dtype=torch.float32)
+    ties = (torch.arange(-128, 128, dtype=torch.float32) + 0.5) * s0
+    torch.manual_seed(7)
+    rest = torch.rand(1000 - 256 - 2) * 2 - 1
+    inputs.append(("ties at (k + 0.5) / 127.5, +-1, uniform [-1, 1]", torch.cat([ties, torch.tensor([1.0, -1.0]), rest])))
+    return inputs
+
+
+def quantize_full(r: torch.Tensor, b: int) -> torch.Tensor:
+    """PyTorch's symmetric per-tensor fake quantization with 2^b codes (MinMaxObserver's S, Z = 0)."""
+    from torch.ao.quantization import MinMaxObserver
+    qmin, qmax = -2 ** (b - 1), 2 ** (b - 1) - 1
+    obs = MinMaxObserver(dtype=torch.qint8, qscheme=torch.per_tensor_symmetric, quant_min=qmin, quant_max=qmax)
+    obs(r.detach())
+    S, _ = obs.calculate_qparams()
+    return torch.fake_quantize_per_tensor_affine(r, float(S), 0, qmin, qmax)
+
+
+def full_codes_net_correct(net, images, labels, bits_list, n=1000):
+    """Correct counts of the notebook's net with full codes on the first n test images (the bundled sample),
+    batch 128 in file order, dynamic scales: `quantlab eval --codes full` on that sample must match."""
+    global quantize
+    notebook_quantize = quantize
+    quantize = quantize_full
+    try:
+        return {str(b): int((argmax_first(run_all(net, images[:n], b, BATCH)) == labels[:n]).sum()) for b in bits_list}
+    finally:
+        quantize = notebook_quantize
+
+
+def write_full_codes_goldens(out, net=None, images=None, labels=None):
+    """PyTorch's own symmetric per-tensor quantization with 2^b codes, the notebook's printed formula
+    S = (beta - alpha) / (2^b - 1), alpha = -beta = max|r|: torch.ao MinMaxObserver(qscheme=per_tensor_symmetric,
+    quant_min=-2^(b-1), quant_max=2^(b-1)-1) picks S (Z = 0) and torch.quantize_per_tensor codes r (r * (1/S),
+    ties to even); qint8 clamps to [-128, 127] only, so the codes are clamped to [quant_min, quant_max] as
+    torch.fake_quantize_per_tensor_affine (FakeQuantize, QAT) does; asserted equal to that below."""
+    from torch.ao.quantization import MinMaxObserver
+    inputs = full_codes_inputs()
+    written = {}
+    written["quantizer_full_input.f32"] = write_bin(out("quantizer_full_input.f32"),
+                                                    np.stack([x.numpy() for _, x in inputs]), np.float32)
+    codes_all, deq_all, cases = [], [], []
+    for i, (name, x) in enumerate(inputs):
+        for b in FULL_BITS:
+            qmin, qmax = -2 ** (b - 1), 2 ** (b - 1) - 1
+            obs = MinMaxObserver(dtype=torch.qint8, qscheme=torch.per_tensor_symmetric, quant_min=qmin, quant_max=qmax)
+            obs(x)
+            S, Z = obs.calculate_qparams()
+            assert int(Z) == 0
+            q = torch.quantize_per_tensor(x, float(S), 0, torch.qint8)
+            codes = q.int_repr().to(torch.int32).clamp(qmin, qmax)
+            deq = codes.to(torch.float32) * S
+            fq = torch.fake_quantize_per_tensor_affine(x, float(S), 0, qmin, qmax)
+            assert torch.equal(fq, deq), f"fake_quantize_per_tensor_affine differs from quantize_per_tensor ({name}, b={b})"
+            unclamped = int((q.int_repr().to(torch.int32) != codes).sum())
+            cases.append({"input": i, "bits": b, "qmin": qmin, "qmax": qmax, "scale": f32(S), "scale_f32_hex": f32_hex(S),
+                          "codes_clamped_from_int8": unclamped,
+                          "codes_used": int(torch.unique(codes).numel())})
+            print(f"full codes {name}, b={b}: S={float(S):.9g} ({f32_hex(S)}), codes used {cases[-1]['codes_used']}, "
+                  f"{unclamped} clamped")
+            codes_all.append(codes.to(torch.int8).numpy())
+            deq_all.append(deq.numpy())
+    written["quantizer_full_codes.i8"] = write_bin(out("quantizer_full_codes.i8"), np.stack(codes_all), np.int8)
+    written["quantizer_full_dequant.f32"] = write_bin(out("quantizer_full_dequant.f32"), np.stack(deq_all), np.float32)
+    net_correct = None
+    if net is not None:
+        net_correct = full_codes_net_correct(net, images, labels, [8, 4, 3, 2])
+        print(f"full codes, the net on the first 1000 test images: correct {net_correct}")
+    write_json(out("quantizer_full.json"), {
+        "description": "symmetric per-tensor quantization with 2^b codes [-2^(b-1), 2^(b-1)-1] (QuantLab's codes=full): "
+                       "torch.ao.quantization.MinMaxObserver(dtype=qint8, qscheme=per_tensor_symmetric, quant_min, quant_max) "
+                       "scale (max(max|r| / ((qmax - qmin) / 2), FLT_EPSILON)), torch.quantize_per_tensor codes clamped to "
+                       "[qmin, qmax], dequantized = code * S",
+        "torch_version": torch.__version__,
+        "n": 1000,
+        "inputs": [name for name, _ in inputs],
+        "files": {"input": "quantizer_full_input.f32 float32[inputs][1000]",
+                  "codes": "quantizer_full_codes.i8 int8[cases][1000]",
+                  "dequant": "quantizer_full_dequant.f32 float32[cases][1000]"},
+        "cases": cases,
+        "net_first1000_correct": net_correct,
+        "net_note": "the notebook's net (pretrain.pth) with every conv/linear input and weight fake-quantized with "
+                    "full codes, the first 1000 test images (the bundled sample), batch 128, dynamic scales; "
+                    "null when written without --data and --weights"})
+    written["quantizer_full.json"] = os.path.getsize(out("quantizer_full.json"))
+    return written
+
+
 # -------------------------------------------------------------------------------------------------- main
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", required=True, help="folder with test_batch.bin (CIFAR-10 binary version)")
-    ap.add_argument("--weights", required=True, help="the notebook's pretrain.pth")
+    ap.add_argument("--data", help="folder with test_batch.bin (CIFAR-10 binary version)")
+    ap.add_argument("--weights", help="the notebook's pretrain.pth")
+    ap.add_argument("--full-codes-only", action="store_true",
+                    help="write only the full-codes goldens (quantizer_full*); with --data and --weights also the "
+                         "net's full-codes correct counts on the first 1000 test images")
     ap.add_argument("--out", default=here, help="output folder (default: next to this script)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--sensitivity", action="store_true",
                     help="also count predictions that change without oneDNN / in float64 (slow; writes "
                          "sensitivity.json)")
     args = ap.parse_args()
+    if not args.full_codes_only and (not args.data or not args.weights):
+        ap.error("--data and --weights are required (except with --full-codes-only)")
 
     torch.set_num_threads(args.threads)
     t0 = time.time()
     os.makedirs(args.out, exist_ok=True)
     out = lambda name: os.path.join(args.out, name)  # noqa: E731
     written = {}
+    if args.full_codes_only:
+        net = labels = images = None
+        if args.data and args.weights:
+            labels_np, images = read_cifar_bin(os.path.join(args.data, "test_batch.bin"))
+            labels = torch.from_numpy(labels_np)
+            net = Net()
+            net.load_state_dict(torch.load(args.weights, map_location="cpu"))
+            net.eval()
+        for name, size in write_full_codes_goldens(out, net, images, labels).items():
+            print(f"  {name}: {size} bytes")
+        return
 
     test_path = os.path.join(args.data, "test_batch.bin")
     labels_np, images = read_cifar_bin(test_path)
@@ -417,6 +533,7 @@ def main():
                              "note": "S = 1 exactly; halves round to even (torch.round / std::nearbyint)"}
     qjson["edge_cases"] = {"all_zero_input": "zeros", "bits_1": "zeros (qmax = 0, one level)"}
     write_json(out("quantizer.json"), qjson)
+    written.update(write_full_codes_goldens(out, net, images, labels))
 
     for fn in ["accuracy.json", "logits_first64.json", "debug.json", "quantizer.json"]:
         written[fn] = os.path.getsize(out(fn))

@@ -13,6 +13,7 @@
 
 #include "core/cifar10.hpp"
 #include "tests/support/float_bits.hpp"
+#include "tests/support/test_files.hpp"
 
 using namespace quantlab;
 using quantlab::test::float_bits;
@@ -173,6 +174,39 @@ TEST_CASE("cifar10: data folder lookup", "[cifar10]") {
         setenv("HOME", "/home/student", 1);
         CHECK(find_data_dir("") == "/home/student/.cache/quantlab/cifar-10-batches-bin");
         CHECK(default_data_cache_dir() == "/home/student/.cache/quantlab/cifar-10-batches-bin");
+    }
+    SECTION("the test set: --data or $QUANTLAB_DATA even when bad, the cache only when it holds test_batch.bin") {
+        const std::filesystem::path cache = test::scratch_dir("test_cifar10", "xdg");
+        const std::filesystem::path found = cache / "quantlab" / "cifar-10-batches-bin";
+        unsetenv("QUANTLAB_DATA");
+        setenv("XDG_CACHE_HOME", cache.c_str(), 1);
+        TestSetChoice c = choose_test_set("");  // empty cache: the bundled sample
+        CHECK_FALSE(c.use_dir);
+        CHECK_FALSE(c.explicit_dir);
+        CHECK(c.dir == found.string());
+        CHECK(c.source == "the per-user cache");
+        std::filesystem::create_directories(found);
+        c = choose_test_set("");  // a folder without test_batch.bin is not a test set
+        CHECK_FALSE(c.use_dir);
+        std::ofstream(found / "test_batch.bin", std::ios::binary).write(reinterpret_cast<const char*>(records(1).data()), 3073);
+        c = choose_test_set("");
+        CHECK(c.use_dir);
+        CHECK(c.dir == found.string());
+        setenv("QUANTLAB_DATA", "/no/such/env/dir", 1);  // explicit: chosen even though it does not exist
+        c = choose_test_set("");
+        CHECK(c.use_dir);
+        CHECK(c.explicit_dir);
+        CHECK(c.dir == "/no/such/env/dir");
+        CHECK(c.source == "from $QUANTLAB_DATA");
+        c = choose_test_set("/no/such/cli/dir");
+        CHECK(c.use_dir);
+        CHECK(c.dir == "/no/such/cli/dir");
+        CHECK(c.source == "given with --data");
+        setenv("QUANTLAB_DATA", "", 1);  // set but empty: not a folder, as find_data_dir reads it
+        c = choose_test_set("");
+        CHECK_FALSE(c.explicit_dir);
+        CHECK(c.dir == found.string());
+        std::filesystem::remove_all(cache);
     }
     SECTION("class names") {
         CHECK(std::string(kCifar10Classes[0]) == "airplane");

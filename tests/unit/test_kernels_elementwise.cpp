@@ -92,6 +92,29 @@ TEST_CASE("fake_quant_tensor equals the quantizer's fake_quant, bit for bit", "[
     }
 }
 
+TEST_CASE("full codes: the kernels multiply by 1/S as quantize_value does, bit for bit", "[kernels][elementwise]") {
+    std::mt19937 rng(11);
+    for (int bits : {2, 4, 8}) {
+        QuantParams p = params_for_range({-1.0f, 1.0f}, bits, true, SymmetricCodes::kFull);
+        REQUIRE(p.range.multiply_inverse);
+        const float s = p.scale[0];
+        for (int64_t n : {1, 8, 9, 23, 64, 257}) {
+            std::vector<float> x = awkward_values(size_t(n), 1.2f, s, rng);
+            for (int64_t i = 0; i < n; i += 3) x[size_t(i)] = (float(int(i % 255) - 128) + 0.5f) * s;  // next to ties
+            std::vector<int16_t> codes(static_cast<size_t>(n));
+            quantize_centred(x.data(), n, s, 0, p.range.qmin, p.range.qmax, codes.data(), true);
+            std::vector<float> want(x.size()), got(x.size());
+            fake_quant(x.data(), want.data(), n, p);
+            fake_quant_tensor(x.data(), n, s, 0, p.range.qmin, p.range.qmax, got.data(), true);
+            for (int64_t i = 0; i < n; ++i) {
+                INFO("bits " << bits << " n " << n << " i " << i << " x " << x[size_t(i)]);
+                REQUIRE(int32_t(codes[size_t(i)]) == quantize_value(x[size_t(i)], s, 0, p.range));
+                REQUIRE(same_bits(got[size_t(i)], want[size_t(i)]));
+            }
+        }
+    }
+}
+
 TEST_CASE("all_finite finds one NaN or Inf anywhere", "[kernels][elementwise]") {
     for (int64_t n : {1, 5, 8, 13, 64}) {
         std::vector<float> x(size_t(n), 1.5f);

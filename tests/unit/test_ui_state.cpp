@@ -36,6 +36,7 @@ TEST_CASE("ui state string", "[ui]") {
         s.lab_spec.symmetric = false;
         s.lab_spec.per_channel = true;
         s.lab_spec.percentile = 99.5;
+        s.lab_spec.codes = SymmetricCodes::kFull;
         s.lab_ste = SteRule::kClipped;
         s.lab_channel = 7;
         s.weight_bits = {8, 4, 4, 4, 8};
@@ -45,6 +46,7 @@ TEST_CASE("ui state string", "[ui]") {
         s.quant.per_channel = true;
         s.quant.k = 0.1 + 0.2;  // not a short decimal: must still round-trip exactly
         s.quant.percentile = 99.9;
+        s.quant.codes = SymmetricCodes::kFull;
         s.act_mode = ActMode::kStatic;
         s.backend = Backend::kReference;  // not the default, so it must appear in the string
         s.net_layer = 3;
@@ -57,6 +59,8 @@ TEST_CASE("ui state string", "[ui]") {
         CHECK(encode_state(t) == text);
         CHECK(text.find("panel=eval") != std::string::npos);
         CHECK(text.find("wb=8,4,4,4,8") != std::string::npos);
+        CHECK(text.find("codes=full") != std::string::npos);
+        CHECK(text.find("lcodes=full") != std::string::npos);
         CHECK(text.find("w=my%20run%20%283%29.safetensors") != std::string::npos);
     }
     SECTION("uniform bits are written once; a leading ? or # is skipped; unknown keys are ignored") {

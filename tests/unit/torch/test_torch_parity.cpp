@@ -113,6 +113,35 @@ TEST_CASE_METHOD(Fixture, "torch fake-quant equals core's quantizer", "[torch][q
                         CHECK(differ == 0);
                     }
     }
+    SECTION("full codes (2^b): exact and fused kernels bit-identical to core's, STE included") {
+        const std::vector<float> v = normal_values(8 * 3 * 5 * 5, 0.7f, 3);
+        const Shape shape{8, 3, 5, 5};
+        const torch::Tensor t = tensor_of(v, shape);
+        for (int bits : {2, 3, 4, 8})
+            for (RangeRule rule : {RangeRule::kMaxAbs, RangeRule::kMinMax, RangeRule::kPercentile})
+                for (bool per_channel : {false, true}) {
+                    QuantSpec spec;
+                    spec.bits = bits;
+                    spec.rule = rule;
+                    spec.per_channel = per_channel;
+                    spec.codes = SymmetricCodes::kFull;
+                    CAPTURE(bits, range_rule_name(rule), per_channel);
+                    const std::vector<float> want = core_fq(v, shape, spec);
+                    const TorchQParams p = torch_qparams(t, spec);
+                    CHECK(p.multiply_inverse);
+                    CHECK(p.qmin == -(int64_t(1) << (bits - 1)));
+                    for (FqKernel k : {FqKernel::kExact, FqKernel::kFused}) {
+                        const std::vector<float> got = vec_of(fake_quant_tensor(t, p, k));
+                        int differ = 0;
+                        for (size_t i = 0; i < v.size(); ++i) differ += got[i] != want[i];
+                        CHECK(differ == 0);
+                    }
+                    const std::vector<float> ste = vec_of(fake_quant_ste(t, p, SteRule::kIdentity, FqKernel::kExact).detach());
+                    int differ = 0;
+                    for (size_t i = 0; i < v.size(); ++i) differ += ste[i] != want[i];
+                    CHECK(differ == 0);
+                }
+    }
     SECTION("meanstd: torch's float mean/std against core's double sums, within one code at the range edges") {
         const std::vector<float> v = normal_values(4096, 1.0f, 2);
         const torch::Tensor t = tensor_of(v, {4096});
