@@ -21,10 +21,13 @@ const Lesson kLessons[kNumLessons] = {
         "ノートブックの最初のプロットです。r = torch.randn(1000).sort() (seed 100) を b = 3 ビットで量子化します "
         "(対称, Z = 0, S = max|r| / (2^(b-1) - 1))。入出力 r → r_hat の階段と、左の式に出ている S と量子化レベルの数を"
         "見てください。",
-        "How many different values can r_hat take at b = 3, and how far apart are they?",
-        "b = 3 のとき r_hat は何種類の値を取りますか? その間隔はいくつですか?",
-        "panel=quantizer&lab=syn&lb=3&lr=maxabs",
-        {},
+        "How many different values can r_hat take at b = 3, and how far apart are they? The notebook prints "
+        "S = (β - α) / (2^b - 1) instead (2^b codes, as PyTorch): what changes?",
+        "b = 3 のとき r_hat は何種類の値を取りますか? その間隔はいくつですか? ノートブックに印刷された式は "
+        "S = (β - α) / (2^b - 1) です (2^b 個のコード, PyTorch と同じ)。何が変わりますか?",
+        "panel=quantizer&lab=syn&lb=3&lr=maxabs&lcodes=narrow",
+        {{"2^b - 1 codes (the code)", "2^b - 1 個 (コード)", "lcodes=narrow"},
+         {"2^b codes (as printed)", "2^b 個 (印刷された式)", "lcodes=full"}},
     },
     {   // 2: the first exercise
         "Exercise: the range ±std(r)",
