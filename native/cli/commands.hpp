@@ -16,6 +16,6 @@ void add_sensitivity_command(CLI::App& root, Commands& cmds);  // sensitivity
 void add_mixed_command(CLI::App& root, Commands& cmds);        // mixed
 void add_file_commands(CLI::App& root, Commands& cmds);   // info, convert
 void add_data_commands(CLI::App& root, Commands& cmds);   // data fetch / data check
-void add_train_commands(CLI::App& root, Commands& cmds);  // train, export (LibTorch builds only)
+void add_train_commands(CLI::App& root, Commands& cmds);  // train (--engine core|torch), export
 
 }  // namespace quantlab::cli

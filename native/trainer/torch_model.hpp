@@ -13,6 +13,7 @@
 #include "core/network.hpp"
 #include "core/quantizer.hpp"
 #include "core/state_dict.hpp"
+#include "core/train/augment.hpp"  // kAugPad and the draws, shared with core's engine
 
 namespace quantlab::trainer {
 
@@ -95,9 +96,6 @@ private:
     std::vector<TorchQParams> static_act_;       // kStatic: one per conv/linear layer
 };
 TORCH_MODULE(QuantNet);
-
-// The augmentation's padding: torchvision's RandomCrop(32, padding=4).
-constexpr int64_t kAugPad = 4;
 
 // Augmentation as one gather on x's device: a crop of the image zero-padded by `pad` pixels (padding value
 // `fill`: -1 is black after Normalize(0.5, 0.5), as torchvision pads before ToTensor) and a horizontal flip.

@@ -1,5 +1,5 @@
-// train_data.cpp: the training data on the device (train_run.hpp): CIFAR-10 as uint8 on the device, the seeded
-// split and batch order, the augmentation draws and their application, and accuracy over a set of images.
+// train_data.cpp: the training data on the device (train_run.hpp): CIFAR-10 as uint8 on the device, the
+// augmentation (core/train/augment.hpp's draws) applied on the device, and accuracy over a set of images.
 #include "native/trainer/train_run.hpp"
 
 namespace quantlab::trainer {
@@ -10,18 +10,6 @@ DeviceData to_device(const Cifar10& d, const torch::Device& device) {
     out.x_u8 = torch::from_blob(const_cast<uint8_t*>(d.pixels.data()), {d.count, 3, kCifar10Side, kCifar10Side}, torch::kByte).clone().to(device);
     out.labels = torch::from_blob(const_cast<uint8_t*>(d.labels.data()), {d.count}, torch::kByte).to(torch::kLong).to(device);
     return out;
-}
-
-AugDraws draw_augment(int64_t b, bool crop, bool flip, std::mt19937_64& rng) {
-    AugDraws d{std::vector<int64_t>(size_t(b), kAugPad), std::vector<int64_t>(size_t(b), kAugPad), std::vector<int64_t>(size_t(b), 0)};
-    for (int64_t i = 0; i < b; ++i) {
-        if (crop) {
-            d.dy[size_t(i)] = int64_t(rng() % uint64_t(2 * kAugPad + 1));
-            d.dx[size_t(i)] = int64_t(rng() % uint64_t(2 * kAugPad + 1));
-        }
-        if (flip) d.flip[size_t(i)] = int64_t(rng() & 1);
-    }
-    return d;
 }
 
 torch::Tensor augment(const torch::Tensor& x, bool crop, bool flip, std::mt19937_64& rng) {

@@ -16,16 +16,12 @@
 #include "core/cifar10.hpp"
 #include "core/data_split.hpp"
 #include "native/trainer/graph_step.hpp"
+#include "native/trainer/run_common.hpp"  // helpers, metrics and checkpoint metadata shared with core's engine
 #include "native/trainer/torch_model.hpp"
 #include "native/trainer/trainer.hpp"
 
 namespace quantlab::trainer {
 
-double now_s();
-std::string fmt(const char* f, double v);  // one number through printf's format f
-std::string fmt_time(double s);            // "mm:ss" or "h:mm:ss"; "--:--" when unknown
-int resolve_threads(int threads);          // 0: all cores
-std::string cpu_text(int threads);         // "cpu (2 threads)"
 std::string cuda_text();                   // "cuda:0 (1 GPU visible)"
 
 // ---- data on the device (train_data.cpp) -------------------------------------------------------------
@@ -38,14 +34,8 @@ struct DeviceData {
 
 DeviceData to_device(const Cifar10& d, const torch::Device& device);
 
-struct AugDraws {
-    std::vector<int64_t> dy, dx, flip;
-};
-
-// Crop offsets and flips for b images, drawn per image from `rng` in a fixed order. A run resumed mid-epoch
-// calls this for the batches it skips, so it continues with the draws the uninterrupted run would make.
-AugDraws draw_augment(int64_t b, bool crop, bool flip, std::mt19937_64& rng);
-// Random crop of the 4-pixel zero-padded image and horizontal flip (draw_augment), applied on the device.
+// Random crop of the 4-pixel zero-padded image and horizontal flip (core/train/augment.hpp's draw_augment, the
+// draws core's engine makes too), applied on the device.
 torch::Tensor augment(const torch::Tensor& x, bool crop, bool flip, std::mt19937_64& rng);
 
 // Accuracy (%) of the model on the images `index` selects (undefined: all of `data`, in order), batches of
@@ -61,16 +51,6 @@ std::string optim_path(const std::string& ckpt);
 // written to a temporary file and renamed: a crash mid-write never leaves a broken checkpoint.
 Status write_checkpoint(const std::string& path, const StateDict& sd, torch::optim::Optimizer& opt);
 
-// Per-run metrics: one row per validation point and per epoch end, .csv or .jsonl (by extension).
-class Metrics {
-public:
-    Status open(const std::string& path, bool append);
-    void row(int epoch, int64_t iter, int64_t step, double lr, double loss, double acc, double val, double ips, double elapsed);
-
-private:
-    std::ofstream f_;
-    bool jsonl_ = false;
-};
 
 // ---- one run ---------------------------------------------------------------------------------------------
 

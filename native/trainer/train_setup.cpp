@@ -18,21 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string recipe_text(const TrainOptions& o, const NetworkDesc& net) {
-    std::string r = o.from_scratch ? "from scratch" : "fine-tuned from " + fs::path(o.init_weights).filename().string();
-    r += "; " + describe_quant(o.quant, net) + " QAT (" + ste_rule_name(o.ste) + " STE)";
-    if (describe_quant(o.quant, net) == "float") r = r.substr(0, r.find(';')) + "; float";
-    r += "; " + std::string(optimizer_name(o.optimizer)) + " lr " + fmt("%g", o.lr);
-    if (o.optimizer == Optimizer::kSgd) r += " momentum " + fmt("%g", o.momentum);
-    r += " wd " + fmt("%g", o.weight_decay) + "; schedule " + schedule_name(o.schedule) + "; batch " + std::to_string(o.batch) + "; " +
-         std::to_string(o.epochs) + " epochs";
-    std::string aug = std::string(o.augment_crop ? "crop" : "") + (o.augment_crop && o.augment_flip ? "+" : "") + (o.augment_flip ? "flip" : "");
-    r += "; augment " + (aug.empty() ? std::string("none") : aug);
-    if (o.dataset != Dataset::kCifar10) r += "; dataset " + std::string(dataset_name(o.dataset));
-    r += "; train split " + fmt("%.0f", 100.0 * (1.0 - o.val_fraction)) + "%; seed " + std::to_string(o.seed) + "; quantlab train";
-    return r;
-}
-
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, std::vector<torch::Tensor> params) {
     switch (o.optimizer) {
         case Optimizer::kAdam:

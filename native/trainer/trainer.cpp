@@ -1,11 +1,10 @@
 // trainer.cpp: train() (trainer.hpp) over its three phases (train_run.hpp): setup (train_setup.cpp), one epoch
 // at a time (train_epoch.cpp) and finish, the final evaluation and export through core (here); LibTorch's
 // errors become the run's status. Also what a run writes as it goes (atomic checkpoints with the position to
-// resume from, the metrics file, progress points), the trainer's machine choices by name, and the small
-// helpers the phases share. The data on the device (split, order, augmentation) is in train_data.cpp.
+// resume from, progress points). The helpers shared with core's engine are in run_common.cpp; the data on the
+// device (split, order, augmentation) is in train_data.cpp.
 //
-// [SECTION] machine choices by name
-// [SECTION] small helpers
+// [SECTION] CUDA text
 // [SECTION] checkpoints, metrics, progress points
 // [SECTION] finish and train()
 #include <chrono>
@@ -23,59 +22,7 @@ namespace quantlab::trainer {
 
 namespace fs = std::filesystem;
 
-// ---- [SECTION] machine choices by name --------------------------------------------------------------------
-
-namespace {
-
-constexpr EnumName<Device> kDeviceNames[] = {{Device::kAuto, "auto"}, {Device::kCpu, "cpu"}, {Device::kCuda, "cuda"}};
-constexpr EnumName<Toggle> kToggleNames[] = {{Toggle::kAuto, "auto"}, {Toggle::kOn, "on"}, {Toggle::kOff, "off"}};
-constexpr EnumName<FqKernelChoice> kFqKernelNames[] = {
-    {FqKernelChoice::kAuto, "auto"}, {FqKernelChoice::kExact, "exact"}, {FqKernelChoice::kFused, "fused"}};
-
-}  // namespace
-
-const char* device_name(Device device) { return enum_name(kDeviceNames, device); }
-
-Result<Device> parse_device(const std::string& name) {
-    return enum_from_name(kDeviceNames, name, "train: --device must be auto, cpu or cuda, got '" + name + "'");
-}
-
-const char* toggle_name(Toggle toggle) { return enum_name(kToggleNames, toggle); }
-
-Result<Toggle> parse_toggle(const std::string& name, const std::string& option) {
-    return enum_from_name(kToggleNames, name, "train: " + option + " must be auto, on or off, got '" + name + "'");
-}
-
-const char* fq_kernel_choice_name(FqKernelChoice kernel) { return enum_name(kFqKernelNames, kernel); }
-
-Result<FqKernelChoice> parse_fq_kernel_choice(const std::string& name) {
-    return enum_from_name(kFqKernelNames, name, "train: --fq-kernel must be auto, exact or fused, got '" + name + "'");
-}
-
-// ---- [SECTION] small helpers (train_run.hpp) --------------------------------------------------------------
-
-double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
-
-std::string fmt(const char* f, double v) {
-    char b[64];
-    std::snprintf(b, sizeof b, f, v);
-    return b;
-}
-
-std::string fmt_time(double s) {
-    if (!(s >= 0) || s > 1e7) return "--:--";
-    const long t = long(s + 0.5);
-    char b[32];
-    if (t >= 3600)
-        std::snprintf(b, sizeof b, "%ld:%02ld:%02ld", t / 3600, (t / 60) % 60, t % 60);
-    else
-        std::snprintf(b, sizeof b, "%02ld:%02ld", t / 60, t % 60);
-    return b;
-}
-
-int resolve_threads(int threads) { return threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency())); }
-
-std::string cpu_text(int threads) { return "cpu (" + std::to_string(threads) + " thread" + (threads > 1 ? "s" : "") + ")"; }
+// ---- [SECTION] CUDA text ----------------------------------------------------------------------------------
 
 std::string cuda_text() {
     const auto n = torch::cuda::device_count();
@@ -112,44 +59,10 @@ Status write_checkpoint(const std::string& path, const StateDict& sd, torch::opt
     return write_safetensors(path, sd);
 }
 
-Status Metrics::open(const std::string& path, bool append) {
-    if (path.empty()) return Status::success();
-    jsonl_ = fs::path(path).extension() == ".jsonl" || fs::path(path).extension() == ".json";
-    const bool exists = fs::exists(path);
-    f_.open(path, append ? std::ios::app : std::ios::trunc);
-    if (!f_) return Status::error("train: cannot write metrics to " + path);
-    if (!jsonl_ && !(append && exists)) f_ << "epoch,iteration,step,lr,train_loss,train_acc,val_acc,images_per_s,elapsed_s\n";
-    return Status::success();
-}
-
-void Metrics::row(int epoch, int64_t iter, int64_t step, double lr, double loss, double acc, double val, double ips, double elapsed) {
-    if (!f_.is_open()) return;
-    char b[512];
-    const std::string v = val >= 0 ? fmt("%.2f", val) : (jsonl_ ? "null" : "");
-    if (jsonl_)
-        std::snprintf(b, sizeof b,
-                      "{\"epoch\":%d,\"iteration\":%lld,\"step\":%lld,\"lr\":%.6g,\"train_loss\":%.5f,\"train_acc\":%.2f,"
-                      "\"val_acc\":%s,\"images_per_s\":%.1f,\"elapsed_s\":%.2f}\n",
-                      epoch, (long long)iter, (long long)step, lr, loss, acc, v.c_str(), ips, elapsed);
-    else
-        std::snprintf(b, sizeof b, "%d,%lld,%lld,%.6g,%.5f,%.2f,%s,%.1f,%.2f\n", epoch, (long long)iter, (long long)step, lr, loss, acc,
-                      v.c_str(), ips, elapsed);
-    f_ << b;
-    f_.flush();
-}
-
 Status RunState::save_checkpoint(int epoch, int64_t iter, double val) {
     if (ckpt_path.empty()) return Status::success();
     StateDict sd = model->to_state_dict();
-    sd.metadata = {{"trained_by", recipe},
-                   {"checkpoint_epoch", std::to_string(epoch)},
-                   {"checkpoint_iteration", std::to_string(iter)},
-                   {"checkpoint_steps_per_epoch", std::to_string(steps_per_epoch)},
-                   {"checkpoint_step", std::to_string(global_step)},
-                   {"checkpoint_epochs_planned", std::to_string(o.epochs)},
-                   {"seed", std::to_string(o.seed)},
-                   {"val_accuracy", val >= 0 ? fmt("%.2f", val) : ""}};
-    stamp_metadata(&sd.metadata, net, "quantlab train checkpoint", &qc);
+    sd.metadata = checkpoint_metadata({recipe, epoch, iter, steps_per_epoch, global_step, o.epochs, o.seed, val}, net, qc);
     if (Status s = write_checkpoint(ckpt_path, sd, *opt); !s) return s;
     rep.checkpoint = ckpt_path;
     return Status::success();

@@ -124,8 +124,21 @@ struct TrainReport {
                                     // current weights, without test accuracy
 };
 
-// Runs training. Prints progress to stderr when options.progress. Never throws.
+// Runs training. Prints progress to stderr when options.progress. Never throws. LibTorch builds only.
 TrainReport train(const TrainOptions& options);
+
+// The training engines of `quantlab train --engine`: core (core/train, no LibTorch, in every build) and torch
+// (train() above, LibTorch builds).
+enum class Engine { kCore, kTorch };
+const char* engine_name(Engine engine);  // "core", "torch"
+Result<Engine> parse_engine(const std::string& name);
+
+// The same run on core's engine (core_train.cpp): the seeded split and order, augmentation draws, optimizer and
+// schedule of train(), core's train_step, the same metrics file, checkpoints (model only) and export. Single-threaded
+// steps; CPU only. Not supported yet, and refused with a message: resume, from_scratch, device cuda.
+// A NaN or infinite loss stops the run with report.diverged, keeping the last weights whose loss was finite.
+// A batch larger than the training images is an error. options.channels_last, cuda_graph and fq_kernel do not apply.
+TrainReport train_core(const TrainOptions& options);
 
 // What train() would report as its device for these options ("cpu (3 threads)", "cuda:0 (1 GPU visible)"),
 // without training: the desktop app shows it before the first run.

@@ -1,8 +1,8 @@
-// torch_cmd_train.cpp: `quantlab train` (quantization-aware fine-tuning with the STE, LibTorch on CUDA or
-// CPU; the notebook's recipe by default, the final assignment's knobs as options) and `quantlab export`
-// (calibrate static activation ranges, measure test accuracy with core, write QuantLab safetensors).
-// Built only with LibTorch (the torch_ prefix keeps it out of torch-less builds); it includes no torch
-// header itself: the trainer library's trainer.hpp is torch-free.
+// cmd_train.cpp: `quantlab train` (quantization-aware fine-tuning with the STE; the notebook's recipe by default,
+// the final assignment's knobs as options) on one of two engines: core (core/train, no LibTorch, every build) or
+// torch (LibTorch on CUDA or CPU, builds with QUANTLAB_HAVE_TORCH); and `quantlab export` (calibrate static
+// activation ranges, measure test accuracy with core, write QuantLab safetensors; no LibTorch needed).
+// It includes no torch header itself: the trainer's trainer.hpp is torch-free.
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -103,6 +103,11 @@ struct TrainCli {
     std::string augment = "none";
     std::string ste = "identity";
     std::string dataset = "cifar10";
+#ifdef QUANTLAB_HAVE_TORCH
+    std::string engine = "torch";
+#else
+    std::string engine = "core";
+#endif
     bool quiet = false;
     bool no_final_eval = false;
 };
@@ -132,7 +137,14 @@ int run_train(TrainCli& c) {
     take(trainer::parse_device(c.device), &o.device);
     take(trainer::parse_toggle(c.channels_last, "--channels-last"), &o.channels_last);
     take(trainer::parse_toggle(c.cuda_graph, "--cuda-graph"), &o.cuda_graph);
+    trainer::Engine engine = trainer::Engine::kCore;
+    take(trainer::parse_engine(c.engine), &engine);
     if (!bad.empty()) return fail("train", bad);
+#ifndef QUANTLAB_HAVE_TORCH
+    if (engine == trainer::Engine::kTorch)
+        return fail("train", "--engine torch: this quantlab was built without LibTorch; use --engine core (the default here), or build "
+                             "with LibTorch (scripts/setup.sh installs it)");
+#endif
     for (const std::string& a : {c.augment}) {
         std::stringstream ss(a);
         std::string item;
@@ -156,13 +168,19 @@ int run_train(TrainCli& c) {
 
     o.stop_flag = &g_stop_training;
     void (*previous)(int) = std::signal(SIGINT, on_sigint);
-    trainer::TrainReport r = trainer::train(o);
+#ifdef QUANTLAB_HAVE_TORCH
+    trainer::TrainReport r = engine == trainer::Engine::kTorch ? trainer::train(o) : trainer::train_core(o);
+#else
+    trainer::TrainReport r = trainer::train_core(o);
+#endif
     std::signal(SIGINT, previous == SIG_ERR ? SIG_DFL : previous);
     if (!r.status.ok()) return fail("train", r.status.message);
     if (r.stopped) {
+        const char* how = r.checkpoint.empty()                  ? "; no checkpoint (--checkpoint-dir is empty)"
+                          : engine == trainer::Engine::kTorch ? "; continue with the same options and --resume "
+                                                              : "; continue with --engine torch, the same options and --resume ";
         std::fprintf(stderr, "quantlab train: interrupted after %lld steps (%d/%d epochs complete)%s%s\n", (long long)r.steps, r.epochs_done,
-                     o.epochs, r.checkpoint.empty() ? "; no checkpoint (--checkpoint-dir is empty)" : "; continue with the same options and --resume ",
-                     r.checkpoint.c_str());
+                     o.epochs, how, r.checkpoint.c_str());
         return 130;  // the shell's code for a SIGINT, as before, but with the checkpoint written
     }
     std::printf("trained     %lld steps, %d/%d epochs, %.0f images/s (training steps only, %s)\n", (long long)r.steps, r.epochs_done, o.epochs,
@@ -172,7 +190,8 @@ int run_train(TrainCli& c) {
         std::printf("test        %.2f %%  core, static ranges (quantlab eval --mode static)   [%lld images, %s]\n", r.test_acc_static,
                     (long long)r.test_images, trainer::describe_quant(o.quant, net.value).c_str());
         std::printf("            %.2f %%  core, ranges per batch of 128 (quantlab eval --mode dynamic)\n", r.test_acc_dynamic);
-        std::printf("            %.2f %%  the trainer's own forward (LibTorch, ranges per batch)\n", r.test_acc_trainer);
+        if (r.test_acc_trainer >= 0)
+            std::printf("            %.2f %%  the trainer's own forward (LibTorch, ranges per batch)\n", r.test_acc_trainer);
     }
     if (!r.checkpoint.empty()) std::printf("checkpoint  %s\n", r.checkpoint.c_str());
     if (!o.export_path.empty()) std::printf("exported    %s\n", o.export_path.c_str());
@@ -240,9 +259,17 @@ void add_train_commands(CLI::App& root, Commands& cmds) {
     TrainOptions& o = tc->t;
     CLI::App* train = root.add_subcommand(
         "train",
-        "Quantization-aware fine-tuning with the straight-through estimator (LibTorch; CUDA when present).\n"
+        "Quantization-aware fine-tuning with the straight-through estimator, on core's engine (CPU, every build) or\n"
+        "LibTorch's (CUDA when present; builds with LibTorch).\n"
         "Defaults are the notebook's recipe: fine-tune the bundled notebook weights at 4 bits, SGD lr 1e-3 momentum 0.9\n"
         "weight decay 1e-5, batch 128, 5 epochs, seeded 80/20 train/validation split, validation every 100 iterations.");
+    train->add_option("--engine", tc->engine,
+#ifdef QUANTLAB_HAVE_TORCH
+                      "training engine: core (core/train, single-threaded steps, CPU) or torch (LibTorch); default: torch in this build"
+#else
+                      "training engine: core (core/train, single-threaded steps, CPU) or torch (LibTorch: not in this build); default: core in this build"
+#endif
+                      )->capture_default_str();
     train->add_option("--init,-w", o.init_weights, "weights to fine-tune, .pth or .safetensors (default: the bundled notebook weights)");
     train->add_flag("--from-scratch", o.from_scratch, "start from random weights (seeded) instead of --init");
     train->add_option("--model", tc->model, "with --from-scratch: notebook (default), wide:N, or a model description text");
