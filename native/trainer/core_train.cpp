@@ -159,7 +159,7 @@ TrainReport train_core(const TrainOptions& o) {
     };
 
     for (int epoch = 0; epoch < o.epochs; ++epoch) {
-        // The LibTorch trainer's epoch: the same order and the same augmentation generator (train_epoch.cpp plan_epoch).
+        // The LibTorch trainer's epoch: the same order and augmentation generator (train_epoch.cpp plan_epoch).
         const std::vector<int64_t> order = shuffled(split.train, mix(o.seed, 0xe90c, uint64_t(epoch)));
         std::mt19937_64 aug_rng(mix(o.seed, 0xa09, uint64_t(epoch)));
         double run_loss = 0;
@@ -208,10 +208,11 @@ TrainReport train_core(const TrainOptions& o) {
                 const int64_t good_done = std::max<int64_t>(global_step - 1, 0);
                 Status saved = save(weights, good_done, -1);
                 const std::string what = step.ok() ? (std::isnan(step.value.loss) ? "NaN" : "infinite") : "non-finite (" + step.message() + ")";
-                const std::string keep = rep.checkpoint.empty() || !saved
-                                             ? "The last good weights were not written (no --checkpoint-dir)."
-                                             : "The last good weights (after " + std::to_string(good_done) +
-                                                   " steps, the last with a finite loss) are kept in " + rep.checkpoint + ".";
+                std::string keep = "The last good weights (after " + std::to_string(good_done) + (good_done == 1 ? " step" : " steps") +
+                                   ": the last weights whose loss was finite) are ";
+                if (!saved) keep += "not written: " + saved.message + ".";
+                else if (ckpt_path.empty()) keep += "not written (--checkpoint-dir is empty).";
+                else keep += "kept in " + ckpt_path + ".";
                 rep.status = Status::error("train: the loss became " + what + " at epoch " + std::to_string(epoch + 1) + ", iteration " +
                                            std::to_string(it + 1) + " (step " + std::to_string(global_step + 1) + ", lr " + fmt("%g", lr) +
                                            "); training stopped. " + keep + " Hint: lower the learning rate (e.g. --lr " + fmt("%g", o.lr / 10) +
