@@ -17,7 +17,7 @@ expect_fail() {  # expect_fail "substring of stderr" -- args...
 
 case $case_name in
   help)
-    for sub in eval sweep sensitivity mixed info convert "data fetch" "data check"; do
+    for sub in eval sweep sensitivity mixed info convert "data fetch" "data check" train export; do
       $q $sub --help >"$out" 2>&1 || { echo "FAIL: $sub --help"; exit 1; }
       grep -q "Usage" "$out" || { echo "FAIL: $sub --help has no usage"; cat "$out"; exit 1; }
     done; echo "ok: every subcommand has --help" ;;
