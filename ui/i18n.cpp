@@ -143,6 +143,14 @@ const Entry kTable[] = {
     {"input activations: float vs quantized", "入力活性化: 浮動小数点と量子化"},
     {"Activations: each layer's float input over the first batch of 128 test images (float network). Click a row to plot it.",
      "活性化: 最初のバッチ (テスト画像 128 枚) での各層の浮動小数点入力 (浮動小数点ネットワーク)。行をクリックするとグラフを表示します。"},
+    // "Which layer breaks?" (ui/sensitivity_view.cpp)
+    {"histograms", "ヒストグラム"},
+    {"Which layer breaks?", "どの層で壊れる?"},
+    {"Which layer breaks? (no network)", "どの層で壊れる? (ネットワークがありません)"},
+    {"accuracy on the evaluation images", "評価画像での正解率"},
+    {"only this layer at its bits (others float)", "この層だけ設定のビット幅 (他は浮動小数点)"},
+    {"all at their bits, this layer at 8", "全層を設定のビット幅, この層だけ 8 ビット"},
+    {"current setting", "現在の設定"},
     // evaluation
     {"bits, all layers", "ビット幅 (全層)"},
     {"bits, all layers (now mixed)", "ビット幅 (全層, 現在は層ごとに異なる)"},

@@ -1,0 +1,86 @@
+// sensitivity.test.mjs: the network view's "Which layer breaks?" chart (ui/sensitivity_view.cpp). Its bars, which
+// the page evaluates in the background while the view is shown, equal `quantlab eval --layer-bits` on the same
+// 1,000 images: every layer at 4 bits but conv1 kept at 8, and only fc1 at 4 bits (the rest float). Then the bits
+// change and the bars follow. Screenshots at 1280x720 and 1920x1080, English and Japanese, presenter off and on,
+// with the layout checks of screenshots.test.mjs (no legend over data, nothing cut by the window).
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { expectNoErrors, nativeEval, screenshot, startSession } from './harness.mjs';
+
+let session;
+before(async () => { session = await startSession(); });
+after(async () => { await session?.close(); });
+
+const overlaps = (a, b) => a && b && a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+
+// Waits until the chart's ten bars are final; returns status().
+async function waitBars(page) {
+  await page.evaluate(() => window.quantlab.afterFrames(2));
+  await page.waitForFunction(() => {
+    const s = window.quantlab.status().sensitivity;
+    return s.length === 5 && s.every((l) => l.only.done && l.all_but.done);
+  }, null, { timeout: 80000, polling: 200 });
+  return page.evaluate(() => window.quantlab.status());
+}
+
+// One native run: {correct, hash} of a --bits / --layer-bits setting on the bundled sample.
+function native(layerBits) {
+  const r = nativeEval({ bits: [4], extraArgs: ['--layer-bits', layerBits] });
+  const [only] = Object.values(r);
+  return only;
+}
+
+test('"Which layer breaks?" bars equal quantlab eval --layer-bits and follow the bits', async () => {
+  const { page, errors } = await session.open({ hash: 'panel=network&view=2&wb=4&ab=4' });
+  const s = await waitBars(page);
+  assert.deepEqual(s.sensitivity.map((l) => l.layer), ['conv1', 'conv2', 'fc1', 'fc2', 'fc3']);
+  for (const l of s.sensitivity)
+    for (const b of [l.only, l.all_but]) {
+      assert.equal(b.error, '');
+      assert.equal(b.evaluated, 1000);
+    }
+  const conv1Kept = s.sensitivity[0].all_but, fc1Only = s.sensitivity[2].only;
+  const wantKept = native('conv1=8'), wantOnly = native('conv1=32,conv2=32,fc2=32,fc3=32');
+  console.log(`all at 4 but conv1 at 8: page ${conv1Kept.correct} ${conv1Kept.predictions_fnv1a64}, native ${wantKept.correct} ${wantKept.hash}`);
+  console.log(`only fc1 at 4: page ${fc1Only.correct} ${fc1Only.predictions_fnv1a64}, native ${wantOnly.correct} ${wantOnly.hash}`);
+  assert.equal(conv1Kept.correct, Math.round(wantKept.accuracy * 10));  // of 1,000 images
+  assert.equal(conv1Kept.predictions_fnv1a64, wantKept.hash);
+  assert.equal(fc1Only.correct, Math.round(wantOnly.accuracy * 10));
+  assert.equal(fc1Only.predictions_fnv1a64, wantOnly.hash);
+
+  // Another setting: the bars are those of the new bits (only conv2 at 2 bits is the current conv2 setting).
+  const r = await page.evaluate(() => window.quantlab.applyState('wb=2,4,4,4,4&ab=2,4,4,4,4'));
+  assert.ok(r.ok, r.error);
+  const s2 = await waitBars(page);
+  const want2 = native('conv1=2,conv2=32,fc1=32,fc2=32,fc3=32');
+  assert.equal(s2.sensitivity[0].only.predictions_fnv1a64, want2.hash, 'only conv1 at 2 bits');
+
+  // Screenshots, with the layout checks.
+  await page.mouse.move(2, 2);
+  for (const [width, height] of [[1280, 720], [1920, 1080]]) {
+    await page.setViewportSize({ width, height });
+    for (const presenter of [false, true])
+      for (const lang of ['en', 'ja']) {
+        const state = `panel=network&view=2&wb=4&ab=4&lang=${lang}&fs=${presenter ? 2 : 1}&hc=${presenter ? 1 : 0}`;
+        assert.ok((await page.evaluate((st) => window.quantlab.applyState(st), state)).ok);
+        let layout;
+        for (let i = 0; i < 20; ++i) {
+          await page.evaluate(() => window.quantlab.afterFrames(2));
+          layout = await page.evaluate(() => window.quantlab.layout());
+          if (!layout.unsettled) break;
+        }
+        const name = `sensitivity-${width}x${height}-${lang}${presenter ? '-presenter' : ''}`;
+        await screenshot(page, `screens/${name}`);
+        const chart = layout.plots.find((p) => p.id === 'sensitivity');
+        assert.ok(chart, `${name}: the chart is drawn`);
+        for (const p of layout.plots) {
+          assert.ok(!overlaps(p.legend, chart.area), `${name}: ${p.id}'s legend covers the chart's data`);
+          const f = p.frame;
+          assert.ok(f[0] >= -1 && f[1] >= -1 && f[2] <= width + 1 && f[3] <= height + 1, `${name}: ${p.id} is cut: ${JSON.stringify(f)}`);
+          assert.ok(!p.title_clipped, `${name}: ${p.id}'s title does not fit`);
+        }
+      }
+  }
+  expectNoErrors(assert, errors, 'sensitivity');
+});

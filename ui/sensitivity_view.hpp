@@ -1,0 +1,37 @@
+// sensitivity_view.hpp: the network view's "Which layer breaks?" chart. Per conv/linear layer two accuracies
+// from core's sensitivity_cases_for: only this layer at its current bits (the others float), and every layer at
+// its current bits except this one kept at 8; the float and the current setting's accuracy as reference lines.
+// The cases are ordinary EvalService jobs (App adds them while the view is shown), so the bars fill in batch by
+// batch and follow the bits as they change; results stay cached per setting.
+#pragma once
+#include <imgui.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "core/network.hpp"
+#include "core/quant_config.hpp"
+#include "ui/app_context.hpp"
+
+namespace quantlab::ui {
+
+// The network panel's views (state.panel_view): 0 weights histogram, 1 activations histogram (side by side
+// when the panel is wide), 2 this chart.
+constexpr int kNetViewSensitivity = 2;
+
+// Whether the chart is on screen (App evaluates its cases only then).
+bool sensitivity_shown(const UiState& s);
+
+// The chart's settings for the state's per-layer bits: layers x "only", then layers x "all but" (core order).
+std::vector<QuantConfig> sensitivity_configs(const UiState& s, const NetworkDesc& net);
+
+// The chart in `size`, from ctx.sensitivity_keys (one per sensitivity_configs entry).
+void draw_sensitivity(AppContext& ctx, ImVec2 size);
+
+// For status(): [{"layer", "only": {accuracy, correct, evaluated, done}, "all_but": {...}}] per layer; empty
+// when the keys are (the chart is not shown).
+nlohmann::json sensitivity_json(const EvalService& eval, const std::vector<std::string>& keys,
+                                const std::vector<std::string>& layer_names);
+
+}  // namespace quantlab::ui
