@@ -148,8 +148,8 @@ const Entry kTable[] = {
     {"Which layer breaks?", "どの層で壊れる?"},
     {"Which layer breaks? (no network)", "どの層で壊れる? (ネットワークがありません)"},
     {"accuracy on the evaluation images", "評価画像での正解率"},
-    {"only this layer at its bits (others float)", "この層だけ設定のビット幅 (他は浮動小数点)"},
-    {"all at their bits, this layer at 8", "全層を設定のビット幅, この層だけ 8 ビット"},
+    {"only this layer quantized", "この層だけ量子化"},
+    {"all quantized, this layer at 8", "全層を量子化, この層だけ 8 ビット"},
     {"current setting", "現在の設定"},
     // evaluation
     {"bits, all layers", "ビット幅 (全層)"},

@@ -314,7 +314,7 @@ void NetworkPanel::layer_plots(AppContext& ctx, const ImVec2& size) {
         if (view_tabs("##netviews", {tr("histograms"), tr("Which layer breaks?")}, &which)) s.panel_view = which ? kNetViewSensitivity : 0;
     } else {
         int which = view;
-        if (view_tabs("##nettabs", {tr("weights: float vs quantized"), tr("input activations: float vs quantized"), tr("Which layer breaks?")}, &which))
+        if (view_tabs("##nettabs", {tr("weights"), tr("activations"), tr("Which layer breaks?")}, &which))  // the plots' titles say more
             s.panel_view = which;
     }
     const ImVec2 full(size.x, size.y - (ImGui::GetCursorPosY() - y0));

@@ -91,10 +91,10 @@ void draw_sensitivity(AppContext& ctx, ImVec2 size) {
     float top = std::max(flt.accuracy, cur.accuracy);
     for (int q = 0; q < n; ++q) top = std::max({top, only[size_t(q)].accuracy, all_but[size_t(q)].accuracy});
     const plot::Limits lim{-0.6, double(n) - 0.4, 0, std::min(100.0, 10.0 * std::ceil((top + 8.0) / 10.0))};
-    if (!plot::begin_plot("##sensitivity", title, size, lim, tr("layer"), "%", plot::kYPercent)) return;
+    if (!plot::begin_plot("##sensitivity", title, size, lim, nullptr, "%", plot::kYPercent)) return;  // the ticks name the layers
     const ImU32 c_only = c.series[0], c_all_but = c.series[2];
-    const char* l_only = tr("only this layer at its bits (others float)");
-    const char* l_all_but = tr("all at their bits, this layer at 8");
+    const char* l_only = tr("only this layer quantized");
+    const char* l_all_but = tr("all quantized, this layer at 8");
     const std::vector<float> only_done = series(only, true), all_but_done = series(all_but, true);
     const std::vector<float> only_part = series(only, false), all_but_part = series(all_but, false);
     plot::bars(l_only, only_done.data(), n, -0.2f, 0.38f, c_only);
@@ -109,9 +109,9 @@ void draw_sensitivity(AppContext& ctx, ImVec2 size) {
         plot::hline(cur.accuracy, c.series[3], 2.0f, true);
         plot::line(tr("current setting"), nullptr, nullptr, 0, c.series[3]);
     }
-    // Each final bar's value above it, when a bar is wide enough for the number.
+    // Each final bar's value above it, when a bar is wide enough for the number and the plot tall enough.
     const float slot = size.x / float(n + 1);
-    if (slot * 0.38f >= ImGui::CalcTextSize("88.8").x) {
+    if (slot * 0.38f >= ImGui::CalcTextSize("88.8").x && size.y >= ImGui::GetFontSize() * 14) {
         char v[16];
         for (int q = 0; q < n; ++q) {
             const std::pair<const Bar*, float> both[] = {{&only[size_t(q)], -0.2f}, {&all_but[size_t(q)], 0.2f}};

@@ -135,7 +135,9 @@ TEST_CASE("sensitivity cases for a mixed setting: each layer alone at its bits, 
         for (const SensitivityCase* c : {&o, &a}) {
             CHECK(c->config.act_mode == ActMode::kStatic);
             CHECK(c->config.act_ranges.empty());  // stale ranges dropped: the cases are calibrated anew
-            CHECK(validate(c->config, net));
+            QuantConfig ranged = c->config;  // valid once calibrated (a static config needs its ranges)
+            ranged.act_ranges.assign(5, RealRange{-1, 1});
+            CHECK(validate(ranged, net));
             for (const LayerQuant& l : c->config.layers) {
                 CHECK(l.weight.rule == RangeRule::kMse);
                 CHECK(l.weight.per_channel);
