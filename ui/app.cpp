@@ -91,7 +91,7 @@ struct App::Impl {
     int64_t first_frame_evaluated = 0;  // images behind the estimate on the first frame that showed shown_key
     bool estimate_pending = false;  // this frame was built before current_key had an estimate (see frame())
     std::vector<std::string> sweep_keys;
-    std::vector<std::string> sensitivity_keys;  // the network view's "Which layer breaks?" cases, while it is shown
+    std::vector<std::string> sensitivity_keys;  // the network view's "Which layer breaks?" or accuracy-vs-size cases, while shown
     bool prepared = false;
     std::string pending_state;  // a lesson step or view to apply after this frame (App::frame, apply_state_string)
     bool lesson_folded = false;  // the lesson card shows its title and question only
@@ -235,8 +235,7 @@ struct App::Impl {
         float_key = add(make_config(net, kFloatBits, kFloatBits, state.act_mode));
         // "Which layer breaks?" right after them while it is shown: it is what the user looks at then.
         sensitivity_keys.clear();
-        if (sensitivity_shown(state))
-            for (QuantConfig& c : sensitivity_configs(state, net)) sensitivity_keys.push_back(add(std::move(c)));
+        for (QuantConfig& c : sensitivity_configs(state, net)) sensitivity_keys.push_back(add(std::move(c)));
         sweep_keys.clear();
         for (int b : sweep_bits()) {
             UiState s = state;
@@ -650,6 +649,8 @@ std::string App::status_json() const {
                                {"description", describe(e)}});
     // "Which layer breaks?" per layer (only it at its bits; all but it, kept at 8); [] unless the view is shown.
     j["sensitivity"] = sensitivity_json(m.eval, m.sensitivity_keys, m.doc.layer_names);
+    // The accuracy-vs-size front (proxy from the one-layer losses) while that view is shown.
+    if (m.doc.model && m.state.panel_view == kNetViewPareto) j["pareto"] = pareto_json(m.eval, m.sensitivity_keys, m.float_key, m.doc.model->desc());
     j["overlay"] = nlohmann::json::array();
     for (const OverlayJob& o : m.overlay) {
         std::shared_ptr<const EvalSnapshot> s = m.eval.get(o.job.key);

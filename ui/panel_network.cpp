@@ -307,19 +307,23 @@ void NetworkPanel::layer_plots(AppContext& ctx, const ImVec2& size) {
     // "Which layer breaks?" (view 2, ui/sensitivity_view.hpp) takes the place of the histograms.
     const float fs = ImGui::GetFontSize();
     UiState& s = ctx.state;
-    const int view = s.panel_view == kNetViewSensitivity ? kNetViewSensitivity : s.panel_view == 1 ? 1 : 0;
+    const int view = s.panel_view == kNetViewSensitivity || s.panel_view == kNetViewPareto ? s.panel_view : s.panel_view == 1 ? 1 : 0;
     const float y0 = ImGui::GetCursorPosY();
     if (half.x >= fs * 24) {
-        int which = view == kNetViewSensitivity ? 1 : 0;
-        if (view_tabs("##netviews", {tr("histograms"), tr("Which layer breaks?")}, &which)) s.panel_view = which ? kNetViewSensitivity : 0;
+        int which = std::max(0, view - 1);
+        if (view_tabs("##netviews", {tr("histograms"), tr("Which layer breaks?"), tr("accuracy vs size")}, &which)) s.panel_view = which ? which + 1 : 0;
     } else {
         int which = view;
-        if (view_tabs("##nettabs", {tr("weights"), tr("activations"), tr("Which layer breaks?")}, &which))  // the plots' titles say more
-            s.panel_view = which;
+        if (view_tabs("##nettabs", {tr("weights"), tr("activations"), tr("Which layer breaks?"), tr("accuracy vs size")}, &which))
+            s.panel_view = which;  // the plots' titles say more
     }
     const ImVec2 full(size.x, size.y - (ImGui::GetCursorPosY() - y0));
     if (view == kNetViewSensitivity) {
         draw_sensitivity(ctx, full);
+        return;
+    }
+    if (view == kNetViewPareto) {
+        draw_pareto(ctx, full);
         return;
     }
     if (half.x < fs * 24) {
@@ -348,7 +352,7 @@ void NetworkPanel::draw(AppContext& ctx) {
     const float fs = ImGui::GetFontSize();
     // "Which layer breaks?" needs height: it drops the diagram when lines are few (under 45), and in compact mode
     // the table and size line too (the bits are then set with the controls above, or Up / Down).
-    const bool sensitivity = ctx.state.panel_view == kNetViewSensitivity;
+    const bool sensitivity = sensitivity_shown(ctx.state);
     const bool chart_only = sensitivity && compact;
     // The architecture with its fake-quant points; a click on a conv/linear block selects that layer.
     if (!sensitivity || ImGui::GetContentRegionAvail().y >= fs * 45)

@@ -2,7 +2,9 @@
 // the page evaluates in the background while the view is shown, equal `quantlab eval --layer-bits` on the same
 // 1,000 images: every layer at 4 bits but conv1 kept at 8, and only fc1 at 4 bits (the rest float). Then the bits
 // change and the bars follow. Screenshots at 1280x720 and 1920x1080, English and Japanese, presenter off and on,
-// with the layout checks of screenshots.test.mjs (no legend over data, nothing cut by the window).
+// with the layout checks of screenshots.test.mjs (no legend over data, nothing cut by the window). The
+// accuracy-vs-size view's front: ordered by size, more bytes never lose more, and its smallest point (every layer
+// at 2 bits) has the proxy loss summed from `quantlab eval` of each layer alone at 2 bits.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -83,4 +85,34 @@ test('"Which layer breaks?" bars equal quantlab eval --layer-bits and follow the
       }
   }
   expectNoErrors(assert, errors, 'sensitivity');
+});
+
+test('accuracy vs size: the front from the one-layer losses, checked against quantlab eval', async () => {
+  const { page, errors } = await session.open({ hash: 'panel=network&view=3&wb=4&ab=4' });
+  await page.waitForFunction(() => window.quantlab.status().pareto?.ready, null, { timeout: 80000, polling: 250 });
+  const s = await page.evaluate(() => window.quantlab.status());
+  const front = s.pareto.front;
+  assert.ok(front.length >= 5, `a front of ${front.length} points`);
+  for (let i = 1; i < front.length; ++i) {
+    assert.ok(front[i].bytes > front[i - 1].bytes, 'ordered by size');
+    assert.ok(front[i].loss < front[i - 1].loss, 'a larger setting on the front loses less');
+  }
+  assert.deepEqual(front[0].bits, [2, 2, 2, 2, 2]);
+  assert.deepEqual(front[front.length - 1].bits, [8, 8, 8, 8, 8]);
+  const names = ['conv1', 'conv2', 'fc1', 'fc2', 'fc3'];
+  const float = nativeEval({ bits: [32] })[32].accuracy;
+  let loss = 0;
+  for (const q of names) {
+    const others = names.filter((n) => n !== q).map((n) => `${n}=32`).join(',');
+    loss += float - Object.values(nativeEval({ bits: [2], extraArgs: ['--layer-bits', others] }))[0].accuracy;
+  }
+  console.log(`every layer at 2 bits: page proxy loss ${front[0].loss.toFixed(3)}, native ${loss.toFixed(3)}`);
+  assert.ok(Math.abs(front[0].loss - loss) < 1e-3, `${front[0].loss} vs ${loss}`);  // sums of percentages in another order
+  await page.mouse.move(2, 2);
+  for (const lang of ['en', 'ja']) {
+    await page.evaluate((l) => window.quantlab.applyState(`lang=${l}`), lang);
+    await page.evaluate(() => window.quantlab.afterFrames(4));
+    await screenshot(page, `screens/pareto-1280x800-${lang}`);
+  }
+  expectNoErrors(assert, errors, 'accuracy vs size');
 });
