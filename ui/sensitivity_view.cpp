@@ -229,7 +229,8 @@ void draw_pareto(AppContext& ctx, ImVec2 size) {
         const float d = (p.x - mouse.x) * (p.x - mouse.x) + (p.y - mouse.y) * (p.y - mouse.y);
         if (d < best) best = d, hit = int(i);
     }
-    if (hit >= 0 && ImGui::IsWindowHovered()) {
+    // (The plot frame itself becomes the active item on a press: hovered "even when blocked" by it.)
+    if (hit >= 0 && ImGui::IsWindowHovered(ImGuiHoveredFlags_AllowWhenBlockedByActiveItem)) {
         const BitAssignment& a = front[size_t(hit)];
         std::string bits;
         for (int q = 0; q < n; ++q) bits += (q ? ", " : "") + ctx.doc.layer_names[size_t(q)] + "=" + std::to_string(a.bits[size_t(q)]);

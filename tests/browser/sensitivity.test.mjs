@@ -108,6 +108,24 @@ test('accuracy vs size: the front from the one-layer losses, checked against qua
   }
   console.log(`every layer at 2 bits: page proxy loss ${front[0].loss.toFixed(3)}, native ${loss.toFixed(3)}`);
   assert.ok(Math.abs(front[0].loss - loss) < 1e-3, `${front[0].loss} vs ${loss}`);  // sums of percentages in another order
+  // A click on the front's largest point (every layer at 8 bits) makes it the setting. Its pixel from the plot's data
+  // area (layout()) and the view's limits: sizes and proxies of the front, the float and current accuracy, padded
+  // as plot::pad_limits pads (4 % in x, 8 % in y).
+  const area = (await page.evaluate(() => window.quantlab.layout())).plots.find((p) => p.id === 'pareto').area;
+  const kb = front.map((p) => p.bytes / 1e3), proxy = front.map((p) => p.proxy);
+  const x0 = Math.min(...kb), x1 = Math.max(...kb);  // the current setting (4 bits) lies between
+  const y0 = Math.max(0, Math.min(s.accuracy, s.float_accuracy, ...proxy)), y1 = s.float_accuracy;
+  const lx0 = x0 - 0.04 * (x1 - x0), lx1 = x1 + 0.04 * (x1 - x0), ly0 = y0 - 0.08 * (y1 - y0), ly1 = y1 + 0.08 * (y1 - y0);
+  const last = front.length - 1;
+  const px = area[0] + (kb[last] - lx0) / (lx1 - lx0) * (area[2] - area[0]);
+  const py = area[3] - (proxy[last] - ly0) / (ly1 - ly0) * (area[3] - area[1]);
+  await page.mouse.move(px, py);
+  await page.evaluate(() => window.quantlab.afterFrames(2));
+  await page.mouse.click(px, py, { delay: 150 });
+  await page.evaluate(() => window.quantlab.afterFrames(2));
+  const clicked = await page.evaluate(() => window.quantlab.status());
+  assert.deepEqual(clicked.weight_bits, [8, 8, 8, 8, 8], 'the click set every layer to the point\'s bits');
+  assert.deepEqual(clicked.act_bits, [8, 8, 8, 8, 8]);
   await page.mouse.move(2, 2);
   for (const lang of ['en', 'ja']) {
     await page.evaluate((l) => window.quantlab.applyState(`lang=${l}`), lang);
