@@ -55,6 +55,30 @@ std::vector<SensitivityCase> sensitivity_cases(const NetworkDesc& net, const Qua
     return cases;
 }
 
+std::vector<SensitivityCase> sensitivity_cases_for(const QuantConfig& current, int keep_bits) {
+    const int layers = int(current.layers.size());
+    const QuantConfig float_config = with_bits(current, kFloatBits);
+    QuantConfig all = current;
+    all.act_ranges.clear();
+    // Kept at keep_bits, unless the tensor is wider already (float counts as widest).
+    auto kept = [&](int bits) { return bits == kFloatBits || bits > keep_bits ? bits : keep_bits; };
+    std::vector<SensitivityCase> cases;
+    for (int q = 0; q < layers; ++q) {
+        QuantConfig only = float_config;
+        only.layers[size_t(q)].weight.bits = current.layers[size_t(q)].weight.bits;
+        only.layers[size_t(q)].act.bits = current.layers[size_t(q)].act.bits;
+        cases.push_back({SensitivityMode::kOnly, SensitivityPart::kBoth, current.layers[size_t(q)].weight.bits, q, only});
+    }
+    for (int q = 0; q < layers; ++q) {
+        QuantConfig all_but = all;
+        LayerQuant& l = all_but.layers[size_t(q)];
+        l.weight.bits = kept(l.weight.bits);
+        l.act.bits = kept(l.act.bits);
+        cases.push_back({SensitivityMode::kAllBut, SensitivityPart::kBoth, current.layers[size_t(q)].weight.bits, q, all_but});
+    }
+    return cases;
+}
+
 Result<std::vector<SensitivityRow>> run_sensitivity(Model& model, const Cifar10& data, const std::vector<SensitivityCase>& cases,
                                                     int64_t batch, Backend backend, const float* calib_x, int64_t calib_n,
                                                     const std::function<void(int64_t, int64_t)>& progress) {

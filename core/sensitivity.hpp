@@ -37,6 +37,14 @@ struct SensitivityCase {
 std::vector<SensitivityCase> sensitivity_cases(const NetworkDesc& net, const QuantConfig& base, const std::vector<int>& bits,
                                                const std::vector<SensitivityPart>& parts, int keep_bits = 8);
 
+// The cases for a mixed setting (the network view's "Which layer breaks?"): per conv/linear layer q of
+// `current`, first every q alone at its current weight and activation bits with every other layer float (kOnly),
+// then every q with every other layer at its current bits and q kept at keep_bits (kAllBut), 2 x layers cases,
+// no baselines (float and `current` itself are the references). Kept means at least keep_bits: a tensor of q
+// already wider (or float) keeps its bits. Each case's `bits` is q's current weight bits, its part kBoth; rule,
+// symmetry, per-channel and activation mode come from `current`, whose calibrated ranges are dropped.
+std::vector<SensitivityCase> sensitivity_cases_for(const QuantConfig& current, int keep_bits = 8);
+
 struct SensitivityRow {
     SensitivityCase c;
     EvalResult result;

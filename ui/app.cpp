@@ -28,6 +28,7 @@
 #include "ui/model_catalog.hpp"
 #include "ui/model_widgets.hpp"
 #include "ui/plot.hpp"
+#include "ui/sensitivity_view.hpp"
 #include "ui/theme.hpp"
 #include "ui/trainer_hooks.hpp"
 
@@ -90,6 +91,7 @@ struct App::Impl {
     int64_t first_frame_evaluated = 0;  // images behind the estimate on the first frame that showed shown_key
     bool estimate_pending = false;  // this frame was built before current_key had an estimate (see frame())
     std::vector<std::string> sweep_keys;
+    std::vector<std::string> sensitivity_keys;  // the network view's "Which layer breaks?" or accuracy-vs-size cases, while shown
     bool prepared = false;
     std::string pending_state;  // a lesson step or view to apply after this frame (App::frame, apply_state_string)
     bool lesson_folded = false;  // the lesson card shows its title and question only
@@ -231,6 +233,9 @@ struct App::Impl {
         };
         current_key = add(network_config(state, net));
         float_key = add(make_config(net, kFloatBits, kFloatBits, state.act_mode));
+        // "Which layer breaks?" right after them while it is shown: it is what the user looks at then.
+        sensitivity_keys.clear();
+        for (QuantConfig& c : sensitivity_configs(state, net)) sensitivity_keys.push_back(add(std::move(c)));
         sweep_keys.clear();
         for (int b : sweep_bits()) {
             UiState s = state;
@@ -445,12 +450,13 @@ struct App::Impl {
         // that shows no estimate count as one that does (the page holds such frames back).
         estimate_pending = eval.threaded() && !current_key.empty() && !eval.get(current_key);
 
-        AppContext ctx{state, doc, eval, trainer, false, nullptr, {}, {}, {}, {}, 1.0f};
+        AppContext ctx{state, doc, eval, trainer, false, nullptr, {}, {}, {}, {}, 1.0f, {}};
         ctx.desktop = opt.desktop;
         ctx.trace = eval.trace();
         ctx.current_key = current_key;
         ctx.float_key = float_key;
         ctx.sweep_keys = sweep_keys;
+        ctx.sensitivity_keys = sensitivity_keys;
         ctx.report_error = [this](const std::string& m) { set_error(m); };
         ctx.scale = theme.scale();
 
@@ -641,6 +647,10 @@ std::string App::status_json() const {
         j["models"].push_back({{"file", e.file}, {"name", e.stem()}, {"usable", e.usable()}, {"qat", e.qat()},
                                {"weight_bits", e.weight_bits}, {"act_bits", e.act_bits}, {"test_accuracy", e.test_accuracy},
                                {"description", describe(e)}});
+    // "Which layer breaks?" per layer (only it at its bits; all but it, kept at 8); [] unless the view is shown.
+    j["sensitivity"] = sensitivity_json(m.eval, m.sensitivity_keys, m.doc.layer_names);
+    // The accuracy-vs-size front (proxy from the one-layer losses) while that view is shown.
+    if (m.doc.model && m.state.panel_view == kNetViewPareto) j["pareto"] = pareto_json(m.eval, m.sensitivity_keys, m.float_key, m.doc.model->desc());
     j["overlay"] = nlohmann::json::array();
     for (const OverlayJob& o : m.overlay) {
         std::shared_ptr<const EvalSnapshot> s = m.eval.get(o.job.key);

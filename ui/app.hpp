@@ -68,7 +68,8 @@ public:
     // One line of JSON for tests and the page: {"weights":..., "accuracy":..., "evaluated":..., "total":...,
     // "done":..., "predictions_fnv1a64":..., "first_frame_evaluated":..., "error":..., "panel":..., "bits":...,
     // "models": [the bundled models], "overlay": [the accuracy-vs-bits overlay's points; computed while the Evaluation
-    // panel is shown]}.
+    // panel is shown], "sensitivity": [per layer "only" / "all_but" results of "Which layer breaks?"; while shown],
+    // "pareto": {the accuracy-vs-size front; only while shown}} (ui/sensitivity_view.hpp).
     std::string status_json() const;
 
     // The last error message shown in the banner ("" when none).

@@ -48,6 +48,7 @@ struct AppContext {
     std::vector<std::string> sweep_keys;        // one per sweep_bits()
     std::function<void(const std::string&)> report_error;
     float scale = 1;                            // size of "1 px at scale 1" in pixels
+    std::vector<std::string> sensitivity_keys;  // "Which layer breaks?" (ui/sensitivity_view.hpp); empty when not shown
 };
 
 class PanelView {

@@ -16,6 +16,7 @@
 #include "ui/arch_diagram.hpp"
 #include "ui/i18n.hpp"
 #include "ui/plot.hpp"
+#include "ui/sensitivity_view.hpp"
 
 namespace quantlab::ui {
 
@@ -302,23 +303,41 @@ void NetworkPanel::layer_plots(AppContext& ctx, const ImVec2& size) {
         }
         return s;
     };
-    // Two plots side by side when each gets about 24 lines of text in width, else one at a time (view 0 / 1).
+    // Two plots side by side when each gets about 24 lines of text in width, else one at a time (view 0 / 1);
+    // "Which layer breaks?" (view 2, ui/sensitivity_view.hpp) takes the place of the histograms.
     const float fs = ImGui::GetFontSize();
+    UiState& s = ctx.state;
+    const int view = s.panel_view == kNetViewSensitivity || s.panel_view == kNetViewPareto ? s.panel_view : s.panel_view == 1 ? 1 : 0;
+    const float y0 = ImGui::GetCursorPosY();
+    if (half.x >= fs * 24) {
+        int which = std::max(0, view - 1);
+        if (view_tabs("##netviews", {tr("histograms"), tr("Which layer breaks?"), tr("accuracy vs size")}, &which)) s.panel_view = which ? which + 1 : 0;
+    } else {
+        int which = view;
+        if (view_tabs("##nettabs", {tr("weights"), tr("activations"), tr("Which layer breaks?"), tr("accuracy vs size")}, &which))
+            s.panel_view = which;  // the plots' titles say more
+    }
+    const ImVec2 full(size.x, size.y - (ImGui::GetCursorPosY() - y0));
+    if (view == kNetViewSensitivity) {
+        draw_sensitivity(ctx, full);
+        return;
+    }
+    if (view == kNetViewPareto) {
+        draw_pareto(ctx, full);
+        return;
+    }
     if (half.x < fs * 24) {
-        UiState& s = ctx.state;
-        int which = std::clamp(s.panel_view, 0, 1);
-        const float y0 = ImGui::GetCursorPosY();
-        if (view_tabs("##nettabs", {tr("weights: float vs quantized"), tr("input activations: float vs quantized")}, &which)) s.panel_view = which;
-        const ImVec2 full(size.x, size.y - (ImGui::GetCursorPosY() - y0));
+        const int which = view;
         if (which == 0) draw_stats("##wh", title(tr("weights: float vs quantized"), weight_[size_t(q)]).c_str(), weight_[size_t(q)], full);
         else if (act_[size_t(q)].valid) draw_stats("##ah", title(tr("input activations: float vs quantized"), act_[size_t(q)]).c_str(), act_[size_t(q)], full);
         else ImGui::TextDisabled("%s", tr("recording activations..."));
         return;
     }
-    draw_stats("##wh", title(tr("weights: float vs quantized"), weight_[size_t(q)]).c_str(), weight_[size_t(q)], half);
+    const ImVec2 halves((size.x - sp) * 0.5f, full.y);
+    draw_stats("##wh", title(tr("weights: float vs quantized"), weight_[size_t(q)]).c_str(), weight_[size_t(q)], halves);
     ImGui::SameLine();
     if (act_[size_t(q)].valid) {
-        draw_stats("##ah", title(tr("input activations: float vs quantized"), act_[size_t(q)]).c_str(), act_[size_t(q)], half);
+        draw_stats("##ah", title(tr("input activations: float vs quantized"), act_[size_t(q)]).c_str(), act_[size_t(q)], halves);
     } else {
         ImGui::TextDisabled("%s", tr("recording activations..."));
     }
@@ -330,14 +349,21 @@ void NetworkPanel::draw(AppContext& ctx) {
     const bool compact = ImGui::GetContentRegionAvail().y < ImGui::GetFontSize() * 30;
     global_controls(ctx, compact);
     ImGui::Separator();
-    // The architecture with its fake-quant points; a click on a conv/linear block selects that layer.
-    if (int q = draw_arch_diagram(ctx.doc.model->desc(), ctx.state, ImGui::GetContentRegionAvail().x); q >= 0) ctx.state.net_layer = q;
     const float fs = ImGui::GetFontSize();
+    // "Which layer breaks?" needs height: it drops the diagram when lines are few (under 45), and in compact mode
+    // the table and size line too (the bits are then set with the controls above, or Up / Down).
+    const bool sensitivity = sensitivity_shown(ctx.state);
+    const bool chart_only = sensitivity && compact;
+    // The architecture with its fake-quant points; a click on a conv/linear block selects that layer.
+    if (!sensitivity || ImGui::GetContentRegionAvail().y >= fs * 45)
+        if (int q = draw_arch_diagram(ctx.doc.model->desc(), ctx.state, ImGui::GetContentRegionAvail().x); q >= 0) ctx.state.net_layer = q;
     const float row_h = ImGui::GetFrameHeightWithSpacing() + 2;
     const float table_h = std::min(row_h * float(ctx.doc.num_layers() + 1) + fs, ImGui::GetContentRegionAvail().y * (compact ? 0.34f : 0.45f));
-    layer_table(ctx, table_h, compact);
-    size_line(ctx);
-    if (!compact) {
+    if (!chart_only) {
+        layer_table(ctx, table_h, compact);
+        size_line(ctx);
+    }
+    if (!compact && !sensitivity) {
         ImGui::PushTextWrapPos(0.0f);  // wrapped: at large fonts the hint is longer than the window
         ImGui::TextDisabled("%s", tr("Activations: each layer's float input over the first batch of 128 test images (float network). Click a row to plot it."));
         ImGui::PopTextWrapPos();

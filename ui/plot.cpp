@@ -159,6 +159,9 @@ Rect to_rect(const ImRect& r) { return {r.Min.x, r.Min.y, r.Max.x, r.Max.y}; }
 float to_px(double x) { return float(g.area.Min.x + (x - g.lim.x0) / (g.lim.x1 - g.lim.x0) * (g.area.Max.x - g.area.Min.x)); }
 float to_py(double y) { return float(g.area.Max.y - (y - g.lim.y0) / (g.lim.y1 - g.lim.y0) * (g.area.Max.y - g.area.Min.y)); }
 ImVec2 to_p(double x, double y) { return ImVec2(to_px(x), to_py(y)); }
+}  // namespace
+ImVec2 to_pixels(double x, double y) { return to_p(x, y); }
+namespace {
 
 bool listed(const char* label) { return label && label[0] && !(label[0] == '#' && label[1] == '#'); }
 

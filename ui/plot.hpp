@@ -64,6 +64,8 @@ void vlines(const float* x, int n, ImU32 color, float thickness = 1.0f);
 void hline(double y, ImU32 color, float thickness = 1.0f, bool dashed = false);
 void vline(double x, ImU32 color, float thickness = 1.0f, bool dashed = false);
 void text(double x, double y, const char* text, ImU32 color, ImVec2 align = ImVec2(0, 1));
+// Where data point (x, y) is on screen, in the plot begun last (for clickable points).
+ImVec2 to_pixels(double x, double y);
 
 // How a heat map colours its cells. kSequential: one hue, light to dark over [vmin, vmax] (a confusion matrix in
 // percent). kChange: a confusion matrix's change, coloured by what it means: more on the diagonal (right

@@ -88,6 +88,69 @@ TEST_CASE("sensitivity cases: one layer alone, or all but one kept at 8", "[sens
     CHECK(bits_of(last_block_first.config) == std::vector<int>{8, 8, 2, 2, 2, 2, 2, 2, 2, 2});
 }
 
+TEST_CASE("sensitivity cases for a mixed setting: each layer alone at its bits, all but it kept at 8", "[sensitivity]") {
+    const NetworkDesc net = notebook_net();
+    // The current setting, written as --layer-bits would: 4 bits everywhere, conv2 at 3, fc1's activations at 6,
+    // fc2 at 16 (wider than 8: kept as it is), fc3 float; static mode with stale ranges, the MSE rule per channel.
+    QuantConfig current = make_config(net, 4, 4, ActMode::kStatic);
+    QuantSpec rule;
+    rule.rule = RangeRule::kMse;
+    rule.per_channel = true;
+    apply_rule(&current, rule);
+    REQUIRE(apply_layer_bits(&current, net, "conv2=3,fc1=4:6,fc2=16,fc3=32"));
+    current.act_ranges.assign(5, RealRange{-1, 1});
+
+    const std::vector<SensitivityCase> cases = sensitivity_cases_for(current);
+    REQUIRE(cases.size() == 10);
+    // Hand-written: only layer q at its bits (others float) ...
+    const std::vector<std::vector<int>> only = {
+        {4, 4, 32, 32, 32, 32, 32, 32, 32, 32},
+        {32, 32, 3, 3, 32, 32, 32, 32, 32, 32},
+        {32, 32, 32, 32, 4, 6, 32, 32, 32, 32},
+        {32, 32, 32, 32, 32, 32, 16, 16, 32, 32},
+        {32, 32, 32, 32, 32, 32, 32, 32, 32, 32},
+    };
+    // ... and everything at its bits except q at (at least) 8.
+    const std::vector<std::vector<int>> all_but = {
+        {8, 8, 3, 3, 4, 6, 16, 16, 32, 32},
+        {4, 4, 8, 8, 4, 6, 16, 16, 32, 32},
+        {4, 4, 3, 3, 8, 8, 16, 16, 32, 32},
+        {4, 4, 3, 3, 4, 6, 16, 16, 32, 32},
+        {4, 4, 3, 3, 4, 6, 16, 16, 32, 32},
+    };
+    const std::vector<int> weight_bits = {4, 3, 4, 16, 32};
+    for (int q = 0; q < 5; ++q) {
+        INFO("layer " << q);
+        const SensitivityCase& o = cases[size_t(q)];
+        const SensitivityCase& a = cases[size_t(5 + q)];
+        CHECK(o.mode == SensitivityMode::kOnly);
+        CHECK(a.mode == SensitivityMode::kAllBut);
+        CHECK(o.layer == q);
+        CHECK(a.layer == q);
+        CHECK(o.part == SensitivityPart::kBoth);
+        CHECK(o.bits == weight_bits[size_t(q)]);
+        CHECK(a.bits == weight_bits[size_t(q)]);
+        CHECK(bits_of(o.config) == only[size_t(q)]);
+        CHECK(bits_of(a.config) == all_but[size_t(q)]);
+        for (const SensitivityCase* c : {&o, &a}) {
+            CHECK(c->config.act_mode == ActMode::kStatic);
+            CHECK(c->config.act_ranges.empty());  // stale ranges dropped: the cases are calibrated anew
+            QuantConfig ranged = c->config;  // valid once calibrated (a static config needs its ranges)
+            ranged.act_ranges.assign(5, RealRange{-1, 1});
+            CHECK(validate(ranged, net));
+            for (const LayerQuant& l : c->config.layers) {
+                CHECK(l.weight.rule == RangeRule::kMse);
+                CHECK(l.weight.per_channel);
+                CHECK(l.act.rule == RangeRule::kMse);
+            }
+        }
+    }
+    // keep_bits other than 8; an empty setting gives no cases.
+    const std::vector<SensitivityCase> keep6 = sensitivity_cases_for(make_config(net, 2, 2), 6);
+    CHECK(bits_of(keep6[5 + 2].config) == std::vector<int>{2, 2, 2, 2, 6, 6, 2, 2, 2, 2});
+    CHECK(sensitivity_cases_for(QuantConfig()).empty());
+}
+
 TEST_CASE("sensitivity: every case's accuracy equals a direct evaluation of that setting", "[sensitivity]") {
     Result<Cifar10> data = read_cifar10_batch(std::string(QUANTLAB_ASSETS_DIR) + "/cifar10_test_1000.bin", 256);
     REQUIRE(data.ok());
