@@ -67,6 +67,9 @@ test('every panel at three sizes, two languages, presenter off and on: screensho
       for (const lang of ['en', 'ja']) {
         // Every key a shot depends on, each time: applyState changes only the keys it is given.
         const base = `wb=4&ab=4&lang=${lang}&fs=${presenter ? 2 : 1}&hc=${presenter ? 1 : 0}&flip=0`;
+        // The panels' shots undo whatever a lesson step set before (its card, model and quantizer keys).
+        const pbase = `${base}&lesson=0&w=notebook_pretrain.safetensors&rule=maxabs&sym=1&pc=0&mode=dynamic` +
+          '&lr=maxabs&ste=identity&lcodes=narrow&codes=narrow';
         const tag = `${width}x${height}-${lang}${presenter ? '-presenter' : ''}`;
         const check = async (panel, view, state) => {
           const layout = await show(page, state);
@@ -76,20 +79,20 @@ test('every panel at three sizes, two languages, presenter off and on: screensho
           checkLayout(layout, { name, width, height, presenter, panel });
           return layout;
         };
-        const lab = await check('quantizer', 0, `panel=quantizer&view=0&lab=syn&lb=3&lpc=0&${base}`);
+        const lab = await check('quantizer', 0, `panel=quantizer&view=0&lab=syn&lb=3&lpc=0&${pbase}`);
         // No plots on view 0: the lab shows one part at a time (1 staircase, 2 histogram, 3 error, 4 STE).
-        if (lab.plots.length === 0) for (const v of quick ? [1] : [1, 2, 3, 4]) await check('quantizer', v, `panel=quantizer&view=${v}&${base}`);
-        if (!quick) await check('quantizer-weights', null, `panel=quantizer&view=0&lab=weight&ll=1&lb=4&lpc=1&${base}`);
-        await check('network', null, `panel=network&view=0&${base}`);
-        const eval0 = await check('eval', 0, `panel=eval&view=0&${base}`);
+        if (lab.plots.length === 0) for (const v of quick ? [1] : [1, 2, 3, 4]) await check('quantizer', v, `panel=quantizer&view=${v}&${pbase}`);
+        if (!quick) await check('quantizer-weights', null, `panel=quantizer&view=0&lab=weight&ll=1&lb=4&lpc=1&${pbase}`);
+        await check('network', null, `panel=network&view=0&${pbase}`);
+        const eval0 = await check('eval', 0, `panel=eval&view=0&${pbase}`);
         const ids = eval0.plots.map((p) => p.id);
         const dashboard = ids.includes('sweep') && ids.includes('classes');
         // One part at a time: shoot each (1 per class, 2-3 the two matrices, 4 the gallery); a dashboard whose
         // matrices and gallery take turns: the other two.
         const views = dashboard ? (ids.includes('chg') ? [] : [3, 4]) : (quick ? [2, 4] : [1, 2, 3, 4]);
-        for (const v of views) await check('eval', v, `panel=eval&view=${v}&${base}`);
-        if (!quick) await check('eval-flipped', 4, `panel=eval&view=4&${base}&flip=1`);
-        await check('train', null, `panel=train&view=0&${base}`);
+        for (const v of views) await check('eval', v, `panel=eval&view=${v}&${pbase}`);
+        if (!quick) await check('eval-flipped', 4, `panel=eval&view=4&${pbase}&flip=1`);
+        await check('train', null, `panel=train&view=0&${pbase}`);
         for (let l = 1; l <= lessons; ++l) await check(`lesson${l}`, null, `lesson=${l}&${base}`);
       }
     }
