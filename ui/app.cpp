@@ -95,6 +95,7 @@ struct App::Impl {
     bool prepared = false;
     std::string pending_state;  // a lesson step or view to apply after this frame (App::frame, apply_state_string)
     bool lesson_folded = false;  // the lesson card shows its title and question only
+    int lesson_seen = 0;         // the step lesson_folded was chosen for
     std::shared_ptr<const ModelCatalog> models = std::make_shared<const ModelCatalog>();  // the bundled models
     std::vector<OverlayJob> overlay;  // the accuracy-vs-bits overlay's points (ui/model_catalog.hpp)
     std::string picked_model;         // chosen in the picker this frame, loaded at the frame's end
@@ -470,7 +471,13 @@ struct App::Impl {
         if (!doc.model || !doc.data) {
             ImGui::TextWrapped("%s", tr("Loading... (no weights or no test data yet: drop a file or use Open...)"));
         } else {
-            // Lesson mode: the card takes a strip at the bottom, at most 30 % of the window.
+            // Lesson mode: the card takes a strip at the bottom, at most 30 % of the window. Each step opens
+            // folded (title and question) where lines are scarce (presenter mode at 720-800 px), so the panel
+            // keeps room for its plots; "Show text" unfolds it.
+            if (state.lesson != lesson_seen) {
+                lesson_folded = state.lesson > 0 && io_display_lines() < 30;
+                lesson_seen = state.lesson;
+            }
             const float card_w = ImGui::GetContentRegionAvail().x;
             const float card_h = state.lesson > 0 ? lesson_card_height(state, card_w, io.DisplaySize.y * 0.3f, lesson_folded) : 0.0f;
             if (ImGui::BeginChild("##panel", ImVec2(0, card_h > 0 ? -(card_h + ImGui::GetStyle().ItemSpacing.y) : 0.0f), false))
