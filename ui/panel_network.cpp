@@ -354,8 +354,9 @@ void NetworkPanel::draw(AppContext& ctx) {
     // the table and size line too (the bits are then set with the controls above, or Up / Down).
     const bool sensitivity = sensitivity_shown(ctx.state);
     const bool chart_only = sensitivity && compact;
-    // The architecture with its fake-quant points; a click on a conv/linear block selects that layer.
-    if (!sensitivity || ImGui::GetContentRegionAvail().y >= fs * 45)
+    // The architecture with its fake-quant points; a click on a conv/linear block selects that layer. Not in
+    // compact mode (presenter at 720-800 px): the layer table says the same and the plots need the lines.
+    if (!compact && (!sensitivity || ImGui::GetContentRegionAvail().y >= fs * 45))
         if (int q = draw_arch_diagram(ctx.doc.model->desc(), ctx.state, ImGui::GetContentRegionAvail().x); q >= 0) ctx.state.net_layer = q;
     const float row_h = ImGui::GetFrameHeightWithSpacing() + 2;
     const float table_h = std::min(row_h * float(ctx.doc.num_layers() + 1) + fs, ImGui::GetContentRegionAvail().y * (compact ? 0.34f : 0.45f));
@@ -369,7 +370,7 @@ void NetworkPanel::draw(AppContext& ctx) {
         ImGui::PopTextWrapPos();
     }
     const ImVec2 rest = ImGui::GetContentRegionAvail();
-    layer_plots(ctx, ImVec2(rest.x, std::max(rest.y, fs * 8)));
+    layer_plots(ctx, ImVec2(rest.x, std::max(rest.y, fs * (compact ? 3.0f : 8.0f))));
 }
 
 }  // namespace
