@@ -80,4 +80,28 @@ Result<EvalResult> evaluate(const Model& model, const Cifar10& data, int64_t bat
     return e.result();
 }
 
+Result<std::vector<EvalResult>> evaluate_configs(Model& model, const Cifar10& data, const std::vector<QuantConfig>& configs,
+                                                 int64_t batch, Backend backend, const float* calib_x, int64_t calib_n,
+                                                 const std::function<void(int64_t, int64_t)>& progress) {
+    const QuantConfig original = model.config();
+    std::vector<EvalResult> results;
+    Status failure;
+    for (const QuantConfig& c : configs) {
+        QuantConfig config = c;
+        if (config.act_mode == ActMode::kStatic) {
+            Result<QuantConfig> cal = calibrated(model, config, calib_x, calib_n, batch);
+            if (!cal.ok()) { failure = cal.status; break; }
+            config = std::move(cal.value);
+        }
+        if (Status s = model.configure(config); !s) { failure = s; break; }
+        Result<EvalResult> r = evaluate(model, data, batch, backend);
+        if (!r.ok()) { failure = r.status; break; }
+        results.push_back(std::move(r.value));
+        if (progress) progress(int64_t(results.size()), int64_t(configs.size()));
+    }
+    if (Status s = model.configure(original); !s && !failure.failed) failure = s;
+    if (failure.failed) return failure;
+    return results;
+}
+
 }  // namespace quantlab

@@ -48,6 +48,13 @@ private:
 Result<EvalResult> evaluate(const Model& model, const Cifar10& data, int64_t batch, Backend backend,
                             const std::function<void(int64_t, int64_t)>& progress = {});
 
+// Each config in turn on model, over all of `data` (file order, as `quantlab eval`); a static config is first
+// calibrated on calib_x (calib_n images, batch `batch`). model ends configured as it started.
+// progress(done, total) counts configs. What sensitivity and the mixed-precision search both evaluate.
+Result<std::vector<EvalResult>> evaluate_configs(Model& model, const Cifar10& data, const std::vector<QuantConfig>& configs,
+                                                 int64_t batch, Backend backend, const float* calib_x, int64_t calib_n,
+                                                 const std::function<void(int64_t, int64_t)>& progress = {});
+
 // Index of the largest logit (the first on ties, as torch.max / argmax).
 int argmax(const float* logits, int classes);
 

@@ -82,24 +82,12 @@ std::vector<SensitivityCase> sensitivity_cases_for(const QuantConfig& current, i
 Result<std::vector<SensitivityRow>> run_sensitivity(Model& model, const Cifar10& data, const std::vector<SensitivityCase>& cases,
                                                     int64_t batch, Backend backend, const float* calib_x, int64_t calib_n,
                                                     const std::function<void(int64_t, int64_t)>& progress) {
-    const QuantConfig original = model.config();
+    std::vector<QuantConfig> configs;
+    for (const SensitivityCase& c : cases) configs.push_back(c.config);
+    Result<std::vector<EvalResult>> r = evaluate_configs(model, data, configs, batch, backend, calib_x, calib_n, progress);
+    if (!r.ok()) return r.status;
     std::vector<SensitivityRow> rows;
-    Status failure;
-    for (const SensitivityCase& c : cases) {
-        QuantConfig config = c.config;
-        if (config.act_mode == ActMode::kStatic) {
-            Result<QuantConfig> cal = calibrated(model, config, calib_x, calib_n, batch);
-            if (!cal.ok()) { failure = cal.status; break; }
-            config = std::move(cal.value);
-        }
-        if (Status s = model.configure(config); !s) { failure = s; break; }
-        Result<EvalResult> r = evaluate(model, data, batch, backend);
-        if (!r.ok()) { failure = r.status; break; }
-        rows.push_back({c, std::move(r.value)});
-        if (progress) progress(int64_t(rows.size()), int64_t(cases.size()));
-    }
-    if (Status s = model.configure(original); !s && !failure.failed) failure = s;
-    if (failure.failed) return failure;
+    for (size_t i = 0; i < cases.size(); ++i) rows.push_back({cases[i], std::move(r.value[i])});
     return rows;
 }
 

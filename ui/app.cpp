@@ -324,17 +324,25 @@ struct App::Impl {
         // Large fonts in a small window (presenter at 1280 px): the name, then the panels' numbers (keys 1-4)
         // go before the bar takes two lines.
         bool show_brand = true, show_numbers = true;
-        {
+        const char* right_labels[] = {opt.desktop ? tr("Open...") : "", tr("Lessons"), state.lang == Lang::kEn ? "日本語" : "English",
+                                      tr("Presenter"), tr("View")};
+        // What the bar needs at frame padding `pad`: panel buttons, the right side's buttons, the spacing.
+        auto bar_width = [&](float pad) {
             const ImGuiStyle& st = ImGui::GetStyle();
-            const float avail = ImGui::GetContentRegionAvail().x, brand = ImGui::CalcTextSize("QuantLab").x;
-            const float numbers = ImGui::CalcTextSize("1 ").x * kNumPanels;
             float need = st.ItemSpacing.x * 9;
-            for (int i = 0; i < kNumPanels; ++i) need += ImGui::CalcTextSize(names[i]).x + st.FramePadding.x * 2;
-            for (const char* t : {opt.desktop ? tr("Open...") : "", state.lang == Lang::kEn ? "日本語" : "English", tr("Presenter"), tr("View")})
-                need += ImGui::CalcTextSize(t).x + ImGui::GetFontSize();
-            show_brand = need + numbers + brand <= avail;
-            show_numbers = need + numbers <= avail;
-        }
+            for (int i = 0; i < kNumPanels; ++i) need += ImGui::CalcTextSize(names[i]).x + pad * 2;
+            for (const char* t : right_labels)
+                if (t[0]) need += ImGui::CalcTextSize(t).x + pad * 2;
+            return need;
+        };
+        const float avail = ImGui::GetContentRegionAvail().x;
+        const float numbers = ImGui::CalcTextSize("1 ").x * kNumPanels;
+        // Still too wide without them: narrower button padding, so the bar keeps one line (a line of plot).
+        float pad = ImGui::GetStyle().FramePadding.x;
+        if (bar_width(pad) > avail) pad = std::max(2.0f, std::floor(ImGui::GetFontSize() * 0.2f));
+        ImGui::PushStyleVar(ImGuiStyleVar_FramePadding, ImVec2(pad, ImGui::GetStyle().FramePadding.y));
+        show_brand = bar_width(pad) + numbers + ImGui::CalcTextSize("QuantLab").x <= avail;
+        show_numbers = bar_width(pad) + numbers <= avail;
         if (show_brand) {
             ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(plot::colors().series[0]));
             ImGui::TextUnformatted("QuantLab");
@@ -357,13 +365,10 @@ struct App::Impl {
         const float fs = ImGui::GetFontSize();
         const float right = ImGui::GetWindowContentRegionMax().x;
         const char* lang_label = state.lang == Lang::kEn ? "日本語###lang" : "English###lang";
-        const float w_open = opt.desktop ? ImGui::CalcTextSize(tr("Open...")).x + fs : 0;
-        const float w_lang = ImGui::CalcTextSize(state.lang == Lang::kEn ? "日本語" : "English").x + fs;
-        const float w_pres = ImGui::CalcTextSize(tr("Presenter")).x + fs;
-        const float w_view = ImGui::CalcTextSize(tr("View")).x + fs;
-        const float w_lessons = ImGui::CalcTextSize(tr("Lessons")).x + fs;
         const float spacing = ImGui::GetStyle().ItemSpacing.x;
-        const float total = w_open + w_lang + w_pres + w_view + w_lessons + spacing * 5;
+        float total = -spacing;
+        for (const char* t : right_labels)
+            if (t[0]) total += ImGui::CalcTextSize(t).x + pad * 2 + spacing;
         // On the panel buttons' line when it has room, else right-aligned on a line of their own (large fonts).
         const float tabs_end = ImGui::GetItemRectMax().x - ImGui::GetWindowPos().x;
         if (tabs_end + spacing <= right - total) ImGui::SameLine(right - total);
@@ -386,6 +391,7 @@ struct App::Impl {
         if (presenter) ImGui::PopStyleColor();
         ImGui::SameLine();
         if (ImGui::Button(tr("View"))) ImGui::OpenPopup("##view");
+        ImGui::PopStyleVar();  // the bar's frame padding
         if (ImGui::BeginPopup("##view")) {
             ImGui::SetNextItemWidth(fs * 10);
             ImGui::SliderFloat(tr("font scale"), &state.font_scale, 1.0f, 3.0f, "%.2fx");

@@ -62,8 +62,10 @@ std::unique_ptr<PanelView> make_network_panel();
 std::unique_ptr<PanelView> make_eval_panel();
 std::unique_ptr<PanelView> make_train_panel();
 
-// Shared controls: bits as a slider 1..16 with a "float" checkbox. Returns true when changed.
-bool bits_control(const char* label, int* bits, float width);
+// Shared controls: bits as a slider 1..16 (`width` px) with a "float" checkbox. Returns true when changed.
+// width < 0: the slider takes what the checkbox leaves of the line; where that is too narrow for "16 bit" the
+// checkbox's label becomes its tooltip (a table column at large fonts), as it does with float_label false.
+bool bits_control(const char* label, int* bits, float width, bool float_label = true);
 // Continues the current line when an item `next_width` pixels wide still fits in the window, else starts a
 // new line: rows of controls wrap instead of running off the edge at large font scales.
 void same_line_if_fits(float next_width, float spacing = -1.0f);

@@ -34,7 +34,7 @@ bool view_tabs(const char* id, const std::vector<const char*>& names, int* selec
     return changed;
 }
 
-bool bits_control(const char* label, int* bits, float width) {
+bool bits_control(const char* label, int* bits, float width, bool float_label) {
     bool changed = false;
     ImGui::PushID(label);
     if (label[0] && !(label[0] == '#' && label[1] == '#')) {
@@ -44,6 +44,15 @@ bool bits_control(const char* label, int* bits, float width) {
     }
     bool is_float = *bits == kFloatBits;
     int b = is_float ? 16 : std::clamp(*bits, kMinBits, kMaxBits);
+    const ImGuiStyle& st = ImGui::GetStyle();
+    const float box = ImGui::GetFrameHeight() + st.ItemSpacing.x;  // the checkbox without its label
+    const float box_label = box + st.ItemInnerSpacing.x + ImGui::CalcTextSize(tr("float")).x;
+    const float min_slider = ImGui::CalcTextSize("16 bit").x + st.FramePadding.x * 2 + ImGui::GetFontSize();
+    if (width < 0) {
+        const float avail = ImGui::GetContentRegionAvail().x;
+        float_label = float_label && avail - box_label >= min_slider;
+        width = std::max(avail - (float_label ? box_label : box), 1.0f);
+    }
     ImGui::SetNextItemWidth(width);
     if (is_float) ImGui::BeginDisabled();
     if (ImGui::SliderInt("##bits", &b, kMinBits, kMaxBits, is_float ? tr("float") : "%d bit")) {
@@ -52,10 +61,11 @@ bool bits_control(const char* label, int* bits, float width) {
     }
     if (is_float) ImGui::EndDisabled();
     ImGui::SameLine();
-    if (ImGui::Checkbox(tr("float"), &is_float)) {
+    if (ImGui::Checkbox(float_label ? tr("float") : "##float", &is_float)) {
         *bits = is_float ? kFloatBits : 8;
         changed = true;
     }
+    if (!float_label && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("float"));
     ImGui::PopID();
     return changed;
 }

@@ -340,7 +340,7 @@ void EvalPanel::matrices(AppContext& ctx, const Compare& cmp, ImVec2 size, bool 
     const float sp = ImGui::GetStyle().ItemSpacing.x;
     std::vector<std::string> names;
     for (int k = 0; k < kCifar10NumClasses; ++k) names.push_back(class_name(k));
-    const bool both = plot::heat_map_numbers_fit(10, 10, names, names, ImVec2((size.x - sp) * 0.5f, size.y), "100");
+    const bool both = plot::heat_map_numbers_fit(10, 10, names, names, ImVec2((size.x - sp) * 0.5f, size.y), "100", tr("predicted"));
     int which = s.panel_view == 3 ? 1 : 0;
     if (!both && !tabs_shown) {
         const float y0 = ImGui::GetCursorPosY();
@@ -404,7 +404,7 @@ void EvalPanel::draw(AppContext& ctx) {
     const float right_w = avail.x - left_w - sp;
     std::vector<std::string> names;
     for (int k = 0; k < kCifar10NumClasses; ++k) names.push_back(class_name(k));
-    if (plot::heat_map_numbers_fit(10, 10, names, names, ImVec2((right_w - sp) * 0.5f, std::floor(avail.y * 0.5f)), "100")) {
+    if (plot::heat_map_numbers_fit(10, 10, names, names, ImVec2((right_w - sp) * 0.5f, std::floor(avail.y * 0.5f)), "100", tr("predicted"))) {
         matrices(ctx, cmp, ImVec2(right_w, std::floor(avail.y * 0.5f)));
         ImGui::Dummy(ImVec2(0, fs * 0.2f));
         gallery(ctx, q.get(), f.get(), ImVec2(right_w, ImGui::GetContentRegionAvail().y));

@@ -129,20 +129,21 @@ void NetworkPanel::update(AppContext& ctx) {
 void NetworkPanel::global_controls(AppContext& ctx, bool compact) {
     UiState& s = ctx.state;
     const float fs = ImGui::GetFontSize();
-    const float w = fs * 11;
+    // compact: narrower sliders right after the label, so both bit widths and the rule button share one line
+    const float w = compact ? fs * 6 : fs * 11;
     ImGui::TextUnformatted(tr("All layers"));
-    ImGui::SameLine(fs * 7);
+    ImGui::SameLine(compact ? 0.0f : fs * 7);
     int wb = s.weight_bits.empty() ? 8 : s.weight_bits.front();
     int ab = s.act_bits.empty() ? 8 : s.act_bits.front();
     const bool w_mixed = std::any_of(s.weight_bits.begin(), s.weight_bits.end(), [&](int b) { return b != wb; });
     const bool a_mixed = std::any_of(s.act_bits.begin(), s.act_bits.end(), [&](int b) { return b != ab; });
-    if (bits_control(w_mixed ? tr("weights (mixed)") : tr("weights"), &wb, w)) std::fill(s.weight_bits.begin(), s.weight_bits.end(), wb);
+    if (bits_control(w_mixed ? tr("weights (mixed)") : tr("weights"), &wb, w, !compact)) std::fill(s.weight_bits.begin(), s.weight_bits.end(), wb);
     // Each control on the line when it fits there, else on the next (large fonts, narrow windows).
     const float box = ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x;
-    same_line_if_fits(w + fs * 4 + ImGui::CalcTextSize(tr("activations (mixed)")).x, fs * 2);
-    if (bits_control(a_mixed ? tr("activations (mixed)") : tr("activations"), &ab, w)) std::fill(s.act_bits.begin(), s.act_bits.end(), ab);
+    same_line_if_fits(w + fs * 4 + ImGui::CalcTextSize(a_mixed ? tr("activations (mixed)") : tr("activations")).x, fs * (compact ? 1 : 2));
+    if (bits_control(a_mixed ? tr("activations (mixed)") : tr("activations"), &ab, w, !compact)) std::fill(s.act_bits.begin(), s.act_bits.end(), ab);
     if (compact) {
-        same_line_if_fits(ImGui::CalcTextSize(tr("range rule")).x + fs * 2, fs * 2);
+        same_line_if_fits(ImGui::CalcTextSize(tr("range rule")).x + fs * 2, fs);
         char label[128];
         std::snprintf(label, sizeof label, "%s...###netopts", tr("range rule"));
         if (ImGui::Button(label)) ImGui::OpenPopup("##netopts");
@@ -209,10 +210,9 @@ void NetworkPanel::layer_table(AppContext& ctx, float height, bool compact) {
             ImGui::TextUnformatted(shape_str(ctx.doc.model->layer_weight(q).shape).c_str());
         }
         ImGui::TableNextColumn();
-        const float w = ImGui::GetContentRegionAvail().x - fs * 4.5f;
-        bits_control("##w", &s.weight_bits[size_t(q)], w);
+        bits_control("##w", &s.weight_bits[size_t(q)], -1);
         ImGui::TableNextColumn();
-        bits_control("##a", &s.act_bits[size_t(q)], w);
+        bits_control("##a", &s.act_bits[size_t(q)], -1);
         ImGui::TableNextColumn();
         ImGui::TextUnformatted(sqnr(weight_[size_t(q)]).c_str());
         ImGui::TableNextColumn();
@@ -248,8 +248,14 @@ void size_line(const AppContext& ctx) {
     std::snprintf(line, sizeof line, tr("%s: %s = %.1fx smaller than float (%s)"), label, format_bytes(m.bytes).c_str(), m.ratio(),
                   format_bytes(m.float_bytes).c_str());
     ImGui::TextUnformatted(line);
-    ImGui::SameLine();
-    ImGui::TextDisabled("%s", tr("(weights packed at their bits; biases and batch norm float32)"));
+    // What counts: beside the numbers where the line has room, else on hover (large fonts).
+    const char* note = tr("(weights packed at their bits; biases and batch norm float32)");
+    if (ImGui::GetItemRectSize().x + ImGui::GetStyle().ItemSpacing.x + ImGui::CalcTextSize(note).x <= ImGui::GetContentRegionAvail().x) {
+        ImGui::SameLine();
+        ImGui::TextDisabled("%s", note);
+    } else if (ImGui::IsItemHovered()) {
+        ImGui::SetTooltip("%s", note);
+    }
 }
 
 void draw_stats(const char* id, const char* title, const TensorStats& t, ImVec2 size) {

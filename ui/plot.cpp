@@ -51,6 +51,7 @@ struct PlotState {
     std::vector<double> x_tick_values;
     std::vector<std::string> x_tick_labels, x_short;  // x_short: shortened labels (TickLabelMode::kShortened)
     TickLabelFit x_fit;
+    Ticks y_ticks;                         // chosen by begin_plot, which sizes the left margin for their labels
     LegendPlacement placement;             // legend strip and data area (layout_probe.hpp)
     std::vector<LegendEntry> legend;
     std::vector<ReadOut> readout;
@@ -264,6 +265,7 @@ bool begin_plot(const char* id, const char* title, ImVec2 size, const Limits& li
     const float top = title_rows == 0 ? fs * 0.6f : fs * (0.35f + 1.1f * float(title_rows));
     // Left: the y tick labels' widest text. Bottom: the x tick labels (fitted below) and the x label.
     const Ticks yt = nice_ticks(g.lim.y0, g.lim.y1, std::max(2, int((size.y - 3 * fs) / (fs * 2.2f))));
+    g.y_ticks = yt;
     float yw = 0;
     for (double v : yt.values) yw = std::max(yw, ImGui::CalcTextSize((format_tick(v, yt) + ((flags & kYPercent) ? "%" : "")).c_str()).x);
     const float left = yw + fs * 0.8f, right = fs * 0.8f;
@@ -306,14 +308,21 @@ void set_x_ticks(const std::vector<double>& values, const std::vector<std::strin
 
 void rotated_text(ImDrawList* dl, ImVec2 pivot, ImU32 color, const char* text, float angle, ImVec2 align) {
     const ImVec2 ts = ImGui::CalcTextSize(text);
+    const ImVec2 at(pivot.x - ts.x * align.x, pivot.y - ts.y * align.y);
+    // The text is laid out level and then turned: glyphs that lie outside the clip rect only before turning
+    // (left of a window's edge, say) must not be dropped, so the clip rect also covers the level text.
+    const ImVec2 cmin = dl->GetClipRectMin(), cmax = dl->GetClipRectMax();
+    dl->PushClipRect(ImVec2(std::min(cmin.x, at.x), std::min(cmin.y, at.y)),
+                     ImVec2(std::max(cmax.x, at.x + ts.x), std::max(cmax.y, at.y + ts.y)), false);
     const int v0 = dl->VtxBuffer.Size;
-    dl->AddText(ImVec2(pivot.x - ts.x * align.x, pivot.y - ts.y * align.y), color, text);
+    dl->AddText(at, color, text);
     const float c = std::cos(angle), sn = std::sin(angle);
     for (int i = v0; i < dl->VtxBuffer.Size; ++i) {
         ImVec2& v = dl->VtxBuffer[i].pos;
         const float dx = v.x - pivot.x, dy = v.y - pivot.y;
         v = ImVec2(pivot.x + c * dx - sn * dy, pivot.y + sn * dx + c * dy);
     }
+    dl->PopClipRect();
 }
 
 void end_plot() {
@@ -324,12 +333,17 @@ void end_plot() {
     dl->PopClipRect();
 
     dl->ChannelsSetCurrent(0);
-    // Grid and tick labels.
-    const Ticks yt = nice_ticks(g.lim.y0, g.lim.y1, std::max(2, int(g.area.GetHeight() / (fs * 2.2f)) + 1));
-    for (double v : yt.values) {
+    // Grid and tick labels: begin_plot's ticks (the left margin fits their labels); every k-th where the data area came out lower
+    // than it estimated and the labels would touch.
+    const Ticks& yt = g.y_ticks;
+    const float tick_px = yt.step > 0 ? float(yt.step / (g.lim.y1 - g.lim.y0)) * g.area.GetHeight() : 0.0f;
+    const int every = tick_px > 0 ? std::max(1, int(std::ceil(fs * 1.2f / tick_px))) : 1;
+    for (size_t i = 0; i < yt.values.size(); ++i) {
+        const double v = yt.values[i];
         const float y = crisp(to_py(v));
         if (y < g.area.Min.y - 0.5f || y > g.area.Max.y + 0.5f) continue;
         dl->AddLine(ImVec2(g.area.Min.x, y), ImVec2(g.area.Max.x, y), c.grid, 1.0f);
+        if (i % size_t(every) != 0) continue;
         const std::string t = format_tick(v, yt) + ((g.flags & kYPercent) ? "%" : "");
         const ImVec2 ts = ImGui::CalcTextSize(t.c_str());
         dl->AddText(ImVec2(g.area.Min.x - ts.x - fs * 0.35f, y - ts.y * 0.5f), c.text_dim, t.c_str());
@@ -560,28 +574,37 @@ struct HeatLayout {
     TickLabelFit cols_fit;
     std::vector<std::string> cols_short;
     float cols_px = 0;  // column labels' text size (0: body), smaller where cells are lower than a line
+    float x_label_px = 0;      // the x label's text size (0: body)
+    bool x_label_corner = false;  // the x label sits left of the column labels (under the row labels), not below them
 };
 
 // Margins and cell size of a heat map in `size`: title lines, colour legend, row labels left, column labels below.
 HeatLayout heat_layout(int rows, int cols, const std::vector<std::string>& row_labels, const std::vector<std::string>& col_labels,
-                       ImVec2 size, int title_lines, bool has_x_label, bool has_y_label, bool legend_line = true) {
+                       ImVec2 size, int title_lines, bool has_x_label, bool has_y_label, bool legend_line = true,
+                       float label_px = 0, const char* x_label = nullptr) {
     HeatLayout h;
     const float fs = ImGui::GetFontSize();
+    const float lp = label_px > 0 ? label_px : fs;  // the labels' text size
     float lw = 0;
-    for (const std::string& l : row_labels) lw = std::max(lw, ImGui::CalcTextSize(l.c_str()).x);
+    for (const std::string& l : row_labels) lw = std::max(lw, ImGui::GetFont()->CalcTextSizeA(lp, FLT_MAX, 0.0f, l.c_str()).x);
     h.top = fs * (0.2f + 1.1f * float(title_lines)) + (legend_line ? fs * 1.5f : fs * 0.3f);  // title, colour legend's line
     h.left = lw + fs * 0.5f + (has_y_label ? fs * 1.3f : 0);
+    h.cols_px = label_px;
+    h.x_label_px = label_px;
+    // Small labels: the x label goes into the corner under the row labels when it fits there (a line saved).
+    h.x_label_corner = label_px > 0 && has_x_label && x_label &&
+                       ImGui::GetFont()->CalcTextSizeA(lp, FLT_MAX, 0.0f, x_label).x + fs * 0.6f <= h.left;
+    const float x_label_h = has_x_label && !h.x_label_corner ? lp * 1.3f : 0;
     const float cw = std::floor((size.x - h.left - fs * 0.3f) / float(cols));
     // The column labels' room depends on the cell width, which the height left under them may narrow (cells
     // stay near square): fit, size the cells, and fit again to the final width (labels only get less room,
     // so this settles in a few rounds; the last fit is for the final cells).
     // Turned labels may take height only while every row keeps a line of text (the cells' numbers come first).
-    const float x_label_h = has_x_label ? fs * 1.3f : 0;
-    const float label_room = std::min(size.y * 0.3f, size.y - h.top - x_label_h - fs * 0.4f - float(rows) * fs);
+    const float label_room = std::min(size.y * 0.3f, size.y - h.top - x_label_h - fs * 0.4f - float(rows) * lp);
     float cell = cw;
     for (int round = 0; round < 4; ++round) {
-        h.cols_fit = fit_labels(col_labels, std::max(cell, 1.0f), std::max(label_room, fs), &h.cols_short);
-        h.bottom = h.cols_fit.height + fs * 0.4f + (has_x_label ? fs * 1.3f : 0);
+        h.cols_fit = fit_labels(col_labels, std::max(cell, 1.0f), std::max(label_room, lp), &h.cols_short, label_px);
+        h.bottom = h.cols_fit.height + lp * 0.4f + x_label_h;
         const float ch = std::floor((size.y - h.top - h.bottom) / float(rows));
         // Wider than tall where the height is short (a large font in a small window): room for the numbers
         // and for column labels written out horizontally.
@@ -591,8 +614,22 @@ HeatLayout heat_layout(int rows, int cols, const std::vector<std::string>& row_l
         cell = h.cell;
     }
     // Not settled: fit the labels to the final cells within the height already reserved.
-    h.cols_fit = fit_labels(col_labels, h.cell, h.cols_fit.height, &h.cols_short);
+    h.cols_fit = fit_labels(col_labels, h.cell, h.cols_fit.height, &h.cols_short, label_px);
     return h;
+}
+
+// The layout with labels at body size, or, where that leaves cells lower than a line of text (a large font in a
+// short window), with every label at the numbers' smallest size (0.6 of body text) and the x label in the
+// corner, when that gives the rows more height: the numbers come before the labels' size.
+HeatLayout heat_layout_fit(int rows, int cols, const std::vector<std::string>& row_labels, const std::vector<std::string>& col_labels,
+                           ImVec2 size, int title_lines, const char* x_label, bool has_y_label, bool legend_line = true) {
+    const bool has_x = x_label && x_label[0];
+    const float fs = ImGui::GetFontSize();
+    const HeatLayout body = heat_layout(rows, cols, row_labels, col_labels, size, title_lines, has_x, has_y_label, legend_line);
+    if (body.cellh >= fs) return body;
+    const HeatLayout small = heat_layout(rows, cols, row_labels, col_labels, size, title_lines, has_x, has_y_label, legend_line,
+                                         std::floor(fs * 0.6f), x_label);
+    return small.cellh > body.cellh ? small : body;
 }
 
 // Cells lower than a line of text write their numbers and labels smaller (down to 0.6 of body text): the size.
@@ -612,9 +649,9 @@ ImU32 lerp_color(ImU32 a, ImU32 b, float t) {
 }  // namespace
 
 bool heat_map_numbers_fit(int rows, int cols, const std::vector<std::string>& row_labels, const std::vector<std::string>& col_labels,
-                          ImVec2 size, const char* widest_value) {
-    const HeatLayout h = heat_layout(rows, cols, row_labels, col_labels, size, 1, true, true);
-    const ImVec2 ts = ImGui::CalcTextSize(widest_value);
+                          ImVec2 size, const char* widest_value, const char* x_label) {
+    const HeatLayout h = heat_layout_fit(rows, cols, row_labels, col_labels, size, 1, x_label, true);
+    const ImVec2 ts = ImGui::CalcTextSize(widest_value);  // two matrices side by side only with numbers at body size
     return h.cell >= ts.x + 3 && h.cellh >= ts.y;
 }
 
@@ -654,9 +691,9 @@ void heat_map(const char* id, const char* title, const float* values, int rows, 
     std::vector<std::string> title_lines;
     const bool clipped = wrap_lines(title, size.x - fs * 0.2f, 2, &title_lines);
     const bool has_x = x_label && x_label[0], has_y = y_label && y_label[0];
-    HeatLayout h = heat_layout(rows, cols, row_labels, col_labels, size, int(title_lines.size()), has_x, has_y, !legend_beside);
+    HeatLayout h = heat_layout_fit(rows, cols, row_labels, col_labels, size, int(title_lines.size()), x_label, has_y, !legend_beside);
     const float small = heat_small_px(h);
-    if (small < fs && h.cols_fit.mode != TickLabelMode::kHorizontal) {
+    if (small < fs && h.cols_px == 0 && h.cols_fit.mode != TickLabelMode::kHorizontal) {
         // Column labels shortened or thinned out at body size: written out in full at the cells' smaller size
         // when that fits (the height reserved for them does not grow).
         std::vector<std::string> short_small;
@@ -745,8 +782,11 @@ void heat_map(const char* id, const char* title, const float* values, int rows, 
         tick_label(dl, h.cols_fit, size_t(col), o.x + cell * (float(col) + 0.5f), ly, col_labels[size_t(col)],
                    size_t(col) < h.cols_short.size() ? h.cols_short[size_t(col)] : col_labels[size_t(col)], c.text_dim, h.cols_px);
     if (has_x) {
-        const ImVec2 ts = ImGui::CalcTextSize(x_label);
-        dl->AddText(ImVec2(o.x + (cell * float(cols) - ts.x) * 0.5f, ly + h.cols_fit.height + fs * 0.1f), c.text_dim, x_label);
+        const float xp = h.x_label_px > 0 ? h.x_label_px : fs;
+        const ImVec2 ts = font->CalcTextSizeA(xp, FLT_MAX, 0.0f, x_label);
+        const ImVec2 at = h.x_label_corner ? ImVec2(o.x - ts.x - fs * 0.3f, ly)
+                                           : ImVec2(o.x + (cell * float(cols) - ts.x) * 0.5f, ly + h.cols_fit.height + fs * 0.1f);
+        dl->AddText(font, xp, at, c.text_dim, x_label);
     }
     layout_probe().add_plot({std::string(id).rfind("##", 0) == 0 ? std::string(id).substr(2) : std::string(id),
                              {pos.x, pos.y, pos.x + size.x, pos.y + size.y}, to_rect(cells), legend, clipped});

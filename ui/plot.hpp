@@ -83,9 +83,9 @@ void heat_map(const char* id, const char* title, const float* values, int rows, 
               HeatStyle style, const char* format, const char* x_label, const char* y_label, const char* legend_lo,
               const char* legend_hi);
 // Whether a heat map of that size leaves every cell room for `widest_value` (e.g. "100"): when not, show one
-// large matrix instead of two small ones.
+// large matrix instead of two small ones. x_label: heat_map's (its place depends on its width).
 bool heat_map_numbers_fit(int rows, int cols, const std::vector<std::string>& row_labels, const std::vector<std::string>& col_labels,
-                          ImVec2 size, const char* widest_value);
+                          ImVec2 size, const char* widest_value, const char* x_label);
 
 // A horizontal bar showing fraction in [0, 1] with a centred text (ImGui's ProgressBar, themed).
 void progress(float fraction, const char* text, ImVec2 size);

@@ -114,31 +114,31 @@ int run_mixed(const MixedOptions& o) {
         for (size_t q = 0; q < layers; ++q) c.layers[q].weight.bits = c.layers[q].act.bits = a.bits[q];
         return c;
     };
-    std::vector<SensitivityCase> evals;
-    for (const Candidate& c : cands) evals.push_back({SensitivityMode::kOnly, SensitivityPart::kBoth, 0, -1, config_of(c.a)});
-    for (const BitAssignment& a : front) evals.push_back({SensitivityMode::kOnly, SensitivityPart::kBoth, 0, -1, config_of(a)});
+    std::vector<QuantConfig> evals;
+    for (const Candidate& c : cands) evals.push_back(config_of(c.a));
+    for (const BitAssignment& a : front) evals.push_back(config_of(a));
     Progress p2("validation");
-    Result<std::vector<SensitivityRow>> vr = run_sensitivity(model, val.value, evals, o.q.batch, backend.value, calib.data(), calib_n,
-                                                             [&](int64_t d, int64_t t) { p2.update(d, t); });
+    Result<std::vector<EvalResult>> vr = evaluate_configs(model, val.value, evals, o.q.batch, backend.value, calib.data(), calib_n,
+                                                          [&](int64_t d, int64_t t) { p2.update(d, t); });
     p2.finish();
     if (!vr.ok()) return fail("mixed", vr.message());
-    for (size_t i = 0; i < cands.size(); ++i) cands[i].val_acc = vr.value[i].result.accuracy();
+    for (size_t i = 0; i < cands.size(); ++i) cands[i].val_acc = vr.value[i].accuracy();
     // The proxy (a sum of one-layer losses) ignores how layers interact, so the setting used is the one with the
     // best measured validation accuracy among everything evaluated within the budget.
     Candidate chosen = cands.front();
     for (size_t i = 0; i < cands.size() + front.size(); ++i) {
         const BitAssignment& a = i < cands.size() ? cands[i].a : front[i - cands.size()];
-        const double acc = vr.value[i].result.accuracy();
+        const double acc = vr.value[i].accuracy();
         const bool fits = (budget.bytes <= 0 || a.bytes <= budget.bytes) && (budget.bops <= 0 || a.bops <= budget.bops);
         if (fits && acc > chosen.val_acc) chosen = Candidate{"chosen", a, acc, -1.0};
     }
     chosen.what = "chosen";
     cands.insert(cands.begin(), chosen);
-    evals.insert(evals.begin(), SensitivityCase{SensitivityMode::kOnly, SensitivityPart::kBoth, 0, -1, config_of(chosen.a)});
-    std::vector<SensitivityCase> test_evals(evals.begin(), evals.begin() + std::ptrdiff_t(cands.size()));
-    Result<std::vector<SensitivityRow>> tr = run_sensitivity(model, test.value.test, test_evals, o.q.batch, backend.value, calib.data(), calib_n);
+    evals.insert(evals.begin(), config_of(chosen.a));
+    std::vector<QuantConfig> test_evals(evals.begin(), evals.begin() + std::ptrdiff_t(cands.size()));
+    Result<std::vector<EvalResult>> tr = evaluate_configs(model, test.value.test, test_evals, o.q.batch, backend.value, calib.data(), calib_n);
     if (!tr.ok()) return fail("mixed", tr.message());
-    for (size_t i = 0; i < cands.size(); ++i) cands[i].test_acc = tr.value[i].result.accuracy();
+    for (size_t i = 0; i < cands.size(); ++i) cands[i].test_acc = tr.value[i].accuracy();
     const size_t front_at = cands.size();  // validation rows of the front: vr.value[front_at - 1 + i]
 
     auto bits_text = [&](const std::vector<int>& bits) {
@@ -156,7 +156,7 @@ int run_mixed(const MixedOptions& o) {
                                        {"bops", c.a.bops}, {"proxy_loss", c.a.loss}, {"val_accuracy", c.val_acc}, {"test_accuracy", c.test_acc}});
         for (size_t i = 0; i < front.size(); ++i)
             j["front"].push_back({{"layer_bits", bits_text(front[i].bits)}, {"bits", front[i].bits}, {"bytes", front[i].bytes}, {"bops", front[i].bops},
-                                  {"proxy_loss", front[i].loss}, {"val_accuracy", vr.value[front_at - 1 + i].result.accuracy()}});
+                                  {"proxy_loss", front[i].loss}, {"val_accuracy", vr.value[front_at - 1 + i].accuracy()}});
         std::printf("%s\n", j.dump(2).c_str());
         return 0;
     }
@@ -179,7 +179,7 @@ int run_mixed(const MixedOptions& o) {
                     c.a.loss, c.val_acc, c.test_acc);
     std::printf("\naccuracy vs size front (validation; %zu settings)\n", front.size());
     for (size_t i = 0; i < front.size(); ++i)
-        std::printf("  %9s  %7.2f %%  %s\n", format_bytes(front[i].bytes).c_str(), vr.value[front_at - 1 + i].result.accuracy(),
+        std::printf("  %9s  %7.2f %%  %s\n", format_bytes(front[i].bytes).c_str(), vr.value[front_at - 1 + i].accuracy(),
                     bits_text(front[i].bits).c_str());
     std::printf("\nchosen (best validation accuracy within the budget): quantlab eval --bits 8 --layer-bits %s\n",
                 bits_text(cands.front().a.bits).c_str());

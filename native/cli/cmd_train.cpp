@@ -174,7 +174,10 @@ int run_train(TrainCli& c) {
     trainer::TrainReport r = trainer::train_core(o);
 #endif
     std::signal(SIGINT, previous == SIG_ERR ? SIG_DFL : previous);
-    if (!r.status.ok()) return fail("train", r.status.message);
+    if (!r.status.ok()) {  // the trainer's messages name their origin ("train: ..."), as the desktop app shows them
+        const std::string& m = r.status.message;
+        return fail("train", m.rfind("train: ", 0) == 0 ? m.substr(7) : m);
+    }
     if (r.stopped) {
         const char* how = r.checkpoint.empty()                  ? "; no checkpoint (--checkpoint-dir is empty)"
                           : engine == trainer::Engine::kTorch ? "; continue with the same options and --resume "

@@ -25,6 +25,10 @@ const overlaps = (a, b) => a && b && a[0] < b[2] && b[0] < a[2] && a[1] < b[3] &
 async function show(page, state) {
   const r = await page.evaluate((s) => window.quantlab.applyState(s), state);
   assert.ok(r.ok, `applyState(${state}): ${r.error}`);
+  // A lesson step may have loaded another model before: its numbers (this setting's and float's), not dots,
+  // in the picture.
+  await waitEvaluated(page);
+  await page.waitForFunction(() => window.quantlab.status().float_accuracy >= 0, null, { timeout: 120000, polling: 100 });
   for (let i = 0; i < 20; ++i) {
     await page.evaluate(() => window.quantlab.afterFrames(2));
     const layout = await page.evaluate(() => window.quantlab.layout());

@@ -9,20 +9,11 @@
 #include "core/network.hpp"
 #include "core/sensitivity.hpp"
 #include "core/weights_io.hpp"
+#include "tests/support/bundled_model.hpp"
 
 using namespace quantlab;
 
 namespace {
-
-Model bundled_model() {
-    Result<StateDict> sd = read_weights(std::string(QUANTLAB_ASSETS_DIR) + "/notebook_pretrain.safetensors");
-    REQUIRE(sd.ok());
-    Result<NetworkDesc> net = network_for(sd.value, "notebook_pretrain.safetensors");
-    REQUIRE(net.ok());
-    Result<Model> m = Model::create(net.value, sd.value, "notebook_pretrain.safetensors");
-    REQUIRE(m.ok());
-    return std::move(m.value);
-}
 
 // Which (weight, act) bits each layer has, as a flat list.
 std::vector<int> bits_of(const QuantConfig& c) {
@@ -154,7 +145,7 @@ TEST_CASE("sensitivity cases for a mixed setting: each layer alone at its bits, 
 TEST_CASE("sensitivity: every case's accuracy equals a direct evaluation of that setting", "[sensitivity]") {
     Result<Cifar10> data = read_cifar10_batch(std::string(QUANTLAB_ASSETS_DIR) + "/cifar10_test_1000.bin", 128);  // 128: one batch, enough to tell the cases apart
     REQUIRE(data.ok());
-    Model model = bundled_model();
+    Model model = test::bundled_model();
     const NetworkDesc net = model.desc();
     const std::vector<SensitivityCase> cases = sensitivity_cases(net, make_config(net, 32, 32), {3}, {SensitivityPart::kBoth});
     int64_t calls = 0;
@@ -170,7 +161,7 @@ TEST_CASE("sensitivity: every case's accuracy equals a direct evaluation of that
     CHECK(bits_of(model.config()) == std::vector<int>(10, kFloatBits));  // the model is left as it came
 
     // Direct: the settings written out by hand through --layer-bits' form, on a fresh model.
-    const Model fresh = bundled_model();
+    const Model fresh = test::bundled_model();
     auto direct = [&](int all_bits, const std::string& layer_bits) {
         QuantConfig c = make_config(net, all_bits, all_bits);
         REQUIRE(apply_layer_bits(&c, net, layer_bits));

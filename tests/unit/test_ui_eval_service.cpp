@@ -17,6 +17,7 @@
 #include "core/parallel.hpp"
 #include "core/model_file.hpp"
 #include "core/weights_io.hpp"
+#include "tests/support/bundled_model.hpp"
 #include "ui/eval_service.hpp"
 #include "ui/model_catalog.hpp"
 
@@ -28,15 +29,7 @@ using namespace quantlab;
 
 namespace {
 
-std::shared_ptr<const Model> bundled_model() {
-    Result<StateDict> sd = read_weights(std::string(QUANTLAB_ASSETS_DIR) + "/notebook_pretrain.safetensors");
-    REQUIRE(sd.ok());
-    Result<NetworkDesc> net = network_for(sd.value, "notebook_pretrain.safetensors");
-    REQUIRE(net.ok());
-    Result<Model> m = Model::create(net.value, sd.value, "notebook_pretrain.safetensors");
-    REQUIRE(m.ok());
-    return std::make_shared<const Model>(std::move(m.value));
-}
+std::shared_ptr<const Model> bundled_model() { return std::make_shared<const Model>(test::bundled_model()); }
 
 // core's answer for a config with fixed ranges
 EvalResult core_eval(const Model& float_model, const Cifar10& data, const QuantConfig& config,
