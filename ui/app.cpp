@@ -95,6 +95,7 @@ struct App::Impl {
     bool prepared = false;
     std::string pending_state;  // a lesson step or view to apply after this frame (App::frame, apply_state_string)
     bool lesson_folded = false;  // the lesson card shows its title and question only
+    bool lesson_column = false;  // the lesson card is a column at the right (scarce lines, a wide window)
     int lesson_seen = 0;         // the step lesson_folded was chosen for
     std::shared_ptr<const ModelCatalog> models = std::make_shared<const ModelCatalog>();  // the bundled models
     std::vector<OverlayJob> overlay;  // the accuracy-vs-bits overlay's points (ui/model_catalog.hpp)
@@ -477,20 +478,29 @@ struct App::Impl {
         if (!doc.model || !doc.data) {
             ImGui::TextWrapped("%s", tr("Loading... (no weights or no test data yet: drop a file or use Open...)"));
         } else {
-            // Lesson mode: the card takes a strip at the bottom, at most 30 % of the window. Each step opens
-            // folded (title and question) where lines are scarce (presenter mode at 720-800 px), so the panel
-            // keeps room for its plots; "Show text" unfolds it.
-            if (state.lesson != lesson_seen) {
-                lesson_folded = state.lesson > 0 && io_display_lines() < 30;
+            // Lesson mode: the card takes a strip at the bottom, at most 30 % of the window. Where lines are
+            // scarce (presenter mode at 720-800 px) a wide window gives it a column at the right instead (the
+            // panels there are short of height, not of width); a narrow one opens each step folded (title and
+            // question) so the panel keeps room for its plots; "Show text" unfolds it.
+            const bool scarce = io_display_lines() < 30;
+            const bool column = state.lesson > 0 && scarce && io.DisplaySize.x >= io.DisplaySize.y * 1.4f;
+            if (state.lesson != lesson_seen || column != lesson_column) {
+                lesson_folded = state.lesson > 0 && scarce && !column;
                 lesson_seen = state.lesson;
+                lesson_column = column;
             }
-            const float card_w = ImGui::GetContentRegionAvail().x;
-            const float card_h = state.lesson > 0 ? lesson_card_height(state, card_w, io.DisplaySize.y * 0.3f, lesson_folded) : 0.0f;
-            if (ImGui::BeginChild("##panel", ImVec2(0, card_h > 0 ? -(card_h + ImGui::GetStyle().ItemSpacing.y) : 0.0f), false))
-                panels[int(state.panel)]->draw(ctx);
+            const ImVec2 avail = ImGui::GetContentRegionAvail();
+            const float sp = ImGui::GetStyle().ItemSpacing.x;
+            const float card_w = column ? std::floor(avail.x * 0.3f) : avail.x;
+            const float card_h = column ? avail.y
+                                 : state.lesson > 0 ? lesson_card_height(state, card_w, io.DisplaySize.y * 0.3f, lesson_folded) : 0.0f;
+            const ImVec2 panel_size = column ? ImVec2(-(card_w + sp), 0.0f)
+                                             : ImVec2(0.0f, card_h > 0 ? -(card_h + ImGui::GetStyle().ItemSpacing.y) : 0.0f);
+            if (ImGui::BeginChild("##panel", panel_size, false)) panels[int(state.panel)]->draw(ctx);
             ImGui::EndChild();
+            if (column) ImGui::SameLine(0, sp);
             if (card_h > 0)
-                if (std::string a = draw_lesson_card(state, card_w, card_h, &lesson_folded); !a.empty()) pending_state = a;
+                if (std::string a = draw_lesson_card(state, card_w, card_h, &lesson_folded, column); !a.empty()) pending_state = a;
         }
         ImGui::End();
 

@@ -230,7 +230,12 @@ void EvalPanel::gallery(AppContext& ctx, const EvalSnapshot* q, const EvalSnapsh
     const float fs = ImGui::GetFontSize();
     // Presenter mode: larger thumbnails (the images are 32 x 32: 4.6 lines of text is about 4.6x at 2x fonts).
     const bool presenter = s.font_scale > 1.0f;
-    const float cell_w = std::floor(fs * (presenter ? 5.0f : 4.6f)), img = std::floor(std::min(cell_w - 6, fs * (presenter ? 4.6f : 4.0f)));
+    const float cell_w = std::floor(fs * (presenter ? 5.0f : 4.6f));
+    float img = std::floor(std::min(cell_w - 6, fs * (presenter ? 4.6f : 4.0f)));
+    // Where not even one row of that size fits under the controls (presenter at 720 px, a lesson card below),
+    // smaller thumbnails rather than a row cut by the window.
+    const float room = size.y - header_h_ - fs * 0.2f - ImGui::GetStyle().ItemSpacing.y;
+    if (header_h_ > 0 && room < img + fs * 2.5f) img = std::max(std::floor(fs * 1.5f), std::floor(room - fs * 2.5f));
     const float cell_h = img + fs * 2.5f;
     const float sp = ImGui::GetStyle().ItemSpacing.x;
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "ui/app_context.hpp"
 #include "ui/i18n.hpp"
 #include "ui/lessons.hpp"
 #include "ui/plot.hpp"
@@ -83,17 +84,18 @@ struct CardLayout {
     float body_size = 0;                // the body's font size (smaller in presenter mode)
     float body_h = 0;                   // the body's height, spacing included
     float nav_w = 0, text_w = 0, height = 0;
+    float content_h = 0;                // title, body, question, tries: height before the navigation's minimum
 };
 
 // Everything the card's size depends on, for lesson_card_height and draw_lesson_card alike.
-CardLayout layout(const UiState& s, float width, bool folded) {
+CardLayout layout(const UiState& s, float width, bool folded, bool column = false) {
     const ImGuiStyle& st = ImGui::GetStyle();
     const Lesson& l = lesson(s.lesson);
     CardLayout c;
     auto button_w = [&](const char* label) { return ImGui::CalcTextSize(label, nullptr, true).x + st.FramePadding.x * 2; };
     c.nav_w = std::max(button_w(tr("← Previous")) + button_w(tr("Next →")),
                        button_w(tr("Show text")) + button_w(tr("Close"))) + st.ItemSpacing.x;
-    c.text_w = std::max(1.0f, width - c.nav_w - st.WindowPadding.x * 2 - st.ItemSpacing.x * 2 - st.ScrollbarSize);
+    c.text_w = std::max(1.0f, width - (column ? 0.0f : c.nav_w + st.ItemSpacing.x * 2) - st.WindowPadding.x * 2 - st.ScrollbarSize);
     const float fs = ImGui::GetFontSize();
     // Presenter mode: the body a size smaller, so the card leaves the panel above room; title and question
     // (what the room reads) keep the presenter size.
@@ -112,9 +114,11 @@ CardLayout layout(const UiState& s, float width, bool folded) {
         c.height += c.body_h;
         if (l.tries[0].label_en) c.height += ImGui::GetFrameHeightWithSpacing();
     }
-    // The navigation's two rows and one empty row below them: the web page's own "Open file" button sits over
-    // the window's bottom-right corner, and must not cover Next.
-    c.height = std::max(c.height, st.WindowPadding.y * 2 + ImGui::GetFrameHeightWithSpacing() * 3);
+    // The navigation's two rows and room below them for the web page's own "Open file" button, which sits over
+    // the window's bottom-right corner (about 28 px, whatever the font size) and must not cover Next.
+    const float row = ImGui::GetFrameHeightWithSpacing();
+    c.content_h = c.height;
+    c.height = std::max(c.height, st.WindowPadding.y * 2 + row * 2 + std::min(row, 30.0f));
     return c;
 }
 
@@ -124,25 +128,45 @@ float lesson_card_height(const UiState& s, float width, float max_height, bool f
     return std::min(layout(s, width, folded).height + 2, max_height);
 }
 
-std::string draw_lesson_card(const UiState& s, float width, float height, bool* folded) {
+std::string draw_lesson_card(const UiState& s, float width, float height, bool* folded, bool column) {
     const plot::Colors& colors = plot::colors();
     const ImGuiStyle& st = ImGui::GetStyle();
     const Lesson& l = lesson(s.lesson);
-    const CardLayout c = layout(s, width, *folded);
+    const CardLayout c = layout(s, width, *folded, column);
     std::string action;
     ImVec4 tint = ImGui::ColorConvertU32ToFloat4(colors.series[0]);
     tint.w = 0.10f;
     ImGui::PushStyleColor(ImGuiCol_ChildBg, tint);
     ImGui::PushStyleColor(ImGuiCol_Border, colors.series[0]);
+    // Show / hide the text, close; previous, next: two rows, right of the text (strip) or above it (column).
+    auto navigation = [&] {
+        ImGui::BeginGroup();
+        if (ImGui::Button(*folded ? tr("Show text") : tr("Hide text"))) *folded = !*folded;
+        ImGui::SameLine();
+        ImGui::SetCursorPosX(ImGui::GetWindowContentRegionMax().x - (ImGui::CalcTextSize(tr("Close")).x + st.FramePadding.x * 2));
+        if (ImGui::Button(tr("Close"))) action = "lesson=0";
+        ImGui::BeginDisabled(s.lesson <= 1);
+        if (ImGui::Button(tr("← Previous"))) action = "lesson=" + std::to_string(s.lesson - 1);
+        ImGui::EndDisabled();
+        ImGui::SameLine();
+        ImGui::SetCursorPosX(ImGui::GetWindowContentRegionMax().x - (ImGui::CalcTextSize(tr("Next →")).x + st.FramePadding.x * 2));
+        ImGui::BeginDisabled(s.lesson >= kNumLessons);
+        if (ImGui::Button(tr("Next →"))) action = "lesson=" + std::to_string(s.lesson + 1);
+        ImGui::EndDisabled();
+        ImGui::EndGroup();
+    };
     if (ImGui::BeginChild("##lesson", ImVec2(width, height), true, ImGuiWindowFlags_NoScrollbar)) {
-        // Left: the step. Title, question and try buttons stay in view; the text between them scrolls when the
+        if (column) navigation();
+        // The step. Title, question and try buttons stay in view; the text between them scrolls when the
         // card is capped below what it needs (presenter mode in a small window).
         ImGui::BeginGroup();
         ImGui::PushStyleColor(ImGuiCol_Text, colors.series[0]);
         ImGui::TextUnformatted(c.title.c_str());
         ImGui::PopStyleColor();
         if (!*folded) {
-            const float room = height - 2 - (c.height - c.body_h);
+            // A column keeps the page's "Open file" button (over the window's bottom-right corner) off its text.
+            const float room = column ? height - 2 - (c.content_h - c.body_h) - ImGui::GetFrameHeightWithSpacing() * 3 - 30.0f
+                                      : height - 2 - (c.height - c.body_h);
             ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0, 0, 0, 0));
             if (ImGui::BeginChild("##lesson_text", ImVec2(c.text_w + st.ScrollbarSize, std::max(c.body_size * 1.3f, std::min(c.body_h, room))), false)) {
                 ImGui::SetWindowFontScale(c.body_size / ImGui::GetFontSize());
@@ -159,29 +183,19 @@ std::string draw_lesson_card(const UiState& s, float width, float height, bool* 
             ImGui::AlignTextToFramePadding();
             ImGui::TextUnformatted(tr("Try:"));
             for (int i = 0; i < 4 && l.tries[i].label_en; ++i) {
-                ImGui::SameLine();
+                const char* label = lesson_text(l.tries[i].label_en, l.tries[i].label_ja, s.lang);
+                if (column) same_line_if_fits(ImGui::CalcTextSize(label).x + st.FramePadding.x * 2);
+                else ImGui::SameLine();
                 ImGui::PushID(i);
-                if (ImGui::Button(lesson_text(l.tries[i].label_en, l.tries[i].label_ja, s.lang))) action = l.tries[i].state;
+                if (ImGui::Button(label)) action = l.tries[i].state;
                 ImGui::PopID();
             }
         }
         ImGui::EndGroup();
-        // Right: show / hide the text, close; previous, next.
-        ImGui::SameLine(c.text_w + st.ScrollbarSize + st.WindowPadding.x + st.ItemSpacing.x * 2);
-        ImGui::BeginGroup();
-        if (ImGui::Button(*folded ? tr("Show text") : tr("Hide text"))) *folded = !*folded;
-        ImGui::SameLine();
-        ImGui::SetCursorPosX(ImGui::GetWindowContentRegionMax().x - (ImGui::CalcTextSize(tr("Close")).x + st.FramePadding.x * 2));
-        if (ImGui::Button(tr("Close"))) action = "lesson=0";
-        ImGui::BeginDisabled(s.lesson <= 1);
-        if (ImGui::Button(tr("← Previous"))) action = "lesson=" + std::to_string(s.lesson - 1);
-        ImGui::EndDisabled();
-        ImGui::SameLine();
-        ImGui::SetCursorPosX(ImGui::GetWindowContentRegionMax().x - (ImGui::CalcTextSize(tr("Next →")).x + st.FramePadding.x * 2));
-        ImGui::BeginDisabled(s.lesson >= kNumLessons);
-        if (ImGui::Button(tr("Next →"))) action = "lesson=" + std::to_string(s.lesson + 1);
-        ImGui::EndDisabled();
-        ImGui::EndGroup();
+        if (!column) {
+            ImGui::SameLine(c.text_w + st.ScrollbarSize + st.WindowPadding.x + st.ItemSpacing.x * 2);
+            navigation();
+        }
     }
     ImGui::EndChild();
     ImGui::PopStyleColor(2);

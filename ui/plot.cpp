@@ -276,6 +276,9 @@ bool begin_plot(const char* id, const char* title, ImVec2 size, const Limits& li
         g.x_fit = fit_labels(g.x_tick_labels, spacing, size.y * 0.3f, &g.x_short);
         ticks_h = g.x_fit.height + fs * 0.4f;
     }
+    // A plot too low for its axis title as well (presenter mode in a short window, a lesson card below) keeps
+    // the data: the x label goes (the tab or title says what x is).
+    if (!g.x_label.empty() && size.y - top - ticks_h - fs * 1.35f < fs * 2.5f) g.x_label.clear();
     const float bottom = ticks_h + (g.x_label.empty() ? fs * 0.2f : fs * 1.35f);
     // The legend strip sits between title and data, sized by the entries this plot had last frame (items
     // arrive after begin_plot); end_plot notes a change, and the next frame is laid out with it.
