@@ -483,7 +483,8 @@ struct App::Impl {
             // panels there are short of height, not of width); a narrow one opens each step folded (title and
             // question) so the panel keeps room for its plots; "Show text" unfolds it.
             const bool scarce = io_display_lines() < 30;
-            const bool column = state.lesson > 0 && scarce && io.DisplaySize.x >= io.DisplaySize.y * 1.4f;
+            // Not beside the network panel, whose layer table needs the window's width.
+            const bool column = state.lesson > 0 && scarce && io.DisplaySize.x >= io.DisplaySize.y * 1.4f && state.panel != Panel::kNetwork;
             if (state.lesson != lesson_seen || column != lesson_column) {
                 lesson_folded = state.lesson > 0 && scarce && !column;
                 lesson_seen = state.lesson;

@@ -163,10 +163,9 @@ std::string draw_lesson_card(const UiState& s, float width, float height, bool* 
         ImGui::PushStyleColor(ImGuiCol_Text, colors.series[0]);
         ImGui::TextUnformatted(c.title.c_str());
         ImGui::PopStyleColor();
-        if (!*folded) {
-            // A column keeps the page's "Open file" button (over the window's bottom-right corner) off its text.
-            const float room = column ? height - 2 - (c.content_h - c.body_h) - ImGui::GetFrameHeightWithSpacing() * 3 - 30.0f
-                                      : height - 2 - (c.height - c.body_h);
+        // The text, scrolling in what is left: between title and question in a strip, last in a column (which
+        // keeps clear of the page's "Open file" button over the window's bottom-right corner).
+        auto body = [&](float room) {
             ImGui::PushStyleColor(ImGuiCol_ChildBg, ImVec4(0, 0, 0, 0));
             if (ImGui::BeginChild("##lesson_text", ImVec2(c.text_w + st.ScrollbarSize, std::max(c.body_size * 1.3f, std::min(c.body_h, room))), false)) {
                 ImGui::SetWindowFontScale(c.body_size / ImGui::GetFontSize());
@@ -175,7 +174,8 @@ std::string draw_lesson_card(const UiState& s, float width, float height, bool* 
             }
             ImGui::EndChild();
             ImGui::PopStyleColor();
-        }
+        };
+        if (!*folded && !column) body(height - 2 - (c.height - c.body_h));
         ImGui::PushStyleColor(ImGuiCol_Text, colors.warn);
         ImGui::TextUnformatted(c.question.c_str());
         ImGui::PopStyleColor();
@@ -191,6 +191,7 @@ std::string draw_lesson_card(const UiState& s, float width, float height, bool* 
                 ImGui::PopID();
             }
         }
+        if (!*folded && column) body(ImGui::GetContentRegionAvail().y - 30.0f);
         ImGui::EndGroup();
         if (!column) {
             ImGui::SameLine(c.text_w + st.ScrollbarSize + st.WindowPadding.x + st.ItemSpacing.x * 2);
