@@ -165,9 +165,9 @@ void conv2d_backward_fast(const float* x, const float* weight, const float* dy, 
                     for (int i = 0; i < oh; ++i) {
                         const int yy = i + ky - s.pad;
                         if (yy < 0 || yy >= s.h) continue;
-                        float* dst = plane + int64_t(yy) * s.w + (kx - s.pad);
+                        float* dst = plane + int64_t(yy) * s.w;
                         const float* src = row + int64_t(i) * ow;
-                        for (int j = j_lo; j < j_hi; ++j) dst[j] += src[j];
+                        for (int j = j_lo; j < j_hi; ++j) dst[j + kx - s.pad] += src[j];
                     }
                 }
             }
