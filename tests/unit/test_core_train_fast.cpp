@@ -31,14 +31,18 @@ std::vector<float> randn(size_t n, unsigned seed, double sd = 1.0) {
     return v;
 }
 
-// max |a - b| / max |b| (b: the reference; 0 when both are all zero).
-double rel_err(const std::vector<float>& a, const std::vector<float>& b) {
+double max_abs(const std::vector<float>& v) {
+    double m = 0;
+    for (float x : v) m = std::max(m, std::fabs(double(x)));
+    return m;
+}
+
+// max |a - b| / max |b| (b: the reference; 0 when both are all zero), or relative to `scale` when given.
+double rel_err(const std::vector<float>& a, const std::vector<float>& b, double scale = 0) {
     REQUIRE(a.size() == b.size());
-    double err = 0, scale = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-        err = std::max(err, std::fabs(double(a[i]) - double(b[i])));
-        scale = std::max(scale, std::fabs(double(b[i])));
-    }
+    double err = 0;
+    for (size_t i = 0; i < a.size(); ++i) err = std::max(err, std::fabs(double(a[i]) - double(b[i])));
+    if (scale == 0) scale = max_abs(b);
     return scale > 0 ? err / scale : err;
 }
 
@@ -243,9 +247,14 @@ TEST_CASE("fast train step: a whole compute_gradients of the notebook's net equa
         CHECK(fast.result.correct == ref.result.correct);
         double worst = 0;
         for (const std::string& name : ref.grads.names) {
-            const double e = rel_err(fast.grads.find(name)->data, ref.grads.find(name)->data);
+            // A conv followed by BatchNorm: its bias cannot change the loss (the batch mean takes it out), so its
+            // true gradient is 0 and both engines give rounding noise; measured against its weight's gradient.
+            const bool bn_bias = name == "conv1.bias" || name == "conv2.bias";
+            const std::string scale_of = bn_bias ? name.substr(0, 5) + ".weight" : name;
+            const double e = rel_err(fast.grads.find(name)->data, ref.grads.find(name)->data,
+                                     max_abs(ref.grads.find(scale_of)->data));
             CAPTURE(name, e);
-            CHECK(e < 1e-4);
+            CHECK(e < 2e-5);
             worst = std::max(worst, e);
         }
         for (const std::string& name : ref.weights.names) {
@@ -268,7 +277,7 @@ TEST_CASE("fast train step: a whole compute_gradients of the notebook's net equa
             if (name.rfind("fc", 0) != 0) continue;
             const double e = rel_err(fast.grads.find(name)->data, ref.grads.find(name)->data);
             CAPTURE(name, e);
-            CHECK(e < 1e-3);
+            CHECK(e < 1e-4);
             worst = std::max(worst, e);
         }
         WARN("notebook net, W4A4, fast vs reference: largest fc gradient error " << worst << " of the tensor's max");
