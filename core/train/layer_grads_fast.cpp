@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <memory>
 
 #include "core/parallel.hpp"
 #include "core/scratch.hpp"
@@ -110,14 +111,18 @@ void conv2d_backward_fast(const float* x, const float* weight, const float* dy, 
         // dW^T (kdim x O) = sum over images of im2col (kdim x P) * dy^T (P x O): tasks are blocks of im2col rows,
         // each value one chain over the images and pixels in order. dy^T once for all tasks, O padded to 8.
         const int64_t ldo = round_up(s.o, 8);
-        std::vector<float> dyt(size_t(int64_t(s.n) * p * ldo), 0.0f);
+        std::unique_ptr<float[]> dyt_buf(new float[size_t(int64_t(s.n) * p * ldo)]);  // every value written below
+        float* dyt = dyt_buf.get();
         run_tasks(s.n, int64_t(s.n) * s.o * p, [&](int64_t n0, int64_t n1) {
-            for (int64_t n = n0; n < n1; ++n)
+            for (int64_t n = n0; n < n1; ++n) {
                 for (int o = 0; o < s.o; ++o) {
                     const float* src = dy + (n * s.o + o) * p;
-                    float* dst = dyt.data() + n * p * ldo + o;
+                    float* dst = dyt + n * p * ldo + o;
                     for (int64_t q = 0; q < p; ++q) dst[q * ldo] = src[q];
                 }
+                if (ldo > s.o)
+                    for (int64_t q = 0; q < p; ++q) std::fill(dyt + (n * p + q) * ldo + s.o, dyt + (n * p + q + 1) * ldo, 0.0f);
+            }
         });
         std::vector<float> dwt(size_t(kdim) * s.o, 0.0f);
         const int blocks = int(std::min<int64_t>((kdim + 3) / 4, 2 * int64_t(num_threads())));
@@ -131,7 +136,7 @@ void conv2d_backward_fast(const float* x, const float* weight, const float* dy, 
                     const int ch = r / kk2, t = r % kk2;
                     im2col_rows_f32(x_img + ch * in_plane, s, t / s.k, t % s.k, 0, oh, col + int64_t(r - r0) * p);
                 }
-                gemm_f32(r1 - r0, s.o, int(p), col, p, dyt.data() + int64_t(n) * p * ldo, ldo,
+                gemm_f32(r1 - r0, s.o, int(p), col, p, dyt + int64_t(n) * p * ldo, ldo,
                          dwt.data() + int64_t(r0) * s.o, s.o);
             }
         });
@@ -277,7 +282,10 @@ void relu_forward_fast(const float* x, int64_t n, float* y) {
 
 void relu_backward_fast(const float* x, const float* dy, int64_t n, float* dx) {
     run_tasks((n + kChunk - 1) / kChunk, n, [&](int64_t t0, int64_t t1) {
-        for (int64_t i = t0 * kChunk, e = std::min(n, t1 * kChunk); i < e; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+        for (int64_t i = t0 * kChunk, e = std::min(n, t1 * kChunk); i < e; ++i) {
+            const float d = dy[i];  // read unconditionally, so the loop vectorises (a select, no branch)
+            dx[i] = x[i] > 0.0f ? d : 0.0f;
+        }
     });
 }
 
@@ -289,6 +297,25 @@ void max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w,
     run_tasks(planes, planes * h * w, [&](int64_t p0, int64_t p1) {
         for (int64_t p = p0; p < p1; ++p) {
             const float* xp = x + p * h * w;
+            if (k == 2) {  // the notebook's pool, unrolled: the same comparisons in the same order
+                for (int64_t i = 0; i < oh; ++i)
+                    for (int64_t j = 0; j < ow; ++j) {
+                        const int64_t i0 = (2 * i) * w + 2 * j, idx[4] = {i0, i0 + 1, i0 + w, i0 + w + 1};
+                        int64_t best = i0;
+                        float m = xp[i0];
+                        for (int t = 1; t < 4; ++t) {
+                            const float v = xp[idx[t]];
+                            if (v > m || std::isnan(v)) {
+                                m = v;
+                                best = idx[t];
+                            }
+                        }
+                        const int64_t o = (p * oh + i) * ow + j;
+                        y[o] = m;
+                        am[o] = best;
+                    }
+                continue;
+            }
             for (int64_t i = 0; i < oh; ++i)
                 for (int64_t j = 0; j < ow; ++j) {
                     int64_t best = (i * k) * w + j * k;
