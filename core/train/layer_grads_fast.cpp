@@ -59,38 +59,37 @@ void gemm_parallel(int m, int n, int kdim, const float* a, int64_t lda, const fl
     });
 }
 
-// Per-channel sums in double: 8 interleaved partial sums (value i of a run goes to sum i % 8, runs continue
-// where the last one ended), added up in a fixed tree at the end. The order depends on the lengths only.
+// Per-channel sums: each run (one image's plane) is summed in float in 8 interleaved partial sums (value i to sum
+// i % 8: one SIMD register), added up in a fixed tree, and the runs' sums are added in double in image order. The
+// order depends on the lengths only; a plane holds at most a few thousand values, so the float part stays within
+// a few 1e-7 of the run's magnitude.
 struct Lanes {
-    double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    double total() const { return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])); }
+    double total = 0;
 };
 
-void add_sum(Lanes* l, const float* v, int64_t n) {
+template <class F>
+void add_run(Lanes* l, int64_t n, F f) {
+    float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; ++j) l->s[j] += double(v[i + j]);
-    for (int j = 0; i < n; ++i, ++j) l->s[j] += double(v[i]);
+        for (int j = 0; j < 8; ++j) s[j] += f(i + j);
+    for (int j = 0; i < n; ++i, ++j) s[j] += f(i);
+    l->total += double(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
 }
 
-void add_sq_dev(Lanes* l, const float* v, int64_t n, double mean) {
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; ++j) {
-            const double d = double(v[i + j]) - mean;
-            l->s[j] += d * d;
-        }
-    for (int j = 0; i < n; ++i, ++j) {
-        const double d = double(v[i]) - mean;
-        l->s[j] += d * d;
-    }
+void add_sum(Lanes* l, const float* v, int64_t n) {
+    add_run(l, n, [v](int64_t i) { return v[i]; });
+}
+
+void add_sq_dev(Lanes* l, const float* v, int64_t n, float mean) {
+    add_run(l, n, [v, mean](int64_t i) {
+        const float d = v[i] - mean;
+        return d * d;
+    });
 }
 
 void add_dot(Lanes* l, const float* a, const float* b, int64_t n) {
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        for (int j = 0; j < 8; ++j) l->s[j] += double(a[i + j]) * double(b[i + j]);
-    for (int j = 0; i < n; ++i, ++j) l->s[j] += double(a[i]) * double(b[i]);
+    add_run(l, n, [a, b](int64_t i) { return a[i] * b[i]; });
 }
 
 }  // namespace
@@ -104,7 +103,7 @@ void conv2d_backward_fast(const float* x, const float* weight, const float* dy, 
             for (int64_t o = o0; o < o1; ++o) {
                 Lanes l;
                 for (int n = 0; n < s.n; ++n) add_sum(&l, dy + (int64_t(n) * s.o + o) * p, p);
-                dbias[o] = float(l.total());
+                dbias[o] = float(l.total);
             }
         });
     if (dweight) {
@@ -218,10 +217,10 @@ Status batchnorm_train_forward_fast(const float* x, int64_t n, int64_t c, int64_
         for (int64_t ch = c0; ch < c1; ++ch) {
             Lanes sum;  // two passes, as the reference: the mean, then the squared deviations
             for (int64_t b = 0; b < n; ++b) add_sum(&sum, x + (b * c + ch) * hw, hw);
-            const double mean = sum.total() / double(m);
+            const double mean = sum.total / double(m);
             Lanes ss;
-            for (int64_t b = 0; b < n; ++b) add_sq_dev(&ss, x + (b * c + ch) * hw, hw, mean);
-            const double var = ss.total() / double(m);
+            for (int64_t b = 0; b < n; ++b) add_sq_dev(&ss, x + (b * c + ch) * hw, hw, float(mean));
+            const double var = ss.total / double(m);
             const double invstd = 1.0 / std::sqrt(var + bn.eps);
             cache->invstd[size_t(ch)] = float(invstd);
             const float mf = float(mean), is = float(invstd), g = gamma[ch], be = beta[ch];
@@ -255,7 +254,7 @@ void batchnorm_backward_fast(const float* dy, int64_t n, int64_t c, int64_t hw, 
                 add_sum(&sum_dy, dy + off, hw);
                 add_dot(&sum_dy_xhat, dy + off, xhat + off, hw);
             }
-            const double sd = sum_dy.total(), sdx = sum_dy_xhat.total();
+            const double sd = sum_dy.total, sdx = sum_dy_xhat.total;
             if (dgamma) dgamma[ch] = float(sdx);
             if (dbeta) dbeta[ch] = float(sd);
             if (!dx) continue;
@@ -303,12 +302,11 @@ void max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w,
                         const int64_t i0 = (2 * i) * w + 2 * j, idx[4] = {i0, i0 + 1, i0 + w, i0 + w + 1};
                         int64_t best = i0;
                         float m = xp[i0];
-                        for (int t = 1; t < 4; ++t) {
+                        for (int t = 1; t < 4; ++t) {  // selects, not branches: random data mispredicts them
                             const float v = xp[idx[t]];
-                            if (v > m || std::isnan(v)) {
-                                m = v;
-                                best = idx[t];
-                            }
+                            const bool take = v > m || v != v;  // v != v: NaN
+                            m = take ? v : m;
+                            best = take ? idx[t] : best;
                         }
                         const int64_t o = (p * oh + i) * ow + j;
                         y[o] = m;

@@ -5,7 +5,7 @@
 //                   of kernels.hpp (gemm_f32); the forward is kernels.hpp's conv2d_fast
 //   linear backward dx = dy W and dW = dy^T x on the same GEMM; the forward is linear_fast
 //   BatchNorm, ReLU, max pool: the same formulas in float where the reference uses double for per-value
-//                   arithmetic; per-channel sums still in double, in 8 interleaved partial sums
+//                   arithmetic; per-channel sums in float within an image's plane, in double across images
 // Threads: core's pool (parallel.hpp). Every output value is computed by one thread in an order fixed by the
 // shapes alone (batch sums run inside one multiply-add chain, or in per-channel double sums, never as per-thread
 // partial results), so the results are the same bits for any thread count, and from run to run.
