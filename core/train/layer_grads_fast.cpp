@@ -302,11 +302,17 @@ void max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w,
                         const int64_t i0 = (2 * i) * w + 2 * j, idx[4] = {i0, i0 + 1, i0 + w, i0 + w + 1};
                         int64_t best = i0;
                         float m = xp[i0];
-                        for (int t = 1; t < 4; ++t) {  // selects, not branches: random data mispredicts them
+                        // Selects as bit masks: GCC turned ?: into branches, which random data mispredicts.
+                        uint32_t mb;
+                        std::memcpy(&mb, &m, 4);
+                        for (int t = 1; t < 4; ++t) {
                             const float v = xp[idx[t]];
-                            const bool take = v > m || v != v;  // v != v: NaN
-                            m = take ? v : m;
-                            best = take ? idx[t] : best;
+                            const int64_t take = -int64_t((v > m) | (v != v));  // all ones or 0; v != v: NaN
+                            uint32_t vb;
+                            std::memcpy(&vb, &v, 4);
+                            mb = (vb & uint32_t(take)) | (mb & ~uint32_t(take));
+                            std::memcpy(&m, &mb, 4);
+                            best = (idx[t] & take) | (best & ~take);
                         }
                         const int64_t o = (p * oh + i) * ow + j;
                         y[o] = m;
