@@ -20,9 +20,10 @@ bool runs_on_codes(const LayerQuant& lq) {
     return quantized(lq.weight) && lq.weight.bits <= kMaxIntBits && quantized(lq.act) && lq.act.bits <= kMaxIntBits;
 }
 
-// compute_params of a per-tensor activation, with the two cheap rules (max-abs, min-max: one pass each) in
-// SIMD: the same range, so the same parameters. The others, and a non-finite input (for its message), go
-// to the quantizer's own code.
+}  // namespace
+
+// (inference.hpp) The two cheap rules in SIMD; the others, and a non-finite input (for its message), go to the
+// quantizer's own code.
 Result<QuantParams> activation_params_fast(const float* x, int64_t n, const QuantSpec& spec) {
     const bool cheap = spec.rule == RangeRule::kMaxAbs || spec.rule == RangeRule::kMinMax;
     if (!cheap || spec.per_channel || n <= 0 || !validate(spec) || !all_finite(x, n)) return compute_params(x, Shape{n}, spec);
@@ -34,8 +35,6 @@ Result<QuantParams> activation_params_fast(const float* x, int64_t n, const Quan
     }
     return params_for_range(r, spec.bits, spec.symmetric, spec.codes);
 }
-
-}  // namespace
 
 namespace {
 constexpr EnumName<Backend> kBackendNames[] = {

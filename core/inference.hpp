@@ -87,4 +87,8 @@ private:
 // own configuration does not matter (it may be the float model). x: (n,C,H,W) normalised images.
 Result<QuantConfig> calibrated(const Model& model, QuantConfig config, const float* x, int64_t n, int64_t batch);
 
+// compute_params of a per-tensor activation (n values), with the two cheap rules (max-abs, min-max: one pass
+// each) in SIMD: the same range, so the same parameters. Model::forward and the fast training step use it.
+Result<QuantParams> activation_params_fast(const float* x, int64_t n, const QuantSpec& spec);
+
 }  // namespace quantlab

@@ -31,6 +31,17 @@ struct PackedWeightF32 {
 PackedWeightF32 pack_linear_fast(const float* weight, int in, int out);
 void linear_fast(const float* x, const PackedWeightF32& weight, const float* bias, int n, int in, int out, float* y);
 
+// The float GEMM under conv2d_fast and linear_fast, for other callers (the training engine's backward passes):
+// c (m x n, ldc) += a (m x kdim, row stride lda) * b (kdim x n, ldb), serial. B must be readable up to column
+// round_up(n, 8) (finite values there keep the SIMD fast; they reach no output); C is touched only inside m x n.
+// Each c element is one chain of multiply-adds in k order, whatever m, n or the pointers' offsets, so cutting
+// a product into blocks of rows or columns (over threads) gives the same bits.
+void gemm_f32(int m, int n, int kdim, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+              int64_t ldc);
+// One im2col row of conv2d_fast: input channel plane x_plane, kernel offset (ky, kx), output rows [i0, i1):
+// dst[(i - i0) * ow + j] = x_plane[(i + ky - pad) * w + (j + kx - pad)], 0 where that falls in the padding.
+void im2col_rows_f32(const float* x_plane, const ConvShape& s, int ky, int kx, int i0, int i1, float* dst);
+
 // Integer kernels. x_codes/w_codes hold q - Z. Zero padding of a conv is code 0 (= real 0 after centring).
 // out_scale[o] = S_in * S_w[o] (per-tensor weights: the same value for every o).
 void conv2d_int_reference(const int16_t* x_codes, const int16_t* w_codes, const float* out_scale, const float* bias,

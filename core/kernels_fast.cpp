@@ -312,10 +312,10 @@ const F32Kernels& f32_kernels() {
 // [SECTION] Float GEMM driver and kernels
 //-----------------------------------------------------------------------------------------------------------
 
-// c (m x n, ldc) += a (m x kdim, row stride lda) * b (kdim x n, ldb). B must be readable (finite values) up
-// to column round_up(n, 8); C is touched only inside m x n. Loop order: K blocks outside, so one block of
-// A rows and one B slice per column panel are reused from cache; tiles over the C border go through a
-// small buffer.
+}  // namespace
+
+// (kernels.hpp) Loop order: K blocks outside, so one block of A rows and one B slice per column panel are
+// reused from cache; tiles over the C border go through a small buffer.
 void gemm_f32(int m, int n, int kdim, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
               int64_t ldc) {
     const F32Kernels& kern = f32_kernels();
@@ -344,6 +344,12 @@ void gemm_f32(int m, int n, int kdim, const float* a, int64_t lda, const float* 
         }
     }
 }
+
+void im2col_rows_f32(const float* x_plane, const ConvShape& s, int ky, int kx, int i0, int i1, float* dst) {
+    im2col_row(x_plane, s, ky, kx, i0, i1, dst);
+}
+
+namespace {
 
 thread_local std::vector<float> t_cols_f32;  // im2col block of the conv being computed on this thread
 

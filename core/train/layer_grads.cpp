@@ -5,29 +5,13 @@
 #include <cmath>
 #include <string>
 
+#include "core/kernels_direct.hpp"
+
 namespace quantlab {
 
 template <class T>
 void conv2d_forward(const T* x, const T* weight, const T* bias, const ConvShape& s, T* y) {
-    const int oh = s.oh(), ow = s.ow();
-    for (int n = 0; n < s.n; ++n)
-        for (int o = 0; o < s.o; ++o)
-            for (int i = 0; i < oh; ++i)
-                for (int j = 0; j < ow; ++j) {
-                    T acc = 0;
-                    for (int c = 0; c < s.c; ++c)
-                        for (int ky = 0; ky < s.k; ++ky) {
-                            const int yy = i + ky - s.pad;
-                            if (yy < 0 || yy >= s.h) continue;
-                            for (int kx = 0; kx < s.k; ++kx) {
-                                const int xx = j + kx - s.pad;
-                                if (xx < 0 || xx >= s.w) continue;
-                                acc += x[((int64_t(n) * s.c + c) * s.h + yy) * s.w + xx] *
-                                       weight[((int64_t(o) * s.c + c) * s.k + ky) * s.k + kx];
-                            }
-                        }
-                    y[((int64_t(n) * s.o + o) * oh + i) * ow + j] = acc + (bias ? bias[o] : T(0));
-                }
+    conv2d_direct<T>(x, weight, s, y, [bias](T acc, int o) { return acc + (bias ? bias[o] : T(0)); });
 }
 
 template <class T>
@@ -84,12 +68,7 @@ void conv2d_backward(const T* x, const T* weight, const T* dy, const ConvShape& 
 
 template <class T>
 void linear_forward(const T* x, const T* weight, const T* bias, int n, int in, int out, T* y) {
-    for (int b = 0; b < n; ++b)
-        for (int o = 0; o < out; ++o) {
-            T acc = 0;
-            for (int i = 0; i < in; ++i) acc += x[int64_t(b) * in + i] * weight[int64_t(o) * in + i];
-            y[int64_t(b) * out + o] = acc + (bias ? bias[o] : T(0));
-        }
+    linear_direct<T>(x, weight, n, in, out, y, [bias](T acc, int o) { return acc + (bias ? bias[o] : T(0)); });
 }
 
 template <class T>

@@ -1,49 +1,104 @@
-// train_step.cpp: a whole network's training step from the reference layer loops (train_step.hpp).
-// The forward keeps every layer's input (and for conv/linear the fake-quantized input and weight with their
-// parameters) so that the backward can run the layers in reverse; memory is a few copies of the activations.
+// train_step.cpp: a whole network's training step from the layer loops (train_step.hpp): the reference ones
+// (layer_grads.hpp) or the fast ones (layer_grads_fast.hpp), chosen by TrainSettings::kernels, layer by layer in
+// the same places. The forward keeps every layer's input (and for conv/linear the fake-quantized input and weight
+// with their parameters) so that the backward can run the layers in reverse; memory is a few copies of the
+// activations.
 #include "core/train/train_step.hpp"
 
+#include <algorithm>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/inference.hpp"
+#include "core/kernels.hpp"
+#include "core/parallel.hpp"
+#include "core/train/layer_grads_fast.hpp"
 #include "core/train/loss.hpp"
 
 namespace quantlab {
 
 namespace {
 
+// An allocator whose value-initialisation leaves floats uninitialised. Every activation and gradient buffer of
+// a step is written in full before it is read, and zero-filling them (about 100 MB a step for the notebook's net
+// at batch 128) was 7 % of the fast step.
+template <class T>
+struct NoInit : std::allocator<T> {
+    template <class U>
+    struct rebind {
+        using other = NoInit<U>;
+    };
+    NoInit() = default;
+    template <class U>
+    NoInit(const NoInit<U>&) {}
+    template <class U>
+    void construct(U* p) noexcept {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... A>
+    void construct(U* p, A&&... a) {
+        ::new (static_cast<void*>(p)) U(std::forward<A>(a)...);
+    }
+};
+using Buf = std::vector<float, NoInit<float>>;
+
 // What the backward needs of one layer.
 struct Saved {
-    std::vector<float> x;       // the layer's input as it came (before any fake-quant)
-    Shape shape;                // x's per-image shape (C,H,W) or (F)
-    std::vector<float> xq, wq;  // conv/linear: the input and weight the layer computed with
+    Buf x;       // the layer's input as it came (before any fake-quant)
+    Shape shape;  // x's per-image shape (C,H,W) or (F)
+    Buf xq, wq;  // conv/linear: the input and weight the layer computed with; empty: stayed float
     QuantParams act, weight;    // their quantizers (scale empty: stayed float)
     BnCache<float> bn;
     std::vector<int64_t> argmax;  // max pool
 };
 
-// Fake-quant of v (shape `shape`) by `spec`, or a copy when the spec is float; p receives the parameters.
-Status quantize_copy(const std::vector<float>& v, const Shape& shape, const QuantSpec& spec, const RealRange* fixed,
-                     QuantParams* p, std::vector<float>* out, const std::string& what) {
-    *out = v;
+// Per-tensor fake quantization in SIMD (kernels.hpp; the same values as fake_quant), in blocks over threads.
+void fake_quant_fast(const float* v, int64_t n, const QuantParams& p, float* out) {
+    if (p.scale.size() != 1) return fake_quant(v, out, n, p);
+    constexpr int64_t kBlock = int64_t(1) << 15;
+    const auto run = [&](int64_t b0, int64_t b1) {
+        const int64_t i0 = b0 * kBlock, i1 = std::min(n, b1 * kBlock);
+        fake_quant_tensor(v + i0, i1 - i0, p.scale[0], p.zero_point[0], p.range.qmin, p.range.qmax, out + i0,
+                          p.range.multiply_inverse);
+    };
+    const int64_t blocks = (n + kBlock - 1) / kBlock;
+    if (blocks > 1)
+        parallel_for(0, blocks, run);
+    else
+        run(0, blocks);
+}
+
+// Fake-quant of v (n values, shape `shape`) by `spec` into out; a float spec leaves out empty (the layer then
+// computes with v itself). p receives the parameters. fast: the activations' range in SIMD and the SIMD
+// fake-quant (the same parameters and values as the quantizer's own code).
+Status quantize_copy(const float* v, int64_t n, const Shape& shape, const QuantSpec& spec, const RealRange* fixed,
+                     bool fast, QuantParams* p, Buf* out, const std::string& what) {
+    out->clear();
     p->scale.clear();
     if (!quantized(spec)) return Status::success();
     if (fixed) {
         *p = params_for_range(*fixed, spec.bits, spec.symmetric);
     } else {
-        Result<QuantParams> r = compute_params(v.data(), shape, spec);
+        Result<QuantParams> r = fast && shape.size() == 1 ? activation_params_fast(v, n, spec) : compute_params(v, shape, spec);
         if (!r.ok()) return Status::error("train: " + what + ": " + r.message());
         *p = r.value;
     }
-    fake_quant(v.data(), out->data(), int64_t(v.size()), *p);
+    out->resize(size_t(n));
+    if (fast)
+        fake_quant_fast(v, n, *p, out->data());
+    else
+        fake_quant(v, out->data(), n, *p);
     return Status::success();
 }
 
 // The STE's gradient with respect to the unquantized tensor: g in place (identity keeps it as it is).
-void ste_in_place(const std::vector<float>& v, const QuantParams& p, SteRule rule, std::vector<float>* g) {
+template <class Vec>
+void ste_in_place(const float* v, const QuantParams& p, SteRule rule, Vec* g) {
     if (p.scale.empty() || rule == SteRule::kIdentity) return;
-    std::vector<float> out(g->size());
-    ste_backward(v.data(), g->data(), out.data(), int64_t(v.size()), p, rule);
+    Vec out(g->size());
+    ste_backward(v, g->data(), out.data(), int64_t(g->size()), p, rule);
     *g = std::move(out);
 }
 
@@ -61,10 +116,11 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
     StateDict local = *weights_io;
     StateDict* weights = &local;
     const QuantConfig& cfg = settings.config;
+    const bool fast = settings.kernels == TrainKernels::kFast;
 
     // ---- forward ----
     std::vector<Saved> saved(net.layers.size());
-    std::vector<float> cur(x, x + n * numel(net.input));
+    Buf cur(x, x + n * numel(net.input));
     Shape shape = net.input;
     size_t q = 0;
     for (size_t i = 0; i < net.layers.size(); ++i) {
@@ -72,7 +128,7 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
         Saved& sv = saved[i];
         sv.shape = shape;
         const Shape out_shape = net.shape_after(int(i));
-        std::vector<float> y(size_t(n * numel(out_shape)));
+        Buf y(l.kind == LayerKind::kFlatten ? 0 : size_t(n * numel(out_shape)));
         switch (l.kind) {
             case LayerKind::kConv2d:
             case LayerKind::kLinear: {
@@ -80,19 +136,24 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
                 const Tensor& w = *weights->find(l.name + ".weight");
                 const Tensor& b = *weights->find(l.name + ".bias");
                 const RealRange* fixed = cfg.act_mode == ActMode::kStatic ? &cfg.act_ranges[q] : nullptr;
-                if (Status s = quantize_copy(cur, Shape{int64_t(cur.size())}, lq.act, fixed, &sv.act, &sv.xq,
-                                             l.name + " input");
+                if (Status s = quantize_copy(cur.data(), int64_t(cur.size()), Shape{int64_t(cur.size())}, lq.act, fixed,
+                                             fast, &sv.act, &sv.xq, l.name + " input");
                     !s)
                     return s;
-                if (Status s =
-                        quantize_copy(w.data, w.shape, lq.weight, nullptr, &sv.weight, &sv.wq, l.name + ".weight");
+                if (Status s = quantize_copy(w.data.data(), w.numel(), w.shape, lq.weight, nullptr, fast, &sv.weight,
+                                             &sv.wq, l.name + ".weight");
                     !s)
                     return s;
+                const float* xq = sv.xq.empty() ? cur.data() : sv.xq.data();
+                const float* wq = sv.wq.empty() ? w.data.data() : sv.wq.data();
                 if (l.kind == LayerKind::kConv2d) {
                     const ConvShape cs{int(n), int(shape[0]), int(shape[1]), int(shape[2]), l.out, l.kernel, l.padding};
-                    conv2d_forward(sv.xq.data(), sv.wq.data(), b.data.data(), cs, y.data());
+                    (fast ? conv2d_fast : conv2d_forward<float>)(xq, wq, b.data.data(), cs, y.data());
                 } else {
-                    linear_forward(sv.xq.data(), sv.wq.data(), b.data.data(), int(n), l.in, l.out, y.data());
+                    if (fast)
+                        linear_fast(xq, wq, b.data.data(), int(n), l.in, l.out, y.data());
+                    else
+                        linear_forward(xq, wq, b.data.data(), int(n), l.in, l.out, y.data());
                 }
                 ++q;
                 break;
@@ -102,18 +163,21 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
                 float* rv = tensor_data(weights, l.name + ".running_var").data();
                 const float* gamma = weights->find(l.name + ".weight")->data.data();
                 const float* beta = weights->find(l.name + ".bias")->data.data();
-                if (Status s = batchnorm_train_forward(cur.data(), n, shape[0], shape[1] * shape[2], gamma, beta,
-                                                       settings.bn, rm, rv, y.data(), &sv.bn);
+                if (Status s = (fast ? batchnorm_train_forward_fast : batchnorm_train_forward<float>)(
+                        cur.data(), n, shape[0], shape[1] * shape[2], gamma, beta, settings.bn, rm, rv, y.data(), &sv.bn);
                     !s)
                     return Status::error(s.message + " (layer " + l.name + ")");
                 tensor_data(weights, l.name + ".num_batches_tracked")[0] += 1.0f;
                 break;
             }
-            case LayerKind::kReLU: relu_forward(cur.data(), int64_t(cur.size()), y.data()); break;
-            case LayerKind::kMaxPool2d:
-                max_pool_forward(cur.data(), n * shape[0], shape[1], shape[2], int64_t(l.kernel), y.data(), &sv.argmax);
+            case LayerKind::kReLU:
+                (fast ? relu_forward_fast : relu_forward<float>)(cur.data(), int64_t(cur.size()), y.data());
                 break;
-            case LayerKind::kFlatten: y = cur; break;
+            case LayerKind::kMaxPool2d:
+                (fast ? max_pool_forward_fast : max_pool_forward<float>)(cur.data(), n * shape[0], shape[1], shape[2],
+                                                                        int64_t(l.kernel), y.data(), &sv.argmax);
+                break;
+            case LayerKind::kFlatten: y.swap(cur); break;  // a reshape: the backward needs nothing of it
         }
         sv.x = std::move(cur);
         cur = std::move(y);
@@ -122,7 +186,7 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
 
     // ---- loss ----
     const int64_t classes = shape[0];
-    std::vector<float> g(cur.size());
+    Buf g(cur.size());
     Result<double> loss = softmax_cross_entropy(cur.data(), labels, n, classes, g.data());
     if (!loss.ok()) return loss.status;
     StepResult res;
@@ -142,44 +206,46 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
         const LayerDesc& l = net.layers[i];
         Saved& sv = saved[i];
         const bool need_dx = i > 0;  // nobody wants the images' gradient
-        std::vector<float> dx(need_dx ? sv.x.size() : 0);
+        if (l.kind == LayerKind::kFlatten) continue;  // the same values, (N,C,H,W) read as (N,F)
+        Buf dx(need_dx ? size_t(n * numel(sv.shape)) : 0);
         float* dxp = need_dx ? dx.data() : nullptr;
         switch (l.kind) {
             case LayerKind::kConv2d:
             case LayerKind::kLinear: {
+                const Tensor& w = *weights->find(l.name + ".weight");
+                const float* xq = sv.xq.empty() ? sv.x.data() : sv.xq.data();
+                const float* wq = sv.wq.empty() ? w.data.data() : sv.wq.data();
                 std::vector<float>& dw = tensor_data(grads, l.name + ".weight");
                 float* db = tensor_data(grads, l.name + ".bias").data();
                 if (l.kind == LayerKind::kConv2d) {
                     const ConvShape cs{int(n), int(sv.shape[0]), int(sv.shape[1]), int(sv.shape[2]),
                                        l.out,  l.kernel,         l.padding};
-                    conv2d_backward(sv.xq.data(), sv.wq.data(), g.data(), cs, dxp, dw.data(), db);
+                    (fast ? conv2d_backward_fast : conv2d_backward<float>)(xq, wq, g.data(), cs, dxp, dw.data(), db);
                 } else {
-                    linear_backward(sv.xq.data(), sv.wq.data(), g.data(), int(n), l.in, l.out, dxp, dw.data(), db);
+                    (fast ? linear_backward_fast : linear_backward<float>)(xq, wq, g.data(), int(n), l.in, l.out, dxp,
+                                                                          dw.data(), db);
                 }
-                ste_in_place(weights->find(l.name + ".weight")->data, sv.weight, settings.ste, &dw);
-                if (need_dx) ste_in_place(sv.x, sv.act, settings.ste, &dx);
+                ste_in_place(w.data.data(), sv.weight, settings.ste, &dw);
+                if (need_dx) ste_in_place(sv.x.data(), sv.act, settings.ste, &dx);
                 break;
             }
             case LayerKind::kBatchNorm2d:
-                batchnorm_backward(g.data(), n, sv.shape[0], sv.shape[1] * sv.shape[2],
-                                   weights->find(l.name + ".weight")->data.data(), sv.bn, dxp,
-                                   tensor_data(grads, l.name + ".weight").data(),
-                                   tensor_data(grads, l.name + ".bias").data());
+                (fast ? batchnorm_backward_fast : batchnorm_backward<float>)(
+                    g.data(), n, sv.shape[0], sv.shape[1] * sv.shape[2], weights->find(l.name + ".weight")->data.data(),
+                    sv.bn, dxp, tensor_data(grads, l.name + ".weight").data(), tensor_data(grads, l.name + ".bias").data());
                 break;
             case LayerKind::kReLU:
-                if (need_dx) relu_backward(sv.x.data(), g.data(), int64_t(g.size()), dxp);
+                if (need_dx) (fast ? relu_backward_fast : relu_backward<float>)(sv.x.data(), g.data(), int64_t(g.size()), dxp);
                 break;
             case LayerKind::kMaxPool2d:
                 if (need_dx)
-                    max_pool_backward(g.data(), sv.argmax, n * sv.shape[0], sv.shape[1], sv.shape[2], int64_t(l.kernel),
-                                      dxp);
+                    (fast ? max_pool_backward_fast : max_pool_backward<float>)(
+                        g.data(), sv.argmax, n * sv.shape[0], sv.shape[1], sv.shape[2], int64_t(l.kernel), dxp);
                 break;
-            case LayerKind::kFlatten:
-                if (need_dx) dx = g;
-                break;
+            case LayerKind::kFlatten: break;
         }
         g = std::move(dx);
-        std::vector<float>().swap(sv.x);  // free as we go
+        sv = Saved();  // free as we go
     }
     *weights_io = std::move(local);
     return res;

@@ -2,7 +2,8 @@
 // training mode (BatchNorm on batch statistics, running statistics updated), each conv/linear layer's input and
 // weight fake-quantized by its QuantConfig spec with the STE (identity or clipped) as the LibTorch trainer defines
 // it (native/trainer/torch_model.cpp), softmax cross-entropy, backward, and an optimizer update.
-// Built from the layer loops of layer_grads.hpp: single-threaded and deterministic.
+// Built from the layer loops of layer_grads.hpp (TrainKernels::kReference: single-threaded) or of
+// layer_grads_fast.hpp (kFast, the default); deterministic either way.
 #pragma once
 #include <cstdint>
 
@@ -16,10 +17,16 @@
 
 namespace quantlab {
 
+// Which layer loops a step runs. kReference: layer_grads.hpp, single-threaded, the definition. kFast:
+// layer_grads_fast.hpp (SIMD GEMMs, threads through parallel.hpp's pool, SIMD fake-quant of the activations):
+// the same step up to float rounding (sums in another order), and the same bits for any thread count.
+enum class TrainKernels { kFast, kReference };
+
 struct TrainSettings {
     QuantConfig config;                // per-layer specs (kFloatBits: float); dynamic or static activation ranges
     SteRule ste = SteRule::kIdentity;  // the fake-quants' backward
     BnSettings bn;                     // nn.BatchNorm2d's eps and momentum
+    TrainKernels kernels = TrainKernels::kFast;
 };
 
 struct StepResult {

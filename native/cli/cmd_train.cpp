@@ -268,9 +268,9 @@ void add_train_commands(CLI::App& root, Commands& cmds) {
         "weight decay 1e-5, batch 128, 5 epochs, seeded 80/20 train/validation split, validation every 100 iterations.");
     train->add_option("--engine", tc->engine,
 #ifdef QUANTLAB_HAVE_TORCH
-                      "training engine: core (core/train, single-threaded steps, CPU) or torch (LibTorch); default: torch in this build"
+                      "training engine: core (core/train, CPU) or torch (LibTorch); default: torch in this build"
 #else
-                      "training engine: core (core/train, single-threaded steps, CPU) or torch (LibTorch: not in this build); default: core in this build"
+                      "training engine: core (core/train, CPU) or torch (LibTorch: not in this build); default: core in this build"
 #endif
                       )->capture_default_str();
     train->add_option("--init,-w", o.init_weights, "weights to fine-tune, .pth or .safetensors (default: the bundled notebook weights)");

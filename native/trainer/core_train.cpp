@@ -3,13 +3,17 @@
 // the same code: the seeded split and epoch order (core/data_split), the augmentation draws (core/train/augment),
 // the learning-rate schedule (core/train_options), core's train_step with fake-quant and the STE, the same
 // metrics file and the same export (finalize_weights). Validation and the final evaluation run core's inference.
-// Single-threaded training steps (train_step is), deterministic: the same seed gives the same weights.
+// The steps run core's fast training kernels (TrainKernels::kFast: SIMD GEMMs over --threads threads); they give
+// the same bits for any thread count, so the same seed gives the same weights.
 // Not (yet) here: --resume (no optimizer state file without LibTorch) and --from-scratch (no seeded initialiser in
 // core); both are rejected with a message.
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <random>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "core/data_split.hpp"
 #include "core/evaluate.hpp"
@@ -58,9 +62,17 @@ TrainReport train_core(const TrainOptions& o) {
     if (!(o.val_fraction >= 0 && o.val_fraction < 1)) return fail("train: the validation fraction must be in [0, 1)");
     if (o.device == Device::kCuda) return fail("train: --device cuda needs --engine torch (--engine core runs on the CPU)");
     const int threads = resolve_threads(o.threads);
-    quantlab::set_num_threads(threads);  // validation and evaluation; the training step itself is single-threaded
+    quantlab::set_num_threads(threads);  // the training steps, validation and evaluation
+#if defined(__GLIBC__)
+    // A step allocates and frees about 150 MB of activation buffers (the notebook's net, batch 128). By default
+    // glibc maps buffers of this size afresh and unmaps them when freed, so every step page-faulted them in again
+    // (7 % of a step). Buffers under 32 MB (the largest threshold glibc takes) now come from the heap, which is
+    // kept, and are reused by the next step.
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
     rep.device = cpu_text(threads) + ", core engine";
-    rep.step = "core train_step";
+    rep.step = "core train_step, fast kernels";
 
     // ---- model, start point, quantizer
     Result<WeightsFile> f = read_weights_file(o.init_weights);
@@ -79,6 +91,7 @@ TrainReport train_core(const TrainOptions& o) {
     settings.config.act_mode = ActMode::kDynamic;  // ranges per batch while training (the notebook's); export calibrates
     settings.config.act_ranges.clear();
     settings.ste = o.ste;
+    settings.kernels = TrainKernels::kFast;
     if (Status s = validate(settings.config, net); !s) return fail("train: " + s.message);
     const QuantConfig& qc = settings.config;
     TrainOptions eff = o;

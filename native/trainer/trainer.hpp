@@ -134,8 +134,8 @@ const char* engine_name(Engine engine);  // "core", "torch"
 Result<Engine> parse_engine(const std::string& name);
 
 // The same run on core's engine (core_train.cpp): the seeded split and order, augmentation draws, optimizer and
-// schedule of train(), core's train_step, the same metrics file, checkpoints (model only) and export. Single-threaded
-// steps; CPU only. Not supported yet, and refused with a message: resume, from_scratch, device cuda.
+// schedule of train(), core's train_step (its fast kernels, over options.threads threads), the same metrics file,
+// checkpoints (model only) and export. CPU only. Not supported yet, and refused with a message: resume, from_scratch, device cuda.
 // A NaN or infinite loss stops the run with report.diverged, keeping the last weights whose loss was finite.
 // A batch larger than the training images is an error. options.channels_last, cuda_graph and fq_kernel do not apply.
 TrainReport train_core(const TrainOptions& options);

@@ -13,6 +13,8 @@ Loops (images/s of training steps at batch 128, W4A4 max-abs fake-quant with the
                  CUDA its step is one CUDA graph (--cuda-graph auto).
   quantlab-eager the same with --cuda-graph off (one kernel launch at a time from the CPU).
   quantlab-nchw  the same with --channels-last off (on CUDA, auto means NHWC for a graph step).
+  quantlab-core  `quantlab train --engine core`: core's own training engine (no LibTorch; CPU, its fast kernels).
+The quantlab loops train at --quantlab-bits (default 4, as the notebook; 32: float).
 
 No torchvision needed: CIFAR-10 is read from the binary batches with numpy. Debian's python3-torch works on
 CPU (/usr/bin/python3); on a GPU machine use the pip torch the binary was built against.
@@ -241,7 +243,7 @@ def bench_quantlab(args, device, n_images, graph="auto", extra=()):
     steps = args.quantlab_steps or (args.iters + args.warmup)
     per_epoch = -(-int(n_images * 0.8) // args.batch)
     epochs = -(-steps // per_epoch)  # enough epochs for --max-steps (each epoch's validation is not counted)
-    cmd = [args.quantlab, "train", "--data", args.data, "--bits", "4", "--epochs", str(epochs), "--max-steps", str(steps), "--val-every", "0",
+    cmd = [args.quantlab, "train", "--data", args.data, "--bits", str(args.quantlab_bits), "--epochs", str(epochs), "--max-steps", str(steps), "--val-every", "0",
            "--checkpoint-dir", "", "--no-final-eval", "--quiet", "--threads", str(args.threads), "--device", device.type,
            "--batch", str(args.batch), "--cuda-graph", graph, *extra]
     if args.weights:
@@ -274,6 +276,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--quantlab-steps", type=int, default=0,
                     help="optimizer steps of the quantlab run (default iters + warmup; its figure includes start-up steps)")
+    ap.add_argument("--quantlab-bits", type=int, default=4, help="bits of the quantlab loops (32: float)")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N training images")
     ap.add_argument("--json", default="")
     args = ap.parse_args()
@@ -299,14 +302,20 @@ def main():
                 continue
             v = bench_quantlab(args, device, len(y), "off" if loop == "quantlab-eager" else "auto",
                                ("--channels-last", "off") if loop == "quantlab-nchw" else ())
+        elif loop == "quantlab-core":
+            if not args.quantlab:
+                print(f"{loop}: --quantlab PATH not given, skipped")
+                continue
+            v = bench_quantlab(args, device, len(y), extra=("--engine", "core"))
         else:
             sys.exit(f"unknown loop {loop}")
         results[loop] = v
         print(f"{loop:16s} {v:12.0f} images/s", flush=True)
-    if "quantlab" in results:
-        for k, v in results.items():
-            if k != "quantlab":
-                print(f"quantlab / {k:14s} {results['quantlab'] / v:6.2f}x")
+    for mine in ("quantlab", "quantlab-core"):
+        if mine in results:
+            for k, v in results.items():
+                if k != mine:
+                    print(f"{mine} / {k:14s} {results[mine] / v:6.2f}x")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"device": str(device), "threads": args.threads, "batch": args.batch, "torch": torch.__version__,

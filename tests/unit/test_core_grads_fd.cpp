@@ -234,6 +234,7 @@ TEST_CASE("core grads: a whole network's step equals finite differences", "[trai
     const std::vector<float> xf = randn<float>(size_t(n * 2 * 36), 40);
     const std::vector<int32_t> labels{1, 4, 0};
     TrainSettings ts;
+    ts.kernels = TrainKernels::kReference;  // the reference's test (the fast kernels: test_core_train_fast.cpp)
     ts.config = make_config(net, kFloatBits, kFloatBits);
     StateDict grads;
     StateDict after = w;

@@ -296,6 +296,7 @@ TEST_CASE_METHOD(Fixture, "a whole core training step equals the LibTorch traine
     for (const Case& c : cases) {
         CAPTURE(c.name);
         TrainSettings ts;
+        ts.kernels = TrainKernels::kReference;  // the reference's test (the fast kernels: test_core_train_fast.cpp)
         ts.config = make_config(s.net, c.wbits, c.abits);
         if (c.percentile) {
             QuantSpec rule;
@@ -350,8 +351,8 @@ TEST_CASE_METHOD(Fixture, "a whole core training step equals the LibTorch traine
 
 TEST_CASE_METHOD(Fixture, "core's optimizers equal torch::optim over two steps", "[torch][train]") {
     const StepSetup s;
-    const TrainSettings ts{make_config(s.net, 4, kFloatBits), SteRule::kIdentity,
-                           BnSettings{}};  // W4: no pool ties (above)
+    const TrainSettings ts{make_config(s.net, 4, kFloatBits), SteRule::kIdentity, BnSettings{},
+                           TrainKernels::kReference};  // W4: no pool ties (above)
     TorchQuant tq;
     tq.config = ts.config;
     for (Optimizer kind : {Optimizer::kSgd, Optimizer::kAdam, Optimizer::kAdamW}) {

@@ -1,0 +1,356 @@
+// layer_grads_fast.cpp: the fast training kernels (layer_grads_fast.hpp): GEMMs on kernels.hpp's gemm_f32,
+// vectorisable loops for the rest, threads through parallel.hpp. Work is cut only where each output value stays
+// with one task (rows/columns of a GEMM, images, channels, planes), so the thread count never changes a bit.
+#include "core/train/layer_grads_fast.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <memory>
+
+#include "core/parallel.hpp"
+#include "core/scratch.hpp"
+
+namespace quantlab {
+
+namespace {
+
+constexpr int64_t kMinParallelWork = int64_t(1) << 16;  // multiply-adds or values below which threads cost more
+
+int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+// fn over [0, count): on the pool when the whole job (work values) is worth it, else serially.
+void run_tasks(int64_t count, int64_t work, const std::function<void(int64_t, int64_t)>& fn) {
+    if (count <= 0) return;
+    if (work < kMinParallelWork || count == 1)
+        fn(0, count);
+    else
+        parallel_for(0, count, fn);
+}
+
+thread_local std::vector<float> t_col, t_dy, t_dcol;  // per-thread working buffers (scratch.hpp)
+
+// b (rows x cols, row-major) as gemm_f32 wants its B: readable up to round_up(cols, 8) columns. Returns b
+// itself (ld = cols) when cols is a multiple of 8, else a zero-padded copy in buf.
+const float* padded_b(const float* b, int64_t rows, int64_t cols, std::vector<float>* buf, int64_t* ld) {
+    if (cols % 8 == 0) {
+        *ld = cols;
+        return b;
+    }
+    *ld = round_up(cols, 8);
+    buf->assign(size_t(rows * *ld), 0.0f);
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(buf->data() + r * *ld, b + r * cols, size_t(cols) * sizeof(float));
+    return buf->data();
+}
+
+// c (m x n) += a (m x kdim) * b (kdim x n) on the pool, in blocks of rows and columns (each c value stays one
+// gemm_f32 chain, so the blocks change nothing). b as padded_b returns it.
+void gemm_parallel(int m, int n, int kdim, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+                   int64_t ldc) {
+    constexpr int kRows = 64, kCols = 96;  // 96: a multiple of every microkernel width
+    const int64_t rb = (m + kRows - 1) / kRows, cb = (n + kCols - 1) / kCols;
+    run_tasks(rb * cb, int64_t(m) * n * kdim, [&](int64_t t0, int64_t t1) {
+        for (int64_t t = t0; t < t1; ++t) {
+            const int r0 = int(t / cb) * kRows, c0 = int(t % cb) * kCols;
+            gemm_f32(std::min(kRows, m - r0), std::min(kCols, n - c0), kdim, a + int64_t(r0) * lda, lda, b + c0, ldb,
+                     c + int64_t(r0) * ldc + c0, ldc);
+        }
+    });
+}
+
+// Per-channel sums: each run (one image's plane) is summed in float in 8 interleaved partial sums (value i to sum
+// i % 8: one SIMD register), added up in a fixed tree, and the runs' sums are added in double in image order. The
+// order depends on the lengths only; a plane holds at most a few thousand values, so the float part stays within
+// a few 1e-7 of the run's magnitude.
+struct Lanes {
+    double total = 0;
+};
+
+template <class F>
+void add_run(Lanes* l, int64_t n, F f) {
+    float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; ++j) s[j] += f(i + j);
+    for (int j = 0; i < n; ++i, ++j) s[j] += f(i);
+    l->total += double(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
+}
+
+void add_sum(Lanes* l, const float* v, int64_t n) {
+    add_run(l, n, [v](int64_t i) { return v[i]; });
+}
+
+void add_sq_dev(Lanes* l, const float* v, int64_t n, float mean) {
+    add_run(l, n, [v, mean](int64_t i) {
+        const float d = v[i] - mean;
+        return d * d;
+    });
+}
+
+void add_dot(Lanes* l, const float* a, const float* b, int64_t n) {
+    add_run(l, n, [a, b](int64_t i) { return a[i] * b[i]; });
+}
+
+}  // namespace
+
+void conv2d_backward_fast(const float* x, const float* weight, const float* dy, const ConvShape& s, float* dx,
+                          float* dweight, float* dbias) {
+    const int oh = s.oh(), ow = s.ow(), kk2 = s.k * s.k, kdim = s.c * kk2;
+    const int64_t p = int64_t(oh) * ow, in_plane = int64_t(s.h) * s.w;
+    if (dbias)  // per channel, over images then pixels
+        run_tasks(s.o, int64_t(s.n) * s.o * p, [&](int64_t o0, int64_t o1) {
+            for (int64_t o = o0; o < o1; ++o) {
+                Lanes l;
+                for (int n = 0; n < s.n; ++n) add_sum(&l, dy + (int64_t(n) * s.o + o) * p, p);
+                dbias[o] = float(l.total);
+            }
+        });
+    if (dweight) {
+        // dW^T (kdim x O) = sum over images of im2col (kdim x P) * dy^T (P x O): tasks are blocks of im2col rows,
+        // each value one chain over the images and pixels in order. dy^T once for all tasks, O padded to 8.
+        const int64_t ldo = round_up(s.o, 8);
+        std::unique_ptr<float[]> dyt_buf(new float[size_t(int64_t(s.n) * p * ldo)]);  // every value written below
+        float* dyt = dyt_buf.get();
+        run_tasks(s.n, int64_t(s.n) * s.o * p, [&](int64_t n0, int64_t n1) {
+            for (int64_t n = n0; n < n1; ++n) {
+                for (int o = 0; o < s.o; ++o) {
+                    const float* src = dy + (n * s.o + o) * p;
+                    float* dst = dyt + n * p * ldo + o;
+                    for (int64_t q = 0; q < p; ++q) dst[q * ldo] = src[q];
+                }
+                if (ldo > s.o)
+                    for (int64_t q = 0; q < p; ++q) std::fill(dyt + (n * p + q) * ldo + s.o, dyt + (n * p + q + 1) * ldo, 0.0f);
+            }
+        });
+        std::vector<float> dwt(size_t(kdim) * s.o, 0.0f);
+        const int blocks = int(std::min<int64_t>((kdim + 3) / 4, 2 * int64_t(num_threads())));
+        const int rows_per = int(round_up((kdim + blocks - 1) / blocks, 4));
+        run_tasks((kdim + rows_per - 1) / rows_per, int64_t(s.n) * s.o * p * kdim, [&](int64_t b0, int64_t b1) {
+            const int r0 = int(b0) * rows_per, r1 = std::min(kdim, int(b1) * rows_per);
+            float* col = scratch(t_col, int64_t(r1 - r0) * p);
+            for (int n = 0; n < s.n; ++n) {
+                const float* x_img = x + int64_t(n) * s.c * in_plane;
+                for (int r = r0; r < r1; ++r) {
+                    const int ch = r / kk2, t = r % kk2;
+                    im2col_rows_f32(x_img + ch * in_plane, s, t / s.k, t % s.k, 0, oh, col + int64_t(r - r0) * p);
+                }
+                gemm_f32(r1 - r0, s.o, int(p), col, p, dyt + int64_t(n) * p * ldo, ldo,
+                         dwt.data() + int64_t(r0) * s.o, s.o);
+            }
+        });
+        for (int o = 0; o < s.o; ++o)
+            for (int r = 0; r < kdim; ++r) dweight[int64_t(o) * kdim + r] = dwt[size_t(int64_t(r) * s.o + o)];
+    }
+    if (dx) {
+        // Per image: dcol (kdim x P) = W^T (kdim x O) * dy (O x P), then col2im adds each dcol row into the input
+        // plane it was read from, in (channel, ky, kx, row) order.
+        std::vector<float> wt(size_t(kdim) * s.o);
+        for (int o = 0; o < s.o; ++o)
+            for (int r = 0; r < kdim; ++r) wt[size_t(int64_t(r) * s.o + o)] = weight[int64_t(o) * kdim + r];
+        const int64_t ldp = round_up(p, 8);
+        run_tasks(s.n, int64_t(s.n) * s.o * p * kdim, [&](int64_t n0, int64_t n1) {
+            float* dyp = scratch(t_dy, s.o * ldp);
+            float* dcol = scratch(t_dcol, kdim * ldp);
+            for (int64_t n = n0; n < n1; ++n) {
+                for (int o = 0; o < s.o; ++o) {
+                    std::memcpy(dyp + o * ldp, dy + (n * s.o + o) * p, size_t(p) * sizeof(float));
+                    std::fill(dyp + o * ldp + p, dyp + (o + 1) * ldp, 0.0f);
+                }
+                std::fill(dcol, dcol + kdim * ldp, 0.0f);
+                gemm_f32(kdim, int(ldp), s.o, wt.data(), s.o, dyp, ldp, dcol, ldp);  // whole tiles: dy's padding is 0
+                float* dx_img = dx + n * s.c * in_plane;
+                std::fill(dx_img, dx_img + s.c * in_plane, 0.0f);
+                for (int r = 0; r < kdim; ++r) {
+                    const int ch = r / kk2, ky = (r % kk2) / s.k, kx = r % s.k;
+                    const int j_lo = std::clamp(s.pad - kx, 0, ow), j_hi = std::clamp(s.w + s.pad - kx, j_lo, ow);
+                    const float* row = dcol + int64_t(r) * ldp;
+                    float* plane = dx_img + ch * in_plane;
+                    for (int i = 0; i < oh; ++i) {
+                        const int yy = i + ky - s.pad;
+                        if (yy < 0 || yy >= s.h) continue;
+                        float* dst = plane + int64_t(yy) * s.w;
+                        const float* src = row + int64_t(i) * ow;
+                        for (int j = j_lo; j < j_hi; ++j) dst[j + kx - s.pad] += src[j];
+                    }
+                }
+            }
+        });
+    }
+}
+
+void linear_backward_fast(const float* x, const float* weight, const float* dy, int n, int in, int out, float* dx,
+                          float* dweight, float* dbias) {
+    if (dbias)
+        for (int o = 0; o < out; ++o) {
+            double acc = 0;
+            for (int b = 0; b < n; ++b) acc += double(dy[int64_t(b) * out + o]);
+            dbias[o] = float(acc);
+        }
+    std::vector<float> buf;
+    int64_t ld = 0;
+    if (dx) {  // dx (N x IN) = dy (N x OUT) * W (OUT x IN)
+        std::fill(dx, dx + int64_t(n) * in, 0.0f);
+        const float* b = padded_b(weight, out, in, &buf, &ld);
+        gemm_parallel(n, in, out, dy, out, b, ld, dx, in);
+    }
+    if (dweight) {  // dW (OUT x IN) = dy^T (OUT x N) * x (N x IN): each value one chain over the batch
+        std::vector<float> dyt(size_t(int64_t(out) * n));
+        for (int b = 0; b < n; ++b)
+            for (int o = 0; o < out; ++o) dyt[size_t(int64_t(o) * n + b)] = dy[int64_t(b) * out + o];
+        std::fill(dweight, dweight + int64_t(out) * in, 0.0f);
+        const float* b = padded_b(x, n, in, &buf, &ld);
+        gemm_parallel(out, in, n, dyt.data(), n, b, ld, dweight, in);
+    }
+}
+
+Status batchnorm_train_forward_fast(const float* x, int64_t n, int64_t c, int64_t hw, const float* gamma,
+                                    const float* beta, const BnSettings& bn, float* running_mean, float* running_var,
+                                    float* y, BnCache<float>* cache) {
+    const int64_t m = n * hw;
+    if (m < 2)  // the reference's message
+        return batchnorm_train_forward(x, n, c, hw, gamma, beta, bn, running_mean, running_var, y, cache);
+    cache->xhat.resize(size_t(n * c * hw));
+    cache->invstd.resize(size_t(c));
+    float* xhat = cache->xhat.data();
+    run_tasks(c, n * c * hw, [&](int64_t c0, int64_t c1) {
+        for (int64_t ch = c0; ch < c1; ++ch) {
+            Lanes sum;  // two passes, as the reference: the mean, then the squared deviations
+            for (int64_t b = 0; b < n; ++b) add_sum(&sum, x + (b * c + ch) * hw, hw);
+            const double mean = sum.total / double(m);
+            Lanes ss;
+            for (int64_t b = 0; b < n; ++b) add_sq_dev(&ss, x + (b * c + ch) * hw, hw, float(mean));
+            const double var = ss.total / double(m);
+            const double invstd = 1.0 / std::sqrt(var + bn.eps);
+            cache->invstd[size_t(ch)] = float(invstd);
+            const float mf = float(mean), is = float(invstd), g = gamma[ch], be = beta[ch];
+            for (int64_t b = 0; b < n; ++b) {
+                const int64_t off = (b * c + ch) * hw;
+                for (int64_t i = 0; i < hw; ++i) {
+                    const float xh = (x[off + i] - mf) * is;
+                    xhat[off + i] = xh;
+                    y[off + i] = xh * g + be;
+                }
+            }
+            if (running_mean)
+                running_mean[ch] = float((1.0 - bn.momentum) * double(running_mean[ch]) + bn.momentum * mean);
+            if (running_var)
+                running_var[ch] = float((1.0 - bn.momentum) * double(running_var[ch]) +
+                                        bn.momentum * var * double(m) / double(m - 1));
+        }
+    });
+    return Status::success();
+}
+
+void batchnorm_backward_fast(const float* dy, int64_t n, int64_t c, int64_t hw, const float* gamma,
+                             const BnCache<float>& cache, float* dx, float* dgamma, float* dbeta) {
+    const int64_t m = n * hw;
+    const float* xhat = cache.xhat.data();
+    run_tasks(c, n * c * hw, [&](int64_t c0, int64_t c1) {
+        for (int64_t ch = c0; ch < c1; ++ch) {
+            Lanes sum_dy, sum_dy_xhat;
+            for (int64_t b = 0; b < n; ++b) {
+                const int64_t off = (b * c + ch) * hw;
+                add_sum(&sum_dy, dy + off, hw);
+                add_dot(&sum_dy_xhat, dy + off, xhat + off, hw);
+            }
+            const double sd = sum_dy.total, sdx = sum_dy_xhat.total;
+            if (dgamma) dgamma[ch] = float(sdx);
+            if (dbeta) dbeta[ch] = float(sd);
+            if (!dx) continue;
+            // The reference's k (M dy - sum(dy) - xhat sum(dy xhat)) with k = gamma invstd / M, as a dy - b - xhat c.
+            const double k = double(gamma[ch]) * double(cache.invstd[size_t(ch)]) / double(m);
+            const float a = float(k * double(m)), bb = float(k * sd), cc = float(k * sdx);
+            for (int64_t b = 0; b < n; ++b) {
+                const int64_t off = (b * c + ch) * hw;
+                for (int64_t i = 0; i < hw; ++i) dx[off + i] = a * dy[off + i] - bb - xhat[off + i] * cc;
+            }
+        }
+    });
+}
+
+namespace {
+constexpr int64_t kChunk = int64_t(1) << 14;  // values per task of the per-value loops
+}
+
+void relu_forward_fast(const float* x, int64_t n, float* y) {
+    run_tasks((n + kChunk - 1) / kChunk, n, [&](int64_t t0, int64_t t1) {
+        for (int64_t i = t0 * kChunk, e = std::min(n, t1 * kChunk); i < e; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    });
+}
+
+void relu_backward_fast(const float* x, const float* dy, int64_t n, float* dx) {
+    run_tasks((n + kChunk - 1) / kChunk, n, [&](int64_t t0, int64_t t1) {
+        for (int64_t i = t0 * kChunk, e = std::min(n, t1 * kChunk); i < e; ++i) {
+            const float d = dy[i];  // read unconditionally, so the loop vectorises (a select, no branch)
+            dx[i] = x[i] > 0.0f ? d : 0.0f;
+        }
+    });
+}
+
+void max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w, int64_t k, float* y,
+                           std::vector<int64_t>* argmax) {
+    const int64_t oh = h / k, ow = w / k;
+    argmax->resize(size_t(planes * oh * ow));
+    int64_t* am = argmax->data();
+    run_tasks(planes, planes * h * w, [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p) {
+            const float* xp = x + p * h * w;
+            if (k == 2) {  // the notebook's pool, unrolled: the same comparisons in the same order
+                for (int64_t i = 0; i < oh; ++i)
+                    for (int64_t j = 0; j < ow; ++j) {
+                        const int64_t i0 = (2 * i) * w + 2 * j, idx[4] = {i0, i0 + 1, i0 + w, i0 + w + 1};
+                        int64_t best = i0;
+                        float m = xp[i0];
+                        // Selects as bit masks: GCC turned ?: into branches, which random data mispredicts.
+                        uint32_t mb;
+                        std::memcpy(&mb, &m, 4);
+                        for (int t = 1; t < 4; ++t) {
+                            const float v = xp[idx[t]];
+                            const int64_t take = -int64_t((v > m) | (v != v));  // all ones or 0; v != v: NaN
+                            uint32_t vb;
+                            std::memcpy(&vb, &v, 4);
+                            mb = (vb & uint32_t(take)) | (mb & ~uint32_t(take));
+                            std::memcpy(&m, &mb, 4);
+                            best = (idx[t] & take) | (best & ~take);
+                        }
+                        const int64_t o = (p * oh + i) * ow + j;
+                        y[o] = m;
+                        am[o] = best;
+                    }
+                continue;
+            }
+            for (int64_t i = 0; i < oh; ++i)
+                for (int64_t j = 0; j < ow; ++j) {
+                    int64_t best = (i * k) * w + j * k;
+                    float m = xp[best];
+                    for (int64_t dy = 0; dy < k; ++dy)
+                        for (int64_t dx = 0; dx < k; ++dx) {
+                            const int64_t idx = (i * k + dy) * w + j * k + dx;
+                            const float v = xp[idx];
+                            if (v > m || std::isnan(v)) {  // the reference's rule: the first maximum, a NaN wins
+                                m = v;
+                                best = idx;
+                            }
+                        }
+                    const int64_t o = (p * oh + i) * ow + j;
+                    y[o] = m;
+                    am[o] = best;
+                }
+        }
+    });
+}
+
+void max_pool_backward_fast(const float* dy, const std::vector<int64_t>& argmax, int64_t planes, int64_t h, int64_t w,
+                            int64_t k, float* dx) {
+    const int64_t oh = h / k, ow = w / k;
+    run_tasks(planes, planes * h * w, [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p) {
+            float* dp = dx + p * h * w;
+            std::fill(dp, dp + h * w, 0.0f);
+            for (int64_t o = 0; o < oh * ow; ++o) dp[argmax[size_t(p * oh * ow + o)]] += dy[p * oh * ow + o];
+        }
+    });
+}
+
+}  // namespace quantlab

@@ -1,0 +1,48 @@
+// layer_grads_fast.hpp: the fast training-mode forward and backward passes of each layer (float only), what
+// compute_gradients runs with TrainKernels::kFast; the loops of layer_grads.hpp are their definition and
+// tests/unit/test_core_train_fast.cpp holds them to it. Same signatures and layouts as layer_grads.hpp.
+//   conv backward   dW as a GEMM per image (im2col rows x dy^T), dx as W^T dy then col2im, both on the SIMD GEMM
+//                   of kernels.hpp (gemm_f32); the forward is kernels.hpp's conv2d_fast
+//   linear backward dx = dy W and dW = dy^T x on the same GEMM; the forward is linear_fast
+//   BatchNorm, ReLU, max pool: the same formulas in float where the reference uses double for per-value
+//                   arithmetic; per-channel sums in float within an image's plane, in double across images
+// Threads: core's pool (parallel.hpp). Every output value is computed by one thread in an order fixed by the
+// shapes alone (batch sums run inside one multiply-add chain, or in per-channel double sums, never as per-thread
+// partial results), so the results are the same bits for any thread count, and from run to run.
+// They differ from the reference in the last bits (float sums in another order, float instead of double).
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "core/kernels.hpp"
+#include "core/status.hpp"
+#include "core/train/layer_grads.hpp"
+
+namespace quantlab {
+
+// Forward: conv2d_fast (kernels.hpp). dy (N,O,OH,OW) -> dx (N,C,H,W), dweight (O,C,K,K), dbias (O); null: skipped.
+void conv2d_backward_fast(const float* x, const float* weight, const float* dy, const ConvShape& s, float* dx,
+                          float* dweight, float* dbias);
+
+// Forward: linear_fast (kernels.hpp). dy (N,OUT) -> dx (N,IN), dweight (OUT,IN), dbias (OUT); null: skipped.
+void linear_backward_fast(const float* x, const float* weight, const float* dy, int n, int in, int out, float* dx,
+                          float* dweight, float* dbias);
+
+// As batchnorm_train_forward / batchnorm_backward (the same failure, the same running-statistic update).
+Status batchnorm_train_forward_fast(const float* x, int64_t n, int64_t c, int64_t hw, const float* gamma,
+                                    const float* beta, const BnSettings& bn, float* running_mean, float* running_var,
+                                    float* y, BnCache<float>* cache);
+void batchnorm_backward_fast(const float* dy, int64_t n, int64_t c, int64_t hw, const float* gamma,
+                             const BnCache<float>& cache, float* dx, float* dgamma, float* dbeta);
+
+// As relu_forward / relu_backward, bit for bit (no arithmetic), over threads.
+void relu_forward_fast(const float* x, int64_t n, float* y);
+void relu_backward_fast(const float* x, const float* dy, int64_t n, float* dx);
+
+// As max_pool_forward / max_pool_backward, bit for bit (the same first-maximum rule), over threads.
+void max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w, int64_t k, float* y,
+                           std::vector<int64_t>* argmax);
+void max_pool_backward_fast(const float* dy, const std::vector<int64_t>& argmax, int64_t planes, int64_t h, int64_t w,
+                            int64_t k, float* dx);
+
+}  // namespace quantlab
