@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/evaluate.hpp"
 #include "core/model_file.hpp"
 #include "core/safetensors_io.hpp"
 #include "core/train/run.hpp"
@@ -51,8 +52,19 @@ const char* state_key(TrainState s) {
 }  // namespace
 
 struct CoreTrainer::Impl {
+    // A test-set evaluation in progress, a batch per unit of work: without threads a whole test set (1,000 or
+    // 10,000 images) in one frame would freeze the page for seconds.
+    struct PendingTest {
+        std::shared_ptr<const Cifar10> data;
+        std::unique_ptr<Model> model;
+        Evaluation eval;
+        double epoch = 0;
+        bool initial = false;      // the start model's accuracy (PTQ's, for a QAT run)
+        bool finish_after = false; // the run's last step came before it: finished once it is done
+    };
     struct Slot {
         TrainRun view;
+        std::unique_ptr<PendingTest> pending;  // touched only by whoever does the work
         std::shared_ptr<const Model> start;  // the loaded model when the run was started
         std::string start_name;
         int64_t limit_train = -1;            // the first N training images only (tests)
@@ -60,7 +72,7 @@ struct CoreTrainer::Impl {
         std::unique_ptr<TrainLoop> loop;     // made when the run first runs (it needs the training images)
         bool stop_requested = false;
         std::shared_ptr<const StateDict> weights;  // the latest weights (published after each step)
-        double loss_avg = 0, last_point_epoch = -1, first_loss = -1, val = -1, test = -1, ptq_test = -1, ips = 0;
+        double loss_avg = 0, last_point_epoch = -1, first_loss = -1, loss = -1, val = -1, test = -1, ptq_test = -1, ips = 0;
         int64_t loss_samples = 0, steps = 0;
     };
 
@@ -113,16 +125,62 @@ struct CoreTrainer::Impl {
             ++r.loss_samples;
         }
         const double loss = r.loss_samples ? r.loss_avg / (1 - std::pow(1 - kLossSmoothing, double(r.loss_samples))) : step_loss;
+        r.loss = loss;
         const bool keep = force || val >= 0 || test_acc >= 0 || r.last_point_epoch < 0 || epoch - r.last_point_epoch >= kMinPointSpacing;
         if (!keep) return;
         r.view.points.push_back(TrainPoint{epoch, loss, val, test_acc, r.ips});
         r.last_point_epoch = epoch;
     }
 
-    double test_accuracy(const TrainLoop& loop) const {
-        if (!test || test->count == 0) return -1;
-        Result<double> a = accuracy_of(loop.net(), loop.weights(), loop.config(), *test, kTestBatch);
-        return a.ok() ? a.value : -1;
+    // Starts a test evaluation of the loop's current weights (none without test images).
+    void start_test(Slot& r, double epoch, bool initial, bool finish_after) {
+        std::shared_ptr<const Cifar10> data;
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            data = test;
+        }
+        const TrainLoop& l = *r.loop;
+        Result<Model> m = data && data->count ? Model::create(l.net(), l.weights(), "train") : Result<Model>(Status::error("no test images"));
+        if (!m.ok() || !m.value.configure(l.config()).ok()) {
+            if (finish_after) finish_run(r);
+            return;
+        }
+        auto p = std::make_unique<PendingTest>();
+        p->data = std::move(data);
+        p->model = std::make_unique<Model>(std::move(m.value));
+        p->eval = Evaluation(p->model.get(), p->data.get(), kTestBatch, Backend::kFast);
+        p->epoch = epoch;
+        p->initial = initial;
+        p->finish_after = finish_after;
+        r.pending = std::move(p);
+    }
+
+    // One batch of the pending test evaluation; publishes the accuracy when it is done.
+    void step_test(Slot& r) {
+        PendingTest& p = *r.pending;
+        Status s = p.eval.step(kTestBatch);
+        if (s && !p.eval.done()) return;
+        const double acc = s ? p.eval.result().accuracy() : -1;
+        const bool finish_after = p.finish_after;
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            if (acc >= 0) {
+                r.test = acc;
+                if (p.initial) r.ptq_test = acc;
+                TrainPoint pt{p.epoch, -1.0, -1.0, acc, r.ips};
+                r.view.points.push_back(pt);
+            }
+        }
+        r.pending.reset();
+        if (finish_after) finish_run(r);
+    }
+
+    void finish_run(Slot& r) {
+        std::lock_guard<std::mutex> lock(mu);
+        r.view.state = TrainState::kFinished;
+        r.view.message = "finished: test accuracy " + fmt2(r.test) + " % (" + std::to_string(test ? test->count : 0) +
+                         " test images; before training " + fmt2(r.ptq_test) + " %), validation " + fmt2(r.val) + " %";
+        if (active == r.view.id) active = 0;
     }
 
     // The run's first time on the worker: its loop, and the curves' starting points (the start model's
@@ -146,14 +204,15 @@ struct CoreTrainer::Impl {
         r.loop = std::move(made.value);
         const TrainLoop& l = *r.loop;
         const Result<double> v0 = l.val_images() ? accuracy_of(l.net(), l.weights(), l.config(), l.val_set(), l.settings().batch) : Result<double>(-1.0);
-        const double t0 = test_accuracy(l);
-        std::lock_guard<std::mutex> lock(mu);
-        r.val = v0.ok() ? v0.value : -1;
-        r.test = r.ptq_test = t0;
-        r.view.points.push_back(TrainPoint{0.0, 0.0, r.val, t0, 0.0});
-        r.view.points.back().loss = -1;  // no loss before the first step: drawn from the first step on
-        r.view.message = std::to_string(l.train_images()) + " training / " + std::to_string(l.val_images()) + " validation images (" +
-                         data_name + ")";
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            r.val = v0.ok() ? v0.value : -1;
+            // No loss before the first step (-1: the loss curve starts with the first step).
+            if (r.val >= 0) r.view.points.push_back(TrainPoint{0.0, -1.0, r.val, -1.0, 0.0});
+            r.view.message = std::to_string(l.train_images()) + " training / " + std::to_string(l.val_images()) + " validation images (" +
+                             data_name + ")";
+        }
+        start_test(r, 0.0, true, false);
         return Status::success();
     }
 
@@ -184,6 +243,10 @@ struct CoreTrainer::Impl {
                 return true;
             }
         }
+        if (r->pending) {
+            step_test(*r);
+            return true;
+        }
         TrainLoop& loop = *r->loop;
         Result<RunStep> st = loop.step();
         if (!st.ok()) {
@@ -203,22 +266,18 @@ struct CoreTrainer::Impl {
         }
         const RunStep& s = st.value;
         const bool end = s.epoch_end || loop.done();
-        const double test_acc = end ? test_accuracy(loop) : -1;
         auto w = std::make_shared<const StateDict>(loop.weights());
-        std::lock_guard<std::mutex> lock(mu);
-        r->weights = std::move(w);
-        r->steps = s.steps_done;
-        if (r->first_loss < 0) r->first_loss = s.loss;
-        if (s.val >= 0) r->val = s.val;
-        if (test_acc >= 0) r->test = test_acc;
-        r->ips = loop.train_seconds() > 0 ? double(loop.images_trained()) / loop.train_seconds() : 0;
-        add_point(*r, loop.progress_epochs(), s.loss, s.val, test_acc, end);
-        if (loop.done()) {
-            r->view.state = TrainState::kFinished;
-            r->view.message = "finished: test accuracy " + fmt2(r->test) + " % (" + std::to_string(test ? test->count : 0) +
-                              " test images; before training " + fmt2(r->ptq_test) + " %), validation " + fmt2(r->val) + " %";
-            active = 0;
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            r->weights = std::move(w);
+            r->steps = s.steps_done;
+            if (r->first_loss < 0) r->first_loss = s.loss;
+            if (s.val >= 0) r->val = s.val;
+            r->ips = loop.train_seconds() > 0 ? double(loop.images_trained()) / loop.train_seconds() : 0;
+            add_point(*r, loop.progress_epochs(), s.loss, s.val, -1, end);
         }
+        // The test accuracy at each epoch end and at the end of the run (then the run is finished).
+        if (end) start_test(*r, loop.progress_epochs(), false, loop.done());
         return true;
     }
 
@@ -466,7 +525,7 @@ std::string CoreTrainer::status_json() const {
         const TrainRun& v = r->view;
         busy = busy || v.state == TrainState::kRunning || v.state == TrainState::kQueued;
         list.push_back({{"id", id}, {"state", state_key(v.state)}, {"steps", r->steps}, {"points", v.points.size()},
-                        {"epoch", v.points.empty() ? 0.0 : v.points.back().epoch}, {"loss", v.points.empty() ? -1.0 : v.points.back().loss},
+                        {"epoch", v.points.empty() ? 0.0 : v.points.back().epoch}, {"loss", r->loss},
                         {"first_loss", r->first_loss}, {"val", r->val}, {"test", r->test}, {"ptq_test", r->ptq_test},
                         {"images_per_s", r->ips}, {"message", v.message}});
     }

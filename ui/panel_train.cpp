@@ -142,14 +142,16 @@ void TrainPanel::draw(AppContext& ctx) {
         if (ImGui::Checkbox("##show", &shown)) shown ? (void)hidden_.erase(r.id) : (void)hidden_.insert(r.id);
         ImGui::PopStyleColor();
         ImGui::SameLine();
-        const TrainPoint* last = r.points.empty() ? nullptr : &r.points.back();
+        const TrainPoint* last = nullptr;  // the last point with a loss (accuracy-only points carry -1)
+        for (const TrainPoint& p : r.points)
+            if (p.loss >= 0) last = &p;
         ImGui::Text("%s  [%s]", run_label(r).c_str(), state_name(r.state));
         double val = -1, test = -1;
         for (const TrainPoint& p : r.points) {
             if (p.val_accuracy >= 0) val = p.val_accuracy;
             if (p.test_accuracy >= 0) test = p.test_accuracy;
         }
-        if (last && last->loss >= 0)
+        if (last)
             ImGui::TextDisabled("   %s %.2f  %s %.3f  %.0f %s", tr("epoch"), last->epoch, tr("loss"), last->loss, last->images_per_s, tr("img/s"));
         if (val >= 0 || test >= 0) {
             char v[16] = "-", t[16] = "-";

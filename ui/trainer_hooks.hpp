@@ -38,7 +38,7 @@ struct TrainRunConfig {
 
 struct TrainPoint {
     double epoch = 0;          // fractional: progress through the run
-    double loss = 0;           // running training loss
+    double loss = 0;           // running training loss; < 0 on a point that carries only an accuracy
     double val_accuracy = -1;  // percent; < 0 where not measured
     double test_accuracy = -1; // percent on the app's test images (core's trainer); < 0 where not measured
     double images_per_s = 0;

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 
+import { startServer } from '../../web/serve.mjs';
 import { config, expectNoErrors, repoRoot, screenshot, startSession } from './harness.mjs';
 
 const kImages = 320;  // 256 training + 64 validation images (the 80/20 split)
@@ -128,4 +129,38 @@ test('bad input: a diverging learning rate, bytes that are not CIFAR-10, a batch
   assert.equal(s.weights, 'notebook_pretrain.safetensors', 'the page keeps its model');
   await page.evaluate(() => window.quantlab.afterFrames(3));
   expectNoErrors(assert, errors, 'bad input');
+});
+
+// The single-threaded page (no pthreads: App pumps the steps inside its frames) trains the same weights as the
+// threaded one. Skipped where that page is not built.
+const stPage = process.env.QUANTLAB_WEB_PAGE_ST || path.join(repoRoot, 'build/web-st/page');
+test('the single-threaded page trains the same weights in its frames', { skip: !existsSync(path.join(stPage, 'quantlab.wasm')) && 'no single-threaded page' }, async () => {
+  const small = { epochs: 1, batch: 16, lr: 0.01, qat: true, wb: 4, ab: 4 };
+  async function trainOn(sess) {
+    const { page, errors } = await sess.open({ hash: 'panel=train' });
+    await page.evaluate(() => window.quantlab.trainTestOptions({ limitTrain: 80, maxSteps: 3, seed: 1 }));
+    await page.evaluate(() => window.quantlab.frameStats(true));
+    const { id, error } = await page.evaluate((o) => window.quantlab.trainStart(o), small);
+    assert.equal(error, '');
+    const r = await waitRunEnd(page, id);
+    assert.equal(r.state, 'finished', r.message);
+    const build = await page.evaluate(() => window.quantlab.build);
+    const frames = await page.evaluate(() => window.quantlab.frameStats());
+    console.log(`${build.threads ? 'threads' : 'single-threaded'} page: ${r.steps} steps, ${r.images_per_s.toFixed(1)} images/s, ` +
+                `frames max ${frames.max_ms.toFixed(1)} ms, mean ${frames.mean_ms.toFixed(1)} ms`);
+    const bytes = await page.evaluate((i) => Array.from(window.quantlab.trainWeights(i)), id);
+    expectNoErrors(assert, errors, build.threads ? 'threads page' : 'single-threaded page');
+    await page.close();
+    return { build, hashes: tensorHashes(Uint8Array.from(bytes)) };
+  }
+  const st = await startSession({ server: await startServer({ root: stPage }) });
+  try {
+    const a = await trainOn(st);
+    const b = await trainOn(session);
+    assert.equal(a.build.threads, false);
+    assert.equal(b.build.threads, true);
+    assert.deepEqual(a.hashes, b.hashes);
+  } finally {
+    await st.close();
+  }
 });
