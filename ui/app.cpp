@@ -462,7 +462,7 @@ struct App::Impl {
         // that shows no estimate count as one that does (the page holds such frames back).
         estimate_pending = eval.threaded() && !current_key.empty() && !eval.get(current_key);
 
-        AppContext ctx{state, doc, eval, trainer, false, nullptr, {}, {}, {}, {}, 1.0f, {}};
+        AppContext ctx{state, doc, eval, trainer, false, nullptr, {}, {}, {}, {}, 1.0f, {}, {}};
         ctx.desktop = opt.desktop;
         ctx.trace = eval.trace();
         ctx.current_key = current_key;
