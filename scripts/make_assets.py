@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Make the embedded default of QuantLab: assets/cifar10_test_1000.bin and assets/notebook_pretrain.safetensors.
+"""Make the embedded default of QuantLab: assets/cifar10_test_1000.bin, assets/cifar10_train_2000.bin and assets/notebook_pretrain.safetensors.
 
 Rerun (PyTorch 1.13 CPU + numpy, e.g. Debian's python3-torch; no torchvision, no safetensors package):
 
@@ -14,6 +14,10 @@ each file through a temporary file and a rename, and reads every file back to ch
   (CIFAR-10 binary layout: per record 1 label byte + 1024 R + 1024 G + 1024 B bytes, each plane row-major
   32x32; 3,073 bytes a record, 3,073,000 bytes in all). Its sha256 is printed and checked against the
   first 3,073,000 bytes of the source.
+* assets/cifar10_train_2000.bin: the first 2,000 records of data_batch_1.bin, byte for byte (6,146,000 bytes):
+  the page's training images (not preloaded: glue.js fetches it when the first training run starts). They are
+  the first 2,000 images `quantlab train --data DIR --limit-train 2000` uses, so the page and the command line
+  train on the same images. `--train-sample-only` writes just this file.
 * assets/notebook_pretrain.safetensors: the class_03 notebook's pretrained weights (pretrain.pth,
   ArtIC-TITECH/b3-proj-2023 resources/class_03/pretrain.pth, Apache-2.0) as safetensors, written by hand
   (no safetensors package needed): 8-byte little-endian header length N, N bytes of JSON header (keys
@@ -136,13 +140,36 @@ def read_safetensors(path):
 
 
 # ----------------------------------------------------------------------------------------------- main
+N_TRAIN_SAMPLE = 2000
+
+
+def write_train_sample(data_dir, out_dir):
+    src = os.path.join(data_dir, "data_batch_1.bin")
+    size = os.path.getsize(src)
+    if size != 10000 * RECORD:
+        sys.exit(f"{src}: {size} bytes, expected {10000 * RECORD} (10,000 CIFAR-10 records)")
+    with open(src, "rb") as f:
+        head = f.read(N_TRAIN_SAMPLE * RECORD)
+    path = os.path.join(out_dir, f"cifar10_train_{N_TRAIN_SAMPLE}.bin")
+    atomic_write(path, head)
+    with open(path, "rb") as f:
+        back = f.read()
+    assert back == head and len(back) == N_TRAIN_SAMPLE * RECORD, "training sample does not read back identically"
+    print(f"{path}: {len(back)} bytes, sha256 {sha256_bytes(back)} (the first {N_TRAIN_SAMPLE} records of data_batch_1.bin)")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", required=True, help="folder with test_batch.bin (CIFAR-10 binary version)")
     ap.add_argument("--weights", required=True, help="the notebook's pretrain.pth")
     ap.add_argument("--out", default=os.path.join(ROOT, "assets"))
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--train-sample-only", action="store_true", help="write only assets/cifar10_train_2000.bin")
     args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    write_train_sample(args.data, args.out)
+    if args.train_sample_only:
+        return
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     g = load_golden_module()

@@ -79,12 +79,14 @@ if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ] && [ ! -f "$out/st/quan
   echo "package_web: $out exists and is not a QuantLab package; give an empty or new folder" >&2; exit 1
 fi
 rm -rf "$out/mt" "$out/st" "$out/index.html" "$out/glue.js" "$out/shell_i18n.js" "$out/quantlab.data" \
-       "$out/test_batch.bin" "$out/.nojekyll"
+       "$out/test_batch.bin" "$out/cifar10_train_2000.bin" "$out/.nojekyll"
 mkdir -p "$out/mt" "$out/st"
 
 cp "$mt/quantlab.js" "$mt/quantlab.wasm" "$mt/quantlab.worker.js" "$out/mt/"
 cp "$st/quantlab.js" "$st/quantlab.wasm" "$out/st/"
 cp "$st/glue.js" "$st/shell_i18n.js" "$st/quantlab.data" "$out/"
+# The training panel's images, fetched by glue.js when the first run starts (not preloaded: the first load stays small).
+if [ -f "$st/cifar10_train_2000.bin" ]; then cp "$st/cifar10_train_2000.bin" "$out/"; fi
 test_set=none
 if [ -n "$data" ]; then
   install -m 644 "$data/test_batch.bin" "$out/test_batch.bin"
@@ -101,7 +103,7 @@ grep -q 'data-threads="auto"' "$out/index.html" || {
 
 if [ -n "$data" ]; then images="and test_batch.bin (all 10,000 test images)"
 else images="(the bundled 1,000-image sample; --with-data DIR for all 10,000)"; fi
-echo "package_web: wrote $out ($(du -sh "$out" | cut -f1)): index.html, glue.js, shell_i18n.js, quantlab.data, mt/, st/," \
+echo "package_web: wrote $out ($(du -sh "$out" | cut -f1)): index.html, glue.js, shell_i18n.js, quantlab.data, cifar10_train_2000.bin, mt/, st/," \
      ".nojekyll $images"
 echo "  Copy the folder to any static web server (GitHub Pages: push it to a branch or docs/ and enable Pages)."
 echo "  Browsers start the threaded build where the page is cross-origin isolated (scripts/serve.sh --page $out)"

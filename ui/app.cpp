@@ -83,6 +83,7 @@ struct App::Impl {
     float dpi = 1;
     std::string error;
     TrainerHooks* trainer = nullptr;
+    uint64_t trainer_generation = ~uint64_t(0);  // the doc.generation last handed to trainer->set_loaded
     std::unique_ptr<PanelView> panels[kNumPanels];
     FileBrowser browser;
     std::vector<std::string> job_keys;
@@ -444,7 +445,17 @@ struct App::Impl {
         theme.apply_style();
         handle_keys();
         sync_jobs();
-        if (!eval.threaded()) eval.pump(budget_ms);
+        if (trainer && doc.generation != trainer_generation) {  // runs start from what is loaded now
+            trainer->set_loaded(doc.model, doc.weights_name, doc.data);
+            trainer_generation = doc.generation;
+        }
+        if (!eval.threaded()) {
+            const auto t0 = std::chrono::steady_clock::now();
+            eval.pump(budget_ms);
+            // Without threads a training run takes what evaluation left of the budget (at least one step).
+            const double used = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+            if (trainer) trainer->pump(std::max(0.0, budget_ms - used));
+        }
         if (current_key != shown_key) {
             // A new setting: wait briefly for its first batch (FrameTiming::first_estimate_wait_ms). Not on the
             // first frame, which would wait for the trace as well and should come at once.
@@ -458,7 +469,7 @@ struct App::Impl {
         // that shows no estimate count as one that does (the page holds such frames back).
         estimate_pending = eval.threaded() && !current_key.empty() && !eval.get(current_key);
 
-        AppContext ctx{state, doc, eval, trainer, false, nullptr, {}, {}, {}, {}, 1.0f, {}};
+        AppContext ctx{state, doc, eval, trainer, false, nullptr, {}, {}, {}, {}, 1.0f, {}, {}};
         ctx.desktop = opt.desktop;
         ctx.trace = eval.trace();
         ctx.current_key = current_key;
@@ -466,6 +477,7 @@ struct App::Impl {
         ctx.sweep_keys = sweep_keys;
         ctx.sensitivity_keys = sensitivity_keys;
         ctx.report_error = [this](const std::string& m) { set_error(m); };
+        ctx.open_file = [this](const std::string& name, const std::vector<uint8_t>& bytes) { return open_file(name, bytes); };
         ctx.scale = theme.scale();
 
         ImGui::SetNextWindowPos(ImVec2(0, 0));
@@ -690,10 +702,13 @@ std::string App::status_json() const {
 
 const std::string& App::last_error() const { return impl_->error; }
 
-void App::set_trainer(TrainerHooks* hooks) { impl_->trainer = hooks; }
+void App::set_trainer(TrainerHooks* hooks) {
+    impl_->trainer = hooks;
+    impl_->trainer_generation = ~uint64_t(0);
+}
 
 // A frame whose layout is still settling (a legend strip, the gallery's rows) wants one more frame.
-bool App::busy() const { return impl_->eval.busy() || layout_probe().unsettled(); }
+bool App::busy() const { return impl_->eval.busy() || layout_probe().unsettled() || (impl_->trainer && impl_->trainer->busy()); }
 
 bool App::first_estimate_pending() const { return impl_->estimate_pending; }
 

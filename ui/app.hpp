@@ -12,8 +12,8 @@
 
 namespace quantlab::ui {
 
-// Live training is desktop-only; the desktop app implements this over the LibTorch trainer and hands it
-// to App. The web page passes nothing and the training panel says training needs the desktop app.
+// Live training: the desktop app implements this over the LibTorch trainer, the web page over core's engine
+// (ui/core_trainer.hpp), and hands it to App; without one the training panel says why there is none.
 class TrainerHooks;
 class FramePolicy;
 

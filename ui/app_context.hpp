@@ -49,6 +49,8 @@ struct AppContext {
     std::function<void(const std::string&)> report_error;
     float scale = 1;                            // size of "1 px at scale 1" in pixels
     std::vector<std::string> sensitivity_keys;  // "Which layer breaks?" (ui/sensitivity_view.hpp); empty when not shown
+    // Opens weights or data as if the user dropped the file (the training panel's "Use as model").
+    std::function<Status(const std::string&, const std::vector<uint8_t>&)> open_file;
 };
 
 class PanelView {

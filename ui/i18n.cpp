@@ -222,6 +222,15 @@ const Entry kTable[] = {
     {"failed", "失敗"},
     {"training loss", "学習損失"},
     {"validation accuracy", "検証精度"},
+    {"validation and test accuracy", "検証精度とテスト精度"},
+    {"Use as model", "このモデルを使う"},
+    {"Download", "ダウンロード"},
+    {"file name", "ファイル名"},
+    {"val", "検証"},
+    {"test", "テスト"},
+    {"Validation (solid) uses training images the loaded network was trained on, so it reads up to about 20 "
+     "points above test accuracy (dashed: the app's test images).",
+     "検証精度（実線）は読み込んだネットワークが学習に使った画像で測るため、テスト精度（破線: アプリのテスト画像）より最大で約20ポイント高く出ます。"},
     {"trainer not built", "学習機能はビルドされていません"},
     {"Training is not available: this desktop app was built without the LibTorch trainer "
      "(configure with -DQUANTLAB_WITH_TORCH=ON).",

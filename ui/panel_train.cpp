@@ -1,7 +1,8 @@
-// panel_train.cpp: live training (desktop only), drawn through TrainerHooks (trainer_hooks.hpp) so that ui/
-// never sees LibTorch. New run settings (the final assignment's knobs), start / stop / resume, live loss and
-// validation-accuracy curves of every run overlaid for comparison, images/s, and export of a run's weights.
-// Without hooks (the web page, or a desktop build without the trainer) it says why training is unavailable.
+// panel_train.cpp: live training, drawn through TrainerHooks (trainer_hooks.hpp) so that ui/ never sees LibTorch
+// (the desktop: the LibTorch trainer; the page: core's engine, ui/core_trainer.hpp). New run settings (the final
+// assignment's knobs), start / stop / resume, live loss, validation- and test-accuracy curves of every run overlaid
+// for comparison, images/s, export (or download) of a run's weights and, where the trainer offers them, the
+// trained weights as the current model. Without hooks it says why training is unavailable.
 #include <imgui.h>
 
 #include <algorithm>
@@ -52,6 +53,7 @@ private:
     void settings(AppContext& ctx, float width);
     TrainRunConfig next_;
     bool from_current_weights_ = true;
+    bool defaults_set_ = false;  // the page's lighter defaults applied (once a trainer is there)
     std::set<int> hidden_;
     char export_path_[512] = "quantlab_run.safetensors";
     std::string message_;
@@ -106,12 +108,20 @@ void TrainPanel::settings(AppContext& ctx, float width) {
 
 void TrainPanel::draw(AppContext& ctx) {
     const float fs = ImGui::GetFontSize();
+    if (!defaults_set_ && ctx.trainer && !ctx.desktop) {
+        // The page trains on core's single-threaded engine (tens of images/s): a first run that ends in minutes.
+        next_.epochs = 1;
+        next_.batch = 32;
+        next_.qat = true;
+        next_.weight_bits = next_.act_bits = 4;
+    }
+    defaults_set_ = defaults_set_ || ctx.trainer;
     if (!ctx.trainer) {
         ImGui::Spacing();
         ImGui::TextWrapped("%s", ctx.desktop ? tr("Training is not available: this desktop app was built without the LibTorch trainer "
                                                  "(configure with -DQUANTLAB_WITH_TORCH=ON).")
                                              : tr("Training needs the desktop app (quantlab-gui) with LibTorch; the web page "
-                                                  "evaluates trained models: drop an exported .safetensors file here."));
+                                                  "evaluates trained models: drop an exported .safetensors file here."));  // a page without a trainer
         ImGui::Spacing();
         ImGui::TextDisabled("%s", tr("trainer not built"));
         return;
@@ -132,16 +142,42 @@ void TrainPanel::draw(AppContext& ctx) {
         if (ImGui::Checkbox("##show", &shown)) shown ? (void)hidden_.erase(r.id) : (void)hidden_.insert(r.id);
         ImGui::PopStyleColor();
         ImGui::SameLine();
-        const TrainPoint* last = r.points.empty() ? nullptr : &r.points.back();
+        const TrainPoint* last = nullptr;  // the last point with a loss (accuracy-only points carry -1)
+        for (const TrainPoint& p : r.points)
+            if (p.loss >= 0) last = &p;
         ImGui::Text("%s  [%s]", run_label(r).c_str(), state_name(r.state));
-        if (last) ImGui::TextDisabled("   %s %.2f  %s %.3f  %.0f %s", tr("epoch"), last->epoch, tr("loss"), last->loss, last->images_per_s, tr("img/s"));
+        double val = -1, test = -1;
+        for (const TrainPoint& p : r.points) {
+            if (p.val_accuracy >= 0) val = p.val_accuracy;
+            if (p.test_accuracy >= 0) test = p.test_accuracy;
+        }
+        if (last)
+            ImGui::TextDisabled("   %s %.2f  %s %.3f  %.0f %s", tr("epoch"), last->epoch, tr("loss"), last->loss, last->images_per_s, tr("img/s"));
+        if (val >= 0 || test >= 0) {
+            char v[16] = "-", t[16] = "-";
+            if (val >= 0) std::snprintf(v, sizeof v, "%.1f %%", val);
+            if (test >= 0) std::snprintf(t, sizeof t, "%.1f %%", test);
+            ImGui::TextDisabled("   %s %s  %s %s", tr("val"), v, tr("test"), t);
+        }
         if (r.state == TrainState::kRunning || r.state == TrainState::kQueued) {
             if (ImGui::SmallButton(tr("Stop"))) ctx.trainer->stop(r.id);
         } else if (r.state == TrainState::kStopped) {
             if (ImGui::SmallButton(tr("Resume"))) ctx.trainer->resume(r.id);
         }
-        ImGui::SameLine();
-        if (ImGui::SmallButton(tr("Export"))) {
+        const bool offer_use = ctx.trainer->offers_weights_file() && r.state != TrainState::kQueued;
+        const ImGuiStyle& st = ImGui::GetStyle();
+        auto button_w = [&](const char* t) { return ImGui::CalcTextSize(t).x + st.FramePadding.x * 2; };
+        if (offer_use) same_line_if_fits(button_w(tr("Use as model")));
+        if (offer_use && ImGui::SmallButton(tr("Use as model"))) {
+            // The run's weights now, opened as if dropped: every other panel evaluates them.
+            Result<std::vector<uint8_t>> w = ctx.trainer->weights_file(r.id);
+            Status s = w.ok() ? ctx.open_file("run" + std::to_string(r.id) + ".safetensors", w.value) : w.status;
+            message_ = s ? std::string() : s.message;
+            if (!s) ctx.report_error(s.message);
+        }
+        const char* export_label = ctx.trainer->exports_as_download() ? tr("Download") : tr("Export");
+        same_line_if_fits(button_w(export_label));
+        if (ImGui::SmallButton(export_label)) {
             // The run's own message says where it went (an unfinished run is calibrated and evaluated in the background).
             Status s = ctx.trainer->export_weights(r.id, export_path_);
             message_ = s ? std::string() : s.message;
@@ -151,7 +187,7 @@ void TrainPanel::draw(AppContext& ctx) {
         ImGui::PopID();
     }
     ImGui::SetNextItemWidth(left_w - fs * 6);
-    ImGui::InputText(tr("export to"), export_path_, sizeof export_path_);
+    ImGui::InputText(ctx.trainer->exports_as_download() ? tr("file name") : tr("export to"), export_path_, sizeof export_path_);
     if (!message_.empty()) ImGui::TextWrapped("%s", message_.c_str());
     ImGui::EndChild();
     ImGui::SameLine();
@@ -166,22 +202,38 @@ void TrainPanel::draw(AppContext& ctx) {
         for (const TrainRun& r : runs) {
             if (hidden_.count(r.id)) continue;
             std::vector<float> x, y;
-            for (const TrainPoint& p : r.points) x.push_back(float(p.epoch)), y.push_back(float(p.loss));
+            for (const TrainPoint& p : r.points)
+                if (p.loss >= 0) x.push_back(float(p.epoch)), y.push_back(float(p.loss));
             plot::line(run_label(r).c_str(), x.data(), y.data(), int(x.size()), plot::colors().series[size_t(r.id) % 8], 1.8f);
         }
         plot::end_plot();
     }
-    if (plot::begin_plot("##val", tr("validation accuracy"), ImVec2(0, h), plot::Limits{0, emax, 0, 100}, tr("epoch"), "%", plot::kYPercent)) {
+    // Fine-tuning runs: the validation images are held out of this run, not of the start model's own training
+    // (the notebook's network saw them), so validation reads well above test accuracy; the note says so.
+    bool fine_tune = false;
+    for (const TrainRun& r : runs) fine_tune = fine_tune || !r.config.init_weights.empty();
+    const char* note = fine_tune ? tr("Validation (solid) uses training images the loaded network was trained on, so it reads up to about 20 "
+                                      "points above test accuracy (dashed: the app's test images).")
+                                 : nullptr;
+    const float note_h = note ? ImGui::GetTextLineHeightWithSpacing() * 2.2f : 0.0f;
+    if (plot::begin_plot("##val", tr("validation and test accuracy"), ImVec2(0, h - note_h), plot::Limits{0, emax, 0, 100}, tr("epoch"), "%",
+                         plot::kYPercent)) {
         for (const TrainRun& r : runs) {
             if (hidden_.count(r.id)) continue;
-            std::vector<float> x, y;
-            for (const TrainPoint& p : r.points)
+            const ImU32 col = plot::colors().series[size_t(r.id) % 8];
+            std::vector<float> x, y, tx, ty;
+            for (const TrainPoint& p : r.points) {
                 if (p.val_accuracy >= 0) x.push_back(float(p.epoch)), y.push_back(float(p.val_accuracy));
-            plot::line(run_label(r).c_str(), x.data(), y.data(), int(x.size()), plot::colors().series[size_t(r.id) % 8], 2.2f);
-            plot::markers("##m", x.data(), y.data(), int(x.size()), plot::colors().series[size_t(r.id) % 8], 3.0f);
+                if (p.test_accuracy >= 0) tx.push_back(float(p.epoch)), ty.push_back(float(p.test_accuracy));
+            }
+            plot::line(run_label(r).c_str(), x.data(), y.data(), int(x.size()), col, 2.2f);
+            plot::markers("##m", x.data(), y.data(), int(x.size()), col, 3.0f);
+            plot::line("##test", tx.data(), ty.data(), int(tx.size()), col, 1.6f, true);
+            plot::markers("##tm", tx.data(), ty.data(), int(tx.size()), col, 2.5f);
         }
         plot::end_plot();
     }
+    if (note) ImGui::TextWrapped("%s", note);
     ImGui::EndChild();
 }
 

@@ -1,12 +1,16 @@
 // trainer_hooks.hpp: what the training panel needs from a trainer, as an interface, so that ui/ stays free
-// of LibTorch. The desktop app implements it over native/trainer (a worker thread; every call here returns
-// at once) and hands it to App::set_trainer; the web page has none and the panel says so.
+// of LibTorch. The desktop app implements it over native/trainer (native/gui/gui_trainer.hpp: a worker thread;
+// every call here returns at once); the web page over core's engine (ui/core_trainer.hpp); both hand it to
+// App::set_trainer. Without one the panel says why training is unavailable.
 // Thread safety: the UI calls these from its frame; implementations guard their state themselves.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/cifar10.hpp"
+#include "core/inference.hpp"
 #include "core/quantizer.hpp"
 #include "core/status.hpp"
 #include "core/train_options.hpp"
@@ -34,8 +38,9 @@ struct TrainRunConfig {
 
 struct TrainPoint {
     double epoch = 0;          // fractional: progress through the run
-    double loss = 0;           // running training loss
+    double loss = 0;           // running training loss; < 0 on a point that carries only an accuracy
     double val_accuracy = -1;  // percent; < 0 where not measured
+    double test_accuracy = -1; // percent on the app's test images (core's trainer); < 0 where not measured
     double images_per_s = 0;
 };
 
@@ -59,6 +64,20 @@ public:
     virtual std::vector<TrainRun> runs() const = 0;              // a snapshot of every run, oldest first
     // Writes the run's current weights as QuantLab safetensors (temp file + rename).
     virtual Status export_weights(int run_id, const std::string& path) = 0;
+
+    // ---- optional (defaults: nothing), for trainers that run in the app's process (ui/core_trainer.hpp)
+    // What the app has loaded, handed over whenever it changes: runs start from this model ("fine-tune the
+    // loaded model") and measure test accuracy on these images.
+    virtual void set_loaded(std::shared_ptr<const Model> /*model*/, const std::string& /*name*/, std::shared_ptr<const Cifar10> /*test*/) {}
+    // Without threads: App calls this every frame with the time the trainer may take.
+    virtual void pump(double /*budget_ms*/) {}
+    // A run is queued or running (the front end keeps drawing frames).
+    virtual bool busy() const { return false; }
+    // The run's current weights as a QuantLab .safetensors file (to load as the current model); empty: not offered.
+    virtual Result<std::vector<uint8_t>> weights_file(int /*run_id*/) { return Status::error("train: not offered by this trainer"); }
+    virtual bool offers_weights_file() const { return false; }
+    // Where export_weights goes ("" = a path the user types; the page: a download, named by the trainer).
+    virtual bool exports_as_download() const { return false; }
 };
 
 }  // namespace quantlab::ui

@@ -5,7 +5,9 @@
 // Which build it starts: the one beside it (a page CMake built), or in a packaged folder (scripts/package_web.sh,
 // <body data-threads="auto">) mt/ when the page is cross-origin isolated (wasm threads), else st/.
 // Its words and the shell's are in shell_i18n.js, in the language of the URL state (lang=) or the browser.
-// Tests and the benchmark use window.quantlab (status(), applyState(), openBytes(), benchmark(), ...).
+// Training: when the first run asks, it fetches the training images (cifar10_train_2000.bin beside the page, not
+// preloaded) and hands them to the app; a run's Download becomes a Blob download.
+// Tests and the benchmark use window.quantlab (status(), applyState(), openBytes(), benchmark(), train*(), ...).
 (() => {
   'use strict';
   const $ = (id) => document.getElementById(id);
@@ -133,6 +135,50 @@
     }
   }
 
+  // ---- training ------------------------------------------------------------------------------------
+  // The training images, fetched once when the first run asks (Module.quantlabNeedTrainData); a failed
+  // download fails the waiting runs with the reason (shown in the training panel).
+  const kTrainSample = 'cifar10_train_2000.bin';
+  function setTrainData(name, bytes) {
+    const ptr = Module._malloc(Math.max(1, bytes.length));
+    if (!ptr) return { ok: false, error: T('outOfMemory', name, mb(bytes.length)) };
+    Module.writeArrayToMemory(bytes, ptr);
+    let rc;
+    try {
+      rc = Module.ccall('ql_set_train_data', 'number', ['string', 'number', 'number'], [name, ptr, bytes.length]);
+    } finally {
+      Module._free(ptr);
+    }
+    return { ok: rc === 0, error: rc ? Module.UTF8ToString(Module._ql_train_error()) : '' };
+  }
+  async function loadTrainData() {
+    const side = $('side-progress');
+    try {
+      const bytes = await fetchBytes(kTrainSample, (loaded, total) => {
+        side.style.display = 'block';
+        $('side-progress-text').textContent = `${kTrainSample}: ${mb(loaded)} / ${mb(total)} MB`;
+        $('side-progress-bar').style.width = total ? `${(100 * loaded / total).toFixed(1)}%` : '50%';
+      });
+      api.trainDataBytes = bytes.length;
+      setTrainData(kTrainSample, bytes);
+    } catch (e) {
+      Module.ccall('ql_train_data_failed', null, ['string'], [`${kTrainSample}: ${e.message}`]);
+    } finally {
+      side.style.display = 'none';
+    }
+  }
+  function download(name, bytes) {
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    api.lastDownload = { name, bytes: bytes.length };
+  }
+
   // ---- language -----------------------------------------------------------------------------------
   // The shell speaks the app's language: the state string's lang= (ui/state.cpp), else the browser's first
   // preference the shell knows; in that case the app is started in it too (see initialState below).
@@ -173,6 +219,28 @@
     benchmark: (backend, bits, repeats) =>
       JSON.parse(Module.UTF8ToString(Module.ccall('ql_benchmark', 'number', ['number', 'number', 'number'],
                                                   [backend, bits, repeats || 1]))),
+    // Training (the training panel's runs). trainStart({epochs, batch, lr, optimizer: 'sgd'|'adam', augment, qat,
+    // wb, ab, ste: 'identity'|'clipped'}) -> {id, error}; trainStatus() -> {runs: [...], train_images, ...};
+    // trainTestOptions({limitTrain, maxSteps, valEvery, seed}) for runs started afterwards; trainWeights(id) ->
+    // Uint8Array (.safetensors) or null; trainUse(id) loads them as the current model; setTrainData(name, bytes).
+    trainStart: (o = {}) => {
+      const id = Module.ccall('ql_train_start', 'number',
+        ['number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number'],
+        [o.epochs ?? 1, o.batch ?? 64, o.lr ?? 0.01, o.optimizer === 'adam' ? 1 : 0, o.augment ? 1 : 0, o.qat ? 1 : 0,
+         o.wb ?? 8, o.ab ?? 8, o.ste === 'clipped' ? 1 : 0]);
+      return { id, error: id < 0 ? Module.UTF8ToString(Module._ql_train_error()) : '' };
+    },
+    trainStatus: () => JSON.parse(Module.UTF8ToString(Module._ql_train_status())),
+    trainTestOptions: (o = {}) => Module._ql_train_test_options(o.limitTrain ?? -1, o.maxSteps ?? -1, o.valEvery ?? 50, o.seed ?? 1),
+    trainStop: (id) => Module._ql_train_stop(id) === 0,
+    trainResume: (id) => Module._ql_train_resume(id) === 0,
+    trainWeights: (id) => (Module._ql_train_weights(id) === 0 ? Module.quantlabTrainedWeights : null),
+    trainUse: (id) => {
+      const rc = Module._ql_train_use(id);
+      return { ok: rc === 0, error: rc ? Module.UTF8ToString(Module._ql_train_error()) : '' };
+    },
+    setTrainData: (name, bytes) => setTrainData(name, bytes),
+    trainDataBytes: 0, lastDownload: null,
     loaded: null,  // promise: resolves after the first frame
     build: null,   // {dir, threads, isolated}: which build this page started (see the top of this file)
   };
@@ -216,6 +284,8 @@
     setStatus: () => {},
     onAbort: (what) => fatal(T('stopped', what)),
     quantlabFatal: (message) => fatal(message),
+    quantlabNeedTrainData: () => { loadTrainData(); },
+    quantlabDownload: (name, bytes) => download(name, bytes),
     quantlabStateChanged: (state) => { writeUrlState(state); applyLanguage(state); },
     quantlabFirstFrame: () => {
       api.firstFrameMs = performance.now() - startMs;  // since glue.js started

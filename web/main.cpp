@@ -1,7 +1,8 @@
 // web/main.cpp: the page's entry point. Opens a WebGL2 (OpenGL ES 3.0) canvas through Emscripten's GLFW,
 // runs the shared ui::App over ImGui's GLFW + OpenGL3 backends, and exports the few C functions the page's
-// glue.js calls (open a file, URL state, status for tests, a benchmark). It holds no UI of its own and no
-// quantization logic: panels live in ui/, numbers in core/. Web only (the desktop entry is native/gui).
+// glue.js calls (open a file, URL state, status for tests, a benchmark, training). It holds no UI of its own and
+// no quantization logic: panels live in ui/, numbers in core/, training in core/train (through ui/core_trainer).
+// Web only (the desktop entry is native/gui).
 //
 // [SECTION] main loop macros   [SECTION] canvas and HiDPI   [SECTION] exported functions   [SECTION] main
 #include <emscripten.h>
@@ -26,6 +27,7 @@
 #include "core/parallel.hpp"
 #include "core/model_file.hpp"
 #include "ui/app.hpp"
+#include "ui/core_trainer.hpp"
 #include "ui/frame_look.hpp"
 #include "ui/frame_policy.hpp"
 #include "ui/glfw_input.hpp"
@@ -53,9 +55,12 @@ void main_loop_trampoline() { g_main_loop_body(); }
 
 // ---- state shared with the exported functions -------------------------------------------------
 App* g_app = nullptr;
+quantlab::ui::CoreTrainer* g_trainer = nullptr;  // the training panel's trainer (core's engine)
+bool g_train_data_requested = false;             // glue.js was asked for the training images
 // When a frame is drawn or held back (ui/frame_policy.hpp: the page's configuration, set up in main()).
 quantlab::ui::FramePolicy g_frames{quantlab::ui::page_frame_timing(0)};
 std::string g_text;                 // backing store of the last const char* handed to JS
+std::string g_text_error;           // the last training call's error (ql_train_error)
 std::string g_published_state;      // the state string last written to the URL
 quantlab::Cifar10 g_bench_data;     // the largest CIFAR-10 batch opened so far (for ql_benchmark)
 struct FrameStats {
@@ -206,6 +211,72 @@ EMSCRIPTEN_KEEPALIVE const char* ql_frame_stats(int reset) {
 EMSCRIPTEN_KEEPALIVE void ql_set_first_estimate_wait_ms(double ms) { g_frames.timing().first_estimate_wait_ms = std::max(0.0, ms); }
 EMSCRIPTEN_KEEPALIVE void ql_set_first_estimate_hold_ms(double ms) { g_frames.timing().first_estimate_hold_ms = std::max(0.0, ms); }
 
+// ---- training (the training panel's trainer; window.quantlab.train* in glue.js) ----
+// The training images (CIFAR-10 binary records: glue.js fetches cifar10_train_2000.bin when a run asks, or a
+// test hands its own): 0 on success, else 1 with the message in ql_last_error() (the waiting runs fail with it).
+EMSCRIPTEN_KEEPALIVE int ql_set_train_data(const char* name, const uint8_t* data, int size) {
+    if (!g_trainer) return 1;
+    std::vector<uint8_t> bytes(data, data + (size > 0 ? size : 0));
+    const Status s = g_trainer->set_train_data(name, bytes);
+    g_text_error = s ? std::string() : s.message;
+    return s.ok() ? 0 : 1;
+}
+// The download of the training images failed: the waiting runs fail with this message.
+EMSCRIPTEN_KEEPALIVE void ql_train_data_failed(const char* message) {
+    if (g_trainer) g_trainer->train_data_failed(message);
+    g_train_data_requested = false;
+}
+EMSCRIPTEN_KEEPALIVE const char* ql_train_status() { return hand_to_js(g_trainer ? g_trainer->status_json() : "{}"); }
+// Tests: the first N training images, a step limit, validation every N iterations, the seed (for runs started
+// from now on; -1 / 0: none, as the panel).
+EMSCRIPTEN_KEEPALIVE void ql_train_test_options(double limit_train, double max_steps, double val_every, double seed) {
+    if (g_trainer) g_trainer->set_test_options(int64_t(limit_train), int64_t(max_steps), int64_t(val_every), uint64_t(seed));
+}
+// Starts a run as the panel's Start does, fine-tuning the loaded model: the run's id, or -1 with the message in
+// ql_last_error(). optimizer 0 sgd, 1 adam; qat 0/1 at wb/ab bits; ste 0 identity, 1 clipped.
+EMSCRIPTEN_KEEPALIVE int ql_train_start(int epochs, int batch, double lr, int optimizer, int augment, int qat, int wb, int ab, int ste) {
+    if (!g_trainer || !g_app) return -1;
+    quantlab::ui::TrainRunConfig c;
+    c.epochs = epochs;
+    c.batch = batch;
+    c.lr = lr;
+    c.optimizer = optimizer ? quantlab::Optimizer::kAdam : quantlab::Optimizer::kSgd;
+    c.augment = augment != 0;
+    c.qat = qat != 0;
+    c.weight_bits = wb;
+    c.act_bits = ab;
+    c.ste = ste ? quantlab::SteRule::kClipped : quantlab::SteRule::kIdentity;
+    c.init_weights = "loaded";
+    quantlab::Result<int> r = g_trainer->start(c);
+    g_text_error = r.ok() ? std::string() : r.message();
+    return r.ok() ? r.value : -1;
+}
+EMSCRIPTEN_KEEPALIVE int ql_train_stop(int id) { return g_trainer && g_trainer->stop(id).ok() ? 0 : 1; }
+EMSCRIPTEN_KEEPALIVE int ql_train_resume(int id) { return g_trainer && g_trainer->resume(id).ok() ? 0 : 1; }
+// The run's current weights as a .safetensors file, handed to Module.quantlabTrainedWeights (a Uint8Array): 0, or 1
+// with the message in ql_last_error().
+EMSCRIPTEN_KEEPALIVE int ql_train_weights(int id) {
+    if (!g_trainer) return 1;
+    quantlab::Result<std::vector<uint8_t>> w = g_trainer->weights_file(id);
+    if (!w.ok()) {
+        g_text_error = w.message();
+        return 1;
+    }
+    EM_ASM({ Module.quantlabTrainedWeights = HEAPU8.slice($0, $0 + $1); }, w.value.data(), int(w.value.size()));
+    return 0;
+}
+// The run's weights as the current model (the panel's "Use as model"): 0, or 1 (ql_last_error()).
+EMSCRIPTEN_KEEPALIVE int ql_train_use(int id) {
+    if (!g_trainer || !g_app) return 1;
+    quantlab::Result<std::vector<uint8_t>> w = g_trainer->weights_file(id);
+    const Status s = w.ok() ? g_app->open_file("run" + std::to_string(id) + ".safetensors", w.value) : w.status;
+    g_text_error = s ? std::string() : s.message;
+    publish_state_if_changed();
+    return s.ok() ? 0 : 1;
+}
+// The message of the last ql_train_* / ql_set_train_data call that failed.
+EMSCRIPTEN_KEEPALIVE const char* ql_train_error() { return hand_to_js(g_text_error); }
+
 // Benchmark (not used by the UI): evaluates the bundled notebook weights at `bits` (weights and
 // activations, 32 = float; the notebook's symmetric max-abs quantizer, dynamic activation scales, batch
 // 128) over the largest CIFAR-10 batch opened so far, `repeats` times, with backend 0 = reference,
@@ -290,6 +361,25 @@ int main(int argc, char** argv) {
     options.frame_policy = &g_frames;
     static App app(options);  // static: alive for the page's lifetime, also after main() "returns"
     g_app = &app;
+    // Training on the page: core's engine on a worker thread (threads build: the page's frames never wait for a
+    // step) or, without threads, pumped by App::frame for what the evaluation left of the frame's budget.
+    quantlab::ui::CoreTrainerOptions topt;
+#if defined(__EMSCRIPTEN_PTHREADS__)
+    topt.threaded = true;
+    topt.device = "browser, core engine, worker thread";
+#else
+    topt.threaded = false;
+    topt.device = "browser, core engine, in the frames";
+#endif
+    // Export = a download (glue.js makes a Blob of the bytes).
+    topt.save_file = [](const std::string& name, const std::vector<uint8_t>& bytes) {
+        EM_ASM({ if (Module.quantlabDownload) Module.quantlabDownload(UTF8ToString($0), HEAPU8.slice($1, $1 + $2)); }, name.c_str(),
+               bytes.data(), int(bytes.size()));
+        return Status::success();
+    };
+    static quantlab::ui::CoreTrainer trainer(topt);
+    g_trainer = &trainer;
+    app.set_trainer(&trainer);
     if (Status s = app.init_imgui(float(size.dpr)); !s) std::fprintf(stderr, "quantlab: %s\n", s.message.c_str());
     if (const std::string& e = app.last_error(); !e.empty()) std::fprintf(stderr, "quantlab: %s\n", e.c_str());
     {
@@ -317,6 +407,10 @@ int main(int argc, char** argv) {
         ImGui::NewFrame();
         const bool input = had_input(io);
         app.frame(kEvalBudgetMs);
+        if (g_trainer->wants_train_data() && !g_train_data_requested) {  // a run waits for the training images
+            g_train_data_requested = true;
+            EM_ASM({ if (Module.quantlabNeedTrainData) Module.quantlabNeedTrainData(); });
+        }
         ImGui::Render();
         int fb_w = 0, fb_h = 0;
         glfwGetFramebufferSize(window, &fb_w, &fb_h);

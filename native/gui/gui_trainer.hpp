@@ -54,7 +54,7 @@ public:
     // the worker and export threads. Call before the App that uses these hooks goes; idempotent.
     void shutdown();
     // A run queued or running, or an export in progress (the frame loop keeps the curves moving then).
-    bool busy() const;
+    bool busy() const override;
     // {"runs": n, "active": bool (queued or running), "exports_running": n, "runs_list": [{"id", "state", "points", "epoch", "loss", "val", "images_per_s", "message"}]}
     std::string status_json() const;
 

@@ -43,16 +43,6 @@ std::string describe_quant(const QuantConfig& config, const NetworkDesc& net) {
     return out;
 }
 
-Result<StateDict> model_tensors(const StateDict& weights, const NetworkDesc& net, const std::string& source) {
-    StateDict clean;
-    for (const ParamDesc& p : net.params()) {
-        const Tensor* t = weights.find(p.name);
-        if (!t) return Status::error(source + ": missing tensor " + p.name);
-        clean.set(p.name, *t, p.int64 ? "I64" : "F32");
-    }
-    return clean;
-}
-
 Result<ExportResult> finalize_weights(const StateDict& weights, const NetworkDesc& net, const QuantConfig& config,
                                       const ExportOptions& o) {
     Result<Model> model = Model::create(net, weights, "export");

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "core/dataset.hpp"
 #include "core/enum_names.hpp"
 #include "core/model_file.hpp"
 
@@ -129,6 +130,20 @@ Metadata checkpoint_metadata(const RunPosition& p, const NetworkDesc& net, const
                   {"val_accuracy", p.val >= 0 ? fmt("%.2f", p.val) : ""}};
     stamp_metadata(&m, net, "quantlab train checkpoint", &qc);
     return m;
+}
+
+Result<Cifar10> load_train_set(const TrainOptions& o) {
+    Result<Cifar10> train_set = read_dataset_train(o.data_dir, o.dataset);
+    if (!train_set.ok())
+        return Status::error("train: " + train_set.message() + " (hint: quantlab data fetch" +
+                             (o.dataset == Dataset::kCifar10 ? std::string() : " --dataset " + std::string(dataset_name(o.dataset))) + ", or --data DIR)");
+    Cifar10& tr = train_set.value;
+    if (o.limit_train > 0 && o.limit_train < tr.count) {
+        tr.count = o.limit_train;
+        tr.labels.resize(size_t(tr.count));
+        tr.pixels.resize(size_t(tr.count * kCifar10ImageBytes));
+    }
+    return train_set;
 }
 
 }  // namespace quantlab::trainer

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/cifar10.hpp"
 #include "core/model_file.hpp"  // Metadata
 #include "core/network.hpp"
 #include "core/quant_config.hpp"
@@ -20,6 +21,10 @@ std::string fmt(const char* f, double v);  // one number through printf's format
 std::string fmt_time(double s);            // "mm:ss" or "h:mm:ss"; "--:--" when unknown
 int resolve_threads(int threads);          // 0: all cores
 std::string cpu_text(int threads);         // "cpu (2 threads)"
+
+// The training set of o.dataset in o.data_dir, cut to its first o.limit_train images (when > 0). A missing or bad
+// folder fails with core's message and a hint (quantlab data fetch, --data DIR).
+Result<Cifar10> load_train_set(const TrainOptions& o);
 
 // Per-run metrics: one row per validation point and per epoch end, .csv or .jsonl (by extension).
 class Metrics {

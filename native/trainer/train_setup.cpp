@@ -128,16 +128,9 @@ Status setup_model(RunState& r, const StateDict& start, FqKernel kernel) {
 // The training set once onto the device, its seeded train/validation split, and the run's step counts.
 Status setup_data(RunState& r, int64_t ckpt_steps_per_epoch) {
     const TrainOptions& o = r.o;
-    Result<Cifar10> train_set = read_dataset_train(o.data_dir, o.dataset);
-    if (!train_set.ok())
-        return Status::error("train: " + train_set.message() + " (hint: quantlab data fetch" +
-                             (o.dataset == Dataset::kCifar10 ? std::string() : " --dataset " + std::string(dataset_name(o.dataset))) + ", or --data DIR)");
-    Cifar10& tr = train_set.value;
-    if (o.limit_train > 0 && o.limit_train < tr.count) {
-        tr.count = o.limit_train;
-        tr.labels.resize(size_t(tr.count));
-        tr.pixels.resize(size_t(tr.count * kCifar10ImageBytes));
-    }
+    Result<Cifar10> train_set = load_train_set(o);
+    if (!train_set.ok()) return train_set.status;
+    const Cifar10& tr = train_set.value;
     r.data = to_device(tr, r.device);
     TrainValSplit split = split_train_val(r.data.count, o.val_fraction, o.seed);
     r.n_val = int64_t(split.val.size());

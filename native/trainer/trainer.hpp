@@ -18,6 +18,7 @@
 #include "core/network.hpp"
 #include "core/state_dict.hpp"
 #include "core/status.hpp"
+#include "core/train/run.hpp"  // model_tensors
 #include "core/train_options.hpp"
 
 namespace quantlab::trainer {
@@ -171,8 +172,8 @@ Result<ExportResult> finalize_weights(const StateDict& weights, const NetworkDes
                                       const ExportOptions& options);
 
 // Only the tensors `net` declares, in its order, with their dtypes (a checkpoint's extra entries dropped):
-// what finalize_weights and the exported file hold. Fails naming `source` when one is missing.
-Result<StateDict> model_tensors(const StateDict& weights, const NetworkDesc& net, const std::string& source);
+// what finalize_weights and the exported file hold (core/train/run.hpp, where the page's trainer finds it too).
+using quantlab::model_tensors;
 
 // A one-line description of a quant config: "float", "W4A4", "W4A4 (conv1 W8A8, fc3 W8A8)", + rule flags.
 std::string describe_quant(const QuantConfig& config, const NetworkDesc& net);

@@ -1,0 +1,168 @@
+// run.cpp: see run.hpp. The choices (split, epoch order, augmentation generator, schedule) are the LibTorch
+// trainer's (native/trainer/train_epoch.cpp plan_epoch), so both engines see the same batches.
+#include "core/train/run.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "core/evaluate.hpp"
+#include "core/inference.hpp"
+#include "core/train/augment.hpp"
+
+namespace quantlab {
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+std::string num(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", v);
+    return b;
+}
+}  // namespace
+
+Result<StateDict> model_tensors(const StateDict& weights, const NetworkDesc& net, const std::string& source) {
+    StateDict clean;
+    for (const ParamDesc& p : net.params()) {
+        const Tensor* t = weights.find(p.name);
+        if (!t) return Status::error(source + ": missing tensor " + p.name);
+        clean.set(p.name, *t, p.int64 ? "I64" : "F32");
+    }
+    return clean;
+}
+
+Result<double> accuracy_of(const NetworkDesc& net, const StateDict& weights, const QuantConfig& qc, const Cifar10& data, int64_t batch) {
+    Result<Model> m = Model::create(net, weights, "train");
+    if (!m.ok()) return m.status;
+    if (Status s = m.value.configure(qc); !s) return s;
+    Result<EvalResult> r = evaluate(m.value, data, batch, Backend::kFast);
+    if (!r.ok()) return r.status;
+    return r.value.accuracy();
+}
+
+Result<std::unique_ptr<TrainLoop>> TrainLoop::create(const NetworkDesc& net, const StateDict& weights, std::shared_ptr<const Cifar10> train_set,
+                                                     RunSettings s) {
+    if (s.batch < 1) return Status::error("train: the batch size must be at least 1");
+    if (s.epochs < 1) return Status::error("train: the number of epochs must be at least 1");
+    if (!(s.lr > 0) || !std::isfinite(s.lr)) return Status::error("train: the learning rate must be a positive number (got " + num(s.lr) + ")");
+    if (!(s.val_fraction >= 0 && s.val_fraction < 1)) return Status::error("train: the validation fraction must be in [0, 1)");
+    if (!train_set || train_set->count < 1) return Status::error("train: no training images");
+    Result<StateDict> clean = model_tensors(weights, net, "train: the start weights");
+    if (!clean.ok()) return clean.status;
+    if (s.train.config.layers.empty()) s.train.config = make_config(net, kFloatBits, kFloatBits);
+    s.train.config.act_mode = ActMode::kDynamic;  // ranges per batch while training (the notebook's); an export calibrates
+    s.train.config.act_ranges.clear();
+    if (Status v = validate(s.train.config, net); !v) return Status::error("train: " + v.message);
+
+    std::unique_ptr<TrainLoop> r(new TrainLoop());
+    r->net_ = net;
+    r->data_ = std::move(train_set);
+    r->split_ = split_train_val(r->data_->count, s.val_fraction, s.seed);
+    const int64_t n_train = int64_t(r->split_.train.size());
+    if (n_train < 1) return Status::error("train: no training images left after the validation split");
+    if (s.batch > n_train)
+        return Status::error("train: batch " + std::to_string(s.batch) + " is larger than the " + std::to_string(n_train) +
+                             " training images (after the validation split); use a batch of " + std::to_string(n_train) + " or less");
+    if (!r->split_.val.empty()) r->val_set_ = select_images(*r->data_, r->split_.val);
+    r->steps_per_epoch_ = (n_train + s.batch - 1) / s.batch;  // the last batch may be short (DataLoader's default)
+    OptimizerSettings os;
+    os.kind = s.optimizer;
+    os.lr = s.lr;
+    os.momentum = s.momentum;
+    os.weight_decay = s.weight_decay;
+    r->opt_ = std::make_unique<ParamOptimizer>(os);
+    r->weights_ = std::move(clean.value);
+    r->last_good_ = r->weights_;
+    r->settings_ = std::move(s);
+    const int64_t img = 3 * kCifar10Side * kCifar10Side;
+    r->x_.resize(size_t(r->settings_.batch * img));
+    r->xa_.resize(r->x_.size());
+    r->labels_.resize(size_t(r->settings_.batch));
+    r->begin_epoch();
+    return r;
+}
+
+int64_t TrainLoop::total_steps() const {
+    const int64_t all = steps_per_epoch_ * settings_.epochs;
+    return settings_.max_steps >= 0 ? std::min(all, settings_.max_steps) : all;
+}
+
+bool TrainLoop::done() const { return steps_done_ >= total_steps(); }
+
+void TrainLoop::begin_epoch() {
+    // The LibTorch trainer's epoch: the same order and augmentation generator (train_epoch.cpp plan_epoch).
+    order_ = shuffled(split_.train, mix(settings_.seed, 0xe90c, uint64_t(epoch_)));
+    aug_rng_.seed(mix(settings_.seed, 0xa09, uint64_t(epoch_)));
+    iter_ = 0;
+    run_loss_ = 0;
+    run_correct_ = run_images_ = 0;
+}
+
+Result<RunStep> TrainLoop::step() {
+    if (diverged_) return Status::error("train: the run stopped after its loss became non-finite");
+    if (done()) return Status::error("train: the run is finished");
+    const RunSettings& s = settings_;
+    const int64_t n_train = int64_t(split_.train.size());
+    const int64_t b0 = iter_ * s.batch, nb = std::min(s.batch, n_train - b0);
+    const std::vector<int64_t> idx(order_.begin() + b0, order_.begin() + b0 + nb);
+    const Cifar10 batch = select_images(*data_, idx);
+    normalize_images(batch, 0, nb, x_.data());
+    for (int64_t i = 0; i < nb; ++i) labels_[size_t(i)] = int32_t(batch.labels[size_t(i)]);
+    const float* xin = x_.data();
+    if (s.augment_crop || s.augment_flip) {
+        const AugDraws d = draw_augment(nb, s.augment_crop, s.augment_flip, aug_rng_);
+        crop_flip_images(x_.data(), nb, 3, kCifar10Side, kCifar10Side, d, xa_.data());
+        xin = xa_.data();
+    }
+    RunStep out;
+    out.epoch = epoch_;
+    out.iter = iter_ + 1;
+    out.lr = lr_at(s.schedule, s.lr, steps_done_, steps_per_epoch_ * s.epochs);
+    opt_->set_lr(out.lr);
+    StateDict before = weights_;
+    const auto t0 = std::chrono::steady_clock::now();
+    Result<StepResult> r = train_step(net_, &weights_, s.train, xin, labels_.data(), nb, opt_.get());
+    out.step_seconds = seconds_since(t0);
+    train_seconds_ += out.step_seconds;
+    if (!r.ok() || !std::isfinite(r.value.loss)) {
+        // Keep the weights of the last step that had a finite loss: last_good_ is what this step's predecessor
+        // began from (that step's loss, computed before its update, was finite; its update may not be).
+        weights_ = last_good_;
+        diverged_ = true;
+        good_steps_ = std::max<int64_t>(steps_done_ - 1, 0);
+        const std::string what = r.ok() ? (std::isnan(r.value.loss) ? "NaN" : "infinite") : "non-finite (" + r.message() + ")";
+        return Status::error("train: the loss became " + what + " at epoch " + std::to_string(epoch_ + 1) + ", iteration " +
+                             std::to_string(iter_ + 1) + " (step " + std::to_string(steps_done_ + 1) + ", lr " + num(out.lr) +
+                             "); training stopped.");
+    }
+    last_good_ = std::move(before);
+    ++steps_done_;
+    ++iter_;
+    images_trained_ += nb;
+    out.steps_done = steps_done_;
+    out.loss = r.value.loss;
+    out.images = nb;
+    run_loss_ += r.value.loss * double(nb);
+    run_correct_ += r.value.correct;
+    run_images_ += nb;
+    out.running_loss = run_loss_ / double(run_images_);
+    out.running_acc = 100.0 * double(run_correct_) / double(run_images_);
+    out.epoch_end = iter_ == steps_per_epoch_;
+    const bool mid_val = val_set_.count > 0 && s.val_every > 0 && iter_ % s.val_every == 0 && !out.epoch_end;
+    if (mid_val || (out.epoch_end && val_set_.count > 0)) {
+        Result<double> a = accuracy_of(net_, weights_, s.train.config, val_set_, s.batch);
+        if (!a.ok()) return Status::error("train: validation: " + a.message());
+        out.val = last_val_ = a.value;
+    }
+    if (mid_val) run_loss_ = 0, run_correct_ = run_images_ = 0;
+    if (out.epoch_end) {
+        epochs_done_ = epoch_ + 1;
+        ++epoch_;
+        if (epoch_ < s.epochs) begin_epoch();
+    }
+    return out;
+}
+
+}  // namespace quantlab

@@ -1,0 +1,537 @@
+// core_trainer.cpp: see core_trainer.hpp. Threads: the UI thread calls the hooks (short critical sections on
+// `mu`); whoever does the work (the worker thread, or pump() on the UI thread) takes steps with no lock held and
+// locks only to publish a point, the latest weights or a state change. A run's TrainLoop is touched only by the
+// one doing the work. Runs are never erased, so a Slot* stays valid.
+#include "ui/core_trainer.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/evaluate.hpp"
+#include "core/model_file.hpp"
+#include "core/safetensors_io.hpp"
+#include "core/train/run.hpp"
+
+namespace quantlab::ui {
+
+namespace {
+
+// As the desktop trainer's panel feed (native/gui/gui_trainer.cpp): points closer than this (in epochs) are
+// thinned out, validation and test points always kept; the plotted loss is a bias-corrected moving average.
+constexpr double kMinPointSpacing = 1.0 / 200;
+constexpr double kLossSmoothing = 0.1;
+constexpr int64_t kTestBatch = 128;  // the evaluation panel's batch (kEvalBatch): the same dynamic ranges
+
+double now_ms() { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+std::string fmt2(double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2f", v);
+    return b;
+}
+
+const char* state_key(TrainState s) {
+    switch (s) {
+        case TrainState::kQueued: return "queued";
+        case TrainState::kRunning: return "running";
+        case TrainState::kStopped: return "stopped";
+        case TrainState::kFinished: return "finished";
+        case TrainState::kFailed: return "failed";
+    }
+    return "?";
+}
+
+}  // namespace
+
+struct CoreTrainer::Impl {
+    // A test-set evaluation in progress, a batch per unit of work: without threads a whole test set (1,000 or
+    // 10,000 images) in one frame would freeze the page for seconds.
+    struct PendingTest {
+        std::shared_ptr<const Cifar10> data;
+        std::unique_ptr<Model> model;
+        Evaluation eval;
+        double epoch = 0;
+        bool initial = false;      // the start model's accuracy (PTQ's, for a QAT run)
+        bool finish_after = false; // the run's last step came before it: finished once it is done
+    };
+    struct Slot {
+        TrainRun view;
+        std::unique_ptr<PendingTest> pending;  // touched only by whoever does the work
+        std::shared_ptr<const Model> start;  // the loaded model when the run was started
+        std::string start_name;
+        int64_t limit_train = -1;            // the first N training images only (tests)
+        RunSettings settings;
+        std::unique_ptr<TrainLoop> loop;     // made when the run first runs (it needs the training images)
+        bool stop_requested = false;
+        std::shared_ptr<const StateDict> weights;  // the latest weights (published after each step)
+        double loss_avg = 0, last_point_epoch = -1, first_loss = -1, loss = -1, val = -1, test = -1, ptq_test = -1, ips = 0;
+        int64_t loss_samples = 0, steps = 0;
+    };
+
+    CoreTrainerOptions opt;
+    mutable std::mutex mu;
+    std::condition_variable cv;
+    std::map<int, std::unique_ptr<Slot>> runs;
+    std::deque<int> queue;
+    int next_id = 1, active = 0;
+    std::shared_ptr<const Cifar10> train_data;
+    std::string data_name;
+    bool wants_data = false, quit = false;
+    std::shared_ptr<const Model> model;
+    std::string model_name;
+    std::shared_ptr<const Cifar10> test;
+    std::thread worker;
+
+    Slot* find(int id) {
+        auto it = runs.find(id);
+        return it == runs.end() ? nullptr : it->second.get();
+    }
+
+    // Under mu: is there a step to take? Notes that a queued run waits for training images.
+    bool has_work() {
+        if (active) return true;
+        while (!queue.empty()) {
+            Slot* r = find(queue.front());
+            if (r && r->view.state == TrainState::kQueued) break;
+            queue.pop_front();
+        }
+        if (queue.empty()) return false;
+        if (!train_data) {
+            wants_data = true;
+            return false;
+        }
+        return true;
+    }
+
+    void finish(Slot& r, TrainState state, std::string message) {
+        std::lock_guard<std::mutex> lock(mu);
+        r.view.state = state;
+        r.view.message = std::move(message);
+        if (active == r.view.id) active = 0;
+    }
+
+    // Under mu: a point for the curves (loss smoothed; thinned unless it carries an accuracy or forced).
+    void add_point(Slot& r, double epoch, double step_loss, double val, double test_acc, bool force) {
+        if (step_loss >= 0) {
+            r.loss_avg = (1 - kLossSmoothing) * r.loss_avg + kLossSmoothing * step_loss;
+            ++r.loss_samples;
+        }
+        const double loss = r.loss_samples ? r.loss_avg / (1 - std::pow(1 - kLossSmoothing, double(r.loss_samples))) : step_loss;
+        r.loss = loss;
+        const bool keep = force || val >= 0 || test_acc >= 0 || r.last_point_epoch < 0 || epoch - r.last_point_epoch >= kMinPointSpacing;
+        if (!keep) return;
+        r.view.points.push_back(TrainPoint{epoch, loss, val, test_acc, r.ips});
+        r.last_point_epoch = epoch;
+    }
+
+    // Starts a test evaluation of the loop's current weights (none without test images).
+    void start_test(Slot& r, double epoch, bool initial, bool finish_after) {
+        std::shared_ptr<const Cifar10> data;
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            data = test;
+        }
+        const TrainLoop& l = *r.loop;
+        Result<Model> m = data && data->count ? Model::create(l.net(), l.weights(), "train") : Result<Model>(Status::error("no test images"));
+        if (!m.ok() || !m.value.configure(l.config()).ok()) {
+            if (finish_after) finish_run(r);
+            return;
+        }
+        auto p = std::make_unique<PendingTest>();
+        p->data = std::move(data);
+        p->model = std::make_unique<Model>(std::move(m.value));
+        p->eval = Evaluation(p->model.get(), p->data.get(), kTestBatch, Backend::kFast);
+        p->epoch = epoch;
+        p->initial = initial;
+        p->finish_after = finish_after;
+        r.pending = std::move(p);
+    }
+
+    // One batch of the pending test evaluation; publishes the accuracy when it is done.
+    void step_test(Slot& r) {
+        PendingTest& p = *r.pending;
+        Status s = p.eval.step(kTestBatch);
+        if (s && !p.eval.done()) return;
+        const double acc = s ? p.eval.result().accuracy() : -1;
+        const bool finish_after = p.finish_after;
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            if (acc >= 0) {
+                r.test = acc;
+                if (p.initial) r.ptq_test = acc;
+                TrainPoint pt{p.epoch, -1.0, -1.0, acc, r.ips};
+                r.view.points.push_back(pt);
+            }
+        }
+        r.pending.reset();
+        if (finish_after) finish_run(r);
+    }
+
+    void finish_run(Slot& r) {
+        std::lock_guard<std::mutex> lock(mu);
+        r.view.state = TrainState::kFinished;
+        r.view.message = "finished: test accuracy " + fmt2(r.test) + " % (" + std::to_string(test ? test->count : 0) +
+                         " test images; before training " + fmt2(r.ptq_test) + " %), validation " + fmt2(r.val) + " %";
+        if (active == r.view.id) active = 0;
+    }
+
+    // The run's first time on the worker: its loop, and the curves' starting points (the start model's
+    // validation and test accuracy at the run's quantizer: PTQ's accuracy for a QAT run).
+    Status begin(Slot& r) {
+        std::shared_ptr<const Cifar10> data;
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            data = train_data;
+        }
+        if (!r.start) return Status::error("train: no model is loaded to fine-tune");
+        if (r.limit_train > 0 && data->count > r.limit_train) {  // as `quantlab train --limit-train`
+            Cifar10 cut = *data;
+            cut.count = r.limit_train;
+            cut.labels.resize(size_t(cut.count));
+            cut.pixels.resize(size_t(cut.count * kCifar10ImageBytes));
+            data = std::make_shared<const Cifar10>(std::move(cut));
+        }
+        Result<std::unique_ptr<TrainLoop>> made = TrainLoop::create(r.start->desc(), r.start->weights(), data, r.settings);
+        if (!made.ok()) return made.status;
+        r.loop = std::move(made.value);
+        const TrainLoop& l = *r.loop;
+        const Result<double> v0 = l.val_images() ? accuracy_of(l.net(), l.weights(), l.config(), l.val_set(), l.settings().batch) : Result<double>(-1.0);
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            r.val = v0.ok() ? v0.value : -1;
+            // No loss before the first step (-1: the loss curve starts with the first step).
+            if (r.val >= 0) r.view.points.push_back(TrainPoint{0.0, -1.0, r.val, -1.0, 0.0});
+            r.view.message = std::to_string(l.train_images()) + " training / " + std::to_string(l.val_images()) + " validation images (" +
+                             data_name + ")";
+        }
+        start_test(r, 0.0, true, false);
+        return Status::success();
+    }
+
+    // One unit of work: the next step of the active run (starting it when needed). False: nothing to do.
+    bool work_once() {
+        Slot* r = nullptr;
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            if (!has_work()) return false;
+            if (!active) {
+                active = queue.front();
+                queue.pop_front();
+                find(active)->view.state = TrainState::kRunning;
+            }
+            r = find(active);
+            if (r->stop_requested) {
+                r->stop_requested = false;
+                r->view.state = TrainState::kStopped;
+                r->view.message = "stopped at epoch " + fmt2(r->loop ? r->loop->progress_epochs() : 0.0) + " (step " +
+                                  std::to_string(r->steps) + "); Resume continues with the next batch";
+                active = 0;
+                return true;
+            }
+        }
+        if (!r->loop) {
+            if (Status s = begin(*r); !s) {
+                finish(*r, TrainState::kFailed, s.message);
+                return true;
+            }
+        }
+        if (r->pending) {
+            step_test(*r);
+            return true;
+        }
+        TrainLoop& loop = *r->loop;
+        Result<RunStep> st = loop.step();
+        if (!st.ok()) {
+            auto kept = std::make_shared<const StateDict>(loop.weights());
+            {
+                std::lock_guard<std::mutex> lock(mu);
+                r->weights = kept;
+            }
+            if (!loop.diverged()) return finish(*r, TrainState::kFailed, st.message()), true;
+            const int64_t good = loop.good_steps();
+            char hint[64];
+            std::snprintf(hint, sizeof hint, "%g", r->settings.lr / 10);
+            finish(*r, TrainState::kFailed,
+                   st.message() + " The last good weights (after " + std::to_string(good) + (good == 1 ? " step" : " steps") +
+                       ") are kept: use or download them. Hint: lower the learning rate (e.g. " + hint + ").");
+            return true;
+        }
+        const RunStep& s = st.value;
+        const bool end = s.epoch_end || loop.done();
+        auto w = std::make_shared<const StateDict>(loop.weights());
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            r->weights = std::move(w);
+            r->steps = s.steps_done;
+            if (r->first_loss < 0) r->first_loss = s.loss;
+            if (s.val >= 0) r->val = s.val;
+            r->ips = loop.train_seconds() > 0 ? double(loop.images_trained()) / loop.train_seconds() : 0;
+            add_point(*r, loop.progress_epochs(), s.loss, s.val, -1, end);
+        }
+        // The test accuracy at each epoch end and at the end of the run (then the run is finished).
+        if (end) start_test(*r, loop.progress_epochs(), false, loop.done());
+        return true;
+    }
+
+    void worker_loop() {
+        for (;;) {
+            {
+                std::unique_lock<std::mutex> lock(mu);
+                cv.wait(lock, [&] { return quit || has_work(); });
+                if (quit) return;
+            }
+            work_once();
+        }
+    }
+
+    std::string recipe(const Slot& r) const {
+        const TrainRunConfig& c = r.view.config;
+        char b[256];
+        std::snprintf(b, sizeof b, "core engine (QuantLab's training panel): fine-tuned %s, %s lr %g, batch %d, %d epochs, %s, seed %llu",
+                      r.start_name.c_str(), optimizer_name(c.optimizer), c.lr, c.batch, c.epochs,
+                      c.qat ? ("W" + std::to_string(c.weight_bits) + "A" + std::to_string(c.act_bits) + " QAT, " + ste_rule_name(c.ste) + " STE").c_str()
+                            : "float",
+                      (unsigned long long)r.settings.seed);
+        return b;
+    }
+};
+
+CoreTrainer::CoreTrainer(CoreTrainerOptions options) : impl_(std::make_unique<Impl>()) {
+    impl_->opt = std::move(options);
+    if (impl_->opt.threaded) impl_->worker = std::thread([this] { impl_->worker_loop(); });
+}
+
+CoreTrainer::~CoreTrainer() {
+    {
+        std::lock_guard<std::mutex> lock(impl_->mu);
+        impl_->quit = true;
+    }
+    impl_->cv.notify_all();
+    if (impl_->worker.joinable()) impl_->worker.join();
+}
+
+Status CoreTrainer::set_train_data(const std::string& name, const std::vector<uint8_t>& bytes) {
+    Impl& m = *impl_;
+    Result<Cifar10> d = read_cifar10_bytes(bytes.data(), bytes.size(), name);
+    if (!d.ok()) {
+        train_data_failed("the training images could not be used: " + d.message());
+        return d.status;
+    }
+    {
+        std::lock_guard<std::mutex> lock(m.mu);
+        m.train_data = std::make_shared<const Cifar10>(std::move(d.value));
+        m.data_name = name;
+        m.wants_data = false;
+    }
+    m.cv.notify_all();
+    return Status::success();
+}
+
+void CoreTrainer::train_data_failed(const std::string& message) {
+    Impl& m = *impl_;
+    std::lock_guard<std::mutex> lock(m.mu);
+    m.wants_data = false;
+    for (int id : m.queue)
+        if (Impl::Slot* r = m.find(id); r && r->view.state == TrainState::kQueued) {
+            r->view.state = TrainState::kFailed;
+            r->view.message = "train: " + message;
+        }
+    m.queue.clear();
+}
+
+bool CoreTrainer::wants_train_data() const {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    return impl_->wants_data && !impl_->train_data;
+}
+
+int64_t CoreTrainer::train_images() const {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    return impl_->train_data ? impl_->train_data->count : 0;
+}
+
+void CoreTrainer::set_test_options(int64_t limit_train, int64_t max_steps, int64_t val_every, uint64_t seed) {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->opt.limit_train = limit_train;
+    impl_->opt.max_steps = max_steps;
+    impl_->opt.val_every = val_every;
+    impl_->opt.seed = seed;
+}
+
+std::string CoreTrainer::device() const { return impl_->opt.device; }
+
+Result<int> CoreTrainer::start(const TrainRunConfig& config) {
+    Impl& m = *impl_;
+    if (config.epochs < 1 || config.batch < 1 || !(config.lr > 0) || !std::isfinite(config.lr))
+        return Status::error("train: epochs, batch size and learning rate must be positive");
+    if (config.qat && (config.weight_bits < kMinBits || config.weight_bits > kMaxBits || config.act_bits < kMinBits || config.act_bits > kMaxBits))
+        return Status::error("train: QAT bits must be " + std::to_string(kMinBits) + ".." + std::to_string(kMaxBits));
+    if (config.init_weights.empty())
+        return Status::error("train: core's engine fine-tunes the loaded model; training from scratch needs the desktop app with LibTorch "
+                             "(tick \"start from the loaded weights\")");
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (!m.model) return Status::error("train: no model is loaded yet");
+    auto r = std::make_unique<Impl::Slot>();
+    const int id = m.next_id++;
+    r->view.id = id;
+    r->view.config = config;
+    r->view.state = TrainState::kQueued;
+    r->view.message = m.train_data ? "queued" : "loading the training images...";
+    r->start = m.model;
+    r->start_name = m.model_name;
+    r->limit_train = m.opt.limit_train;
+    RunSettings& s = r->settings;
+    const NetworkDesc& net = m.model->desc();
+    s.epochs = config.epochs;
+    s.batch = config.batch;
+    s.optimizer = config.optimizer;
+    s.lr = config.lr;
+    s.momentum = config.momentum;
+    s.schedule = config.schedule;
+    s.augment_crop = s.augment_flip = config.augment;
+    s.val_fraction = m.opt.val_fraction;
+    s.seed = m.opt.seed;
+    s.val_every = m.opt.val_every;
+    s.max_steps = m.opt.max_steps;
+    // QAT: the run's quantizer (default the notebook's, symmetric max-abs per tensor) on every layer, as the desktop's.
+    s.train.config = config.qat ? make_config(net, config.weight_bits, config.act_bits) : make_config(net, kFloatBits, kFloatBits);
+    apply_rule(&s.train.config, config.quant);
+    s.train.ste = config.ste;
+    if (Status v = validate(s.train.config, net); !v) return Status::error("train: " + v.message);
+    m.runs[id] = std::move(r);
+    m.queue.push_back(id);
+    if (!m.train_data) m.wants_data = true;
+    m.cv.notify_all();
+    return id;
+}
+
+Status CoreTrainer::stop(int run_id) {
+    Impl& m = *impl_;
+    std::lock_guard<std::mutex> lock(m.mu);
+    Impl::Slot* r = m.find(run_id);
+    if (!r) return Status::error("train: no run #" + std::to_string(run_id));
+    if (r->view.state == TrainState::kQueued) {
+        for (auto it = m.queue.begin(); it != m.queue.end(); ++it)
+            if (*it == run_id) {
+                m.queue.erase(it);
+                break;
+            }
+        r->view.state = TrainState::kStopped;
+        r->view.message = r->loop ? "stopped" : "stopped before it started";
+        return Status::success();
+    }
+    if (r->view.state != TrainState::kRunning) return Status::error("train: run #" + std::to_string(run_id) + " is not running");
+    r->stop_requested = true;
+    r->view.message = "stopping after the current step...";
+    return Status::success();
+}
+
+Status CoreTrainer::resume(int run_id) {
+    Impl& m = *impl_;
+    std::lock_guard<std::mutex> lock(m.mu);
+    Impl::Slot* r = m.find(run_id);
+    if (!r) return Status::error("train: no run #" + std::to_string(run_id));
+    if (r->view.state != TrainState::kStopped) return Status::error("train: run #" + std::to_string(run_id) + " is not stopped");
+    r->view.state = TrainState::kQueued;
+    r->view.message = "queued to resume";
+    m.queue.push_back(run_id);
+    m.cv.notify_all();
+    return Status::success();
+}
+
+std::vector<TrainRun> CoreTrainer::runs() const {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    std::vector<TrainRun> out;
+    out.reserve(impl_->runs.size());
+    for (const auto& [id, r] : impl_->runs) out.push_back(r->view);
+    return out;
+}
+
+Result<std::vector<uint8_t>> CoreTrainer::weights_file(int run_id) {
+    Impl& m = *impl_;
+    std::shared_ptr<const StateDict> w;
+    StateDict sd;
+    {
+        std::lock_guard<std::mutex> lock(m.mu);
+        Impl::Slot* r = m.find(run_id);
+        if (!r) return Status::error("train: no run #" + std::to_string(run_id));
+        if (!r->weights) return Status::error("train: run #" + std::to_string(run_id) + " has no trained weights yet (it has not taken a step)");
+        sd = *r->weights;
+        const NetworkDesc& net = r->start->desc();
+        QuantConfig qc = r->settings.train.config;
+        qc.act_mode = ActMode::kDynamic;
+        qc.act_ranges.clear();
+        sd.metadata["trained_by"] = m.recipe(*r);
+        if (r->val >= 0) sd.metadata["val_accuracy"] = fmt2(r->val);
+        stamp_metadata(&sd.metadata, net, "QuantLab training panel, run #" + std::to_string(run_id) + " after " + std::to_string(r->steps) + " steps",
+                       &qc);
+    }
+    return write_safetensors_bytes(sd);
+}
+
+Status CoreTrainer::export_weights(int run_id, const std::string& path) {
+    if (path.empty()) return Status::error("export: no file name given");
+    Result<std::vector<uint8_t>> bytes = weights_file(run_id);
+    if (!bytes.ok()) return bytes.status;
+    Status s;
+    if (impl_->opt.save_file) {
+        s = impl_->opt.save_file(path, bytes.value);
+    } else {  // write_safetensors: temp file + rename, a failed save keeps the old file
+        Result<StateDict> sd = read_safetensors_bytes(bytes.value.data(), bytes.value.size(), path);
+        s = sd.ok() ? write_safetensors(path, sd.value) : sd.status;
+    }
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (s) impl_->find(run_id)->view.message = (impl_->opt.save_file ? "downloaded as " : "exported to ") + path;
+    return s;
+}
+
+void CoreTrainer::set_loaded(std::shared_ptr<const Model> model, const std::string& name, std::shared_ptr<const Cifar10> test) {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->model = std::move(model);
+    impl_->model_name = name;
+    impl_->test = std::move(test);
+}
+
+void CoreTrainer::pump(double budget_ms) {
+    if (impl_->opt.threaded) return;
+    const double t0 = now_ms();
+    do {
+        if (!impl_->work_once()) return;
+    } while (now_ms() - t0 < budget_ms);
+}
+
+bool CoreTrainer::busy() const {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    for (const auto& [id, r] : impl_->runs)
+        if (r->view.state == TrainState::kQueued || r->view.state == TrainState::kRunning) return true;
+    return false;
+}
+
+bool CoreTrainer::exports_as_download() const { return bool(impl_->opt.save_file); }
+
+std::string CoreTrainer::status_json() const {
+    const Impl& m = *impl_;
+    std::lock_guard<std::mutex> lock(m.mu);
+    nlohmann::json list = nlohmann::json::array();
+    bool busy = false;
+    for (const auto& [id, r] : m.runs) {
+        const TrainRun& v = r->view;
+        busy = busy || v.state == TrainState::kRunning || v.state == TrainState::kQueued;
+        list.push_back({{"id", id}, {"state", state_key(v.state)}, {"steps", r->steps}, {"points", v.points.size()},
+                        {"epoch", v.points.empty() ? 0.0 : v.points.back().epoch}, {"loss", r->loss},
+                        {"first_loss", r->first_loss}, {"val", r->val}, {"test", r->test}, {"ptq_test", r->ptq_test},
+                        {"images_per_s", r->ips}, {"message", v.message}});
+    }
+    nlohmann::json j{{"runs", list}, {"train_images", m.train_data ? m.train_data->count : 0}, {"data", m.data_name},
+                     {"wants_data", m.wants_data && !m.train_data}, {"busy", busy}};
+    return j.dump();
+}
+
+}  // namespace quantlab::ui
