@@ -56,7 +56,10 @@ test('the page trains the weights quantlab train --engine core trains, and they 
   const native = promisify(execFile)(config.nativeBin, ['train', '--engine', 'core',
     '--init', path.join(repoRoot, 'assets/notebook_pretrain.safetensors'), '--data', config.dataDir, '--limit-train', String(kImages),
     '--epochs', String(kRun.epochs), '--batch', String(kRun.batch), '--lr', String(kRun.lr), '--bits', '4', '--seed', '1',
-    '--threads', '1', '--limit-test', '100', '--calib', '100', '--checkpoint-dir', '', '--export', out, '-q']);
+    '--threads', '1', '--limit-test', '100', '--calib', '100', '--checkpoint-dir', '', '--export', out, '-q'],
+    // The page's GEMM is wasm SIMD, 4 lanes without fused multiply-add, in the order of the native SSE2 kernel;
+    // AVX2 + FMA rounds differently (core's fast kernels give the same bits for any thread count, not any ISA).
+    { env: { ...process.env, QUANTLAB_KERNEL_ISA: 'sse2' } });
   try {
     const { page, errors } = await session.open({ hash: 'panel=train' });
     await page.setViewportSize({ width: 1280, height: 720 });
