@@ -79,7 +79,12 @@ TrainReport train_core(const TrainOptions& o) {
     settings.config.act_mode = ActMode::kDynamic;  // ranges per batch while training (the notebook's); export calibrates
     settings.config.act_ranges.clear();
     settings.ste = o.ste;
+    settings.quantizer = o.quantizer;
     if (Status s = validate(settings.config, net); !s) return fail("train: " + s.message);
+    if (Status s = check_learned(net, settings.config, o.quantizer); !s) return fail(s.message);
+    StateDict learned = make_learned_params(net, settings.config, o.quantizer);  // lsq / pact: set by the first step
+    // The config that inference runs for this model: the learned steps as fixed scales (lsq / pact), else qc itself.
+    auto eval_config = [&]() { return with_learned_scales(settings.config, net, o.quantizer, learned); };
     const QuantConfig& qc = settings.config;
     TrainOptions eff = o;
     eff.quant = qc;
@@ -130,7 +135,9 @@ TrainReport train_core(const TrainOptions& o) {
     if (o.progress) {
         std::fprintf(stderr, "device     %s; step: %s\n", rep.device.c_str(), rep.step.c_str());
         std::fprintf(stderr, "model      %s, %s\n", net.name.c_str(), o.init_weights.c_str());
-        std::fprintf(stderr, "quantizer  %s, %s STE, fake-quant core's\n", describe_quant(qc, net).c_str(), ste_rule_name(o.ste));
+        std::fprintf(stderr, "quantizer  %s, %s, fake-quant core's\n", describe_quant(qc, net).c_str(),
+                     o.quantizer == QuantizerKind::kFixed ? (std::string(ste_rule_name(o.ste)) + " STE").c_str()
+                                                          : (std::string(quantizer_kind_name(o.quantizer)) + " learned steps").c_str());
         std::fprintf(stderr, "data       %lld train / %lld validation images (seed %llu), on the CPU\n", (long long)n_train, (long long)n_val,
                      (unsigned long long)o.seed);
         std::fprintf(stderr, "recipe     %s\n", recipe.c_str());
@@ -142,6 +149,9 @@ TrainReport train_core(const TrainOptions& o) {
     os.momentum = o.momentum;
     os.weight_decay = o.weight_decay;
     ParamOptimizer opt(os);
+    OptimizerSettings los = os;
+    los.weight_decay = 0;  // the learned steps: no weight decay (it would pull every step towards 0)
+    ParamOptimizer learned_opt(los);
     const double t_run = now_s();
     double train_seconds = 0;
     int64_t images_trained = 0;
@@ -153,7 +163,9 @@ TrainReport train_core(const TrainOptions& o) {
 
     auto validate_now = [&]() -> Result<double> {
         if (n_val == 0) return -1.0;
-        Result<double> a = core_accuracy(net, weights, qc, val_set, o.batch);
+        Result<QuantConfig> c = eval_config();
+        if (!c.ok()) return c.status;
+        Result<double> a = core_accuracy(net, weights, c.value, val_set, o.batch);
         if (a.ok()) rep.last_val_acc = a.value;
         return a;
     };
@@ -194,9 +206,10 @@ TrainReport train_core(const TrainOptions& o) {
             }
             const double lr = lr_at(o.schedule, o.lr, global_step, total_steps);
             opt.set_lr(lr);
+            learned_opt.set_lr(lr);
             StateDict before = weights;
             const double t0 = now_s();
-            Result<StepResult> step = train_step(net, &weights, settings, xin, labels.data(), nb, &opt);
+            Result<StepResult> step = train_step(net, &weights, settings, xin, labels.data(), nb, &opt, nullptr, &learned, &learned_opt);
             train_seconds += now_s() - t0;
             if (!step.ok() || !std::isfinite(step.value.loss)) {
                 // A NaN or infinite loss (or a quantizer asked to code a non-finite activation): keep the weights
@@ -276,7 +289,11 @@ TrainReport train_core(const TrainOptions& o) {
     eo.limit_test = o.limit_test;
     eo.metadata = {{"trained_by", recipe}, {"source", "quantlab train (core engine, " + rep.device + ")"}};
     if (rep.last_val_acc >= 0) eo.metadata["val_accuracy"] = fmt("%.2f", rep.last_val_acc);
-    Result<ExportResult> ex = finalize_weights(weights, net, settings.config, eo);
+    Result<QuantConfig> ec = eval_config();
+    if (!ec.ok()) return fail("train: " + ec.message());
+    QuantConfig export_config = ec.value;
+    export_config.act_mode = ActMode::kDynamic;  // finalize_weights calibrates the layers without a learned step
+    Result<ExportResult> ex = finalize_weights(weights, net, export_config, eo);
     if (!ex.ok()) return fail("train: " + ex.message());
     rep.test_acc_static = ex.value.acc_static;
     rep.test_acc_dynamic = ex.value.acc_dynamic;
