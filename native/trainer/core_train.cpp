@@ -127,7 +127,9 @@ TrainReport train_core(const TrainOptions& o) {
         if (ckpt_path.empty()) return Status::success();
         StateDict c = sd;
         const int epoch = int(done / steps_per_epoch);
-        c.metadata = checkpoint_metadata({recipe, epoch, done % steps_per_epoch, steps_per_epoch, done, o.epochs, o.seed, val}, net, qc);
+        Result<QuantConfig> lc = eval_config();  // lsq / pact: the learned steps in the stored config
+        c.metadata = checkpoint_metadata({recipe, epoch, done % steps_per_epoch, steps_per_epoch, done, o.epochs, o.seed, val}, net,
+                                         lc.ok() ? lc.value : qc);
         if (Status s = write_safetensors(ckpt_path, c); !s) return s;
         rep.checkpoint = ckpt_path;
         return Status::success();
