@@ -353,14 +353,15 @@ double learned_backward(QuantizerKind kind, const float* x, const float* grad_ou
     const float lo = float(range.qmin), hi = float(range.qmax);
     const double low_weight = kind == QuantizerKind::kPact ? double(range.qmin) / double(std::max(range.qmax, int32_t(1))) : double(range.qmin);
     const double high_weight = kind == QuantizerKind::kPact ? 1.0 : double(range.qmax);
+    const float pact_lo = param * float(double(range.qmin) / double(std::max(range.qmax, int32_t(1))));  // -alpha (narrow)
     double sum = 0;
     for (int64_t i = 0; i < n; ++i) {
         const float t = range.codes_of(x[i], step);
         const double g = grad_out[i];
         bool below, above;
-        if (kind == QuantizerKind::kPact) {
-            below = t <= lo;
-            above = t >= hi;
+        if (kind == QuantizerKind::kPact) {  // on r against alpha itself: r = alpha (the first batch's max) is clipped
+            below = x[i] <= pact_lo;          // in every engine, whatever r / S rounds to
+            above = x[i] >= param;
         } else {
             below = t < lo;
             above = t > hi;

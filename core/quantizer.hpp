@@ -140,8 +140,9 @@ void ste_backward(const float* x, const float* grad_out, float* grad_in, int64_t
 //   dL/dS = g * sum dL/dr_hat * (round(t) - t inside; qmin below; qmax above),  g = 1 / sqrt(numel * Qp)
 //   (numel: a weight's elements; an activation's features per image, as in the paper).
 // PACT (Choi et al. 2018) trains a clipping level alpha, S = alpha / Qp (activations only; weights keep max-abs):
-//   dL/dr = dL/dr_hat where qmin < t < Qp, else 0
-//   dL/dalpha = sum dL/dr_hat * (1 where t >= Qp, i.e. r >= alpha; qmin / Qp where t <= qmin; 0 inside).
+//   dL/dr = dL/dr_hat where alpha qmin / Qp < r < alpha, else 0
+//   dL/dalpha = sum dL/dr_hat * (1 where r >= alpha; qmin / Qp where r <= alpha qmin / Qp; 0 inside)
+//   (compared on r, not on t: the first batch's max|r| = alpha is clipped in every engine, whatever r / S rounds to).
 //   PACT clips ReLU outputs to [0, alpha]; our activations are signed with symmetric codes, so this is the
 //   sign-aware generalisation: r <= -alpha pulls alpha the other way (narrow codes: qmin / Qp = -1; full codes
 //   clip at -Qn S = -alpha Qn / Qp, weight -Qn / Qp). Inside the range PACT's STE ignores the rounding.

@@ -22,7 +22,7 @@ std::string learned_param_name(const std::string& layer, bool weight, QuantizerK
 
 Status check_learned(const NetworkDesc& net, const QuantConfig& config, QuantizerKind kind) {
     if (kind == QuantizerKind::kFixed) return Status::success();
-    const std::string who = std::string("train: --quantizer ") + quantizer_kind_name(kind);
+    const std::string who = std::string("--quantizer ") + quantizer_kind_name(kind);
     bool any = false;
     for (size_t q = 0; q < config.layers.size() && q < net.quant_layers().size(); ++q)
         for (bool weight : {true, false}) {

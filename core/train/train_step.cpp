@@ -74,7 +74,7 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
     StateDict learned_local;
     if (kind != QuantizerKind::kFixed) {
         if (!learned) return Status::error("train: --quantizer " + std::string(quantizer_kind_name(kind)) + " needs its learned parameters (internal)");
-        if (Status s = check_learned(net, settings.config, kind); !s) return s;
+        if (Status s = check_learned(net, settings.config, kind); !s) return Status::error("train: " + s.message);
         learned_local = learned->names.empty() ? make_learned_params(net, settings.config, kind) : *learned;
         for (const std::string& name : make_learned_params(net, settings.config, kind).names)
             if (!learned_local.find(name) || learned_local.find(name)->data.size() != 1)

@@ -81,7 +81,7 @@ TrainReport train_core(const TrainOptions& o) {
     settings.ste = o.ste;
     settings.quantizer = o.quantizer;
     if (Status s = validate(settings.config, net); !s) return fail("train: " + s.message);
-    if (Status s = check_learned(net, settings.config, o.quantizer); !s) return fail(s.message);
+    if (Status s = check_learned(net, settings.config, o.quantizer); !s) return fail("train: " + s.message);
     StateDict learned = make_learned_params(net, settings.config, o.quantizer);  // lsq / pact: set by the first step
     // The config that inference runs for this model: the learned steps as fixed scales (lsq / pact), else qc itself.
     auto eval_config = [&]() { return with_learned_scales(settings.config, net, o.quantizer, learned); };

@@ -257,9 +257,15 @@ struct LearnedFunction : public torch::autograd::Function<LearnedFunction> {
         torch::NoGradGuard no_grad;
         const torch::Tensor step = step_of(param, qmax, pact);
         const torch::Tensor t = codes(x, step, ctx->saved_data["inv"].toBool());
-        // PACT's clipped band includes its edges (r >= alpha), LSQ's does not (there round(t) - t = 0 anyway).
-        const torch::Tensor below = pact ? t.le(double(qmin)) : t.lt(double(qmin));
-        const torch::Tensor above = pact ? t.ge(double(qmax)) : t.gt(double(qmax));
+        // PACT clips on r against alpha itself, edges included (r >= alpha); LSQ on t, edges inside (round(t) - t = 0 there).
+        torch::Tensor below, above;
+        if (pact) {
+            below = x.le(param * float(double(qmin) / qp));
+            above = x.ge(param);
+        } else {
+            below = t.lt(double(qmin));
+            above = t.gt(double(qmax));
+        }
         const torch::Tensor clipped = below.logical_or(above);
         const torch::Tensor gx = g.masked_fill(clipped, 0.0);
         torch::Tensor coeff;

@@ -112,7 +112,7 @@ Status setup_model(RunState& r, const StateDict& start, FqKernel kernel) {
     r.qc.act_mode = ActMode::kDynamic;  // training uses ranges per batch (the notebook's); export calibrates
     r.qc.act_ranges.clear();
     if (Status s = validate(r.qc, r.net); !s) return Status::error("train: " + s.message);
-    if (Status s = check_learned(r.net, r.qc, o.quantizer); !s) return s;
+    if (Status s = check_learned(r.net, r.qc, o.quantizer); !s) return Status::error("train: " + s.message);
     if (o.quantizer != QuantizerKind::kFixed && !o.resume.empty())
         return Status::error(std::string("train: --resume with --quantizer ") + quantizer_kind_name(o.quantizer) +
                              " is not supported yet (checkpoints do not hold the learned steps); start again with --init CHECKPOINT");

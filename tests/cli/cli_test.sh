@@ -250,7 +250,7 @@ PY
     "$q" train --help 2>&1 | grep -q "default: torch" && engines="core torch"
     for engine in $engines; do
       for qz in lsq pact; do
-        "$q" train --engine $engine --quantizer $qz --data "$data" --limit-train 400 --val-fraction 0.2 --max-steps 4 --batch 32 --bits 3 \
+        "$q" train --engine $engine --quantizer $qz --data "$data" --limit-train 160 --val-fraction 0.2 --epochs 1 --batch 32 --bits 3 \
           --lr 0.01 --threads 2 --device cpu --limit-test 300 --calib 100 --checkpoint-dir "$tmp/ck_$engine$qz" --export "$tmp/$engine$qz.safetensors" \
           >"$out" 2>"$err" || { cat "$err"; exit 1; }
         grep -q "$qz learned steps" "$err" || { echo "FAIL: the header does not name the learned quantizer"; cat "$err"; exit 1; }

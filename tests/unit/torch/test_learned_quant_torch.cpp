@@ -76,7 +76,7 @@ TEST_CASE("learned fake-quant Function equals the papers' autograd formulations 
                 CHECK(torch::equal(y1, y2));
                 (y1 * gy).sum().backward();
                 (y2 * gy).sum().backward();
-                CHECK(torch::equal(x1.grad(), x2.grad()));
+                CHECK(max_rel(x1.grad(), x2.grad()) < 1e-6);  // the reference's g / s * s is g up to the last bit
                 CHECK(s1.grad().item<double>() == Approx(s2.grad().item<double>()).epsilon(1e-4));
                 // core
                 std::vector<float> out(size_t(xc.numel())), gin(size_t(xc.numel()));
