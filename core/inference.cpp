@@ -86,7 +86,8 @@ Status Model::configure(const QuantConfig& config) {
         const Tensor& w = *weights_.find(l.name + ".weight");
         on_codes.push_back(runs_on_codes(lq));
         if (quantized(lq.weight)) {
-            Result<QuantParams> p = compute_params(w, lq.weight);
+            Result<QuantParams> p = QuantParams{};
+            if (!learned_weight_params(config, q.size(), &p.value)) p = compute_params(w, lq.weight);  // a learned S, else the rule
             if (!p.ok()) return Status::error("layer " + l.name + " weight: " + p.message());
             ql.weight_params = p.value;
             ql.weight_fq = Tensor(w.shape);
@@ -153,7 +154,7 @@ Status Model::forward(const float* x, int64_t n, float* logits, Backend backend,
                         Result<QuantParams> p = reference ? compute_params(cur, Shape{total}, lq.act) : activation_params_fast(cur, total, lq.act);
                         if (!p.ok()) return Status::error("forward: layer " + l.name + " input: " + p.message());
                         ap = p.value;
-                    } else {
+                    } else if (!learned_act_params(config_, size_t(st.q), &ap)) {  // a learned S, else the calibrated range
                         ap = params_for_range(config_.act_ranges[size_t(st.q)], lq.act.bits, lq.act.symmetric, lq.act.codes);
                     }
                 }

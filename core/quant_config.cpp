@@ -55,6 +55,21 @@ Status validate(const QuantConfig& config, const NetworkDesc& net) {
                 if (Status st = validate(*s); !st) return Status::error(who + (s == &l.weight ? " weight: " : " activation: ") + st.message);
         if (quantized(l.act) && l.act.per_channel) return Status::error(who + ": per-channel activations are not supported (per-tensor only)");
     }
+    for (const std::vector<float>* v : {&config.weight_scales, &config.act_scales}) {
+        const char* what = v == &config.weight_scales ? "weight_scales" : "act_scales";
+        if (!v->empty() && v->size() != nq)
+            return Status::error(std::string("quant config: ") + what + " needs one value per layer (" + std::to_string(nq) + "), got " +
+                                 std::to_string(v->size()));
+        for (size_t i = 0; i < v->size(); ++i) {
+            const float s = (*v)[i];
+            if (s == 0) continue;
+            const QuantSpec& spec = v == &config.weight_scales ? config.layers[i].weight : config.layers[i].act;
+            const std::string who = "quant config: layer " + net.layers[size_t(net.quant_layers()[i])].name + " " + what;
+            if (!(s > 0) || !std::isfinite(s)) return Status::error(who + ": a learned scale must be a positive finite number, got " + std::to_string(s));
+            if (quantized(spec) && (!spec.symmetric || spec.per_channel))
+                return Status::error(who + ": a learned scale needs a symmetric per-tensor quantizer");
+        }
+    }
     if (config.act_mode == ActMode::kStatic) {
         if (config.act_ranges.size() != nq)
             return Status::error("quant config: static activations need a calibrated range for each of the " + std::to_string(nq) +
@@ -64,6 +79,19 @@ Status validate(const QuantConfig& config, const NetworkDesc& net) {
                 return Status::error("quant config: a calibrated activation range is not a finite interval");
     }
     return Status::success();
+}
+
+bool learned_weight_params(const QuantConfig& config, size_t i, QuantParams* p) {
+    if (i >= config.weight_scales.size() || !(config.weight_scales[i] > 0) || !quantized(config.layers[i].weight)) return false;
+    *p = params_for_scale(config.weight_scales[i], config.layers[i].weight.bits, config.layers[i].weight.codes);
+    return true;
+}
+
+bool learned_act_params(const QuantConfig& config, size_t i, QuantParams* p) {
+    if (config.act_mode != ActMode::kStatic || i >= config.act_scales.size() || !(config.act_scales[i] > 0) || !quantized(config.layers[i].act))
+        return false;
+    *p = params_for_scale(config.act_scales[i], config.layers[i].act.bits, config.layers[i].act.codes);
+    return true;
 }
 
 }  // namespace quantlab

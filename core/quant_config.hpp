@@ -32,6 +32,11 @@ struct QuantConfig {
     std::vector<LayerQuant> layers;     // one per conv/linear layer, in network order
     ActMode act_mode = ActMode::kDynamic;
     std::vector<RealRange> act_ranges;  // kStatic: calibrated input range of each layer
+    // Steps learned in QAT (--quantizer lsq/pact), exported so that inference uses them exactly: empty, or one per
+    // layer with 0 = none. weight_scales[i] > 0 fixes layer i's weight S (per tensor, symmetric, Z = 0) instead of
+    // its rule; act_scales[i] > 0 fixes its input's S in kStatic mode instead of params_for_range(act_ranges[i])
+    // (act_ranges then holds [S qmin, S qmax] for display). Dynamic mode ignores act_scales.
+    std::vector<float> weight_scales, act_scales;
 };
 
 // The same bits for every layer (32 = float), max-abs symmetric per-tensor: the notebook's quantizer.
@@ -41,5 +46,9 @@ Status validate(const QuantConfig& config, const NetworkDesc& net);
 // options): every layer's weight and activation get setting's range rule, symmetry, codes, k and percentile, and the
 // weights its per_channel (activations stay per-tensor). Bits are left as they are (setting.bits is unused).
 void apply_rule(QuantConfig* config, const QuantSpec& setting);
+// The fixed weight parameters of layer i when the config carries a learned weight scale for it, else nullptr-like:
+// returns true and fills *p. Activations: the same for static mode's learned act scale.
+bool learned_weight_params(const QuantConfig& config, size_t i, QuantParams* p);
+bool learned_act_params(const QuantConfig& config, size_t i, QuantParams* p);
 
 }  // namespace quantlab

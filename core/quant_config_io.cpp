@@ -53,6 +53,8 @@ std::string quant_config_to_json(const QuantConfig& config, const NetworkDesc& n
         for (const RealRange& a : config.act_ranges) r.push_back({a.alpha, a.beta});
         j["act_ranges"] = r;
     }
+    if (!config.weight_scales.empty()) j["weight_scales"] = config.weight_scales;
+    if (!config.act_scales.empty()) j["act_scales"] = config.act_scales;
     return j.dump();
 }
 
@@ -87,6 +89,16 @@ Result<QuantConfig> quant_config_from_json(const std::string& text, const Networ
             if (!a.is_array() || a.size() != 2 || !a[0].is_number() || !a[1].is_number())
                 return Status::error(who + ": act_ranges must be a list of [alpha, beta] numbers");
             c.act_ranges.push_back({a[0].get<float>(), a[1].get<float>()});
+        }
+    }
+    for (const char* key : {"weight_scales", "act_scales"}) {
+        if (!j.contains(key)) continue;
+        const json& a = j[key];
+        if (!a.is_array()) return Status::error(who + ": " + key + " must be a list of numbers");
+        std::vector<float>& dst = std::string(key) == "weight_scales" ? c.weight_scales : c.act_scales;
+        for (const json& v : a) {
+            if (!v.is_number()) return Status::error(who + ": " + key + " must be a list of numbers");
+            dst.push_back(v.get<float>());
         }
     }
     if (Status s = validate(c, net); !s) return Status::error(who + ": " + s.message);

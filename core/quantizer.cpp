@@ -19,6 +19,8 @@ constexpr EnumName<RangeRule> kRuleNames[] = {
 };
 constexpr EnumName<SymmetricCodes> kCodesNames[] = {{SymmetricCodes::kNarrow, "narrow"}, {SymmetricCodes::kFull, "full"}};
 constexpr EnumName<SteRule> kSteNames[] = {{SteRule::kIdentity, "identity"}, {SteRule::kClipped, "clipped"}};
+constexpr EnumName<QuantizerKind> kQuantizerKindNames[] = {
+    {QuantizerKind::kFixed, "fixed"}, {QuantizerKind::kLsq, "lsq"}, {QuantizerKind::kPact, "pact"}};
 
 // Linear-interpolated quantile of sorted data, q in [0,1], as torch.quantile(interpolation='linear').
 float sorted_quantile(const std::vector<float>& sorted, double q) {
@@ -83,6 +85,13 @@ const char* ste_rule_name(SteRule rule) { return enum_name(kSteNames, rule); }
 
 Result<SteRule> parse_ste_rule(const std::string& name) {
     return enum_from_name(kSteNames, name, "STE rule: unknown '" + name + "', expected identity or clipped");
+}
+
+const char* quantizer_kind_name(QuantizerKind kind) { return enum_name(kQuantizerKindNames, kind); }
+
+Result<QuantizerKind> parse_quantizer_kind(const std::string& name) {
+    return enum_from_name(kQuantizerKindNames, name,
+                          "quantizer: unknown '" + name + "', expected fixed (range rules), lsq (learned step size) or pact (learned clipping)");
 }
 
 Status validate(const QuantSpec& spec) {
@@ -301,6 +310,85 @@ void ste_backward(const float* x, const float* grad_out, float* grad_in, int64_t
     for (int64_t c = 0; c < channels; ++c)
         for (int64_t i = c * cs; i < (c + 1) * cs; ++i)
             grad_in[i] = is_clipped(x[i], p.scale[size_t(c)], p.zero_point[size_t(c)], p.range) ? 0.0f : grad_out[i];
+}
+
+// ---- learned step sizes ----
+
+float learned_step(QuantizerKind kind, float param, CodeRange range) {
+    const float s = kind == QuantizerKind::kPact ? param / float(std::max(range.qmax, int32_t(1))) : param;
+    return s >= kMinLearnedStep ? s : kMinLearnedStep;  // also catches NaN
+}
+
+float learned_init(QuantizerKind kind, const float* x, int64_t n, CodeRange range) {
+    double sum = 0;
+    float m = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        sum += std::fabs(double(x[i]));
+        m = std::max(m, std::fabs(x[i]));
+    }
+    const double qp = double(std::max(range.qmax, int32_t(1)));
+    const float v = kind == QuantizerKind::kPact ? m : float(2.0 * (sum / double(std::max<int64_t>(n, 1))) / std::sqrt(qp));
+    return v > 0 && std::isfinite(v) ? v : 1.0f;
+}
+
+double lsq_grad_scale(int64_t numel, CodeRange range) {
+    return 1.0 / std::sqrt(double(std::max<int64_t>(numel, 1)) * double(std::max(range.qmax, int32_t(1))));
+}
+
+void learned_fake_quant(const float* x, float* out, int64_t n, float step, CodeRange range) {
+    const float lo = float(range.qmin), hi = float(range.qmax);
+    for (int64_t i = 0; i < n; ++i) {
+        float t = range.codes_of(x[i], step);
+        if (!(t >= lo)) t = lo;
+        if (t > hi) t = hi;
+        out[i] = round_half_even(t) * step;
+    }
+}
+
+double learned_backward(QuantizerKind kind, const float* x, const float* grad_out, float* grad_in, int64_t n, float param,
+                        CodeRange range, double grad_scale) {
+    const float step = learned_step(kind, param, range);
+    const float raw = kind == QuantizerKind::kPact ? param / float(std::max(range.qmax, int32_t(1))) : param;
+    const bool held = !(raw >= kMinLearnedStep);
+    const float lo = float(range.qmin), hi = float(range.qmax);
+    const double low_weight = kind == QuantizerKind::kPact ? double(range.qmin) / double(std::max(range.qmax, int32_t(1))) : double(range.qmin);
+    const double high_weight = kind == QuantizerKind::kPact ? 1.0 : double(range.qmax);
+    const float pact_lo = param * float(double(range.qmin) / double(std::max(range.qmax, int32_t(1))));  // -alpha (narrow)
+    double sum = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        const float t = range.codes_of(x[i], step);
+        const double g = grad_out[i];
+        bool below, above;
+        if (kind == QuantizerKind::kPact) {  // on r against alpha itself: r = alpha (the first batch's max) is clipped
+            below = x[i] <= pact_lo;          // in every engine, whatever r / S rounds to
+            above = x[i] >= param;
+        } else {
+            below = t < lo;
+            above = t > hi;
+        }
+        if (grad_in) grad_in[i] = below || above ? 0.0f : grad_out[i];
+        if (below)
+            sum += g * low_weight;
+        else if (above)
+            sum += g * high_weight;
+        else if (kind == QuantizerKind::kLsq)
+            sum += g * double(round_half_even(t) - t);
+    }
+    if (held) return 0.0;  // the step sits at its floor: no gradient moves the parameter (as torch's clamp_min)
+    return kind == QuantizerKind::kLsq ? sum * grad_scale : sum;
+}
+
+QuantParams params_for_scale(float scale, int bits, SymmetricCodes codes) {
+    QuantParams p;
+    p.bits = bits;
+    p.symmetric = true;
+    p.codes = codes;
+    p.range = code_range(bits, true, codes);
+    p.scale = {scale};
+    p.zero_point = {0};
+    p.alpha = {scale * float(p.range.qmin)};
+    p.beta = {scale * float(p.range.qmax)};
+    return p;
 }
 
 }  // namespace quantlab

@@ -131,6 +131,48 @@ Result<SteRule> parse_ste_rule(const std::string& name);
 // grad_in[i] = ste'(x[i]) * grad_out[i]
 void ste_backward(const float* x, const float* grad_out, float* grad_in, int64_t n, const QuantParams& p, SteRule rule);
 
+// ---- learned step sizes (QAT: `quantlab train --quantizer lsq|pact`) ----
+// A per-tensor symmetric quantizer (Z = 0, the spec's code range [qmin, qmax] = [-Qn, Qp]) whose step S is trained:
+//   r_hat = S * round(clamp(t, qmin, qmax)),  t = codes_of(r, S) (r / S; full codes r * (1/S), as fake_quant does,
+//   so core's inference with the exported S gives the same values), round = ties-to-even.
+// LSQ (Esser et al. 2019) trains S itself:
+//   dL/dr = dL/dr_hat where qmin <= t <= qmax, else 0
+//   dL/dS = g * sum dL/dr_hat * (round(t) - t inside; qmin below; qmax above),  g = 1 / sqrt(numel * Qp)
+//   (numel: a weight's elements; an activation's features per image, as in the paper).
+// PACT (Choi et al. 2018) trains a clipping level alpha, S = alpha / Qp (activations only; weights keep max-abs):
+//   dL/dr = dL/dr_hat where alpha qmin / Qp < r < alpha, else 0
+//   dL/dalpha = sum dL/dr_hat * (1 where r >= alpha; qmin / Qp where r <= alpha qmin / Qp; 0 inside)
+//   (compared on r, not on t: the first batch's max|r| = alpha is clipped in every engine, whatever r / S rounds to).
+//   PACT clips ReLU outputs to [0, alpha]; our activations are signed with symmetric codes, so this is the
+//   sign-aware generalisation: r <= -alpha pulls alpha the other way (narrow codes: qmin / Qp = -1; full codes
+//   clip at -Qn S = -alpha Qn / Qp, weight -Qn / Qp). Inside the range PACT's STE ignores the rounding.
+// S is held at >= kMinLearnedStep (a step pushed to 0 or below by a large learning rate), with no gradient there.
+enum class QuantizerKind {
+    kFixed,  // the range rules above, S computed from the tensor (the notebook's, QuantLab's default)
+    kLsq,    // learned step size for every quantized weight and input activation
+    kPact,   // learned clipping level for every quantized input activation; weights keep the fixed rule
+};
+const char* quantizer_kind_name(QuantizerKind kind);              // "fixed", "lsq", "pact"
+Result<QuantizerKind> parse_quantizer_kind(const std::string& name);
+
+constexpr float kMinLearnedStep = 1e-8f;
+// The step S of a learned parameter: LSQ the parameter, PACT alpha / Qp (float division); at least kMinLearnedStep.
+float learned_step(QuantizerKind kind, float param, CodeRange range);
+// The parameter's starting value from the tensor it quantizes (weights: the loaded weights; activations: the
+// first training batch): LSQ S = 2 mean|x| / sqrt(Qp) (the paper's); PACT alpha = max|x|, so the first step
+// quantizes exactly as the fixed max-abs rule would. A tensor of zeros gives 1. n must be > 0.
+float learned_init(QuantizerKind kind, const float* x, int64_t n, CodeRange range);
+// LSQ's gradient scale g = 1 / sqrt(numel * Qp).
+double lsq_grad_scale(int64_t numel, CodeRange range);
+// out[i] = r_hat(x[i]) for step S (out may be x).
+void learned_fake_quant(const float* x, float* out, int64_t n, float step, CodeRange range);
+// The backward for parameter value `param` (kLsq or kPact): grad_in[i] = dL/dx[i] (nullptr: not wanted);
+// returns dL/dparam (LSQ: times grad_scale), summed in double in index order.
+double learned_backward(QuantizerKind kind, const float* x, const float* grad_out, float* grad_in, int64_t n, float param,
+                        CodeRange range, double grad_scale);
+// QuantParams of a known per-tensor symmetric step (exported learned scales): Z = 0, the spec's code range.
+QuantParams params_for_scale(float scale, int bits, SymmetricCodes codes = SymmetricCodes::kNarrow);
+
 // ---- inline definitions ----
 // Ties-to-even rounding for |t| < 2^22: adding 1.5*2^23 moves t into the range where the float ulp is 1,
 // so the FPU's default round-to-nearest-even does the rounding. Same result as std::nearbyint (and

@@ -231,6 +231,14 @@ const Entry kTable[] = {
     {"Validation (solid) uses training images the loaded network was trained on, so it reads up to about 20 "
      "points above test accuracy (dashed: the app's test images).",
      "検証精度（実線）は読み込んだネットワークが学習に使った画像で測るため、テスト精度（破線: アプリのテスト画像）より最大で約20ポイント高く出ます。"},
+    {"quantizer", "量子化器"},
+    {"fixed (range rule + STE)", "固定 (範囲の規則 + STE)"},
+    {"LSQ (learned step size)", "LSQ (ステップ幅を学習)"},
+    {"PACT (learned clipping)", "PACT (クリップ値を学習)"},
+    {"learned step sizes", "学習したステップ幅"},
+    {"S / first S", "S / 最初の S"},
+    {" weight", " 重み"},
+    {" input", " 入力"},
     {"trainer not built", "学習機能はビルドされていません"},
     {"Training is not available: this desktop app was built without the LibTorch trainer "
      "(configure with -DQUANTLAB_WITH_TORCH=ON).",

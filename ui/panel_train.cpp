@@ -40,9 +40,46 @@ std::string run_label(const TrainRun& r) {
         if (!r.config.quant.symmetric) q += " asym";
         else if (r.config.quant.codes == SymmetricCodes::kFull) q += " full";
         if (r.config.quant.per_channel) q += " pc";
+        if (r.config.quantizer != QuantizerKind::kFixed) q += std::string(" ") + quantizer_kind_name(r.config.quantizer);
     }
     std::snprintf(b, sizeof b, "#%d %s lr %g%s%s", r.id, optimizer_name(r.config.optimizer), r.config.lr, r.config.augment ? " aug" : "", q.c_str());
     return b;
+}
+
+// The learned steps of one run (lsq / pact) as they move: each layer's step S over its first value (1 = where it
+// started, so layers whose steps differ by orders of magnitude share one axis); input steps solid, weight steps dashed,
+// one colour per layer.
+void learned_steps_plot(const TrainRun& r, double emax, float height) {
+    double lo = 1, hi = 1;
+    const size_t nl = r.layers.size();
+    std::vector<float> first_w(nl, 0), first_a(nl, 0);
+    for (const TrainPoint& p : r.points)
+        for (size_t l = 0; l < nl && l < p.act_steps.size() && l < p.weight_steps.size(); ++l)
+            for (bool w : {true, false}) {
+                const float s = w ? p.weight_steps[l] : p.act_steps[l];
+                float& f = w ? first_w[l] : first_a[l];
+                if (!(s > 0)) continue;
+                if (f == 0) f = s;
+                lo = std::min(lo, double(s / f)), hi = std::max(hi, double(s / f));
+            }
+    const std::string title = std::string(tr("learned step sizes")) + " (" + run_label(r) + ")";
+    if (!plot::begin_plot("##steps", title.c_str(), ImVec2(0, height), plot::pad_limits(0, emax, lo, hi), tr("epoch"), tr("S / first S")))
+        return;
+    for (size_t l = 0; l < nl; ++l) {
+        const ImU32 col = plot::colors().series[l % 8];
+        for (bool w : {false, true}) {
+            std::vector<float> x, y;
+            const float f = w ? first_w[l] : first_a[l];
+            if (f == 0) continue;
+            for (const TrainPoint& p : r.points) {
+                const float s = l < (w ? p.weight_steps : p.act_steps).size() ? (w ? p.weight_steps : p.act_steps)[l] : 0.0f;
+                if (s > 0) x.push_back(float(p.epoch)), y.push_back(s / f);
+            }
+            const std::string label = r.layers[l] + (w ? tr(" weight") : tr(" input"));
+            plot::line(label.c_str(), x.data(), y.data(), int(x.size()), col, w ? 1.4f : 1.8f, w);
+        }
+    }
+    plot::end_plot();
 }
 
 class TrainPanel : public PanelView {
@@ -91,11 +128,17 @@ void TrainPanel::settings(AppContext& ctx, float width) {
         ImGui::SameLine();
         ImGui::Checkbox(tr("per-channel weights"), &c.quant.per_channel);
         codes_control(&c.quant, width);
-        int ste = int(c.ste);
-        ImGui::RadioButton(tr("identity (notebook)"), &ste, 0);
-        ImGui::SameLine();
-        ImGui::RadioButton(tr("clipped"), &ste, 1);
-        c.ste = SteRule(ste);
+        int qk = int(c.quantizer);
+        const char* qks[] = {tr("fixed (range rule + STE)"), tr("LSQ (learned step size)"), tr("PACT (learned clipping)")};
+        ImGui::SetNextItemWidth(width);
+        if (ImGui::Combo(tr("quantizer"), &qk, qks, 3)) c.quantizer = QuantizerKind(qk);
+        if (c.quantizer == QuantizerKind::kFixed) {
+            int ste = int(c.ste);
+            ImGui::RadioButton(tr("identity (notebook)"), &ste, 0);
+            ImGui::SameLine();
+            ImGui::RadioButton(tr("clipped"), &ste, 1);
+            c.ste = SteRule(ste);
+        }
     }
     ImGui::Checkbox(tr("start from the loaded weights"), &from_current_weights_);
     c.init_weights = !from_current_weights_ ? std::string() : ctx.doc.weights_path.empty() ? ctx.doc.weights_name : ctx.doc.weights_path;
@@ -194,7 +237,12 @@ void TrainPanel::draw(AppContext& ctx) {
 
     ImGui::BeginChild("##train_plots", ImVec2(0, 0), false);
     const ImVec2 a = ImGui::GetContentRegionAvail();
-    const float h = (a.y - ImGui::GetStyle().ItemSpacing.y) * 0.5f;
+    // The newest shown run with learned steps (lsq / pact) gets a third, smaller plot of them.
+    const TrainRun* learned = nullptr;
+    for (const TrainRun& r : runs)
+        if (!hidden_.count(r.id) && !r.layers.empty()) learned = &r;
+    const float gap = ImGui::GetStyle().ItemSpacing.y;
+    const float h = learned ? (a.y - 2 * gap) * 0.37f : (a.y - gap) * 0.5f;
     double emax = 1, lmax = 0.1;
     for (const TrainRun& r : runs)
         for (const TrainPoint& p : r.points) emax = std::max(emax, p.epoch), lmax = std::max(lmax, p.loss);
@@ -234,6 +282,7 @@ void TrainPanel::draw(AppContext& ctx) {
         plot::end_plot();
     }
     if (note) ImGui::TextWrapped("%s", note);
+    if (learned) learned_steps_plot(*learned, emax, ImGui::GetContentRegionAvail().y);
     ImGui::EndChild();
 }
 

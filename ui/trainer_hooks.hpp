@@ -34,6 +34,8 @@ struct TrainRunConfig {
     // weights train far better (native/trainer/RESULTS.md).
     QuantSpec quant;
     SteRule ste = SteRule::kIdentity;
+    // fixed: `quant`'s range rule with the STE; lsq / pact: learned steps (core/quantizer.hpp), plotted as they move.
+    QuantizerKind quantizer = QuantizerKind::kFixed;
 };
 
 struct TrainPoint {
@@ -42,6 +44,8 @@ struct TrainPoint {
     double val_accuracy = -1;  // percent; < 0 where not measured
     double test_accuracy = -1; // percent on the app's test images (core's trainer); < 0 where not measured
     double images_per_s = 0;
+    // lsq / pact: each conv/linear layer's learned steps S (TrainRun::layers order; 0 where not learned)
+    std::vector<float> weight_steps, act_steps;
 };
 
 enum class TrainState { kQueued, kRunning, kStopped, kFinished, kFailed };
@@ -51,6 +55,7 @@ struct TrainRun {
     TrainRunConfig config;
     TrainState state = TrainState::kQueued;
     std::vector<TrainPoint> points;
+    std::vector<std::string> layers;  // the conv/linear layers that TrainPoint's steps belong to (lsq / pact runs)
     std::string message;       // failure reason, or where it was exported
 };
 

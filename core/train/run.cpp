@@ -55,6 +55,7 @@ Result<std::unique_ptr<TrainLoop>> TrainLoop::create(const NetworkDesc& net, con
     s.train.config.act_mode = ActMode::kDynamic;  // ranges per batch while training (the notebook's); an export calibrates
     s.train.config.act_ranges.clear();
     if (Status v = validate(s.train.config, net); !v) return Status::error("train: " + v.message);
+    if (Status v = check_learned(net, s.train.config, s.train.quantizer); !v) return Status::error("train: " + v.message);
 
     std::unique_ptr<TrainLoop> r(new TrainLoop());
     r->net_ = net;
@@ -73,6 +74,11 @@ Result<std::unique_ptr<TrainLoop>> TrainLoop::create(const NetworkDesc& net, con
     os.momentum = s.momentum;
     os.weight_decay = s.weight_decay;
     r->opt_ = std::make_unique<ParamOptimizer>(os);
+    OptimizerSettings los = os;
+    los.weight_decay = 0;  // the learned steps (lsq / pact): no weight decay, which would pull every step towards 0
+    r->learned_opt_ = std::make_unique<ParamOptimizer>(los);
+    r->learned_ = make_learned_params(net, s.train.config, s.train.quantizer);  // set by the first step
+    r->last_good_learned_ = r->learned_;
     r->weights_ = std::move(clean.value);
     r->last_good_ = r->weights_;
     r->settings_ = std::move(s);
@@ -121,15 +127,17 @@ Result<RunStep> TrainLoop::step() {
     out.iter = iter_ + 1;
     out.lr = lr_at(s.schedule, s.lr, steps_done_, steps_per_epoch_ * s.epochs);
     opt_->set_lr(out.lr);
-    StateDict before = weights_;
+    learned_opt_->set_lr(out.lr);
+    StateDict before = weights_, learned_before = learned_;
     const auto t0 = std::chrono::steady_clock::now();
-    Result<StepResult> r = train_step(net_, &weights_, s.train, xin, labels_.data(), nb, opt_.get());
+    Result<StepResult> r = train_step(net_, &weights_, s.train, xin, labels_.data(), nb, opt_.get(), nullptr, &learned_, learned_opt_.get());
     out.step_seconds = seconds_since(t0);
     train_seconds_ += out.step_seconds;
     if (!r.ok() || !std::isfinite(r.value.loss)) {
         // Keep the weights of the last step that had a finite loss: last_good_ is what this step's predecessor
         // began from (that step's loss, computed before its update, was finite; its update may not be).
         weights_ = last_good_;
+        learned_ = last_good_learned_;
         diverged_ = true;
         good_steps_ = std::max<int64_t>(steps_done_ - 1, 0);
         const std::string what = r.ok() ? (std::isnan(r.value.loss) ? "NaN" : "infinite") : "non-finite (" + r.message() + ")";
@@ -138,6 +146,7 @@ Result<RunStep> TrainLoop::step() {
                              "); training stopped.");
     }
     last_good_ = std::move(before);
+    last_good_learned_ = std::move(learned_before);
     ++steps_done_;
     ++iter_;
     images_trained_ += nb;
@@ -152,7 +161,9 @@ Result<RunStep> TrainLoop::step() {
     out.epoch_end = iter_ == steps_per_epoch_;
     const bool mid_val = val_set_.count > 0 && s.val_every > 0 && iter_ % s.val_every == 0 && !out.epoch_end;
     if (mid_val || (out.epoch_end && val_set_.count > 0)) {
-        Result<double> a = accuracy_of(net_, weights_, s.train.config, val_set_, s.batch);
+        Result<QuantConfig> c = eval_config();
+        if (!c.ok()) return Status::error("train: validation: " + c.message());
+        Result<double> a = accuracy_of(net_, weights_, c.value, val_set_, s.batch);
         if (!a.ok()) return Status::error("train: validation: " + a.message());
         out.val = last_val_ = a.value;
     }
@@ -163,6 +174,10 @@ Result<RunStep> TrainLoop::step() {
         if (epoch_ < s.epochs) begin_epoch();
     }
     return out;
+}
+
+Result<QuantConfig> TrainLoop::eval_config() const {
+    return with_learned_scales(settings_.train.config, net_, settings_.train.quantizer, learned_);
 }
 
 }  // namespace quantlab

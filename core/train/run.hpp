@@ -95,6 +95,11 @@ public:
     const StateDict& weights() const { return weights_; }
     const RunSettings& settings() const { return settings_; }
     const QuantConfig& config() const { return settings_.train.config; }
+    // lsq / pact: the learned steps (learned_params.hpp; 0 until the first step sets them); empty for fixed.
+    const StateDict& learned() const { return learned_; }
+    // The config inference runs for these weights: config() with the learned steps as fixed scales (lsq /
+    // pact), else config() itself. What validation measures, and what checkpoints and exports store.
+    Result<QuantConfig> eval_config() const;
 
 private:
     TrainLoop() = default;
@@ -105,8 +110,8 @@ private:
     std::shared_ptr<const Cifar10> data_;
     TrainValSplit split_;
     Cifar10 val_set_;
-    std::unique_ptr<ParamOptimizer> opt_;
-    StateDict weights_, last_good_;
+    std::unique_ptr<ParamOptimizer> opt_, learned_opt_;
+    StateDict weights_, last_good_, learned_, last_good_learned_;
     int64_t steps_per_epoch_ = 0, steps_done_ = 0, good_steps_ = 0, images_trained_ = 0;
     int epoch_ = 0, epochs_done_ = 0;
     int64_t iter_ = 0;  // steps taken in the current epoch

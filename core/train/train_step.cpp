@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -50,6 +51,8 @@ struct Saved {
     Shape shape;  // x's per-image shape (C,H,W) or (F)
     Buf xq, wq;  // conv/linear: the input and weight the layer computed with; empty: stayed float
     QuantParams act, weight;    // their quantizers (scale empty: stayed float)
+    std::string act_learned, weight_learned;  // lsq / pact: the learned parameter's name ("": the rule and the STE)
+    CodeRange act_range, weight_range;        // the learned quantizers' code ranges
     BnCache<float> bn;
     std::vector<int64_t> argmax;  // max pool
 };
@@ -104,14 +107,35 @@ void ste_in_place(const float* v, const QuantParams& p, SteRule rule, Vec* g) {
 
 std::vector<float>& tensor_data(StateDict* sd, const std::string& name) { return sd->find(name)->data; }
 
+// Fake-quant of v (n values) with the learned parameter `name` of `learned` (set from v first when still 0).
+void learned_copy(const float* v, int64_t n, const QuantSpec& spec, QuantizerKind kind, const std::string& name, StateDict* learned,
+                  CodeRange* range, Buf* out) {
+    *range = code_range(spec.bits, true, spec.codes);
+    float& param = tensor_data(learned, name)[0];
+    if (param == 0) param = learned_init(kind, v, n, *range);
+    out->resize(size_t(n));
+    learned_fake_quant(v, out->data(), n, learned_step(kind, param, *range), *range);
+}
+
 }  // namespace
 
 Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_io, const TrainSettings& settings,
-                                     const float* x, const int32_t* labels, int64_t n, StateDict* grads) {
+                                     const float* x, const int32_t* labels, int64_t n, StateDict* grads, StateDict* learned,
+                                     StateDict* learned_grads) {
     if (Status s = validate(net); !s) return s;
     if (Status s = check_weights(net, *weights_io, "the training weights"); !s) return s;
     if (Status s = validate(settings.config, net); !s) return s;
     if (n < 1) return Status::error("train: a step needs at least 1 image");
+    const QuantizerKind kind = settings.quantizer;
+    StateDict learned_local;
+    if (kind != QuantizerKind::kFixed) {
+        if (!learned) return Status::error("train: --quantizer " + std::string(quantizer_kind_name(kind)) + " needs its learned parameters (internal)");
+        if (Status s = check_learned(net, settings.config, kind); !s) return Status::error("train: " + s.message);
+        learned_local = learned->names.empty() ? make_learned_params(net, settings.config, kind) : *learned;
+        for (const std::string& name : make_learned_params(net, settings.config, kind).names)
+            if (!learned_local.find(name) || learned_local.find(name)->data.size() != 1)
+                return Status::error("train: the learned quantizer parameter " + name + " is missing");
+    }
     // The running statistics are updated on a copy, committed at the end: a failed step changes nothing.
     StateDict local = *weights_io;
     StateDict* weights = &local;
@@ -136,14 +160,22 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
                 const Tensor& w = *weights->find(l.name + ".weight");
                 const Tensor& b = *weights->find(l.name + ".bias");
                 const RealRange* fixed = cfg.act_mode == ActMode::kStatic ? &cfg.act_ranges[q] : nullptr;
-                if (Status s = quantize_copy(cur.data(), int64_t(cur.size()), Shape{int64_t(cur.size())}, lq.act, fixed,
-                                             fast, &sv.act, &sv.xq, l.name + " input");
-                    !s)
+                if (learns_act(cfg, q, kind)) {
+                    sv.act_learned = learned_param_name(l.name, false, kind);
+                    learned_copy(cur.data(), int64_t(cur.size()), lq.act, kind, sv.act_learned, &learned_local, &sv.act_range, &sv.xq);
+                } else if (Status s = quantize_copy(cur.data(), int64_t(cur.size()), Shape{int64_t(cur.size())}, lq.act, fixed,
+                                                    fast, &sv.act, &sv.xq, l.name + " input");
+                           !s) {
                     return s;
-                if (Status s = quantize_copy(w.data.data(), w.numel(), w.shape, lq.weight, nullptr, fast, &sv.weight,
-                                             &sv.wq, l.name + ".weight");
-                    !s)
+                }
+                if (learns_weight(cfg, q, kind)) {
+                    sv.weight_learned = learned_param_name(l.name, true, kind);
+                    learned_copy(w.data.data(), w.numel(), lq.weight, kind, sv.weight_learned, &learned_local, &sv.weight_range, &sv.wq);
+                } else if (Status s = quantize_copy(w.data.data(), w.numel(), w.shape, lq.weight, nullptr, fast, &sv.weight,
+                                                    &sv.wq, l.name + ".weight");
+                           !s) {
                     return s;
+                }
                 const float* xq = sv.xq.empty() ? cur.data() : sv.xq.data();
                 const float* wq = sv.wq.empty() ? w.data.data() : sv.wq.data();
                 if (l.kind == LayerKind::kConv2d) {
@@ -202,10 +234,23 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
     *grads = StateDict();
     for (const ParamDesc& p : net.params())
         if (p.trainable) grads->set(p.name, Tensor(p.shape));
+    StateDict lgrads;
+    for (const std::string& name : learned_local.names) lgrads.set(name, Tensor(Shape{1}));
+    // dL/d(learned parameter) of tensor v given dL/dv_hat in g; g becomes dL/dv (clipped values get none).
+    // v has g->size() values (a weight, or a layer's input over the batch); g is a weight's or a layer's buffer.
+    auto learned_grad = [&](const std::string& name, const float* v, CodeRange range, int64_t per_item, auto* g) {
+        const float param = learned_local.find(name)->data[0];
+        std::remove_pointer_t<decltype(g)> gin(g->size());
+        const double d = learned_backward(kind, v, g->data(), gin.data(), int64_t(g->size()), param, range,
+                                          lsq_grad_scale(per_item, range));
+        tensor_data(&lgrads, name)[0] = float(d);
+        *g = std::move(gin);
+    };
     for (size_t i = net.layers.size(); i-- > 0;) {
         const LayerDesc& l = net.layers[i];
         Saved& sv = saved[i];
-        const bool need_dx = i > 0;  // nobody wants the images' gradient
+        // Nobody wants the images' gradient, but a learned input step of the first layer needs dL/dx_hat.
+        const bool need_dx = i > 0 || !sv.act_learned.empty();
         if (l.kind == LayerKind::kFlatten) continue;  // the same values, (N,C,H,W) read as (N,F)
         Buf dx(need_dx ? size_t(n * numel(sv.shape)) : 0);
         float* dxp = need_dx ? dx.data() : nullptr;
@@ -225,8 +270,14 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
                     (fast ? linear_backward_fast : linear_backward<float>)(xq, wq, g.data(), int(n), l.in, l.out, dxp,
                                                                           dw.data(), db);
                 }
-                ste_in_place(w.data.data(), sv.weight, settings.ste, &dw);
-                if (need_dx) ste_in_place(sv.x.data(), sv.act, settings.ste, &dx);
+                if (!sv.weight_learned.empty())
+                    learned_grad(sv.weight_learned, w.data.data(), sv.weight_range, w.numel(), &dw);
+                else
+                    ste_in_place(w.data.data(), sv.weight, settings.ste, &dw);
+                if (!sv.act_learned.empty())  // LSQ's g counts an activation's features per image
+                    learned_grad(sv.act_learned, sv.x.data(), sv.act_range, numel(sv.shape), &dx);
+                else if (need_dx)
+                    ste_in_place(sv.x.data(), sv.act, settings.ste, &dx);
                 break;
             }
             case LayerKind::kBatchNorm2d:
@@ -248,16 +299,25 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
         sv = Saved();  // free as we go
     }
     *weights_io = std::move(local);
+    if (kind != QuantizerKind::kFixed) {
+        *learned = std::move(learned_local);
+        if (learned_grads) *learned_grads = std::move(lgrads);
+    }
     return res;
 }
 
 Result<StepResult> train_step(const NetworkDesc& net, StateDict* weights, const TrainSettings& settings, const float* x,
-                              const int32_t* labels, int64_t n, ParamOptimizer* optimizer, StateDict* grads) {
-    StateDict local;
+                              const int32_t* labels, int64_t n, ParamOptimizer* optimizer, StateDict* grads, StateDict* learned,
+                              ParamOptimizer* learned_optimizer) {
+    StateDict local, lgrads;
     StateDict* gr = grads ? grads : &local;
-    Result<StepResult> r = compute_gradients(net, weights, settings, x, labels, n, gr);
+    Result<StepResult> r = compute_gradients(net, weights, settings, x, labels, n, gr, learned, &lgrads);
     if (!r.ok()) return r;
     if (Status s = optimizer->step(weights, *gr); !s) return s;
+    if (settings.quantizer != QuantizerKind::kFixed) {
+        if (!learned_optimizer) return Status::error("train: the learned quantizer parameters need an optimizer (internal)");
+        if (Status s = learned_optimizer->step(learned, lgrads); !s) return s;
+    }
     return r;
 }
 

@@ -13,6 +13,7 @@
 #include "core/state_dict.hpp"
 #include "core/status.hpp"
 #include "core/train/layer_grads.hpp"
+#include "core/train/learned_params.hpp"
 #include "core/train/optimizer.hpp"
 
 namespace quantlab {
@@ -27,6 +28,9 @@ struct TrainSettings {
     SteRule ste = SteRule::kIdentity;  // the fake-quants' backward
     BnSettings bn;                     // nn.BatchNorm2d's eps and momentum
     TrainKernels kernels = TrainKernels::kFast;
+    // lsq / pact: the tensors learned_params.hpp names are fake-quantized with their learned step (quantizer.hpp's
+    // learned_fake_quant / learned_backward) instead of the rule and the STE; the rest as above.
+    QuantizerKind quantizer = QuantizerKind::kFixed;
 };
 
 struct StepResult {
@@ -40,11 +44,17 @@ struct StepResult {
 // torch's forward in training mode does. The parameters themselves are not changed.
 // Fails with a clear message on weights that do not fit the network, an invalid config, a bad label, a
 // non-finite activation that a quantizer would have to code, or a BatchNorm with one value per channel.
+// With settings.quantizer lsq or pact, `learned` holds the learned parameters (learned_params.hpp; empty: created
+// here), those still 0 are set from this batch's tensors (committed with the running statistics), and
+// `learned_grads` receives dL/d(parameter) under the same names.
 Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights, const TrainSettings& settings,
-                                     const float* x, const int32_t* labels, int64_t n, StateDict* grads);
+                                     const float* x, const int32_t* labels, int64_t n, StateDict* grads,
+                                     StateDict* learned = nullptr, StateDict* learned_grads = nullptr);
 
 // compute_gradients, then one optimizer step on the trainable parameters. grads (optional) receives the gradients.
+// With lsq / pact, learned_optimizer (its own settings: the trainer gives it no weight decay) updates `learned`.
 Result<StepResult> train_step(const NetworkDesc& net, StateDict* weights, const TrainSettings& settings, const float* x,
-                              const int32_t* labels, int64_t n, ParamOptimizer* optimizer, StateDict* grads = nullptr);
+                              const int32_t* labels, int64_t n, ParamOptimizer* optimizer, StateDict* grads = nullptr,
+                              StateDict* learned = nullptr, ParamOptimizer* learned_optimizer = nullptr);
 
 }  // namespace quantlab

@@ -102,6 +102,7 @@ struct TrainCli {
     std::string cuda_graph = toggle_name(Toggle::kAuto);
     std::string augment = "none";
     std::string ste = "identity";
+    std::string quantizer = quantizer_kind_name(QuantizerKind::kFixed);
     std::string dataset = "cifar10";
 #ifdef QUANTLAB_HAVE_TORCH
     std::string engine = "torch";
@@ -139,6 +140,7 @@ int run_train(TrainCli& c) {
     take(trainer::parse_toggle(c.cuda_graph, "--cuda-graph"), &o.cuda_graph);
     trainer::Engine engine = trainer::Engine::kCore;
     take(trainer::parse_engine(c.engine), &engine);
+    take(parse_quantizer_kind(c.quantizer), &o.quantizer);
     if (!bad.empty()) return fail("train", bad);
 #ifndef QUANTLAB_HAVE_TORCH
     if (engine == trainer::Engine::kTorch)
@@ -165,6 +167,7 @@ int run_train(TrainCli& c) {
     Result<QuantConfig> qc = build_bits_config(net.value, c.b);
     if (!qc.ok()) return fail("train", qc.message());
     o.quant = qc.value;
+    if (Status s = check_learned(net.value, o.quant, o.quantizer); !s) return fail("train", s.message);
 
     o.stop_flag = &g_stop_training;
     void (*previous)(int) = std::signal(SIGINT, on_sigint);
@@ -194,7 +197,8 @@ int run_train(TrainCli& c) {
                     (long long)r.test_images, trainer::describe_quant(o.quant, net.value).c_str());
         std::printf("            %.2f %%  core, ranges per batch of 128 (quantlab eval --mode dynamic)\n", r.test_acc_dynamic);
         if (r.test_acc_trainer >= 0)
-            std::printf("            %.2f %%  the trainer's own forward (LibTorch, ranges per batch)\n", r.test_acc_trainer);
+            std::printf("            %.2f %%  the trainer's own forward (LibTorch, %s)\n", r.test_acc_trainer,
+                        o.quantizer == QuantizerKind::kFixed ? "ranges per batch" : "its learned steps");
     }
     if (!r.checkpoint.empty()) std::printf("checkpoint  %s\n", r.checkpoint.c_str());
     if (!o.export_path.empty()) std::printf("exported    %s\n", o.export_path.c_str());
@@ -292,6 +296,10 @@ void add_train_commands(CLI::App& root, Commands& cmds) {
     train->add_option("--val-fraction", o.val_fraction, "share of the training set held out for validation (0: train on all)")->capture_default_str();
     add_bits_options(train, &tc->b, "bits of weights and activations of every layer (32 = float training)");
     train->add_option("--ste", tc->ste, "STE backward: identity (notebook) or clipped (zero where the value was clipped)")->capture_default_str();
+    train->add_option("--quantizer", tc->quantizer,
+                      "fixed (the range rules, STE), lsq (learned step size of every weight and input) or pact (learned clipping "
+                      "of every input); needs bits")
+        ->capture_default_str();
     train->add_option("--fq-kernel", tc->fq_kernel, "fake-quant kernel: exact (core's division), fused (torch fake_quantize), auto (fused on CUDA)")->capture_default_str();
     train->add_option("--threads", o.threads, "CPU threads (0 = all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
     train->add_option("--device", tc->device, "auto, cpu or cuda")->capture_default_str();

@@ -174,9 +174,13 @@ Result<TrainRunConfig> parse_run_spec(const std::string& spec) {
             Result<SteRule> r = parse_ste_rule(v);
             ok = r.ok();
             c.ste = r.value;
+        } else if (key == "quantizer") {
+            Result<QuantizerKind> r = parse_quantizer_kind(v);
+            ok = r.ok();
+            c.quantizer = r.value;
         } else if (key == "init") c.init_weights = v == "scratch" ? std::string() : v;
         else if (key == "label") c.label = v;
-        else return Status::error(who + ": unknown key (epochs, batch, lr, momentum, optimizer, schedule, augment, qat, wb, ab, rule, asym, codes, pc, ste, init, label)");
+        else return Status::error(who + ": unknown key (epochs, batch, lr, momentum, optimizer, schedule, augment, qat, wb, ab, rule, asym, codes, pc, ste, quantizer, init, label)");
         if (!ok) return Status::error(who + ": bad value");
     }
     return c;
@@ -252,6 +256,8 @@ struct GuiTrainer::Impl {
         apply_rule(&o.quant, c.quant);
         if (Status s = validate(o.quant, net); !s) return Status::error("train: " + s.message);
         o.ste = c.ste;
+        o.quantizer = c.qat ? c.quantizer : QuantizerKind::kFixed;
+        if (Status s = check_learned(net, o.quant, o.quantizer); !s) return s;
         o.data_dir = opt.data_dir;
         o.limit_train = opt.limit_train;
         o.limit_test = opt.limit_test;
@@ -311,7 +317,16 @@ struct GuiTrainer::Impl {
             const double loss = r.loss_avg / (1 - std::pow(1 - kLossSmoothing, double(r.loss_samples)));
             const bool keep = p.val_accuracy >= 0 || p.epoch_end || r.last_point_epoch < 0 || p.epoch - r.last_point_epoch >= kMinPointSpacing;
             if (!keep) return;
-            r.view.points.push_back(ui::TrainPoint{p.epoch, loss, p.val_accuracy, p.images_per_s});
+            ui::TrainPoint point{p.epoch, loss, p.val_accuracy, p.images_per_s, {}, {}};
+            if (!p.learned_steps.empty()) {
+                r.view.layers.clear();
+                for (const LayerSteps& l : p.learned_steps) {
+                    r.view.layers.push_back(l.layer);
+                    point.weight_steps.push_back(l.weight);
+                    point.act_steps.push_back(l.act);
+                }
+            }
+            r.view.points.push_back(std::move(point));
             r.last_point_epoch = p.epoch;
         };
         trainer::TrainReport rep = trainer::train(o.value);

@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 100000));
     cli.add_option("--device", o.device, "training device: auto, cpu or cuda")->capture_default_str();
     cli.add_option("--train", o.train, "start a training run at launch: epochs=2,batch=64,lr=0.01,optimizer=adam,schedule=cosine,"
-                                       "augment=1,qat=1,wb=4,ab=4,rule=mse,asym=1,pc=1,ste=clipped,init=FILE|scratch,label=TEXT (repeatable; queued in order)");
+                                       "augment=1,qat=1,wb=4,ab=4,rule=mse,asym=1,pc=1,ste=clipped,quantizer=lsq|pact|fixed,init=FILE|scratch,label=TEXT (repeatable; queued in order)");
     cli.add_option("--train-limit", o.train_limit, "tests: train on the first N images, evaluate N test images")->group("");
     CLI11_PARSE(cli, argc, argv);
 

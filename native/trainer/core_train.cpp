@@ -84,6 +84,7 @@ TrainReport train_core(const TrainOptions& o) {
     rs.train.config = o.quant;
     rs.train.ste = o.ste;
     rs.train.kernels = TrainKernels::kFast;
+    rs.train.quantizer = o.quantizer;
 
     // ---- data: the (limited) training set; the loop splits it
     Result<Cifar10> train_set = load_train_set(o);
@@ -97,6 +98,8 @@ TrainReport train_core(const TrainOptions& o) {
     }
     TrainLoop& loop = *made.value;
     const QuantConfig& qc = loop.config();
+    // The config that inference runs for this model: the learned steps as fixed scales (lsq / pact), else qc itself.
+    auto eval_config = [&]() { return loop.eval_config(); };
     TrainOptions eff = o;
     eff.quant = qc;
     const std::string recipe = o.recipe.empty() ? recipe_text(eff, net) + " --engine core" : o.recipe;
@@ -119,7 +122,9 @@ TrainReport train_core(const TrainOptions& o) {
         if (ckpt_path.empty()) return Status::success();
         StateDict c = sd;
         const int epoch = int(done / steps_per_epoch);
-        c.metadata = checkpoint_metadata({recipe, epoch, done % steps_per_epoch, steps_per_epoch, done, o.epochs, o.seed, val}, net, qc);
+        Result<QuantConfig> lc = eval_config();  // lsq / pact: the learned steps in the stored config
+        c.metadata = checkpoint_metadata({recipe, epoch, done % steps_per_epoch, steps_per_epoch, done, o.epochs, o.seed, val}, net,
+                                         lc.ok() ? lc.value : qc);
         if (Status s = write_safetensors(ckpt_path, c); !s) return s;
         rep.checkpoint = ckpt_path;
         return Status::success();
@@ -127,7 +132,9 @@ TrainReport train_core(const TrainOptions& o) {
     if (o.progress) {
         std::fprintf(stderr, "device     %s; step: %s\n", rep.device.c_str(), rep.step.c_str());
         std::fprintf(stderr, "model      %s, %s\n", net.name.c_str(), o.init_weights.c_str());
-        std::fprintf(stderr, "quantizer  %s, %s STE, fake-quant core's\n", describe_quant(qc, net).c_str(), ste_rule_name(o.ste));
+        std::fprintf(stderr, "quantizer  %s, %s, fake-quant core's\n", describe_quant(qc, net).c_str(),
+                     o.quantizer == QuantizerKind::kFixed ? (std::string(ste_rule_name(o.ste)) + " STE").c_str()
+                                                          : (std::string(quantizer_kind_name(o.quantizer)) + " learned steps").c_str());
         std::fprintf(stderr, "data       %lld train / %lld validation images (seed %llu), on the CPU\n", (long long)n_train, (long long)n_val,
                      (unsigned long long)o.seed);
         std::fprintf(stderr, "recipe     %s\n", recipe.c_str());
@@ -209,7 +216,11 @@ TrainReport train_core(const TrainOptions& o) {
     eo.limit_test = o.limit_test;
     eo.metadata = {{"trained_by", recipe}, {"source", "quantlab train (core engine, " + rep.device + ")"}};
     if (rep.last_val_acc >= 0) eo.metadata["val_accuracy"] = fmt("%.2f", rep.last_val_acc);
-    Result<ExportResult> ex = finalize_weights(weights, net, settings_config, eo);
+    Result<QuantConfig> ec = eval_config();
+    if (!ec.ok()) return fail("train: " + ec.message());
+    QuantConfig export_config = ec.value;
+    export_config.act_mode = ActMode::kDynamic;  // finalize_weights calibrates the layers without a learned step
+    Result<ExportResult> ex = finalize_weights(weights, net, export_config, eo);
     if (!ex.ok()) return fail("train: " + ex.message());
     rep.test_acc_static = ex.value.acc_static;
     rep.test_acc_dynamic = ex.value.acc_dynamic;

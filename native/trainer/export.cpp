@@ -64,6 +64,12 @@ Result<ExportResult> finalize_weights(const StateDict& weights, const NetworkDes
     Result<QuantConfig> stat = calibrated(model.value, config, x.data(), calib.value.count, o.batch);
     if (!stat.ok()) return Status::error("export: " + stat.message());
     out.config = stat.value;
+    // Learned steps (--quantizer lsq/pact) replace the calibrated ranges of their inputs: inference uses S itself.
+    for (size_t q = 0; q < config.act_scales.size() && q < out.config.act_ranges.size(); ++q)
+        if (config.act_scales[q] > 0) {
+            const CodeRange r = code_range(config.layers[q].act.bits, true, config.layers[q].act.codes);
+            out.config.act_ranges[q] = {config.act_scales[q] * float(r.qmin), config.act_scales[q] * float(r.qmax)};
+        }
     QuantConfig dyn = config;
     dyn.act_mode = ActMode::kDynamic;
     dyn.act_ranges.clear();
@@ -84,6 +90,7 @@ Result<ExportResult> finalize_weights(const StateDict& weights, const NetworkDes
     m = o.metadata;
     stamp_metadata(&m, net, "", &out.config);  // o.metadata names the source
     m["quantization"] = describe_quant(out.config, net);
+    if (!config.act_scales.empty() || !config.weight_scales.empty()) m["quantization"] += ", learned steps (fixed scales)";
     m["dataset"] = ds.name;
     if (o.evaluate) {
         char acc[32];

@@ -106,7 +106,10 @@ void Metrics::row(int epoch, int64_t iter, int64_t step, double lr, double loss,
 
 std::string recipe_text(const TrainOptions& o, const NetworkDesc& net) {
     std::string r = o.from_scratch ? "from scratch" : "fine-tuned from " + fs::path(o.init_weights).filename().string();
-    r += "; " + describe_quant(o.quant, net) + " QAT (" + ste_rule_name(o.ste) + " STE)";
+    if (o.quantizer == QuantizerKind::kFixed)
+        r += "; " + describe_quant(o.quant, net) + " QAT (" + ste_rule_name(o.ste) + " STE)";
+    else
+        r += "; " + describe_quant(o.quant, net) + " QAT (" + quantizer_kind_name(o.quantizer) + " learned steps)";
     if (describe_quant(o.quant, net) == "float") r = r.substr(0, r.find(';')) + "; float";
     r += "; " + std::string(optimizer_name(o.optimizer)) + " lr " + fmt("%g", o.lr);
     if (o.optimizer == Optimizer::kSgd) r += " momentum " + fmt("%g", o.momentum);

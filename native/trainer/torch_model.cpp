@@ -230,6 +230,75 @@ torch::Tensor fake_quant_ste(const torch::Tensor& x, const TorchQParams& p, SteR
                               rule == SteRule::kClipped, kernel == FqKernel::kFused);
 }
 
+namespace {
+
+// forward: core's learned_fake_quant; backward: core's learned_backward (both in core/quantizer.hpp), in tensor ops.
+struct LearnedFunction : public torch::autograd::Function<LearnedFunction> {
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor param, int64_t qmin, int64_t qmax,
+                                 bool multiply_inverse, bool pact, double grad_scale) {
+        ctx->save_for_backward({x, param});
+        ctx->saved_data["qmin"] = qmin;
+        ctx->saved_data["qmax"] = qmax;
+        ctx->saved_data["inv"] = multiply_inverse;
+        ctx->saved_data["pact"] = pact;
+        ctx->saved_data["g"] = grad_scale;
+        torch::NoGradGuard no_grad;
+        const torch::Tensor step = step_of(param.detach(), qmax, pact);
+        const torch::Tensor t = codes(x.detach(), step, multiply_inverse);
+        return t.clamp(double(qmin), double(qmax)).round_().mul_(step);  // clamp, then ties-to-even, as core
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grad) {
+        const auto saved = ctx->get_saved_variables();
+        const torch::Tensor x = saved[0], param = saved[1], g = grad[0];
+        const int64_t qmin = ctx->saved_data["qmin"].toInt(), qmax = ctx->saved_data["qmax"].toInt();
+        const bool pact = ctx->saved_data["pact"].toBool();
+        const double qp = double(std::max<int64_t>(qmax, 1));
+        torch::NoGradGuard no_grad;
+        const torch::Tensor step = step_of(param, qmax, pact);
+        const torch::Tensor t = codes(x, step, ctx->saved_data["inv"].toBool());
+        // PACT clips on r against alpha itself, edges included (r >= alpha); LSQ on t, edges inside (round(t) - t = 0 there).
+        torch::Tensor below, above;
+        if (pact) {
+            below = x.le(param * float(double(qmin) / qp));
+            above = x.ge(param);
+        } else {
+            below = t.lt(double(qmin));
+            above = t.gt(double(qmax));
+        }
+        const torch::Tensor clipped = below.logical_or(above);
+        const torch::Tensor gx = g.masked_fill(clipped, 0.0);
+        torch::Tensor coeff;
+        if (pact)
+            coeff = torch::where(above, torch::ones_like(t), torch::where(below, torch::full_like(t, double(qmin) / qp), torch::zeros_like(t)));
+        else
+            coeff = torch::where(above, torch::full_like(t, double(qmax)),
+                                 torch::where(below, torch::full_like(t, double(qmin)), t.round() - t));
+        torch::Tensor gp = (g.to(torch::kDouble) * coeff.to(torch::kDouble)).sum();
+        if (!pact) gp = gp * ctx->saved_data["g"].toDouble();
+        // The step held at its floor gets no gradient (core: learned_backward's `held`).
+        const torch::Tensor raw = pact ? param / torch::full({}, float(qp), param.options()) : param;
+        gp = torch::where(raw.ge(double(kMinLearnedStep)), gp, torch::zeros_like(gp)).to(param.scalar_type()).reshape(param.sizes());
+        return {gx, gp, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    }
+
+    // S from the parameter as core's learned_step: PACT alpha / Qp as a float division; held at >= kMinLearnedStep.
+    static torch::Tensor step_of(const torch::Tensor& param, int64_t qmax, bool pact) {
+        const torch::Tensor raw = pact ? param / torch::full({}, float(std::max<int64_t>(qmax, 1)), param.options()) : param;
+        return raw.clamp_min(double(kMinLearnedStep));
+    }
+    static torch::Tensor codes(const torch::Tensor& x, const torch::Tensor& step, bool multiply_inverse) {
+        return multiply_inverse ? x * step.reciprocal() : x / step;
+    }
+};
+
+}  // namespace
+
+torch::Tensor learned_fake_quant(const torch::Tensor& x, const torch::Tensor& param, QuantizerKind kind, CodeRange range, double grad_scale) {
+    return LearnedFunction::apply(x, param, int64_t(range.qmin), int64_t(range.qmax), range.multiply_inverse, kind == QuantizerKind::kPact,
+                                  grad_scale);
+}
+
 // ---- QuantNet ------------------------------------------------------------------------------------
 
 QuantNetImpl::QuantNetImpl(const NetworkDesc& net)
@@ -263,12 +332,69 @@ Status QuantNetImpl::set_quant(const TorchQuant& quant, const torch::Device& dev
                                                           a.codes));
         }
     quant_ = quant;
+    // The learned parameters, at 0 ("not set"): the first forward sets each from the tensor it quantizes.
+    learned_w_.assign(quant.config.layers.size(), Learned{});
+    learned_a_.assign(quant.config.layers.size(), Learned{});
+    const std::vector<int> ql = net_.quant_layers();
+    for (size_t q = 0; q < quant.config.layers.size(); ++q)
+        for (bool weight : {true, false}) {
+            if (!(weight ? learns_weight(quant.config, q, quant.quantizer) : learns_act(quant.config, q, quant.quantizer))) continue;
+            const QuantSpec& spec = weight ? quant.config.layers[q].weight : quant.config.layers[q].act;
+            Learned& l = (weight ? learned_w_ : learned_a_)[q];
+            l.name = learned_param_name(net_.layers[size_t(ql[q])].name, weight, quant.quantizer);
+            l.range = code_range(spec.bits, true, spec.codes);
+            l.param = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat).device(device)).requires_grad_(true);
+        }
+    return Status::success();
+}
+
+torch::Tensor QuantNetImpl::learned_quant(const torch::Tensor& v, Learned& l, int64_t per_item) {
+    if (!l.set) {  // the first batch (or the loaded weights): core's learned_init on a host copy, so both engines start alike
+        const Tensor c = from_torch(v);
+        torch::NoGradGuard no_grad;
+        l.param.fill_(double(learned_init(quant_.quantizer, c.data.data(), c.numel(), l.range)));
+        l.set = true;
+    }
+    return learned_fake_quant(v, l.param, quant_.quantizer, l.range, lsq_grad_scale(per_item, l.range));
+}
+
+std::vector<torch::Tensor> QuantNetImpl::learned_parameters() const {
+    std::vector<torch::Tensor> out;
+    for (size_t q = 0; q < learned_w_.size(); ++q)
+        for (const Learned* l : {&learned_w_[q], &learned_a_[q]})
+            if (l->param.defined()) out.push_back(l->param);
+    return out;
+}
+
+StateDict QuantNetImpl::learned_state() const {
+    StateDict sd;
+    for (size_t q = 0; q < learned_w_.size(); ++q)
+        for (const Learned* l : {&learned_w_[q], &learned_a_[q]})
+            if (l->param.defined()) {
+                Tensor t(Shape{1});
+                t.data[0] = l->set ? l->param.detach().to(torch::kCPU).item<float>() : 0.0f;
+                sd.set(l->name, t);
+            }
+    return sd;
+}
+
+Status QuantNetImpl::load_learned(const StateDict& values) {
+    torch::NoGradGuard no_grad;
+    for (size_t q = 0; q < learned_w_.size(); ++q)
+        for (Learned* l : {&learned_w_[q], &learned_a_[q]}) {
+            if (!l->param.defined()) continue;
+            const Tensor* t = values.find(l->name);
+            if (!t || t->data.size() != 1) return Status::error("trainer: no learned quantizer parameter " + l->name);
+            l->param.fill_(double(t->data[0]));
+            l->set = t->data[0] != 0;
+        }
     return Status::success();
 }
 
 torch::Tensor QuantNetImpl::quant_input(const torch::Tensor& x, size_t q) {
     const QuantSpec& spec = quant_.config.layers[q].act;
     if (spec.bits == kFloatBits) return x;
+    if (q < learned_a_.size() && learned_a_[q].param.defined()) return learned_quant(x, learned_a_[q], x.numel() / std::max<int64_t>(x.size(0), 1));
     const TorchQParams p = quant_.config.act_mode == ActMode::kStatic ? static_act_[q] : torch_qparams(x, spec);
     return fake_quant_ste(x, p, quant_.ste, quant_.kernel);
 }
@@ -276,6 +402,7 @@ torch::Tensor QuantNetImpl::quant_input(const torch::Tensor& x, size_t q) {
 torch::Tensor QuantNetImpl::quant_weight(const torch::Tensor& w, size_t q) {
     const QuantSpec& spec = quant_.config.layers[q].weight;
     if (spec.bits == kFloatBits) return w;
+    if (q < learned_w_.size() && learned_w_[q].param.defined()) return learned_quant(w, learned_w_[q], w.numel());
     return fake_quant_ste(w, torch_qparams(w, spec), quant_.ste, quant_.kernel);
 }
 

@@ -14,6 +14,7 @@
 #include "core/quantizer.hpp"
 #include "core/state_dict.hpp"
 #include "core/train/augment.hpp"  // kAugPad and the draws, shared with core's engine
+#include "core/train/learned_params.hpp"
 
 namespace quantlab::trainer {
 
@@ -51,12 +52,19 @@ torch::Tensor fake_quant_tensor(const torch::Tensor& x, const TorchQParams& p, F
 // as in the notebook, whose S is computed from x inside forward.
 torch::Tensor fake_quant_ste(const torch::Tensor& x, const TorchQParams& p, SteRule rule, FqKernel kernel);
 
+// The learned-step fake-quant (--quantizer lsq / pact) as an autograd Function: core's learned_fake_quant forward and
+// learned_backward (core/quantizer.hpp) in tensor ops, gradients for x and for `param` (0-d: LSQ's step S, PACT's
+// alpha). grad_scale is LSQ's g (PACT: unused). qmin/qmax and multiply_inverse as the spec's CodeRange.
+torch::Tensor learned_fake_quant(const torch::Tensor& x, const torch::Tensor& param, QuantizerKind kind, CodeRange range,
+                                 double grad_scale);
+
 // How the model quantizes: core's QuantConfig (per-layer weight and activation specs; dynamic = range per
 // batch as in the notebook, static = the calibrated act_ranges) plus the trainer's choices.
 struct TorchQuant {
     QuantConfig config;
     SteRule ste = SteRule::kIdentity;
     FqKernel kernel = FqKernel::kExact;
+    QuantizerKind quantizer = QuantizerKind::kFixed;  // lsq / pact: learned steps where core/train/learned_params.hpp says
 };
 
 // The network of a NetworkDesc. Modules are registered under the desc's layer names, so named_parameters()
@@ -77,6 +85,14 @@ public:
     // faster on the CPU in this layout. Logical shapes, names and state_dict contents do not change.
     void set_channels_last(bool on);
 
+    // The learned quantizer parameters (TorchQuant::quantizer lsq / pact; set_quant creates them at 0 = not set, the
+    // first forward sets each from its tensor as core's train_step does): 0-d float tensors on the module's device
+    // that require grad, not in parameters() (the trainer gives them an optimizer group without weight decay).
+    std::vector<torch::Tensor> learned_parameters() const;
+    // Their values under core's names (learned_params.hpp), and setting them (tests; a 0 value stays "not set").
+    StateDict learned_state() const;
+    Status load_learned(const StateDict& values);
+
     // Copies every state_dict entry of the desc from `sd` (core names; shapes checked by check_weights first).
     Status load(const StateDict& sd, const std::string& source);
     // The state_dict as core holds it (CPU float32, I64 recorded for num_batches_tracked), desc order.
@@ -94,6 +110,16 @@ private:
     TorchQuant quant_;
     bool channels_last_ = false;
     std::vector<TorchQParams> static_act_;       // kStatic: one per conv/linear layer
+    // lsq / pact, per conv/linear layer: the weight's and the input's parameter (undefined: not learned), and
+    // whether it has been set (a host flag: no device read per forward).
+    struct Learned {
+        std::string name;
+        torch::Tensor param;
+        CodeRange range;
+        bool set = false;
+    };
+    std::vector<Learned> learned_w_, learned_a_;
+    torch::Tensor learned_quant(const torch::Tensor& v, Learned& l, int64_t per_item);
 };
 TORCH_MODULE(QuantNet);
 

@@ -18,15 +18,29 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, std::vector<torch::Tensor> params) {
+// The model's parameters in one group; the learned quantizer steps (lsq / pact), when any, in a second group
+// with the same options but no weight decay (decay would pull every step towards 0).
+template <class Opt, class Options>
+std::unique_ptr<torch::optim::Optimizer> grouped(const Options& options, std::vector<torch::Tensor> params, std::vector<torch::Tensor> learned) {
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    groups.emplace_back(std::move(params), std::make_unique<Options>(options));
+    if (!learned.empty()) {
+        Options no_decay = options;
+        no_decay.weight_decay(0.0);
+        groups.emplace_back(std::move(learned), std::make_unique<Options>(no_decay));
+    }
+    return std::make_unique<Opt>(std::move(groups), options);
+}
+
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainOptions& o, std::vector<torch::Tensor> params,
+                                                        std::vector<torch::Tensor> learned) {
+    using namespace torch::optim;
     switch (o.optimizer) {
-        case Optimizer::kAdam:
-            return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
-        case Optimizer::kAdamW:
-            return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(o.lr).weight_decay(o.weight_decay));
+        case Optimizer::kAdam: return grouped<Adam>(AdamOptions(o.lr).weight_decay(o.weight_decay), params, learned);
+        case Optimizer::kAdamW: return grouped<AdamW>(AdamWOptions(o.lr).weight_decay(o.weight_decay), params, learned);
         case Optimizer::kSgd: break;
     }
-    return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
+    return grouped<SGD>(SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay), params, learned);
 }
 
 // The machine: threads, the device, rep.device. CUDA asked for but absent is an error.
@@ -98,15 +112,21 @@ Status setup_model(RunState& r, const StateDict& start, FqKernel kernel) {
     r.qc.act_mode = ActMode::kDynamic;  // training uses ranges per batch (the notebook's); export calibrates
     r.qc.act_ranges.clear();
     if (Status s = validate(r.qc, r.net); !s) return Status::error("train: " + s.message);
+    if (Status s = check_learned(r.net, r.qc, o.quantizer); !s) return Status::error("train: " + s.message);
+    if (o.quantizer != QuantizerKind::kFixed && !o.resume.empty())
+        return Status::error(std::string("train: --resume with --quantizer ") + quantizer_kind_name(o.quantizer) +
+                             " is not supported yet (checkpoints do not hold the learned steps); start again with --init CHECKPOINT");
 
     r.model = QuantNet(r.net);
     if (!r.start_name.empty())
         if (Status s = r.model->load(start, r.start_name); !s) return Status::error("train: " + s.message);
     r.model->to(r.device);
-    if (Status s = r.model->set_quant({r.qc, o.ste, kernel}, r.device); !s) return Status::error("train: " + s.message);
+    if (Status s = r.model->set_quant({r.qc, o.ste, kernel, o.quantizer}, r.device); !s) return Status::error("train: " + s.message);
     // The static step (a CUDA graph on CUDA) needs SGD, whose update it does itself, and ranges computed on
     // the device: percentile and mse go through core on the host.
     std::string no_static;
+    if (o.quantizer != QuantizerKind::kFixed)
+        no_static = std::string("--quantizer ") + quantizer_kind_name(o.quantizer) + " (the static step has no learned steps yet)";
     if (o.optimizer != Optimizer::kSgd) no_static = "--optimizer " + std::string(optimizer_name(o.optimizer)) + " (the static step does SGD only)";
     for (const LayerQuant& l : r.qc.layers)
         for (const QuantSpec* q : {&l.weight, &l.act})
@@ -152,7 +172,7 @@ Status setup_data(RunState& r, int64_t ckpt_steps_per_epoch) {
 // The optimizer (with the state saved beside a resumed checkpoint), the metrics file and the checkpoint path.
 Status setup_outputs(RunState& r) {
     const TrainOptions& o = r.o;
-    r.opt = make_optimizer(o, r.model->parameters());
+    r.opt = make_optimizer(o, r.model->parameters(), r.model->learned_parameters());
     if (!o.resume.empty()) {
         const std::string op = optim_path(o.resume);
         if (fs::exists(op)) {
@@ -180,8 +200,12 @@ void print_header(const RunState& r, FqKernel kernel) {
     const TrainOptions& o = r.o;
     std::fprintf(stderr, "device     %s; step: %s\n", r.rep.device.c_str(), r.rep.step.c_str());
     std::fprintf(stderr, "model      %s, %s\n", r.net.name.c_str(), r.start_name.empty() ? "from scratch" : r.start_name.c_str());
-    std::fprintf(stderr, "quantizer  %s, %s STE, fake-quant kernel %s\n", describe_quant(r.qc, r.net).c_str(), ste_rule_name(o.ste),
-                 kernel == FqKernel::kFused ? "fused (torch fake_quantize)" : "exact (core's division)");
+    if (o.quantizer != QuantizerKind::kFixed)
+        std::fprintf(stderr, "quantizer  %s, %s learned steps (no weight decay on them)\n", describe_quant(r.qc, r.net).c_str(),
+                     quantizer_kind_name(o.quantizer));
+    else
+        std::fprintf(stderr, "quantizer  %s, %s STE, fake-quant kernel %s\n", describe_quant(r.qc, r.net).c_str(), ste_rule_name(o.ste),
+                     kernel == FqKernel::kFused ? "fused (torch fake_quantize)" : "exact (core's division)");
     std::fprintf(stderr, "data       %lld train / %lld validation images (seed %llu), on the %s\n", (long long)r.n_train, (long long)r.n_val,
                  (unsigned long long)o.seed, r.cuda ? "GPU" : "CPU");
     std::fprintf(stderr, "recipe     %s\n", r.recipe.c_str());

@@ -62,7 +62,10 @@ Status write_checkpoint(const std::string& path, const StateDict& sd, torch::opt
 Status RunState::save_checkpoint(int epoch, int64_t iter, double val) {
     if (ckpt_path.empty()) return Status::success();
     StateDict sd = model->to_state_dict();
-    sd.metadata = checkpoint_metadata({recipe, epoch, iter, steps_per_epoch, global_step, o.epochs, o.seed, val}, net, qc);
+    // lsq / pact: the learned steps go into the stored config, so `quantlab eval` and an export from the checkpoint use them.
+    Result<QuantConfig> learned = with_learned_scales(qc, net, o.quantizer, model->learned_state());
+    sd.metadata = checkpoint_metadata({recipe, epoch, iter, steps_per_epoch, global_step, o.epochs, o.seed, val}, net,
+                                      learned.ok() ? learned.value : qc);
     if (Status s = write_checkpoint(ckpt_path, sd, *opt); !s) return s;
     rep.checkpoint = ckpt_path;
     return Status::success();
@@ -70,7 +73,9 @@ Status RunState::save_checkpoint(int epoch, int64_t iter, double val) {
 
 TrainProgress RunState::progress_at(double step_loss, double loss, double acc, double val, double ips) const {
     // epoch (fractional), step, total_steps, step_loss, loss, train_acc, val_accuracy, images_per_s, epoch_end
-    return TrainProgress{double(global_step) / double(steps_per_epoch), global_step, total_steps, step_loss, loss, acc, val, ips, false};
+    TrainProgress p{double(global_step) / double(steps_per_epoch), global_step, total_steps, step_loss, loss, acc, val, ips, false, {}};
+    if (o.quantizer != QuantizerKind::kFixed) p.learned_steps = learned_steps(net, qc, o.quantizer, model->learned_state());
+    return p;
 }
 
 // ---- [SECTION] finish and train() -------------------------------------------------------------------------
@@ -93,7 +98,13 @@ Status finish(RunState& r) {
     eo.limit_test = o.limit_test;
     eo.metadata = {{"trained_by", r.recipe}, {"source", "quantlab train (LibTorch " + std::string(TORCH_VERSION) + ", " + r.rep.device + ")"}};
     if (r.rep.last_val_acc >= 0) eo.metadata["val_accuracy"] = fmt("%.2f", r.rep.last_val_acc);
-    Result<ExportResult> ex = finalize_weights(final_sd, r.net, r.qc, eo);
+    // lsq / pact: the learned steps become the config's fixed scales, which core's inference applies exactly.
+    Result<QuantConfig> learned = with_learned_scales(r.qc, r.net, o.quantizer, r.model->learned_state());
+    if (!learned.ok()) return Status::error("train: " + learned.message());
+    QuantConfig export_config = learned.value;
+    export_config.act_mode = ActMode::kDynamic;  // finalize_weights calibrates the layers without a learned step
+    export_config.act_ranges.clear();
+    Result<ExportResult> ex = finalize_weights(final_sd, r.net, export_config, eo);
     if (!ex.ok()) return Status::error("train: " + ex.message());
     r.rep.test_acc_static = ex.value.acc_static;
     r.rep.test_acc_dynamic = ex.value.acc_dynamic;

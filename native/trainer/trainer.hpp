@@ -19,6 +19,7 @@
 #include "core/state_dict.hpp"
 #include "core/status.hpp"
 #include "core/train/run.hpp"  // model_tensors
+#include "core/train/learned_params.hpp"
 #include "core/train_options.hpp"
 
 namespace quantlab::trainer {
@@ -50,6 +51,8 @@ struct TrainProgress {
     double val_accuracy = -1;  // percent; measured at this point, else -1
     double images_per_s = 0;   // training steps only, this run
     bool epoch_end = false;    // the end-of-epoch point (validation done, checkpoint written)
+    // --quantizer lsq / pact: each conv/linear layer's learned steps S now (0: not learned, or before the first step).
+    std::vector<LayerSteps> learned_steps;
 };
 
 struct TrainOptions {
@@ -77,6 +80,9 @@ struct TrainOptions {
     // ---- quantization (activation scales per batch during training, as in the notebook)
     QuantConfig quant;              // per-layer specs; default float everywhere
     SteRule ste = SteRule::kIdentity;
+    // fixed: the specs' range rules with the STE; lsq / pact: learned steps (core/quantizer.hpp), trained with their
+    // own optimizer state and no weight decay, exported as fixed scales (the quant config's weight/act_scales).
+    QuantizerKind quantizer = QuantizerKind::kFixed;
     FqKernelChoice fq_kernel = FqKernelChoice::kAuto;
     // ---- machine
     int threads = 0;                // CPU threads; 0 = all cores

@@ -100,6 +100,9 @@ TEST_CASE("gui trainer: run specs", "[torch][gui_trainer]") {
     CHECK(parse_run_spec("epochs=0").message().find("bad value") != std::string::npos);
     CHECK(parse_run_spec("optimizer=rmsprop").message().find("bad value") != std::string::npos);
     CHECK(parse_run_spec("colour=red").message().find("unknown key") != std::string::npos);
+    CHECK(parse_run_spec("quantizer=lsq").value.quantizer == QuantizerKind::kLsq);
+    CHECK(parse_run_spec("quantizer=pact").value.quantizer == QuantizerKind::kPact);
+    CHECK(parse_run_spec("quantizer=lsqq").message().find("bad value") != std::string::npos);
 }
 
 TEST_CASE("gui trainer: a run finishes with live points and exports a file core reads", "[torch][gui_trainer]") {
