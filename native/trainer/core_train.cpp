@@ -53,6 +53,8 @@ TrainReport train_core(const TrainOptions& o) {
                     "resume with --engine torch, or start again with --init CHECKPOINT");
     if (o.from_scratch) return fail("train: --from-scratch is not supported by --engine core yet (no seeded initialiser); use --engine torch");
     if (o.batch < 1) return fail("train: --batch must be at least 1");
+    const AugSpec aug = augment_spec(o);
+    if (Status s = check_augment(aug, kCifar10Side); !s) return fail("train: " + s.message);
     if (o.epochs < 1) return fail("train: --epochs must be at least 1");
     if (!(o.lr > 0) || !std::isfinite(o.lr)) return fail("train: --lr must be a positive number");
     if (!(o.val_fraction >= 0 && o.val_fraction < 1)) return fail("train: the validation fraction must be in [0, 1)");
@@ -187,9 +189,9 @@ TrainReport train_core(const TrainOptions& o) {
             normalize_images(one_batch, 0, nb, x.data());
             for (int64_t i = 0; i < nb; ++i) labels[size_t(i)] = int32_t(one_batch.labels[size_t(i)]);
             const float* xin = x.data();
-            if (o.augment_crop || o.augment_flip) {
-                const AugDraws d = draw_augment(nb, o.augment_crop, o.augment_flip, aug_rng);
-                crop_flip_images(x.data(), nb, 3, kCifar10Side, kCifar10Side, d, xa.data());
+            if (aug.any()) {
+                const AugDraws d = draw_augment(nb, aug, aug_rng, kCifar10Side);
+                augment_images(x.data(), nb, kCifar10Side, kCifar10Side, d, aug, xa.data());
                 xin = xa.data();
             }
             const double lr = lr_at(o.schedule, o.lr, global_step, total_steps);

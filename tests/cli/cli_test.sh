@@ -164,6 +164,8 @@ PY
     printf 'not an archive' >"$tmp/bad.tar.gz"
     expect_fail "unknown 'imagenet'" eval --dataset imagenet --limit 10
     expect_fail "10 outputs but CIFAR-100 has 100 classes" eval --dataset cifar100 --data "$tmp/c"
+    expect_fail "unknown 'imagenet'" sweep --dataset imagenet --limit 10
+    expect_fail "10 outputs but CIFAR-100 has 100 classes" sweep --dataset cifar100 --data "$tmp/c"
     expect_fail "train.bin has 196736 bytes, expected 153700000" data check --dataset cifar100 --data "$tmp/c"
     expect_fail "03b5dce01913d631647c71ecec9e9cb8" data fetch --dataset cifar100 --archive "$tmp/bad.tar.gz" --data "$tmp/fetched"
     mkdir "$tmp/c100as10" && cp "$tmp/c/test.bin" "$tmp/c100as10/test_batch.bin"
@@ -190,6 +192,15 @@ for r in ev["results"]:
 print("ok: trained 1 step on 100 classes: fc3", shapes["fc3.weight"], "; eval on 40 images:", [r["correct"] for r in ev["results"]])
 PY
     expect_fail "looks like a CIFAR-10" eval --dataset cifar100 --data "$tmp/c10" --weights "$tmp/m100.safetensors"
+    "$q" sweep --dataset cifar100 --data "$tmp/c" --weights "$tmp/m100.safetensors" --weight-bits 32,4 --act-bits 32 --format json \
+      -o "$tmp/s.json" 2>"$err" || { cat "$err"; exit 1; }
+    python3 - "$tmp/s.json" <<'PY' || exit 1
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["dataset"] == "cifar100" and [r["total"] for r in s["results"]] == [40, 40], s
+print("ok: sweep --dataset cifar100:", [(r["weight_bits"], r["correct"]) for r in s["results"]])
+PY
+    expect_fail "100 outputs but CIFAR-10 has 10 classes" sweep --weights "$tmp/m100.safetensors" --limit 10
     expect_fail "100 outputs but CIFAR-10 has 10 classes" eval --weights "$tmp/m100.safetensors" --limit 10
     expect_fail "100 outputs but CIFAR-10 has 10 classes" train --init "$tmp/m100.safetensors" --data "$tmp/c" --device cpu --checkpoint-dir '' -q
     ;;
