@@ -1,17 +1,23 @@
 // panel_train.cpp: live training (desktop only), drawn through TrainerHooks (trainer_hooks.hpp) so that ui/
 // never sees LibTorch. New run settings (the final assignment's knobs), start / stop / resume, live loss and
-// validation-accuracy curves of every run overlaid for comparison, images/s, and export of a run's weights.
+// validation-accuracy curves of every run overlaid for comparison (against epochs, steps or wall time), images/s,
+// export of a run's weights and of the curves (CSV, PNG: ui/train_curves.hpp). The start point: the loaded
+// file, or from scratch the notebook's net, wide:N or a typed NetworkDesc (core's network_choice).
 // Without hooks (the web page, or a desktop build without the trainer) it says why training is unavailable.
 #include <imgui.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 
 #include "ui/app_context.hpp"
 #include "ui/i18n.hpp"
+#include "core/cifar10.hpp"
+#include "core/network.hpp"
 #include "ui/plot.hpp"
+#include "ui/train_curves.hpp"
 #include "ui/trainer_hooks.hpp"
 
 namespace quantlab::ui {
@@ -50,8 +56,16 @@ public:
 
 private:
     void settings(AppContext& ctx, float width);
+    void start_point(AppContext& ctx, float width);
+    void curve_files(const std::vector<TrainRun>& runs, AppContext& ctx, float width);
     TrainRunConfig next_;
-    bool from_current_weights_ = true;
+    int start_ = 0;  // 0 the loaded weights, from scratch: 1 the notebook's net, 2 wide:N, 3 a description
+    int wide_ = 2;
+    char desc_[1024] = "";
+    std::string model_error_;
+    int axis_ = 0;  // TrainAxis of the curves
+    char curves_dir_[512] = "";
+    std::string curves_written_;
     std::set<int> hidden_;
     char export_path_[512] = "quantlab_run.safetensors";
     std::string message_;
@@ -95,13 +109,93 @@ void TrainPanel::settings(AppContext& ctx, float width) {
         ImGui::RadioButton(tr("clipped"), &ste, 1);
         c.ste = SteRule(ste);
     }
-    ImGui::Checkbox(tr("start from the loaded weights"), &from_current_weights_);
-    c.init_weights = !from_current_weights_ ? std::string() : ctx.doc.weights_path.empty() ? ctx.doc.weights_name : ctx.doc.weights_path;
+    start_point(ctx, width);
+    if (!model_error_.empty()) ImGui::BeginDisabled();
     if (ImGui::Button(tr("Start"))) {
         Result<int> r = ctx.trainer->start(c);
         message_ = r.ok() ? std::string() : r.message();
         if (!r.ok()) ctx.report_error(r.message());
     }
+    if (!model_error_.empty()) ImGui::EndDisabled();
+}
+
+// The start point of a new run. A description that does not parse (or has the wrong class count) disables Start
+// and says why, before anything is queued.
+void TrainPanel::start_point(AppContext& ctx, float width) {
+    TrainRunConfig& c = next_;
+    const char* starts[] = {tr("fine-tune the loaded weights"), tr("from scratch: the notebook's net"), tr("from scratch: wide:N"),
+                            tr("from scratch: a description")};
+    ImGui::SetNextItemWidth(width);
+    ImGui::Combo(tr("start##model"), &start_, starts, 4);
+    model_error_.clear();
+    if (start_ == 0) {
+        c.init_weights = ctx.doc.weights_path.empty() ? ctx.doc.weights_name : ctx.doc.weights_path;
+        c.model = "notebook";
+        return;
+    }
+    c.init_weights.clear();
+    if (start_ == 1) {
+        c.model = "notebook";
+    } else if (start_ == 2) {
+        ImGui::SetNextItemWidth(width);
+        ImGui::SliderInt(tr("width N##wide"), &wide_, 1, 8);
+        c.model = "wide:" + std::to_string(wide_);
+    } else {
+        if (!desc_[0]) std::snprintf(desc_, sizeof desc_, "%s", notebook_net().to_text().c_str());
+        ImGui::TextDisabled("%s", tr("layers separated by ';' (conv NAME IN OUT K PAD; bn NAME C; relu; pool K; flatten; linear NAME IN OUT)"));
+        ImGui::InputTextMultiline("##desc", desc_, sizeof desc_, ImVec2(width + ImGui::GetFontSize() * 8, ImGui::GetTextLineHeight() * 4.5f),
+                                  ImGuiInputTextFlags_NoHorizontalScroll);
+        c.model = desc_;
+    }
+    Result<NetworkDesc> net = network_choice(c.model, kCifar10NumClasses);
+    if (!net.ok()) {
+        model_error_ = net.message();
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(plot::colors().bad));
+        ImGui::TextWrapped("%s", model_error_.c_str());
+        ImGui::PopStyleColor();
+        return;
+    }
+    int64_t params = 0;
+    for (const ParamDesc& p : net.value.params())
+        if (p.trainable) params += numel(p.shape);
+    ImGui::TextDisabled("%s: %lld", tr("parameters"), (long long)params);
+}
+
+// CSV (curves, results) and PNG (the curves against the chosen axis) of the shown runs, into a folder: by
+// default the session's runs folder, next to the checkpoints.
+void TrainPanel::curve_files(const std::vector<TrainRun>& all, AppContext& ctx, float width) {
+    if (!curves_dir_[0]) std::snprintf(curves_dir_, sizeof curves_dir_, "%s", ctx.trainer->runs_dir().empty() ? "." : ctx.trainer->runs_dir().c_str());
+    ImGui::SetNextItemWidth(width);
+    ImGui::InputText(tr("curves to"), curves_dir_, sizeof curves_dir_);
+    const bool csv = ImGui::Button(tr("Save CSV"));
+    ImGui::SameLine();
+    const bool png = ImGui::Button(tr("Save PNG"));
+    if (csv || png) {
+        std::vector<TrainRun> runs;
+        std::vector<std::string> labels;
+        std::vector<uint32_t> colours;
+        for (const TrainRun& r : all)
+            if (!hidden_.count(r.id)) runs.push_back(r), labels.push_back(run_label(r)), colours.push_back(plot::colors().series[size_t(r.id) % 8]);
+        const std::filesystem::path dir(curves_dir_);
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        Status s;
+        if (csv) {
+            const std::string a = (dir / "training_curves.csv").string(), b = (dir / "training_results.csv").string();
+            s = write_text_file(a, curves_csv(runs, labels));
+            if (s) s = write_text_file(b, results_csv(runs, labels));
+            curves_written_ = s ? a + ", " + b : std::string();
+        } else {
+            const std::string a = (dir / "training_curves.png").string();
+            s = write_png(a, render_curves(runs, labels, colours, TrainAxis(axis_), 1280, 800));
+            curves_written_ = s ? a : std::string();
+        }
+        if (!s) {
+            curves_written_.clear();
+            ctx.report_error(s.message);
+        }
+    }
+    if (!curves_written_.empty()) ImGui::TextWrapped("%s %s", tr("wrote"), curves_written_.c_str());
 }
 
 void TrainPanel::draw(AppContext& ctx) {
@@ -153,30 +247,37 @@ void TrainPanel::draw(AppContext& ctx) {
     ImGui::SetNextItemWidth(left_w - fs * 6);
     ImGui::InputText(tr("export to"), export_path_, sizeof export_path_);
     if (!message_.empty()) ImGui::TextWrapped("%s", message_.c_str());
+    ImGui::Separator();
+    curve_files(runs, ctx, left_w - fs * 6);
     ImGui::EndChild();
     ImGui::SameLine();
 
     ImGui::BeginChild("##train_plots", ImVec2(0, 0), false);
+    const char* axes[] = {tr("epochs"), tr("steps"), tr("wall time (s)")};
+    ImGui::SetNextItemWidth(fs * 9);
+    ImGui::Combo(tr("x axis##train"), &axis_, axes, 3);
+    const TrainAxis axis = TrainAxis(axis_);
+    const char* xlabel = axis == TrainAxis::kEpoch ? tr("epoch") : axis == TrainAxis::kStep ? tr("optimizer step") : tr("wall time (s)");
     const ImVec2 a = ImGui::GetContentRegionAvail();
     const float h = (a.y - ImGui::GetStyle().ItemSpacing.y) * 0.5f;
-    double emax = 1, lmax = 0.1;
+    double emax = axis == TrainAxis::kEpoch ? 1 : 1e-9, lmax = 0.1;
     for (const TrainRun& r : runs)
-        for (const TrainPoint& p : r.points) emax = std::max(emax, p.epoch), lmax = std::max(lmax, p.loss);
-    if (plot::begin_plot("##loss", tr("training loss"), ImVec2(0, h), plot::Limits{0, emax, 0, lmax * 1.05}, tr("epoch"), nullptr)) {
+        for (const TrainPoint& p : r.points) emax = std::max(emax, axis_value(p, axis)), lmax = std::max(lmax, p.loss);
+    if (plot::begin_plot("##loss", tr("training loss"), ImVec2(0, h), plot::Limits{0, emax, 0, lmax * 1.05}, xlabel, nullptr)) {
         for (const TrainRun& r : runs) {
             if (hidden_.count(r.id)) continue;
             std::vector<float> x, y;
-            for (const TrainPoint& p : r.points) x.push_back(float(p.epoch)), y.push_back(float(p.loss));
+            for (const TrainPoint& p : r.points) x.push_back(float(axis_value(p, axis))), y.push_back(float(p.loss));
             plot::line(run_label(r).c_str(), x.data(), y.data(), int(x.size()), plot::colors().series[size_t(r.id) % 8], 1.8f);
         }
         plot::end_plot();
     }
-    if (plot::begin_plot("##val", tr("validation accuracy"), ImVec2(0, h), plot::Limits{0, emax, 0, 100}, tr("epoch"), "%", plot::kYPercent)) {
+    if (plot::begin_plot("##val", tr("validation accuracy"), ImVec2(0, h), plot::Limits{0, emax, 0, 100}, xlabel, "%", plot::kYPercent)) {
         for (const TrainRun& r : runs) {
             if (hidden_.count(r.id)) continue;
             std::vector<float> x, y;
             for (const TrainPoint& p : r.points)
-                if (p.val_accuracy >= 0) x.push_back(float(p.epoch)), y.push_back(float(p.val_accuracy));
+                if (p.val_accuracy >= 0) x.push_back(float(axis_value(p, axis))), y.push_back(float(p.val_accuracy));
             plot::line(run_label(r).c_str(), x.data(), y.data(), int(x.size()), plot::colors().series[size_t(r.id) % 8], 2.2f);
             plot::markers("##m", x.data(), y.data(), int(x.size()), plot::colors().series[size_t(r.id) % 8], 3.0f);
         }

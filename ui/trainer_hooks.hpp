@@ -16,6 +16,7 @@ namespace quantlab::ui {
 struct TrainRunConfig {
     std::string label;             // shown in the legend ("sgd lr 0.01", ...); empty: made from the settings
     std::string init_weights;      // "" = from scratch; else a weights file (fine-tuning / QAT start)
+    std::string model = "notebook";  // from scratch: notebook, wide:N or a NetworkDesc text (core's network_choice)
     int epochs = 10;
     int batch = 128;
     double lr = 0.01;
@@ -34,6 +35,8 @@ struct TrainRunConfig {
 
 struct TrainPoint {
     double epoch = 0;          // fractional: progress through the run
+    int64_t step = 0;          // optimizer steps since the run's start
+    double seconds = 0;        // wall time since the run's start (a stopped run's pause not counted)
     double loss = 0;           // running training loss
     double val_accuracy = -1;  // percent; < 0 where not measured
     double images_per_s = 0;
@@ -59,6 +62,8 @@ public:
     virtual std::vector<TrainRun> runs() const = 0;              // a snapshot of every run, oldest first
     // Writes the run's current weights as QuantLab safetensors (temp file + rename).
     virtual Status export_weights(int run_id, const std::string& path) = 0;
+    // Where this session's runs write their checkpoints (the panel saves curves next to them); "" if none.
+    virtual std::string runs_dir() const { return std::string(); }
 };
 
 }  // namespace quantlab::ui

@@ -68,14 +68,9 @@ Result<NetworkDesc> network_of_run(const TrainOptions& o, const std::string& mod
         return f.value.net;
     }
     // The stock nets' last layer is sized from the data (10 or 100 classes).
-    const int classes = dataset_info(o.dataset).classes;
-    if (model.empty() || model == "notebook") return with_classes(notebook_net(), classes);
-    if (model.rfind("wide:", 0) == 0) {
-        const int w = std::atoi(model.c_str() + 5);
-        if (w < 1 || w > 8) return Status::error("--model wide:N needs N in 1..8");
-        return with_classes(wide_net(w), classes);
-    }
-    return parse_network(model);
+    Result<NetworkDesc> net = network_choice(model, dataset_info(o.dataset).classes);
+    if (!net.ok()) return Status::error("--model: " + net.message());
+    return net;
 }
 
 // Ctrl-C during `quantlab train`: the first asks the trainer to stop after the step in flight and write a
