@@ -6,6 +6,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "core/dataset.hpp"
 #include "ui/lessons.hpp"
 
 namespace quantlab::ui {
@@ -248,6 +249,11 @@ const Entry kTable[] = {
      "学習には LibTorch 付きのデスクトップアプリ (quantlab-gui) が必要です。Web ページでは学習済みモデルを評価できます: 書き出した .safetensors ファイルをここにドロップしてください。"},
     // layout: one part at a time (presenter mode, small windows), colour legends
     {"confusion", "混同行列"},
+    {"most confused (true -> predicted, images):", "最も混同されたクラス (正解 -> 予測, 枚数):"},
+    {"This model has %d classes but the test images are %s (%d classes): open the matching test set "
+     "(CIFAR-100: test.bin of cifar-100-binary; quantlab-gui --data DIR).",
+     "このモデルのクラス数は %d ですが、テスト画像は %s (%d クラス) です: 対応するテストセットを開いてください "
+     "(CIFAR-100: cifar-100-binary の test.bin; quantlab-gui --data DIR)。"},
     {"per class", "クラス別"},
     {"histogram", "ヒストグラム"},
     {"error", "誤差"},
@@ -308,6 +314,12 @@ const char* tr(const char* english) {
 const char* class_name(int c) {
     if (c < 0 || c >= 10) return "?";
     return g_lang == Lang::kJa ? kClassJa[c] : kClassEn[c];
+}
+
+std::string class_label(int classes, int c) {
+    if (classes == kCifar10NumClasses) return class_name(c);
+    if (classes == dataset_info(Dataset::kCifar100).classes) return dataset_class_name(Dataset::kCifar100, c);
+    return std::to_string(c);
 }
 
 std::string all_ui_text() {
