@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/archive/archive.hpp"
+#include "core/cifar10.hpp"
 #include "core/model_file.hpp"
 #include "core/network.hpp"
 #include "core/safetensors_io.hpp"
