@@ -2,6 +2,7 @@
 #include "core/train/augment.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -12,6 +13,12 @@ namespace {
 // A uniform float in [0, 1) from one 64-bit draw (its top 24 bits: every value exact in float).
 float uniform01(std::mt19937_64& rng) { return float(rng() >> 40) * (1.0f / 16777216.0f); }
 
+std::string short_number(float v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", double(v));
+    return b;
+}
+
 float clamp01(float v) { return std::min(std::max(v, 0.0f), 1.0f); }
 
 }  // namespace
@@ -21,8 +28,8 @@ Status check_augment(const AugSpec& spec, int64_t side) {
         return Status::error("--cutout: " + std::to_string(spec.cutout) + " is not a square side; use 0 (none) to " + std::to_string(side) +
                              " pixels (DeVries & Taylor used 16 on CIFAR-10)");
     if (!(spec.jitter >= 0 && spec.jitter <= kMaxJitter))
-        return Status::error("--color-jitter: " + std::to_string(spec.jitter) + " is out of range; use 0 (none) to " +
-                             std::to_string(kMaxJitter).substr(0, 3) + " (factors in [1 - a, 1 + a], e.g. 0.4)");
+        return Status::error("--color-jitter: " + short_number(spec.jitter) + " is out of range; use 0 (none) to " + short_number(kMaxJitter) +
+                             " (factors in [1 - a, 1 + a], e.g. 0.4)");
     return Status::success();
 }
 
