@@ -123,8 +123,8 @@ void TrainPanel::settings(AppContext& ctx, float width) {
 // and says why, before anything is queued.
 void TrainPanel::start_point(AppContext& ctx, float width) {
     TrainRunConfig& c = next_;
-    const char* starts[] = {tr("fine-tune the loaded weights"), tr("from scratch: the notebook's net"), tr("from scratch: wide:N"),
-                            tr("from scratch: a description")};
+    const char* starts[] = {tr("fine-tune loaded file"), tr("scratch: notebook net"), tr("scratch: wide:N"),
+                            tr("scratch: description")};
     ImGui::SetNextItemWidth(width);
     ImGui::Combo(tr("start##model"), &start_, starts, 4);
     model_error_.clear();
