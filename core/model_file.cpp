@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "core/cifar10.hpp"
+#include "core/dataset.hpp"
 #include "core/quant_config_io.hpp"
 #include "core/weights_io.hpp"
 
@@ -49,6 +50,13 @@ Status check_cifar10_net(const NetworkDesc& net, const std::string& name) {
     if (net.input == Shape{3, 32, 32} && net.num_classes() == kCifar10NumClasses) return Status::success();
     return Status::error(name + ": the network takes " + shape_str(net.input) + " inputs and has " + std::to_string(net.num_classes()) +
                          " classes; QuantLab evaluates CIFAR-10 (3,32,32), 10 classes");
+}
+
+Status check_cifar_net(const NetworkDesc& net, const std::string& name) {
+    if (net.input == Shape{3, 32, 32} && (net.num_classes() == kCifar10NumClasses || net.num_classes() == dataset_info(Dataset::kCifar100).classes))
+        return Status::success();
+    return Status::error(name + ": the network takes " + shape_str(net.input) + " inputs and has " + std::to_string(net.num_classes()) +
+                         " classes; QuantLab evaluates CIFAR-10 (3,32,32), 10 classes, or CIFAR-100, 100 classes");
 }
 
 void stamp_metadata(Metadata* metadata, const NetworkDesc& net, const std::string& source, const QuantConfig* config) {

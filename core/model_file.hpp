@@ -44,6 +44,8 @@ Result<ModelFile> open_model_bytes(const uint8_t* data, size_t size, const std::
 
 // What the app and the page evaluate: a network that takes CIFAR-10's (3,32,32) images into 10 classes.
 // The message names the file and what its network takes.
+// A network for CIFAR-10 or CIFAR-100: (3,32,32) inputs and 10 or 100 classes (the desktop app evaluates both).
+Status check_cifar_net(const NetworkDesc& net, const std::string& name);
 Status check_cifar10_net(const NetworkDesc& net, const std::string& name);
 
 // The keys every QuantLab file carries: "format" = quantlab, the format version, "model" (the net's name),

@@ -1,6 +1,7 @@
 // network.cpp: layer-list network descriptions, their text form, shape inference and weight checks.
 #include "core/network.hpp"
 
+#include <cstdlib>
 #include <set>
 #include <sstream>
 
@@ -180,6 +181,23 @@ Status validate(const NetworkDesc& net) {
     }
     if (net.layers.back().kind != LayerKind::kLinear) return fail("the last layer must be linear (the logits)");
     return Status::success();
+}
+
+Result<NetworkDesc> network_choice(const std::string& model, int classes) {
+    if (model.empty() || model == "notebook") return with_classes(notebook_net(), classes);
+    if (model.rfind("wide:", 0) == 0) {
+        const std::string n = model.substr(5);
+        char* end = nullptr;
+        const long w = std::strtol(n.c_str(), &end, 10);
+        if (n.empty() || *end || w < 1 || w > 8) return Status::error("model 'wide:" + n + "': wide:N needs N in 1..8");
+        return with_classes(wide_net(int(w)), classes);
+    }
+    Result<NetworkDesc> net = parse_network(model);
+    if (!net.ok()) return net.status;
+    if (net.value.num_classes() != classes)
+        return Status::error("model description: its last layer has " + std::to_string(net.value.num_classes()) + " outputs but the data has " +
+                             std::to_string(classes) + " classes; make the last linear layer's outputs " + std::to_string(classes));
+    return net;
 }
 
 Result<NetworkDesc> parse_network(const std::string& text) {

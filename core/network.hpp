@@ -51,6 +51,11 @@ NetworkDesc wide_net(int width);
 // `net` with its last linear layer's outputs set to `classes` (the dataset's class count; dataset.hpp).
 NetworkDesc with_classes(NetworkDesc net, int classes);
 
+// A from-scratch model as `quantlab train --model` and the desktop training panel name it: "notebook" (or empty),
+// "wide:N" (N in 1..8), or a description (parse_network). The stock nets' last layer gets `classes` outputs; a
+// description must already have them (the message says how many it has). Errors name the choice.
+Result<NetworkDesc> network_choice(const std::string& model, int classes);
+
 // Parses and checks a description (shapes flow, every conv/linear/bn is named uniquely, sizes bounded).
 Result<NetworkDesc> parse_network(const std::string& text);
 Status validate(const NetworkDesc& net);

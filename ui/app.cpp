@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <utility>
 
 #include "core/file_io.hpp"
@@ -112,7 +113,7 @@ struct App::Impl {
     Status load_weights(const std::string& name, const std::vector<uint8_t>& bytes, bool apply_file_config) {
         Result<ModelFile> file = open_model_bytes(bytes.data(), bytes.size(), name);
         if (!file.ok()) return file.status;
-        if (Status s = check_cifar10_net(file.value.net(), name); !s) return s;
+        if (Status s = check_cifar_net(file.value.net(), name); !s) return s;
         // A QuantLab file may say how it was quantized (a QAT export): start from those bits, and evaluate
         // that setting with the file's calibrated ranges (as `quantlab eval`'s "file (static)" row). Settings
         // that do not read are ignored here (`quantlab eval` reports them).
@@ -146,11 +147,12 @@ struct App::Impl {
         return Status::success();
     }
 
-    Status load_data(const std::string& name, const std::vector<uint8_t>& bytes) {
-        Result<Cifar10> data = read_cifar10_bytes(bytes.data(), bytes.size(), name);
+    Status load_data(const std::string& name, const std::vector<uint8_t>& bytes, Dataset dataset = Dataset::kCifar10) {
+        Result<Cifar10> data = read_dataset_bytes(bytes.data(), bytes.size(), dataset, name);
         if (!data.ok()) return data.status;
         doc.data = std::make_shared<const Cifar10>(std::move(data.value));
         doc.data_name = name;
+        doc.dataset = dataset;
         ++doc.generation;
         state.gallery_page = 0;
         eval.set_source(doc.model, doc.data);
@@ -170,12 +172,14 @@ struct App::Impl {
             if (s) doc.weights_path = path_or_name;
         } else if (n > 0 && n % kCifar10RecordBytes == 0) {
             s = load_data(name, bytes);
+        } else if (n > 0 && n % dataset_info(Dataset::kCifar100).record_bytes() == 0) {  // CIFAR-100: coarse + fine label
+            s = load_data(name, bytes, Dataset::kCifar100);
         } else {
             char head[64] = "";
             for (size_t i = 0; i < std::min<size_t>(n, 8); ++i)
                 std::snprintf(head + std::strlen(head), sizeof head - std::strlen(head), "%02x", bytes[i]);
             s = Status::error(name + ": not a weights file (.safetensors or a torch.save .pth zip) nor a CIFAR-10 batch "
-                              "(a non-empty multiple of 3073 bytes); found " + std::to_string(n) + " bytes" +
+                              "(a non-empty multiple of 3073 bytes) nor a CIFAR-100 file (of 3074 bytes); found " + std::to_string(n) + " bytes" +
                               (n ? std::string(" starting ") + head : std::string()));
         }
         // The framing in the UI's language; the detail (core's message: the file, what was expected and found) as is.
@@ -549,9 +553,13 @@ App::App(AppOptions options) : impl_(std::make_unique<Impl>()) {
     m.doc.models = m.models;
     bool have_data = false;
     if (!m.opt.test_set_dir.empty()) {  // the desktop's full test set (as `quantlab eval`), else the sample below
-        const std::string path = m.opt.test_set_dir + "/test_batch.bin";
+        // A CIFAR-100 folder (test.bin, no test_batch.bin) is CIFAR-100's test set.
+        std::string path = m.opt.test_set_dir + "/test_batch.bin";
+        Dataset ds = Dataset::kCifar10;
+        if (!std::filesystem::exists(path) && std::filesystem::exists(m.opt.test_set_dir + "/test.bin"))
+            path = m.opt.test_set_dir + "/test.bin", ds = Dataset::kCifar100;
         Result<std::vector<uint8_t>> full = read_file_bytes(path, "test data");
-        Status s = full.ok() ? m.load_data("test_batch.bin", full.value) : full.status;
+        Status s = full.ok() ? m.load_data(std::filesystem::path(path).filename().string(), full.value, ds) : full.status;
         if (!s)
             errors += (errors.empty() ? "" : "; ") + s.message + " (" + path + ", " + m.opt.test_set_source + "); " +
                       tr("evaluating on the bundled sample of 1,000 test images instead");

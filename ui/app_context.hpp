@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/cifar10.hpp"
+#include "core/dataset.hpp"
 #include "core/inference.hpp"
 #include "ui/eval_service.hpp"
 #include "ui/model_catalog.hpp"
@@ -24,11 +25,13 @@ struct Document {
     std::string weights_path;              // where it was read from, when known (desktop): a training run's start
     std::shared_ptr<const Cifar10> data;
     std::string data_name;
+    Dataset dataset = Dataset::kCifar10;   // what `data` holds (its labels' range)
     uint64_t generation = 0;
     std::vector<std::string> layer_names;  // conv/linear layers, in order
     QuantConfig file_config;               // the weights file's own settings and calibrated ranges (a QAT export); no layers: none
     std::shared_ptr<const ModelCatalog> models;  // the bundled models (ui/model_catalog.hpp), never null in App
     int num_layers() const { return int(layer_names.size()); }
+    int num_classes() const { return model ? model->desc().num_classes() : kCifar10NumClasses; }
 };
 
 // Bit widths the accuracy-vs-bits sweep evaluates (all layers alike, the state's rule).

@@ -73,6 +73,7 @@ struct CoreTrainer::Impl {
         bool stop_requested = false;
         std::shared_ptr<const StateDict> weights;  // the latest weights (published after each step)
         double loss_avg = 0, last_point_epoch = -1, first_loss = -1, loss = -1, val = -1, test = -1, ptq_test = -1, ips = 0;
+        double seconds = 0;  // the loop's training time so far (the curves' wall-time axis; a pause is not counted)
         int64_t loss_samples = 0, steps = 0;
     };
 
@@ -118,6 +119,19 @@ struct CoreTrainer::Impl {
         if (active == r.view.id) active = 0;
     }
 
+    // A point of run r's curves at its current step and time.
+    static TrainPoint make_point(const Slot& r, double epoch, double loss, double val, double test) {
+        TrainPoint p;
+        p.epoch = epoch;
+        p.step = r.steps;
+        p.seconds = r.seconds;
+        p.loss = loss;
+        p.val_accuracy = val;
+        p.test_accuracy = test;
+        p.images_per_s = r.ips;
+        return p;
+    }
+
     // Under mu: a point for the curves (loss smoothed; thinned unless it carries an accuracy or forced).
     void add_point(Slot& r, double epoch, double step_loss, double val, double test_acc, bool force) {
         if (step_loss >= 0) {
@@ -128,7 +142,7 @@ struct CoreTrainer::Impl {
         r.loss = loss;
         const bool keep = force || val >= 0 || test_acc >= 0 || r.last_point_epoch < 0 || epoch - r.last_point_epoch >= kMinPointSpacing;
         if (!keep) return;
-        r.view.points.push_back(TrainPoint{epoch, loss, val, test_acc, r.ips});
+        r.view.points.push_back(make_point(r, epoch, loss, val, test_acc));
         r.last_point_epoch = epoch;
     }
 
@@ -167,8 +181,7 @@ struct CoreTrainer::Impl {
             if (acc >= 0) {
                 r.test = acc;
                 if (p.initial) r.ptq_test = acc;
-                TrainPoint pt{p.epoch, -1.0, -1.0, acc, r.ips};
-                r.view.points.push_back(pt);
+                r.view.points.push_back(make_point(r, p.epoch, -1.0, -1.0, acc));
             }
         }
         r.pending.reset();
@@ -208,7 +221,7 @@ struct CoreTrainer::Impl {
             std::lock_guard<std::mutex> lock(mu);
             r.val = v0.ok() ? v0.value : -1;
             // No loss before the first step (-1: the loss curve starts with the first step).
-            if (r.val >= 0) r.view.points.push_back(TrainPoint{0.0, -1.0, r.val, -1.0, 0.0});
+            if (r.val >= 0) r.view.points.push_back(make_point(r, 0.0, -1.0, r.val, -1.0));
             r.view.message = std::to_string(l.train_images()) + " training / " + std::to_string(l.val_images()) + " validation images (" +
                              data_name + ")";
         }
@@ -271,6 +284,7 @@ struct CoreTrainer::Impl {
             std::lock_guard<std::mutex> lock(mu);
             r->weights = std::move(w);
             r->steps = s.steps_done;
+            r->seconds = loop.train_seconds();
             if (r->first_loss < 0) r->first_loss = s.loss;
             if (s.val >= 0) r->val = s.val;
             r->ips = loop.train_seconds() > 0 ? double(loop.images_trained()) / loop.train_seconds() : 0;
@@ -395,7 +409,7 @@ Result<int> CoreTrainer::start(const TrainRunConfig& config) {
     s.lr = config.lr;
     s.momentum = config.momentum;
     s.schedule = config.schedule;
-    s.augment_crop = s.augment_flip = config.augment;
+    s.augment.crop = s.augment.flip = config.augment;
     s.val_fraction = m.opt.val_fraction;
     s.seed = m.opt.seed;
     s.val_every = m.opt.val_every;

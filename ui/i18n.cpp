@@ -6,6 +6,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "core/dataset.hpp"
 #include "ui/lessons.hpp"
 
 namespace quantlab::ui {
@@ -205,6 +206,23 @@ const Entry kTable[] = {
     {"weight bits##t", "重みビット##t"},
     {"activation bits##t", "活性化ビット##t"},
     {"start from the loaded weights", "読み込んだ重みから始める"},
+    {"fine-tune loaded file", "読み込んだ重みを微調整"},
+    {"scratch: notebook net", "ゼロから: ノートブックのネット"},
+    {"scratch: wide:N", "ゼロから: wide:N (幅 N 倍)"},
+    {"scratch: description", "ゼロから: 記述したネット"},
+    {"start##model", "開始点##model"},
+    {"width N##wide", "幅 N##wide"},
+    {"layers separated by ';' (conv NAME IN OUT K PAD; bn NAME C; relu; pool K; flatten; linear NAME IN OUT)",
+     "層を ';' で区切る (conv 名前 入力 出力 K PAD; bn 名前 C; relu; pool K; flatten; linear 名前 入力 出力)"},
+    {"parameters", "パラメータ数"},
+    {"curves to", "曲線の保存先"},
+    {"Save CSV", "CSV を保存"},
+    {"Save PNG", "PNG を保存"},
+    {"wrote", "保存しました:"},
+    {"steps", "ステップ数"},
+    {"wall time (s)", "経過時間 (秒)"},
+    {"x axis##train", "横軸##train"},
+    {"optimizer step", "最適化ステップ"},
     {"Start", "開始"},
     {"Stop", "停止"},
     {"Resume", "再開"},
@@ -248,6 +266,11 @@ const Entry kTable[] = {
      "学習には LibTorch 付きのデスクトップアプリ (quantlab-gui) が必要です。Web ページでは学習済みモデルを評価できます: 書き出した .safetensors ファイルをここにドロップしてください。"},
     // layout: one part at a time (presenter mode, small windows), colour legends
     {"confusion", "混同行列"},
+    {"most confused (true -> predicted, images):", "最も混同されたクラス (正解 -> 予測, 枚数):"},
+    {"This model has %d classes but the test images are %s (%d classes): open the matching test set "
+     "(CIFAR-100: test.bin of cifar-100-binary; quantlab-gui --data DIR).",
+     "このモデルのクラス数は %d ですが、テスト画像は %s (%d クラス) です: 対応するテストセットを開いてください "
+     "(CIFAR-100: cifar-100-binary の test.bin; quantlab-gui --data DIR)。"},
     {"per class", "クラス別"},
     {"histogram", "ヒストグラム"},
     {"error", "誤差"},
@@ -308,6 +331,12 @@ const char* tr(const char* english) {
 const char* class_name(int c) {
     if (c < 0 || c >= 10) return "?";
     return g_lang == Lang::kJa ? kClassJa[c] : kClassEn[c];
+}
+
+std::string class_label(int classes, int c) {
+    if (classes == kCifar10NumClasses) return class_name(c);
+    if (classes == dataset_info(Dataset::kCifar100).classes) return dataset_class_name(Dataset::kCifar100, c);
+    return std::to_string(c);
 }
 
 std::string all_ui_text() {

@@ -14,6 +14,9 @@ Lang language();
 const char* tr(const char* english);
 // CIFAR-10 class c as the notebook names it (plane, car, ...), in the current language.
 const char* class_name(int c);
+// Class c of a `classes`-class model: CIFAR-10's names (in the UI's language) for 10, CIFAR-100's fine label
+// names (core/dataset.hpp, the list of the data set's fine_label_names.txt; English) for 100, else the index.
+std::string class_label(int classes, int c);
 // Every string of the tables (both languages) and the symbols the UI draws: for the font's glyph ranges.
 std::string all_ui_text();
 

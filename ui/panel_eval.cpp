@@ -15,6 +15,7 @@
 #include "ui/layout_probe.hpp"
 #include "ui/model_widgets.hpp"
 #include "ui/plot.hpp"
+#include "ui/plot_data.hpp"
 #include "ui/theme.hpp"
 
 namespace quantlab::ui {
@@ -27,12 +28,12 @@ struct Compare {
     std::vector<float> float_class, quant_class;    // per-class accuracy, percent
     std::vector<float> confusion_pct;               // quantized, row-normalised, percent
     std::vector<float> confusion_change;            // quantized - float counts
+    std::vector<int64_t> confusion;                 // quantized counts (row = true class)
     int64_t broken = 0, fixed = 0, changed = 0;     // float right -> quantized wrong, the reverse, any change
 };
 
-Compare compare(const Cifar10& data, const EvalSnapshot* q, const EvalSnapshot* f) {
+Compare compare(const Cifar10& data, const EvalSnapshot* q, const EvalSnapshot* f, int k) {
     Compare c;
-    const int k = kCifar10NumClasses;
     c.float_class.assign(k, 0);
     c.quant_class.assign(k, 0);
     c.confusion_pct.assign(k * k, 0);
@@ -69,6 +70,7 @@ Compare compare(const Cifar10& data, const EvalSnapshot* q, const EvalSnapshot* 
             c.confusion_change[t * k + p] = float(conf[t * k + p] - fconf[t * k + p]);
         }
     }
+    c.confusion = std::move(conf);
     return c;
 }
 
@@ -81,7 +83,7 @@ private:
     // progress bar is a thin line.
     void controls(AppContext& ctx, const EvalSnapshot* q, const EvalSnapshot* f, bool compact);
     void sweep_plot(AppContext& ctx, ImVec2 size, const EvalSnapshot* f);
-    void class_plot(const Compare& c, ImVec2 size, bool have_float);
+    void class_plot(const Compare& c, ImVec2 size, bool have_float, int k);
     void gallery(AppContext& ctx, const EvalSnapshot* q, const EvalSnapshot* f, ImVec2 size);
     // tabs_shown: the caller already offers the choice of matrix (views 2 / 3).
     void matrices(AppContext& ctx, const Compare& cmp, ImVec2 size, bool tabs_shown = false);
@@ -210,16 +212,17 @@ void EvalPanel::sweep_plot(AppContext& ctx, ImVec2 size, const EvalSnapshot* f) 
     plot::end_plot();
 }
 
-void EvalPanel::class_plot(const Compare& c, ImVec2 size, bool have_float) {
+void EvalPanel::class_plot(const Compare& c, ImVec2 size, bool have_float, int classes) {
     const plot::Colors& col = plot::colors();
-    plot::Limits lim{-0.6, 9.6, 0, 100};
+    plot::Limits lim{-0.6, double(classes) - 0.4, 0, 100};
     std::vector<double> tv;
     std::vector<std::string> tl;
-    for (int k = 0; k < kCifar10NumClasses; ++k) tv.push_back(k), tl.push_back(class_name(k));
+    // 100 classes: the labels are thinned out where they would overlap (set_x_ticks); hover a bar for its class.
+    for (int k = 0; k < classes; ++k) tv.push_back(k), tl.push_back(class_label(classes, k));
     plot::set_x_ticks(tv, tl);
     if (!plot::begin_plot("##classes", tr("per-class accuracy"), size, lim, nullptr, "%", plot::kYPercent | plot::kLegendLeft)) return;
-    if (have_float) plot::bars(tr("float"), c.float_class.data(), kCifar10NumClasses, -0.2f, 0.38f, col.series[1]);
-    plot::bars(tr("quantized"), c.quant_class.data(), kCifar10NumClasses, have_float ? 0.2f : 0.0f, 0.38f, col.series[0]);
+    if (have_float) plot::bars(tr("float"), c.float_class.data(), classes, -0.2f, 0.38f, col.series[1]);
+    plot::bars(tr("quantized"), c.quant_class.data(), classes, have_float ? 0.2f : 0.0f, 0.38f, col.series[0]);
     plot::end_plot();
 }
 
@@ -320,19 +323,21 @@ void EvalPanel::gallery(AppContext& ctx, const EvalSnapshot* q, const EvalSnapsh
         dl->AddImage(texture_.id(), a, ImVec2(a.x + img, a.y + img), ImVec2(u0, v0), ImVec2(u0 + 32 / tw, v0 + 32 / th));
         if (border) dl->AddRect(ImVec2(a.x - 2, a.y - 2), ImVec2(a.x + img + 2, a.y + img + 2), border, 0, 0, 3.0f * ctx.scale);
         // Line 1: the quantized prediction (green when right, red when wrong); line 2: the truth.
-        const char* pred = pq >= 0 ? class_name(pq) : "...";
+        const int nc = ctx.doc.num_classes();
+        const std::string pred_s = pq >= 0 ? class_label(nc, pq) : "...";
+        const char* pred = pred_s.c_str();
         const ImU32 pc = pq < 0 ? c.text_dim : (pq == truth ? c.good : c.bad);
         const ImVec2 t1 = ImGui::CalcTextSize(pred);
         dl->AddText(ImVec2(p.x + (cell_w - t1.x) * 0.5f, a.y + img + 3), pc, pred);
-        std::string t = std::string("(") + class_name(truth) + ")";
+        std::string t = "(" + class_label(nc, truth) + ")";
         const ImVec2 t2 = ImGui::CalcTextSize(t.c_str());
         dl->AddText(ImVec2(p.x + (cell_w - t2.x) * 0.5f, a.y + img + 3 + fs * 1.05f), c.text_dim, t.c_str());
         ImGui::EndGroup();
         if (ImGui::IsItemHovered()) {
             ImGui::BeginTooltip();
-            ImGui::Text("#%lld  %s: %s", (long long)i, tr("true"), class_name(truth));
-            ImGui::Text("%s: %s", tr("quantized"), pq >= 0 ? class_name(pq) : "...");
-            ImGui::Text("%s: %s", tr("float"), pf >= 0 ? class_name(pf) : "...");
+            ImGui::Text("#%lld  %s: %s", (long long)i, tr("true"), class_label(nc, truth).c_str());
+            ImGui::Text("%s: %s", tr("quantized"), pred);
+            ImGui::Text("%s: %s", tr("float"), pf >= 0 ? class_label(nc, pf).c_str() : "...");
             ImGui::EndTooltip();
         }
     }
@@ -343,9 +348,19 @@ void EvalPanel::gallery(AppContext& ctx, const EvalSnapshot* q, const EvalSnapsh
 void EvalPanel::matrices(AppContext& ctx, const Compare& cmp, ImVec2 size, bool tabs_shown) {
     UiState& s = ctx.state;
     const float sp = ImGui::GetStyle().ItemSpacing.x;
+    const int k = ctx.doc.num_classes();
     std::vector<std::string> names;
-    for (int k = 0; k < kCifar10NumClasses; ++k) names.push_back(class_name(k));
-    const bool both = plot::heat_map_numbers_fit(10, 10, names, names, ImVec2((size.x - sp) * 0.5f, size.y), "100", tr("predicted"));
+    for (int c = 0; c < k; ++c) names.push_back(class_label(k, c));
+    // Many classes (CIFAR-100): one matrix at a time, a heat map whose cells are too small for numbers (hover
+    // one to read it), and the most confused pairs written out above it.
+    const bool both = k <= kCifar10NumClasses && plot::heat_map_numbers_fit(k, k, names, names, ImVec2((size.x - sp) * 0.5f, size.y), "100", tr("predicted"));
+    if (k > kCifar10NumClasses) {
+        std::string line = std::string(tr("most confused (true -> predicted, images):"));
+        for (const Confusion& c : top_confused(cmp.confusion, k, 5))
+            line += "  " + names[size_t(c.truth)] + " -> " + names[size_t(c.predicted)] + " " + std::to_string(c.count);
+        ImGui::TextWrapped("%s", line.c_str());
+        size.y -= ImGui::GetItemRectSize().y + ImGui::GetStyle().ItemSpacing.y;
+    }
     int which = s.panel_view == 3 ? 1 : 0;
     if (!both && !tabs_shown) {
         const float y0 = ImGui::GetCursorPosY();
@@ -356,7 +371,7 @@ void EvalPanel::matrices(AppContext& ctx, const Compare& cmp, ImVec2 size, bool 
     const float w = both ? (size.x - sp) * 0.5f : size.x;
     if (both || which == 0) {
         std::snprintf(title, sizeof title, "%s (%s, %% %s)", tr("confusion, quantized"), bits_summary(s).c_str(), tr("of row"));
-        plot::heat_map("##conf", title, cmp.confusion_pct.data(), 10, 10, 0.0f, 100.0f, names, names, ImVec2(w, size.y),
+        plot::heat_map("##conf", title, cmp.confusion_pct.data(), k, k, 0.0f, 100.0f, names, names, ImVec2(w, size.y),
                        plot::HeatStyle::kSequential, "%.0f", tr("predicted"), tr("true"), "0 %", "100 %");
     }
     if (both) ImGui::SameLine(0, sp);
@@ -365,7 +380,7 @@ void EvalPanel::matrices(AppContext& ctx, const Compare& cmp, ImVec2 size, bool 
         for (float v : cmp.confusion_change) maxchg = std::max(maxchg, std::fabs(v));
         std::snprintf(title, sizeof title, "%s (%lld %s, %lld %s)", tr("change vs float, images"), (long long)cmp.broken,
                       tr("broken"), (long long)cmp.fixed, tr("fixed"));
-        plot::heat_map("##chg", title, cmp.confusion_change.data(), 10, 10, -maxchg, maxchg, names, names, ImVec2(w, size.y),
+        plot::heat_map("##chg", title, cmp.confusion_change.data(), k, k, -maxchg, maxchg, names, names, ImVec2(w, size.y),
                        plot::HeatStyle::kChange, "%+.0f", tr("predicted"), tr("true"), tr("better"), tr("worse"));
     }
 }
@@ -380,7 +395,16 @@ void EvalPanel::draw(AppContext& ctx) {
     const bool one_at_a_time = panel.x < fs * 62 || panel.y < fs * 36;
     controls(ctx, q.get(), f.get(), one_at_a_time);
     ImGui::Separator();
-    const Compare cmp = compare(*ctx.doc.data, q.get(), f.get());
+    const int classes = ctx.doc.num_classes();
+    const Compare cmp = compare(*ctx.doc.data, q.get(), f.get(), classes);
+    if (classes != dataset_info(ctx.doc.dataset).classes) {
+        // A 100-class model on CIFAR-10's images (or the reverse): the numbers below mean nothing; say what to open.
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(plot::colors().bad));
+        ImGui::TextWrapped(tr("This model has %d classes but the test images are %s (%d classes): open the matching test set "
+                              "(CIFAR-100: test.bin of cifar-100-binary; quantlab-gui --data DIR)."),
+                           classes, dataset_info(ctx.doc.dataset).title, dataset_info(ctx.doc.dataset).classes);
+        ImGui::PopStyleColor();
+    }
     ImVec2 avail = ImGui::GetContentRegionAvail();
 
     if (one_at_a_time) {
@@ -391,7 +415,7 @@ void EvalPanel::draw(AppContext& ctx) {
         avail = ImGui::GetContentRegionAvail();
         switch (s.panel_view) {
             case 0: sweep_plot(ctx, avail, f.get()); break;
-            case 1: class_plot(cmp, avail, f && cmp.m > 0); break;
+            case 1: class_plot(cmp, avail, f && cmp.m > 0, classes); break;
             case 2: case 3: matrices(ctx, cmp, avail, true); break;
             default: gallery(ctx, q.get(), f.get(), avail); break;
         }
@@ -401,15 +425,16 @@ void EvalPanel::draw(AppContext& ctx) {
     const float left_w = std::floor(avail.x * 0.36f);
     ImGui::BeginGroup();
     sweep_plot(ctx, ImVec2(left_w, (avail.y - spy) * 0.5f), f.get());
-    class_plot(cmp, ImVec2(left_w, (avail.y - spy) * 0.5f), f && cmp.m > 0);
+    class_plot(cmp, ImVec2(left_w, (avail.y - spy) * 0.5f), f && cmp.m > 0, classes);
     ImGui::EndGroup();
     ImGui::SameLine(0, sp);
 
     ImGui::BeginGroup();
     const float right_w = avail.x - left_w - sp;
+    const int k = ctx.doc.num_classes();
     std::vector<std::string> names;
-    for (int k = 0; k < kCifar10NumClasses; ++k) names.push_back(class_name(k));
-    if (plot::heat_map_numbers_fit(10, 10, names, names, ImVec2((right_w - sp) * 0.5f, std::floor(avail.y * 0.5f)), "100", tr("predicted"))) {
+    for (int c = 0; c < k; ++c) names.push_back(class_label(k, c));
+    if (k <= kCifar10NumClasses && plot::heat_map_numbers_fit(k, k, names, names, ImVec2((right_w - sp) * 0.5f, std::floor(avail.y * 0.5f)), "100", tr("predicted"))) {
         matrices(ctx, cmp, ImVec2(right_w, std::floor(avail.y * 0.5f)));
         ImGui::Dummy(ImVec2(0, fs * 0.2f));
         gallery(ctx, q.get(), f.get(), ImVec2(right_w, ImGui::GetContentRegionAvail().y));

@@ -1,18 +1,25 @@
 // panel_train.cpp: live training, drawn through TrainerHooks (trainer_hooks.hpp) so that ui/ never sees LibTorch
 // (the desktop: the LibTorch trainer; the page: core's engine, ui/core_trainer.hpp). New run settings (the final
 // assignment's knobs), start / stop / resume, live loss, validation- and test-accuracy curves of every run overlaid
-// for comparison, images/s, export (or download) of a run's weights and, where the trainer offers them, the
-// trained weights as the current model. Without hooks it says why training is unavailable.
+// for comparison (against epochs, steps or wall time), images/s, an LSQ/PACT run's learned step sizes, export (or
+// download) of a run's weights and, where the trainer offers them, the trained weights as the current model;
+// export of the curves (CSV, PNG: ui/train_curves.hpp). The start point (desktop): the loaded file, or from
+// scratch the notebook's net, wide:N or a typed NetworkDesc (core's network_choice).
+// Without hooks (a desktop build without the trainer) it says why training is unavailable.
 #include <imgui.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <set>
 
 #include "ui/app_context.hpp"
 #include "ui/i18n.hpp"
+#include "core/cifar10.hpp"
+#include "core/network.hpp"
 #include "ui/plot.hpp"
+#include "ui/train_curves.hpp"
 #include "ui/trainer_hooks.hpp"
 
 namespace quantlab::ui {
@@ -49,7 +56,7 @@ std::string run_label(const TrainRun& r) {
 // The learned steps of one run (lsq / pact) as they move: each layer's step S over its first value (1 = where it
 // started, so layers whose steps differ by orders of magnitude share one axis); input steps solid, weight steps dashed,
 // one colour per layer.
-void learned_steps_plot(const TrainRun& r, double emax, float height) {
+void learned_steps_plot(const TrainRun& r, double emax, float height, TrainAxis axis, const char* xlabel) {
     double lo = 1, hi = 1;
     const size_t nl = r.layers.size();
     std::vector<float> first_w(nl, 0), first_a(nl, 0);
@@ -63,7 +70,7 @@ void learned_steps_plot(const TrainRun& r, double emax, float height) {
                 lo = std::min(lo, double(s / f)), hi = std::max(hi, double(s / f));
             }
     const std::string title = std::string(tr("learned step sizes")) + " (" + run_label(r) + ")";
-    if (!plot::begin_plot("##steps", title.c_str(), ImVec2(0, height), plot::pad_limits(0, emax, lo, hi), tr("epoch"), tr("S / first S")))
+    if (!plot::begin_plot("##steps", title.c_str(), ImVec2(0, height), plot::pad_limits(0, emax, lo, hi), xlabel, tr("S / first S")))
         return;
     for (size_t l = 0; l < nl; ++l) {
         const ImU32 col = plot::colors().series[l % 8];
@@ -73,7 +80,7 @@ void learned_steps_plot(const TrainRun& r, double emax, float height) {
             if (f == 0) continue;
             for (const TrainPoint& p : r.points) {
                 const float s = l < (w ? p.weight_steps : p.act_steps).size() ? (w ? p.weight_steps : p.act_steps)[l] : 0.0f;
-                if (s > 0) x.push_back(float(p.epoch)), y.push_back(s / f);
+                if (s > 0) x.push_back(float(axis_value(p, axis))), y.push_back(s / f);
             }
             const std::string label = r.layers[l] + (w ? tr(" weight") : tr(" input"));
             plot::line(label.c_str(), x.data(), y.data(), int(x.size()), col, w ? 1.4f : 1.8f, w);
@@ -88,9 +95,17 @@ public:
 
 private:
     void settings(AppContext& ctx, float width);
+    void start_point(AppContext& ctx, float width);
+    void curve_files(const std::vector<TrainRun>& runs, AppContext& ctx, float width);
     TrainRunConfig next_;
-    bool from_current_weights_ = true;
     bool defaults_set_ = false;  // the page's lighter defaults applied (once a trainer is there)
+    int start_ = 0;  // 0 the loaded weights, from scratch: 1 the notebook's net, 2 wide:N, 3 a description
+    int wide_ = 2;
+    char desc_[1024] = "";
+    std::string model_error_;
+    int axis_ = 0;  // TrainAxis of the curves
+    char curves_dir_[512] = "";
+    std::string curves_written_;
     std::set<int> hidden_;
     char export_path_[512] = "quantlab_run.safetensors";
     std::string message_;
@@ -140,13 +155,99 @@ void TrainPanel::settings(AppContext& ctx, float width) {
             c.ste = SteRule(ste);
         }
     }
-    ImGui::Checkbox(tr("start from the loaded weights"), &from_current_weights_);
-    c.init_weights = !from_current_weights_ ? std::string() : ctx.doc.weights_path.empty() ? ctx.doc.weights_name : ctx.doc.weights_path;
+    start_point(ctx, width);
+    if (!model_error_.empty()) ImGui::BeginDisabled();
     if (ImGui::Button(tr("Start"))) {
         Result<int> r = ctx.trainer->start(c);
         message_ = r.ok() ? std::string() : r.message();
         if (!r.ok()) ctx.report_error(r.message());
     }
+    if (!model_error_.empty()) ImGui::EndDisabled();
+}
+
+// The start point of a new run. A description that does not parse (or has the wrong class count) disables Start
+// and says why, before anything is queued.
+void TrainPanel::start_point(AppContext& ctx, float width) {
+    TrainRunConfig& c = next_;
+    model_error_.clear();
+    if (!ctx.desktop) start_ = 0;  // the page's trainer (core's engine) fine-tunes the loaded model only: no choice
+    if (start_ == 0 && !ctx.desktop) {
+        c.init_weights = ctx.doc.weights_path.empty() ? ctx.doc.weights_name : ctx.doc.weights_path;
+        c.model = "notebook";
+        return;
+    }
+    const char* starts[] = {tr("fine-tune loaded file"), tr("scratch: notebook net"), tr("scratch: wide:N"),
+                            tr("scratch: description")};
+    ImGui::SetNextItemWidth(width);
+    ImGui::Combo(tr("start##model"), &start_, starts, 4);
+    if (start_ == 0) {
+        c.init_weights = ctx.doc.weights_path.empty() ? ctx.doc.weights_name : ctx.doc.weights_path;
+        c.model = "notebook";
+        return;
+    }
+    c.init_weights.clear();
+    if (start_ == 1) {
+        c.model = "notebook";
+    } else if (start_ == 2) {
+        ImGui::SetNextItemWidth(width);
+        ImGui::SliderInt(tr("width N##wide"), &wide_, 1, 8);
+        c.model = "wide:" + std::to_string(wide_);
+    } else {
+        if (!desc_[0]) std::snprintf(desc_, sizeof desc_, "%s", notebook_net().to_text().c_str());
+        ImGui::TextDisabled("%s", tr("layers separated by ';' (conv NAME IN OUT K PAD; bn NAME C; relu; pool K; flatten; linear NAME IN OUT)"));
+        ImGui::InputTextMultiline("##desc", desc_, sizeof desc_, ImVec2(width + ImGui::GetFontSize() * 8, ImGui::GetTextLineHeight() * 4.5f),
+                                  ImGuiInputTextFlags_NoHorizontalScroll);
+        c.model = desc_;
+    }
+    Result<NetworkDesc> net = network_choice(c.model, kCifar10NumClasses);
+    if (!net.ok()) {
+        model_error_ = net.message();
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(plot::colors().bad));
+        ImGui::TextWrapped("%s", model_error_.c_str());
+        ImGui::PopStyleColor();
+        return;
+    }
+    int64_t params = 0;
+    for (const ParamDesc& p : net.value.params())
+        if (p.trainable) params += numel(p.shape);
+    ImGui::TextDisabled("%s: %lld", tr("parameters"), (long long)params);
+}
+
+// CSV (curves, results) and PNG (the curves against the chosen axis) of the shown runs, into a folder: by
+// default the session's runs folder, next to the checkpoints.
+void TrainPanel::curve_files(const std::vector<TrainRun>& all, AppContext& ctx, float width) {
+    if (!curves_dir_[0]) std::snprintf(curves_dir_, sizeof curves_dir_, "%s", ctx.trainer->runs_dir().empty() ? "." : ctx.trainer->runs_dir().c_str());
+    ImGui::SetNextItemWidth(width);
+    ImGui::InputText(tr("curves to"), curves_dir_, sizeof curves_dir_);
+    const bool csv = ImGui::Button(tr("Save CSV"));
+    ImGui::SameLine();
+    const bool png = ImGui::Button(tr("Save PNG"));
+    if (csv || png) {
+        std::vector<TrainRun> runs;
+        std::vector<std::string> labels;
+        std::vector<uint32_t> colours;
+        for (const TrainRun& r : all)
+            if (!hidden_.count(r.id)) runs.push_back(r), labels.push_back(run_label(r)), colours.push_back(plot::colors().series[size_t(r.id) % 8]);
+        const std::filesystem::path dir(curves_dir_);
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        Status s;
+        if (csv) {
+            const std::string a = (dir / "training_curves.csv").string(), b = (dir / "training_results.csv").string();
+            s = write_text_file(a, curves_csv(runs, labels));
+            if (s) s = write_text_file(b, results_csv(runs, labels));
+            curves_written_ = s ? a + ", " + b : std::string();
+        } else {
+            const std::string a = (dir / "training_curves.png").string();
+            s = write_png(a, render_curves(runs, labels, colours, TrainAxis(axis_), 1280, 800));
+            curves_written_ = s ? a : std::string();
+        }
+        if (!s) {
+            curves_written_.clear();
+            ctx.report_error(s.message);
+        }
+    }
+    if (!curves_written_.empty()) ImGui::TextWrapped("%s %s", tr("wrote"), curves_written_.c_str());
 }
 
 void TrainPanel::draw(AppContext& ctx) {
@@ -232,10 +333,17 @@ void TrainPanel::draw(AppContext& ctx) {
     ImGui::SetNextItemWidth(left_w - fs * 6);
     ImGui::InputText(ctx.trainer->exports_as_download() ? tr("file name") : tr("export to"), export_path_, sizeof export_path_);
     if (!message_.empty()) ImGui::TextWrapped("%s", message_.c_str());
+    ImGui::Separator();
+    curve_files(runs, ctx, left_w - fs * 6);
     ImGui::EndChild();
     ImGui::SameLine();
 
     ImGui::BeginChild("##train_plots", ImVec2(0, 0), false);
+    const char* axes[] = {tr("epochs"), tr("steps"), tr("wall time (s)")};
+    ImGui::SetNextItemWidth(fs * 9);
+    ImGui::Combo(tr("x axis##train"), &axis_, axes, 3);
+    const TrainAxis axis = TrainAxis(axis_);
+    const char* xlabel = axis == TrainAxis::kEpoch ? tr("epoch") : axis == TrainAxis::kStep ? tr("optimizer step") : tr("wall time (s)");
     const ImVec2 a = ImGui::GetContentRegionAvail();
     // The newest shown run with learned steps (lsq / pact) gets a third, smaller plot of them.
     const TrainRun* learned = nullptr;
@@ -243,15 +351,15 @@ void TrainPanel::draw(AppContext& ctx) {
         if (!hidden_.count(r.id) && !r.layers.empty()) learned = &r;
     const float gap = ImGui::GetStyle().ItemSpacing.y;
     const float h = learned ? (a.y - 2 * gap) * 0.37f : (a.y - gap) * 0.5f;
-    double emax = 1, lmax = 0.1;
+    double emax = axis == TrainAxis::kEpoch ? 1 : 1e-9, lmax = 0.1;
     for (const TrainRun& r : runs)
-        for (const TrainPoint& p : r.points) emax = std::max(emax, p.epoch), lmax = std::max(lmax, p.loss);
-    if (plot::begin_plot("##loss", tr("training loss"), ImVec2(0, h), plot::Limits{0, emax, 0, lmax * 1.05}, tr("epoch"), nullptr)) {
+        for (const TrainPoint& p : r.points) emax = std::max(emax, axis_value(p, axis)), lmax = std::max(lmax, p.loss);
+    if (plot::begin_plot("##loss", tr("training loss"), ImVec2(0, h), plot::Limits{0, emax, 0, lmax * 1.05}, xlabel, nullptr)) {
         for (const TrainRun& r : runs) {
             if (hidden_.count(r.id)) continue;
             std::vector<float> x, y;
             for (const TrainPoint& p : r.points)
-                if (p.loss >= 0) x.push_back(float(p.epoch)), y.push_back(float(p.loss));
+                if (p.loss >= 0) x.push_back(float(axis_value(p, axis))), y.push_back(float(p.loss));
             plot::line(run_label(r).c_str(), x.data(), y.data(), int(x.size()), plot::colors().series[size_t(r.id) % 8], 1.8f);
         }
         plot::end_plot();
@@ -264,15 +372,15 @@ void TrainPanel::draw(AppContext& ctx) {
                                       "points above test accuracy (dashed: the app's test images).")
                                  : nullptr;
     const float note_h = note ? ImGui::GetTextLineHeightWithSpacing() * 2.2f : 0.0f;
-    if (plot::begin_plot("##val", tr("validation and test accuracy"), ImVec2(0, h - note_h), plot::Limits{0, emax, 0, 100}, tr("epoch"), "%",
+    if (plot::begin_plot("##val", tr("validation and test accuracy"), ImVec2(0, h - note_h), plot::Limits{0, emax, 0, 100}, xlabel, "%",
                          plot::kYPercent)) {
         for (const TrainRun& r : runs) {
             if (hidden_.count(r.id)) continue;
             const ImU32 col = plot::colors().series[size_t(r.id) % 8];
             std::vector<float> x, y, tx, ty;
             for (const TrainPoint& p : r.points) {
-                if (p.val_accuracy >= 0) x.push_back(float(p.epoch)), y.push_back(float(p.val_accuracy));
-                if (p.test_accuracy >= 0) tx.push_back(float(p.epoch)), ty.push_back(float(p.test_accuracy));
+                if (p.val_accuracy >= 0) x.push_back(float(axis_value(p, axis))), y.push_back(float(p.val_accuracy));
+                if (p.test_accuracy >= 0) tx.push_back(float(axis_value(p, axis))), ty.push_back(float(p.test_accuracy));
             }
             plot::line(run_label(r).c_str(), x.data(), y.data(), int(x.size()), col, 2.2f);
             plot::markers("##m", x.data(), y.data(), int(x.size()), col, 3.0f);
@@ -282,7 +390,7 @@ void TrainPanel::draw(AppContext& ctx) {
         plot::end_plot();
     }
     if (note) ImGui::TextWrapped("%s", note);
-    if (learned) learned_steps_plot(*learned, emax, ImGui::GetContentRegionAvail().y);
+    if (learned) learned_steps_plot(*learned, emax, ImGui::GetContentRegionAvail().y, axis, xlabel);
     ImGui::EndChild();
 }
 

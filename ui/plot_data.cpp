@@ -48,6 +48,18 @@ std::string format_tick(double value, const Ticks& ticks) {
     return buf;
 }
 
+std::vector<Confusion> top_confused(const std::vector<int64_t>& confusion, int k, int n) {
+    std::vector<Confusion> all;
+    for (int t = 0; t < k; ++t)
+        for (int p = 0; p < k; ++p) {
+            const size_t i = size_t(t) * size_t(k) + size_t(p);
+            if (t != p && i < confusion.size() && confusion[i] > 0) all.push_back({t, p, confusion[i]});
+        }
+    std::stable_sort(all.begin(), all.end(), [](const Confusion& a, const Confusion& b) { return a.count > b.count; });
+    if (int(all.size()) > n) all.resize(size_t(std::max(n, 0)));
+    return all;
+}
+
 std::string format_number(double value) {
     char buf[32];
     if (std::isinf(value)) return value > 0 ? "inf" : "-inf";

@@ -22,6 +22,16 @@ std::string format_tick(double value, const Ticks& ticks);
 // A short number for read-outs: 4 significant digits ("0.01234", "56.6", "1.2e+05").
 std::string format_number(double value);
 
+// One cell of a confusion matrix: `count` images of class `truth` predicted as `predicted`.
+struct Confusion {
+    int truth = 0, predicted = 0;
+    int64_t count = 0;
+};
+// The n largest non-zero off-diagonal cells of a k x k confusion matrix (counts, row = true class), largest
+// first; equal counts in row-major order. What the evaluation panel lists when the matrix has too many cells
+// to print (CIFAR-100).
+std::vector<Confusion> top_confused(const std::vector<int64_t>& confusion, int k, int n);
+
 struct Histogram {
     double lo = 0, hi = 1;          // bins split [lo, hi] evenly; the last bin includes hi
     std::vector<int64_t> counts;

@@ -20,6 +20,7 @@ namespace quantlab::ui {
 struct TrainRunConfig {
     std::string label;             // shown in the legend ("sgd lr 0.01", ...); empty: made from the settings
     std::string init_weights;      // "" = from scratch; else a weights file (fine-tuning / QAT start)
+    std::string model = "notebook";  // from scratch: notebook, wide:N or a NetworkDesc text (core's network_choice)
     int epochs = 10;
     int batch = 128;
     double lr = 0.01;
@@ -40,6 +41,8 @@ struct TrainRunConfig {
 
 struct TrainPoint {
     double epoch = 0;          // fractional: progress through the run
+    int64_t step = 0;          // optimizer steps since the run's start
+    double seconds = 0;        // wall time since the run's start (a stopped run's pause not counted)
     double loss = 0;           // running training loss; < 0 on a point that carries only an accuracy
     double val_accuracy = -1;  // percent; < 0 where not measured
     double test_accuracy = -1; // percent on the app's test images (core's trainer); < 0 where not measured
@@ -83,6 +86,8 @@ public:
     virtual bool offers_weights_file() const { return false; }
     // Where export_weights goes ("" = a path the user types; the page: a download, named by the trainer).
     virtual bool exports_as_download() const { return false; }
+    // Where this session's runs write their checkpoints (the panel saves curves next to them); "" if none.
+    virtual std::string runs_dir() const { return std::string(); }
 };
 
 }  // namespace quantlab::ui

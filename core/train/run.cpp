@@ -56,6 +56,7 @@ Result<std::unique_ptr<TrainLoop>> TrainLoop::create(const NetworkDesc& net, con
     s.train.config.act_ranges.clear();
     if (Status v = validate(s.train.config, net); !v) return Status::error("train: " + v.message);
     if (Status v = check_learned(net, s.train.config, s.train.quantizer); !v) return Status::error("train: " + v.message);
+    if (Status v = check_augment(s.augment, kCifar10Side); !v) return Status::error("train: " + v.message);
 
     std::unique_ptr<TrainLoop> r(new TrainLoop());
     r->net_ = net;
@@ -117,9 +118,9 @@ Result<RunStep> TrainLoop::step() {
     normalize_images(batch, 0, nb, x_.data());
     for (int64_t i = 0; i < nb; ++i) labels_[size_t(i)] = int32_t(batch.labels[size_t(i)]);
     const float* xin = x_.data();
-    if (s.augment_crop || s.augment_flip) {
-        const AugDraws d = draw_augment(nb, s.augment_crop, s.augment_flip, aug_rng_);
-        crop_flip_images(x_.data(), nb, 3, kCifar10Side, kCifar10Side, d, xa_.data());
+    if (s.augment.any()) {
+        const AugDraws d = draw_augment(nb, s.augment, aug_rng_, kCifar10Side);
+        augment_images(x_.data(), nb, kCifar10Side, kCifar10Side, d, s.augment, xa_.data());
         xin = xa_.data();
     }
     RunStep out;

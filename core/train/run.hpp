@@ -17,6 +17,7 @@
 #include "core/data_split.hpp"
 #include "core/network.hpp"
 #include "core/state_dict.hpp"
+#include "core/train/augment.hpp"
 #include "core/status.hpp"
 #include "core/train/optimizer.hpp"
 #include "core/train/train_step.hpp"
@@ -31,7 +32,7 @@ struct RunSettings {
     Optimizer optimizer = Optimizer::kSgd;
     double lr = 1e-3, momentum = 0.9, weight_decay = 1e-5;
     Schedule schedule = Schedule::kNone;  // per step, over the whole run (lr_at)
-    bool augment_crop = false, augment_flip = false;
+    AugSpec augment;            // crop, flip, cutout, colour jitter (core/train/augment.hpp)
     double val_fraction = 0.2;  // the seeded split of the training images; 0 trains on everything
     uint64_t seed = 1;
     int64_t val_every = 100;    // also validate every N iterations (0: only at the end of each epoch)

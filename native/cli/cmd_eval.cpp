@@ -186,6 +186,7 @@ struct SweepOptions {
     std::string weights, data, output;
     std::string weight_bits = "32,8,6,5,4,3,2", act_bits = "32,8,6,5,4,3,2";
     std::string format = "csv";
+    std::string dataset = "cifar10";
     int64_t limit = -1;
     QuantOptions q;
 };
@@ -196,7 +197,7 @@ int run_sweep(const SweepOptions& o) {
     if (!wbits.ok()) return fail("sweep", "--weight-bits: " + wbits.message());
     if (!abits.ok()) return fail("sweep", "--act-bits: " + abits.message());
     if (o.format != "csv" && o.format != "json") return fail("sweep", "--format must be csv or json, got '" + o.format + "'");
-    Result<EvalInputs> in = load_inputs(o.q, o.weights, o.data, o.limit);
+    Result<EvalInputs> in = load_inputs(o.q, o.weights, o.data, o.limit, o.dataset);
     if (!in.ok()) return fail("sweep", in.message());
     const Backend backend = in.value.backend;
     ModelFile& lm = in.value.model;
@@ -214,7 +215,7 @@ int run_sweep(const SweepOptions& o) {
         }
     std::string text;
     if (o.format == "json") {
-        nlohmann::json j = {{"weights", lm.name}, {"data", data.description}, {"rule", range_rule_name(o.q.rule.rule)}, {"mode", o.q.mode},
+        nlohmann::json j = {{"weights", lm.name}, {"data", data.description}, {"dataset", dataset_name(data.dataset)}, {"rule", range_rule_name(o.q.rule.rule)}, {"mode", o.q.mode},
                             {"layer_bits", o.q.layer_bits}, {"results", nlohmann::json::array()}};
         for (const Row& r : rows) j["results"].push_back(row_json(r, false));
         text = j.dump(2) + "\n";
@@ -258,7 +259,8 @@ void add_eval_commands(CLI::App& root, Commands& cmds) {
     auto so = std::make_shared<SweepOptions>();
     CLI::App* sweep = root.add_subcommand("sweep", "Accuracy over a weight-bits x activation-bits grid (CSV or JSON)");
     sweep->add_option("--weights,-w", so->weights, ".pth or .safetensors (default: the bundled notebook weights)");
-    sweep->add_option("--data", so->data, "CIFAR-10 binary folder");
+    sweep->add_option("--data", so->data, "CIFAR-10 binary folder (CIFAR-100's with --dataset cifar100)");
+    sweep->add_option("--dataset", so->dataset, "cifar10, or cifar100 (a 100-class model on cifar-100-binary/test.bin)")->capture_default_str();
     sweep->add_option("--weight-bits", so->weight_bits, "weight bit widths (32 = float)")->capture_default_str();
     sweep->add_option("--act-bits", so->act_bits, "activation bit widths (32 = float)")->capture_default_str();
     sweep->add_option("--format", so->format, "csv or json")->capture_default_str();

@@ -17,6 +17,7 @@
 #include "core/safetensors_io.hpp"
 #include "native/cli/commands.hpp"
 #include "native/cli/common.hpp"
+#include "native/trainer/run_common.hpp"  // augment_spec
 #include "native/trainer/trainer.hpp"
 
 namespace quantlab::cli {
@@ -67,14 +68,9 @@ Result<NetworkDesc> network_of_run(const TrainOptions& o, const std::string& mod
         return f.value.net;
     }
     // The stock nets' last layer is sized from the data (10 or 100 classes).
-    const int classes = dataset_info(o.dataset).classes;
-    if (model.empty() || model == "notebook") return with_classes(notebook_net(), classes);
-    if (model.rfind("wide:", 0) == 0) {
-        const int w = std::atoi(model.c_str() + 5);
-        if (w < 1 || w > 8) return Status::error("--model wide:N needs N in 1..8");
-        return with_classes(wide_net(w), classes);
-    }
-    return parse_network(model);
+    Result<NetworkDesc> net = network_choice(model, dataset_info(o.dataset).classes);
+    if (!net.ok()) return Status::error("--model: " + net.message());
+    return net;
 }
 
 // Ctrl-C during `quantlab train`: the first asks the trainer to stop after the step in flight and write a
@@ -156,6 +152,7 @@ int run_train(TrainCli& c) {
             else if (item != "none" && !item.empty()) return fail("train", "--augment: unknown '" + item + "', expected crop, flip, crop,flip or none");
         }
     }
+    if (Status s = check_augment(trainer::augment_spec(o), kCifar10Side); !s) return fail("train", s.message);
     Result<SteRule> ste = parse_ste_rule(c.ste);
     if (!ste.ok()) return fail("train", ste.message());
     o.ste = ste.value;
@@ -289,6 +286,8 @@ void add_train_commands(CLI::App& root, Commands& cmds) {
     train->add_option("--wd,--weight-decay", o.weight_decay, "weight decay")->capture_default_str();
     train->add_option("--schedule", tc->schedule, "LR schedule: none, step (x0.1 at 50% and 75%), cosine, onecycle")->capture_default_str();
     train->add_option("--augment", tc->augment, "augmentation: none, crop (4-pixel padding), flip, or crop,flip")->capture_default_str();
+    train->add_option("--cutout", o.augment_cutout, "cutout: zero one N x N square per image, centre uniform, clipped at the borders (0: none; 16 in DeVries & Taylor)")->capture_default_str();
+    train->add_option("--color-jitter", o.augment_jitter, "colour jitter A: brightness, contrast, saturation factors uniform in [1-A, 1+A] (0: none)")->capture_default_str();
     train->add_option("--batch", o.batch, "batch size")->capture_default_str()->check(CLI::Range(1, 65536));
     train->add_option("--epochs", o.epochs, "epochs")->capture_default_str()->check(CLI::Range(1, 100000));
     train->add_option("--seed", o.seed, "seed of the split, the batch order, augmentation and initialisation")->capture_default_str();

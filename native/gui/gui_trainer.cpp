@@ -26,6 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/archive/archive.hpp"
+#include "core/cifar10.hpp"
 #include "core/model_file.hpp"
 #include "core/network.hpp"
 #include "core/safetensors_io.hpp"
@@ -179,8 +180,9 @@ Result<TrainRunConfig> parse_run_spec(const std::string& spec) {
             ok = r.ok();
             c.quantizer = r.value;
         } else if (key == "init") c.init_weights = v == "scratch" ? std::string() : v;
+        else if (key == "model") c.model = v;
         else if (key == "label") c.label = v;
-        else return Status::error(who + ": unknown key (epochs, batch, lr, momentum, optimizer, schedule, augment, qat, wb, ab, rule, asym, codes, pc, ste, quantizer, init, label)");
+        else return Status::error(who + ": unknown key (epochs, batch, lr, momentum, optimizer, schedule, augment, qat, wb, ab, rule, asym, codes, pc, ste, quantizer, init, model, label)");
         if (!ok) return Status::error(who + ": bad value");
     }
     return c;
@@ -197,6 +199,8 @@ struct RunSlot {
     std::shared_ptr<const StateDict> final_weights;  // finished runs: finalized, with test accuracy
     double last_point_epoch = -1;
     double loss_avg = 0;              // see kLossSmoothing
+    double seconds_before = 0;        // wall time of the run's earlier segments (before a stop)
+    std::chrono::steady_clock::time_point segment_start;
     int64_t loss_samples = 0;
 };
 
@@ -246,7 +250,12 @@ struct GuiTrainer::Impl {
         o.from_scratch = r.init_path.empty();
         o.init_weights = r.init_path;
         NetworkDesc net = notebook_net();
-        if (!o.from_scratch) {
+        if (o.from_scratch) {
+            Result<NetworkDesc> n = network_choice(c.model, kCifar10NumClasses);
+            if (!n.ok()) return Status::error("train: " + n.message());
+            net = n.value;
+            o.model_desc = net.to_text();
+        } else {
             Result<WeightsFile> f = read_weights_file(r.init_path);
             if (!f.ok()) return Status::error("train: " + f.message());
             net = f.value.net;
@@ -310,6 +319,10 @@ struct GuiTrainer::Impl {
             if (!r.checkpoint.empty()) o.value.resume = r.checkpoint;
         }
         o.value.stop_flag = &r.stop;
+        {
+            std::lock_guard<std::mutex> lock(mu);
+            r.segment_start = std::chrono::steady_clock::now();
+        }
         o.value.on_progress = [this, &r](const trainer::TrainProgress& p) {
             std::lock_guard<std::mutex> lock(mu);
             r.loss_avg = (1 - kLossSmoothing) * r.loss_avg + kLossSmoothing * p.step_loss;
@@ -317,7 +330,9 @@ struct GuiTrainer::Impl {
             const double loss = r.loss_avg / (1 - std::pow(1 - kLossSmoothing, double(r.loss_samples)));
             const bool keep = p.val_accuracy >= 0 || p.epoch_end || r.last_point_epoch < 0 || p.epoch - r.last_point_epoch >= kMinPointSpacing;
             if (!keep) return;
-            ui::TrainPoint point{p.epoch, loss, p.val_accuracy, p.images_per_s, {}, {}};
+            const double seconds = r.seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - r.segment_start).count();
+            ui::TrainPoint point{p.epoch, p.step, seconds, loss, p.val_accuracy};
+            point.images_per_s = p.images_per_s;
             if (!p.learned_steps.empty()) {
                 r.view.layers.clear();
                 for (const LayerSteps& l : p.learned_steps) {
@@ -331,6 +346,7 @@ struct GuiTrainer::Impl {
         };
         trainer::TrainReport rep = trainer::train(o.value);
         std::lock_guard<std::mutex> lock(mu);
+        r.seconds_before += std::chrono::duration<double>(std::chrono::steady_clock::now() - r.segment_start).count();
         if (!rep.checkpoint.empty()) r.checkpoint = rep.checkpoint;
         if (!rep.status.ok()) {
             r.view.state = TrainState::kFailed;
@@ -407,6 +423,8 @@ bool GuiTrainer::busy() const {
 
 std::string GuiTrainer::device() const { return impl_->device_text; }
 
+std::string GuiTrainer::runs_dir() const { return impl_->opt.runs_dir; }
+
 Result<int> GuiTrainer::start(const TrainRunConfig& config) {
     Impl& m = *impl_;
     if (config.epochs < 1 || config.batch < 1 || !(config.lr > 0))
@@ -415,6 +433,8 @@ Result<int> GuiTrainer::start(const TrainRunConfig& config) {
         return Status::error("train: QAT bits must be " + std::to_string(kMinBits) + ".." + std::to_string(kMaxBits));
     Result<std::string> init = m.resolve_weights(config.init_weights);
     if (!init.ok()) return init.status;
+    if (init.value.empty())  // from scratch: a bad model choice is refused now, not when the run starts
+        if (Result<NetworkDesc> n = network_choice(config.model, kCifar10NumClasses); !n.ok()) return Status::error("train: " + n.message());
     std::lock_guard<std::mutex> lock(m.mu);
     if (m.quit) return Status::error("train: the trainer is shutting down");
     auto r = std::make_unique<RunSlot>();

@@ -39,7 +39,7 @@ std::string default_runs_dir();
 std::vector<std::string> prune_runs(const std::string& root, int max_age_days);
 
 // "epochs=2,batch=64,lr=0.01,optimizer=adam,schedule=cosine,augment=1,qat=1,wb=4,ab=4,rule=mse,asym=1,pc=1,
-// ste=clipped,quantizer=lsq,init=FILE|scratch,label=TEXT" -> a run config (quantlab-gui --train). Unknown keys and bad
+// ste=clipped,quantizer=lsq,init=FILE|scratch,model=notebook|wide:N|DESCRIPTION,label=TEXT" -> a run config (quantlab-gui --train). Unknown keys and bad
 // values fail.
 Result<ui::TrainRunConfig> parse_run_spec(const std::string& spec);
 
@@ -64,6 +64,7 @@ public:
     Status resume(int run_id) override;
     std::vector<ui::TrainRun> runs() const override;
     Status export_weights(int run_id, const std::string& path) override;
+    std::string runs_dir() const override;
 
 private:
     struct Impl;

@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
     cli.set_version_flag("--version", std::string("quantlab-gui ") + QUANTLAB_VERSION);
     cli.add_option("--assets", o.assets, "folder with the bundled weights, test sample and fonts (or $QUANTLAB_ASSETS)")->capture_default_str();
     cli.add_option("--state", o.state, "start from a state string, e.g. 'panel=eval&wb=4&ab=4'");
-    cli.add_option("--open", o.open, "weights (.safetensors/.pth) or CIFAR-10 .bin files to open at start");
+    cli.add_option("--open", o.open, "weights (.safetensors/.pth) or CIFAR-10/CIFAR-100 .bin files to open at start");
     cli.add_option("--width", o.width, "window width")->capture_default_str();
     cli.add_option("--height", o.height, "window height")->capture_default_str();
     cli.add_option("--fps", o.fps, "frame-rate cap (the loop sleeps; Xvfb has no vsync)")->capture_default_str();
@@ -133,7 +133,8 @@ int main(int argc, char** argv) {
     cli.add_option("--quit-after", o.quit_after, "exit after N frames");
     cli.add_option("--data", o.data,
                    "CIFAR-10 binary folder: evaluation on its test_batch.bin (else the bundled 1,000-image sample) and "
-                   "training (default: $QUANTLAB_DATA, else the per-user cache)");
+                   "training (default: $QUANTLAB_DATA, else the per-user cache); a CIFAR-100 folder (cifar-100-binary, "
+                   "test.bin) is evaluated with a 100-class model (--open it)");
     cli.add_option("--runs-dir", o.runs_dir, "where training runs keep their checkpoints (default: ~/.local/share/quantlab/runs/TIME-PID)");
     cli.add_option("--keep-runs", o.keep_runs_days,
                    "days to keep earlier launches' run checkpoints in the default runs folder (0: keep them all)")

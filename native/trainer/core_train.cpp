@@ -40,6 +40,8 @@ TrainReport train_core(const TrainOptions& o) {
                     "resume with --engine torch, or start again with --init CHECKPOINT");
     if (o.from_scratch) return fail("train: --from-scratch is not supported by --engine core yet (no seeded initialiser); use --engine torch");
     if (o.batch < 1) return fail("train: --batch must be at least 1");
+    const AugSpec aug = augment_spec(o);
+    if (Status s = check_augment(aug, kCifar10Side); !s) return fail("train: " + s.message);
     if (o.epochs < 1) return fail("train: --epochs must be at least 1");
     if (!(o.lr > 0) || !std::isfinite(o.lr)) return fail("train: --lr must be a positive number");
     if (!(o.val_fraction >= 0 && o.val_fraction < 1)) return fail("train: the validation fraction must be in [0, 1)");
@@ -75,8 +77,7 @@ TrainReport train_core(const TrainOptions& o) {
     rs.momentum = o.momentum;
     rs.weight_decay = o.weight_decay;
     rs.schedule = o.schedule;
-    rs.augment_crop = o.augment_crop;
-    rs.augment_flip = o.augment_flip;
+    rs.augment = aug;
     rs.val_fraction = o.val_fraction;
     rs.seed = o.seed;
     rs.val_every = o.val_every;

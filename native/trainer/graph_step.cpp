@@ -5,6 +5,7 @@
 
 #include <torch/version.h>
 
+#include <cstring>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -62,19 +63,24 @@ std::vector<torch::Tensor> sgd_momentum_buffers(torch::optim::SGD& opt, const st
     return bufs;
 }
 
-StaticStep::StaticStep(QuantNet model, StaticStepData data, int64_t batch, bool crop, bool flip, double momentum, double weight_decay,
+int64_t float_bits(float f) {
+    int32_t bits = 0;
+    std::memcpy(&bits, &f, sizeof bits);
+    return int64_t(bits);
+}
+
+StaticStep::StaticStep(QuantNet model, StaticStepData data, int64_t batch, const AugSpec& aug, double momentum, double weight_decay,
                        std::vector<torch::Tensor> momentum_buffers)
     : model_(std::move(model)),
       data_(std::move(data)),
       batch_(batch),
-      crop_(crop),
-      flip_(flip),
+      aug_(aug),
       momentum_(momentum),
       weight_decay_(weight_decay),
       params_(model_->parameters()),
       buffers_(std::move(momentum_buffers)) {
     const auto dev = data_.x_u8.device();
-    block_ = torch::zeros({4, batch_}, torch::TensorOptions().dtype(torch::kLong).device(dev));
+    block_ = torch::zeros({kPlanRows, batch_}, torch::TensorOptions().dtype(torch::kLong).device(dev));
     lr_ = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat).device(dev));
 }
 
@@ -85,7 +91,11 @@ void StaticStep::body() {
     const torch::Tensor idx = block_[0];
     torch::Tensor x = normalize_u8(data_.x_u8.index_select(0, idx));
     const torch::Tensor y = data_.labels.index_select(0, idx);
-    if (crop_ || flip_) x = crop_flip(x, block_[1], block_[2], block_[3], kAugPad, -1.0);
+    if (aug_.crop || aug_.flip) x = crop_flip(x, block_[1], block_[2], block_[3], kAugPad, -1.0);
+    if (aug_.jitter > 0 || aug_.cutout > 0) {
+        auto factor = [&](int64_t row) { return block_[row].to(torch::kInt).view(torch::kFloat); };
+        x = jitter_cutout(x, block_[4], block_[5], factor(6), factor(7), factor(8), aug_);
+    }
     const torch::Tensor out = model_->forward(x);
     const torch::Tensor loss = torch::nn::functional::cross_entropy(out, y);
     loss.backward();

@@ -104,6 +104,15 @@ void Metrics::row(int epoch, int64_t iter, int64_t step, double lr, double loss,
     f_.flush();
 }
 
+AugSpec augment_spec(const TrainOptions& o) {
+    AugSpec s;
+    s.crop = o.augment_crop;
+    s.flip = o.augment_flip;
+    s.cutout = o.augment_cutout;
+    s.jitter = float(o.augment_jitter);
+    return s;
+}
+
 std::string recipe_text(const TrainOptions& o, const NetworkDesc& net) {
     std::string r = o.from_scratch ? "from scratch" : "fine-tuned from " + fs::path(o.init_weights).filename().string();
     if (o.quantizer == QuantizerKind::kFixed)
@@ -115,7 +124,12 @@ std::string recipe_text(const TrainOptions& o, const NetworkDesc& net) {
     if (o.optimizer == Optimizer::kSgd) r += " momentum " + fmt("%g", o.momentum);
     r += " wd " + fmt("%g", o.weight_decay) + "; schedule " + schedule_name(o.schedule) + "; batch " + std::to_string(o.batch) + "; " +
          std::to_string(o.epochs) + " epochs";
-    std::string aug = std::string(o.augment_crop ? "crop" : "") + (o.augment_crop && o.augment_flip ? "+" : "") + (o.augment_flip ? "flip" : "");
+    std::string aug;
+    auto add = [&aug](const std::string& a) { aug += (aug.empty() ? "" : "+") + a; };
+    if (o.augment_crop) add("crop");
+    if (o.augment_flip) add("flip");
+    if (o.augment_jitter > 0) add("jitter " + fmt("%g", o.augment_jitter));
+    if (o.augment_cutout > 0) add("cutout " + std::to_string(o.augment_cutout));
     r += "; augment " + (aug.empty() ? std::string("none") : aug);
     if (o.dataset != Dataset::kCifar10) r += "; dataset " + std::string(dataset_name(o.dataset));
     r += "; train split " + fmt("%.0f", 100.0 * (1.0 - o.val_fraction)) + "%; seed " + std::to_string(o.seed) + "; quantlab train";

@@ -12,6 +12,7 @@
 #include "core/network.hpp"
 #include "core/quant_config.hpp"
 #include "core/state_dict.hpp"
+#include "core/train/augment.hpp"
 #include "native/trainer/trainer.hpp"
 
 namespace quantlab::trainer {
@@ -36,6 +37,9 @@ private:
     std::ofstream f_;
     bool jsonl_ = false;
 };
+
+// The run's augmentation recipe (core/train/augment.hpp) from the options.
+AugSpec augment_spec(const TrainOptions& o);
 
 // The "trained_by" metadata described from the options (o.quant: the run's effective quantizer).
 std::string recipe_text(const TrainOptions& o, const NetworkDesc& net);

@@ -506,6 +506,48 @@ torch::Tensor crop_flip(const torch::Tensor& x, const torch::Tensor& dy, const t
     return padded.gather(2, lin).view({b, c, h, w});
 }
 
+torch::Tensor jitter_cutout(const torch::Tensor& x, const torch::Tensor& cy, const torch::Tensor& cx, const torch::Tensor& brightness,
+                            const torch::Tensor& contrast, const torch::Tensor& saturation, const AugSpec& spec) {
+    const int64_t b = x.size(0), h = x.size(2), w = x.size(3);
+    torch::Tensor out = x;
+    if (spec.jitter > 0) {
+        // The same float operations in the same order as the host loop; only the image mean's sum order differs.
+        auto per_image = [b](const torch::Tensor& f) { return f.view({b, 1, 1, 1}); };
+        auto gray = [](const torch::Tensor& v) { return v.select(1, 0).mul(0.2989f) + v.select(1, 1).mul(0.587f) + v.select(1, 2).mul(0.114f); };
+        torch::Tensor v = out.add(1.0f).mul(0.5f).mul(per_image(brightness)).clamp(0.0f, 1.0f);
+        const torch::Tensor mean = gray(v).to(torch::kDouble).mean({1, 2}).to(torch::kFloat);  // (B)
+        v = (v.mul(per_image(contrast)) + per_image((1.0f - contrast) * mean)).clamp(0.0f, 1.0f);
+        const torch::Tensor g = gray(v).unsqueeze(1);  // (B,1,H,W)
+        v = (v.mul(per_image(saturation)) + g.mul(per_image(1.0f - saturation))).clamp(0.0f, 1.0f);
+        out = v.mul(2.0f).sub(1.0f);
+    }
+    if (spec.cutout > 0) {
+        const auto opt = torch::TensorOptions().dtype(torch::kLong).device(x.device());
+        const torch::Tensor top = cy.view({b, 1}) - spec.cutout / 2, left = cx.view({b, 1}) - spec.cutout / 2;
+        const torch::Tensor ar_h = torch::arange(h, opt).unsqueeze(0), ar_w = torch::arange(w, opt).unsqueeze(0);
+        const torch::Tensor in_y = ar_h.ge(top).logical_and(ar_h.lt(top + spec.cutout));   // (B,H)
+        const torch::Tensor in_x = ar_w.ge(left).logical_and(ar_w.lt(left + spec.cutout));  // (B,W)
+        out = out.masked_fill(in_y.unsqueeze(2).logical_and(in_x.unsqueeze(1)).unsqueeze(1), 0.0f);
+    }
+    return out;
+}
+
+torch::Tensor augment_on_device(const torch::Tensor& x, const AugDraws& d, const AugSpec& spec) {
+    torch::Tensor out = x;
+    if (spec.crop || spec.flip) out = crop_flip(x, d.dy, d.dx, d.flip, kAugPad, -1.0);
+    if (spec.jitter > 0 || spec.cutout > 0) {
+        const int64_t b = x.size(0);
+        auto dev_l = [&](const std::vector<int64_t>& v) {
+            return torch::from_blob(const_cast<int64_t*>(v.data()), {b}, torch::kLong).to(x.device());
+        };
+        auto dev_f = [&](const std::vector<float>& v) {
+            return torch::from_blob(const_cast<float*>(v.data()), {b}, torch::kFloat).to(x.device());
+        };
+        out = jitter_cutout(out, dev_l(d.cy), dev_l(d.cx), dev_f(d.brightness), dev_f(d.contrast), dev_f(d.saturation), spec);
+    }
+    return out;
+}
+
 torch::Tensor normalize_u8(const torch::Tensor& u8) { return u8.to(torch::kFloat).div_(255.0).sub_(0.5).div_(0.5); }
 
 torch::Tensor to_torch(const Tensor& t) {

@@ -132,6 +132,13 @@ torch::Tensor crop_flip(const torch::Tensor& x, const std::vector<int64_t>& dy, 
 torch::Tensor crop_flip(const torch::Tensor& x, const torch::Tensor& dy, const torch::Tensor& dx, const torch::Tensor& flip,
                         int64_t pad = kAugPad, double fill = -1.0);
 
+// Colour jitter, then cutout, on x's device: core's jitter_cutout_images (core/train/augment.hpp) step for step.
+// x: (B,3,H,W) normalised; cy, cx: (B) int64; brightness, contrast, saturation: (B) float32; all on x's device.
+torch::Tensor jitter_cutout(const torch::Tensor& x, const torch::Tensor& cy, const torch::Tensor& cx, const torch::Tensor& brightness,
+                            const torch::Tensor& contrast, const torch::Tensor& saturation, const AugSpec& spec);
+// The whole augmentation of `spec` (crop/flip, jitter, cutout) with host draws d: core's augment_images on the device.
+torch::Tensor augment_on_device(const torch::Tensor& x, const AugDraws& d, const AugSpec& spec);
+
 // uint8 images -> ToTensor + Normalize(0.5, 0.5) on their device: (p / 255 - 0.5) / 0.5 in float32.
 torch::Tensor normalize_u8(const torch::Tensor& u8);
 

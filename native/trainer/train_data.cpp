@@ -12,9 +12,9 @@ DeviceData to_device(const Cifar10& d, const torch::Device& device) {
     return out;
 }
 
-torch::Tensor augment(const torch::Tensor& x, bool crop, bool flip, std::mt19937_64& rng) {
-    const AugDraws d = draw_augment(x.size(0), crop, flip, rng);
-    return crop_flip(x, d.dy, d.dx, d.flip, kAugPad, -1.0);
+torch::Tensor augment(const torch::Tensor& x, const AugSpec& spec, std::mt19937_64& rng) {
+    const AugDraws d = draw_augment(x.size(0), spec, rng, x.size(2));
+    return augment_on_device(x, d, spec);
 }
 
 double accuracy(QuantNet& model, const DeviceData& data, const torch::Tensor& index, int64_t batch) {

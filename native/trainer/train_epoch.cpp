@@ -27,8 +27,8 @@ void set_lr(torch::optim::Optimizer& opt, Optimizer kind, double lr) {
 
 // The batches of one epoch. The eager loop gathers by the order on the device and draws each batch's
 // augmentation as it goes. The static step reads its batches from a plan of the whole epoch made here, on the
-// host, with the same draws in the same order, and sent to the device once: per step (4, batch) rows of image
-// index, crop dy, crop dx and flip. A short last batch takes the first nb columns of its row.
+// host, with the same draws in the same order, and sent to the device once: per step (kPlanRows, batch) rows of
+// image index and the draws (graph_step.hpp). A short last batch takes the first nb columns of its row.
 struct EpochBatches {
     std::mt19937_64 aug_rng;
     torch::Tensor order_t, plan;
@@ -36,34 +36,35 @@ struct EpochBatches {
 
 EpochBatches plan_epoch(const RunState& r, int epoch, int64_t first_it) {
     const TrainOptions& o = r.o;
+    const AugSpec aug = augment_spec(o);
     const std::vector<int64_t> order = shuffled(r.train_idx, mix(o.seed, 0xe90c, uint64_t(epoch)));
     EpochBatches e{std::mt19937_64(mix(o.seed, 0xa09, uint64_t(epoch))), {}, {}};
     const auto idx_opt = torch::TensorOptions().dtype(torch::kLong);
     if (r.use_static) {
-        std::vector<int64_t> p(size_t(r.steps_per_epoch * 4 * o.batch), 0);
+        std::vector<int64_t> p(size_t(r.steps_per_epoch * kPlanRows * o.batch), 0);
         for (int64_t it = 0; it < r.steps_per_epoch; ++it) {
             const int64_t b0 = it * o.batch, nb = std::min(o.batch, r.n_train - b0);
-            const AugDraws d = draw_augment(nb, o.augment_crop, o.augment_flip, e.aug_rng);
-            int64_t* row = p.data() + it * 4 * o.batch;
+            const AugDraws d = draw_augment(nb, aug, e.aug_rng, kCifar10Side);
+            int64_t* row = p.data() + it * kPlanRows * o.batch;
             for (int64_t i = 0; i < nb; ++i) {
-                row[i] = order[size_t(b0 + i)];
-                row[o.batch + i] = d.dy[size_t(i)];
-                row[2 * o.batch + i] = d.dx[size_t(i)];
-                row[3 * o.batch + i] = d.flip[size_t(i)];
+                const size_t k = size_t(i);
+                const int64_t cells[kPlanRows] = {order[size_t(b0 + i)], d.dy[k], d.dx[k], d.flip[k], d.cy[k], d.cx[k],
+                                                  float_bits(d.brightness[k]), float_bits(d.contrast[k]), float_bits(d.saturation[k])};
+                for (int64_t q = 0; q < kPlanRows; ++q) row[q * o.batch + i] = cells[q];
             }
         }
-        e.plan = torch::from_blob(p.data(), {r.steps_per_epoch, 4, o.batch}, idx_opt).clone().to(r.device);
+        e.plan = torch::from_blob(p.data(), {r.steps_per_epoch, kPlanRows, o.batch}, idx_opt).clone().to(r.device);
     } else {
         e.order_t = torch::from_blob(const_cast<int64_t*>(order.data()), {r.n_train}, idx_opt).clone().to(r.device);
         // Skipped full batches (a mid-epoch resume) still consume their augmentation draws.
-        if (first_it > 0) draw_augment(first_it * o.batch, o.augment_crop, o.augment_flip, e.aug_rng);
+        if (first_it > 0) draw_augment(first_it * o.batch, aug, e.aug_rng, kCifar10Side);
     }
     return e;
 }
 
 std::unique_ptr<StaticStep> make_step(RunState& r, int64_t batch) {
     return std::make_unique<StaticStep>(r.model, StaticStepData{r.data.x_u8, r.data.labels, r.run_loss, r.run_correct}, batch,
-                                        r.o.augment_crop, r.o.augment_flip, r.o.momentum, r.o.weight_decay, r.momentum_buffers);
+                                        augment_spec(r.o), r.o.momentum, r.o.weight_decay, r.momentum_buffers);
 }
 
 // One optimizer step on batch `it` (nb images) at learning rate lr; returns its loss (0-d, on the device) and
@@ -99,7 +100,7 @@ torch::Tensor train_step(RunState& r, EpochBatches& e, int64_t it, int64_t nb, d
     const torch::Tensor idx = e.order_t.slice(0, b0, b0 + nb);
     torch::Tensor x = normalize_u8(r.data.x_u8.index_select(0, idx));
     const torch::Tensor y = r.data.labels.index_select(0, idx);
-    if (o.augment_crop || o.augment_flip) x = augment(x, o.augment_crop, o.augment_flip, e.aug_rng);
+    if (const AugSpec aug = augment_spec(o); aug.any()) x = augment(x, aug, e.aug_rng);
     const torch::Tensor out = r.model->forward(x);
     torch::Tensor loss = torch::nn::functional::cross_entropy(out, y);
     r.opt->zero_grad();

@@ -34,9 +34,9 @@ struct DeviceData {
 
 DeviceData to_device(const Cifar10& d, const torch::Device& device);
 
-// Random crop of the 4-pixel zero-padded image and horizontal flip (core/train/augment.hpp's draw_augment, the
-// draws core's engine makes too), applied on the device.
-torch::Tensor augment(const torch::Tensor& x, bool crop, bool flip, std::mt19937_64& rng);
+// The run's augmentation (crop, flip, colour jitter, cutout: core/train/augment.hpp's draw_augment, the draws
+// core's engine makes too), applied on the device.
+torch::Tensor augment(const torch::Tensor& x, const AugSpec& spec, std::mt19937_64& rng);
 
 // Accuracy (%) of the model on the images `index` selects (undefined: all of `data`, in order), batches of
 // `batch`, eval mode.

@@ -221,6 +221,7 @@ void print_header(const RunState& r, FqKernel kernel) {
 Status setup(RunState& r) {
     const TrainOptions& o = r.o;
     if (o.batch < 1) return Status::error("train: --batch must be at least 1");
+    if (Status s = check_augment(augment_spec(o), kCifar10Side); !s) return Status::error("train: " + s.message);
     if (o.epochs < 1) return Status::error("train: --epochs must be at least 1");
     if (!(o.lr > 0) || !std::isfinite(o.lr)) return Status::error("train: --lr must be a positive number");
     if (!(o.val_fraction >= 0 && o.val_fraction < 1)) return Status::error("train: the validation fraction must be in [0, 1)");

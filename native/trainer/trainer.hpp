@@ -73,6 +73,8 @@ struct TrainOptions {
     Schedule schedule = Schedule::kNone;  // per step, over the whole run (lr_at)
     bool augment_crop = false;      // random 32x32 crop of the image zero-padded by 4 pixels
     bool augment_flip = false;      // random horizontal flip
+    int64_t augment_cutout = 0;     // cutout: one zeroed square of this side in pixels per image (0: none)
+    double augment_jitter = 0;      // colour jitter: brightness, contrast, saturation factors in [1-a, 1+a] (0: none)
     int64_t batch = 128;
     int epochs = 5;
     uint64_t seed = 1;

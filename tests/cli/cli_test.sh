@@ -36,6 +36,10 @@ case $case_name in
     expect_fail "unknown 'max'" eval --rule max --limit 10
     expect_fail "expected dynamic" eval --mode sometimes --limit 10
     expect_fail "unknown 'wide', expected narrow" eval --codes wide --limit 10
+    expect_fail "--cutout: 40 is not a square side" train --cutout 40 --max-steps 1
+    expect_fail "--cutout: -1" train --cutout -1 --max-steps 1
+    expect_fail "--color-jitter: 1.5" train --color-jitter 1.5 --max-steps 1
+    expect_fail "--color-jitter" train --color-jitter x --max-steps 1
     expect_fail "missing tensor" convert "$root/tests/data/tiny.pth" "$tmp/x.safetensors"
     [ ! -e "$tmp/x.safetensors" ] || { echo "FAIL: a failed convert left a file"; exit 1; } ;;
   eval-golden)
@@ -164,6 +168,8 @@ PY
     printf 'not an archive' >"$tmp/bad.tar.gz"
     expect_fail "unknown 'imagenet'" eval --dataset imagenet --limit 10
     expect_fail "10 outputs but CIFAR-100 has 100 classes" eval --dataset cifar100 --data "$tmp/c"
+    expect_fail "unknown 'imagenet'" sweep --dataset imagenet --limit 10
+    expect_fail "10 outputs but CIFAR-100 has 100 classes" sweep --dataset cifar100 --data "$tmp/c"
     expect_fail "train.bin has 196736 bytes, expected 153700000" data check --dataset cifar100 --data "$tmp/c"
     expect_fail "03b5dce01913d631647c71ecec9e9cb8" data fetch --dataset cifar100 --archive "$tmp/bad.tar.gz" --data "$tmp/fetched"
     mkdir "$tmp/c100as10" && cp "$tmp/c/test.bin" "$tmp/c100as10/test_batch.bin"
@@ -190,6 +196,15 @@ for r in ev["results"]:
 print("ok: trained 1 step on 100 classes: fc3", shapes["fc3.weight"], "; eval on 40 images:", [r["correct"] for r in ev["results"]])
 PY
     expect_fail "looks like a CIFAR-10" eval --dataset cifar100 --data "$tmp/c10" --weights "$tmp/m100.safetensors"
+    "$q" sweep --dataset cifar100 --data "$tmp/c" --weights "$tmp/m100.safetensors" --weight-bits 32,4 --act-bits 32 --format json \
+      -o "$tmp/s.json" 2>"$err" || { cat "$err"; exit 1; }
+    python3 - "$tmp/s.json" <<'PY' || exit 1
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["dataset"] == "cifar100" and [r["total"] for r in s["results"]] == [40, 40], s
+print("ok: sweep --dataset cifar100:", [(r["weight_bits"], r["correct"]) for r in s["results"]])
+PY
+    expect_fail "100 outputs but CIFAR-10 has 10 classes" sweep --weights "$tmp/m100.safetensors" --limit 10
     expect_fail "100 outputs but CIFAR-10 has 10 classes" eval --weights "$tmp/m100.safetensors" --limit 10
     expect_fail "100 outputs but CIFAR-10 has 10 classes" train --init "$tmp/m100.safetensors" --data "$tmp/c" --device cpu --checkpoint-dir '' -q
     ;;
@@ -222,11 +237,13 @@ PY
     # Determinism: the same seed gives byte-identical exports (augmentation on); another seed does not.
     for run in 1 2 3; do
       seed=1; [ $run -eq 3 ] && seed=2
-      "$q" train --engine core --data "$data" --limit-train 300 --epochs 1 --batch 64 --augment crop,flip --schedule cosine --seed $seed \
+      "$q" train --engine core --data "$data" --limit-train 300 --epochs 1 --batch 64 --augment crop,flip --cutout 8 --color-jitter 0.3 \
+        --schedule cosine --seed $seed \
         --limit-test 100 --calib 100 --checkpoint-dir '' --export "$tmp/d$run.safetensors" -q >"$out" 2>"$err" || { cat "$err"; exit 1; }
     done
     cmp -s "$tmp/d1.safetensors" "$tmp/d2.safetensors" || { echo "FAIL: two runs with seed 1 differ"; exit 1; }
     ! cmp -s "$tmp/d1.safetensors" "$tmp/d3.safetensors" || { echo "FAIL: seeds 1 and 2 gave the same weights"; exit 1; }
+    "$q" info "$tmp/d1.safetensors" --json | grep -q "augment crop+flip+jitter 0.3+cutout 8" || { echo "FAIL: the recipe lacks the augmentation"; exit 1; }
     echo "ok: same seed -> identical export ($(sha256sum <"$tmp/d1.safetensors" | head -c 16)); another seed differs"
     # Bad input: a learning rate that blows the loss up stops with a message and keeps the last good weights.
     expect_fail "training stopped" train --engine core --data "$data" --limit-train 300 --epochs 3 --batch 32 --lr 1e6 --checkpoint-dir "$tmp/nan" -q

@@ -86,6 +86,25 @@ TEST_CASE("the notebook's net as a layer list", "[network]") {
     }
 }
 
+TEST_CASE("network_choice: notebook, wide:N or a description, sized to the classes", "[network]") {
+    Result<NetworkDesc> nb = network_choice("notebook", 100);
+    REQUIRE(nb.ok());
+    CHECK(nb.value.num_classes() == 100);
+    CHECK(network_choice("", 10).value.to_text() == notebook_net().to_text());
+    Result<NetworkDesc> w = network_choice("wide:2", 10);
+    REQUIRE(w.ok());
+    CHECK(w.value.to_text() == wide_net(2).to_text());
+    for (const char* bad : {"wide:0", "wide:9", "wide:", "wide:2x"}) {
+        CAPTURE(bad);
+        CHECK(network_choice(bad, 10).message().find("wide:N needs N in 1..8") != std::string::npos);
+    }
+    const std::string text = notebook_net().to_text();
+    CHECK(network_choice(text, 10).ok());
+    CHECK(network_choice(text, 100).message().find("has 10 outputs but the data has 100 classes") != std::string::npos);
+    CHECK(network_choice("conv conv1 3 32", 10).message().find("model description: bad fields") != std::string::npos);
+    CHECK(!network_choice("resnet", 10).ok());
+}
+
 TEST_CASE("weight checks name the file and the tensor", "[network]") {
     const NetworkDesc net = notebook_net();
     StateDict sd = random_weights(net, 1);

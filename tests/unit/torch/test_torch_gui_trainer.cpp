@@ -12,6 +12,7 @@
 #include <functional>
 #include <thread>
 
+#include "core/network.hpp"
 #include "core/quant_config_io.hpp"
 #include "core/weights_io.hpp"
 #include "native/gui/gui_trainer.hpp"
@@ -103,6 +104,40 @@ TEST_CASE("gui trainer: run specs", "[torch][gui_trainer]") {
     CHECK(parse_run_spec("quantizer=lsq").value.quantizer == QuantizerKind::kLsq);
     CHECK(parse_run_spec("quantizer=pact").value.quantizer == QuantizerKind::kPact);
     CHECK(parse_run_spec("quantizer=lsqq").message().find("bad value") != std::string::npos);
+    CHECK(parse_run_spec("init=scratch,model=wide:2").value.model == "wide:2");
+}
+
+TEST_CASE("gui trainer: the model chooser's choices; a bad description is refused at start with core's message", "[torch][gui_trainer]") {
+    const fs::path dir = scratch_dir("model");
+    GuiTrainer t(tiny_options(dir / "runs"));
+    ui::TrainRunConfig c = tiny_config(1);
+    c.init_weights.clear();  // from scratch
+    c.model = "wide:9";
+    CHECK(t.start(c).message().find("wide:N needs N in 1..8") != std::string::npos);
+    c.model = "conv conv1 3 32; relu";
+    CHECK(t.start(c).message().find("model description") != std::string::npos);
+    c.model = with_classes(notebook_net(), 100).to_text();
+    CHECK(t.start(c).message().find("100 outputs but the data has 10 classes") != std::string::npos);
+    CHECK(t.runs().empty());
+    // wide:2 from scratch trains, and its checkpoint holds the wide net (conv1 with 64 channels).
+    c.model = "wide:2";
+    c.qat = false;
+    Result<int> id = t.start(c);
+    REQUIRE(id.ok());
+    const TrainRun r = wait_for(t, id.value, [](const TrainRun& x) { return x.state == TrainState::kFinished || x.state == TrainState::kFailed; },
+                                300, "the run to end");
+    INFO(r.message);
+    REQUIRE(r.state == TrainState::kFinished);
+    // Points carry the step and the wall time, both increasing.
+    for (size_t i = 1; i < r.points.size(); ++i) {
+        CHECK(r.points[i].step > r.points[i - 1].step);
+        CHECK(r.points[i].seconds >= r.points[i - 1].seconds);
+    }
+    CHECK(r.points.back().step == 4);
+    CHECK(t.runs_dir() == (dir / "runs").string());
+    Result<StateDict> ck = read_weights((dir / "runs" / ("run-" + std::to_string(id.value)) / "last.safetensors").string());
+    REQUIRE(ck.ok());
+    CHECK(ck.value.find("conv1.weight")->shape == Shape{64, 3, 5, 5});
 }
 
 TEST_CASE("gui trainer: a run finishes with live points and exports a file core reads", "[torch][gui_trainer]") {

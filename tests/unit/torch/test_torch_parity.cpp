@@ -447,7 +447,7 @@ TEST_CASE_METHOD(Fixture, "trainer: loss decreases, checkpoints resume exactly, 
 }
 
 // The static step is what a CUDA graph captures (graph_step.hpp); on the CPU it runs eagerly, so here it is held
-// to the eager loop bit for bit: its batch plan (order, crop and flip draws), its own SGD update with the learning
+// to the eager loop bit for bit: its batch plan (order, crop, flip, cutout and colour-jitter draws), its own SGD update with the learning
 // rate as a tensor, its running sums, the short last batch, a schedule, and momentum buffers that checkpoints carry.
 TEST_CASE_METHOD(Fixture, "trainer: the static step (the CUDA graph's body) equals the eager loop", "[torch][trainer][graph]") {
     auto run = [](Toggle graph, const fs::path& dir, int epochs, const std::string& resume) {
@@ -457,6 +457,8 @@ TEST_CASE_METHOD(Fixture, "trainer: the static step (the CUDA graph's body) equa
         o.max_steps = epochs * 3;
         o.schedule = Schedule::kCosine;
         o.augment_crop = o.augment_flip = true;
+        o.augment_cutout = 8;   // the block's cutout rows
+        o.augment_jitter = 0.4; // and its float factors (bit patterns)
         o.val_every = 2;
         o.cuda_graph = graph;
         o.resume = resume;
