@@ -131,12 +131,13 @@ double axis_value(const TrainPoint& p, TrainAxis axis) {
 }
 
 std::string curves_csv(const std::vector<TrainRun>& runs, const std::vector<std::string>& labels) {
-    std::string out = "run,label,epoch,step,seconds,loss,val_accuracy,images_per_s\n";
+    std::string out = "run,label,epoch,step,seconds,loss,val_accuracy,test_accuracy,images_per_s\n";
     for (size_t i = 0; i < runs.size(); ++i)
         for (const TrainPoint& p : runs[i].points)
             out += std::to_string(runs[i].id) + "," + csv_field(label_of(labels, i, runs[i])) + "," + num(p.epoch) + "," + std::to_string(p.step) +
-                   "," + num(p.seconds, "%.3f") + "," + num(p.loss) + "," + (p.val_accuracy >= 0 ? num(p.val_accuracy, "%.2f") : "") + "," +
-                   num(p.images_per_s, "%.1f") + "\n";
+                   "," + num(p.seconds, "%.3f") + "," + (p.loss >= 0 ? num(p.loss) : "") + "," +
+                   (p.val_accuracy >= 0 ? num(p.val_accuracy, "%.2f") : "") + "," + (p.test_accuracy >= 0 ? num(p.test_accuracy, "%.2f") : "") +
+                   "," + num(p.images_per_s, "%.1f") + "\n";
     return out;
 }
 
@@ -145,12 +146,15 @@ std::string results_csv(const std::vector<TrainRun>& runs, const std::vector<std
     for (size_t i = 0; i < runs.size(); ++i) {
         const TrainRun& r = runs[i];
         double last = -1, best = -1;
-        for (const TrainPoint& p : r.points)
+        double last_loss = -1;  // the page's last point may carry a test accuracy only
+        for (const TrainPoint& p : r.points) {
             if (p.val_accuracy >= 0) last = p.val_accuracy, best = std::max(best, p.val_accuracy);
+            if (p.loss >= 0) last_loss = p.loss;
+        }
         const TrainPoint end = r.points.empty() ? TrainPoint{} : r.points.back();
         out += std::to_string(r.id) + "," + csv_field(label_of(labels, i, r)) + "," + state_word(r.state) + "," + std::to_string(r.config.epochs) +
                "," + std::to_string(r.points.size()) + "," + num(end.epoch) + "," + std::to_string(end.step) + "," + num(end.seconds, "%.3f") +
-               "," + (r.points.empty() ? "" : num(end.loss)) + "," + (last >= 0 ? num(last, "%.2f") : "") + "," +
+               "," + (last_loss >= 0 ? num(last_loss) : "") + "," + (last >= 0 ? num(last, "%.2f") : "") + "," +
                (best >= 0 ? num(best, "%.2f") : "") + "," + num(end.images_per_s, "%.1f") + "," + csv_field(r.message) + "\n";
     }
     return out;
@@ -168,7 +172,7 @@ CurvesLayout curves_layout(const std::vector<TrainRun>& runs, TrainAxis axis, in
     const int s = scale_for(height);
     double xmax = 0, lmax = 0;
     for (const TrainRun& r : runs)
-        for (const TrainPoint& p : r.points) xmax = std::max(xmax, axis_value(p, axis)), lmax = std::max(lmax, p.loss);
+        for (const TrainPoint& p : r.points) xmax = std::max(xmax, axis_value(p, axis)), lmax = std::max(lmax, p.loss);  // loss < 0: none
     if (!(xmax > 0)) xmax = 1;
     if (!(lmax > 0.1)) lmax = 0.1;
     const int left = 52 * s, right = width - 14 * s, top = 18 * s, gap = 42 * s, bottom = height - 30 * s;
@@ -196,6 +200,7 @@ RgbaImage render_curves(const std::vector<TrainRun>& runs, const std::vector<std
         const std::vector<TrainPoint>& pts = runs[i].points;
         const TrainPoint* prev = nullptr;
         for (const TrainPoint& p : pts) {
+            if (p.loss < 0) continue;  // a point with an accuracy only
             if (prev) cv.line(l.loss.px(axis_value(*prev, axis)), l.loss.py(prev->loss), l.loss.px(axis_value(p, axis)), l.loss.py(p.loss), c, 2 * s);
             prev = &p;
         }

@@ -22,7 +22,12 @@ TrainRun two_point_run() {
     r.config.epochs = 2;
     r.state = TrainState::kFinished;
     r.message = "finished: test accuracy 61.20 %, \"static\"";
-    r.points = {TrainPoint{0.5, 10, 2.5, 1.25, -1, 800}, TrainPoint{1.0, 20, 5.0, 0.75, 60.5, 900}};
+    auto point = [](double epoch, int64_t step, double seconds, double loss, double val, double ips) {
+        TrainPoint p;
+        p.epoch = epoch, p.step = step, p.seconds = seconds, p.loss = loss, p.val_accuracy = val, p.images_per_s = ips;
+        return p;
+    };
+    r.points = {point(0.5, 10, 2.5, 1.25, -1, 800), point(1.0, 20, 5.0, 0.75, 60.5, 900)};
     return r;
 }
 
@@ -43,9 +48,15 @@ TEST_CASE("train curves: axis values and CSV text", "[ui][train]") {
     CHECK(axis_value(r.points[1], TrainAxis::kSeconds) == 5.0);
     CHECK(std::string(train_axis_name(TrainAxis::kSeconds)) == "seconds");
     CHECK(curves_csv({r}, {"#3 sgd, lr 0.01"}) ==
-          "run,label,epoch,step,seconds,loss,val_accuracy,images_per_s\n"
-          "3,\"#3 sgd, lr 0.01\",0.5,10,2.500,1.25,,800.0\n"
-          "3,\"#3 sgd, lr 0.01\",1,20,5.000,0.75,60.50,900.0\n");
+          "run,label,epoch,step,seconds,loss,val_accuracy,test_accuracy,images_per_s\n"
+          "3,\"#3 sgd, lr 0.01\",0.5,10,2.500,1.25,,,800.0\n"
+          "3,\"#3 sgd, lr 0.01\",1,20,5.000,0.75,60.50,,900.0\n");
+    // The page's trainer adds points that carry a test accuracy only (loss < 0): the loss field stays empty.
+    TrainRun t = r;
+    TrainPoint only_test;
+    only_test.epoch = 1, only_test.step = 20, only_test.loss = -1, only_test.test_accuracy = 58.25;
+    t.points = {only_test};
+    CHECK(curves_csv({t}, {"x"}) == "run,label,epoch,step,seconds,loss,val_accuracy,test_accuracy,images_per_s\n3,x,1,20,0.000,,,58.25,0.0\n");
     CHECK(results_csv({r}, {"#3 sgd"}) ==
           "run,label,state,epochs,points,epoch,step,seconds,loss,last_val_accuracy,best_val_accuracy,images_per_s,message\n"
           "3,#3 sgd,finished,2,2,1,20,5.000,0.75,60.50,60.50,900.0,\"finished: test accuracy 61.20 %, \"\"static\"\"\"\n");
