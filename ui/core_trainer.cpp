@@ -38,17 +38,6 @@ std::string fmt2(double v) {
     return b;
 }
 
-const char* state_key(TrainState s) {
-    switch (s) {
-        case TrainState::kQueued: return "queued";
-        case TrainState::kRunning: return "running";
-        case TrainState::kStopped: return "stopped";
-        case TrainState::kFinished: return "finished";
-        case TrainState::kFailed: return "failed";
-    }
-    return "?";
-}
-
 }  // namespace
 
 struct CoreTrainer::Impl {
@@ -538,7 +527,7 @@ std::string CoreTrainer::status_json() const {
     for (const auto& [id, r] : m.runs) {
         const TrainRun& v = r->view;
         busy = busy || v.state == TrainState::kRunning || v.state == TrainState::kQueued;
-        list.push_back({{"id", id}, {"state", state_key(v.state)}, {"steps", r->steps}, {"points", v.points.size()},
+        list.push_back({{"id", id}, {"state", train_state_name(v.state)}, {"steps", r->steps}, {"points", v.points.size()},
                         {"epoch", v.points.empty() ? 0.0 : v.points.back().epoch}, {"loss", r->loss},
                         {"first_loss", r->first_loss}, {"val", r->val}, {"test", r->test}, {"ptq_test", r->ptq_test},
                         {"images_per_s", r->ips}, {"message", v.message}});

@@ -18,17 +18,6 @@ namespace quantlab::ui {
 
 namespace {
 
-const char* state_word(TrainState s) {
-    switch (s) {
-        case TrainState::kQueued: return "queued";
-        case TrainState::kRunning: return "running";
-        case TrainState::kStopped: return "stopped";
-        case TrainState::kFinished: return "finished";
-        case TrainState::kFailed: return "failed";
-    }
-    return "?";
-}
-
 // A CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180).
 std::string csv_field(const std::string& s) {
     if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
@@ -152,7 +141,7 @@ std::string results_csv(const std::vector<TrainRun>& runs, const std::vector<std
             if (p.loss >= 0) last_loss = p.loss;
         }
         const TrainPoint end = r.points.empty() ? TrainPoint{} : r.points.back();
-        out += std::to_string(r.id) + "," + csv_field(label_of(labels, i, r)) + "," + state_word(r.state) + "," + std::to_string(r.config.epochs) +
+        out += std::to_string(r.id) + "," + csv_field(label_of(labels, i, r)) + "," + train_state_name(r.state) + "," + std::to_string(r.config.epochs) +
                "," + std::to_string(r.points.size()) + "," + num(end.epoch) + "," + std::to_string(end.step) + "," + num(end.seconds, "%.3f") +
                "," + (last_loss >= 0 ? num(last_loss) : "") + "," + (last >= 0 ? num(last, "%.2f") : "") + "," +
                (best >= 0 ? num(best, "%.2f") : "") + "," + num(end.images_per_s, "%.1f") + "," + csv_field(r.message) + "\n";

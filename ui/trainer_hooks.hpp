@@ -53,6 +53,18 @@ struct TrainPoint {
 
 enum class TrainState { kQueued, kRunning, kStopped, kFinished, kFailed };
 
+// "queued", "running", "stopped", "finished", "failed": the trainers' status JSON and the results CSV.
+inline const char* train_state_name(TrainState s) {
+    switch (s) {
+        case TrainState::kQueued: return "queued";
+        case TrainState::kRunning: return "running";
+        case TrainState::kStopped: return "stopped";
+        case TrainState::kFinished: return "finished";
+        case TrainState::kFailed: return "failed";
+    }
+    return "?";
+}
+
 struct TrainRun {
     int id = 0;
     TrainRunConfig config;

@@ -55,17 +55,6 @@ std::string fmt2(double v) {
     return b;
 }
 
-const char* state_key(TrainState s) {
-    switch (s) {
-        case TrainState::kQueued: return "queued";
-        case TrainState::kRunning: return "running";
-        case TrainState::kStopped: return "stopped";
-        case TrainState::kFinished: return "finished";
-        case TrainState::kFailed: return "failed";
-    }
-    return "?";
-}
-
 // Background work yields to the frame loop: on a machine without a GPU, Mesa draws the frames in software on
 // the same cores the trainer uses, and a frame that waits for a core is late. Linux keeps a nice value per
 // thread (inherited by the threads it starts, e.g. torch's OpenMP workers); elsewhere this does nothing.
@@ -331,7 +320,12 @@ struct GuiTrainer::Impl {
             const bool keep = p.val_accuracy >= 0 || p.epoch_end || r.last_point_epoch < 0 || p.epoch - r.last_point_epoch >= kMinPointSpacing;
             if (!keep) return;
             const double seconds = r.seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - r.segment_start).count();
-            ui::TrainPoint point{p.epoch, p.step, seconds, loss, p.val_accuracy};
+            ui::TrainPoint point;
+            point.epoch = p.epoch;
+            point.step = p.step;
+            point.seconds = seconds;
+            point.loss = loss;
+            point.val_accuracy = p.val_accuracy;
             point.images_per_s = p.images_per_s;
             if (!p.learned_steps.empty()) {
                 r.view.layers.clear();
@@ -543,7 +537,7 @@ std::string GuiTrainer::status_json() const {
     for (const auto& [id, r] : impl_->runs) {
         const TrainRun& v = r->view;
         active = active || v.state == TrainState::kRunning || v.state == TrainState::kQueued;
-        nlohmann::json e{{"id", id}, {"state", state_key(v.state)}, {"points", v.points.size()}, {"message", v.message}};
+        nlohmann::json e{{"id", id}, {"state", train_state_name(v.state)}, {"points", v.points.size()}, {"message", v.message}};
         double val = -1;
         for (const ui::TrainPoint& p : v.points)
             if (p.val_accuracy >= 0) val = p.val_accuracy;
