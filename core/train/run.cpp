@@ -42,6 +42,22 @@ Result<double> accuracy_of(const NetworkDesc& net, const StateDict& weights, con
     return r.value.accuracy();
 }
 
+namespace {
+
+// Whether `weights` give finite logits in eval mode (running statistics) on images x: weights whose training loss
+// was finite can still overflow there after a huge step (an absurd learning rate), and kept weights must evaluate.
+bool eval_finite(const NetworkDesc& net, const StateDict& weights, const QuantConfig& qc, const float* x, int64_t n) {
+    Result<Model> m = Model::create(net, weights, "train");
+    if (!m.ok() || !m.value.configure(qc)) return false;
+    std::vector<float> logits(size_t(n * net.num_classes()));
+    if (!m.value.forward(x, n, logits.data(), Backend::kFast)) return false;
+    for (float v : logits)
+        if (!std::isfinite(v)) return false;
+    return true;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<TrainLoop>> TrainLoop::create(const NetworkDesc& net, const StateDict& weights, std::shared_ptr<const Cifar10> train_set,
                                                      RunSettings s) {
     if (s.batch < 1) return Status::error("train: the batch size must be at least 1");
@@ -82,6 +98,7 @@ Result<std::unique_ptr<TrainLoop>> TrainLoop::create(const NetworkDesc& net, con
     r->last_good_learned_ = r->learned_;
     r->weights_ = std::move(clean.value);
     r->last_good_ = r->weights_;
+    r->start_ = r->weights_;
     r->settings_ = std::move(s);
     const int64_t img = 3 * kCifar10Side * kCifar10Side;
     r->x_.resize(size_t(r->settings_.batch * img));
@@ -141,6 +158,13 @@ Result<RunStep> TrainLoop::step() {
         learned_ = last_good_learned_;
         diverged_ = true;
         good_steps_ = std::max<int64_t>(steps_done_ - 1, 0);
+        Result<QuantConfig> qc = eval_config();
+        if (good_steps_ > 0 && !(qc.ok() && eval_finite(net_, weights_, qc.value, x_.data(), nb))) {
+            // Finite in training mode, overflowing with the running statistics: the run's start is what is kept.
+            weights_ = start_;
+            learned_ = make_learned_params(net_, settings_.train.config, settings_.train.quantizer);
+            good_steps_ = 0;
+        }
         const std::string what = r.ok() ? (std::isnan(r.value.loss) ? "NaN" : "infinite") : "non-finite (" + r.message() + ")";
         return Status::error("train: the loss became " + what + " at epoch " + std::to_string(epoch_ + 1) + ", iteration " +
                              std::to_string(iter_ + 1) + " (step " + std::to_string(steps_done_ + 1) + ", lr " + num(out.lr) +

@@ -73,7 +73,8 @@ public:
 
     // One optimizer step on the next batch (and validation when one is due). A non-finite loss (or a
     // quantizer asked to code a non-finite activation) fails with a message naming the step and the rate;
-    // the weights are then those before the last step whose loss was finite, and the run is diverged().
+    // the weights are then those before the last step whose loss was finite (the run's start weights when even
+    // those overflow in eval mode), and the run is diverged().
     // Also fails when the run is done() or diverged().
     Result<RunStep> step();
 
@@ -113,6 +114,7 @@ private:
     Cifar10 val_set_;
     std::unique_ptr<ParamOptimizer> opt_, learned_opt_;
     StateDict weights_, last_good_, learned_, last_good_learned_;
+    StateDict start_;  // kept after a divergence when even the last good weights overflow in eval mode
     int64_t steps_per_epoch_ = 0, steps_done_ = 0, good_steps_ = 0, images_trained_ = 0;
     int epoch_ = 0, epochs_done_ = 0;
     int64_t iter_ = 0;  // steps taken in the current epoch
