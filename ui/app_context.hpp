@@ -78,6 +78,16 @@ void same_line_if_fits(float next_width, float spacing = -1.0f);
 // same_line_if_fits. Returns true when the selection changed.
 bool view_tabs(const char* id, const std::vector<const char*>& names, int* selected);
 
+// A control `width` px wide with its label (ImGui's label after "##" is the id only): ImGui writes the label right
+// of the control, where a narrow column (a projector's large font, Japanese labels) cuts it. When the label does
+// not fit there, it gets a line of its own above and the control the column's whole width. Call it just before
+// the control and pass the control the label it returns (valid until the next call).
+const char* column_field(const char* label, float width);
+// A checkbox whose label wraps onto further lines where the column is too narrow for it (ImGui's is one line).
+bool column_checkbox(const char* label, bool* value);
+// The width of a checkbox (or radio button) with its label on one line, for same_line_if_fits.
+float checkbox_width(const char* label);
+
 // A range-rule combo (+ k / percentile fields when they apply) for spec's rule, k and percentile. Returns true
 // when changed.
 bool rule_controls(QuantSpec* spec, float width);

@@ -2,6 +2,8 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cstring>
+#include <string>
 
 #include "ui/app_context.hpp"
 #include "ui/i18n.hpp"
@@ -13,6 +15,38 @@ void same_line_if_fits(float next_width, float spacing) {
     const float right = ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x;
     ImGui::SameLine(0, sp);
     if (ImGui::GetCursorScreenPos().x + next_width > right) ImGui::NewLine();
+}
+
+const char* column_field(const char* label, float width) {
+    static std::string hidden;  // the label as an id only, for the control drawn right after this call
+    const char* end = std::strstr(label, "##");
+    const float avail = ImGui::GetContentRegionAvail().x;
+    if (width + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize(label, end).x <= avail) {
+        ImGui::SetNextItemWidth(width);
+        return label;
+    }
+    ImGui::TextUnformatted(label, end);
+    ImGui::SetNextItemWidth(avail);
+    hidden = std::string("##") + label;
+    return hidden.c_str();
+}
+
+float checkbox_width(const char* label) {
+    return ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize(label, nullptr, true).x;
+}
+
+bool column_checkbox(const char* label, bool* value) {
+    const ImGuiStyle& st = ImGui::GetStyle();
+    if (checkbox_width(label) <= ImGui::GetContentRegionAvail().x) return ImGui::Checkbox(label, value);
+    ImGui::PushID(label);
+    const bool changed = ImGui::Checkbox("##box", value);
+    ImGui::PopID();
+    ImGui::SameLine(0, st.ItemInnerSpacing.x);
+    const char* end = std::strstr(label, "##");
+    ImGui::PushTextWrapPos(0.0f);  // wrap at the window's right edge
+    ImGui::TextUnformatted(label, end);
+    ImGui::PopTextWrapPos();
+    return changed;
 }
 
 bool view_tabs(const char* id, const std::vector<const char*>& names, int* selected) {
@@ -77,8 +111,7 @@ bool rule_controls(QuantSpec* spec, float width) {
     int cur = 0;
     for (int i = 0; i < 5; ++i)
         if (rules[i] == spec->rule) cur = i;
-    ImGui::SetNextItemWidth(width);
-    if (ImGui::Combo(tr("range rule"), &cur, names, 5)) {
+    if (ImGui::Combo(column_field(tr("range rule"), width), &cur, names, 5)) {
         spec->rule = rules[cur];
         changed = true;
     }
@@ -105,8 +138,7 @@ bool codes_control(QuantSpec* spec, float width) {
     const char* names[] = {tr("narrow (2^b - 1 codes)"), tr("full (2^b codes)")};
     int cur = spec->codes == SymmetricCodes::kFull ? 1 : 0;
     if (!spec->symmetric) ImGui::BeginDisabled();  // asymmetric codes are [0, 2^b - 1] either way
-    ImGui::SetNextItemWidth(width);
-    const bool changed = ImGui::Combo(tr("codes"), &cur, names, 2);
+    const bool changed = ImGui::Combo(column_field(tr("codes"), width), &cur, names, 2);
     if (!spec->symmetric) ImGui::EndDisabled();
     if (changed) spec->codes = cur == 1 ? SymmetricCodes::kFull : SymmetricCodes::kNarrow;
     return changed;

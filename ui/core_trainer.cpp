@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/evaluate.hpp"
+#include "core/format.hpp"
 #include "core/model_file.hpp"
 #include "core/safetensors_io.hpp"
 #include "core/train/run.hpp"
@@ -24,19 +25,10 @@ namespace quantlab::ui {
 
 namespace {
 
-// As the desktop trainer's panel feed (native/gui/gui_trainer.cpp): points closer than this (in epochs) are
-// thinned out, validation and test points always kept; the plotted loss is a bias-corrected moving average.
-constexpr double kMinPointSpacing = 1.0 / 200;
-constexpr double kLossSmoothing = 0.1;
 constexpr int64_t kTestBatch = 128;  // the evaluation panel's batch (kEvalBatch): the same dynamic ranges
 
 double now_ms() { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
-std::string fmt2(double v) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.2f", v);
-    return b;
-}
 
 }  // namespace
 
@@ -61,9 +53,10 @@ struct CoreTrainer::Impl {
         std::unique_ptr<TrainLoop> loop;     // made when the run first runs (it needs the training images)
         bool stop_requested = false;
         std::shared_ptr<const StateDict> weights;  // the latest weights (published after each step)
-        double loss_avg = 0, last_point_epoch = -1, first_loss = -1, loss = -1, val = -1, test = -1, ptq_test = -1, ips = 0;
+        LossSmoother loss_curve;  // the plotted loss
+        double last_point_epoch = -1, first_loss = -1, loss = -1, val = -1, test = -1, ptq_test = -1, ips = 0;
         double seconds = 0;  // the loop's training time so far (the curves' wall-time axis; a pause is not counted)
-        int64_t loss_samples = 0, steps = 0;
+        int64_t steps = 0;
     };
 
     CoreTrainerOptions opt;
@@ -123,11 +116,7 @@ struct CoreTrainer::Impl {
 
     // Under mu: a point for the curves (loss smoothed; thinned unless it carries an accuracy or forced).
     void add_point(Slot& r, double epoch, double step_loss, double val, double test_acc, bool force) {
-        if (step_loss >= 0) {
-            r.loss_avg = (1 - kLossSmoothing) * r.loss_avg + kLossSmoothing * step_loss;
-            ++r.loss_samples;
-        }
-        const double loss = r.loss_samples ? r.loss_avg / (1 - std::pow(1 - kLossSmoothing, double(r.loss_samples))) : step_loss;
+        const double loss = step_loss >= 0 ? r.loss_curve.add(step_loss) : r.loss_curve.value();
         r.loss = loss;
         const bool keep = force || val >= 0 || test_acc >= 0 || r.last_point_epoch < 0 || epoch - r.last_point_epoch >= kMinPointSpacing;
         if (!keep) return;
@@ -180,8 +169,8 @@ struct CoreTrainer::Impl {
     void finish_run(Slot& r) {
         std::lock_guard<std::mutex> lock(mu);
         r.view.state = TrainState::kFinished;
-        r.view.message = "finished: test accuracy " + fmt2(r.test) + " % (" + std::to_string(test ? test->count : 0) +
-                         " test images; before training " + fmt2(r.ptq_test) + " %), validation " + fmt2(r.val) + " %";
+        r.view.message = "finished: test accuracy " + printf_number("%.2f", r.test) + " % (" + std::to_string(test ? test->count : 0) +
+                         " test images; before training " + printf_number("%.2f", r.ptq_test) + " %), validation " + printf_number("%.2f", r.val) + " %";
         if (active == r.view.id) active = 0;
     }
 
@@ -233,7 +222,7 @@ struct CoreTrainer::Impl {
             if (r->stop_requested) {
                 r->stop_requested = false;
                 r->view.state = TrainState::kStopped;
-                r->view.message = "stopped at epoch " + fmt2(r->loop ? r->loop->progress_epochs() : 0.0) + " (step " +
+                r->view.message = "stopped at epoch " + printf_number("%.2f", r->loop ? r->loop->progress_epochs() : 0.0) + " (step " +
                                   std::to_string(r->steps) + "); Resume continues with the next batch";
                 active = 0;
                 return true;
@@ -472,7 +461,7 @@ Result<std::vector<uint8_t>> CoreTrainer::weights_file(int run_id) {
         qc.act_mode = ActMode::kDynamic;
         qc.act_ranges.clear();
         sd.metadata["trained_by"] = m.recipe(*r);
-        if (r->val >= 0) sd.metadata["val_accuracy"] = fmt2(r->val);
+        if (r->val >= 0) sd.metadata["val_accuracy"] = printf_number("%.2f", r->val);
         stamp_metadata(&sd.metadata, net, "QuantLab training panel, run #" + std::to_string(run_id) + " after " + std::to_string(r->steps) + " steps",
                        &qc);
     }

@@ -114,43 +114,35 @@ private:
 void TrainPanel::settings(AppContext& ctx, float width) {
     TrainRunConfig& c = next_;
     ImGui::TextUnformatted(tr("New run"));
-    ImGui::SetNextItemWidth(width);
-    ImGui::SliderInt(tr("epochs"), &c.epochs, 1, 100);
+    ImGui::SliderInt(column_field(tr("epochs"), width), &c.epochs, 1, 100);
     int batch_i = c.batch == 32 ? 0 : c.batch == 64 ? 1 : c.batch == 256 ? 3 : c.batch == 512 ? 4 : 2;
     const char* batches[] = {"32", "64", "128", "256", "512"};
-    ImGui::SetNextItemWidth(width);
-    if (ImGui::Combo(tr("batch size"), &batch_i, batches, 5)) c.batch = std::atoi(batches[batch_i]);
+    if (ImGui::Combo(column_field(tr("batch size"), width), &batch_i, batches, 5)) c.batch = std::atoi(batches[batch_i]);
     float lr = float(c.lr);
-    ImGui::SetNextItemWidth(width);
-    if (ImGui::SliderFloat(tr("learning rate"), &lr, 1e-5f, 1.0f, "%.5f", ImGuiSliderFlags_Logarithmic)) c.lr = lr;
+    if (ImGui::SliderFloat(column_field(tr("learning rate"), width), &lr, 1e-5f, 1.0f, "%.5f", ImGuiSliderFlags_Logarithmic)) c.lr = lr;
     int opt = c.optimizer == Optimizer::kAdam ? 1 : 0;
     const char* opts[] = {"SGD (momentum 0.9)", "Adam"};
-    ImGui::SetNextItemWidth(width);
-    if (ImGui::Combo(tr("optimizer"), &opt, opts, 2)) c.optimizer = opt ? Optimizer::kAdam : Optimizer::kSgd;
+    if (ImGui::Combo(column_field(tr("optimizer"), width), &opt, opts, 2)) c.optimizer = opt ? Optimizer::kAdam : Optimizer::kSgd;
     int sch = c.schedule == Schedule::kCosine ? 1 : c.schedule == Schedule::kStep ? 2 : 0;
     const char* schs[] = {tr("constant"), tr("cosine"), tr("step")};
-    ImGui::SetNextItemWidth(width);
-    if (ImGui::Combo(tr("LR schedule"), &sch, schs, 3)) c.schedule = sch == 1 ? Schedule::kCosine : sch == 2 ? Schedule::kStep : Schedule::kNone;
-    ImGui::Checkbox(tr("augmentation (crop + flip)"), &c.augment);
-    ImGui::Checkbox(tr("quantization-aware (STE)"), &c.qat);
+    if (ImGui::Combo(column_field(tr("LR schedule"), width), &sch, schs, 3)) c.schedule = sch == 1 ? Schedule::kCosine : sch == 2 ? Schedule::kStep : Schedule::kNone;
+    column_checkbox(tr("augmentation (crop + flip)"), &c.augment);
+    column_checkbox(tr("quantization-aware (STE)"), &c.qat);
     if (c.qat) {
-        ImGui::SetNextItemWidth(width);
-        ImGui::SliderInt(tr("weight bits##t"), &c.weight_bits, 1, 16);
-        ImGui::SetNextItemWidth(width);
-        ImGui::SliderInt(tr("activation bits##t"), &c.act_bits, 1, 16);
+        ImGui::SliderInt(column_field(tr("weight bits##t"), width), &c.weight_bits, 1, 16);
+        ImGui::SliderInt(column_field(tr("activation bits##t"), width), &c.act_bits, 1, 16);
         rule_controls(&c.quant, width);
-        ImGui::Checkbox(tr("symmetric (Z = 0)"), &c.quant.symmetric);
-        ImGui::SameLine();
-        ImGui::Checkbox(tr("per-channel weights"), &c.quant.per_channel);
+        column_checkbox(tr("symmetric (Z = 0)"), &c.quant.symmetric);
+        same_line_if_fits(checkbox_width(tr("per-channel weights")));
+        column_checkbox(tr("per-channel weights"), &c.quant.per_channel);
         codes_control(&c.quant, width);
         int qk = int(c.quantizer);
         const char* qks[] = {tr("fixed (range rule + STE)"), tr("LSQ (learned step size)"), tr("PACT (learned clipping)")};
-        ImGui::SetNextItemWidth(width);
-        if (ImGui::Combo(tr("quantizer"), &qk, qks, 3)) c.quantizer = QuantizerKind(qk);
+        if (ImGui::Combo(column_field(tr("quantizer"), width), &qk, qks, 3)) c.quantizer = QuantizerKind(qk);
         if (c.quantizer == QuantizerKind::kFixed) {
             int ste = int(c.ste);
             ImGui::RadioButton(tr("identity (notebook)"), &ste, 0);
-            ImGui::SameLine();
+            same_line_if_fits(checkbox_width(tr("clipped")));
             ImGui::RadioButton(tr("clipped"), &ste, 1);
             c.ste = SteRule(ste);
         }
@@ -178,8 +170,7 @@ void TrainPanel::start_point(AppContext& ctx, float width) {
     }
     const char* starts[] = {tr("fine-tune loaded file"), tr("scratch: notebook net"), tr("scratch: wide:N"),
                             tr("scratch: description")};
-    ImGui::SetNextItemWidth(width);
-    ImGui::Combo(tr("start##model"), &start_, starts, 4);
+    ImGui::Combo(column_field(tr("start##model"), width), &start_, starts, 4);
     if (start_ == 0) {
         c.init_weights = ctx.doc.weights_path.empty() ? ctx.doc.weights_name : ctx.doc.weights_path;
         c.model = "notebook";
@@ -189,8 +180,7 @@ void TrainPanel::start_point(AppContext& ctx, float width) {
     if (start_ == 1) {
         c.model = "notebook";
     } else if (start_ == 2) {
-        ImGui::SetNextItemWidth(width);
-        ImGui::SliderInt(tr("width N##wide"), &wide_, 1, 8);
+        ImGui::SliderInt(column_field(tr("width N##wide"), width), &wide_, 1, 8);
         c.model = "wide:" + std::to_string(wide_);
     } else {
         if (!desc_[0]) std::snprintf(desc_, sizeof desc_, "%s", notebook_net().to_text().c_str());
@@ -217,8 +207,7 @@ void TrainPanel::start_point(AppContext& ctx, float width) {
 // default the session's runs folder, next to the checkpoints.
 void TrainPanel::curve_files(const std::vector<TrainRun>& all, AppContext& ctx, float width) {
     if (!curves_dir_[0]) std::snprintf(curves_dir_, sizeof curves_dir_, "%s", ctx.trainer->runs_dir().empty() ? "." : ctx.trainer->runs_dir().c_str());
-    ImGui::SetNextItemWidth(width);
-    ImGui::InputText(tr("curves to"), curves_dir_, sizeof curves_dir_);
+    ImGui::InputText(column_field(tr("curves to"), width), curves_dir_, sizeof curves_dir_);
     const bool csv = ImGui::Button(tr("Save CSV"));
     ImGui::SameLine();
     const bool png = ImGui::Button(tr("Save PNG"));
@@ -330,8 +319,8 @@ void TrainPanel::draw(AppContext& ctx) {
         if (!r.message.empty()) ImGui::TextWrapped("%s", r.message.c_str());
         ImGui::PopID();
     }
-    ImGui::SetNextItemWidth(left_w - fs * 6);
-    ImGui::InputText(ctx.trainer->exports_as_download() ? tr("file name") : tr("export to"), export_path_, sizeof export_path_);
+    ImGui::InputText(column_field(ctx.trainer->exports_as_download() ? tr("file name") : tr("export to"), left_w - fs * 6), export_path_,
+                     sizeof export_path_);
     if (!message_.empty()) ImGui::TextWrapped("%s", message_.c_str());
     ImGui::Separator();
     curve_files(runs, ctx, left_w - fs * 6);

@@ -12,6 +12,7 @@
 #include <stb/stb_image_write.h>
 #include <stb/stb_easy_font.h>
 
+#include "core/format.hpp"
 #include "ui/plot_data.hpp"
 
 namespace quantlab::ui {
@@ -26,11 +27,7 @@ std::string csv_field(const std::string& s) {
     return q + "\"";
 }
 
-std::string num(double v, const char* f = "%.6g") {
-    char b[48];
-    std::snprintf(b, sizeof b, f, v);
-    return b;
-}
+std::string num(double v, const char* f = "%.6g") { return printf_number(f, v); }
 
 std::string label_of(const std::vector<std::string>& labels, size_t i, const TrainRun& r) {
     return i < labels.size() ? labels[i] : "#" + std::to_string(r.id);
@@ -75,7 +72,7 @@ struct Canvas {
     }
 };
 
-constexpr uint32_t kWhite = 0xffffffff, kInk = 0xff202020, kGrid = 0xffe0e0e0, kFrame = 0xff909090;
+constexpr uint32_t kInk = 0xff202020, kGrid = 0xffe0e0e0, kFrame = 0xff909090;
 
 void draw_panel(Canvas& cv, const CurvePanel& p, const std::string& title, const std::string& xlabel, int s) {
     const Ticks xt = nice_ticks(p.xlo, p.xhi, 7), yt = nice_ticks(p.ylo, p.yhi, 5);

@@ -4,6 +4,7 @@
 // App::set_trainer. Without one the panel says why training is unavailable.
 // Thread safety: the UI calls these from its frame; implementations guard their state themselves.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -64,6 +65,28 @@ inline const char* train_state_name(TrainState s) {
     }
     return "?";
 }
+
+// How both trainers feed the panel's curves. Points closer than kMinPointSpacing (in epochs) are thinned out: a CPU
+// epoch reports ~300 steps and every frame copies every run's points; points that carry an accuracy are kept.
+constexpr double kMinPointSpacing = 1.0 / 200;
+
+// The plotted loss: an exponential moving average of the step losses, bias-corrected (as Adam's moments) so the
+// first points are not pulled towards 0. A trainer's own running mean restarts at every epoch and validation,
+// which would draw a saw-tooth; this one carries on across them and across a resume.
+class LossSmoother {
+public:
+    double add(double step_loss) {
+        avg_ = (1 - kWeight) * avg_ + kWeight * step_loss;
+        ++samples_;
+        return value();
+    }
+    double value() const { return samples_ ? avg_ / (1 - std::pow(1 - kWeight, double(samples_))) : -1.0; }  // -1: none yet
+
+private:
+    static constexpr double kWeight = 0.1;
+    double avg_ = 0;
+    int64_t samples_ = 0;
+};
 
 struct TrainRun {
     int id = 0;

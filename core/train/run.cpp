@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/evaluate.hpp"
+#include "core/format.hpp"
 #include "core/inference.hpp"
 #include "core/train/augment.hpp"
 
@@ -15,11 +16,6 @@ namespace quantlab {
 namespace {
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-std::string num(double v) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%g", v);
-    return b;
 }
 }  // namespace
 
@@ -62,7 +58,7 @@ Result<std::unique_ptr<TrainLoop>> TrainLoop::create(const NetworkDesc& net, con
                                                      RunSettings s) {
     if (s.batch < 1) return Status::error("train: the batch size must be at least 1");
     if (s.epochs < 1) return Status::error("train: the number of epochs must be at least 1");
-    if (!(s.lr > 0) || !std::isfinite(s.lr)) return Status::error("train: the learning rate must be a positive number (got " + num(s.lr) + ")");
+    if (!(s.lr > 0) || !std::isfinite(s.lr)) return Status::error("train: the learning rate must be a positive number (got " + printf_number("%g", s.lr) + ")");
     if (!(s.val_fraction >= 0 && s.val_fraction < 1)) return Status::error("train: the validation fraction must be in [0, 1)");
     if (!train_set || train_set->count < 1) return Status::error("train: no training images");
     Result<StateDict> clean = model_tensors(weights, net, "train: the start weights");
@@ -167,7 +163,7 @@ Result<RunStep> TrainLoop::step() {
         }
         const std::string what = r.ok() ? (std::isnan(r.value.loss) ? "NaN" : "infinite") : "non-finite (" + r.message() + ")";
         return Status::error("train: the loss became " + what + " at epoch " + std::to_string(epoch_ + 1) + ", iteration " +
-                             std::to_string(iter_ + 1) + " (step " + std::to_string(steps_done_ + 1) + ", lr " + num(out.lr) +
+                             std::to_string(iter_ + 1) + " (step " + std::to_string(steps_done_ + 1) + ", lr " + printf_number("%g", out.lr) +
                              "); training stopped.");
     }
     last_good_ = std::move(before);

@@ -27,6 +27,7 @@
 
 #include "core/archive/archive.hpp"
 #include "core/cifar10.hpp"
+#include "core/format.hpp"
 #include "core/model_file.hpp"
 #include "core/network.hpp"
 #include "core/safetensors_io.hpp"
@@ -40,20 +41,6 @@ using ui::TrainRunConfig;
 using ui::TrainState;
 
 namespace {
-
-// Points closer than this (in epochs) are thinned out: a full CPU epoch calls back ~300 times, and every
-// frame copies every run's points; validation and epoch-end points are always kept.
-constexpr double kMinPointSpacing = 1.0 / 200;
-// The plotted loss: an exponential moving average of the reported step losses (bias-corrected, as Adam's
-// moments, so the first points are not pulled towards 0). The trainer's own running mean restarts at every
-// epoch and validation, which would draw a saw-tooth; the average carries on across them and across a resume.
-constexpr double kLossSmoothing = 0.1;
-
-std::string fmt2(double v) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.2f", v);
-    return b;
-}
 
 // Background work yields to the frame loop: on a machine without a GPU, Mesa draws the frames in software on
 // the same cores the trainer uses, and a frame that waits for a core is late. Linux keeps a nice value per
@@ -187,10 +174,9 @@ struct RunSlot {
     std::atomic<bool> stop{false};    // the trainer's stop_flag (Stop, or the app closing)
     std::shared_ptr<const StateDict> final_weights;  // finished runs: finalized, with test accuracy
     double last_point_epoch = -1;
-    double loss_avg = 0;              // see kLossSmoothing
+    ui::LossSmoother loss_curve;      // the plotted loss
     double seconds_before = 0;        // wall time of the run's earlier segments (before a stop)
     std::chrono::steady_clock::time_point segment_start;
-    int64_t loss_samples = 0;
 };
 
 struct GuiTrainer::Impl {
@@ -314,10 +300,8 @@ struct GuiTrainer::Impl {
         }
         o.value.on_progress = [this, &r](const trainer::TrainProgress& p) {
             std::lock_guard<std::mutex> lock(mu);
-            r.loss_avg = (1 - kLossSmoothing) * r.loss_avg + kLossSmoothing * p.step_loss;
-            ++r.loss_samples;
-            const double loss = r.loss_avg / (1 - std::pow(1 - kLossSmoothing, double(r.loss_samples)));
-            const bool keep = p.val_accuracy >= 0 || p.epoch_end || r.last_point_epoch < 0 || p.epoch - r.last_point_epoch >= kMinPointSpacing;
+            const double loss = r.loss_curve.add(p.step_loss);
+            const bool keep = p.val_accuracy >= 0 || p.epoch_end || r.last_point_epoch < 0 || p.epoch - r.last_point_epoch >= ui::kMinPointSpacing;
             if (!keep) return;
             const double seconds = r.seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - r.segment_start).count();
             ui::TrainPoint point;
@@ -348,12 +332,12 @@ struct GuiTrainer::Impl {
         } else if (rep.stopped) {
             r.view.state = TrainState::kStopped;
             const double at = r.view.points.empty() ? 0.0 : r.view.points.back().epoch;
-            r.view.message = "stopped at epoch " + fmt2(at) + (r.checkpoint.empty() ? "" : "; checkpoint " + r.checkpoint);
+            r.view.message = "stopped at epoch " + printf_number("%.2f", at) + (r.checkpoint.empty() ? "" : "; checkpoint " + r.checkpoint);
         } else {
             r.view.state = TrainState::kFinished;
             r.final_weights = std::make_shared<const StateDict>(std::move(rep.final_weights));
-            r.view.message = "finished: test accuracy " + fmt2(rep.test_acc_static) + " % (static ranges, " + std::to_string(rep.test_images) +
-                             " test images), " + fmt2(rep.test_acc_dynamic) + " % (dynamic)";
+            r.view.message = "finished: test accuracy " + printf_number("%.2f", rep.test_acc_static) + " % (static ranges, " + std::to_string(rep.test_images) +
+                             " test images), " + printf_number("%.2f", rep.test_acc_dynamic) + " % (dynamic)";
         }
     }
 

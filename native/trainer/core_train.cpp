@@ -167,7 +167,7 @@ TrainReport train_core(const TrainOptions& o) {
             if (!saved) keep += "not written: " + saved.message + ".";
             else if (ckpt_path.empty()) keep += "not written (--checkpoint-dir is empty).";
             else keep += "kept in " + ckpt_path + ".";
-            rep.status = Status::error(step.message() + keep + " Hint: lower the learning rate (e.g. --lr " + fmt("%g", o.lr / 10) +
+            rep.status = Status::error(step.message() + keep + " Hint: lower the learning rate (e.g. --lr " + printf_number("%g", o.lr / 10) +
                                        ") or use a schedule with warm-up (--schedule onecycle).");
             return rep;
         }
@@ -182,7 +182,7 @@ TrainReport train_core(const TrainOptions& o) {
                 const double left = ips > 0 ? double(total_steps - st.steps_done) * double(o.batch) / ips : -1;
                 std::fprintf(stderr, "epoch %d/%d  iter %lld/%lld  loss %.4f  acc %5.2f%%%s  %6.0f img/s  %s left\n", st.epoch + 1, o.epochs,
                              (long long)st.iter, (long long)steps_per_epoch, st.running_loss, st.running_acc,
-                             rep.last_val_acc >= 0 ? ("  val " + fmt("%.2f%%", rep.last_val_acc)).c_str() : "", ips, fmt_time(left).c_str());
+                             rep.last_val_acc >= 0 ? ("  val " + printf_number("%.2f%%", rep.last_val_acc)).c_str() : "", ips, fmt_time(left).c_str());
             }
             continue;
         }
@@ -192,16 +192,15 @@ TrainReport train_core(const TrainOptions& o) {
             const double left = ips > 0 ? double(total_steps - st.steps_done) * double(o.batch) / ips : -1;
             std::fprintf(stderr, "epoch %d/%d  iter %lld/%lld  loss %.4f  acc %5.2f%%%s  %6.0f img/s  %s left\n", st.epoch + 1, o.epochs,
                          (long long)st.iter, (long long)steps_per_epoch, st.running_loss, st.running_acc,
-                         rep.last_val_acc >= 0 ? ("  val " + fmt("%.2f%%", rep.last_val_acc)).c_str() : "", ips, fmt_time(left).c_str());
+                         rep.last_val_acc >= 0 ? ("  val " + printf_number("%.2f%%", rep.last_val_acc)).c_str() : "", ips, fmt_time(left).c_str());
             std::fprintf(stderr, "epoch %d/%d  loss %.4f  train acc %.2f%%  val %s  %.0f img/s  %s elapsed\n", st.epoch + 1, o.epochs, st.running_loss,
-                         st.running_acc, st.val >= 0 ? fmt("%.2f%%", st.val).c_str() : "-", ips, fmt_time(now_s() - t_run).c_str());
+                         st.running_acc, st.val >= 0 ? printf_number("%.2f%%", st.val).c_str() : "-", ips, fmt_time(now_s() - t_run).c_str());
         }
         metrics.row(st.epoch + 1, steps_per_epoch, st.steps_done, st.lr, st.running_loss, st.running_acc, st.val, ips, now_s() - t_run);
         if (Status s = save(loop.weights(), st.steps_done, st.val); !s) return fail(s.message);
     }
     const double train_seconds = loop.train_seconds();
     const StateDict& weights = loop.weights();
-    const QuantConfig& settings_config = qc;
     rep.train_seconds = train_seconds;
     rep.train_images_per_s = train_seconds > 0 ? double(loop.images_trained()) / train_seconds : 0;
 
@@ -216,7 +215,7 @@ TrainReport train_core(const TrainOptions& o) {
     eo.calib_images = o.calib_images;
     eo.limit_test = o.limit_test;
     eo.metadata = {{"trained_by", recipe}, {"source", "quantlab train (core engine, " + rep.device + ")"}};
-    if (rep.last_val_acc >= 0) eo.metadata["val_accuracy"] = fmt("%.2f", rep.last_val_acc);
+    if (rep.last_val_acc >= 0) eo.metadata["val_accuracy"] = printf_number("%.2f", rep.last_val_acc);
     Result<QuantConfig> ec = eval_config();
     if (!ec.ok()) return fail("train: " + ec.message());
     QuantConfig export_config = ec.value;

@@ -55,12 +55,6 @@ Result<FqKernelChoice> parse_fq_kernel_choice(const std::string& name) {
 
 double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
 
-std::string fmt(const char* f, double v) {
-    char b[64];
-    std::snprintf(b, sizeof b, f, v);
-    return b;
-}
-
 std::string fmt_time(double s) {
     if (!(s >= 0) || s > 1e7) return "--:--";
     const long t = long(s + 0.5);
@@ -91,7 +85,7 @@ Status Metrics::open(const std::string& path, bool append) {
 void Metrics::row(int epoch, int64_t iter, int64_t step, double lr, double loss, double acc, double val, double ips, double elapsed) {
     if (!f_.is_open()) return;
     char b[512];
-    const std::string v = val >= 0 ? fmt("%.2f", val) : (jsonl_ ? "null" : "");
+    const std::string v = val >= 0 ? printf_number("%.2f", val) : (jsonl_ ? "null" : "");
     if (jsonl_)
         std::snprintf(b, sizeof b,
                       "{\"epoch\":%d,\"iteration\":%lld,\"step\":%lld,\"lr\":%.6g,\"train_loss\":%.5f,\"train_acc\":%.2f,"
@@ -120,19 +114,19 @@ std::string recipe_text(const TrainOptions& o, const NetworkDesc& net) {
     else
         r += "; " + describe_quant(o.quant, net) + " QAT (" + quantizer_kind_name(o.quantizer) + " learned steps)";
     if (describe_quant(o.quant, net) == "float") r = r.substr(0, r.find(';')) + "; float";
-    r += "; " + std::string(optimizer_name(o.optimizer)) + " lr " + fmt("%g", o.lr);
-    if (o.optimizer == Optimizer::kSgd) r += " momentum " + fmt("%g", o.momentum);
-    r += " wd " + fmt("%g", o.weight_decay) + "; schedule " + schedule_name(o.schedule) + "; batch " + std::to_string(o.batch) + "; " +
+    r += "; " + std::string(optimizer_name(o.optimizer)) + " lr " + printf_number("%g", o.lr);
+    if (o.optimizer == Optimizer::kSgd) r += " momentum " + printf_number("%g", o.momentum);
+    r += " wd " + printf_number("%g", o.weight_decay) + "; schedule " + schedule_name(o.schedule) + "; batch " + std::to_string(o.batch) + "; " +
          std::to_string(o.epochs) + " epochs";
     std::string aug;
     auto add = [&aug](const std::string& a) { aug += (aug.empty() ? "" : "+") + a; };
     if (o.augment_crop) add("crop");
     if (o.augment_flip) add("flip");
-    if (o.augment_jitter > 0) add("jitter " + fmt("%g", o.augment_jitter));
+    if (o.augment_jitter > 0) add("jitter " + printf_number("%g", o.augment_jitter));
     if (o.augment_cutout > 0) add("cutout " + std::to_string(o.augment_cutout));
     r += "; augment " + (aug.empty() ? std::string("none") : aug);
     if (o.dataset != Dataset::kCifar10) r += "; dataset " + std::string(dataset_name(o.dataset));
-    r += "; train split " + fmt("%.0f", 100.0 * (1.0 - o.val_fraction)) + "%; seed " + std::to_string(o.seed) + "; quantlab train";
+    r += "; train split " + printf_number("%.0f", 100.0 * (1.0 - o.val_fraction)) + "%; seed " + std::to_string(o.seed) + "; quantlab train";
     return r;
 }
 
@@ -144,7 +138,7 @@ Metadata checkpoint_metadata(const RunPosition& p, const NetworkDesc& net, const
                   {"checkpoint_step", std::to_string(p.global_step)},
                   {"checkpoint_epochs_planned", std::to_string(p.epochs)},
                   {"seed", std::to_string(p.seed)},
-                  {"val_accuracy", p.val >= 0 ? fmt("%.2f", p.val) : ""}};
+                  {"val_accuracy", p.val >= 0 ? printf_number("%.2f", p.val) : ""}};
     stamp_metadata(&m, net, "quantlab train checkpoint", &qc);
     return m;
 }

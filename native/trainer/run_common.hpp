@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/cifar10.hpp"
+#include "core/format.hpp"  // printf_number
 #include "core/model_file.hpp"  // Metadata
 #include "core/network.hpp"
 #include "core/quant_config.hpp"
@@ -18,7 +19,6 @@
 namespace quantlab::trainer {
 
 double now_s();
-std::string fmt(const char* f, double v);  // one number through printf's format f
 std::string fmt_time(double s);            // "mm:ss" or "h:mm:ss"; "--:--" when unknown
 int resolve_threads(int threads);          // 0: all cores
 std::string cpu_text(int threads);         // "cpu (2 threads)"

@@ -117,8 +117,8 @@ Status diverged_status(const RunState& r, int epoch, int64_t it, double lr, bool
                            ? "No checkpoint had been written yet (the first is written at the end of epoch 1)."
                            : "The last good checkpoint is kept: " + r.rep.checkpoint + " (end of epoch " + std::to_string(r.rep.epochs_done) + ").";
     return Status::error(std::string("train: the loss became ") + (nan ? "NaN" : "infinite") + " at epoch " + std::to_string(epoch + 1) +
-                         ", iteration " + std::to_string(it + 1) + " (step " + std::to_string(r.global_step) + ", lr " + fmt("%g", lr) +
-                         "); training stopped. " + keep + " Hint: lower the learning rate (e.g. --lr " + fmt("%g", r.o.lr / 10) +
+                         ", iteration " + std::to_string(it + 1) + " (step " + std::to_string(r.global_step) + ", lr " + printf_number("%g", lr) +
+                         "); training stopped. " + keep + " Hint: lower the learning rate (e.g. --lr " + printf_number("%g", r.o.lr / 10) +
                          "), use a schedule with warm-up (--schedule onecycle), or resume from the checkpoint with --resume.");
 }
 
@@ -131,7 +131,7 @@ void print_progress(const RunState& r, int epoch, int64_t it, double loss, doubl
     char line[256];
     std::snprintf(line, sizeof line, "epoch %d/%d  iter %lld/%lld  loss %.4f  acc %5.2f%%%s  %6.0f img/s  %s left", epoch + 1, o.epochs,
                   (long long)(it + 1), (long long)r.steps_per_epoch, loss, acc,
-                  r.rep.last_val_acc >= 0 ? ("  val " + fmt("%.2f%%", r.rep.last_val_acc)).c_str() : "", ips, fmt_time(left).c_str());
+                  r.rep.last_val_acc >= 0 ? ("  val " + printf_number("%.2f%%", r.rep.last_val_acc)).c_str() : "", ips, fmt_time(left).c_str());
     if (r.tty)
         std::fprintf(stderr, "\r%s\033[K", line);
     else if (validated || (it + 1) % kLogEvery == 0)
@@ -157,7 +157,7 @@ Status end_epoch(RunState& r, int epoch, double last_step_loss, double last_loss
     if (o.progress) {
         if (r.tty) std::fprintf(stderr, "\r\033[K");
         std::fprintf(stderr, "epoch %d/%d  loss %.4f  train acc %.2f%%  val %s  %.0f img/s  %s elapsed\n", epoch + 1, o.epochs, last_loss, last_acc,
-                     val >= 0 ? fmt("%.2f%%", val).c_str() : "-", ips, fmt_time(now_s() - r.t_run).c_str());
+                     val >= 0 ? printf_number("%.2f%%", val).c_str() : "-", ips, fmt_time(now_s() - r.t_run).c_str());
     }
     r.metrics.row(epoch + 1, r.steps_per_epoch, r.global_step, lr_at(o.schedule, o.lr, r.global_step - 1, r.total_steps), last_loss, last_acc,
                   val, ips, now_s() - r.t_run);

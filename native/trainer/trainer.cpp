@@ -97,7 +97,7 @@ Status finish(RunState& r) {
     eo.calib_images = o.calib_images;
     eo.limit_test = o.limit_test;
     eo.metadata = {{"trained_by", r.recipe}, {"source", "quantlab train (LibTorch " + std::string(TORCH_VERSION) + ", " + r.rep.device + ")"}};
-    if (r.rep.last_val_acc >= 0) eo.metadata["val_accuracy"] = fmt("%.2f", r.rep.last_val_acc);
+    if (r.rep.last_val_acc >= 0) eo.metadata["val_accuracy"] = printf_number("%.2f", r.rep.last_val_acc);
     // lsq / pact: the learned steps become the config's fixed scales, which core's inference applies exactly.
     Result<QuantConfig> learned = with_learned_scales(r.qc, r.net, o.quantizer, r.model->learned_state());
     if (!learned.ok()) return Status::error("train: " + learned.message());

@@ -18,8 +18,11 @@
 #include "core/train/layer_grads_fast.hpp"
 #include "core/train/optimizer.hpp"
 #include "core/train/train_step.hpp"
+#include "tests/support/tensor_error.hpp"
 
 using namespace quantlab;
+using quantlab::test::max_abs;
+using quantlab::test::rel_err;
 
 namespace {
 
@@ -29,21 +32,6 @@ std::vector<float> randn(size_t n, unsigned seed, double sd = 1.0) {
     std::vector<float> v(n);
     for (float& x : v) x = float(d(rng));
     return v;
-}
-
-double max_abs(const std::vector<float>& v) {
-    double m = 0;
-    for (float x : v) m = std::max(m, std::fabs(double(x)));
-    return m;
-}
-
-// max |a - b| / max |b| (b: the reference; 0 when both are all zero), or relative to `scale` when given.
-double rel_err(const std::vector<float>& a, const std::vector<float>& b, double scale = 0) {
-    REQUIRE(a.size() == b.size());
-    double err = 0;
-    for (size_t i = 0; i < a.size(); ++i) err = std::max(err, std::fabs(double(a[i]) - double(b[i])));
-    if (scale == 0) scale = max_abs(b);
-    return scale > 0 ? err / scale : err;
 }
 
 constexpr double kLayerTol = 1e-5;  // one layer, relative to the tensor's largest value

@@ -19,12 +19,15 @@
 #include "core/train/train_step.hpp"
 #include "core/weights_io.hpp"
 #include "native/trainer/torch_model.hpp"
+#include "tests/support/tensor_error.hpp"
 
 // LibTorch's c10 logging defines its own CHECK; put Catch's back (as test_torch_parity.cpp does).
 #undef CHECK
 #define CHECK(...) INTERNAL_CATCH_TEST("CHECK", Catch::ResultDisposition::ContinueOnFailure, __VA_ARGS__)
 
 using namespace quantlab;
+using quantlab::test::max_abs;
+using quantlab::test::rel_err;
 using namespace quantlab::trainer;
 
 namespace {
@@ -48,17 +51,6 @@ std::vector<float> vec_of(const torch::Tensor& t) {
     return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
 }
 
-// max |a - b| / max |b| (b: torch's); 0 when both are all zero.
-double rel_err(const std::vector<float>& a, const std::vector<float>& b) {
-    REQUIRE(a.size() == b.size());
-    double e = 0, m = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-        e = std::max(e, std::fabs(double(a[i]) - double(b[i])));
-        m = std::max(m, std::fabs(double(b[i])));
-    }
-    return m > 0 ? e / m : e;
-}
-
 // The worst error seen in a test case, reported once at its end.
 struct Worst {
     std::string what;
@@ -78,12 +70,6 @@ struct Worst {
 struct Fixture {
     Fixture() { torch::set_num_threads(1); }
 };
-
-double max_abs(const std::vector<float>& v) {
-    double m = 0;
-    for (float x : v) m = std::max(m, std::fabs(double(x)));
-    return m;
-}
 
 // Whether `param` is the bias of a conv/linear layer directly followed by a BatchNorm (in training mode its
 // gradient is zero in exact arithmetic).
