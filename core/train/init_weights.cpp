@@ -11,7 +11,9 @@ namespace quantlab {
 namespace {
 // A uniform draw in [lo, hi) from the generator's top 53 bits: std::uniform_real_distribution's result is
 // implementation-defined, this is the same everywhere.
-float uniform(std::mt19937_64& rng, double lo, double hi) { return float(lo + (hi - lo) * double(rng() >> 11) * 0x1.0p-53); }
+float uniform(std::mt19937_64& rng, double lo, double hi) {
+    return float(lo + (hi - lo) * double(rng() >> 11) * 0x1.0p-53);
+}
 }  // namespace
 
 StateDict init_weights(const NetworkDesc& net, uint64_t seed) {

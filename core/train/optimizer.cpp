@@ -88,8 +88,8 @@ Status ParamOptimizer::load_state(const StateDict& in, const StateDict& params) 
             const Tensor* t = in.find(optim_state_name(name, what));
             if (!t) return Status::error("no " + optim_state_name(name, what));
             if (t->data.size() != n)
-                return Status::error(optim_state_name(name, what) + " has " + std::to_string(t->data.size()) + " values, the parameter " +
-                                     std::to_string(n));
+                return Status::error(optim_state_name(name, what) + " has " + std::to_string(t->data.size()) +
+                                     " values, the parameter " + std::to_string(n));
             *to = t->data;
             return Status::success();
         };

@@ -29,7 +29,8 @@ std::string learned_state_name(const std::string& name);                   // "l
 // The metadata every state file carries; check_resume_state compares a file's against the run's and names
 // the option to change.
 void stamp_resume_state(StateDict* state, Optimizer optimizer, QuantizerKind quantizer);
-Status check_resume_state(const StateDict& state, Optimizer optimizer, QuantizerKind quantizer, const std::string& path);
+Status check_resume_state(const StateDict& state, Optimizer optimizer, QuantizerKind quantizer,
+                          const std::string& path);
 
 // Writes `state` to path + ".tmp" and renames it to path: a crash mid-write never leaves a broken file.
 Status write_resume_state(const std::string& path, const StateDict& state);

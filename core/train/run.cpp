@@ -130,12 +130,14 @@ Status TrainLoop::resume(int64_t steps_done, const StateDict& state) {
     const std::string src = "train: resume state";
     if (Status s = check_resume_state(state, settings_.optimizer, settings_.train.quantizer, src); !s) return s;
     if (steps_done < 0 || steps_done > total_steps())
-        return Status::error("train: resume: the checkpoint is after step " + std::to_string(steps_done) + ", this run has " +
-                             std::to_string(total_steps()) + " steps; resume with the checkpoint's --epochs, --batch and --limit-train");
+        return Status::error("train: resume: the checkpoint is after step " + std::to_string(steps_done) +
+                             ", this run has " + std::to_string(total_steps()) +
+                             " steps; resume with the checkpoint's --epochs, --batch and --limit-train");
     for (const std::string& name : learned_.names) {
         const Tensor* t = state.find(learned_state_name(name));
         if (!t || t->data.size() != learned_.find(name)->data.size())
-            return Status::error(src + ": no learned step " + learned_state_name(name) + " (a checkpoint of another --bits or --quantizer?)");
+            return Status::error(src + ": no learned step " + learned_state_name(name) +
+                                 " (a checkpoint of another --bits or --quantizer?)");
         learned_.find(name)->data = t->data;
     }
     if (Status s = opt_->load_state(state, weights_); !s) return Status::error(src + ": " + s.message);
@@ -153,7 +155,9 @@ Status TrainLoop::set_position(int64_t steps_done) {
     // The skipped batches of this epoch draw their augmentation as the uninterrupted run did, batch by batch.
     const int64_t n_train = int64_t(split_.train.size()), skip = steps_done % steps_per_epoch_;
     if (settings_.augment.any())
-        for (int64_t it = 0; it < skip; ++it) draw_augment(std::min(settings_.batch, n_train - it * settings_.batch), settings_.augment, aug_rng_, kCifar10Side);
+        for (int64_t it = 0; it < skip; ++it)
+            draw_augment(std::min(settings_.batch, n_train - it * settings_.batch), settings_.augment, aug_rng_,
+                         kCifar10Side);
     iter_ = skip;
     return Status::success();
 }

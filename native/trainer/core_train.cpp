@@ -73,10 +73,13 @@ TrainReport train_core(const TrainOptions& o) {
         const Metadata& meta = f.value.weights.metadata;
         auto it = meta.find("checkpoint_epoch");
         if (it == meta.end())
-            return fail("train: --resume " + o.resume + ": not a trainer checkpoint (no checkpoint_epoch in its metadata); to fine-tune from plain weights use --init");
+            return fail("train: --resume " + o.resume +
+                        ": not a trainer checkpoint (no checkpoint_epoch in its metadata); to fine-tune from plain "
+                        "weights use --init");
         ckpt_epoch = std::atoll(it->second.c_str());
         if (auto i = meta.find("checkpoint_iteration"); i != meta.end()) ckpt_iter = std::atoll(i->second.c_str());
-        if (auto i = meta.find("checkpoint_steps_per_epoch"); i != meta.end()) ckpt_steps_per_epoch = std::atoll(i->second.c_str());
+        if (auto i = meta.find("checkpoint_steps_per_epoch"); i != meta.end())
+            ckpt_steps_per_epoch = std::atoll(i->second.c_str());
         net = f.value.net;
         start = std::move(f.value.weights);
         start_name = o.resume;
@@ -97,9 +100,11 @@ TrainReport train_core(const TrainOptions& o) {
         start = init_weights(net, o.seed);
     }
     if (net.num_classes() != ds.classes) {
-        const std::string what = !o.resume.empty() ? "--resume " + o.resume : !o.from_scratch ? "--init " + o.init_weights : "--model";
-        return fail("train: " + what + ": the network has " + std::to_string(net.num_classes()) + " outputs but " + ds.title + " has " +
-                    std::to_string(ds.classes) + " classes");
+        const std::string what = !o.resume.empty() ? "--resume " + o.resume
+                                 : !o.from_scratch ? "--init " + o.init_weights
+                                                   : "--model";
+        return fail("train: " + what + ": the network has " + std::to_string(net.num_classes()) + " outputs but " +
+                    ds.title + " has " + std::to_string(ds.classes) + " classes");
     }
     Result<StateDict> clean = model_tensors(start, net, start_name.empty() ? "--from-scratch" : start_name);
     if (!clean.ok()) return fail("train: " + clean.message());
@@ -132,10 +137,12 @@ TrainReport train_core(const TrainOptions& o) {
         return fail(m);
     }
     TrainLoop& loop = *made.value;
-    if (ckpt_epoch >= 0) {  // the position, the optimizer state and the learned steps; the data order replays from the seed
+    if (ckpt_epoch >=
+        0) {  // the position, the optimizer state and the learned steps; the data order replays from the seed
         if (ckpt_iter > 0 && (ckpt_iter >= loop.steps_per_epoch() || ckpt_steps_per_epoch != loop.steps_per_epoch()))
-            return fail("train: --resume " + o.resume + ": the checkpoint stopped after iteration " + std::to_string(ckpt_iter) +
-                        " of an epoch of " + std::to_string(ckpt_steps_per_epoch) + " steps, but this run has " + std::to_string(loop.steps_per_epoch()) +
+            return fail("train: --resume " + o.resume + ": the checkpoint stopped after iteration " +
+                        std::to_string(ckpt_iter) + " of an epoch of " + std::to_string(ckpt_steps_per_epoch) +
+                        " steps, but this run has " + std::to_string(loop.steps_per_epoch()) +
                         " steps per epoch; resume with the checkpoint's --batch, --limit-train and --val-fraction");
         resume_step = ckpt_epoch * loop.steps_per_epoch() + ckpt_iter;
         const std::string sp = resume_state_path(o.resume);
@@ -146,11 +153,14 @@ TrainReport train_core(const TrainOptions& o) {
             state = std::move(r.value);
         } else {
             if (o.quantizer != QuantizerKind::kFixed)
-                return fail("train: --resume: " + sp + " not found: it holds the learned steps that --quantizer " + quantizer_kind_name(o.quantizer) + " continues from");
-            if (o.progress) std::fprintf(stderr, "note: %s not found; resuming with a fresh optimizer state\n", sp.c_str());
+                return fail("train: --resume: " + sp + " not found: it holds the learned steps that --quantizer " +
+                            quantizer_kind_name(o.quantizer) + " continues from");
+            if (o.progress)
+                std::fprintf(stderr, "note: %s not found; resuming with a fresh optimizer state\n", sp.c_str());
             stamp_resume_state(&state, o.optimizer, o.quantizer);
         }
-        if (Status s = loop.resume(resume_step, state); !s) return fail(s.message.find("train: ") == 0 ? s.message : "train: " + s.message);
+        if (Status s = loop.resume(resume_step, state); !s)
+            return fail(s.message.find("train: ") == 0 ? s.message : "train: " + s.message);
     }
     const QuantConfig& qc = loop.config();
     // The config that inference runs for this model: the learned steps as fixed scales (lsq / pact), else qc itself.
@@ -195,7 +205,9 @@ TrainReport train_core(const TrainOptions& o) {
     };
     if (o.progress) {
         std::fprintf(stderr, "device     %s; step: %s\n", rep.device.c_str(), rep.step.c_str());
-        std::fprintf(stderr, "model      %s, %s\n", net.name.c_str(), start_name.empty() ? ("from scratch (seed " + std::to_string(o.seed) + ")").c_str() : start_name.c_str());
+        std::fprintf(
+            stderr, "model      %s, %s\n", net.name.c_str(),
+            start_name.empty() ? ("from scratch (seed " + std::to_string(o.seed) + ")").c_str() : start_name.c_str());
         std::fprintf(stderr, "quantizer  %s, %s, fake-quant core's\n", describe_quant(qc, net).c_str(),
                      o.quantizer == QuantizerKind::kFixed ? (std::string(ste_rule_name(o.ste)) + " STE").c_str()
                                                           : (std::string(quantizer_kind_name(o.quantizer)) + " learned steps").c_str());
@@ -203,14 +215,16 @@ TrainReport train_core(const TrainOptions& o) {
                      (unsigned long long)o.seed);
         std::fprintf(stderr, "recipe     %s\n", recipe.c_str());
         if (resume_step > 0)
-            std::fprintf(stderr, "resume     epoch %d of %d, after iteration %lld of %lld (step %lld)\n", int(resume_step / steps_per_epoch) + 1, o.epochs,
-                         (long long)(resume_step % steps_per_epoch), (long long)steps_per_epoch, (long long)resume_step);
+            std::fprintf(stderr, "resume     epoch %d of %d, after iteration %lld of %lld (step %lld)\n",
+                         int(resume_step / steps_per_epoch) + 1, o.epochs, (long long)(resume_step % steps_per_epoch),
+                         (long long)steps_per_epoch, (long long)resume_step);
     }
 
     rep.epochs_done = loop.epochs_done();
     const double t_run = now_s();
     while (!loop.done()) {
-        if ((o.stop_flag && o.stop_flag->load()) || (o.stop_after >= 0 && rep.steps >= o.stop_after)) {  // Ctrl-C: a checkpoint at this very step, then out
+        if ((o.stop_flag && o.stop_flag->load()) ||
+            (o.stop_after >= 0 && rep.steps >= o.stop_after)) {  // Ctrl-C: a checkpoint at this very step, then out
             rep.stopped = true;
             rep.final_weights = loop.weights();
             rep.train_seconds = loop.train_seconds();

@@ -31,7 +31,8 @@ Tensor host(const torch::Tensor& t) {
 Result<torch::Tensor> like(const Tensor* t, const torch::Tensor& p, const std::string& name) {
     if (!t) return Status::error("no " + name);
     if (int64_t(t->data.size()) != p.numel())
-        return Status::error(name + " has " + std::to_string(t->data.size()) + " values, the parameter " + std::to_string(p.numel()));
+        return Status::error(name + " has " + std::to_string(t->data.size()) + " values, the parameter " +
+                             std::to_string(p.numel()));
     torch::Tensor v = torch::from_blob(const_cast<float*>(t->data.data()), p.sizes(), torch::kFloat);
     return torch::empty_like(p).copy_(v);
 }
@@ -48,10 +49,12 @@ void save_adam(const torch::optim::OptimizerParamState& base, const std::string&
 template <class State>
 Status load_adam(const StateDict& in, const std::string& name, const torch::Tensor& p, torch::optim::Optimizer& opt) {
     const Tensor* step = in.find(optim_state_name(name, "step"));
-    if (!step || step->data.empty() || step->data[0] <= 0) return Status::success();  // not stepped yet: torch creates it
+    if (!step || step->data.empty() || step->data[0] <= 0)
+        return Status::success();  // not stepped yet: torch creates it
     Result<torch::Tensor> m = like(in.find(optim_state_name(name, "exp_avg")), p, optim_state_name(name, "exp_avg"));
     if (!m.ok()) return m.status;
-    Result<torch::Tensor> v = like(in.find(optim_state_name(name, "exp_avg_sq")), p, optim_state_name(name, "exp_avg_sq"));
+    Result<torch::Tensor> v =
+        like(in.find(optim_state_name(name, "exp_avg_sq")), p, optim_state_name(name, "exp_avg_sq"));
     if (!v.ok()) return v.status;
     auto s = std::make_unique<State>();
     s->step(int64_t(step->data[0]));
@@ -63,7 +66,8 @@ Status load_adam(const StateDict& in, const std::string& name, const torch::Tens
 
 }  // namespace
 
-StateDict torch_resume_state(QuantNetImpl& model, torch::optim::Optimizer& opt, Optimizer kind, QuantizerKind quantizer) {
+StateDict torch_resume_state(QuantNetImpl& model, torch::optim::Optimizer& opt, Optimizer kind,
+                             QuantizerKind quantizer) {
     StateDict out;
     stamp_resume_state(&out, kind, quantizer);
     const StateDict ls = model.learned_state();
@@ -75,7 +79,8 @@ StateDict torch_resume_state(QuantNetImpl& model, torch::optim::Optimizer& opt, 
         switch (kind) {
             case Optimizer::kSgd: {
                 const auto& s = static_cast<const torch::optim::SGDParamState&>(*it->second);
-                if (s.momentum_buffer().defined()) out.set(optim_state_name(name, "momentum_buffer"), host(s.momentum_buffer()));
+                if (s.momentum_buffer().defined())
+                    out.set(optim_state_name(name, "momentum_buffer"), host(s.momentum_buffer()));
                 break;
             }
             case Optimizer::kAdam: save_adam<torch::optim::AdamParamState>(*it->second, name, &out); break;
@@ -85,13 +90,15 @@ StateDict torch_resume_state(QuantNetImpl& model, torch::optim::Optimizer& opt, 
     return out;
 }
 
-Status load_torch_resume_state(const StateDict& in, QuantNetImpl& model, torch::optim::Optimizer& opt, Optimizer kind, QuantizerKind quantizer,
-                               const std::string& path) {
+Status load_torch_resume_state(const StateDict& in, QuantNetImpl& model, torch::optim::Optimizer& opt, Optimizer kind,
+                               QuantizerKind quantizer, const std::string& path) {
     if (Status s = check_resume_state(in, kind, quantizer, path); !s) return s;
     StateDict learned = model.learned_state();
     for (const std::string& n : learned.names) {
         const Tensor* t = in.find(learned_state_name(n));
-        if (!t) return Status::error(path + ": no learned step " + learned_state_name(n) + " (a checkpoint of another --bits or --quantizer?)");
+        if (!t)
+            return Status::error(path + ": no learned step " + learned_state_name(n) +
+                                 " (a checkpoint of another --bits or --quantizer?)");
         learned.set(n, *t);
     }
     if (Status s = model.load_learned(learned); !s) return s;

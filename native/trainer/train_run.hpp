@@ -56,12 +56,12 @@ Status write_checkpoint(const std::string& path, const StateDict& sd, const Stat
 // ---- the training state file (optim_state.cpp) -----------------------------------------------------------
 
 // The optimizer state (torch::optim's per parameter, under core's parameter names) and the learned steps.
-StateDict torch_resume_state(QuantNetImpl& model, torch::optim::Optimizer& opt, Optimizer kind, QuantizerKind quantizer);
+StateDict torch_resume_state(QuantNetImpl& model, torch::optim::Optimizer& opt, Optimizer kind,
+                             QuantizerKind quantizer);
 // Sets the model's learned steps and the optimizer's state from a training state file (either engine's);
 // fails naming `path` and what does not fit.
-Status load_torch_resume_state(const StateDict& in, QuantNetImpl& model, torch::optim::Optimizer& opt, Optimizer kind, QuantizerKind quantizer,
-                               const std::string& path);
-
+Status load_torch_resume_state(const StateDict& in, QuantNetImpl& model, torch::optim::Optimizer& opt, Optimizer kind,
+                               QuantizerKind quantizer, const std::string& path);
 
 // ---- one run ---------------------------------------------------------------------------------------------
 

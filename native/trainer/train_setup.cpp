@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "core/parallel.hpp"
 #include "core/model_file.hpp"
+#include "core/parallel.hpp"
 #include "core/safetensors_io.hpp"
 #include "core/train/resume_state.hpp"
 #include "native/trainer/train_run.hpp"

@@ -65,7 +65,8 @@ Status RunState::save_checkpoint(int epoch, int64_t iter, double val) {
     Result<QuantConfig> learned = with_learned_scales(qc, net, o.quantizer, model->learned_state());
     sd.metadata = checkpoint_metadata({recipe, epoch, iter, steps_per_epoch, global_step, o.epochs, o.seed, val}, net,
                                       learned.ok() ? learned.value : qc);
-    if (Status s = write_checkpoint(ckpt_path, sd, torch_resume_state(*model, *opt, o.optimizer, o.quantizer)); !s) return s;
+    if (Status s = write_checkpoint(ckpt_path, sd, torch_resume_state(*model, *opt, o.optimizer, o.quantizer)); !s)
+        return s;
     rep.checkpoint = ckpt_path;
     return Status::success();
 }

@@ -108,7 +108,8 @@ TEST_CASE("TrainLoop: stop, save the training state, resume: the uninterrupted r
     }
 }
 
-TEST_CASE("TrainLoop::resume refuses a state of another optimizer, a position past the end, a started run", "[train][resume]") {
+TEST_CASE("TrainLoop::resume refuses a state of another optimizer, a position past the end, a started run",
+          "[train][resume]") {
     Result<WeightsFile> wf = read_weights_file(std::string(QUANTLAB_ASSETS_DIR) + "/notebook_pretrain.safetensors");
     REQUIRE(wf.ok());
     const NetworkDesc net = wf.value.net;
@@ -152,7 +153,8 @@ TEST_CASE("init_weights: PyTorch's default init, seeded", "[train][init]") {
         }
         if (l.kind != LayerKind::kConv2d && l.kind != LayerKind::kLinear) continue;
         const Tensor& w = *a.find(l.name + ".weight");
-        const double bound = 1.0 / std::sqrt(double(w.numel() / w.shape[0]));  // kaiming_uniform(a=sqrt(5)) = U(+-1/sqrt(fan_in))
+        const double bound =
+            1.0 / std::sqrt(double(w.numel() / w.shape[0]));  // kaiming_uniform(a=sqrt(5)) = U(+-1/sqrt(fan_in))
         for (const std::string& p : {l.name + ".weight", l.name + ".bias"}) {
             const std::vector<float>& v = a.find(p)->data;
             double mx = 0, sum = 0, sq = 0;

@@ -228,7 +228,9 @@ TEST_CASE("CoreTrainer: bad input gives a message and keeps the app going", "[ui
         REQUIRE(state_of(t, id.value) == ui::TrainState::kFailed);
         CHECK(message_of(t, id.value).find("batch 64 is larger than the 16 training images") != std::string::npos);
     }
-    SECTION("from scratch: the chosen network from init_weights (seed 1), as the loop driven by hand; a bad one is refused") {
+    SECTION(
+        "from scratch: the chosen network from init_weights (seed 1), as the loop driven by hand; a bad one is "
+        "refused") {
         REQUIRE(t.set_train_data("sample", sample_bytes(kImages)).ok());
         ui::TrainRunConfig c = w4a4_config();
         c.init_weights.clear();

@@ -52,7 +52,8 @@ struct Batches {
     }
 };
 
-Trajectory run_core(const NetworkDesc& net, const StateDict& start, const TrainSettings& ts, const OptimizerSettings& os, Batches& b) {
+Trajectory run_core(const NetworkDesc& net, const StateDict& start, const TrainSettings& ts,
+                    const OptimizerSettings& os, Batches& b) {
     Trajectory t;
     t.weights = start;
     ParamOptimizer opt(os);
@@ -65,7 +66,8 @@ Trajectory run_core(const NetworkDesc& net, const StateDict& start, const TrainS
     return t;
 }
 
-Trajectory run_torch(const NetworkDesc& net, const StateDict& start, const TorchQuant& tq, const OptimizerSettings& os, Batches& b) {
+Trajectory run_torch(const NetworkDesc& net, const StateDict& start, const TorchQuant& tq, const OptimizerSettings& os,
+                     Batches& b) {
     Trajectory t;
     QuantNet model(net);
     REQUIRE(model->load(start, "start").ok());
@@ -73,10 +75,11 @@ Trajectory run_torch(const NetworkDesc& net, const StateDict& start, const Torch
     model->train();
     std::unique_ptr<torch::optim::Optimizer> opt;
     if (os.kind == Optimizer::kSgd)
-        opt = std::make_unique<torch::optim::SGD>(model->parameters(),
-                                                  torch::optim::SGDOptions(os.lr).momentum(os.momentum).weight_decay(os.weight_decay));
+        opt = std::make_unique<torch::optim::SGD>(
+            model->parameters(), torch::optim::SGDOptions(os.lr).momentum(os.momentum).weight_decay(os.weight_decay));
     else
-        opt = std::make_unique<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(os.lr).weight_decay(os.weight_decay));
+        opt = std::make_unique<torch::optim::Adam>(model->parameters(),
+                                                   torch::optim::AdamOptions(os.lr).weight_decay(os.weight_decay));
     for (int64_t i = 0; i < kSteps; ++i) {
         b.load(i);
         const torch::Tensor x = torch::from_blob(b.x.data(), {kBatch, 3, 32, 32}, torch::kFloat);
@@ -152,7 +155,8 @@ TEST_CASE("50 steps of core's engine track LibTorch's (float and W4A4 SGD, float
         double worst_loss = 0, worst_w = 0, mean_core = 0, mean_ref = 0;
         std::string worst_name;
         for (int64_t i = 0; i < kSteps; ++i) {
-            const double e = std::fabs(core.losses[size_t(i)] - ref.losses[size_t(i)]) / std::fabs(ref.losses[size_t(i)]);
+            const double e =
+                std::fabs(core.losses[size_t(i)] - ref.losses[size_t(i)]) / std::fabs(ref.losses[size_t(i)]);
             CAPTURE(i, core.losses[size_t(i)], ref.losses[size_t(i)]);
             if (i >= c.tracked_steps) continue;
             CHECK(e < c.step_tol);
@@ -171,13 +175,15 @@ TEST_CASE("50 steps of core's engine track LibTorch's (float and W4A4 SGD, float
             const std::vector<float>& b = ref.weights.find(n)->data;
             REQUIRE(a.size() == b.size());
             double e = 0, m = 0;
-            for (size_t k = 0; k < a.size(); ++k) e = std::max(e, std::fabs(double(a[k]) - b[k])), m = std::max(m, std::fabs(double(b[k])));
+            for (size_t k = 0; k < a.size(); ++k)
+                e = std::max(e, std::fabs(double(a[k]) - b[k])), m = std::max(m, std::fabs(double(b[k])));
             const double rel = m > 0 ? e / m : e;
             CAPTURE(n, rel);
             CHECK(rel < c.weight_tol);
             if (rel > worst_w) worst_w = rel, worst_name = n;
         }
-        WARN(c.name << ": mean loss " << mean_core << " (torch " << mean_ref << ", error " << mean_err << "); worst error of the "
-                    << c.tracked_steps << " tracked steps' losses " << worst_loss << "; worst weight error " << worst_w << " (" << worst_name << ")");
+        WARN(c.name << ": mean loss " << mean_core << " (torch " << mean_ref << ", error " << mean_err
+                    << "); worst error of the " << c.tracked_steps << " tracked steps' losses " << worst_loss
+                    << "; worst weight error " << worst_w << " (" << worst_name << ")");
     }
 }

@@ -53,7 +53,8 @@ bool bias_before_bn(const NetworkDesc& net, const std::string& param) {
 
 }  // namespace
 
-TEST_CASE("a checkpoint of either engine resumes in the other with its optimizer state and learned steps", "[torch][trainer][resume]") {
+TEST_CASE("a checkpoint of either engine resumes in the other with its optimizer state and learned steps",
+          "[torch][trainer][resume]") {
     struct Case {
         const char* name;
         int bits;
@@ -77,7 +78,8 @@ TEST_CASE("a checkpoint of either engine resumes in the other with its optimizer
         for (Engine a : {Engine::kCore, Engine::kTorch}) {
             const Engine b = a == Engine::kCore ? Engine::kTorch : Engine::kCore;
             CAPTURE(c.name, a == Engine::kCore ? "core -> torch" : "torch -> core");
-            const fs::path root = test::scratch_dir("quantlab_cross_resume", std::string(c.name).substr(0, 5) + (a == Engine::kCore ? "_c" : "_t"));
+            const fs::path root = test::scratch_dir(
+                "quantlab_cross_resume", std::string(c.name).substr(0, 5) + (a == Engine::kCore ? "_c" : "_t"));
             TrainOptions o = test::tiny_run_options((root / "start").string());
             o.quant = make_config(net, c.bits, c.bits);
             o.optimizer = c.opt;
@@ -108,7 +110,8 @@ TEST_CASE("a checkpoint of either engine resumes in the other with its optimizer
                 const std::vector<float>& x = la.weights.find(p.name)->data;
                 const std::vector<float>& y = lb.weights.find(p.name)->data;
                 double e = 0, m = 0;
-                for (size_t k = 0; k < x.size(); ++k) e = std::max(e, std::fabs(double(x[k]) - y[k])), m = std::max(m, std::fabs(double(x[k])));
+                for (size_t k = 0; k < x.size(); ++k)
+                    e = std::max(e, std::fabs(double(x[k]) - y[k])), m = std::max(m, std::fabs(double(x[k])));
                 const double rel = m > 0 ? e / m : e;
                 CAPTURE(p.name, rel);
                 CHECK(rel < c.tol);
@@ -130,7 +133,7 @@ TEST_CASE("a checkpoint of either engine resumes in the other with its optimizer
                 }
                 CHECK(learned == 10);  // 5 layers: a weight step and an input step each
             }
-            WARN(c.name << (a == Engine::kCore ? " core -> torch" : " torch -> core") << ": worst loss error " << worst_loss
-                        << ", worst weight error " << worst_w << " (" << worst_name << ")");
+            WARN(c.name << (a == Engine::kCore ? " core -> torch" : " torch -> core") << ": worst loss error "
+                        << worst_loss << ", worst weight error " << worst_w << " (" << worst_name << ")");
         }
 }
