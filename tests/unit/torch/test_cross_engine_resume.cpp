@@ -60,18 +60,18 @@ TEST_CASE("a checkpoint of either engine resumes in the other with its optimizer
         int bits;
         Optimizer opt;
         QuantizerKind qz;
-        double first_tol, tol;  // the first resumed loss (the same weights and batch); the later losses and the weights
+        double first_tol, loss_tol, tol;  // the first resumed loss (the same weights and batch); the later ones; the weights
     };
     // Relative tolerances: |B - A| / |A| per loss, max |B - A| / max |A| per tensor, from measurement (x86-64 AVX2,
-    // LibTorch 1.13; worst seen in brackets). Float: the engines' rounding (SGD 5.5e-6 losses, 3.4e-6 weights; Adam
-    // 3.5e-6, 6.5e-6): 1e-4. A fresh optimizer state instead would be off by about 3e-3 (SGD's missing momentum).
-    // W4A4: the first resumed loss is of the same weights, learned steps and codes (the resumed state's own test):
-    // 1e-5; later steps may differ where rounding decides a max-pool tie or a code (test_core_trajectory.cpp):
-    // 1.8e-3 losses, 1.7e-3 weights, bound 1e-2.
+    // LibTorch 1.13; worst seen in brackets). Float: the engines' rounding (SGD 1.4e-6 losses and weights; Adam
+    // 5.3e-6, 6.1e-6): 1e-4. A fresh optimizer state instead would be off by about 3e-3 (SGD's missing momentum).
+    // W4A4: the first resumed loss is of the same weights, learned steps and codes, so it is the crossing's own
+    // test: 1e-5. Later steps differ where rounding decides a max-pool tie or a code (test_core_trajectory.cpp):
+    // the losses by up to 1.0e-2, bound 5e-2; the weights by 4.1e-4, bound 1e-2.
     const Case cases[] = {
-        {"float SGD", kFloatBits, Optimizer::kSgd, QuantizerKind::kFixed, 1e-4, 1e-4},
-        {"float Adam", kFloatBits, Optimizer::kAdam, QuantizerKind::kFixed, 1e-4, 1e-4},
-        {"LSQ W4A4 SGD", 4, Optimizer::kSgd, QuantizerKind::kLsq, 1e-5, 1e-2},
+        {"float SGD", kFloatBits, Optimizer::kSgd, QuantizerKind::kFixed, 1e-4, 1e-4, 1e-4},
+        {"float Adam", kFloatBits, Optimizer::kAdam, QuantizerKind::kFixed, 1e-4, 1e-4, 1e-4},
+        {"LSQ W4A4 SGD", 4, Optimizer::kSgd, QuantizerKind::kLsq, 1e-5, 5e-2, 1e-2},
     };
     const NetworkDesc net = notebook_net();
     for (const Case& c : cases)
@@ -86,6 +86,9 @@ TEST_CASE("a checkpoint of either engine resumes in the other with its optimizer
             o.quantizer = c.qz;
             o.lr = c.opt == Optimizer::kSgd ? 0.01 : 1e-3;
             o.weight_decay = 5e-4;
+            o.limit_train = 128;  // 4 steps of 32 an epoch, no validation: the test is about the steps
+            o.batch = 32;
+            o.val_fraction = 0;
             o.val_every = 0;
             o.final_eval = false;
             o.stop_after = 2;
@@ -102,7 +105,7 @@ TEST_CASE("a checkpoint of either engine resumes in the other with its optimizer
             for (size_t i = 0; i < 3; ++i) {
                 const double e = std::fabs(lb.rep.losses[i] - la.rep.losses[i]) / std::fabs(la.rep.losses[i]);
                 CAPTURE(i, la.rep.losses[i], lb.rep.losses[i]);
-                CHECK(e < (i == 0 ? c.first_tol : c.tol));
+                CHECK(e < (i == 0 ? c.first_tol : c.loss_tol));
                 worst_loss = std::max(worst_loss, e);
             }
             for (const ParamDesc& p : net.params()) {
