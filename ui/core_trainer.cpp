@@ -19,6 +19,7 @@
 #include "core/format.hpp"
 #include "core/model_file.hpp"
 #include "core/safetensors_io.hpp"
+#include "core/train/init_weights.hpp"
 #include "core/train/run.hpp"
 
 namespace quantlab::ui {
@@ -365,19 +366,25 @@ Result<int> CoreTrainer::start(const TrainRunConfig& config) {
         return Status::error("train: epochs, batch size and learning rate must be positive");
     if (config.qat && (config.weight_bits < kMinBits || config.weight_bits > kMaxBits || config.act_bits < kMinBits || config.act_bits > kMaxBits))
         return Status::error("train: QAT bits must be " + std::to_string(kMinBits) + ".." + std::to_string(kMaxBits));
-    if (config.init_weights.empty())
-        return Status::error("train: core's engine fine-tunes the loaded model; training from scratch needs the desktop app with LibTorch "
-                             "(tick \"start from the loaded weights\")");
+    // From scratch: the chosen network (CIFAR-10's 10 classes) with PyTorch's default init, seeded (init_weights.hpp).
+    std::shared_ptr<const Model> scratch;
+    if (config.init_weights.empty()) {
+        Result<NetworkDesc> net = network_choice(config.model, 10);
+        if (!net.ok()) return Status::error("train: " + net.message());
+        Result<Model> made = Model::create(net.value, init_weights(net.value, m.opt.seed), "from scratch");
+        if (!made.ok()) return Status::error("train: " + made.message());
+        scratch = std::make_shared<const Model>(std::move(made.value));
+    }
     std::lock_guard<std::mutex> lock(m.mu);
-    if (!m.model) return Status::error("train: no model is loaded yet");
+    if (!scratch && !m.model) return Status::error("train: no model is loaded yet");
     auto r = std::make_unique<Impl::Slot>();
     const int id = m.next_id++;
     r->view.id = id;
     r->view.config = config;
     r->view.state = TrainState::kQueued;
     r->view.message = m.train_data ? "queued" : "loading the training images...";
-    r->start = m.model;
-    r->start_name = m.model_name;
+    r->start = scratch ? scratch : m.model;
+    r->start_name = scratch ? "from scratch (" + config.model + ")" : m.model_name;
     r->limit_train = m.opt.limit_train;
     RunSettings& s = r->settings;
     const NetworkDesc& net = m.model->desc();

@@ -1,6 +1,7 @@
 // core_trainer.hpp: TrainerHooks (ui/trainer_hooks.hpp) over core's training engine (core/train/run.hpp), so
 // training works where LibTorch is absent: the web page (both builds) and any native front end. Runs fine-tune
-// the app's loaded model (set_loaded) on training images handed over as CIFAR-10 binary bytes (set_train_data;
+// the app's loaded model (set_loaded), or start from scratch (TrainRunConfig::model, seeded init_weights), on
+// training images handed over as CIFAR-10 binary bytes (set_train_data;
 // the page fetches a bundled sample lazily, when the first run asks: wants_train_data). One run trains at a time,
 // in the order started. Threaded: a worker std::thread takes the steps and every hook returns at once. Without
 // threads (the single-threaded page): pump() takes steps until its time budget is spent (at least one).

@@ -3,7 +3,10 @@
 // mul_), and computed in double where torch computes them in C++ double (bias corrections, step size).
 #include "core/train/optimizer.hpp"
 
+#include <algorithm>
 #include <cmath>
+
+#include "core/train/resume_state.hpp"
 
 namespace quantlab {
 
@@ -59,6 +62,53 @@ Status ParamOptimizer::step(StateDict* params, const StateDict& grads) {
             const float denom = std::sqrt(st.v[i]) / sqrt_bc2 + eps;
             w[i] = w[i] + neg_step * (st.m[i] / denom);
         }
+    }
+    return Status::success();
+}
+
+void ParamOptimizer::save_state(StateDict* out) const {
+    for (const auto& [name, st] : state_) {
+        if (st.t == 0) continue;
+        const Shape flat{int64_t(st.m.size())};
+        if (s_.kind == Optimizer::kSgd) {
+            if (!st.m.empty()) out->set(optim_state_name(name, "momentum_buffer"), Tensor(flat, st.m));
+        } else {
+            out->set(optim_state_name(name, "exp_avg"), Tensor(flat, st.m));
+            out->set(optim_state_name(name, "exp_avg_sq"), Tensor(Shape{int64_t(st.v.size())}, st.v));
+        }
+        out->set(optim_state_name(name, "step"), Tensor(Shape{1}, float(st.t)), "I64");
+    }
+}
+
+Status ParamOptimizer::load_state(const StateDict& in, const StateDict& params) {
+    state_.clear();
+    for (const std::string& name : params.names) {
+        const size_t n = params.find(name)->data.size();
+        auto take = [&](const char* what, std::vector<float>* to) -> Status {
+            const Tensor* t = in.find(optim_state_name(name, what));
+            if (!t) return Status::error("no " + optim_state_name(name, what));
+            if (t->data.size() != n)
+                return Status::error(optim_state_name(name, what) + " has " + std::to_string(t->data.size()) +
+                                     " values, the parameter " + std::to_string(n));
+            *to = t->data;
+            return Status::success();
+        };
+        const Tensor* step = in.find(optim_state_name(name, "step"));
+        const int64_t t = step && !step->data.empty() ? int64_t(step->data[0]) : 0;
+        State st;
+        if (s_.kind == Optimizer::kSgd) {
+            if (in.find(optim_state_name(name, "momentum_buffer"))) {
+                if (Status s = take("momentum_buffer", &st.m); !s) return s;
+                st.t = std::max<int64_t>(t, 1);
+            } else {
+                st.t = s_.momentum != 0 ? 0 : t;  // momentum without a buffer: not stepped yet
+            }
+        } else if (t > 0) {
+            if (Status s = take("exp_avg", &st.m); !s) return s;
+            if (Status s = take("exp_avg_sq", &st.v); !s) return s;
+            st.t = t;
+        }
+        if (st.t > 0) state_[name] = std::move(st);
     }
     return Status::success();
 }

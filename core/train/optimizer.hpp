@@ -33,6 +33,13 @@ class ParamOptimizer {
     // The per-parameter state (momentum buffer, Adam's moments and step count) is created on first use.
     Status step(StateDict* params, const StateDict& grads);
 
+    // The per-parameter state of every parameter stepped so far, into `out` under resume_state.hpp's names
+    // (torch::optim's: momentum_buffer, exp_avg, exp_avg_sq, step), and back: load_state takes the entries of
+    // the parameters in `params` (the others start fresh, as torch::load leaves them). SGD state without a step
+    // count (a LibTorch SGD keeps none) counts as one step taken.
+    void save_state(StateDict* out) const;
+    Status load_state(const StateDict& in, const StateDict& params);
+
   private:
     struct State {
         std::vector<float> m, v;  // SGD: m is the momentum buffer; Adam: first and second moments

@@ -10,6 +10,7 @@
 #include "core/format.hpp"
 #include "core/inference.hpp"
 #include "core/train/augment.hpp"
+#include "core/train/resume_state.hpp"
 
 namespace quantlab {
 
@@ -118,6 +119,52 @@ void TrainLoop::begin_epoch() {
     iter_ = 0;
     run_loss_ = 0;
     run_correct_ = run_images_ = 0;
+}
+
+Status TrainLoop::resume(int64_t steps_done, const StateDict& state) {
+    if (steps_done_ != 0) return Status::error("train: resume: the run has already taken steps");
+    const std::string src = "train: resume state";
+    if (Status s = check_resume_state(state, settings_.optimizer, settings_.train.quantizer, src); !s) return s;
+    if (steps_done < 0 || steps_done > total_steps())
+        return Status::error("train: resume: the checkpoint is after step " + std::to_string(steps_done) +
+                             ", this run has " + std::to_string(total_steps()) +
+                             " steps; resume with the checkpoint's --epochs, --batch and --limit-train");
+    for (const std::string& name : learned_.names) {
+        const Tensor* t = state.find(learned_state_name(name));
+        if (!t || t->data.size() != learned_.find(name)->data.size())
+            return Status::error(src + ": no learned step " + learned_state_name(name) +
+                                 " (a checkpoint of another --bits or --quantizer?)");
+        learned_.find(name)->data = t->data;
+    }
+    if (Status s = opt_->load_state(state, weights_); !s) return Status::error(src + ": " + s.message);
+    if (Status s = learned_opt_->load_state(state, learned_); !s) return Status::error(src + ": " + s.message);
+    return set_position(steps_done);
+}
+
+Status TrainLoop::set_position(int64_t steps_done) {
+    steps_done_ = good_steps_ = steps_done;
+    epoch_ = epochs_done_ = int(steps_done / steps_per_epoch_);
+    last_good_ = start_ = weights_;
+    last_good_learned_ = learned_;
+    if (epoch_ >= settings_.epochs) return Status::success();
+    begin_epoch();
+    // The skipped batches of this epoch draw their augmentation as the uninterrupted run did, batch by batch.
+    const int64_t n_train = int64_t(split_.train.size()), skip = steps_done % steps_per_epoch_;
+    if (settings_.augment.any())
+        for (int64_t it = 0; it < skip; ++it)
+            draw_augment(std::min(settings_.batch, n_train - it * settings_.batch), settings_.augment, aug_rng_,
+                         kCifar10Side);
+    iter_ = skip;
+    return Status::success();
+}
+
+StateDict TrainLoop::resume_state() const {
+    StateDict out;
+    stamp_resume_state(&out, settings_.optimizer, settings_.train.quantizer);
+    for (const std::string& name : learned_.names) out.set(learned_state_name(name), *learned_.find(name));
+    opt_->save_state(&out);
+    learned_opt_->save_state(&out);
+    return out;
 }
 
 Result<RunStep> TrainLoop::step() {

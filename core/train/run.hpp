@@ -71,6 +71,15 @@ public:
     static Result<std::unique_ptr<TrainLoop>> create(const NetworkDesc& net, const StateDict& weights, std::shared_ptr<const Cifar10> train_set,
                                                      RunSettings settings);
 
+    // Continues a run from a checkpoint: the position (optimizer steps taken, which fixes the epoch, the
+    // iteration, the data order and the augmentation draws, replayed for the skipped batches) and `state`, the
+    // optimizer state and learned steps of resume_state.hpp (resume_state() of the run that wrote it, or the
+    // LibTorch trainer's). The weights are those create() was given. Only before the first step; fails naming
+    // what does not fit (another optimizer or quantizer, a position past the run's end, a missing tensor).
+    Status resume(int64_t steps_done, const StateDict& state);
+    // This run's optimizer state and learned steps, stamped with its optimizer and quantizer (resume_state.hpp).
+    StateDict resume_state() const;
+
     // One optimizer step on the next batch (and validation when one is due). A non-finite loss (or a
     // quantizer asked to code a non-finite activation) fails with a message naming the step and the rate;
     // the weights are then those before the last step whose loss was finite (the run's start weights when even
@@ -106,6 +115,7 @@ public:
 private:
     TrainLoop() = default;
     void begin_epoch();
+    Status set_position(int64_t steps_done);
 
     NetworkDesc net_;
     RunSettings settings_;

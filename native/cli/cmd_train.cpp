@@ -179,9 +179,7 @@ int run_train(TrainCli& c) {
         return fail("train", m.rfind("train: ", 0) == 0 ? m.substr(7) : m);
     }
     if (r.stopped) {
-        const char* how = r.checkpoint.empty()                  ? "; no checkpoint (--checkpoint-dir is empty)"
-                          : engine == trainer::Engine::kTorch ? "; continue with the same options and --resume "
-                                                              : "; continue with --engine torch, the same options and --resume ";
+        const char* how = r.checkpoint.empty() ? "; no checkpoint (--checkpoint-dir is empty)" : "; continue with the same options and --resume ";
         std::fprintf(stderr, "quantlab train: interrupted after %lld steps (%d/%d epochs complete)%s%s\n", (long long)r.steps, r.epochs_done,
                      o.epochs, how, r.checkpoint.c_str());
         return 130;  // the shell's code for a SIGINT, as before, but with the checkpoint written
@@ -277,7 +275,7 @@ void add_train_commands(CLI::App& root, Commands& cmds) {
     train->add_option("--init,-w", o.init_weights, "weights to fine-tune, .pth or .safetensors (default: the bundled notebook weights)");
     train->add_flag("--from-scratch", o.from_scratch, "start from random weights (seeded) instead of --init");
     train->add_option("--model", tc->model, "with --from-scratch: notebook (default), wide:N, or a model description text");
-    train->add_option("--resume", o.resume, "continue from a checkpoint (DIR/last.safetensors); pass the same recipe options");
+    train->add_option("--resume", o.resume, "continue from a checkpoint (DIR/last.safetensors, of either engine); pass the same recipe options");
     train->add_option("--data", o.data_dir, "CIFAR-10 binary folder (default: $QUANTLAB_DATA or the cache)");
     train->add_option("--dataset", tc->dataset, "cifar10, or cifar100 (the last layer gets 100 outputs; from scratch unless --init)")->capture_default_str();
     train->add_option("--optimizer", tc->optimizer, "sgd, adam or adamw")->capture_default_str();
@@ -308,13 +306,14 @@ void add_train_commands(CLI::App& root, Commands& cmds) {
                       "(on the CPU, on runs the same step eagerly)")
         ->capture_default_str();
     o.checkpoint_dir = "checkpoints";
-    train->add_option("--checkpoint-dir", o.checkpoint_dir, "a checkpoint each epoch: DIR/last.safetensors (+ last.optim.pt); '' for none")->capture_default_str();
+    train->add_option("--checkpoint-dir", o.checkpoint_dir, "a checkpoint each epoch: DIR/last.safetensors (+ last.state.safetensors, the optimizer state); '' for none")->capture_default_str();
     train->add_option("--metrics", o.metrics_path, "per-run metrics file: .csv or .jsonl");
     train->add_option("--export", o.export_path, "write the final weights with static activation ranges and test accuracy (.safetensors)");
     train->add_option("--calib", o.calib_images, "calibration images for the exported static ranges")->capture_default_str();
     train->add_option("--limit-train", o.limit_train, "use only the first N training images");
     train->add_option("--limit-test", o.limit_test, "evaluate only the first N test images at the end");
     train->add_option("--max-steps", o.max_steps, "stop after N optimizer steps (benchmarks)");
+    train->add_option("--stop-after", o.stop_after, "stop as Ctrl-C does once this run has taken N steps: a checkpoint to --resume from");
     train->add_option("--recipe", o.recipe, "text for the trained_by metadata (default: described from the options)");
     train->add_flag("--no-final-eval", tc->no_final_eval, "skip the test-set evaluation at the end (benchmarks)");
     train->add_flag("--quiet,-q", tc->quiet, "no progress output");

@@ -1,14 +1,17 @@
 // core_train.cpp: `quantlab train --engine core`, the training loop on core alone (no LibTorch), so training works
 // in every native build. The loop itself is core's TrainLoop (core/train/run.hpp: the seeded split and epoch
 // order, the augmentation draws, the schedule, train_step, validation, the NaN stop), the one the page runs too;
-// this file adds what needs files: the data folder, the checkpoints, the metrics file, progress on stderr and the
+// this file adds what needs files: the start point (--init weights, a --resume checkpoint with its training state,
+// or --from-scratch's seeded initialisation), the checkpoints, the metrics file, progress on stderr and the
 // export (finalize_weights, as the LibTorch trainer). The steps run core's fast training kernels
 // (TrainKernels::kFast: SIMD GEMMs over --threads threads), which give the same bits for any thread count: the
-// same seed gives the same weights.
-// Not (yet) here: --resume (no optimizer state file without LibTorch) and --from-scratch (no seeded initialiser in
-// core); both are rejected with a message.
+// same seed gives the same weights, and a run stopped and resumed gives the uninterrupted run's bits.
+// Checkpoints are the LibTorch trainer's (the same metadata and the same training state file,
+// core/train/resume_state.hpp), so either engine resumes the other's.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -17,6 +20,8 @@
 #include "core/model_file.hpp"
 #include "core/parallel.hpp"
 #include "core/safetensors_io.hpp"
+#include "core/train/init_weights.hpp"
+#include "core/train/resume_state.hpp"
 #include "core/train/run.hpp"
 #include "native/trainer/run_common.hpp"
 
@@ -34,11 +39,7 @@ TrainReport train_core(const TrainOptions& o) {
         rep.status = Status::error(m);
         return rep;
     };
-    // ---- checks: what this engine does not do yet is refused up front
-    if (!o.resume.empty())
-        return fail("train: --resume is not supported by --engine core yet (its checkpoints hold no optimizer state); "
-                    "resume with --engine torch, or start again with --init CHECKPOINT");
-    if (o.from_scratch) return fail("train: --from-scratch is not supported by --engine core yet (no seeded initialiser); use --engine torch");
+    // ---- checks
     if (o.batch < 1) return fail("train: --batch must be at least 1");
     const AugSpec aug = augment_spec(o);
     if (Status s = check_augment(aug, kCifar10Side); !s) return fail("train: " + s.message);
@@ -59,15 +60,53 @@ TrainReport train_core(const TrainOptions& o) {
     rep.device = cpu_text(threads) + ", core engine";
     rep.step = "core train_step, fast kernels";
 
-    // ---- model, start point, quantizer
-    Result<WeightsFile> f = read_weights_file(o.init_weights);
-    if (!f.ok()) return fail("train: --init: " + f.message());
-    const NetworkDesc net = f.value.net;
+    // ---- model and start point: a checkpoint to resume (with its position), weights to fine-tune, or a seeded
+    // initialisation of --model's network (the notebook's when none)
     const DatasetInfo& ds = dataset_info(o.dataset);
-    if (net.num_classes() != ds.classes)
-        return fail("train: --init " + o.init_weights + ": the network has " + std::to_string(net.num_classes()) + " outputs but " + ds.title +
-                    " has " + std::to_string(ds.classes) + " classes");
-    Result<StateDict> clean = model_tensors(f.value.weights, net, o.init_weights);
+    NetworkDesc net;
+    StateDict start;
+    std::string start_name;
+    int64_t resume_step = -1, ckpt_epoch = -1, ckpt_iter = 0, ckpt_steps_per_epoch = -1;
+    if (!o.resume.empty()) {
+        Result<WeightsFile> f = read_weights_file(o.resume);
+        if (!f.ok()) return fail("train: --resume: " + f.message());
+        const Metadata& meta = f.value.weights.metadata;
+        auto it = meta.find("checkpoint_epoch");
+        if (it == meta.end())
+            return fail("train: --resume " + o.resume +
+                        ": not a trainer checkpoint (no checkpoint_epoch in its metadata); to fine-tune from plain "
+                        "weights use --init");
+        ckpt_epoch = std::atoll(it->second.c_str());
+        if (auto i = meta.find("checkpoint_iteration"); i != meta.end()) ckpt_iter = std::atoll(i->second.c_str());
+        if (auto i = meta.find("checkpoint_steps_per_epoch"); i != meta.end())
+            ckpt_steps_per_epoch = std::atoll(i->second.c_str());
+        net = f.value.net;
+        start = std::move(f.value.weights);
+        start_name = o.resume;
+    } else if (!o.from_scratch) {
+        Result<WeightsFile> f = read_weights_file(o.init_weights);
+        if (!f.ok()) return fail("train: --init: " + f.message());
+        net = f.value.net;
+        start = std::move(f.value.weights);
+        start_name = o.init_weights;
+    } else {
+        net = with_classes(notebook_net(), ds.classes);  // the last layer sized from the data
+        if (!o.model_desc.empty()) {
+            Result<NetworkDesc> n = parse_network(o.model_desc);
+            if (!n.ok()) return fail("train: --model: " + n.message());
+            net = n.value;
+            if (net.name.empty()) net.name = "custom_net";
+        }
+        start = init_weights(net, o.seed);
+    }
+    if (net.num_classes() != ds.classes) {
+        const std::string what = !o.resume.empty() ? "--resume " + o.resume
+                                 : !o.from_scratch ? "--init " + o.init_weights
+                                                   : "--model";
+        return fail("train: " + what + ": the network has " + std::to_string(net.num_classes()) + " outputs but " +
+                    ds.title + " has " + std::to_string(ds.classes) + " classes");
+    }
+    Result<StateDict> clean = model_tensors(start, net, start_name.empty() ? "--from-scratch" : start_name);
     if (!clean.ok()) return fail("train: " + clean.message());
     RunSettings rs;
     rs.epochs = o.epochs;
@@ -98,6 +137,31 @@ TrainReport train_core(const TrainOptions& o) {
         return fail(m);
     }
     TrainLoop& loop = *made.value;
+    if (ckpt_epoch >=
+        0) {  // the position, the optimizer state and the learned steps; the data order replays from the seed
+        if (ckpt_iter > 0 && (ckpt_iter >= loop.steps_per_epoch() || ckpt_steps_per_epoch != loop.steps_per_epoch()))
+            return fail("train: --resume " + o.resume + ": the checkpoint stopped after iteration " +
+                        std::to_string(ckpt_iter) + " of an epoch of " + std::to_string(ckpt_steps_per_epoch) +
+                        " steps, but this run has " + std::to_string(loop.steps_per_epoch()) +
+                        " steps per epoch; resume with the checkpoint's --batch, --limit-train and --val-fraction");
+        resume_step = ckpt_epoch * loop.steps_per_epoch() + ckpt_iter;
+        const std::string sp = resume_state_path(o.resume);
+        StateDict state;
+        if (fs::exists(sp)) {
+            Result<StateDict> r = read_safetensors(sp);
+            if (!r.ok()) return fail("train: --resume: " + r.message());
+            state = std::move(r.value);
+        } else {
+            if (o.quantizer != QuantizerKind::kFixed)
+                return fail("train: --resume: " + sp + " not found: it holds the learned steps that --quantizer " +
+                            quantizer_kind_name(o.quantizer) + " continues from");
+            if (o.progress)
+                std::fprintf(stderr, "note: %s not found; resuming with a fresh optimizer state\n", sp.c_str());
+            stamp_resume_state(&state, o.optimizer, o.quantizer);
+        }
+        if (Status s = loop.resume(resume_step, state); !s)
+            return fail(s.message.find("train: ") == 0 ? s.message : "train: " + s.message);
+    }
     const QuantConfig& qc = loop.config();
     // The config that inference runs for this model: the learned steps as fixed scales (lsq / pact), else qc itself.
     auto eval_config = [&]() { return loop.eval_config(); };
@@ -109,18 +173,27 @@ TrainReport train_core(const TrainOptions& o) {
 
     // ---- outputs
     Metrics metrics;
-    if (Status s = metrics.open(o.metrics_path, false); !s) return fail(s.message);
+    if (Status s = metrics.open(o.metrics_path, !o.resume.empty()); !s) return fail(s.message);
     std::string ckpt_path;
     if (!o.checkpoint_dir.empty()) {
         std::error_code ec;
         fs::create_directories(o.checkpoint_dir, ec);
         ckpt_path = (fs::path(o.checkpoint_dir) / "last.safetensors").string();
     }
-    // A model-only checkpoint (core safetensors with the trainer's checkpoint metadata): `quantlab eval` reads it,
-    // and --engine torch --resume continues from it with a fresh optimizer state.
-    // `done`: optimizer steps taken before these weights (the position the checkpoint records).
+    // A checkpoint: the model (core safetensors with the trainer's checkpoint metadata, which `quantlab eval` reads)
+    // and beside it the training state (resume_state.hpp) that --resume on either engine continues from, written
+    // first so a model file never stands beside an older state. `done`: optimizer steps taken before these weights
+    // (the position the checkpoint records). After a divergence the kept weights are older than the optimizer
+    // state: no state file then, and a resume starts a fresh optimizer state.
     auto save = [&](const StateDict& sd, int64_t done, double val) -> Status {
         if (ckpt_path.empty()) return Status::success();
+        const std::string sp = resume_state_path(ckpt_path);
+        if (!loop.diverged()) {
+            if (Status s = write_resume_state(sp, loop.resume_state()); !s) return s;
+        } else {
+            std::error_code ec;
+            fs::remove(sp, ec);
+        }
         StateDict c = sd;
         const int epoch = int(done / steps_per_epoch);
         Result<QuantConfig> lc = eval_config();  // lsq / pact: the learned steps in the stored config
@@ -132,18 +205,26 @@ TrainReport train_core(const TrainOptions& o) {
     };
     if (o.progress) {
         std::fprintf(stderr, "device     %s; step: %s\n", rep.device.c_str(), rep.step.c_str());
-        std::fprintf(stderr, "model      %s, %s\n", net.name.c_str(), o.init_weights.c_str());
+        std::fprintf(
+            stderr, "model      %s, %s\n", net.name.c_str(),
+            start_name.empty() ? ("from scratch (seed " + std::to_string(o.seed) + ")").c_str() : start_name.c_str());
         std::fprintf(stderr, "quantizer  %s, %s, fake-quant core's\n", describe_quant(qc, net).c_str(),
                      o.quantizer == QuantizerKind::kFixed ? (std::string(ste_rule_name(o.ste)) + " STE").c_str()
                                                           : (std::string(quantizer_kind_name(o.quantizer)) + " learned steps").c_str());
         std::fprintf(stderr, "data       %lld train / %lld validation images (seed %llu), on the CPU\n", (long long)n_train, (long long)n_val,
                      (unsigned long long)o.seed);
         std::fprintf(stderr, "recipe     %s\n", recipe.c_str());
+        if (resume_step > 0)
+            std::fprintf(stderr, "resume     epoch %d of %d, after iteration %lld of %lld (step %lld)\n",
+                         int(resume_step / steps_per_epoch) + 1, o.epochs, (long long)(resume_step % steps_per_epoch),
+                         (long long)steps_per_epoch, (long long)resume_step);
     }
 
+    rep.epochs_done = loop.epochs_done();
     const double t_run = now_s();
     while (!loop.done()) {
-        if (o.stop_flag && o.stop_flag->load()) {  // Ctrl-C: a checkpoint at this very step, then out
+        if ((o.stop_flag && o.stop_flag->load()) ||
+            (o.stop_after >= 0 && rep.steps >= o.stop_after)) {  // Ctrl-C: a checkpoint at this very step, then out
             rep.stopped = true;
             rep.final_weights = loop.weights();
             rep.train_seconds = loop.train_seconds();

@@ -20,10 +20,7 @@
 namespace quantlab::trainer {
 
 namespace {
-// The optimizer state's key for a parameter: LibTorch 1.x keys it by the TensorImpl address printed as a string,
-// 2.x by the address itself.
-using StateKey = typename std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>::key_type;
-template <class K>
+template <class K>  // a template, so the branch for the other LibTorch is discarded
 K state_key(c10::TensorImpl* impl) {
     if constexpr (std::is_same_v<K, std::string>) {
         std::ostringstream o;
@@ -34,6 +31,8 @@ K state_key(c10::TensorImpl* impl) {
     }
 }
 }  // namespace
+
+OptimStateKey optim_state_key(const torch::Tensor& p) { return state_key<OptimStateKey>(p.unsafeGetTensorImpl()); }
 
 #if defined(QUANTLAB_TORCH_CUDA)
 struct StaticStep::Graph {
@@ -49,7 +48,7 @@ std::vector<torch::Tensor> sgd_momentum_buffers(torch::optim::SGD& opt, const st
     std::vector<torch::Tensor> bufs;
     auto& state = opt.state();
     for (const torch::Tensor& p : params) {
-        const StateKey key = state_key<StateKey>(p.unsafeGetTensorImpl());
+        const OptimStateKey key = optim_state_key(p);
         auto it = state.find(key);
         if (it == state.end()) {
             auto s = std::make_unique<torch::optim::SGDParamState>();

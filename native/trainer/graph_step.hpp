@@ -10,6 +10,8 @@
 
 #include <memory>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/status.hpp"
@@ -25,6 +27,11 @@ constexpr int64_t kPlanRows = 9;
 // A float draw in a block row: its float32 bit pattern as a (sign-extended) int64, read back on the device with
 // to(kInt).view(kFloat), so the factors reach the step bit for bit.
 int64_t float_bits(float f);
+
+// The optimizer state's key for a parameter: LibTorch 1.x keys it by the TensorImpl address printed as a string,
+// 2.x by the address itself.
+using OptimStateKey = typename std::decay_t<decltype(std::declval<torch::optim::Optimizer&>().state())>::key_type;
+OptimStateKey optim_state_key(const torch::Tensor& p);
 
 std::vector<torch::Tensor> sgd_momentum_buffers(torch::optim::SGD& opt, const std::vector<torch::Tensor>& params);
 

@@ -188,7 +188,8 @@ Status run_epoch(RunState& r, int epoch) {
             r.stop = true;
             break;
         }
-        if (o.stop_flag && o.stop_flag->load()) {  // the step before this one has finished: stop here
+        if ((o.stop_flag && o.stop_flag->load()) ||
+            (o.stop_after >= 0 && r.rep.steps >= o.stop_after)) {  // the step before this one has finished: stop here
             r.stop = true;
             stop_iter = it;
             break;

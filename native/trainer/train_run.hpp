@@ -44,13 +44,24 @@ double accuracy(QuantNet& model, const DeviceData& data, const torch::Tensor& in
 
 // ---- checkpoints and metrics (trainer.cpp) ----------------------------------------------------------------
 
-// The optimizer state's file beside a checkpoint: DIR/last.safetensors -> DIR/last.optim.pt.
+// The optimizer state file of earlier versions (torch::save), beside a checkpoint: DIR/last.safetensors ->
+// DIR/last.optim.pt. Still read by --resume when a checkpoint has no training state file.
 std::string optim_path(const std::string& ckpt);
 
-// Model file (core safetensors, evaluable with `quantlab eval`) + optimizer state (torch::save), each
-// written to a temporary file and renamed: a crash mid-write never leaves a broken checkpoint.
-Status write_checkpoint(const std::string& path, const StateDict& sd, torch::optim::Optimizer& opt);
+// Model file (core safetensors, evaluable with `quantlab eval`) + the training state file both engines share
+// (core/train/resume_state.hpp), each written to a temporary file and renamed: a crash mid-write never leaves a
+// broken checkpoint.
+Status write_checkpoint(const std::string& path, const StateDict& sd, const StateDict& state);
 
+// ---- the training state file (optim_state.cpp) -----------------------------------------------------------
+
+// The optimizer state (torch::optim's per parameter, under core's parameter names) and the learned steps.
+StateDict torch_resume_state(QuantNetImpl& model, torch::optim::Optimizer& opt, Optimizer kind,
+                             QuantizerKind quantizer);
+// Sets the model's learned steps and the optimizer's state from a training state file (either engine's);
+// fails naming `path` and what does not fit.
+Status load_torch_resume_state(const StateDict& in, QuantNetImpl& model, torch::optim::Optimizer& opt, Optimizer kind,
+                               QuantizerKind quantizer, const std::string& path);
 
 // ---- one run ---------------------------------------------------------------------------------------------
 

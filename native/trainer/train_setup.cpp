@@ -8,8 +8,10 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "core/parallel.hpp"
 #include "core/model_file.hpp"
+#include "core/parallel.hpp"
+#include "core/safetensors_io.hpp"
+#include "core/train/resume_state.hpp"
 #include "native/trainer/train_run.hpp"
 
 namespace quantlab::trainer {
@@ -113,9 +115,6 @@ Status setup_model(RunState& r, const StateDict& start, FqKernel kernel) {
     r.qc.act_ranges.clear();
     if (Status s = validate(r.qc, r.net); !s) return Status::error("train: " + s.message);
     if (Status s = check_learned(r.net, r.qc, o.quantizer); !s) return Status::error("train: " + s.message);
-    if (o.quantizer != QuantizerKind::kFixed && !o.resume.empty())
-        return Status::error(std::string("train: --resume with --quantizer ") + quantizer_kind_name(o.quantizer) +
-                             " is not supported yet (checkpoints do not hold the learned steps); start again with --init CHECKPOINT");
 
     r.model = QuantNet(r.net);
     if (!r.start_name.empty())
@@ -174,8 +173,18 @@ Status setup_outputs(RunState& r) {
     const TrainOptions& o = r.o;
     r.opt = make_optimizer(o, r.model->parameters(), r.model->learned_parameters());
     if (!o.resume.empty()) {
-        const std::string op = optim_path(o.resume);
-        if (fs::exists(op)) {
+        // The training state file both engines write (core/train/resume_state.hpp); an earlier version's
+        // torch::save file; else a fresh state (not with learned steps, which only the state file holds).
+        const std::string sp = resume_state_path(o.resume), op = optim_path(o.resume);
+        if (fs::exists(sp)) {
+            Result<StateDict> st = read_safetensors(sp);
+            if (!st.ok()) return Status::error("train: --resume: " + st.message());
+            if (Status s = load_torch_resume_state(st.value, *r.model, *r.opt, o.optimizer, o.quantizer, sp); !s)
+                return Status::error("train: --resume: " + s.message);
+        } else if (o.quantizer != QuantizerKind::kFixed) {
+            return Status::error("train: --resume: " + sp + " not found: it holds the learned steps that --quantizer " +
+                                 quantizer_kind_name(o.quantizer) + " continues from");
+        } else if (fs::exists(op)) {
             try {
                 torch::load(*r.opt, op);
             } catch (const std::exception& e) {
@@ -183,7 +192,7 @@ Status setup_outputs(RunState& r) {
                                      "); was the checkpoint written with another --optimizer?");
             }
         } else if (o.progress) {
-            std::fprintf(stderr, "note: %s not found; resuming with a fresh optimizer state\n", op.c_str());
+            std::fprintf(stderr, "note: %s not found; resuming with a fresh optimizer state\n", sp.c_str());
         }
     }
     if (Status s = r.metrics.open(o.metrics_path, !o.resume.empty()); !s) return s;

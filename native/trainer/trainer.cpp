@@ -16,6 +16,7 @@
 #include "core/model_file.hpp"
 #include "core/quant_config_io.hpp"
 #include "core/safetensors_io.hpp"
+#include "core/train/resume_state.hpp"
 #include "native/trainer/train_run.hpp"
 
 namespace quantlab::trainer {
@@ -46,17 +47,15 @@ std::string optim_path(const std::string& ckpt) {
     return (p.parent_path() / (p.stem().string() + ".optim.pt")).string();
 }
 
-Status write_checkpoint(const std::string& path, const StateDict& sd, torch::optim::Optimizer& opt) {
-    const std::string op = optim_path(path);
-    try {
-        torch::save(opt, op + ".tmp");
-    } catch (const std::exception& e) {
-        return Status::error("train: cannot write the optimizer state " + op + ".tmp: " + e.what());
-    }
+Status write_checkpoint(const std::string& path, const StateDict& sd, const StateDict& state) {
+    if (Status s = write_resume_state(resume_state_path(path), state); !s) return s;
     std::error_code ec;
-    fs::rename(op + ".tmp", op, ec);
-    if (ec) return Status::error("train: cannot rename " + op + ".tmp: " + ec.message());
-    return write_safetensors(path, sd);
+    fs::remove(optim_path(path), ec);  // an earlier version's state beside it would be older than this one
+    const std::string tmp = path + ".tmp";
+    if (Status s = write_safetensors(tmp, sd); !s) return s;
+    fs::rename(tmp, path, ec);
+    if (ec) return Status::error("train: cannot rename " + tmp + ": " + ec.message());
+    return Status::success();
 }
 
 Status RunState::save_checkpoint(int epoch, int64_t iter, double val) {
@@ -66,7 +65,8 @@ Status RunState::save_checkpoint(int epoch, int64_t iter, double val) {
     Result<QuantConfig> learned = with_learned_scales(qc, net, o.quantizer, model->learned_state());
     sd.metadata = checkpoint_metadata({recipe, epoch, iter, steps_per_epoch, global_step, o.epochs, o.seed, val}, net,
                                       learned.ok() ? learned.value : qc);
-    if (Status s = write_checkpoint(ckpt_path, sd, *opt); !s) return s;
+    if (Status s = write_checkpoint(ckpt_path, sd, torch_resume_state(*model, *opt, o.optimizer, o.quantizer)); !s)
+        return s;
     rep.checkpoint = ckpt_path;
     return Status::success();
 }

@@ -95,7 +95,7 @@ struct TrainOptions {
     // computed on the device (not percentile or mse).
     Toggle cuda_graph = Toggle::kAuto;
     // ---- outputs
-    std::string checkpoint_dir;     // DIR/last.safetensors (+ last.optim.pt) each epoch, atomically; empty: none
+    std::string checkpoint_dir;  // DIR/last.safetensors (+ last.state.safetensors) each epoch, atomically; empty: none
     std::string metrics_path;       // per-run metrics, .csv or .jsonl (by extension); empty: none
     std::string export_path;        // final weights with static ranges and test accuracy in the metadata
     int64_t calib_images = 1000;    // static ranges from the first N training images (as `quantlab eval --mode static`)
@@ -110,6 +110,7 @@ struct TrainOptions {
     // continues with the next batch of the same epoch) and returns with report.stopped, without the final
     // evaluation. Owned by the caller; may be set from any thread or a signal handler.
     const std::atomic<bool>* stop_flag = nullptr;
+    int64_t stop_after = -1;  // a stop request (as stop_flag) once this run has taken N steps: tests, scripted pauses
 };
 
 struct TrainReport {

@@ -16,6 +16,7 @@
 #include "core/model_file.hpp"
 #include "core/network.hpp"
 #include "core/safetensors_io.hpp"
+#include "core/train/init_weights.hpp"
 #include "core/train/run.hpp"
 #include "core/weights_io.hpp"
 #include "ui/core_trainer.hpp"
@@ -227,9 +228,23 @@ TEST_CASE("CoreTrainer: bad input gives a message and keeps the app going", "[ui
         REQUIRE(state_of(t, id.value) == ui::TrainState::kFailed);
         CHECK(message_of(t, id.value).find("batch 64 is larger than the 16 training images") != std::string::npos);
     }
-    SECTION("from scratch is refused with the reason") {
+    SECTION(
+        "from scratch: the chosen network from init_weights (seed 1), as the loop driven by hand; a bad one is "
+        "refused") {
+        REQUIRE(t.set_train_data("sample", sample_bytes(kImages)).ok());
         ui::TrainRunConfig c = w4a4_config();
         c.init_weights.clear();
+        c.model = "wide:2";
+        Result<int> id = t.start(c);
+        REQUIRE(id.ok());
+        run_out(t, id.value, false);
+        REQUIRE(state_of(t, id.value) == ui::TrainState::kFinished);
+        Result<NetworkDesc> net = network_choice("wide:2", 10);
+        REQUIRE(net.ok());
+        Result<Model> start = Model::create(net.value, init_weights(net.value, 1), "scratch");
+        REQUIRE(start.ok());
+        require_equal(trained(t, id.value, net.value), by_hand(start.value, sample_bytes(kImages)));
+        c.model = "wide:99";
         CHECK_FALSE(t.start(c).ok());
     }
 }

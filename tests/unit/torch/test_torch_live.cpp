@@ -131,7 +131,7 @@ TEST_CASE("trainer: progress callback, stop flag, mid-epoch resume equals the un
         // Kept aside: finishing the run below overwrites last.safetensors with its end-of-epoch checkpoint.
         const fs::path mid = scratch_dir("mid");
         fs::copy_file(dir_s / "last.safetensors", mid / "last.safetensors");
-        fs::copy_file(dir_s / "last.optim.pt", mid / "last.optim.pt");
+        fs::copy_file(dir_s / "last.state.safetensors", mid / "last.state.safetensors");
 
         // Finish.
         stop = false;

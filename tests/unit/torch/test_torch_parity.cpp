@@ -364,7 +364,7 @@ TEST_CASE_METHOD(Fixture, "trainer: loss decreases, checkpoints resume exactly, 
         const TrainReport rb1 = train(b1);
         REQUIRE(rb1.status.ok());
         REQUIRE(fs::exists(dir_b / "last.safetensors"));
-        REQUIRE(fs::exists(dir_b / "last.optim.pt"));
+        REQUIRE(fs::exists(dir_b / "last.state.safetensors"));  // the training state both engines read
         TrainOptions b2 = tiny_run(dir_b);
         b2.resume = (dir_b / "last.safetensors").string();
         b2.final_eval = false;
