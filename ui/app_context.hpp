@@ -85,6 +85,9 @@ bool view_tabs(const char* id, const std::vector<const char*>& names, int* selec
 const char* column_field(const char* label, float width);
 // A checkbox whose label wraps onto further lines where the column is too narrow for it (ImGui's is one line).
 bool column_checkbox(const char* label, bool* value);
+// One line of text (dimmed when `disabled`) in what is left of the line: where it would be cut at the window's
+// edge, it ends in "..." and shows in full as a tooltip.
+void text_fitted(const char* text, bool disabled = false);
 // The width of a checkbox (or radio button) with its label on one line, for same_line_if_fits.
 float checkbox_width(const char* label);
 

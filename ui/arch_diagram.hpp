@@ -13,8 +13,10 @@ namespace quantlab::ui {
 float arch_diagram_height();
 
 // Draws the diagram across `width` pixels at the cursor (the text shrinks when the row would not fit) and
-// advances the cursor. The selected conv/linear layer (s.net_layer) is outlined. Returns the index among the
-// conv/linear layers of a block clicked this frame, else -1.
-int draw_arch_diagram(const NetworkDesc& net, const UiState& s, float width);
+// advances the cursor. With `max_height` above one row's height, a row whose text would shrink below 0.8 of
+// the font size wraps into two rows (at flatten, else halfway) when that fits: larger text at a projector.
+// The selected conv/linear layer (s.net_layer) is outlined. Returns the index among the conv/linear layers
+// of a block clicked this frame, else -1.
+int draw_arch_diagram(const NetworkDesc& net, const UiState& s, float width, float max_height = 0);
 
 }  // namespace quantlab::ui

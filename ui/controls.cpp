@@ -31,6 +31,25 @@ const char* column_field(const char* label, float width) {
     return hidden.c_str();
 }
 
+void text_fitted(const char* text, bool disabled) {
+    const float avail = ImGui::GetContentRegionAvail().x;
+    const char* end = text + std::strlen(text);
+    if (disabled) ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    if (ImGui::CalcTextSize(text, end).x <= avail) {
+        ImGui::TextUnformatted(text, end);
+    } else {
+        const float dots = ImGui::CalcTextSize("...").x;
+        const char* cut = end;
+        while (cut > text && ImGui::CalcTextSize(text, cut).x + dots > avail) {
+            --cut;
+            while (cut > text && (static_cast<unsigned char>(*cut) & 0xC0) == 0x80) --cut;  // a whole UTF-8 character
+        }
+        ImGui::TextUnformatted((std::string(text, cut) + "...").c_str());
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", text);
+    }
+    if (disabled) ImGui::PopStyleColor();
+}
+
 float checkbox_width(const char* label) {
     return ImGui::GetFrameHeight() + ImGui::GetStyle().ItemInnerSpacing.x + ImGui::CalcTextSize(label, nullptr, true).x;
 }

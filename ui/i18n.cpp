@@ -146,6 +146,7 @@ const Entry kTable[] = {
      "活性化: 最初のバッチ (テスト画像 128 枚) での各層の浮動小数点入力 (浮動小数点ネットワーク)。行をクリックするとグラフを表示します。"},
     // "Which layer breaks?" (ui/sensitivity_view.cpp)
     {"histograms", "ヒストグラム"},
+    {"architecture", "構成図"},
     {"Which layer breaks?", "どの層で壊れる?"},
     {"Which layer breaks? (no network)", "どの層で壊れる? (ネットワークがありません)"},
     {"accuracy on the evaluation images", "評価画像での正解率"},

@@ -25,7 +25,7 @@ const Lesson kLessons[kNumLessons] = {
         "S = (β - α) / (2^b - 1) instead (2^b codes, as PyTorch): what changes?",
         "b = 3 のとき r_hat は何種類の値を取りますか? その間隔はいくつですか? ノートブックに印刷された式は "
         "S = (β - α) / (2^b - 1) です (2^b 個のコード, PyTorch と同じ)。何が変わりますか?",
-        "panel=quantizer&lab=syn&lb=3&lr=maxabs&lcodes=narrow",
+        "panel=quantizer&view=1&lab=syn&lb=3&lr=maxabs&lcodes=narrow",
         {{"2^b - 1 codes (the code)", "2^b - 1 個 (コード)", "lcodes=narrow"},
          {"2^b codes (as printed)", "2^b 個 (印刷された式)", "lcodes=full"}},
     },
@@ -42,7 +42,7 @@ const Lesson kLessons[kNumLessons] = {
         "smaller total error at b = 3?",
         "max|r| のときより誤差が大きくなるのはどの r で、小さくなるのはどの r ですか? b = 3 で全体の誤差が"
         "小さいのはどちらの範囲ですか?",
-        "panel=quantizer&lab=syn&lb=3&lr=meanstd&lk=1",
+        "panel=quantizer&view=3&lab=syn&lb=3&lr=meanstd&lk=1",
         {{"±std (k = 1)", "±std (k = 1)", "lr=meanstd&lk=1"},
          {"±2 std (k = 2)", "±2 std (k = 2)", "lr=meanstd&lk=2"},
          {"max|r| (notebook)", "max|r| (ノートブック)", "lr=maxabs"}},
@@ -56,7 +56,7 @@ const Lesson kLessons[kNumLessons] = {
         "1 ビット減るごとにレベルの数 (2^b - 1) はおよそ半分に、S はおよそ 2 倍になります。",
         "At b = 2, how many levels are left, and what happens to the values near 0 and near ±max|r|?",
         "b = 2 ではレベルはいくつ残りますか? 0 付近と ±max|r| 付近の値はどうなりますか?",
-        "panel=quantizer&lab=syn&lb=8&lr=maxabs",
+        "panel=quantizer&view=1&lab=syn&lb=8&lr=maxabs",
         {{"b = 8", "b = 8", "lb=8"}, {"b = 4", "b = 4", "lb=4"}, {"b = 2", "b = 2", "lb=2"}},
     },
     {   // 4: QuantConv2d / QuantLinear in the network
@@ -70,7 +70,7 @@ const Lesson kLessons[kNumLessons] = {
         "します (図の印)。バイアスと BatchNorm は量子化しません。表は層ごとの誤差です。",
         "How many quantizers does this network have, and which tensors stay in float?",
         "このネットワークには量子化器がいくつありますか? float のまま残るテンソルはどれですか?",
-        "panel=network&wb=4&ab=4",
+        "panel=network&view=4&wb=4&ab=4",
         {{"W4 A4", "W4 A4", "wb=4&ab=4"}, {"W2 A8", "W2 A8", "wb=2&ab=8"}, {"W8 A2", "W8 A2", "wb=8&ab=2"}},
     },
     {   // 5: accuracy before and after quantization
@@ -101,7 +101,7 @@ const Lesson kLessons[kNumLessons] = {
         "the clipped values with the clipped STE?",
         "量子化関数の本当の勾配はほぼ 0 なのに、STE を使った再学習で精度が回復するのはなぜですか? クリップ STE では範囲の外の"
         "値の学習はどう変わりますか?",
-        "panel=quantizer&lab=syn&lb=3&lr=meanstd&lk=1&ste=identity",
+        "panel=quantizer&view=4&lab=syn&lb=3&lr=meanstd&lk=1&ste=identity",
         {{"identity (notebook)", "恒等 (ノートブック)", "ste=identity"}, {"clipped", "クリップ", "ste=clipped"}},
     },
     {   // 7: fine-tuning: the shipped QAT models against PTQ

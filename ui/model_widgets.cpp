@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "ui/app_context.hpp"  // text_fitted
 #include "ui/i18n.hpp"
 #include "ui/plot.hpp"
 
@@ -49,7 +50,7 @@ bool model_picker(const ModelCatalog& models, const std::string& current, std::s
     }
     ImGui::SameLine();
     const std::string what = cur ? describe(*cur) : std::string(tr("opened file (not bundled)"));
-    ImGui::TextDisabled("%s", what.c_str());
+    text_fitted(what.c_str(), true);
     return picked;
 }
 

@@ -90,7 +90,7 @@ private:
     // the table drops the shape and clipping columns.
     void global_controls(AppContext& ctx, bool compact);
     void layer_table(AppContext& ctx, float height, bool compact);
-    void layer_plots(AppContext& ctx, const ImVec2& size);
+    void layer_plots(AppContext& ctx, const ImVec2& size, bool compact);
     void update(AppContext& ctx);
 
     uint64_t generation_ = ~uint64_t(0);
@@ -295,7 +295,7 @@ void draw_stats(const char* id, const char* title, const TensorStats& t, ImVec2 
     plot::end_plot();
 }
 
-void NetworkPanel::layer_plots(AppContext& ctx, const ImVec2& size) {
+void NetworkPanel::layer_plots(AppContext& ctx, const ImVec2& size, bool compact) {
     const int q = std::clamp(ctx.state.net_layer, 0, ctx.doc.num_layers() - 1);
     const std::string name = ctx.doc.layer_names[size_t(q)];
     const float sp = ImGui::GetStyle().ItemSpacing.x;
@@ -313,17 +313,36 @@ void NetworkPanel::layer_plots(AppContext& ctx, const ImVec2& size) {
     // "Which layer breaks?" (view 2, ui/sensitivity_view.hpp) takes the place of the histograms.
     const float fs = ImGui::GetFontSize();
     UiState& s = ctx.state;
-    const int view = s.panel_view == kNetViewSensitivity || s.panel_view == kNetViewPareto ? s.panel_view : s.panel_view == 1 ? 1 : 0;
+    const bool side_by_side = half.x >= fs * 24;
+    int view = s.panel_view;
+    if (view < 0 || view > kNetViewDiagram || (view == kNetViewDiagram && !compact)) view = 0;
+    if (view == 1 && side_by_side) view = 0;
     const float y0 = ImGui::GetCursorPosY();
-    if (half.x >= fs * 24) {
-        int which = std::max(0, view - 1);
-        if (view_tabs("##netviews", {tr("histograms"), tr("Which layer breaks?"), tr("accuracy vs size")}, &which)) s.panel_view = which ? which + 1 : 0;
-    } else {
-        int which = view;
-        if (view_tabs("##nettabs", {tr("weights"), tr("activations"), tr("Which layer breaks?"), tr("accuracy vs size")}, &which))
-            s.panel_view = which;  // the plots' titles say more
+    {
+        // The tabs and the view each shows (the plots' titles say more than the tabs).
+        std::vector<const char*> names;
+        std::vector<int> views;
+        if (compact) names.push_back(tr("architecture")), views.push_back(kNetViewDiagram);
+        if (side_by_side) {
+            names.push_back(tr("histograms")), views.push_back(0);
+        } else {
+            names.push_back(tr("weights")), views.push_back(0);
+            names.push_back(tr("activations")), views.push_back(1);
+        }
+        names.push_back(tr("Which layer breaks?")), views.push_back(kNetViewSensitivity);
+        names.push_back(tr("accuracy vs size")), views.push_back(kNetViewPareto);
+        int which = int(std::find(views.begin(), views.end(), view) - views.begin());
+        if (view_tabs("##netviews", names, &which)) s.panel_view = views[size_t(which)];
     }
-    const ImVec2 full(size.x, size.y - (ImGui::GetCursorPosY() - y0));
+    ImVec2 full(size.x, size.y - (ImGui::GetCursorPosY() - y0));
+    if (view == kNetViewDiagram) {
+        // The architecture where lines are scarce (lesson 4 at a projector): the diagram, then the selected
+        // layer's histograms in what is left when that is enough for a plot.
+        if (int clicked = draw_arch_diagram(ctx.doc.model->desc(), s, full.x, full.y); clicked >= 0) s.net_layer = clicked;
+        full.y = ImGui::GetContentRegionAvail().y;
+        if (full.y < fs * 6) return;
+        view = 0;
+    }
     if (view == kNetViewSensitivity) {
         draw_sensitivity(ctx, full);
         return;
@@ -357,9 +376,10 @@ void NetworkPanel::draw(AppContext& ctx) {
     ImGui::Separator();
     const float fs = ImGui::GetFontSize();
     // "Which layer breaks?" needs height: it drops the diagram when lines are few (under 45), and in compact mode
-    // the table and size line too (the bits are then set with the controls above, or Up / Down).
+    // the table and size line too (the bits are then set with the controls above, or Up / Down), as the
+    // diagram's own view (compact mode only) does: its W/A labels give each layer's bits.
     const bool sensitivity = sensitivity_shown(ctx.state);
-    const bool chart_only = sensitivity && compact;
+    const bool chart_only = (sensitivity || ctx.state.panel_view == kNetViewDiagram) && compact;
     // The architecture with its fake-quant points; a click on a conv/linear block selects that layer. Not in
     // compact mode (presenter at 720-800 px): the layer table says the same and the plots need the lines.
     if (!compact && (!sensitivity || ImGui::GetContentRegionAvail().y >= fs * 45))
@@ -376,7 +396,7 @@ void NetworkPanel::draw(AppContext& ctx) {
         ImGui::PopTextWrapPos();
     }
     const ImVec2 rest = ImGui::GetContentRegionAvail();
-    layer_plots(ctx, ImVec2(rest.x, std::max(rest.y, fs * (compact ? 3.0f : 8.0f))));
+    layer_plots(ctx, ImVec2(rest.x, std::max(rest.y, fs * (compact ? 3.0f : 8.0f))), compact);
 }
 
 }  // namespace

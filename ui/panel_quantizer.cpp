@@ -333,7 +333,7 @@ void QuantizerPanel::draw(AppContext& ctx) {
         ImGui::SetNextItemWidth(fs * 10);
         ImGui::SliderInt(tr("bits"), &s.lab_spec.bits, kMinBits, kMaxBits, "b = %d");
         same_line_if_fits(ImGui::CalcTextSize(tensor_name_.c_str()).x, fs * 1.5f);
-        ImGui::TextDisabled("%s", tensor_name_.c_str());
+        text_fitted(tensor_name_.c_str(), true);
         if (!status_.ok()) ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(plot::colors().bad), "%s", status_.message.c_str());
         if (!valid_) return;
         const ImVec2 area = ImGui::GetContentRegionAvail();

@@ -118,8 +118,9 @@ void TrainPanel::settings(AppContext& ctx, float width) {
     int batch_i = c.batch == 32 ? 0 : c.batch == 64 ? 1 : c.batch == 256 ? 3 : c.batch == 512 ? 4 : 2;
     const char* batches[] = {"32", "64", "128", "256", "512"};
     if (ImGui::Combo(column_field(tr("batch size"), width), &batch_i, batches, 5)) c.batch = std::atoi(batches[batch_i]);
-    float lr = float(c.lr);
-    if (ImGui::SliderFloat(column_field(tr("learning rate"), width), &lr, 1e-5f, 1.0f, "%.5f", ImGuiSliderFlags_Logarithmic)) c.lr = lr;
+    // Typed, not a slider: a learning rate is chosen by its order of magnitude (0.01, 1e-3), and a slider's grab
+    // covered its digits in a narrow column. Start checks it (a positive number).
+    ImGui::InputDouble(column_field(tr("learning rate"), width), &c.lr, 0.0, 0.0, "%g", ImGuiInputTextFlags_CharsScientific);
     int opt = c.optimizer == Optimizer::kAdam ? 1 : 0;
     const char* opts[] = {"SGD (momentum 0.9)", "Adam"};
     if (ImGui::Combo(column_field(tr("optimizer"), width), &opt, opts, 2)) c.optimizer = opt ? Optimizer::kAdam : Optimizer::kSgd;
@@ -263,8 +264,10 @@ void TrainPanel::draw(AppContext& ctx) {
     const ImVec2 avail = ImGui::GetContentRegionAvail();
     const float left_w = std::clamp(fs * 22.0f, 280.0f, avail.x * 0.34f);
     ImGui::BeginChild("##train_left", ImVec2(left_w, 0), false);
-    ImGui::TextDisabled("%s: %s", tr("device"), ctx.trainer->device().c_str());
-    settings(ctx, left_w - fs * 9);
+    text_fitted((std::string(tr("device")) + ": " + ctx.trainer->device()).c_str(), true);
+    // Fields of at least 45 % of the column, so a combo's choice reads ("constant", not "const"); a label that no
+    // longer fits beside its field goes above it (column_field).
+    settings(ctx, std::max(left_w - fs * 9, left_w * 0.45f));
     ImGui::Separator();
     ImGui::TextUnformatted(tr("Runs"));
     for (const TrainRun& r : runs) {
@@ -287,10 +290,12 @@ void TrainPanel::draw(AppContext& ctx) {
         if (last)
             ImGui::TextDisabled("   %s %.2f  %s %.3f  %.0f %s", tr("epoch"), last->epoch, tr("loss"), last->loss, last->images_per_s, tr("img/s"));
         if (val >= 0 || test >= 0) {
-            char v[16] = "-", t[16] = "-";
-            if (val >= 0) std::snprintf(v, sizeof v, "%.1f %%", val);
-            if (test >= 0) std::snprintf(t, sizeof t, "%.1f %%", test);
-            ImGui::TextDisabled("   %s %s  %s %s", tr("val"), v, tr("test"), t);
+            // Only what this trainer measures (the desktop's LibTorch runs report their test accuracy at the end).
+            std::string line = "  ";
+            char b[64];
+            if (val >= 0) std::snprintf(b, sizeof b, " %s %.1f %%", tr("val"), val), line += b;
+            if (test >= 0) std::snprintf(b, sizeof b, " %s %.1f %%", tr("test"), test), line += b;
+            ImGui::TextDisabled("%s", line.c_str());
         }
         if (r.state == TrainState::kRunning || r.state == TrainState::kQueued) {
             if (ImGui::SmallButton(tr("Stop"))) ctx.trainer->stop(r.id);

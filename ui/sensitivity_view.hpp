@@ -17,9 +17,11 @@
 namespace quantlab::ui {
 
 // The network panel's views (state.panel_view): 0 weights histogram, 1 activations histogram (side by side
-// when the panel is wide), 2 this chart, 3 the accuracy-vs-size front.
+// when the panel is wide), 2 this chart, 3 the accuracy-vs-size front, 4 the architecture diagram (its own
+// view only where lines are scarce; elsewhere it is always above the table and view 4 shows the histograms).
 constexpr int kNetViewSensitivity = 2;
 constexpr int kNetViewPareto = 3;
+constexpr int kNetViewDiagram = 4;
 
 // Whether the chart or the front is on screen (App evaluates their cases only then).
 bool sensitivity_shown(const UiState& s);
