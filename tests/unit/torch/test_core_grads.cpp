@@ -20,12 +20,14 @@
 #include "core/weights_io.hpp"
 #include "native/trainer/torch_model.hpp"
 #include "tests/support/tensor_error.hpp"
+#include "tests/support/bias_before_bn.hpp"
 
 // LibTorch's c10 logging defines its own CHECK; put Catch's back (as test_torch_parity.cpp does).
 #undef CHECK
 #define CHECK(...) INTERNAL_CATCH_TEST("CHECK", Catch::ResultDisposition::ContinueOnFailure, __VA_ARGS__)
 
 using namespace quantlab;
+using quantlab::test::bias_before_bn;
 using quantlab::test::max_abs;
 using quantlab::test::rel_err;
 using namespace quantlab::trainer;
@@ -70,14 +72,6 @@ struct Worst {
 struct Fixture {
     Fixture() { torch::set_num_threads(1); }
 };
-
-// Whether `param` is the bias of a conv/linear layer directly followed by a BatchNorm (in training mode its
-// gradient is zero in exact arithmetic).
-bool bias_before_bn(const NetworkDesc& net, const std::string& param) {
-    for (size_t i = 0; i + 1 < net.layers.size(); ++i)
-        if (param == net.layers[i].name + ".bias" && net.layers[i + 1].kind == LayerKind::kBatchNorm2d) return true;
-    return false;
-}
 
 }  // namespace
 

@@ -16,12 +16,14 @@
 #include "core/train/optimizer.hpp"
 #include "core/train/train_step.hpp"
 #include "native/trainer/torch_model.hpp"
+#include "tests/support/bias_before_bn.hpp"
 
 // LibTorch's c10 logging defines its own CHECK; put Catch's back (as test_torch_parity.cpp does).
 #undef CHECK
 #define CHECK(...) INTERNAL_CATCH_TEST("CHECK", Catch::ResultDisposition::ContinueOnFailure, __VA_ARGS__)
 
 using namespace quantlab;
+using quantlab::test::bias_before_bn;
 using namespace quantlab::trainer;
 
 namespace {
@@ -92,14 +94,6 @@ Trajectory run_torch(const NetworkDesc& net, const StateDict& start, const Torch
     }
     t.weights = model->to_state_dict();
     return t;
-}
-
-// Whether `param` is the bias of a conv/linear layer right before a BatchNorm: its gradient is 0 in exact
-// arithmetic, float noise in both libraries, and Adam divides it by its own size (a +-lr step of noise's sign).
-bool bias_before_bn(const NetworkDesc& net, const std::string& param) {
-    for (size_t i = 0; i + 1 < net.layers.size(); ++i)
-        if (param == net.layers[i].name + ".bias" && net.layers[i + 1].kind == LayerKind::kBatchNorm2d) return true;
-    return false;
 }
 
 }  // namespace

@@ -13,8 +13,10 @@
 #include "native/trainer/trainer.hpp"
 #include "tests/support/test_files.hpp"
 #include "tests/support/torch_runs.hpp"
+#include "tests/support/bias_before_bn.hpp"
 
 using namespace quantlab;
+using quantlab::test::bias_before_bn;
 using namespace quantlab::trainer;
 namespace fs = std::filesystem;
 
@@ -41,14 +43,6 @@ Leg resume_on(Engine e, TrainOptions o, const fs::path& dir) {
     CHECK(w.value.metadata.at("checkpoint_step") == "5");
     l.weights = std::move(w.value);
     return l;
-}
-
-// Whether `param` is the bias of a conv right before a BatchNorm: a gradient of float noise, which Adam turns
-// into +-lr steps of the noise's sign (test_core_trajectory.cpp); BatchNorm cancels it in the outputs.
-bool bias_before_bn(const NetworkDesc& net, const std::string& param) {
-    for (size_t i = 0; i + 1 < net.layers.size(); ++i)
-        if (param == net.layers[i].name + ".bias" && net.layers[i + 1].kind == LayerKind::kBatchNorm2d) return true;
-    return false;
 }
 
 }  // namespace
