@@ -66,8 +66,10 @@ Status validate(const QuantConfig& config, const NetworkDesc& net) {
             const QuantSpec& spec = v == &config.weight_scales ? config.layers[i].weight : config.layers[i].act;
             const std::string who = "quant config: layer " + net.layers[size_t(net.quant_layers()[i])].name + " " + what;
             if (!(s > 0) || !std::isfinite(s)) return Status::error(who + ": a learned scale must be a positive finite number, got " + std::to_string(s));
-            if (quantized(spec) && (!spec.symmetric || spec.per_channel))
-                return Status::error(who + ": a learned scale needs a symmetric per-tensor quantizer");
+            // An input's learned step may use unsigned codes (Z = 0; core/train/learned_params.hpp: after a ReLU).
+            const bool weight = v == &config.weight_scales;
+            if (quantized(spec) && (spec.per_channel || (weight && !spec.symmetric)))
+                return Status::error(who + (weight ? ": a learned scale needs a symmetric per-tensor quantizer" : ": a learned scale needs a per-tensor quantizer"));
         }
     }
     if (config.act_mode == ActMode::kStatic) {
@@ -81,16 +83,31 @@ Status validate(const QuantConfig& config, const NetworkDesc& net) {
     return Status::success();
 }
 
+namespace {
+// A learned step S as QuantParams: Z = 0 with the spec's symmetric codes, or unsigned codes [0, 2^b - 1] where the
+// spec is asymmetric (a learned input after a ReLU), so inference quantizes exactly as training did.
+QuantParams learned_params(float scale, const QuantSpec& spec) {
+    QuantParams p = params_for_scale(scale, spec.bits, spec.codes);
+    if (!spec.symmetric) {
+        p.symmetric = false;
+        p.range = code_range(spec.bits, false);
+        p.alpha = {0.0f};
+        p.beta = {scale * float(p.range.qmax)};
+    }
+    return p;
+}
+}  // namespace
+
 bool learned_weight_params(const QuantConfig& config, size_t i, QuantParams* p) {
     if (i >= config.weight_scales.size() || !(config.weight_scales[i] > 0) || !quantized(config.layers[i].weight)) return false;
-    *p = params_for_scale(config.weight_scales[i], config.layers[i].weight.bits, config.layers[i].weight.codes);
+    *p = learned_params(config.weight_scales[i], config.layers[i].weight);
     return true;
 }
 
 bool learned_act_params(const QuantConfig& config, size_t i, QuantParams* p) {
     if (config.act_mode != ActMode::kStatic || i >= config.act_scales.size() || !(config.act_scales[i] > 0) || !quantized(config.layers[i].act))
         return false;
-    *p = params_for_scale(config.act_scales[i], config.layers[i].act.bits, config.layers[i].act.codes);
+    *p = learned_params(config.act_scales[i], config.layers[i].act);
     return true;
 }
 

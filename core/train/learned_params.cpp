@@ -20,6 +20,23 @@ std::string learned_param_name(const std::string& layer, bool weight, QuantizerK
     return layer + (kind == QuantizerKind::kPact ? ".act_alpha" : ".act_scale");
 }
 
+bool input_nonnegative(const NetworkDesc& net, size_t q) {
+    const std::vector<int> ql = net.quant_layers();
+    if (q >= ql.size()) return false;
+    for (int i = ql[q] - 1; i >= 0; --i) {
+        const LayerKind k = net.layers[size_t(i)].kind;
+        if (k == LayerKind::kReLU) return true;
+        if (k != LayerKind::kMaxPool2d && k != LayerKind::kFlatten) return false;  // max and reshape keep the sign
+    }
+    return false;  // the network's input
+}
+
+QuantConfig with_learned_codes(QuantConfig config, const NetworkDesc& net, QuantizerKind kind) {
+    for (size_t q = 0; q < config.layers.size() && q < net.quant_layers().size(); ++q)
+        if (learns_act(config, q, kind) && input_nonnegative(net, q)) config.layers[q].act.symmetric = false;
+    return config;
+}
+
 Status check_learned(const NetworkDesc& net, const QuantConfig& config, QuantizerKind kind) {
     if (kind == QuantizerKind::kFixed) return Status::success();
     const std::string who = std::string("--quantizer ") + quantizer_kind_name(kind);
@@ -30,7 +47,8 @@ Status check_learned(const NetworkDesc& net, const QuantConfig& config, Quantize
             any = true;
             const QuantSpec& s = weight ? config.layers[q].weight : config.layers[q].act;
             const std::string what = layer_name(net, q) + (weight ? " weight" : " input");
-            if (!s.symmetric) return Status::error(who + ": learns a symmetric step, but " + what + " is asymmetric (drop --asymmetric)");
+            if (!s.symmetric && (weight || !input_nonnegative(net, q)))
+                return Status::error(who + ": learns a symmetric step (unsigned only after a ReLU), but " + what + " is asymmetric (drop --asymmetric)");
             if (s.per_channel) return Status::error(who + ": learns one step per tensor, but " + what + " is per-channel (drop --per-channel)");
         }
     if (!any)
@@ -59,7 +77,7 @@ std::vector<LayerSteps> learned_steps(const NetworkDesc& net, const QuantConfig&
             const Tensor* t = params.find(learned_param_name(l.layer, weight, kind));
             if (!t || t->data.empty() || !(t->data[0] > 0)) continue;
             const QuantSpec& spec = weight ? config.layers[q].weight : config.layers[q].act;
-            (weight ? l.weight : l.act) = learned_step(kind, t->data[0], code_range(spec.bits, true, spec.codes));
+            (weight ? l.weight : l.act) = learned_step(kind, t->data[0], code_range(spec.bits, spec.symmetric, spec.codes));
         }
         out.push_back(l);
     }
@@ -79,13 +97,13 @@ Result<QuantConfig> with_learned_scales(QuantConfig config, const NetworkDesc& n
             if (!t || t->data.empty() || !(t->data[0] > 0))
                 return Status::error("export: the learned quantizer parameter " + name + " is missing or was never set (train at least one step)");
             const QuantSpec& spec = weight ? config.layers[q].weight : config.layers[q].act;
-            (weight ? config.weight_scales : config.act_scales)[q] = learned_step(kind, t->data[0], code_range(spec.bits, true, spec.codes));
+            (weight ? config.weight_scales : config.act_scales)[q] = learned_step(kind, t->data[0], code_range(spec.bits, spec.symmetric, spec.codes));
         }
     config.act_ranges.resize(nq);
     config.act_mode = ActMode::kStatic;
     for (size_t q = 0; q < nq; ++q)
         if (config.act_scales[q] > 0) {
-            const CodeRange r = code_range(config.layers[q].act.bits, true, config.layers[q].act.codes);
+            const CodeRange r = code_range(config.layers[q].act.bits, config.layers[q].act.symmetric, config.layers[q].act.codes);
             config.act_ranges[q] = {config.act_scales[q] * float(r.qmin), config.act_scales[q] * float(r.qmax)};
         }
     bool any_weight = false;

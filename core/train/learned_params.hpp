@@ -21,8 +21,19 @@ namespace quantlab {
 bool learns_weight(const QuantConfig& config, size_t q, QuantizerKind kind);
 bool learns_act(const QuantConfig& config, size_t q, QuantizerKind kind);
 std::string learned_param_name(const std::string& layer, bool weight, QuantizerKind kind);
+// Whether layer q's input is never negative: the nearest layer before it, past max pools and flattens, is a ReLU
+// (in the notebook's net: the inputs of conv2, fc1, fc2 and fc3; conv1's is the normalised image).
+bool input_nonnegative(const NetworkDesc& net, size_t q);
+// `config` as a learned quantizer trains it: every learned input that is never negative gets unsigned codes
+// [0, 2^b - 1] with Z = 0 (its spec's symmetric = false), as LSQ (Esser et al. 2019) and PACT quantize activations
+// after a ReLU. Symmetric codes would give such an input only its non-negative half: at 2 bits the values 0 and S,
+// where unsigned codes give 0, S, 2S and 3S. Weights and signed inputs keep symmetric codes. kFixed: unchanged.
+// Both engines apply this when a run starts; every learned step then takes its codes from its spec
+// (code_range(bits, spec.symmetric, codes)), and the exported config carries them to inference.
+QuantConfig with_learned_codes(QuantConfig config, const NetworkDesc& net, QuantizerKind kind);
 // Whether `config` can be trained with `kind`: a learned quantizer needs at least one quantized tensor (bits),
-// symmetric codes and per-tensor scales on what it learns. The message names the layer and the flag to change.
+// symmetric codes (unsigned ones only on an input that is never negative) and per-tensor scales on what it learns.
+// The message names the layer and the flag to change.
 Status check_learned(const NetworkDesc& net, const QuantConfig& config, QuantizerKind kind);
 
 // Every parameter `config` needs under `kind` (kFixed: none), all 0 (not set), in network order, weight first.

@@ -68,6 +68,7 @@ Result<std::unique_ptr<TrainLoop>> TrainLoop::create(const NetworkDesc& net, con
     s.train.config.act_mode = ActMode::kDynamic;  // ranges per batch while training (the notebook's); an export calibrates
     s.train.config.act_ranges.clear();
     if (Status v = validate(s.train.config, net); !v) return Status::error("train: " + v.message);
+    s.train.config = with_learned_codes(s.train.config, net, s.train.quantizer);  // unsigned learned codes after a ReLU
     if (Status v = check_learned(net, s.train.config, s.train.quantizer); !v) return Status::error("train: " + v.message);
     if (Status v = check_augment(s.augment, kCifar10Side); !v) return Status::error("train: " + v.message);
 

@@ -110,7 +110,7 @@ std::vector<float>& tensor_data(StateDict* sd, const std::string& name) { return
 // Fake-quant of v (n values) with the learned parameter `name` of `learned` (set from v first when still 0).
 void learned_copy(const float* v, int64_t n, const QuantSpec& spec, QuantizerKind kind, const std::string& name, StateDict* learned,
                   CodeRange* range, Buf* out) {
-    *range = code_range(spec.bits, true, spec.codes);
+    *range = code_range(spec.bits, spec.symmetric, spec.codes);
     float& param = tensor_data(learned, name)[0];
     if (param == 0) param = learned_init(kind, v, n, *range);
     out->resize(size_t(n));

@@ -67,7 +67,7 @@ Result<ExportResult> finalize_weights(const StateDict& weights, const NetworkDes
     // Learned steps (--quantizer lsq/pact) replace the calibrated ranges of their inputs: inference uses S itself.
     for (size_t q = 0; q < config.act_scales.size() && q < out.config.act_ranges.size(); ++q)
         if (config.act_scales[q] > 0) {
-            const CodeRange r = code_range(config.layers[q].act.bits, true, config.layers[q].act.codes);
+            const CodeRange r = code_range(config.layers[q].act.bits, config.layers[q].act.symmetric, config.layers[q].act.codes);
             out.config.act_ranges[q] = {config.act_scales[q] * float(r.qmin), config.act_scales[q] * float(r.qmax)};
         }
     QuantConfig dyn = config;

@@ -342,7 +342,7 @@ Status QuantNetImpl::set_quant(const TorchQuant& quant, const torch::Device& dev
             const QuantSpec& spec = weight ? quant.config.layers[q].weight : quant.config.layers[q].act;
             Learned& l = (weight ? learned_w_ : learned_a_)[q];
             l.name = learned_param_name(net_.layers[size_t(ql[q])].name, weight, quant.quantizer);
-            l.range = code_range(spec.bits, true, spec.codes);
+            l.range = code_range(spec.bits, spec.symmetric, spec.codes);
             l.param = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat).device(device)).requires_grad_(true);
         }
     return Status::success();

@@ -114,6 +114,7 @@ Status setup_model(RunState& r, const StateDict& start, FqKernel kernel) {
     r.qc.act_mode = ActMode::kDynamic;  // training uses ranges per batch (the notebook's); export calibrates
     r.qc.act_ranges.clear();
     if (Status s = validate(r.qc, r.net); !s) return Status::error("train: " + s.message);
+    r.qc = with_learned_codes(r.qc, r.net, o.quantizer);  // unsigned learned codes after a ReLU, as core's engine
     if (Status s = check_learned(r.net, r.qc, o.quantizer); !s) return Status::error("train: " + s.message);
 
     r.model = QuantNet(r.net);

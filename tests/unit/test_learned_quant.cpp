@@ -1,7 +1,8 @@
 // test_learned_quant.cpp: the learned step sizes of core/quantizer.hpp (LSQ, PACT) against hand-worked values:
 // forward codes (both clamps, a .5 tie, narrow and full codes), the gradients of x and of the parameter, the
 // initial values and LSQ's gradient scale; the learned parameters of core/train/learned_params.hpp (names, the
-// first step setting them, the checks) and their export into a QuantConfig that core's inference applies exactly.
+// first step setting them, the checks, the unsigned codes of inputs after a ReLU) and their export into a
+// QuantConfig that core's inference applies exactly.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -105,10 +106,14 @@ TEST_CASE("learned parameters: names, checks and the first step", "[learned]") {
         CHECK(!check_learned(net, make_config(net, 4, kFloatBits), QuantizerKind::kPact));  // PACT learns activations only
         CHECK(check_learned(net, make_config(net, 4, kFloatBits), QuantizerKind::kLsq));
         QuantConfig a = make_config(net, 4, 4);
-        a.layers[1].act.symmetric = false;
+        a.layers[0].act.symmetric = false;  // conv1's input, the normalised image, has both signs
         s = check_learned(net, a, QuantizerKind::kLsq);
         REQUIRE(!s);
         CHECK(s.message.find("--asymmetric") != std::string::npos);
+        CHECK(s.message.find("conv1 input") != std::string::npos);
+        a = make_config(net, 4, 4);
+        a.layers[1].weight.symmetric = false;  // LSQ's weight steps are symmetric
+        CHECK(!check_learned(net, a, QuantizerKind::kLsq));
         QuantConfig pc = make_config(net, 4, 4);
         pc.layers[0].weight.per_channel = true;
         CHECK(check_learned(net, pc, QuantizerKind::kPact));  // PACT weights keep their rule
@@ -214,5 +219,93 @@ TEST_CASE("learned scales in a QuantConfig: JSON and inference use them exactly"
         std::vector<float> li(logits.size());
         REQUIRE(m.value.forward(x.data(), n, li.data(), Backend::kInteger).ok());
         for (size_t i = 0; i < li.size(); ++i) CHECK(li[i] == Approx(logits[i]).epsilon(1e-4).margin(1e-4));
+    }
+}
+
+TEST_CASE("learned inputs after a ReLU use unsigned codes [0, 2^b - 1]", "[learned]") {
+    const CodeRange u2 = code_range(2, false);  // [0, 3]
+    SECTION("forward and gradients by hand, 2 bits, S = 0.5") {
+        // x / 0.5 = t: -0.6 (below 0), 0.4, 1.2, 2, 10 (above 3), 1.5 (a tie: rounds to 2)
+        const std::vector<float> x = {-0.3f, 0.2f, 0.6f, 1.0f, 5.0f, 0.75f}, g(6, 1.0f);
+        std::vector<float> out(6), gx(6);
+        learned_fake_quant(x.data(), out.data(), 6, 0.5f, u2);
+        CHECK(out == std::vector<float>{0.0f, 0.0f, 0.5f, 1.0f, 1.5f, 1.0f});
+        // LSQ: 0 (below: qmin = 0) - 0.4 - 0.2 + 0 + 3 (above: Qp) + 0.5 = 2.9
+        CHECK(learned_backward(QuantizerKind::kLsq, x.data(), g.data(), gx.data(), 6, 0.5f, u2, 1.0) == Approx(2.9).margin(1e-5));
+        CHECK(gx == std::vector<float>{0, 1, 1, 1, 0, 1});
+        CHECK(lsq_grad_scale(6, u2) == Approx(1.0 / std::sqrt(18.0)));
+        CHECK(learned_init(QuantizerKind::kLsq, x.data(), 6, u2) == Approx(2.0 * (7.85 / 6.0) / std::sqrt(3.0)));
+        // PACT on [0, alpha], alpha = 1.5 (S = 0.5): dalpha counts x >= alpha only, below 0 weighs 0
+        CHECK(learned_step(QuantizerKind::kPact, 1.5f, u2) == 0.5f);
+        CHECK(learned_backward(QuantizerKind::kPact, x.data(), g.data(), gx.data(), 6, 1.5f, u2, 1.0) == Approx(1.0));
+        CHECK(gx == std::vector<float>{0, 1, 1, 1, 0, 1});
+    }
+    SECTION("which inputs: after a ReLU, past pools and flattens") {
+        const NetworkDesc net = notebook_net();
+        CHECK(!input_nonnegative(net, 0));  // the normalised image
+        for (size_t q = 1; q < net.quant_layers().size(); ++q) CHECK(input_nonnegative(net, q));
+        Result<NetworkDesc> other = parse_network("conv c1 3 4 3 1; relu; pool 2; conv c2 4 4 3 1; bn b2 4; flatten; linear f1 1024 10");
+        REQUIRE(other.ok());
+        CHECK(input_nonnegative(other.value, 1));   // relu, pool
+        CHECK(!input_nonnegative(other.value, 2));  // a BatchNorm after the ReLU has both signs
+    }
+    SECTION("a run's config: unsigned learned inputs after a ReLU, symmetric weights and image") {
+        const NetworkDesc net = notebook_net();
+        const QuantConfig c = make_config(net, 2, 2);
+        for (QuantizerKind kind : {QuantizerKind::kLsq, QuantizerKind::kPact}) {
+            const QuantConfig lc = with_learned_codes(c, net, kind);
+            CHECK(lc.layers[0].act.symmetric);
+            for (size_t q = 0; q < lc.layers.size(); ++q) {
+                CHECK(lc.layers[q].weight.symmetric);
+                if (q > 0) CHECK(!lc.layers[q].act.symmetric);
+            }
+            CHECK(check_learned(net, lc, kind));
+            CHECK(validate(lc, net));
+        }
+        const QuantConfig fixed = with_learned_codes(c, net, QuantizerKind::kFixed);
+        for (const LayerQuant& l : fixed.layers) CHECK(l.act.symmetric);
+        QuantConfig w8 = c;  // a float input learns nothing and keeps its spec
+        w8.layers[2].act.bits = kFloatBits;
+        CHECK(with_learned_codes(w8, net, QuantizerKind::kLsq).layers[2].act.symmetric);
+    }
+    SECTION("export and inference: [0, 3 S], Z = 0, the same logits from the integer kernels") {
+        const NetworkDesc net = notebook_net();
+        const QuantConfig c = with_learned_codes(make_config(net, 2, 2), net, QuantizerKind::kLsq);
+        StateDict lsq = make_learned_params(net, c, QuantizerKind::kLsq);
+        for (size_t i = 0; i < lsq.names.size(); ++i) lsq.find(lsq.names[i])->data[0] = 0.05f * float(i + 1);
+        Result<QuantConfig> lc = with_learned_scales(c, net, QuantizerKind::kLsq, lsq);
+        REQUIRE(lc.ok());
+        CHECK(lc.value.act_ranges[0].alpha == -lc.value.act_scales[0]);  // symmetric 2-bit narrow codes [-1, 1]
+        CHECK(lc.value.act_ranges[1].alpha == 0.0f);
+        CHECK(lc.value.act_ranges[1].beta == 3.0f * lc.value.act_scales[1]);
+        Result<QuantConfig> back = quant_config_from_json(quant_config_to_json(lc.value, net), net, "t");
+        REQUIRE(back.ok());
+        CHECK(!back.value.layers[1].act.symmetric);
+        Result<StateDict> sd = read_weights(std::string(QUANTLAB_ASSETS_DIR) + "/notebook_pretrain.safetensors");
+        REQUIRE(sd.ok());
+        Result<Model> m = Model::create(net, sd.value, "t");
+        REQUIRE(m.ok());
+        REQUIRE(m.value.configure(back.value).ok());
+        const int64_t n = 2;
+        std::vector<float> x(size_t(n * 3 * 32 * 32));
+        std::mt19937 rng(9);
+        std::uniform_real_distribution<float> u(-1, 1);
+        for (float& v : x) v = u(rng);
+        std::vector<float> logits(size_t(n * 10)), li(logits.size());
+        ForwardTrace trace;
+        REQUIRE(m.value.forward(x.data(), n, logits.data(), Backend::kReference, &trace).ok());
+        for (size_t q = 1; q < net.quant_layers().size(); ++q) {
+            CAPTURE(q);
+            CHECK(trace.act_params[q].range.qmin == 0);
+            CHECK(trace.act_params[q].range.qmax == 3);
+            CHECK(trace.act_params[q].zero_point == std::vector<int32_t>{0});
+            CHECK(trace.act_params[q].scale == std::vector<float>{lc.value.act_scales[q]});
+        }
+        REQUIRE(m.value.forward(x.data(), n, li.data(), Backend::kInteger).ok());
+        for (size_t i = 0; i < li.size(); ++i) CHECK(li[i] == Approx(logits[i]).epsilon(1e-4).margin(1e-4));
+        // an unsigned learned weight is refused: weights have both signs
+        QuantConfig bad = lc.value;
+        bad.layers[1].weight.symmetric = false;
+        CHECK(!validate(bad, net));
     }
 }

@@ -3,7 +3,8 @@
 // and round-pass tricks of Esser et al.; PACT: clamp to [-alpha, alpha] with the rounding passed straight through),
 // (2) core's learned_backward, (3) a whole training step of core's engine vs QuantNet (loss, every learned
 // parameter's gradient), and (4) the export: core's inference with the exported config (learned steps as fixed
-// scales, static) predicts what QuantNet's own forward predicts on a batch.
+// scales, static) predicts what QuantNet's own forward predicts on a batch. Each with symmetric codes and with the
+// unsigned codes a run gives learned inputs after a ReLU (learned_params.hpp, with_learned_codes).
 // Inputs are random normals: none lands on a .5 tie or a clamp edge, where the formulations may pick differently.
 #include <catch2/catch.hpp>
 
@@ -11,6 +12,7 @@
 #include <random>
 
 #include "core/inference.hpp"
+#include "core/train/learned_params.hpp"
 #include "core/train/train_step.hpp"
 #include "core/weights_io.hpp"
 #include "native/trainer/torch_model.hpp"
@@ -60,10 +62,12 @@ double max_rel(const torch::Tensor& a, const torch::Tensor& b) {
 
 TEST_CASE("learned fake-quant Function equals the papers' autograd formulations and core", "[torch][learned]") {
     torch::set_num_threads(1);
-    for (SymmetricCodes codes : {SymmetricCodes::kNarrow, SymmetricCodes::kFull})
+    // narrow and full symmetric codes, and the unsigned codes [0, 2^b - 1] of a learned input after a ReLU
+    for (int variant : {0, 1, 2})
         for (int bits : {2, 4, 8}) {
-            const CodeRange r = code_range(bits, true, codes);
-            CAPTURE(bits, symmetric_codes_name(codes));
+            const SymmetricCodes codes = variant == 1 ? SymmetricCodes::kFull : SymmetricCodes::kNarrow;
+            const CodeRange r = code_range(bits, variant != 2, codes);
+            CAPTURE(bits, variant);
             const torch::Tensor x0 = randn_t({4, 3, 5, 5}, 11 + unsigned(bits), 1.0);
             const torch::Tensor gy = randn_t({4, 3, 5, 5}, 99, 1.0);
             const Tensor xc = from_torch(x0), gc = from_torch(gy);
@@ -142,13 +146,19 @@ TEST_CASE("a whole core training step with learned steps equals QuantNet's", "[t
     const Case cases[] = {{"LSQ W4", QuantizerKind::kLsq, 4, kFloatBits},
                           {"LSQ A4", QuantizerKind::kLsq, kFloatBits, 4},
                           {"PACT A4", QuantizerKind::kPact, kFloatBits, 4},
-                          {"LSQ A3 full codes", QuantizerKind::kLsq, kFloatBits, 3}};
+                          {"LSQ A3 full codes", QuantizerKind::kLsq, kFloatBits, 3},
+                          {"LSQ A2 unsigned after ReLU", QuantizerKind::kLsq, kFloatBits, 2},
+                          {"PACT A3 unsigned after ReLU", QuantizerKind::kPact, kFloatBits, 3}};
     for (const Case& c : cases) {
         CAPTURE(c.name);
         TrainSettings ts;
         ts.config = make_config(b.net, c.wbits, c.abits);
         if (std::string(c.name).find("full") != std::string::npos)
             for (LayerQuant& l : ts.config.layers) l.act.codes = SymmetricCodes::kFull;
+        if (std::string(c.name).find("unsigned") != std::string::npos) {
+            ts.config = with_learned_codes(ts.config, b.net, c.kind);
+            REQUIRE(!ts.config.layers[1].act.symmetric);
+        }
         ts.quantizer = c.kind;
         StateDict w = b.weights, grads, learned, lgrads;
         Result<StepResult> r = compute_gradients(b.net, &w, ts, b.x.data(), b.labels.data(), b.n, &grads, &learned, &lgrads);
@@ -191,12 +201,14 @@ TEST_CASE("core's inference with the exported learned steps predicts what the tr
     torch::set_num_threads(1);
     const Batch b;
     for (QuantizerKind kind : {QuantizerKind::kLsq, QuantizerKind::kPact})
-        for (int bits : {2, 4}) {
-            CAPTURE(quantizer_kind_name(kind), bits);
+        for (int bits : {2, 4})
+          for (bool after_relu_unsigned : {false, true}) {
+            CAPTURE(quantizer_kind_name(kind), bits, after_relu_unsigned);
             QuantNet model(b.net);
             REQUIRE(model->load(b.weights, "notebook_pretrain").ok());
             TorchQuant tq;
             tq.config = make_config(b.net, bits, bits);
+            if (after_relu_unsigned) tq.config = with_learned_codes(tq.config, b.net, kind);  // as a training run sets it
             tq.quantizer = kind;
             REQUIRE(model->set_quant(tq, torch::kCPU).ok());
             model->train();
