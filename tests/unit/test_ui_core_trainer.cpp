@@ -283,6 +283,7 @@ TEST_CASE("CoreTrainer: the panel's augmentation knobs reach the loop; what it c
         c = w4a4_config();
         c.quantizer = QuantizerKind::kLsq;
         CHECK(t.start(c).message().find("fixed quantizer") != std::string::npos);
+        CHECK_FALSE(t.learns_steps());  // the panel offers fixed only here
         c = w4a4_config();
         c.cutout = 40;
         CHECK(t.start(c).message().find("40") != std::string::npos);
