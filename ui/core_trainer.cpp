@@ -366,6 +366,17 @@ Result<int> CoreTrainer::start(const TrainRunConfig& config) {
         return Status::error("train: epochs, batch size and learning rate must be positive");
     if (config.qat && (config.weight_bits < kMinBits || config.weight_bits > kMaxBits || config.act_bits < kMinBits || config.act_bits > kMaxBits))
         return Status::error("train: QAT bits must be " + std::to_string(kMinBits) + ".." + std::to_string(kMaxBits));
+    // Only CIFAR-10 images are handed to this trainer (set_train_data: the page's bundled sample); the panel does
+    // not offer another dataset here (trains_on), and a run asking for one is refused rather than trained on CIFAR-10.
+    if (config.dataset != Dataset::kCifar10)
+        return Status::error(std::string("train: this trainer has CIFAR-10 training images only; ") + dataset_info(config.dataset).title +
+                             " needs the desktop app's LibTorch trainer (quantlab-gui) or `quantlab train --dataset " + dataset_name(config.dataset) + "`");
+    // Learned steps (LSQ, PACT) are not wired into this trainer's curves and exports: refused, not trained as fixed.
+    if (config.qat && config.quantizer != QuantizerKind::kFixed)
+        return Status::error(std::string("train: this trainer runs the fixed quantizer (range rule + STE) only; ") + quantizer_kind_name(config.quantizer) +
+                             " needs the desktop app's LibTorch trainer (quantlab-gui) or `quantlab train --quantizer " + quantizer_kind_name(config.quantizer) + "`");
+    const AugSpec aug{config.augment, config.augment, config.cutout, float(config.jitter)};
+    if (Status a = check_augment(aug, kCifar10Side); !a) return Status::error("train: " + a.message);
     // From scratch: the chosen network (CIFAR-10's 10 classes) with PyTorch's default init, seeded (init_weights.hpp).
     std::shared_ptr<const Model> scratch;
     if (config.init_weights.empty()) {
@@ -387,14 +398,14 @@ Result<int> CoreTrainer::start(const TrainRunConfig& config) {
     r->start_name = scratch ? "from scratch (" + config.model + ")" : m.model_name;
     r->limit_train = m.opt.limit_train;
     RunSettings& s = r->settings;
-    const NetworkDesc& net = m.model->desc();
+    const NetworkDesc& net = r->start->desc();  // the loaded model's, or the one made from scratch
     s.epochs = config.epochs;
     s.batch = config.batch;
     s.optimizer = config.optimizer;
     s.lr = config.lr;
     s.momentum = config.momentum;
     s.schedule = config.schedule;
-    s.augment.crop = s.augment.flip = config.augment;
+    s.augment = aug;
     s.val_fraction = m.opt.val_fraction;
     s.seed = m.opt.seed;
     s.val_every = m.opt.val_every;

@@ -17,6 +17,9 @@
 #include "ui/app_context.hpp"
 #include "ui/i18n.hpp"
 #include "core/cifar10.hpp"
+#include "core/dataset.hpp"
+#include "core/format.hpp"
+#include "core/train/augment.hpp"
 #include "core/network.hpp"
 #include "ui/plot.hpp"
 #include "ui/train_curves.hpp"
@@ -49,7 +52,12 @@ std::string run_label(const TrainRun& r) {
         if (r.config.quant.per_channel) q += " pc";
         if (r.config.quantizer != QuantizerKind::kFixed) q += std::string(" ") + quantizer_kind_name(r.config.quantizer);
     }
-    std::snprintf(b, sizeof b, "#%d %s lr %g%s%s", r.id, optimizer_name(r.config.optimizer), r.config.lr, r.config.augment ? " aug" : "", q.c_str());
+    // ASCII only (the curves PNG draws these with stb_easy_font): the dataset by its CLI name, not its title.
+    std::string aug = r.config.augment ? " aug" : "";
+    if (r.config.cutout > 0) aug += " cutout" + std::to_string(r.config.cutout);
+    if (r.config.jitter > 0) aug += " jitter" + printf_number("%g", r.config.jitter);
+    if (r.config.dataset != Dataset::kCifar10) aug += std::string(" ") + dataset_name(r.config.dataset);
+    std::snprintf(b, sizeof b, "#%d %s lr %g%s%s", r.id, optimizer_name(r.config.optimizer), r.config.lr, aug.c_str(), q.c_str());
     return b;
 }
 
@@ -96,6 +104,7 @@ public:
 private:
     void settings(AppContext& ctx, float width);
     void start_point(AppContext& ctx, float width);
+    void dataset_choice(AppContext& ctx);
     void curve_files(const std::vector<TrainRun>& runs, AppContext& ctx, float width);
     TrainRunConfig next_;
     bool defaults_set_ = false;  // the page's lighter defaults applied (once a trainer is there)
@@ -103,6 +112,8 @@ private:
     int wide_ = 2;
     char desc_[1024] = "";
     std::string model_error_;
+    std::string data_error_;   // the chosen dataset's images are missing (TrainerHooks::check_data), checked now and then
+    double data_checked_ = -1; // ImGui time of that check; < 0: check now
     int axis_ = 0;  // TrainAxis of the curves
     char curves_dir_[512] = "";
     std::string curves_written_;
@@ -128,6 +139,16 @@ void TrainPanel::settings(AppContext& ctx, float width) {
     const char* schs[] = {tr("constant"), tr("cosine"), tr("step")};
     if (ImGui::Combo(column_field(tr("LR schedule"), width), &sch, schs, 3)) c.schedule = sch == 1 ? Schedule::kCosine : sch == 2 ? Schedule::kStep : Schedule::kNone;
     column_checkbox(tr("augmentation (crop + flip)"), &c.augment);
+    // Both trainers apply these (core/train/augment.hpp, the same draws); the limits are check_augment's.
+    // Short labels that fit beside their fields; 0 reads "none" in the field, the tooltip says what the value does.
+    ImGui::SliderInt(column_field(tr("cutout##t"), width), &c.cutout, 0, int(kCifar10Side), c.cutout > 0 ? "%d px" : tr("none"));
+    if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tr("Cutout zeroes an N x N square at a random place of each training image (DeVries & Taylor: 16)."));
+    float jitter = float(c.jitter);
+    if (ImGui::SliderFloat(column_field(tr("colour jitter"), width), &jitter, 0.0f, kMaxJitter, jitter > 0 ? "%.2f" : tr("none")))
+        c.jitter = double(jitter);
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("%s", tr("Colour jitter scales brightness, contrast and saturation by random factors in [1 - a, 1 + a] (e.g. 0.4)."));
+    dataset_choice(ctx);
     column_checkbox(tr("quantization-aware (STE)"), &c.qat);
     if (c.qat) {
         ImGui::SliderInt(column_field(tr("weight bits##t"), width), &c.weight_bits, 1, 16);
@@ -139,7 +160,18 @@ void TrainPanel::settings(AppContext& ctx, float width) {
         codes_control(&c.quant, width);
         int qk = int(c.quantizer);
         const char* qks[] = {tr("fixed (range rule + STE)"), tr("LSQ (learned step size)"), tr("PACT (learned clipping)")};
+        const bool learned = ctx.trainer->learns_steps();  // the page's core trainer: fixed only, said in a tooltip
+        if (!learned) {
+            c.quantizer = QuantizerKind::kFixed;
+            qk = 0;
+            ImGui::BeginDisabled();
+        }
         if (ImGui::Combo(column_field(tr("quantizer"), width), &qk, qks, 3)) c.quantizer = QuantizerKind(qk);
+        if (!learned) {
+            ImGui::EndDisabled();
+            if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+                ImGui::SetTooltip("%s", tr("LSQ and PACT train in the desktop app (quantlab-gui); this trainer runs the fixed quantizer."));
+        }
         if (c.quantizer == QuantizerKind::kFixed) {
             int ste = int(c.ste);
             ImGui::RadioButton(tr("identity (notebook)"), &ste, 0);
@@ -158,6 +190,42 @@ void TrainPanel::settings(AppContext& ctx, float width) {
     if (!model_error_.empty()) ImGui::EndDisabled();
 }
 
+// The training images: offered only where the trainer trains on more than CIFAR-10 (the page's core trainer has
+// its bundled CIFAR-10 sample only). Missing data is said here, before Start, with the trainer's own message.
+void TrainPanel::dataset_choice(AppContext& ctx) {
+    TrainRunConfig& c = next_;
+    if (!ctx.trainer->trains_on(Dataset::kCifar100)) {
+        c.dataset = Dataset::kCifar10;
+    } else {
+        // Radio buttons, not a combo: a narrow field (presenter mode) would cut "CIFAR-100" to "CIFAR-1".
+        int ds = c.dataset == Dataset::kCifar100 ? 1 : 0;
+        ImGui::AlignTextToFramePadding();  // on the radio buttons' baseline
+        ImGui::TextUnformatted(tr("dataset"));
+        same_line_if_fits(checkbox_width("CIFAR-10"));
+        bool changed = ImGui::RadioButton("CIFAR-10", &ds, 0);
+        same_line_if_fits(checkbox_width("CIFAR-100"));
+        changed = ImGui::RadioButton("CIFAR-100", &ds, 1) || changed;
+        if (changed) {
+            c.dataset = ds ? Dataset::kCifar100 : Dataset::kCifar10;
+            data_checked_ = -1;
+            // The loaded weights' last layer must have the dataset's classes: else the chooser starts from scratch
+            // (start_point says why when "fine-tune" is chosen again).
+            if (start_ == 0 && ctx.doc.num_classes() != dataset_info(c.dataset).classes) start_ = 1;
+        }
+    }
+    const double now = ImGui::GetTime();
+    if (data_checked_ < 0 || now - data_checked_ > 2.0) {  // a folder check, not every frame; sees a later `data fetch`
+        const Status s = ctx.trainer->check_data(c.dataset);
+        data_error_ = s ? std::string() : s.message;
+        data_checked_ = now;
+    }
+    if (!data_error_.empty()) {
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(plot::colors().bad));
+        ImGui::TextWrapped("%s", data_error_.c_str());
+        ImGui::PopStyleColor();
+    }
+}
+
 // The start point of a new run. A description that does not parse (or has the wrong class count) disables Start
 // and says why, before anything is queued.
 void TrainPanel::start_point(AppContext& ctx, float width) {
@@ -172,9 +240,20 @@ void TrainPanel::start_point(AppContext& ctx, float width) {
     const char* starts[] = {tr("fine-tune loaded file"), tr("scratch: notebook net"), tr("scratch: wide:N"),
                             tr("scratch: description")};
     ImGui::Combo(column_field(tr("start##model"), width), &start_, starts, 4);
+    const DatasetInfo& ds = dataset_info(c.dataset);
     if (start_ == 0) {
         c.init_weights = ctx.doc.weights_path.empty() ? ctx.doc.weights_name : ctx.doc.weights_path;
         c.model = "notebook";
+        if (ctx.doc.num_classes() != ds.classes) {  // the trainer would refuse it when the run starts
+            char b[320];
+            std::snprintf(b, sizeof b, tr("The loaded weights have %d outputs but %s has %d classes: choose a start from scratch, or open "
+                                          "weights made for %s."),
+                          ctx.doc.num_classes(), ds.title, ds.classes, ds.title);
+            model_error_ = b;
+            ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(plot::colors().bad));
+            ImGui::TextWrapped("%s", model_error_.c_str());
+            ImGui::PopStyleColor();
+        }
         return;
     }
     c.init_weights.clear();
@@ -190,7 +269,9 @@ void TrainPanel::start_point(AppContext& ctx, float width) {
                                   ImGuiInputTextFlags_NoHorizontalScroll);
         c.model = desc_;
     }
-    Result<NetworkDesc> net = network_choice(c.model, kCifar10NumClasses);
+    if (ctx.doc.num_classes() != ds.classes)
+        ImGui::TextDisabled("%s", (std::string(ds.title) + ": " + std::to_string(ds.classes) + " " + tr("outputs, from scratch")).c_str());
+    Result<NetworkDesc> net = network_choice(c.model, ds.classes);
     if (!net.ok()) {
         model_error_ = net.message();
         ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(plot::colors().bad));

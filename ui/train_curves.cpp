@@ -33,6 +33,24 @@ std::string label_of(const std::vector<std::string>& labels, size_t i, const Tra
     return i < labels.size() ? labels[i] : "#" + std::to_string(r.id);
 }
 
+}  // namespace
+
+// stb_easy_font has glyphs for ' '..'~' only and indexes its table with (byte - 32) unchecked: a UTF-8 byte (a
+// Japanese run label) would read outside the table and draw garbage. The PNG's own words are English whatever the
+// UI language (they are not passed through tr()); other text keeps its ASCII and shows one '?' per other character.
+std::string printable_ascii(const std::string& s) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+        const unsigned char ch = static_cast<unsigned char>(s[i]);
+        if (ch >= 0x20 && ch < 0x7f) out += char(ch);
+        else if ((ch & 0xc0) != 0x80) out += '?';  // a control byte, or the lead byte of a UTF-8 character
+    }
+    return out;
+}
+
+namespace {
+
 // ---- the rasteriser ----
 
 struct Canvas {
@@ -55,10 +73,10 @@ struct Canvas {
             fill(x - lo, y - lo, x - lo + thick, y - lo + thick, c);
         }
     }
-    // ASCII text with its top-left at (x, y), stb_easy_font's glyphs scaled by `scale`.
+    // ASCII text with its top-left at (x, y), stb_easy_font's glyphs scaled by `scale` (printable_ascii first).
     void text(int x, int y, const std::string& s, uint32_t c, int scale) {
         std::vector<char> buf(s.size() * 270 + 64);
-        std::string t = s;
+        std::string t = printable_ascii(s);
         const int quads = stb_easy_font_print(0, 0, t.data(), nullptr, buf.data(), int(buf.size()));
         for (int q = 0; q < quads; ++q) {
             const float* v0 = reinterpret_cast<const float*>(buf.data() + size_t(q) * 64);
@@ -67,7 +85,7 @@ struct Canvas {
         }
     }
     static int text_width(const std::string& s, int scale) {
-        std::string t = s;
+        std::string t = printable_ascii(s);
         return stb_easy_font_width(t.data()) * scale;
     }
 };

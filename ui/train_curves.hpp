@@ -49,6 +49,10 @@ CurvesLayout curves_layout(const std::vector<TrainRun>& runs, TrainAxis axis, in
 RgbaImage render_curves(const std::vector<TrainRun>& runs, const std::vector<std::string>& labels, const std::vector<uint32_t>& colours,
                         TrainAxis axis, int width, int height);
 
+// Text the PNG can draw: printable ASCII kept, every other character (UTF-8 sequence or control byte) one '?'.
+// render_curves passes all its text through it; its titles and axis words are English in every UI language.
+std::string printable_ascii(const std::string& s);
+
 // Writes the image as PNG (stb_image_write) through a temp file and a rename; errors name the path.
 Status write_png(const std::string& path, const RgbaImage& image);
 // Writes text to path (temp file + rename); errors name the path.

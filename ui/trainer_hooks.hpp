@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/cifar10.hpp"
+#include "core/dataset.hpp"
 #include "core/inference.hpp"
 #include "core/quantizer.hpp"
 #include "core/status.hpp"
@@ -29,6 +30,10 @@ struct TrainRunConfig {
     Optimizer optimizer = Optimizer::kSgd;  // the panel offers sgd and adam
     Schedule schedule = Schedule::kNone;    // the panel offers none, cosine and step
     bool augment = false;          // random crop + horizontal flip
+    int cutout = 0;                // cutout: a zeroed N x N square per image (0: none; 16 in DeVries & Taylor)
+    double jitter = 0;             // colour jitter strength a, factors in [1 - a, 1 + a] (0: none; e.g. 0.4)
+    // The training images; CIFAR-100 needs a 100-output network (from scratch, or weights made for it).
+    Dataset dataset = Dataset::kCifar10;
     bool qat = false;              // quantization-aware: fake-quant forward, STE backward
     int weight_bits = 8, act_bits = 8;
     // The quantizer of a QAT run, on every layer (core's apply_rule; its bits are unused: the two above). Default:
@@ -121,6 +126,14 @@ public:
     virtual bool offers_weights_file() const { return false; }
     // Where export_weights goes ("" = a path the user types; the page: a download, named by the trainer).
     virtual bool exports_as_download() const { return false; }
+    // Whether runs can train on `d` (the panel offers only these). Default: CIFAR-10 only (the page's core trainer
+    // has its bundled CIFAR-10 sample and nothing else).
+    virtual bool trains_on(Dataset d) const { return d == Dataset::kCifar10; }
+    // Whether runs can learn their quantizer's steps (QuantizerKind lsq / pact); else the panel offers fixed only.
+    virtual bool learns_steps() const { return true; }
+    // Whether d's training images are there now; else a message saying where the trainer looked and how to get
+    // them (the panel shows it before Start). Default: fine (a trainer that fetches its data when a run asks).
+    virtual Status check_data(Dataset /*d*/) const { return Status::success(); }
     // Where this session's runs write their checkpoints (the panel saves curves next to them); "" if none.
     virtual std::string runs_dir() const { return std::string(); }
 };

@@ -27,6 +27,8 @@
 
 #include "core/archive/archive.hpp"
 #include "core/cifar10.hpp"
+#include "core/dataset.hpp"
+#include "core/train/augment.hpp"
 #include "core/format.hpp"
 #include "core/model_file.hpp"
 #include "core/network.hpp"
@@ -131,6 +133,15 @@ Result<TrainRunConfig> parse_run_spec(const std::string& spec) {
             ok = r.ok() && r.value != Schedule::kOneCycle;
             c.schedule = r.value;
         } else if (key == "augment") ok = parse_bool(v, &c.augment);
+        else if (key == "cutout") ok = to_int(&c.cutout, 0, int(kCifar10Side));
+        else if (key == "jitter") {
+            c.jitter = std::strtod(v.c_str(), &end);
+            ok = !v.empty() && !*end && c.jitter >= 0 && c.jitter <= kMaxJitter;
+        } else if (key == "dataset") {
+            Result<Dataset> r = parse_dataset(v);
+            ok = r.ok();
+            c.dataset = r.value;
+        }
         else if (key == "qat") ok = parse_bool(v, &c.qat);
         else if (key == "wb") ok = to_int(&c.weight_bits, 1, 16);
         else if (key == "ab") ok = to_int(&c.act_bits, 1, 16);
@@ -158,10 +169,62 @@ Result<TrainRunConfig> parse_run_spec(const std::string& spec) {
         } else if (key == "init") c.init_weights = v == "scratch" ? std::string() : v;
         else if (key == "model") c.model = v;
         else if (key == "label") c.label = v;
-        else return Status::error(who + ": unknown key (epochs, batch, lr, momentum, optimizer, schedule, augment, qat, wb, ab, rule, asym, codes, pc, ste, quantizer, init, model, label)");
+        else return Status::error(who + ": unknown key (epochs, batch, lr, momentum, optimizer, schedule, augment, cutout, jitter, dataset, qat, wb, ab, rule, asym, codes, pc, ste, quantizer, init, model, label)");
         if (!ok) return Status::error(who + ": bad value");
     }
     return c;
+}
+
+const std::string& dataset_dir(const GuiTrainerOptions& options, Dataset d) {
+    return d == Dataset::kCifar100 ? options.cifar100_dir : options.data_dir;
+}
+
+Result<trainer::TrainOptions> run_options(const TrainRunConfig& c, const GuiTrainerOptions& opt, const std::string& init_path,
+                                          const std::string& checkpoint_dir) {
+    trainer::TrainOptions o;
+    o.from_scratch = init_path.empty();
+    o.init_weights = init_path;
+    o.dataset = c.dataset;
+    const int classes = dataset_info(c.dataset).classes;
+    NetworkDesc net = notebook_net();
+    if (o.from_scratch) {
+        Result<NetworkDesc> n = network_choice(c.model, classes);
+        if (!n.ok()) return Status::error("train: " + n.message());
+        net = n.value;
+        o.model_desc = net.to_text();
+    } else {
+        Result<WeightsFile> f = read_weights_file(init_path);
+        if (!f.ok()) return Status::error("train: " + f.message());
+        net = f.value.net;
+    }
+    // QAT: the run's quantizer (default the notebook's, symmetric max-abs per tensor) on every layer.
+    o.quant = c.qat ? make_config(net, c.weight_bits, c.act_bits) : make_config(net, kFloatBits, kFloatBits);
+    apply_rule(&o.quant, c.quant);
+    if (Status s = validate(o.quant, net); !s) return Status::error("train: " + s.message);
+    o.ste = c.ste;
+    o.quantizer = c.qat ? c.quantizer : QuantizerKind::kFixed;
+    if (Status s = check_learned(net, o.quant, o.quantizer); !s) return s;
+    o.data_dir = dataset_dir(opt, c.dataset);
+    o.limit_train = opt.limit_train;
+    o.limit_test = opt.limit_test;
+    o.calib_images = opt.calib_images;
+    o.val_every = opt.val_every;
+    o.optimizer = c.optimizer;
+    o.lr = c.lr;
+    o.momentum = c.momentum;
+    o.schedule = c.schedule;
+    o.augment_crop = o.augment_flip = c.augment;
+    o.augment_cutout = c.cutout;
+    o.augment_jitter = c.jitter;
+    if (Status s = check_augment(AugSpec{c.augment, c.augment, c.cutout, float(c.jitter)}, kCifar10Side); !s)
+        return Status::error("train: " + s.message);
+    o.batch = c.batch;
+    o.epochs = c.epochs;
+    o.threads = opt.threads;
+    o.device = opt.device;
+    o.checkpoint_dir = checkpoint_dir;
+    o.progress = false;  // the panel shows progress; stderr stays quiet
+    return o;
 }
 
 // ---- state -------------------------------------------------------------------------------------------
@@ -197,9 +260,13 @@ struct GuiTrainer::Impl {
         return it == runs.end() ? nullptr : it->second.get();
     }
 
-    Status check_data() const {
-        Status s = verify_cifar10_dir(opt.data_dir);
+    Status check_data(Dataset d) const {
+        const std::string& dir = dataset_dir(opt, d);
+        Status s = verify_dataset_dir(dir, d);
         if (s) return s;
+        // core's message names the folder, what is missing and the fix (`quantlab data fetch --dataset cifar100`,
+        // or --data naming a copy: quantlab-gui's --data takes a cifar-100-binary folder too).
+        if (d == Dataset::kCifar100) return Status::error("training on CIFAR-100 needs its data: " + s.message);
         return Status::error("training needs the CIFAR-10 binary data (data_batch_1..5.bin, test_batch.bin): " + s.message +
                              ". quantlab-gui looked in " + opt.data_dir + " (" + opt.data_source +
                              "). Fix: run `quantlab data fetch` (downloads it into the per-user cache), or start quantlab-gui with "
@@ -216,49 +283,6 @@ struct GuiTrainer::Impl {
         if (fs::is_regular_file(in_assets, ec)) return in_assets.string();
         return Status::error("train: start weights '" + name + "' not found (neither a file there nor in " + opt.assets_dir +
                              "); open the file again, or untick \"start from the loaded weights\" to train from scratch");
-    }
-
-    // TrainRunConfig -> TrainOptions: the panel's knobs on the notebook's recipe.
-    Result<trainer::TrainOptions> options_for(const RunSlot& r) const {
-        const TrainRunConfig& c = r.view.config;
-        trainer::TrainOptions o;
-        o.from_scratch = r.init_path.empty();
-        o.init_weights = r.init_path;
-        NetworkDesc net = notebook_net();
-        if (o.from_scratch) {
-            Result<NetworkDesc> n = network_choice(c.model, kCifar10NumClasses);
-            if (!n.ok()) return Status::error("train: " + n.message());
-            net = n.value;
-            o.model_desc = net.to_text();
-        } else {
-            Result<WeightsFile> f = read_weights_file(r.init_path);
-            if (!f.ok()) return Status::error("train: " + f.message());
-            net = f.value.net;
-        }
-        // QAT: the run's quantizer (default the notebook's, symmetric max-abs per tensor) on every layer.
-        o.quant = c.qat ? make_config(net, c.weight_bits, c.act_bits) : make_config(net, kFloatBits, kFloatBits);
-        apply_rule(&o.quant, c.quant);
-        if (Status s = validate(o.quant, net); !s) return Status::error("train: " + s.message);
-        o.ste = c.ste;
-        o.quantizer = c.qat ? c.quantizer : QuantizerKind::kFixed;
-        if (Status s = check_learned(net, o.quant, o.quantizer); !s) return s;
-        o.data_dir = opt.data_dir;
-        o.limit_train = opt.limit_train;
-        o.limit_test = opt.limit_test;
-        o.calib_images = opt.calib_images;
-        o.val_every = opt.val_every;
-        o.optimizer = c.optimizer;
-        o.lr = c.lr;
-        o.momentum = c.momentum;
-        o.schedule = c.schedule;
-        o.augment_crop = o.augment_flip = c.augment;
-        o.batch = c.batch;
-        o.epochs = c.epochs;
-        o.threads = opt.threads;
-        o.device = opt.device;
-        o.checkpoint_dir = r.dir;
-        o.progress = false;  // the panel shows progress; stderr stays quiet
-        return o;
     }
 
     void worker_loop() {
@@ -286,8 +310,8 @@ struct GuiTrainer::Impl {
     }
 
     void run_one(RunSlot& r) {
-        if (Status s = check_data(); !s) return finish(r, TrainState::kFailed, s.message);
-        Result<trainer::TrainOptions> o = options_for(r);
+        if (Status s = check_data(r.view.config.dataset); !s) return finish(r, TrainState::kFailed, s.message);
+        Result<trainer::TrainOptions> o = run_options(r.view.config, opt, r.init_path, r.dir);
         if (!o.ok()) return finish(r, TrainState::kFailed, o.message());
         {
             std::lock_guard<std::mutex> lock(mu);
@@ -403,6 +427,8 @@ std::string GuiTrainer::device() const { return impl_->device_text; }
 
 std::string GuiTrainer::runs_dir() const { return impl_->opt.runs_dir; }
 
+Status GuiTrainer::check_data(Dataset d) const { return impl_->check_data(d); }
+
 Result<int> GuiTrainer::start(const TrainRunConfig& config) {
     Impl& m = *impl_;
     if (config.epochs < 1 || config.batch < 1 || !(config.lr > 0))
@@ -412,7 +438,10 @@ Result<int> GuiTrainer::start(const TrainRunConfig& config) {
     Result<std::string> init = m.resolve_weights(config.init_weights);
     if (!init.ok()) return init.status;
     if (init.value.empty())  // from scratch: a bad model choice is refused now, not when the run starts
-        if (Result<NetworkDesc> n = network_choice(config.model, kCifar10NumClasses); !n.ok()) return Status::error("train: " + n.message());
+        if (Result<NetworkDesc> n = network_choice(config.model, dataset_info(config.dataset).classes); !n.ok())
+            return Status::error("train: " + n.message());
+    if (Status s = check_augment(AugSpec{config.augment, config.augment, config.cutout, float(config.jitter)}, kCifar10Side); !s)
+        return Status::error("train: " + s.message);
     std::lock_guard<std::mutex> lock(m.mu);
     if (m.quit) return Status::error("train: the trainer is shutting down");
     auto r = std::make_unique<RunSlot>();

@@ -19,6 +19,7 @@ namespace quantlab::gui {
 struct GuiTrainerOptions {
     std::string data_dir;          // CIFAR-10 binary folder (find_data_dir's answer)
     std::string data_source;       // how data_dir was chosen, for messages: "--data", "$QUANTLAB_DATA", ...
+    std::string cifar100_dir;      // CIFAR-100 binary folder (cifar-100-binary: train.bin, test.bin) for dataset runs
     std::string runs_dir;          // run N checkpoints into runs_dir/run-N/
     std::string assets_dir;        // weights given by bare name are looked up here, too
     int threads = 1;               // CPU threads of the trainer (leave one core to the frame loop)
@@ -38,10 +39,19 @@ std::string default_runs_dir();
 // checkpoint is ~3 MB). Anything else under `root`, and whatever cannot be read or removed, stays.
 std::vector<std::string> prune_runs(const std::string& root, int max_age_days);
 
-// "epochs=2,batch=64,lr=0.01,optimizer=adam,schedule=cosine,augment=1,qat=1,wb=4,ab=4,rule=mse,asym=1,pc=1,
-// ste=clipped,quantizer=lsq,init=FILE|scratch,model=notebook|wide:N|DESCRIPTION,label=TEXT" -> a run config (quantlab-gui --train). Unknown keys and bad
-// values fail.
+// "epochs=2,batch=64,lr=0.01,optimizer=adam,schedule=cosine,augment=1,cutout=16,jitter=0.4,dataset=cifar100,qat=1,wb=4,
+// ab=4,rule=mse,asym=1,pc=1,ste=clipped,quantizer=lsq,init=FILE|scratch,model=notebook|wide:N|DESCRIPTION,label=TEXT" -> a
+// run config (quantlab-gui --train). Unknown keys and bad values fail.
 Result<ui::TrainRunConfig> parse_run_spec(const std::string& spec);
+
+// The data folder of a run on `d`: options.data_dir (CIFAR-10) or options.cifar100_dir.
+const std::string& dataset_dir(const GuiTrainerOptions& options, Dataset d);
+
+// The panel's knobs on the notebook's recipe: the TrainOptions a run of `c` trains with. init_path: the resolved
+// start weights ("" = from scratch: c.model sized for c.dataset's classes); checkpoint_dir: the run's folder.
+// Fails naming what does not fit (a model choice, the quantizer on this network, an augmentation value).
+Result<trainer::TrainOptions> run_options(const ui::TrainRunConfig& c, const GuiTrainerOptions& options, const std::string& init_path,
+                                          const std::string& checkpoint_dir);
 
 class GuiTrainer final : public ui::TrainerHooks {
 public:
@@ -65,6 +75,8 @@ public:
     std::vector<ui::TrainRun> runs() const override;
     Status export_weights(int run_id, const std::string& path) override;
     std::string runs_dir() const override;
+    bool trains_on(Dataset d) const override { return d == Dataset::kCifar10 || d == Dataset::kCifar100; }
+    Status check_data(Dataset d) const override;
 
 private:
     struct Impl;

@@ -22,7 +22,9 @@
 #include <iterator>
 #include <thread>
 
+#include "core/archive/archive.hpp"
 #include "core/cifar10.hpp"
+#include "core/dataset.hpp"
 #include "core/file_io.hpp"
 #include "core/parallel.hpp"
 #include "native/gui/frame_stats.hpp"
@@ -142,7 +144,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 100000));
     cli.add_option("--device", o.device, "training device: auto, cpu or cuda")->capture_default_str();
     cli.add_option("--train", o.train, "start a training run at launch: epochs=2,batch=64,lr=0.01,optimizer=adam,schedule=cosine,"
-                                       "augment=1,qat=1,wb=4,ab=4,rule=mse,asym=1,pc=1,ste=clipped,quantizer=lsq|pact|fixed,init=FILE|scratch,label=TEXT (repeatable; queued in order)");
+                                       "augment=1,cutout=16,jitter=0.4,dataset=cifar10|cifar100,qat=1,wb=4,ab=4,rule=mse,asym=1,pc=1,ste=clipped,quantizer=lsq|pact|fixed,init=FILE|scratch,label=TEXT (repeatable; queued in order)");
     cli.add_option("--train-limit", o.train_limit, "tests: train on the first N images, evaluate N test images")->group("");
     CLI11_PARSE(cli, argc, argv);
 
@@ -219,6 +221,11 @@ int main(int argc, char** argv) {
         quantlab::gui::GuiTrainerOptions to;
         to.data_dir = test_set.dir;
         to.data_source = test_set.explicit_dir ? test_set.source : test_set.source + "; neither --data nor $QUANTLAB_DATA was given";
+        // CIFAR-100 runs: --data when it names a CIFAR-100 folder, else the per-user cache (`quantlab data fetch
+        // --dataset cifar100`); the panel says when neither holds it.
+        to.cifar100_dir = !o.data.empty() && quantlab::verify_dataset_dir(o.data, quantlab::Dataset::kCifar100).ok()
+                              ? o.data
+                              : quantlab::find_dataset_dir("", quantlab::Dataset::kCifar100);
         to.runs_dir = o.runs_dir.empty() ? quantlab::gui::default_runs_dir() : o.runs_dir;
         if (o.runs_dir.empty()) {  // only the default folder, where every launch adds a session of its own
             const std::string root = std::filesystem::path(to.runs_dir).parent_path().string();

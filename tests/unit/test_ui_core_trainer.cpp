@@ -61,7 +61,7 @@ ui::TrainRunConfig w4a4_config(double lr = 0.01) {
 }
 
 // The weights the loop gives when driven by hand, as core_train.cpp drives it.
-StateDict by_hand(const Model& start, const std::vector<uint8_t>& bytes) {
+StateDict by_hand(const Model& start, const std::vector<uint8_t>& bytes, const AugSpec& augment = AugSpec{}) {
     Result<Cifar10> data = read_cifar10_bytes(bytes.data(), bytes.size(), "sample");
     REQUIRE(data.ok());
     RunSettings s;
@@ -70,6 +70,7 @@ StateDict by_hand(const Model& start, const std::vector<uint8_t>& bytes) {
     s.lr = 0.01;
     s.val_every = 50;
     s.max_steps = kSteps;
+    s.augment = augment;
     s.train.config = make_config(start.desc(), 4, 4);
     Result<std::unique_ptr<TrainLoop>> loop = TrainLoop::create(start.desc(), start.weights(), std::make_shared<const Cifar10>(data.value), s);
     REQUIRE(loop.ok());
@@ -246,5 +247,49 @@ TEST_CASE("CoreTrainer: bad input gives a message and keeps the app going", "[ui
         require_equal(trained(t, id.value, net.value), by_hand(start.value, sample_bytes(kImages)));
         c.model = "wide:99";
         CHECK_FALSE(t.start(c).ok());
+    }
+}
+
+TEST_CASE("CoreTrainer: the panel's augmentation knobs reach the loop; what it cannot do is refused", "[ui][core_trainer]") {
+    const std::shared_ptr<const Model> model = bundled_model();
+    const std::vector<uint8_t> bytes = sample_bytes(kImages);
+    auto data = std::make_shared<const Cifar10>(read_cifar10_bytes(bytes.data(), bytes.size(), "x").value);
+    ui::CoreTrainer t(options(false));
+    t.set_loaded(model, "notebook_pretrain.safetensors", data);
+    REQUIRE(t.set_train_data("sample", bytes).ok());
+
+    SECTION("crop + flip, cutout 16 and jitter 0.4: the loop's weights with that AugSpec, not those without") {
+        ui::TrainRunConfig c = w4a4_config();
+        c.augment = true;
+        c.cutout = 16;
+        c.jitter = 0.4;
+        Result<int> id = t.start(c);
+        REQUIRE(id.ok());
+        run_out(t, id.value, false);
+        REQUIRE(state_of(t, id.value) == ui::TrainState::kFinished);
+        const StateDict got = trained(t, id.value, model->desc());
+        require_equal(got, by_hand(*model, bytes, AugSpec{true, true, 16, 0.4f}));
+        // Not silently dropped: without cutout and jitter (crop + flip alone) the weights differ.
+        const StateDict crop_flip = by_hand(*model, bytes, AugSpec{true, true, 0, 0.0f});
+        bool differs = false;
+        for (const std::string& n : got.names) differs = differs || got.find(n)->data != crop_flip.find(n)->data;
+        CHECK(differs);
+    }
+    SECTION("CIFAR-100, a learned quantizer and an out-of-range cutout are refused with the reason") {
+        ui::TrainRunConfig c = w4a4_config();
+        c.dataset = Dataset::kCifar100;
+        CHECK(t.start(c).message().find("CIFAR-10 training images only") != std::string::npos);
+        CHECK_FALSE(t.trains_on(Dataset::kCifar100));
+        c = w4a4_config();
+        c.quantizer = QuantizerKind::kLsq;
+        CHECK(t.start(c).message().find("fixed quantizer") != std::string::npos);
+        CHECK_FALSE(t.learns_steps());  // the panel offers fixed only here
+        c = w4a4_config();
+        c.cutout = 40;
+        CHECK(t.start(c).message().find("40") != std::string::npos);
+        c = w4a4_config();
+        c.jitter = 1.5;
+        CHECK(t.start(c).message().find("1.5") != std::string::npos);
+        CHECK(t.runs().empty());
     }
 }

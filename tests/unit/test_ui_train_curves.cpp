@@ -107,3 +107,16 @@ TEST_CASE("train curves: write_png reads back; a bad path is named", "[ui][train
     CHECK(bad.message.find("/nonexistent-dir/x.png") != std::string::npos);
     CHECK(write_text_file("/nonexistent-dir/x.csv", "a").message.find("/nonexistent-dir/x.csv") != std::string::npos);
 }
+
+TEST_CASE("train curves: the PNG's text is ASCII whatever the labels hold", "[ui][train]") {
+    // stb_easy_font draws ' '..'~' only; a UTF-8 label (a Japanese run name) would index outside its glyph table.
+    CHECK(printable_ascii("#2 sgd lr 0.01") == "#2 sgd lr 0.01");
+    CHECK(printable_ascii("#1 学習 W4A4") == "#1 ?? W4A4");  // one '?' per character, not per byte
+    CHECK(printable_ascii(std::string("a\tb\x7f" "c")) == "a?b?c");
+    CHECK(printable_ascii("") == "");
+    // Drawn: the same pixels as the label with its '?' already in place.
+    const TrainRun r = two_point_run();
+    const RgbaImage ja = render_curves({r}, {"#1 学習 W4A4"}, {0xff0090e0}, TrainAxis::kEpoch, 480, 320);
+    const RgbaImage ascii = render_curves({r}, {"#1 ?? W4A4"}, {0xff0090e0}, TrainAxis::kEpoch, 480, 320);
+    CHECK(ja.rgba == ascii.rgba);
+}

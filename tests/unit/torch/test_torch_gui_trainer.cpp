@@ -12,6 +12,7 @@
 #include <functional>
 #include <thread>
 
+#include "core/dataset.hpp"
 #include "core/network.hpp"
 #include "core/quant_config_io.hpp"
 #include "core/weights_io.hpp"
@@ -275,6 +276,55 @@ TEST_CASE("gui trainer: no data folder fails the run with where it looked and ho
     Result<int> bad = t.start(c);
     REQUIRE_FALSE(bad.ok());
     CHECK(bad.message().find("nowhere.safetensors") != std::string::npos);
+}
+
+TEST_CASE("gui trainer: cutout / jitter / dataset reach TrainOptions; missing CIFAR-100 data is said before Start", "[torch][gui_trainer]") {
+    Result<ui::TrainRunConfig> c = parse_run_spec("augment=1,cutout=16,jitter=0.4,dataset=cifar100,init=scratch");
+    REQUIRE(c.ok());
+    CHECK(c.value.cutout == 16);
+    CHECK(c.value.jitter == Approx(0.4));
+    CHECK(c.value.dataset == Dataset::kCifar100);
+    CHECK(parse_run_spec("cutout=33").message().find("bad value") != std::string::npos);
+    CHECK(parse_run_spec("jitter=0.95").message().find("bad value") != std::string::npos);
+    CHECK(parse_run_spec("dataset=mnist").message().find("bad value") != std::string::npos);
+
+    const fs::path dir = scratch_dir("knobs");
+    GuiTrainerOptions go = tiny_options(dir / "runs");
+    go.cifar100_dir = (dir / "no-cifar-100").string();
+    // From scratch on CIFAR-100: the notebook's net with 100 outputs, CIFAR-100's folder, the augmentation as set.
+    Result<trainer::TrainOptions> o = run_options(c.value, go, "", (dir / "run-1").string());
+    REQUIRE(o.ok());
+    CHECK(o.value.dataset == Dataset::kCifar100);
+    CHECK(o.value.data_dir == go.cifar100_dir);
+    CHECK(o.value.from_scratch);
+    CHECK(o.value.augment_crop);
+    CHECK(o.value.augment_flip);
+    CHECK(o.value.augment_cutout == 16);
+    CHECK(o.value.augment_jitter == Approx(0.4));
+    Result<NetworkDesc> net = parse_network(o.value.model_desc);
+    REQUIRE(net.ok());
+    CHECK(net.value.num_classes() == 100);
+    // CIFAR-10 (the default) keeps the CIFAR-10 folder and 10 outputs; no cutout, no jitter by default.
+    ui::TrainRunConfig ten = tiny_config(1);
+    ten.init_weights.clear();
+    Result<trainer::TrainOptions> o10 = run_options(ten, go, "", (dir / "run-2").string());
+    REQUIRE(o10.ok());
+    CHECK(o10.value.data_dir == go.data_dir);
+    CHECK(o10.value.augment_cutout == 0);
+    CHECK(o10.value.augment_jitter == 0);
+    CHECK(parse_network(o10.value.model_desc).value.num_classes() == 10);
+
+    GuiTrainer t(go);
+    CHECK(t.trains_on(Dataset::kCifar100));
+    CHECK(t.check_data(Dataset::kCifar10).ok());
+    const Status missing = t.check_data(Dataset::kCifar100);
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.message.find(go.cifar100_dir) != std::string::npos);
+    CHECK(missing.message.find("quantlab data fetch --dataset cifar100") != std::string::npos);
+    // An out-of-range cutout is refused at Start with core's message.
+    ten.cutout = 40;
+    CHECK(t.start(ten).message().find("--cutout: 40") != std::string::npos);
+    CHECK(t.runs().empty());
 }
 
 TEST_CASE("gui trainer: prune_runs removes only earlier sessions idle for longer than the limit", "[torch][gui]") {
