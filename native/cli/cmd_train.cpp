@@ -180,8 +180,9 @@ int run_train(TrainCli& c) {
     }
     if (r.stopped) {
         const char* how = r.checkpoint.empty() ? "; no checkpoint (--checkpoint-dir is empty)" : "; continue with the same options and --resume ";
-        std::fprintf(stderr, "quantlab train: interrupted after %lld steps (%d/%d epochs complete)%s%s\n", (long long)r.steps, r.epochs_done,
-                     o.epochs, how, r.checkpoint.c_str());
+        const bool asked = !g_stop_training.load();  // --stop-after, not Ctrl-C
+        std::fprintf(stderr, "quantlab train: %s after %lld steps (%d/%d epochs complete)%s%s\n", asked ? "stopped (--stop-after)" : "interrupted",
+                     (long long)r.steps, r.epochs_done, o.epochs, how, r.checkpoint.c_str());
         return 130;  // the shell's code for a SIGINT, as before, but with the checkpoint written
     }
     std::printf("trained     %lld steps, %d/%d epochs, %.0f images/s (training steps only, %s)\n", (long long)r.steps, r.epochs_done, o.epochs,
@@ -312,7 +313,7 @@ void add_train_commands(CLI::App& root, Commands& cmds) {
     train->add_option("--calib", o.calib_images, "calibration images for the exported static ranges")->capture_default_str();
     train->add_option("--limit-train", o.limit_train, "use only the first N training images");
     train->add_option("--limit-test", o.limit_test, "evaluate only the first N test images at the end");
-    train->add_option("--max-steps", o.max_steps, "stop after N optimizer steps (benchmarks)");
+    train->add_option("--max-steps", o.max_steps, "stop after N optimizer steps in total, a resumed run's earlier steps included (benchmarks)");
     train->add_option("--stop-after", o.stop_after, "stop as Ctrl-C does once this run has taken N steps: a checkpoint to --resume from");
     train->add_option("--recipe", o.recipe, "text for the trained_by metadata (default: described from the options)");
     train->add_flag("--no-final-eval", tc->no_final_eval, "skip the test-set evaluation at the end (benchmarks)");

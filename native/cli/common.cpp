@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "core/data_split.hpp"
 #include "core/layer_bits.hpp"
 #include "core/network.hpp"
 
@@ -107,6 +108,15 @@ void add_quant_options(CLI::App* app, QuantOptions* o) {
 void add_layer_bits_option(CLI::App* app, std::string* layer_bits) {
     app->add_option("--layer-bits", *layer_bits,
                     "per-layer exceptions to every row's bits: conv1=8,fc3=8 (weights and activations) or conv1=8:4 (weights:activations)");
+}
+
+Result<LoadedData> load_validation_data(const std::string& data_dir, int64_t n) {
+    const std::string dir = find_data_dir(data_dir);
+    Result<Cifar10> val = validation_images(dir, n);
+    if (!val.ok()) return val.status;
+    LoadedData out{std::move(val.value), "", dir, Dataset::kCifar10};
+    out.description = dir + ": " + std::to_string(out.test.count) + " validation images (the trainer's split of the training batches, seed 1)";
+    return out;
 }
 
 std::vector<float> calibration_images(const LoadedData& data, int64_t n) {

@@ -28,6 +28,9 @@ struct LoadedData {
 // bundled 1,000-image sample (with a note on stderr). An explicit folder that fails is an error.
 // Another dataset (CIFAR-100) has no bundled sample: its test file must be in the folder.
 Result<LoadedData> load_test_data(const std::string& data_dir, int64_t limit, Dataset dataset = Dataset::kCifar10);
+// The first n validation images of CIFAR-10's training batches in the data folder (core/data_split.hpp's
+// validation_images: the trainer's default split), in place of the test set: `eval --val` and `sweep --val`.
+Result<LoadedData> load_validation_data(const std::string& data_dir, int64_t n);
 
 // "32,8,4" -> {32, 8, 4}; every entry 1..16 or 32.
 Result<std::vector<int>> parse_bits_list(const std::string& text);

@@ -208,9 +208,8 @@ TrainReport train_core(const TrainOptions& o) {
         std::fprintf(
             stderr, "model      %s, %s\n", net.name.c_str(),
             start_name.empty() ? ("from scratch (seed " + std::to_string(o.seed) + ")").c_str() : start_name.c_str());
-        std::fprintf(stderr, "quantizer  %s, %s, fake-quant core's\n", describe_quant(qc, net).c_str(),
-                     o.quantizer == QuantizerKind::kFixed ? (std::string(ste_rule_name(o.ste)) + " STE").c_str()
-                                                          : (std::string(quantizer_kind_name(o.quantizer)) + " learned steps").c_str());
+        std::fprintf(stderr, "quantizer  %s%s, fake-quant core's\n", describe_quant(qc, net, o.quantizer).c_str(),
+                     o.quantizer == QuantizerKind::kFixed ? (", " + std::string(ste_rule_name(o.ste)) + " STE").c_str() : "");
         std::fprintf(stderr, "data       %lld train / %lld validation images (seed %llu), on the CPU\n", (long long)n_train, (long long)n_val,
                      (unsigned long long)o.seed);
         std::fprintf(stderr, "recipe     %s\n", recipe.c_str());

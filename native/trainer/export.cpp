@@ -19,7 +19,7 @@ std::string bits_text(const LayerQuant& l) {
 }
 }  // namespace
 
-std::string describe_quant(const QuantConfig& config, const NetworkDesc& net) {
+std::string describe_quant(const QuantConfig& config, const NetworkDesc& net, QuantizerKind kind) {
     if (config.layers.empty()) return "float";
     // The most common setting is the headline; layers that differ are listed.
     std::map<std::string, int> count;
@@ -35,9 +35,13 @@ std::string describe_quant(const QuantConfig& config, const NetworkDesc& net) {
         if (bits_text(config.layers[i]) != head) extra += (extra.empty() ? "" : ", ") + net.layers[size_t(ql[i])].name + " " + bits_text(config.layers[i]);
     if (!extra.empty()) out += " (" + extra + ")";
     const LayerQuant& l0 = config.layers.front();
-    if (out != "float") {
-        out += std::string(", ") + range_rule_name(l0.act.rule) + (l0.act.symmetric ? " symmetric" : " asymmetric");
-        if (l0.act.symmetric && l0.act.codes == SymmetricCodes::kFull) out += " (full codes)";
+    if (out != "float" && kind == QuantizerKind::kLsq) {  // learned_params.hpp: with_learned_codes
+        out += ", lsq learned steps (symmetric; unsigned inputs after a ReLU)";
+    } else if (out != "float") {
+        const QuantSpec& rs = kind == QuantizerKind::kPact ? l0.weight : l0.act;  // PACT: only the weights have a rule
+        if (kind == QuantizerKind::kPact) out += ", pact learned steps (clipping of the inputs, unsigned after a ReLU); weights";
+        out += std::string(", ") + range_rule_name(rs.rule) + (rs.symmetric ? " symmetric" : " asymmetric");
+        if (rs.symmetric && rs.codes == SymmetricCodes::kFull) out += " (full codes)";
         if (l0.weight.per_channel) out += ", per-channel weights";
     }
     return out;
@@ -89,8 +93,12 @@ Result<ExportResult> finalize_weights(const StateDict& weights, const NetworkDes
     auto& m = out.weights.metadata;
     m = o.metadata;
     stamp_metadata(&m, net, "", &out.config);  // o.metadata names the source
-    m["quantization"] = describe_quant(out.config, net);
-    if (!config.act_scales.empty() || !config.weight_scales.empty()) m["quantization"] += ", learned steps (fixed scales)";
+    // Learned steps (with_learned_scales): LSQ exports weight and input steps, PACT input steps only.
+    const QuantizerKind learned = !config.weight_scales.empty() ? QuantizerKind::kLsq
+                                  : !config.act_scales.empty()  ? QuantizerKind::kPact
+                                                                : QuantizerKind::kFixed;
+    m["quantization"] = describe_quant(out.config, net, learned);
+    if (learned != QuantizerKind::kFixed) m["quantization"] += ", exported as fixed scales";
     m["dataset"] = ds.name;
     if (o.evaluate) {
         char acc[32];

@@ -112,7 +112,7 @@ std::string recipe_text(const TrainOptions& o, const NetworkDesc& net) {
     if (o.quantizer == QuantizerKind::kFixed)
         r += "; " + describe_quant(o.quant, net) + " QAT (" + ste_rule_name(o.ste) + " STE)";
     else
-        r += "; " + describe_quant(o.quant, net) + " QAT (" + quantizer_kind_name(o.quantizer) + " learned steps)";
+        r += "; " + describe_quant(o.quant, net, o.quantizer) + " QAT";
     if (describe_quant(o.quant, net) == "float") r = r.substr(0, r.find(';')) + "; float";
     r += "; " + std::string(optimizer_name(o.optimizer)) + " lr " + printf_number("%g", o.lr);
     if (o.optimizer == Optimizer::kSgd) r += " momentum " + printf_number("%g", o.momentum);

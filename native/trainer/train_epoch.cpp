@@ -184,7 +184,7 @@ Status run_epoch(RunState& r, int epoch) {
     double t_seg = now_s();
     double last_loss = 0, last_acc = 0, last_step_loss = 0;
     for (int64_t it = first_it; it < r.steps_per_epoch; ++it) {
-        if (o.max_steps >= 0 && r.rep.steps >= o.max_steps) {
+        if (o.max_steps >= 0 && r.global_step >= o.max_steps) {  // the run's steps in total, resumed ones too (as core's engine)
             r.stop = true;
             break;
         }

@@ -211,8 +211,7 @@ void print_header(const RunState& r, FqKernel kernel) {
     std::fprintf(stderr, "device     %s; step: %s\n", r.rep.device.c_str(), r.rep.step.c_str());
     std::fprintf(stderr, "model      %s, %s\n", r.net.name.c_str(), r.start_name.empty() ? "from scratch" : r.start_name.c_str());
     if (o.quantizer != QuantizerKind::kFixed)
-        std::fprintf(stderr, "quantizer  %s, %s learned steps (no weight decay on them)\n", describe_quant(r.qc, r.net).c_str(),
-                     quantizer_kind_name(o.quantizer));
+        std::fprintf(stderr, "quantizer  %s (no weight decay on them)\n", describe_quant(r.qc, r.net, o.quantizer).c_str());
     else
         std::fprintf(stderr, "quantizer  %s, %s STE, fake-quant kernel %s\n", describe_quant(r.qc, r.net).c_str(), ste_rule_name(o.ste),
                      kernel == FqKernel::kFused ? "fused (torch fake_quantize)" : "exact (core's division)");

@@ -51,11 +51,7 @@ Status write_checkpoint(const std::string& path, const StateDict& sd, const Stat
     if (Status s = write_resume_state(resume_state_path(path), state); !s) return s;
     std::error_code ec;
     fs::remove(optim_path(path), ec);  // an earlier version's state beside it would be older than this one
-    const std::string tmp = path + ".tmp";
-    if (Status s = write_safetensors(tmp, sd); !s) return s;
-    fs::rename(tmp, path, ec);
-    if (ec) return Status::error("train: cannot rename " + tmp + ": " + ec.message());
-    return Status::success();
+    return write_safetensors(path, sd);  // a temporary file renamed over path: a crash leaves the previous checkpoint whole
 }
 
 Status RunState::save_checkpoint(int epoch, int64_t iter, double val) {

@@ -184,7 +184,8 @@ Result<ExportResult> finalize_weights(const StateDict& weights, const NetworkDes
 // what finalize_weights and the exported file hold (core/train/run.hpp, where the page's trainer finds it too).
 using quantlab::model_tensors;
 
-// A one-line description of a quant config: "float", "W4A4", "W4A4 (conv1 W8A8, fc3 W8A8)", + rule flags.
-std::string describe_quant(const QuantConfig& config, const NetworkDesc& net);
+// A one-line description of a quant config: "float", "W4A4", "W4A4 (conv1 W8A8, fc3 W8A8)", + rule flags; with a
+// learned quantizer (lsq, pact) what it learns and its codes instead of the range rule it does not use.
+std::string describe_quant(const QuantConfig& config, const NetworkDesc& net, QuantizerKind kind = QuantizerKind::kFixed);
 
 }  // namespace quantlab::trainer

@@ -134,9 +134,13 @@ PY
     "$q" mixed --data "$data" --val 300 --front 6 --widths 8,4,3 --budget-bits 4 --json >"$out" 2>"$err" || { cat "$err"; exit 1; }
     bits=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["candidates"][0]["layer_bits"])' "$out")
     "$q" eval --data "$data" --bits 8 --layer-bits "$bits" --json >"$tmp/e.json" 2>"$err" || { cat "$err"; exit 1; }
-    python3 - "$out" "$tmp/e.json" <<'PY' || exit 1
+    # `eval --val N` evaluates the same validation images: the chosen setting's validation accuracy again
+    "$q" eval --data "$data" --val 300 --bits 8 --layer-bits "$bits" --json >"$tmp/v.json" 2>"$err" || { cat "$err"; exit 1; }
+    python3 - "$out" "$tmp/e.json" "$tmp/v.json" <<'PY' || exit 1
 import json, sys
-m, e = (json.load(open(p)) for p in sys.argv[1:])
+m, e, v = (json.load(open(p)) for p in sys.argv[1:])
+assert v["results"][0]["total"] == 300 and "validation images" in v["data"], v
+assert abs(v["results"][0]["accuracy"] - m["candidates"][0]["val_accuracy"]) < 1e-9, (v["results"][0], m["candidates"][0])
 c = m["candidates"]
 assert c[0]["search"] == "chosen" and m["validation_images"] == 300, c[0]
 assert all(x["bytes"] <= m["budget_bytes"] for x in c), c
@@ -146,7 +150,9 @@ assert abs(c[0]["test_accuracy"] - e["results"][0]["accuracy"]) < 1e-9, (c[0], e
 print("ok: mixed precision chose", c[0]["layer_bits"], "val %.2f %%, test %.2f %%" % (c[0]["val_accuracy"], c[0]["test_accuracy"]))
 PY
     mkdir "$tmp/d" && cp "$root/assets/cifar10_test_1000.bin" "$tmp/d/test_batch.bin"
-    expect_fail "never on the test set" mixed --data "$tmp/d" ;;
+    expect_fail "never on the test set" mixed --data "$tmp/d"
+    expect_fail "never on the test set" eval --data "$tmp/d" --val 10
+    expect_fail "give one" eval --data "$data" --val 10 --limit 10 ;;
   cifar100)
     # CIFAR-100 on generated files (no real CIFAR-100 on the build machines): records of coarse label, fine
     # label and 3072 pixels; errors for the wrong dataset, and with LibTorch one training step of a 100-class model.
@@ -284,6 +290,14 @@ assert r["total"] == 300, r
 assert qc["act_mode"] == "static" and len(qc["act_scales"]) == 5 and all(s > 0 for s in qc["act_scales"]), qc
 assert (len(qc.get("weight_scales", [])) == 5) == (qz == "lsq"), qc
 assert "learned steps" in meta["quantization"], meta["quantization"]
+# the inputs after a ReLU (conv2, fc1-fc3) learn unsigned codes [0, 2^3 - 1]: symmetric false, range [0, 7 S];
+# conv1's input (the image) and the weights keep symmetric codes
+acts = [l["act"] for l in qc["layers"]]
+assert acts[0]["symmetric"] and not any(a["symmetric"] for a in acts[1:]), acts
+assert all(l["weight"]["symmetric"] for l in qc["layers"]), qc["layers"]
+for q in range(1, 5):
+    lo, hi = qc["act_ranges"][q]
+    assert lo == 0 and abs(hi - 7 * qc["act_scales"][q]) <= 1e-6 * hi, (q, lo, hi, qc["act_scales"][q])
 reported = float(re.search(r"test\s+([0-9.]+) %", text).group(1))
 assert abs(reported - r["accuracy"]) < 0.006 and abs(float(meta["test_accuracy"]) - r["accuracy"]) < 0.006, (reported, meta["test_accuracy"], r)
 own = re.search(r"([0-9.]+) %  the trainer's own forward", text)
@@ -317,6 +331,7 @@ PY
       "$q" train --engine core "${common[@]}" "${rec[@]}" --checkpoint-dir "$tmp/r$v" --stop-after 5 >"$out" 2>"$err"; rc1=$?
       "$q" train --engine core "${common[@]}" "${rec[@]}" --checkpoint-dir "$tmp/r$v" --stop-after 3 --resume "$tmp/r$v/last.safetensors" >"$out" 2>"$err"; rc2=$?
       [ $rc1 -eq 130 ] && [ $rc2 -eq 130 ] || { echo "FAIL: --stop-after exited $rc1, $rc2 (130 expected)"; cat "$err"; exit 1; }
+      grep -q "stopped (--stop-after) after 3 steps" "$err" || { echo "FAIL: --stop-after is not named as the reason"; cat "$err"; exit 1; }
       [ -f "$tmp/r$v/last.state.safetensors" ] || { echo "FAIL: no training state beside the checkpoint"; ls "$tmp/r$v"; exit 1; }
       "$q" info "$tmp/r$v/last.safetensors" --json | grep -q '"checkpoint_step": "8"' || { echo "FAIL: the second stop is not at step 8"; "$q" info "$tmp/r$v/last.safetensors" --json; exit 1; }
       "$q" train --engine core "${common[@]}" "${rec[@]}" --checkpoint-dir "$tmp/r$v" --resume "$tmp/r$v/last.safetensors" --export "$tmp/r$v.safetensors" \
