@@ -20,6 +20,7 @@
 #include "core/model_file.hpp"
 #include "core/safetensors_io.hpp"
 #include "core/train/init_weights.hpp"
+#include "core/train/learned_params.hpp"
 #include "core/train/run.hpp"
 
 namespace quantlab::ui {
@@ -54,6 +55,7 @@ struct CoreTrainer::Impl {
         std::unique_ptr<TrainLoop> loop;     // made when the run first runs (it needs the training images)
         bool stop_requested = false;
         std::shared_ptr<const StateDict> weights;  // the latest weights (published after each step)
+        std::shared_ptr<const QuantConfig> learned_config;  // lsq / pact: the learned steps as scales, with `weights`
         LossSmoother loss_curve;  // the plotted loss
         double last_point_epoch = -1, first_loss = -1, loss = -1, val = -1, test = -1, ptq_test = -1, ips = 0;
         double seconds = 0;  // the loop's training time so far (the curves' wall-time axis; a pause is not counted)
@@ -133,8 +135,11 @@ struct CoreTrainer::Impl {
             data = test;
         }
         const TrainLoop& l = *r.loop;
-        Result<Model> m = data && data->count ? Model::create(l.net(), l.weights(), "train") : Result<Model>(Status::error("no test images"));
-        if (!m.ok() || !m.value.configure(l.config()).ok()) {
+        // lsq / pact: the learned steps as inference's scales (before the first step sets them, the start model's
+        // accuracy under the run's range rule: PTQ's).
+        const Result<QuantConfig> qc = initial ? Result<QuantConfig>(l.config()) : l.eval_config();
+        Result<Model> m = data && data->count && qc.ok() ? Model::create(l.net(), l.weights(), "train") : Result<Model>(Status::error("no test images"));
+        if (!m.ok() || !m.value.configure(qc.value).ok()) {
             if (finish_after) finish_run(r);
             return;
         }
@@ -208,6 +213,23 @@ struct CoreTrainer::Impl {
         return Status::success();
     }
 
+    // What a step publishes for the other threads: the weights and, for lsq / pact, the learned steps (as
+    // inference's scales, and per layer for the curves).
+    struct Snapshot {
+        std::shared_ptr<const StateDict> weights;
+        std::shared_ptr<const QuantConfig> learned_config;
+        std::vector<LayerSteps> steps;
+    };
+    static Snapshot snapshot(const TrainLoop& loop) {
+        Snapshot out;
+        out.weights = std::make_shared<const StateDict>(loop.weights());
+        const QuantizerKind kind = loop.settings().train.quantizer;
+        if (kind == QuantizerKind::kFixed) return out;
+        if (Result<QuantConfig> c = loop.eval_config(); c.ok()) out.learned_config = std::make_shared<const QuantConfig>(std::move(c.value));
+        out.steps = learned_steps(loop.net(), loop.config(), kind, loop.learned());
+        return out;
+    }
+
     // One unit of work: the next step of the active run (starting it when needed). False: nothing to do.
     bool work_once() {
         Slot* r = nullptr;
@@ -242,10 +264,11 @@ struct CoreTrainer::Impl {
         TrainLoop& loop = *r->loop;
         Result<RunStep> st = loop.step();
         if (!st.ok()) {
-            auto kept = std::make_shared<const StateDict>(loop.weights());
+            Snapshot kept = snapshot(loop);
             {
                 std::lock_guard<std::mutex> lock(mu);
-                r->weights = kept;
+                r->weights = std::move(kept.weights);
+                r->learned_config = std::move(kept.learned_config);
             }
             if (!loop.diverged()) return finish(*r, TrainState::kFailed, st.message()), true;
             const int64_t good = loop.good_steps();
@@ -258,16 +281,27 @@ struct CoreTrainer::Impl {
         }
         const RunStep& s = st.value;
         const bool end = s.epoch_end || loop.done();
-        auto w = std::make_shared<const StateDict>(loop.weights());
+        Snapshot snap = snapshot(loop);
         {
             std::lock_guard<std::mutex> lock(mu);
-            r->weights = std::move(w);
+            r->weights = std::move(snap.weights);
+            r->learned_config = std::move(snap.learned_config);
             r->steps = s.steps_done;
             r->seconds = loop.train_seconds();
             if (r->first_loss < 0) r->first_loss = s.loss;
             if (s.val >= 0) r->val = s.val;
             r->ips = loop.train_seconds() > 0 ? double(loop.images_trained()) / loop.train_seconds() : 0;
+            const size_t points = r->view.points.size();
             add_point(*r, loop.progress_epochs(), s.loss, s.val, -1, end);
+            if (r->view.points.size() > points && !snap.steps.empty()) {  // the learned steps' curves
+                TrainPoint& p = r->view.points.back();
+                r->view.layers.clear();
+                for (const LayerSteps& l : snap.steps) {
+                    r->view.layers.push_back(l.layer);
+                    p.weight_steps.push_back(l.weight);
+                    p.act_steps.push_back(l.act);
+                }
+            }
         }
         // The test accuracy at each epoch end and at the end of the run (then the run is finished).
         if (end) start_test(*r, loop.progress_epochs(), false, loop.done());
@@ -290,7 +324,9 @@ struct CoreTrainer::Impl {
         char b[256];
         std::snprintf(b, sizeof b, "core engine (QuantLab's training panel): fine-tuned %s, %s lr %g, batch %d, %d epochs, %s, seed %llu",
                       r.start_name.c_str(), optimizer_name(c.optimizer), c.lr, c.batch, c.epochs,
-                      c.qat ? ("W" + std::to_string(c.weight_bits) + "A" + std::to_string(c.act_bits) + " QAT, " + ste_rule_name(c.ste) + " STE").c_str()
+                      c.qat ? ("W" + std::to_string(c.weight_bits) + "A" + std::to_string(c.act_bits) + " QAT, " +
+                               (c.quantizer == QuantizerKind::kFixed ? std::string(ste_rule_name(c.ste)) + " STE" : std::string(quantizer_kind_name(c.quantizer)) + " learned steps"))
+                                  .c_str()
                             : "float",
                       (unsigned long long)r.settings.seed);
         return b;
@@ -371,10 +407,6 @@ Result<int> CoreTrainer::start(const TrainRunConfig& config) {
     if (config.dataset != Dataset::kCifar10)
         return Status::error(std::string("train: this trainer has CIFAR-10 training images only; ") + dataset_info(config.dataset).title +
                              " needs the desktop app's LibTorch trainer (quantlab-gui) or `quantlab train --dataset " + dataset_name(config.dataset) + "`");
-    // Learned steps (LSQ, PACT) are not wired into this trainer's curves and exports: refused, not trained as fixed.
-    if (config.qat && config.quantizer != QuantizerKind::kFixed)
-        return Status::error(std::string("train: this trainer runs the fixed quantizer (range rule + STE) only; ") + quantizer_kind_name(config.quantizer) +
-                             " needs the desktop app's LibTorch trainer (quantlab-gui) or `quantlab train --quantizer " + quantizer_kind_name(config.quantizer) + "`");
     const AugSpec aug{config.augment, config.augment, config.cutout, float(config.jitter)};
     if (Status a = check_augment(aug, kCifar10Side); !a) return Status::error("train: " + a.message);
     // From scratch: the chosen network (CIFAR-10's 10 classes) with PyTorch's default init, seeded (init_weights.hpp).
@@ -414,7 +446,11 @@ Result<int> CoreTrainer::start(const TrainRunConfig& config) {
     s.train.config = config.qat ? make_config(net, config.weight_bits, config.act_bits) : make_config(net, kFloatBits, kFloatBits);
     apply_rule(&s.train.config, config.quant);
     s.train.ste = config.ste;
+    // lsq / pact: the loop learns the steps (unsigned codes after a ReLU, core/train/learned_params.hpp).
+    s.train.quantizer = config.qat ? config.quantizer : QuantizerKind::kFixed;
     if (Status v = validate(s.train.config, net); !v) return Status::error("train: " + v.message);
+    if (Status v = check_learned(net, with_learned_codes(s.train.config, net, s.train.quantizer), s.train.quantizer); !v)
+        return Status::error("train: " + v.message);
     m.runs[id] = std::move(r);
     m.queue.push_back(id);
     if (!m.train_data) m.wants_data = true;
@@ -478,6 +514,7 @@ Result<std::vector<uint8_t>> CoreTrainer::weights_file(int run_id) {
         QuantConfig qc = r->settings.train.config;
         qc.act_mode = ActMode::kDynamic;
         qc.act_ranges.clear();
+        if (r->learned_config) qc = *r->learned_config;  // lsq / pact: the learned steps, static, as core's inference runs them
         sd.metadata["trained_by"] = m.recipe(*r);
         if (r->val >= 0) sd.metadata["val_accuracy"] = printf_number("%.2f", r->val);
         stamp_metadata(&sd.metadata, net, "QuantLab training panel, run #" + std::to_string(run_id) + " after " + std::to_string(r->steps) + " steps",

@@ -63,7 +63,6 @@ public:
     Result<std::vector<uint8_t>> weights_file(int run_id) override;
     bool exports_as_download() const override;
     bool offers_weights_file() const override { return true; }
-    bool learns_steps() const override { return false; }  // start() refuses lsq / pact
 
 private:
     struct Impl;

@@ -265,8 +265,6 @@ const Entry kTable[] = {
     {"fixed (range rule + STE)", "固定 (範囲の規則 + STE)"},
     {"LSQ (learned step size)", "LSQ (ステップ幅を学習)"},
     {"PACT (learned clipping)", "PACT (クリップ値を学習)"},
-    {"LSQ and PACT train in the desktop app (quantlab-gui); this trainer runs the fixed quantizer.",
-     "LSQ と PACT はデスクトップアプリ (quantlab-gui) で学習できます。この学習機能は固定の量子化器のみです。"},
     {"learned step sizes", "学習したステップ幅"},
     {"S / first S", "S / 最初の S"},
     {" weight", " 重み"},

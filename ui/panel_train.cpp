@@ -160,18 +160,7 @@ void TrainPanel::settings(AppContext& ctx, float width) {
         codes_control(&c.quant, width);
         int qk = int(c.quantizer);
         const char* qks[] = {tr("fixed (range rule + STE)"), tr("LSQ (learned step size)"), tr("PACT (learned clipping)")};
-        const bool learned = ctx.trainer->learns_steps();  // the page's core trainer: fixed only, said in a tooltip
-        if (!learned) {
-            c.quantizer = QuantizerKind::kFixed;
-            qk = 0;
-            ImGui::BeginDisabled();
-        }
         if (ImGui::Combo(column_field(tr("quantizer"), width), &qk, qks, 3)) c.quantizer = QuantizerKind(qk);
-        if (!learned) {
-            ImGui::EndDisabled();
-            if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-                ImGui::SetTooltip("%s", tr("LSQ and PACT train in the desktop app (quantlab-gui); this trainer runs the fixed quantizer."));
-        }
         if (c.quantizer == QuantizerKind::kFixed) {
             int ste = int(c.ste);
             ImGui::RadioButton(tr("identity (notebook)"), &ste, 0);

@@ -129,8 +129,6 @@ public:
     // Whether runs can train on `d` (the panel offers only these). Default: CIFAR-10 only (the page's core trainer
     // has its bundled CIFAR-10 sample and nothing else).
     virtual bool trains_on(Dataset d) const { return d == Dataset::kCifar10; }
-    // Whether runs can learn their quantizer's steps (QuantizerKind lsq / pact); else the panel offers fixed only.
-    virtual bool learns_steps() const { return true; }
     // Whether d's training images are there now; else a message saying where the trainer looked and how to get
     // them (the panel shows it before Start). Default: fine (a trainer that fetches its data when a run asks).
     virtual Status check_data(Dataset /*d*/) const { return Status::success(); }

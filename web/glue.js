@@ -220,14 +220,14 @@
       JSON.parse(Module.UTF8ToString(Module.ccall('ql_benchmark', 'number', ['number', 'number', 'number'],
                                                   [backend, bits, repeats || 1]))),
     // Training (the training panel's runs). trainStart({epochs, batch, lr, optimizer: 'sgd'|'adam', augment, qat,
-    // wb, ab, ste: 'identity'|'clipped'}) -> {id, error}; trainStatus() -> {runs: [...], train_images, ...};
+    // wb, ab, ste: 'identity'|'clipped', quantizer: 'fixed'|'lsq'|'pact'}) -> {id, error}; trainStatus() -> {runs: [...], train_images, ...};
     // trainTestOptions({limitTrain, maxSteps, valEvery, seed}) for runs started afterwards; trainWeights(id) ->
     // Uint8Array (.safetensors) or null; trainUse(id) loads them as the current model; setTrainData(name, bytes).
     trainStart: (o = {}) => {
       const id = Module.ccall('ql_train_start', 'number',
-        ['number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number'],
+        ['number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number'],
         [o.epochs ?? 1, o.batch ?? 64, o.lr ?? 0.01, o.optimizer === 'adam' ? 1 : 0, o.augment ? 1 : 0, o.qat ? 1 : 0,
-         o.wb ?? 8, o.ab ?? 8, o.ste === 'clipped' ? 1 : 0]);
+         o.wb ?? 8, o.ab ?? 8, o.ste === 'clipped' ? 1 : 0, ['fixed', 'lsq', 'pact'].indexOf(o.quantizer ?? 'fixed')]);
       return { id, error: id < 0 ? Module.UTF8ToString(Module._ql_train_error()) : '' };
     },
     trainStatus: () => JSON.parse(Module.UTF8ToString(Module._ql_train_status())),

@@ -234,8 +234,14 @@ EMSCRIPTEN_KEEPALIVE void ql_train_test_options(double limit_train, double max_s
 }
 // Starts a run as the panel's Start does, fine-tuning the loaded model: the run's id, or -1 with the message in
 // ql_last_error(). optimizer 0 sgd, 1 adam; qat 0/1 at wb/ab bits; ste 0 identity, 1 clipped.
-EMSCRIPTEN_KEEPALIVE int ql_train_start(int epochs, int batch, double lr, int optimizer, int augment, int qat, int wb, int ab, int ste) {
+// quantizer: 0 fixed (range rule + ste), 1 lsq, 2 pact (QuantizerKind's order).
+EMSCRIPTEN_KEEPALIVE int ql_train_start(int epochs, int batch, double lr, int optimizer, int augment, int qat, int wb, int ab, int ste,
+                                        int quantizer) {
     if (!g_trainer || !g_app) return -1;
+    if (quantizer < 0 || quantizer > 2) {
+        g_text_error = "train: the quantizer must be fixed, lsq or pact";
+        return -1;
+    }
     quantlab::ui::TrainRunConfig c;
     c.epochs = epochs;
     c.batch = batch;
@@ -246,6 +252,7 @@ EMSCRIPTEN_KEEPALIVE int ql_train_start(int epochs, int batch, double lr, int op
     c.weight_bits = wb;
     c.act_bits = ab;
     c.ste = ste ? quantlab::SteRule::kClipped : quantlab::SteRule::kIdentity;
+    c.quantizer = quantlab::QuantizerKind(quantizer);
     c.init_weights = "loaded";
     quantlab::Result<int> r = g_trainer->start(c);
     g_text_error = r.ok() ? std::string() : r.message();

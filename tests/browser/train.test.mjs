@@ -3,7 +3,8 @@
 // it fetches when the run starts (cifar10_train_2000.bin = the first 2,000 records of data_batch_1.bin); the native
 // binary trains the same run on the same images (--limit-train) with the same seed. Checked: every tensor of the
 // page's weights equals the native export's (sha256), the loss falls, the test accuracy rises above PTQ's, the
-// weights load as the current model; bad input (a learning rate that blows the loss up, bytes that are not
+// weights load as the current model; an LSQ run's tensors and learned steps (the file's scales) equal native core's;
+// bad input (a learning rate that blows the loss up, bytes that are not
 // CIFAR-10, a batch larger than the data) gives a message and the page keeps working. Screenshots of the training
 // panel at 1280x720 in English and Japanese. Small on purpose (the reference engine is slow):
 // 320 images, batch 32, 16 steps; the native run goes alongside the page's.
@@ -104,6 +105,50 @@ test('the page trains the weights quantlab train --engine core trains, and they 
     assert.equal(s.weights, `run${started.id}.safetensors`);
     assert.equal(s.bits, 4);
     expectNoErrors(assert, errors, 'training');
+  } finally {
+    await native.catch(() => {});
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+// The quantizer's stored settings (metadata quant_config) of a .safetensors file's bytes.
+function storedConfig(bytes) {
+  const buf = Buffer.from(bytes);
+  const n = Number(buf.readBigUInt64LE(0));
+  return JSON.parse(JSON.parse(buf.subarray(8, 8 + n).toString('utf8')).__metadata__.quant_config);
+}
+
+test('LSQ on the page learns the steps quantlab train --engine core --quantizer lsq learns', { skip: !haveData && 'no CIFAR-10 training batches' }, async () => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'quantlab-lsq-'));
+  const out = path.join(tmp, 'native.safetensors');
+  const native = promisify(execFile)(config.nativeBin, ['train', '--engine', 'core', '--quantizer', 'lsq',
+    '--init', path.join(repoRoot, 'assets/notebook_pretrain.safetensors'), '--data', config.dataDir, '--limit-train', '80',
+    '--epochs', '1', '--batch', '16', '--lr', '0.01', '--bits', '4', '--seed', '1', '--threads', '1', '--max-steps', '4',
+    '--limit-test', '100', '--calib', '100', '--checkpoint-dir', '', '--export', out, '-q'],
+    { env: { ...process.env, QUANTLAB_KERNEL_ISA: 'sse2' } });  // as above: the page's kernel order
+  try {
+    const { page, errors } = await session.open({ hash: 'panel=train' });
+    const bad = await page.evaluate(() => window.quantlab.trainStart({ qat: true, wb: 4, ab: 4, quantizer: 'lsqq' }));
+    assert.match(bad.error, /fixed, lsq or pact/);
+    await page.evaluate(() => window.quantlab.trainTestOptions({ limitTrain: 80, maxSteps: 4, seed: 1 }));
+    const { id, error } = await page.evaluate(() => window.quantlab.trainStart({ epochs: 1, batch: 16, lr: 0.01, qat: true, wb: 4, ab: 4, quantizer: 'lsq' }));
+    assert.equal(error, '');
+    const run = await waitRunEnd(page, id);
+    assert.equal(run.state, 'finished', run.message);
+    await native;
+    const want = readFileSync(out);
+    const bytes = Uint8Array.from(await page.evaluate((i) => Array.from(window.quantlab.trainWeights(i)), id));
+    assert.deepEqual(tensorHashes(bytes), tensorHashes(want));
+    // The learned steps, stored as the file's scales: the same numbers; unsigned codes after a ReLU.
+    const [mine, theirs] = [storedConfig(bytes), storedConfig(want)];
+    assert.deepEqual(mine.weight_scales, theirs.weight_scales);
+    assert.deepEqual(mine.act_scales, theirs.act_scales);
+    assert.equal(mine.act_scales.length, 5);
+    assert.equal(mine.layers[1].act.symmetric, false);
+    console.log(`lsq: the page's tensors and learned steps equal native core's (act steps ${mine.act_scales.map((x) => x.toFixed(4)).join(', ')})`);
+    await page.waitForTimeout(300);
+    await screenshot(page, 'train-panel-lsq');
+    expectNoErrors(assert, errors, 'lsq');
   } finally {
     await native.catch(() => {});
     rmSync(tmp, { recursive: true, force: true });

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/cifar10.hpp"
+#include "core/evaluate.hpp"
 #include "core/file_io.hpp"
 #include "core/model_file.hpp"
 #include "core/network.hpp"
@@ -61,7 +62,9 @@ ui::TrainRunConfig w4a4_config(double lr = 0.01) {
 }
 
 // The weights the loop gives when driven by hand, as core_train.cpp drives it.
-StateDict by_hand(const Model& start, const std::vector<uint8_t>& bytes, const AugSpec& augment = AugSpec{}) {
+// lsq / pact: *learned gets the loop's config with the learned steps as scales.
+StateDict by_hand(const Model& start, const std::vector<uint8_t>& bytes, const AugSpec& augment = AugSpec{},
+                  QuantizerKind quantizer = QuantizerKind::kFixed, QuantConfig* learned = nullptr) {
     Result<Cifar10> data = read_cifar10_bytes(bytes.data(), bytes.size(), "sample");
     REQUIRE(data.ok());
     RunSettings s;
@@ -72,9 +75,15 @@ StateDict by_hand(const Model& start, const std::vector<uint8_t>& bytes, const A
     s.max_steps = kSteps;
     s.augment = augment;
     s.train.config = make_config(start.desc(), 4, 4);
+    s.train.quantizer = quantizer;
     Result<std::unique_ptr<TrainLoop>> loop = TrainLoop::create(start.desc(), start.weights(), std::make_shared<const Cifar10>(data.value), s);
     REQUIRE(loop.ok());
     while (!loop.value->done()) REQUIRE(loop.value->step().ok());
+    if (learned) {
+        Result<QuantConfig> c = loop.value->eval_config();
+        REQUIRE(c.ok());
+        *learned = c.value;
+    }
     return loop.value->weights();
 }
 
@@ -275,15 +284,11 @@ TEST_CASE("CoreTrainer: the panel's augmentation knobs reach the loop; what it c
         for (const std::string& n : got.names) differs = differs || got.find(n)->data != crop_flip.find(n)->data;
         CHECK(differs);
     }
-    SECTION("CIFAR-100, a learned quantizer and an out-of-range cutout are refused with the reason") {
+    SECTION("CIFAR-100 and an out-of-range cutout are refused with the reason") {
         ui::TrainRunConfig c = w4a4_config();
         c.dataset = Dataset::kCifar100;
         CHECK(t.start(c).message().find("CIFAR-10 training images only") != std::string::npos);
         CHECK_FALSE(t.trains_on(Dataset::kCifar100));
-        c = w4a4_config();
-        c.quantizer = QuantizerKind::kLsq;
-        CHECK(t.start(c).message().find("fixed quantizer") != std::string::npos);
-        CHECK_FALSE(t.learns_steps());  // the panel offers fixed only here
         c = w4a4_config();
         c.cutout = 40;
         CHECK(t.start(c).message().find("40") != std::string::npos);
@@ -291,5 +296,61 @@ TEST_CASE("CoreTrainer: the panel's augmentation knobs reach the loop; what it c
         c.jitter = 1.5;
         CHECK(t.start(c).message().find("1.5") != std::string::npos);
         CHECK(t.runs().empty());
+    }
+}
+
+TEST_CASE("CoreTrainer: LSQ and PACT learn their steps as the loop does; the file carries them; the curves show them", "[ui][core_trainer]") {
+    const std::shared_ptr<const Model> model = bundled_model();
+    const std::vector<uint8_t> bytes = sample_bytes(kImages);
+    auto data = std::make_shared<const Cifar10>(read_cifar10_bytes(bytes.data(), bytes.size(), "x").value);
+    for (QuantizerKind kind : {QuantizerKind::kLsq, QuantizerKind::kPact}) {
+        INFO(quantizer_kind_name(kind));
+        QuantConfig want_config;
+        const StateDict want = by_hand(*model, bytes, AugSpec{}, kind, &want_config);
+        ui::CoreTrainer t(options(false));
+        t.set_loaded(model, "notebook_pretrain.safetensors", data);
+        REQUIRE(t.set_train_data("sample", bytes).ok());
+        ui::TrainRunConfig c = w4a4_config();
+        c.quantizer = kind;
+        Result<int> id = t.start(c);
+        REQUIRE(id.ok());
+        run_out(t, id.value, false);
+        REQUIRE(state_of(t, id.value) == ui::TrainState::kFinished);
+        require_equal(trained(t, id.value, model->desc()), want);
+        // The downloaded file opens as any model and its stored config is the loop's learned steps, static.
+        Result<std::vector<uint8_t>> f = t.weights_file(id.value);
+        REQUIRE(f.ok());
+        Result<ModelFile> mf = open_model_bytes(f.value.data(), f.value.size(), "run.safetensors");
+        REQUIRE(mf.ok());
+        REQUIRE(mf.value.stored_config.ok());
+        const QuantConfig& got = mf.value.stored_config.value;
+        CHECK(got.act_mode == ActMode::kStatic);
+        CHECK(got.act_scales == want_config.act_scales);
+        CHECK(got.weight_scales == want_config.weight_scales);
+        REQUIRE(got.act_ranges.size() == want_config.act_ranges.size());
+        for (size_t q = 0; q < got.act_ranges.size(); ++q) {
+            CHECK(got.act_ranges[q].alpha == want_config.act_ranges[q].alpha);
+            CHECK(got.act_ranges[q].beta == want_config.act_ranges[q].beta);
+        }
+        if (kind == QuantizerKind::kLsq) CHECK(got.weight_scales.size() == 5);
+        CHECK(got.layers[1].act.symmetric == false);  // conv2's input follows a ReLU: unsigned codes
+        // The run's test accuracy is core's inference with that config on the test images.
+        Model m = mf.value.model;
+        REQUIRE(m.configure(got).ok());
+        Result<EvalResult> acc = evaluate(m, *data, 128, Backend::kFast);
+        REQUIRE(acc.ok());
+        const ui::TrainRun r = t.runs().front();
+        REQUIRE(r.points.back().test_accuracy >= 0);
+        CHECK(r.points.back().test_accuracy == Approx(acc.value.accuracy()));
+        // The curves carry every layer's steps, positive (set by the first step).
+        REQUIRE(r.layers.size() == 5);
+        CHECK(r.layers.front() == "conv1");
+        const ui::TrainPoint* last = nullptr;
+        for (const ui::TrainPoint& p : r.points)
+            if (!p.act_steps.empty()) last = &p;
+        REQUIRE(last);
+        REQUIRE(last->act_steps.size() == 5);
+        for (float a : last->act_steps) CHECK(a > 0);
+        for (float w : last->weight_steps) CHECK((kind == QuantizerKind::kLsq ? w > 0 : w == 0));
     }
 }
