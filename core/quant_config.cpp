@@ -18,6 +18,14 @@ Result<ActMode> parse_act_mode(const std::string& name) {
                           "activation mode: unknown '" + name + "', expected dynamic (per batch) or static (calibrated)");
 }
 
+int uniform_bits(const QuantConfig& config, bool weight) {
+    if (config.layers.empty()) return kFloatBits;
+    const int b = weight ? config.layers.front().weight.bits : config.layers.front().act.bits;
+    for (const LayerQuant& l : config.layers)
+        if ((weight ? l.weight.bits : l.act.bits) != b) return 0;
+    return b;
+}
+
 QuantConfig make_config(const NetworkDesc& net, int weight_bits, int act_bits, ActMode mode) {
     QuantConfig c;
     c.act_mode = mode;

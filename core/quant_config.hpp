@@ -42,6 +42,9 @@ struct QuantConfig {
 // The same bits for every layer (32 = float), max-abs symmetric per-tensor: the notebook's quantizer.
 QuantConfig make_config(const NetworkDesc& net, int weight_bits, int act_bits, ActMode mode = ActMode::kDynamic);
 Status validate(const QuantConfig& config, const NetworkDesc& net);
+// The weight (or activation) bits every layer shares; 0 when they differ by layer (mixed precision); kFloatBits
+// for a config without layers.
+int uniform_bits(const QuantConfig& config, bool weight);
 // One quantizer for the whole network (the command line's, the network view's and the training panel's rule
 // options): every layer's weight and activation get setting's range rule, symmetry, codes, k and percentile, and the
 // weights its per_channel (activations stay per-tensor). Bits are left as they are (setting.bits is unused).

@@ -121,17 +121,27 @@ struct App::Impl {
         const Result<QuantConfig>& qc = file.value.stored_config;
         if (qc.ok() && qc.value.act_mode == ActMode::kStatic && qc.value.act_ranges.size() == qc.value.layers.size())
             file_config = qc.value;
-        if (apply_file_config && qc.ok() && !qc.value.layers.empty()) {
-            state.weight_bits.clear();
-            state.act_bits.clear();
+        // The UI's settings can say bits per layer, one rule and the mode; a file may hold more (learned steps as
+        // scales, unsigned inputs after a ReLU). The setting that stands for the file is evaluated as the file's.
+        UiState as_file = state;
+        if (qc.ok() && !qc.value.layers.empty()) {
+            as_file.weight_bits.clear();
+            as_file.act_bits.clear();
             for (const LayerQuant& l : qc.value.layers) {
-                state.weight_bits.push_back(l.weight.bits);
-                state.act_bits.push_back(l.act.bits);
+                as_file.weight_bits.push_back(l.weight.bits);
+                as_file.act_bits.push_back(l.act.bits);
             }
-            set_network_rule(state, qc.value.layers.front().weight);
-            state.act_mode = qc.value.act_mode;
+            set_network_rule(as_file, qc.value.layers.front().weight);
+            as_file.act_mode = qc.value.act_mode;
+            if (apply_file_config) {
+                state.weight_bits = as_file.weight_bits;
+                state.act_bits = as_file.act_bits;
+                state.quant = as_file.quant;
+                state.act_mode = as_file.act_mode;
+            }
         }
         Document d = doc;
+        d.file_key = file_config.layers.empty() ? std::string() : config_key(network_config(as_file, file.value.net()), Backend::kFast);
         d.model = std::make_shared<const Model>(std::move(file.value.model));
         d.file_config = std::move(file_config);
         d.weights_name = name;
@@ -231,7 +241,7 @@ struct App::Impl {
         fit_layers(state, doc.num_layers());
         std::vector<EvalJob> jobs;
         auto add = [&](QuantConfig c) {
-            if (has_file_settings(c)) c.act_ranges = doc.file_config.act_ranges;
+            if (has_file_settings(c)) c = doc.file_config;
             EvalJob j = eval_job(c, state.backend);
             for (const EvalJob& o : jobs)
                 if (o.key == j.key) return j.key;
@@ -263,14 +273,13 @@ struct App::Impl {
         }
     }
 
-    // The weights file's own settings (bits, rules, static mode), whatever its ranges: its ranges apply.
+    // The setting that stands for the weights file's own (its bits, its first layer's rule, static mode; see
+    // load_weights): evaluated as the file's config, with its ranges and learned scales.
     bool has_file_settings(const QuantConfig& c) const {
-        if (doc.file_config.layers.empty() || c.act_mode != ActMode::kStatic) return false;
-        QuantConfig f = doc.file_config;
-        f.act_ranges.clear();
+        if (doc.file_key.empty() || c.act_mode != ActMode::kStatic) return false;
         QuantConfig g = c;
         g.act_ranges.clear();
-        return config_key(f, state.backend) == config_key(g, state.backend);
+        return config_key(g, Backend::kFast) == doc.file_key;
     }
 
     void step_bits(int delta) {

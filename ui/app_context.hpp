@@ -29,6 +29,7 @@ struct Document {
     uint64_t generation = 0;
     std::vector<std::string> layer_names;  // conv/linear layers, in order
     QuantConfig file_config;               // the weights file's own settings and calibrated ranges (a QAT export); no layers: none
+    std::string file_key;                  // config_key (fast backend) of the UI setting that stands for file_config; "": none
     std::shared_ptr<const ModelCatalog> models;  // the bundled models (ui/model_catalog.hpp), never null in App
     int num_layers() const { return int(layer_names.size()); }
     int num_classes() const { return model ? model->desc().num_classes() : kCifar10NumClasses; }

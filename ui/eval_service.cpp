@@ -48,7 +48,10 @@ std::string config_key(const QuantConfig& c, Backend backend) {
     }
     // Given static ranges (a file's calibrated ones) are another job than ranges calibrated here.
     const bool given_ranges = c.act_mode == ActMode::kStatic && c.act_ranges.size() == c.layers.size() && !c.layers.empty();
-    return w + "|" + a + "|" + act_mode_name(c.act_mode) + "|" + backend_name(backend) + rules + (given_ranges ? "|file ranges" : "");
+    // Fixed scales (a file's learned steps) are another job again.
+    const bool given_scales = !c.weight_scales.empty() || !c.act_scales.empty();
+    return w + "|" + a + "|" + act_mode_name(c.act_mode) + "|" + backend_name(backend) + rules + (given_ranges ? "|file ranges" : "") +
+           (given_scales ? "|file scales" : "");
 }
 
 struct EvalService::Running {

@@ -22,14 +22,6 @@ std::string meta(const Metadata& m, const char* key) {
     return it == m.end() ? std::string() : it->second;
 }
 
-// The bits all layers share (0 when they differ).
-int uniform(const std::vector<LayerQuant>& layers, bool weight) {
-    if (layers.empty()) return kFloatBits;
-    const int b = weight ? layers.front().weight.bits : layers.front().act.bits;
-    for (const LayerQuant& l : layers)
-        if ((weight ? l.weight.bits : l.act.bits) != b) return 0;
-    return b;
-}
 }  // namespace
 
 std::string CatalogEntry::stem() const {
@@ -63,8 +55,8 @@ CatalogEntry read_catalog_entry(const std::string& path) {
     // Settings as App uses them: static with a range per layer (a QAT export), else none.
     const Result<QuantConfig>& qc = f.value.stored_config;
     if (qc.ok() && qc.value.act_mode == ActMode::kStatic && qc.value.act_ranges.size() == qc.value.layers.size()) e.config = qc.value;
-    e.weight_bits = uniform(e.config.layers, true);
-    e.act_bits = uniform(e.config.layers, false);
+    e.weight_bits = uniform_bits(e.config, true);
+    e.act_bits = uniform_bits(e.config, false);
     e.model = std::make_shared<const Model>(std::move(f.value.model));
     return e;
 }
@@ -148,8 +140,8 @@ std::vector<OverlayJob> overlay_jobs(const ModelCatalog& models, const std::vect
             apply_rule(&c, overlay_ptq_rule());
             jobs.push_back({false, base->file, b, b, named(*base, c, backend)});
         }
-    for (const CatalogEntry& e : models)
-        if (e.qat()) jobs.push_back({true, e.file, e.weight_bits, e.act_bits, named(e, e.config, backend)});
+    for (const CatalogEntry& e : models)  // a model with bits that differ by layer (0) has no place on a bits axis
+        if (e.qat() && e.weight_bits == e.act_bits && e.weight_bits != 0) jobs.push_back({true, e.file, e.weight_bits, e.act_bits, named(e, e.config, backend)});
     return jobs;
 }
 

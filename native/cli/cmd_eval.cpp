@@ -36,6 +36,7 @@ struct Row {
     EvalResult result;
     std::string label;   // overrides the bits label (the file's own settings)
     double seconds = 0;  // the evaluation alone (no loading), wall clock
+    std::string layers;  // bits that differ by layer (the file's mixed precision): "conv1=8,conv2=4,..."
 };
 
 std::string bits_label(int w, int a) {
@@ -105,6 +106,7 @@ nlohmann::json row_json(const Row& r, bool per_class) {
     char hash[32];
     std::snprintf(hash, sizeof hash, "%016llx", (unsigned long long)r.result.predictions_hash());
     j["predictions_fnv1a64"] = hash;
+    if (!r.layers.empty()) j["layer_bits"] = r.layers;
     if (per_class) {
         j["per_class_accuracy"] = nlohmann::json::array();
         for (int c = 0; c < r.result.classes; ++c) j["per_class_accuracy"].push_back(r.result.class_accuracy(c));
@@ -136,8 +138,10 @@ int run_eval(const EvalOptions& o) {
         double seconds = 0;
         Result<EvalResult> r = timed_evaluate(lm.model, data.test, o.q.batch, backend, "file settings", &seconds);
         if (!r.ok()) return fail("eval", r.message());
-        const LayerQuant& l0 = stored.value.layers.front();
-        rows.push_back({l0.weight.bits, l0.act.bits, r.value, std::string("file (") + act_mode_name(stored.value.act_mode) + ")", seconds});
+        // Bits that differ by layer (mixed precision): 0, and the layers' bits in "layers".
+        const int wb = uniform_bits(stored.value, true), ab = uniform_bits(stored.value, false);
+        rows.push_back({wb, ab, r.value, std::string("file (") + act_mode_name(stored.value.act_mode) + ")", seconds,
+                        wb && ab ? std::string() : layer_bits_text(stored.value, lm.net(), 0, 0)});
     }
     for (int b : bits.value) {
         const int ab = o.act_bits ? o.act_bits : b;

@@ -9,7 +9,8 @@ import { after, before, test } from 'node:test';
 
 import { expectNoErrors, nativeEval, repoRoot, screenshot, startSession, waitEvaluated } from './harness.mjs';
 
-const kModels = ['float_best', 'notebook_pretrain', 'qat_w2a2', 'qat_w3a3', 'qat_w4a4'];
+const kModels = ['float_best', 'notebook_pretrain', 'qat_mixed_84kb', 'qat_w2a2', 'qat_w2a2_fl8', 'qat_w2a2_lsq', 'qat_w3a3',
+                 'qat_w3a3_lsq', 'qat_w4a4'];
 const asset = (name) => path.join(repoRoot, 'assets', `${name}.safetensors`);
 
 let session;
@@ -27,8 +28,10 @@ test('the picker lists every bundled model with what it is', async () => {
   const s = await page.evaluate(() => window.quantlab.status());
   assert.deepEqual(s.models.map((m) => m.name), kModels);
   for (const m of s.models) assert.ok(m.usable, `${m.name} usable`);
+  // Bits that differ by layer (qat_mixed_84kb, qat_w2a2_fl8: conv1 and fc3 at 8) are 0.
   assert.deepEqual(s.models.filter((m) => m.qat).map((m) => [m.name, m.weight_bits, m.act_bits]),
-                   [['qat_w2a2', 2, 2], ['qat_w3a3', 3, 3], ['qat_w4a4', 4, 4]]);
+                   [['qat_mixed_84kb', 0, 0], ['qat_w2a2', 2, 2], ['qat_w2a2_fl8', 0, 0], ['qat_w2a2_lsq', 2, 2], ['qat_w3a3', 3, 3],
+                    ['qat_w3a3_lsq', 3, 3], ['qat_w4a4', 4, 4]]);
   const w4 = s.models.find((m) => m.name === 'qat_w4a4');
   assert.equal(w4.test_accuracy, 75.86);
   assert.match(w4.description, /^QAT W4A4, mse asymmetric, per-channel weights · test accuracy 75\.86 %/);
@@ -37,7 +40,7 @@ test('the picker lists every bundled model with what it is', async () => {
 
 test('choosing a model: its predictions are quantlab eval of that file', async () => {
   const { page, errors } = await session.open({ hash: 'panel=eval' });
-  for (const [name, bits] of [['qat_w4a4', 4], ['qat_w2a2', 2], ['float_best', 32]]) {
+  for (const [name, bits] of [['qat_w4a4', 4], ['qat_w2a2', 2], ['qat_w2a2_lsq', 2], ['qat_mixed_84kb', 0], ['float_best', 32]]) {
     await choose(page, name);
     const s = await waitEvaluated(page, { total: 1000 });
     // A QAT file starts from its own settings; `quantlab eval -w FILE` evaluates them first ("file (static)").
@@ -55,7 +58,7 @@ test('an unknown model name gives a clear message and the page keeps its model',
   await choose(page, 'qat_w3a3');
   const r = await page.evaluate(() => window.quantlab.chooseModel('qat_w9a9'));
   assert.equal(r.ok, false);
-  assert.match(r.error, /^Unknown model 'qat_w9a9'\. Bundled models: float_best, notebook_pretrain, qat_w2a2, qat_w3a3, qat_w4a4$/);
+  assert.match(r.error, /^Unknown model 'qat_w9a9'\. Bundled models: float_best, notebook_pretrain, qat_mixed_84kb, qat_w2a2, qat_w2a2_fl8, qat_w2a2_lsq, qat_w3a3, qat_w3a3_lsq, qat_w4a4$/);
   let s = await page.evaluate(() => window.quantlab.status());
   assert.equal(s.weights, 'qat_w3a3.safetensors', 'the current model stays');
   assert.equal(s.error, r.error, 'the banner shows the message');

@@ -17,11 +17,15 @@ after(async () => { await session?.close(); });
 
 test('the overlay points equal quantlab eval of float_best (PTQ) and of each QAT file', async () => {
   const { page, errors } = await session.open({ hash: 'panel=eval&wb=4&ab=4' });
-  await page.waitForFunction(() => {
+  // 7 PTQ points and one per QAT model with the same bits on every layer (mixed ones have no place on the axis).
+  const want = await page.evaluate(() => 7 + window.quantlab.status().models.filter((m) => m.qat && m.weight_bits === m.act_bits && m.weight_bits > 0).length);
+  await page.waitForFunction((n) => {
     const o = window.quantlab.status().overlay;
-    return o.length === 10 && o.every((p) => p.done);
-  }, null, { timeout: 300000, polling: 250 });
+    return o.length === n && o.every((p) => p.done);
+  }, want, { timeout: 300000, polling: 250 });
   const s = await page.evaluate(() => window.quantlab.status());
+  assert.ok(s.overlay.some((p) => p.model === 'qat_w2a2_lsq.safetensors'), 'the LSQ model is a point');
+  assert.ok(!s.overlay.some((p) => p.model === 'qat_w2a2_fl8.safetensors'), 'a mixed model is not');
   const ptq = nativeEval({ bits: [2, 3, 4, 5, 6, 8, 16],
                            extraArgs: ['-w', asset('float_best'), '--no-file-config', '--asymmetric', '--rule', 'mse', '--per-channel'] });
   for (const p of s.overlay) {

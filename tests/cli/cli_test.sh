@@ -150,6 +150,11 @@ assert abs(c[0]["test_accuracy"] - e["results"][0]["accuracy"]) < 1e-9, (c[0], e
 print("ok: mixed precision chose", c[0]["layer_bits"], "val %.2f %%, test %.2f %%" % (c[0]["val_accuracy"], c[0]["test_accuracy"]))
 PY
     mkdir "$tmp/d" && cp "$root/assets/cifar10_test_1000.bin" "$tmp/d/test_batch.bin"
+    # The shipped mixed-precision model: its own row says the bits differ by layer (0) and lists them.
+    "$q" eval --data "$tmp/d" -w "$root/assets/qat_mixed_84kb.safetensors" --bits 32 --json >"$tmp/m.json" 2>"$err" || { cat "$err"; exit 1; }
+    python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"][0]
+assert r["settings"] == "file (static)" and r["weight_bits"] == 0 and r["act_bits"] == 0, r
+assert r["layer_bits"] == "conv1=8,conv2=4,fc1=2,fc2=4,fc3=4", r' "$tmp/m.json" || exit 1
     expect_fail "never on the test set" mixed --data "$tmp/d"
     expect_fail "never on the test set" eval --data "$tmp/d" --val 10
     expect_fail "give one" eval --data "$data" --val 10 --limit 10 ;;

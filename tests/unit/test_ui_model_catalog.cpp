@@ -27,14 +27,20 @@ struct LangGuard {
 TEST_CASE("model catalog: the bundled models and their metadata", "[ui][catalog]") {
     LangGuard lang;
     const ui::ModelCatalog models = ui::scan_models(kAssets);
-    REQUIRE(models.size() == 5);
-    const char* files[] = {"float_best.safetensors", "notebook_pretrain.safetensors", "qat_w2a2.safetensors",
-                           "qat_w3a3.safetensors", "qat_w4a4.safetensors"};
-    for (size_t i = 0; i < 5; ++i) {
+    const std::vector<std::string> files = {"float_best.safetensors",   "notebook_pretrain.safetensors", "qat_mixed_84kb.safetensors",
+                                            "qat_w2a2.safetensors",     "qat_w2a2_fl8.safetensors",      "qat_w2a2_lsq.safetensors",
+                                            "qat_w3a3.safetensors",     "qat_w3a3_lsq.safetensors",      "qat_w4a4.safetensors"};
+    REQUIRE(models.size() == files.size());
+    for (size_t i = 0; i < files.size(); ++i) {
         CHECK(models[i].file == files[i]);
         CHECK(models[i].usable());
         CHECK(models[i].error.empty());
     }
+    auto at = [&](const std::string& stem) -> const ui::CatalogEntry& {
+        const ui::CatalogEntry* e = ui::find_model(models, stem);
+        REQUIRE(e);
+        return *e;
+    };
     const ui::CatalogEntry& fb = models[0];
     CHECK(fb.stem() == "float_best");
     CHECK(fb.test_accuracy == Approx(76.50));
@@ -50,7 +56,7 @@ TEST_CASE("model catalog: the bundled models and their metadata", "[ui][catalog]
     const int bits[] = {2, 3, 4};
     const double acc[] = {60.71, 73.82, 75.86};
     for (int i = 0; i < 3; ++i) {
-        const ui::CatalogEntry& q = models[size_t(2 + i)];
+        const ui::CatalogEntry& q = at("qat_w" + std::to_string(bits[i]) + "a" + std::to_string(bits[i]));
         CHECK(q.qat());
         CHECK(q.weight_bits == bits[i]);
         CHECK(q.act_bits == bits[i]);
@@ -59,23 +65,55 @@ TEST_CASE("model catalog: the bundled models and their metadata", "[ui][catalog]
         CHECK(q.config.act_ranges.size() == 5);
         CHECK(q.quantization == "W" + std::to_string(bits[i]) + "A" + std::to_string(bits[i]) + ", mse asymmetric, per-channel weights");
     }
+    // Learned steps (LSQ), stored as fixed scales (native/trainer/RESULTS.md): their accuracies are the README's.
+    struct Learned {
+        const char* stem;
+        int layer_bits[5];
+        int weight_bits;  // 0: they differ by layer
+        double test_accuracy;
+    };
+    const Learned learned[] = {{"qat_w2a2_lsq", {2, 2, 2, 2, 2}, 2, 70.39},
+                               {"qat_w3a3_lsq", {3, 3, 3, 3, 3}, 3, 75.47},
+                               {"qat_w2a2_fl8", {8, 2, 2, 2, 8}, 0, 73.93},
+                               {"qat_mixed_84kb", {8, 4, 2, 4, 4}, 0, 76.27}};
+    for (const Learned& l : learned) {
+        INFO(l.stem);
+        const ui::CatalogEntry& q = at(l.stem);
+        CHECK(q.qat());
+        CHECK(q.weight_bits == l.weight_bits);
+        CHECK(q.act_bits == l.weight_bits);
+        CHECK(q.test_accuracy == Approx(l.test_accuracy));
+        CHECK(q.config.act_mode == ActMode::kStatic);
+        REQUIRE(q.config.layers.size() == 5);
+        REQUIRE(q.config.act_scales.size() == 5);
+        REQUIRE(q.config.weight_scales.size() == 5);
+        for (size_t k = 0; k < 5; ++k) {
+            CHECK(q.config.layers[k].weight.bits == l.layer_bits[k]);
+            CHECK(q.config.layers[k].act.bits == l.layer_bits[k]);
+            CHECK(q.config.act_scales[k] > 0);
+            CHECK(q.config.weight_scales[k] > 0);
+            CHECK(q.config.layers[k].act.symmetric == (k == 0));  // unsigned codes after a ReLU (conv2..fc3's inputs)
+        }
+        CHECK(q.quantization.find("lsq learned steps") != std::string::npos);
+    }
+    CHECK(ui::bits_label(at("qat_mixed_84kb").weight_bits, at("qat_mixed_84kb").act_bits) == "mixed");
 
     SECTION("descriptions, English and Japanese") {
         ui::set_language(ui::Lang::kEn);
-        CHECK(ui::describe(models[4]) == "QAT W4A4, mse asymmetric, per-channel weights · test accuracy 75.86 % · "
+        CHECK(ui::describe(at("qat_w4a4")) == "QAT W4A4, mse asymmetric, per-channel weights · test accuracy 75.86 % · "
                                          "fine-tuned from float_best.safetensors");
         CHECK(ui::describe(nb) == "float · test accuracy 67.17 % · notebook (pretrained)");
         CHECK(ui::describe(fb) == "float · test accuracy 76.50 % · fine-tuned from pretrain.pth");
         ui::set_language(ui::Lang::kJa);
-        const std::string ja = ui::describe(models[4]);
+        const std::string ja = ui::describe(at("qat_w4a4"));
         CHECK(ja.find("テスト精度 75.86 %") != std::string::npos);
         CHECK(ja.find("QAT") != std::string::npos);
         CHECK(ui::describe(nb).find("浮動小数点") != std::string::npos);
     }
 
     SECTION("find and pick by file name or stem") {
-        CHECK(ui::find_model(models, "qat_w3a3") == &models[3]);
-        CHECK(ui::find_model(models, "qat_w3a3.safetensors") == &models[3]);
+        CHECK(ui::find_model(models, "qat_w3a3") == &models[6]);
+        CHECK(ui::find_model(models, "qat_w3a3.safetensors") == &models[6]);
         CHECK(ui::find_model(models, "qat_w3") == nullptr);
         Result<const ui::CatalogEntry*> p = ui::pick_model(models, "float_best");
         REQUIRE(p.ok());
@@ -86,7 +124,8 @@ TEST_CASE("model catalog: the bundled models and their metadata", "[ui][catalog]
         ui::set_language(ui::Lang::kEn);
         Result<const ui::CatalogEntry*> p = ui::pick_model(models, "qat_w9a9");
         REQUIRE_FALSE(p.ok());
-        CHECK(p.message() == "Unknown model 'qat_w9a9'. Bundled models: float_best, notebook_pretrain, qat_w2a2, qat_w3a3, qat_w4a4");
+        CHECK(p.message() == "Unknown model 'qat_w9a9'. Bundled models: float_best, notebook_pretrain, qat_mixed_84kb, qat_w2a2, qat_w2a2_fl8, qat_w2a2_lsq, "
+                               "qat_w3a3, qat_w3a3_lsq, qat_w4a4");
         ui::set_language(ui::Lang::kJa);
         Result<const ui::CatalogEntry*> j = ui::pick_model(models, "qat_w9a9");
         REQUIRE_FALSE(j.ok());
@@ -151,7 +190,12 @@ TEST_CASE("model catalog: files that do not fit the network are listed with why"
 TEST_CASE("model catalog: the overlay's jobs", "[ui][catalog]") {
     const ui::ModelCatalog models = ui::scan_models(kAssets);
     const std::vector<ui::OverlayJob> jobs = ui::overlay_jobs(models, {2, 4, 8}, Backend::kInteger);
-    REQUIRE(jobs.size() == 3 + 3);
+    // PTQ of float_best at each width, then each QAT model with the same bits on every layer, in file order (the
+    // mixed ones, qat_mixed_84kb and qat_w2a2_fl8, have no place on a bits axis).
+    const char* qat_files[] = {"qat_w2a2.safetensors", "qat_w2a2_lsq.safetensors", "qat_w3a3.safetensors", "qat_w3a3_lsq.safetensors",
+                               "qat_w4a4.safetensors"};
+    const int qat_bits[] = {2, 2, 3, 3, 4};
+    REQUIRE(jobs.size() == 3 + 5);
     for (int i = 0; i < 3; ++i) {
         const ui::OverlayJob& j = jobs[size_t(i)];
         CHECK_FALSE(j.qat);
@@ -169,12 +213,12 @@ TEST_CASE("model catalog: the overlay's jobs", "[ui][catalog]") {
     }
     CHECK(jobs[0].weight_bits == 2);
     CHECK(jobs[2].weight_bits == 8);
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 5; ++i) {
         const ui::OverlayJob& j = jobs[size_t(3 + i)];
         CHECK(j.qat);
-        CHECK(j.model == models[size_t(2 + i)].file);
-        CHECK(j.weight_bits == 2 + i);
-        const std::vector<RealRange>& want = models[size_t(2 + i)].config.act_ranges;
+        CHECK(j.model == qat_files[i]);
+        CHECK(j.weight_bits == qat_bits[i]);
+        const std::vector<RealRange>& want = ui::find_model(models, qat_files[i])->config.act_ranges;
         REQUIRE(j.job.config.act_ranges.size() == want.size());
         for (size_t k = 0; k < want.size(); ++k)
             CHECK((j.job.config.act_ranges[k].alpha == want[k].alpha && j.job.config.act_ranges[k].beta == want[k].beta));
@@ -182,5 +226,5 @@ TEST_CASE("model catalog: the overlay's jobs", "[ui][catalog]") {
     }
     // Without the float model only the QAT points remain.
     ui::ModelCatalog no_float(models.begin() + 1, models.end());
-    CHECK(ui::overlay_jobs(no_float, {2, 4}, Backend::kFast).size() == 3);
+    CHECK(ui::overlay_jobs(no_float, {2, 4}, Backend::kFast).size() == 5);
 }
