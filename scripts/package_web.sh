@@ -3,7 +3,8 @@
 # a university web space, `python3 -m http.server`), no special headers needed. It holds both builds:
 # mt/ (wasm threads; preset `web`) and st/ (no threads; preset `web-st`), and glue.js starts mt/ where the page is
 # cross-origin isolated (a server sending COOP/COEP over https or on localhost, as scripts/serve.sh does), else st/.
-# With --with-data it includes test_batch.bin, and the page evaluates all 10,000 test images.
+# With --with-data it includes test_batch.bin, and the page evaluates all 10,000 test images, and the training
+# batches data_batch_1..5.bin found there, which the training panel then trains on (fetched when a run starts).
 # Usage: scripts/package_web.sh DIR [--with-data CIFAR_DIR] [--no-build] [--mt PAGE_DIR] [--st PAGE_DIR]
 #   --no-build   use the pages already built (build/web/page, build/web-st/page) instead of building them
 #   --mt, --st   take the threaded / single-threaded page from these folders (implies --no-build)
@@ -18,7 +19,7 @@ while [ $# -gt 0 ]; do
     --no-build) build=0; shift ;;
     --mt) mt=${2:?package_web: --mt needs a folder}; build=0; shift 2 ;;
     --st) st=${2:?package_web: --st needs a folder}; build=0; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "package_web: unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) if [ -n "$out" ]; then echo "package_web: one output folder only ('$out' and '$1')" >&2; exit 2; fi
        out=$1; shift ;;
@@ -37,6 +38,17 @@ if [ -n "$data" ]; then
   if [ "$size" != "$expected" ]; then
     echo "package_web: $data/test_batch.bin is $size bytes, expected $expected (CIFAR-10's binary test batch)" >&2; exit 1
   fi
+  # The training batches, each also 10,000 records; those present go in (none: the page trains on its sample).
+  train_batches=()
+  for i in 1 2 3 4 5; do
+    f="$data/data_batch_$i.bin"
+    [ -f "$f" ] || continue
+    size=$(stat -c %s "$f")
+    if [ "$size" != "$expected" ]; then
+      echo "package_web: $f is $size bytes, expected $expected (a CIFAR-10 binary training batch)" >&2; exit 1
+    fi
+    train_batches+=("data_batch_$i.bin")
+  done
 fi
 
 if [ "$build" = 1 ]; then
@@ -79,7 +91,7 @@ if [ -e "$out" ] && [ -n "$(ls -A "$out" 2>/dev/null)" ] && [ ! -f "$out/st/quan
   echo "package_web: $out exists and is not a QuantLab package; give an empty or new folder" >&2; exit 1
 fi
 rm -rf "$out/mt" "$out/st" "$out/index.html" "$out/glue.js" "$out/shell_i18n.js" "$out/quantlab.data" \
-       "$out/test_batch.bin" "$out/cifar10_train_2000.bin" "$out/.nojekyll"
+       "$out/test_batch.bin" "$out/cifar10_train_2000.bin" "$out/.nojekyll" "$out"/data_batch_*.bin
 mkdir -p "$out/mt" "$out/st"
 
 cp "$mt/quantlab.js" "$mt/quantlab.wasm" "$mt/quantlab.worker.js" "$out/mt/"
@@ -87,21 +99,23 @@ cp "$st/quantlab.js" "$st/quantlab.wasm" "$out/st/"
 cp "$st/glue.js" "$st/shell_i18n.js" "$st/quantlab.data" "$out/"
 # The training panel's images, fetched by glue.js when the first run starts (not preloaded: the first load stays small).
 if [ -f "$st/cifar10_train_2000.bin" ]; then cp "$st/cifar10_train_2000.bin" "$out/"; fi
-test_set=none
+test_set=none train_set=""
 if [ -n "$data" ]; then
   install -m 644 "$data/test_batch.bin" "$out/test_batch.bin"
   test_set=bundled
+  for b in "${train_batches[@]}"; do install -m 644 "$data/$b" "$out/$b"; done
+  train_set=$(IFS=,; echo "${train_batches[*]}")
 fi
 # The shell: glue.js chooses the build at load ("auto"), and knows whether test_batch.bin is here (so a static
 # host is never asked for a file it lacks: a 404 would be logged in the browser's console).
-sed "s|<body data-threads=\"false\"|<body data-threads=\"auto\" data-test-set=\"$test_set\"|" \
+sed "s|<body data-threads=\"false\"|<body data-threads=\"auto\" data-test-set=\"$test_set\" data-train-set=\"$train_set\"|" \
   "$st/index.html" > "$out/index.html"
 grep -q 'data-threads="auto"' "$out/index.html" || {
   echo "package_web: could not set data-threads in $out/index.html" >&2; exit 1; }
 # GitHub Pages: serve the files as they are (no Jekyll processing).
 : > "$out/.nojekyll"
 
-if [ -n "$data" ]; then images="and test_batch.bin (all 10,000 test images)"
+if [ -n "$data" ]; then images="and test_batch.bin (all 10,000 test images)${train_set:+, ${train_set//,/ } (training images)}"
 else images="(the bundled 1,000-image sample; --with-data DIR for all 10,000)"; fi
 echo "package_web: wrote $out ($(du -sh "$out" | cut -f1)): index.html, glue.js, shell_i18n.js, quantlab.data, cifar10_train_2000.bin, mt/, st/," \
      ".nojekyll $images"

@@ -22,6 +22,7 @@
 #include "core/train/init_weights.hpp"
 #include "core/train/learned_params.hpp"
 #include "core/train/run.hpp"
+#include "ui/i18n.hpp"
 
 namespace quantlab::ui {
 
@@ -347,9 +348,9 @@ CoreTrainer::~CoreTrainer() {
     if (impl_->worker.joinable()) impl_->worker.join();
 }
 
-Status CoreTrainer::set_train_data(const std::string& name, const std::vector<uint8_t>& bytes) {
+Status CoreTrainer::set_train_data(const std::string& name, const uint8_t* data, size_t size) {
     Impl& m = *impl_;
-    Result<Cifar10> d = read_cifar10_bytes(bytes.data(), bytes.size(), name);
+    Result<Cifar10> d = read_cifar10_bytes(data, size, name);
     if (!d.ok()) {
         train_data_failed("the training images could not be used: " + d.message());
         return d.status;
@@ -362,6 +363,14 @@ Status CoreTrainer::set_train_data(const std::string& name, const std::vector<ui
     }
     m.cv.notify_all();
     return Status::success();
+}
+
+std::string CoreTrainer::train_data_label() const {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (!impl_->train_data) return tr("Training images: fetched when the first run starts (or drop CIFAR-10 data_batch_*.bin files here).");
+    char b[512];
+    std::snprintf(b, sizeof b, tr("Training images: %s (%lld images)."), impl_->data_name.c_str(), (long long)impl_->train_data->count);
+    return b;
 }
 
 void CoreTrainer::train_data_failed(const std::string& message) {

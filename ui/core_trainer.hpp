@@ -39,7 +39,8 @@ public:
 
     // The training images, CIFAR-10 binary records (`name` for messages). Bad bytes (not a multiple of 3,073, a
     // label over 9) fail the runs waiting for data with the message, which is also returned.
-    Status set_train_data(const std::string& name, const std::vector<uint8_t>& bytes);
+    Status set_train_data(const std::string& name, const uint8_t* data, size_t size);
+    Status set_train_data(const std::string& name, const std::vector<uint8_t>& bytes) { return set_train_data(name, bytes.data(), bytes.size()); }
     // The training images could not be had (a failed download): runs waiting for them fail with `message`.
     void train_data_failed(const std::string& message);
     // A run waits for training images and none were given: the front end should fetch them now.
@@ -63,6 +64,7 @@ public:
     Result<std::vector<uint8_t>> weights_file(int run_id) override;
     bool exports_as_download() const override;
     bool offers_weights_file() const override { return true; }
+    std::string train_data_label() const override;
 
 private:
     struct Impl;

@@ -208,6 +208,11 @@ void TrainPanel::dataset_choice(AppContext& ctx) {
         data_error_ = s ? std::string() : s.message;
         data_checked_ = now;
     }
+    if (const std::string label = ctx.trainer->train_data_label(); !label.empty()) {  // the page: which images it trains on
+        ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+        ImGui::TextWrapped("%s", label.c_str());
+        ImGui::PopStyleColor();
+    }
     if (!data_error_.empty()) {
         ImGui::PushStyleColor(ImGuiCol_Text, ImGui::ColorConvertU32ToFloat4(plot::colors().bad));
         ImGui::TextWrapped("%s", data_error_.c_str());

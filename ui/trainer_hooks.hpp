@@ -132,6 +132,8 @@ public:
     // Whether d's training images are there now; else a message saying where the trainer looked and how to get
     // them (the panel shows it before Start). Default: fine (a trainer that fetches its data when a run asks).
     virtual Status check_data(Dataset /*d*/) const { return Status::success(); }
+    // A line on the training images the runs use, in the UI's language ("" = none to show).
+    virtual std::string train_data_label() const { return {}; }
     // Where this session's runs write their checkpoints (the panel saves curves next to them); "" if none.
     virtual std::string runs_dir() const { return std::string(); }
 };

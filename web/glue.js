@@ -5,8 +5,9 @@
 // Which build it starts: the one beside it (a page CMake built), or in a packaged folder (scripts/package_web.sh,
 // <body data-threads="auto">) mt/ when the page is cross-origin isolated (wasm threads), else st/.
 // Its words and the shell's are in shell_i18n.js, in the language of the URL state (lang=) or the browser.
-// Training: when the first run asks, it fetches the training images (cifar10_train_2000.bin beside the page, not
-// preloaded) and hands them to the app; a run's Download becomes a Blob download.
+// Training: when the first run asks, it fetches the training images (cifar10_train_2000.bin beside the page, or
+// the CIFAR-10 training batches a package lists in data-train-set; not preloaded) and hands them to the app, as
+// it does data_batch_*.bin files the user drops; a run's Download becomes a Blob download.
 // Tests and the benchmark use window.quantlab (status(), applyState(), openBytes(), benchmark(), train*(), ...).
 (() => {
   'use strict';
@@ -88,8 +89,18 @@
     api.lastFileError = '';
     return { ok: true, error: '' };
   }
+  // CIFAR-10's training batches (data_batch_1.bin ... data_batch_5.bin) dropped or picked together are the
+  // training panel's images; every other file goes to the app (weights, a test batch).
+  const isTrainBatch = (name) => /^data_batch_\d+\.bin$/i.test(name);
   async function openFiles(files) {
-    for (const f of files) openBytes(f.name, new Uint8Array(await f.arrayBuffer()));
+    const batches = files.filter((f) => isTrainBatch(f.name)).sort((a, b) => a.name.localeCompare(b.name));
+    for (const f of files) if (!isTrainBatch(f.name)) openBytes(f.name, new Uint8Array(await f.arrayBuffer()));
+    if (!batches.length) return;
+    const parts = [];
+    for (const f of batches) parts.push(new Uint8Array(await f.arrayBuffer()));
+    const r = setTrainData(batches.map((f) => f.name).join(' + '), parts);
+    api.lastFileError = r.error;
+    if (!r.ok) showError(r.error);
   }
 
   const picker = $('file');
@@ -138,14 +149,20 @@
   // ---- training ------------------------------------------------------------------------------------
   // The training images, fetched once when the first run asks (Module.quantlabNeedTrainData); a failed
   // download fails the waiting runs with the reason (shown in the training panel).
+  // A packaged folder with the training batches lists them (data-train-set="data_batch_1.bin,..."); else the sample.
   const kTrainSample = 'cifar10_train_2000.bin';
-  function setTrainData(name, bytes) {
-    const ptr = Module._malloc(Math.max(1, bytes.length));
-    if (!ptr) return { ok: false, error: T('outOfMemory', name, mb(bytes.length)) };
-    Module.writeArrayToMemory(bytes, ptr);
+  const servedTrainFiles = () => (document.body.dataset.trainSet || '').split(',').filter(isTrainBatch);
+  // The training images from one or more parts (the batches, in order), copied once into the wasm heap.
+  function setTrainData(name, parts) {
+    if (parts instanceof Uint8Array) parts = [parts];
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    const ptr = Module._malloc(Math.max(1, total));
+    if (!ptr) return { ok: false, error: T('outOfMemory', name, mb(total)) };
     let rc;
     try {
-      rc = Module.ccall('ql_set_train_data', 'number', ['string', 'number', 'number'], [name, ptr, bytes.length]);
+      let at = ptr;
+      for (const p of parts) { Module.writeArrayToMemory(p, at); at += p.length; }
+      rc = Module.ccall('ql_set_train_data', 'number', ['string', 'number', 'number'], [name, ptr, total]);
     } finally {
       Module._free(ptr);
     }
@@ -153,16 +170,22 @@
   }
   async function loadTrainData() {
     const side = $('side-progress');
+    const files = servedTrainFiles().length ? servedTrainFiles() : [kTrainSample];
+    let current = files[0];
     try {
-      const bytes = await fetchBytes(kTrainSample, (loaded, total) => {
-        side.style.display = 'block';
-        $('side-progress-text').textContent = `${kTrainSample}: ${mb(loaded)} / ${mb(total)} MB`;
-        $('side-progress-bar').style.width = total ? `${(100 * loaded / total).toFixed(1)}%` : '50%';
-      });
-      api.trainDataBytes = bytes.length;
-      setTrainData(kTrainSample, bytes);
+      const parts = [];
+      for (const f of files) {
+        current = f;
+        parts.push(await fetchBytes(f, (loaded, total) => {
+          side.style.display = 'block';
+          $('side-progress-text').textContent = `${f}: ${mb(loaded)} / ${mb(total)} MB`;
+          $('side-progress-bar').style.width = total ? `${(100 * loaded / total).toFixed(1)}%` : '50%';
+        }));
+      }
+      api.trainDataBytes = parts.reduce((n, p) => n + p.length, 0);
+      setTrainData(files.join(' + '), parts);
     } catch (e) {
-      Module.ccall('ql_train_data_failed', null, ['string'], [`${kTrainSample}: ${e.message}`]);
+      Module.ccall('ql_train_data_failed', null, ['string'], [e.message.includes(current) ? e.message : `${current}: ${e.message}`]);
     } finally {
       side.style.display = 'none';
     }
@@ -222,7 +245,8 @@
     // Training (the training panel's runs). trainStart({epochs, batch, lr, optimizer: 'sgd'|'adam', augment, qat,
     // wb, ab, ste: 'identity'|'clipped', quantizer: 'fixed'|'lsq'|'pact'}) -> {id, error}; trainStatus() -> {runs: [...], train_images, ...};
     // trainTestOptions({limitTrain, maxSteps, valEvery, seed}) for runs started afterwards; trainWeights(id) ->
-    // Uint8Array (.safetensors) or null; trainUse(id) loads them as the current model; setTrainData(name, bytes).
+    // Uint8Array (.safetensors) or null; trainUse(id) loads them as the current model; setTrainData(name, bytes or
+    // [bytes, ...]).
     trainStart: (o = {}) => {
       const id = Module.ccall('ql_train_start', 'number',
         ['number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number'],

@@ -7,7 +7,7 @@
 //     its LAN address (plain http: no isolation possible) gets st/ and a clean console;
 //   - with lang=ja (the app's state key) or a Japanese browser the shell, its errors and the app speak Japanese.
 //   - packaged --with-data (when a CIFAR-10 folder is available), the plain host's page evaluates all 10,000
-//     test images and matches native on them.
+//     test images and matches native on them, and its training panel trains on the packaged training batches.
 // Both pages' inference speeds (ql_benchmark) are printed, not asserted.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -181,6 +181,10 @@ test('--with-data: the plain host serves the full test set and the page matches 
     execFileSync('bash', [path.join(repoRoot, 'scripts/package_web.sh'), withData, '--with-data', config.dataDir,
                           '--mt', config.pageDir, '--st', stPage], { stdio: ['ignore', 'ignore', 'inherit'] });
     assert.match(readFileSync(path.join(withData, 'index.html'), 'utf8'), /data-test-set="bundled"/);
+    // The training batches there go in too, listed for glue.js.
+    const batches = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`).filter((b) => existsSync(path.join(config.dataDir, b)));
+    assert.match(readFileSync(path.join(withData, 'index.html'), 'utf8'), new RegExp(`data-train-set="${batches.join(',')}"`));
+    for (const b of batches) assert.equal(statSync(path.join(withData, b)).size, 10000 * 3073, b);
     const native = nativeEval({ bits: [8], dataDir: config.dataDir })[8];
     server = await startPlainServer(withData, kSubpath);
     session = await startSession({ server });
@@ -190,6 +194,19 @@ test('--with-data: the plain host serves the full test set and the page matches 
     console.log(`packaged with the full test set (st/): 8 bits ${s.accuracy.toFixed(2)} % ${s.predictions_fnv1a64}, ` +
                 `native ${native.accuracy.toFixed(2)} % ${native.hash}`);
     assert.equal(s.predictions_fnv1a64, native.hash);
+    // The training panel trains on the served batches (one step here): all their images, not the 2,000 sample.
+    if (batches.length) {
+      await page.evaluate(() => window.quantlab.trainTestOptions({ limitTrain: 64, maxSteps: 1, seed: 1 }));
+      const { id, error } = await page.evaluate(() => window.quantlab.trainStart({ epochs: 1, batch: 32, lr: 0.01 }));
+      assert.equal(error, '');
+      await page.waitForFunction((i) => ['finished', 'failed'].includes(window.quantlab.trainStatus().runs.find((r) => r.id === i)?.state),
+                                 id, { timeout: 300000, polling: 250 });
+      const t = await page.evaluate(() => window.quantlab.trainStatus());
+      assert.equal(t.runs[0].state, 'finished', t.runs[0].message);
+      assert.equal(t.train_images, batches.length * 10000);
+      assert.equal(t.data, batches.join(' + '));
+      console.log(`packaged training images: ${t.data} (${t.train_images})`);
+    }
     expectNoErrors(assert, errors, 'packaged with data');
   } finally {
     await session?.close();  // closes the server too

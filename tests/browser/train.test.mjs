@@ -3,7 +3,7 @@
 // it fetches when the run starts (cifar10_train_2000.bin = the first 2,000 records of data_batch_1.bin); the native
 // binary trains the same run on the same images (--limit-train) with the same seed. Checked: every tensor of the
 // page's weights equals the native export's (sha256), the loss falls, the test accuracy rises above PTQ's, the
-// weights load as the current model; an LSQ run's tensors and learned steps (the file's scales) equal native core's;
+// weights load as the current model; dropped data_batch_*.bin files become the training images; an LSQ run's tensors and learned steps (the file's scales) equal native core's;
 // bad input (a learning rate that blows the loss up, bytes that are not
 // CIFAR-10, a batch larger than the data) gives a message and the page keeps working. Screenshots of the training
 // panel at 1280x720 in English and Japanese. Small on purpose (the reference engine is slow):
@@ -18,7 +18,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import { startServer } from '../../web/serve.mjs';
-import { config, expectNoErrors, repoRoot, screenshot, startSession } from './harness.mjs';
+import { config, dropFiles, expectNoErrors, repoRoot, screenshot, startSession } from './harness.mjs';
 
 const kImages = 320;  // 256 training + 64 validation images (the 80/20 split)
 const kRun = { epochs: 2, batch: 32, lr: 0.01, qat: true, wb: 4, ab: 4 };  // 16 steps
@@ -177,6 +177,34 @@ test('bad input: a diverging learning rate, bytes that are not CIFAR-10, a batch
   assert.equal(s.weights, 'notebook_pretrain.safetensors', 'the page keeps its model');
   await page.evaluate(() => window.quantlab.afterFrames(3));
   expectNoErrors(assert, errors, 'bad input');
+});
+
+test('dropped data_batch_*.bin files become the training images; a bad one gives a message and keeps them', async () => {
+  const { page, errors } = await session.open({ hash: 'panel=train' });
+  const sample = readFileSync(path.join(repoRoot, 'assets/cifar10_test_1000.bin'));  // any CIFAR-10 records do
+  // Dropped out of order, with a weights file beside them (which still opens as a model).
+  await dropFiles(page, [{ name: 'data_batch_2.bin', bytes: sample.subarray(3073 * 40, 3073 * 70) },
+                         { name: 'data_batch_1.bin', bytes: sample.subarray(0, 3073 * 40) },
+                         { name: 'qat_w4a4.safetensors', bytes: readFileSync(path.join(repoRoot, 'assets/qat_w4a4.safetensors')) }]);
+  await page.waitForFunction(() => window.quantlab.trainStatus().train_images === 70, null, { timeout: 60000, polling: 100 });
+  let t = await page.evaluate(() => window.quantlab.trainStatus());
+  assert.equal(t.data, 'data_batch_1.bin + data_batch_2.bin');
+  await page.waitForFunction(() => window.quantlab.status().weights === 'qat_w4a4.safetensors', null, { timeout: 60000 });
+  // A run trains on them (56 of the 70 after the 80/20 split), without fetching the bundled sample.
+  await page.evaluate(() => window.quantlab.trainTestOptions({ maxSteps: 2, seed: 1 }));
+  const { id, error } = await page.evaluate(() => window.quantlab.trainStart({ epochs: 1, batch: 8, lr: 0.01 }));
+  assert.equal(error, '');
+  const r = await waitRunEnd(page, id);
+  assert.equal(r.state, 'finished', r.message);
+  assert.equal(await page.evaluate(() => window.quantlab.trainDataBytes), 0, 'the sample was not fetched');
+  // Not CIFAR-10 records: a message naming the file; the images stay.
+  await dropFiles(page, [{ name: 'data_batch_3.bin', bytes: Buffer.alloc(100) }]);
+  await page.waitForFunction(() => window.quantlab.errors.some((e) => e.includes('data_batch_3.bin')), null, { timeout: 60000 });
+  t = await page.evaluate(() => window.quantlab.trainStatus());
+  assert.equal(t.train_images, 70);
+  await page.waitForTimeout(300);
+  await screenshot(page, 'train-panel-dropped');
+  expectNoErrors(assert, errors, 'dropped training batches');
 });
 
 // The single-threaded page (no pthreads: App pumps the steps inside its frames) trains the same weights as the

@@ -153,8 +153,10 @@ TEST_CASE("CoreTrainer: the loop's weights, pumped or on a worker, and across a 
         t.pump(5);
         CHECK(t.wants_train_data());
         CHECK(state_of(t, id.value) == ui::TrainState::kQueued);
+        CHECK(t.train_data_label().find("fetched when the first run starts") != std::string::npos);
         REQUIRE(t.set_train_data("sample", bytes).ok());
         CHECK_FALSE(t.wants_train_data());
+        CHECK(t.train_data_label() == "Training images: sample (40 images).");  // what the panel shows
         run_out(t, id.value, false);
         REQUIRE(state_of(t, id.value) == ui::TrainState::kFinished);
         require_equal(trained(t, id.value, model->desc()), want);
