@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/layer_bits.hpp"
 #include "core/model_file.hpp"
 #include "core/model_size.hpp"
 #include "core/network.hpp"
@@ -20,17 +21,26 @@ namespace quantlab::cli {
 
 namespace {
 
+// The quantization settings a file stores (a QAT export's); no layers when it has none.
+QuantConfig stored_settings(const std::string& path) {
+    Result<WeightsFile> f = read_weights_file(path);
+    return f.ok() && f.value.stored_config.ok() ? f.value.stored_config.value : QuantConfig{};
+}
+
 // The bit widths the size table shows: float, 8, 4, 2, and the file's own weight bits (a QAT export's) when
 // they are another uniform width.
-std::vector<int> size_bits(const std::string& path) {
+std::vector<int> size_bits(const QuantConfig& stored) {
     std::vector<int> bits{kFloatBits, 8, 4, 2};
-    Result<WeightsFile> f = read_weights_file(path);
-    if (f.ok() && f.value.stored_config.ok() && !f.value.stored_config.value.layers.empty()) {
-        const int b = f.value.stored_config.value.layers.front().weight.bits;
-        bool uniform = true;
-        for (const LayerQuant& l : f.value.stored_config.value.layers) uniform = uniform && l.weight.bits == b;
-        if (uniform && std::find(bits.begin(), bits.end(), b) == bits.end()) bits.push_back(b);
-    }
+    const int b = stored.layers.empty() ? kFloatBits : uniform_bits(stored, true);
+    if (b != 0 && std::find(bits.begin(), bits.end(), b) == bits.end()) bits.push_back(b);
+    return bits;
+}
+
+// A file whose weight bits differ by layer (a mixed-precision export): those bits, per conv/linear layer.
+std::vector<int> mixed_weight_bits(const QuantConfig& stored) {
+    std::vector<int> bits;
+    if (stored.layers.empty() || uniform_bits(stored, true) != 0) return bits;
+    for (const LayerQuant& l : stored.layers) bits.push_back(l.weight.bits);
     return bits;
 }
 
@@ -81,10 +91,18 @@ int run_info(const std::string& path, bool json) {
     const Status check = net.ok() ? check_weights(net.value, sd.value, path) : net.status;
     int64_t params = 0;
     for (const std::string& n : sd.value.names) params += sd.value.find(n)->numel();
+    const QuantConfig stored = stored_settings(path);
+    const std::vector<int> mixed = mixed_weight_bits(stored);
     if (json) {
         nlohmann::json j = {{"file", path}, {"tensors", nlohmann::json::array()}, {"metadata", sd.value.metadata},
                             {"parameters", params}, {"model", net.ok() ? net.value.name : ""}, {"model_check", check.ok() ? "ok" : check.message}};
-        if (net.ok()) j["size"] = size_json(net.value, size_bits(path));
+        if (net.ok()) {
+            j["size"] = size_json(net.value, size_bits(stored));
+            if (!mixed.empty()) {
+                j["size"]["file_layer_bits"] = layer_bits_text(stored, net.value, 0, 0);
+                j["size"]["file_bytes"] = model_size(net.value, mixed).bytes;
+            }
+        }
         for (const std::string& n : sd.value.names)
             j["tensors"].push_back({{"name", n}, {"shape", sd.value.find(n)->shape}, {"dtype", sd.value.dtype(n)}});
         std::printf("%s\n", j.dump(2).c_str());
@@ -98,7 +116,14 @@ int run_info(const std::string& path, bool json) {
         for (const auto& [k, v] : sd.value.metadata) std::printf("  %-26s %s\n", k.c_str(), v.c_str());
     }
     std::printf("\nmodel: %s (%s)\n", net.ok() ? net.value.name.c_str() : "?", check.ok() ? "all parameters present, shapes and values ok" : check.message.c_str());
-    if (net.ok()) print_size(net.value, size_bits(path));
+    if (net.ok()) {
+        print_size(net.value, size_bits(stored));
+        if (!mixed.empty()) {
+            const ModelSize m = model_size(net.value, mixed);
+            std::printf("this file's bits (%s): %s = %.1fx smaller than float (%s)\n", layer_bits_text(stored, net.value, 0, 0).c_str(),
+                        format_bytes(m.bytes).c_str(), m.ratio(), format_bytes(m.float_bytes).c_str());
+        }
+    }
     return 0;
 }
 

@@ -155,6 +155,11 @@ PY
     python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"][0]
 assert r["settings"] == "file (static)" and r["weight_bits"] == 0 and r["act_bits"] == 0, r
 assert r["layer_bits"] == "conv1=8,conv2=4,fc1=2,fc2=4,fc3=4", r' "$tmp/m.json" || exit 1
+    # and `info` gives its size: conv1 2,528 (8-bit) + conv2 25,856 + fc1 48,480 (2-bit) + fc2 5,376 + fc3 460
+    # (4-bit) + batch norm 1,536 = 84,236 bytes (the per-layer rows of the same table)
+    "$q" info --json "$root/assets/qat_mixed_84kb.safetensors" >"$tmp/i.json" 2>"$err" || { cat "$err"; exit 1; }
+    python3 -c 'import json, sys; z = json.load(open(sys.argv[1]))["size"]
+assert z["file_bytes"] == 84236 and z["file_layer_bits"] == "conv1=8,conv2=4,fc1=2,fc2=4,fc3=4", z' "$tmp/i.json" || exit 1
     expect_fail "never on the test set" mixed --data "$tmp/d"
     expect_fail "never on the test set" eval --data "$tmp/d" --val 10
     expect_fail "give one" eval --data "$data" --val 10 --limit 10 ;;
