@@ -96,6 +96,7 @@
     const batches = files.filter((f) => isTrainBatch(f.name)).sort((a, b) => a.name.localeCompare(b.name));
     for (const f of files) if (!isTrainBatch(f.name)) openBytes(f.name, new Uint8Array(await f.arrayBuffer()));
     if (!batches.length) return;
+    if (!api.ready) { api.lastFileError = T('stillLoading'); return; }
     const parts = [];
     for (const f of batches) parts.push(new Uint8Array(await f.arrayBuffer()));
     const r = setTrainData(batches.map((f) => f.name).join(' + '), parts);
@@ -243,7 +244,8 @@
       JSON.parse(Module.UTF8ToString(Module.ccall('ql_benchmark', 'number', ['number', 'number', 'number'],
                                                   [backend, bits, repeats || 1]))),
     // Training (the training panel's runs). trainStart({epochs, batch, lr, optimizer: 'sgd'|'adam', augment, qat,
-    // wb, ab, ste: 'identity'|'clipped', quantizer: 'fixed'|'lsq'|'pact'}) -> {id, error}; trainStatus() -> {runs: [...], train_images, ...};
+    // wb, ab, ste: 'identity'|'clipped', quantizer: 'fixed'|'lsq'|'pact'}) -> {id, error};
+    // trainStatus() -> {runs: [...], train_images, ...};
     // trainTestOptions({limitTrain, maxSteps, valEvery, seed}) for runs started afterwards; trainWeights(id) ->
     // Uint8Array (.safetensors) or null; trainUse(id) loads them as the current model; setTrainData(name, bytes or
     // [bytes, ...]).
