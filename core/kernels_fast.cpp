@@ -48,10 +48,11 @@ namespace {
 //-----------------------------------------------------------------------------------------------------------
 // [SECTION] Instruction set selection
 //-----------------------------------------------------------------------------------------------------------
-// Picked once per process. QUANTLAB_KERNEL_ISA=scalar|sse2 asks for a lower level than the machine has
-// (to test or time the fallbacks); it never raises it.
+// Picked once per process. QUANTLAB_KERNEL_ISA=scalar|sse2|avx2 asks for a lower level than the machine has
+// (to test or time the fallbacks); it never raises it. kAvx512 differs from kAvx2 in the float tiles only
+// (16-lane FMA, the same chain per output value: the same bits); the integer tiles stay AVX2's.
 
-enum class Isa { kScalar, kSse2, kAvx2, kWasm };
+enum class Isa { kScalar, kSse2, kAvx2, kAvx512, kWasm };
 
 Isa detect_isa() {
 #if defined(QUANTLAB_WASM_SIMD)
@@ -60,14 +61,17 @@ Isa detect_isa() {
     const char* env = std::getenv("QUANTLAB_KERNEL_ISA");
     const bool want_scalar = env && std::strcmp(env, "scalar") == 0;
     const bool want_sse2 = env && std::strcmp(env, "sse2") == 0;
+    const bool want_avx2 = env && std::strcmp(env, "avx2") == 0;
 #if defined(QUANTLAB_X86)
     __builtin_cpu_init();
-    if (!want_scalar && !want_sse2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::kAvx2;
+    if (!want_scalar && !want_sse2 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        return !want_avx2 && __builtin_cpu_supports("avx512f") ? Isa::kAvx512 : Isa::kAvx2;
 #endif
 #if defined(__SSE2__)
     if (!want_scalar) return Isa::kSse2;
 #endif
     (void)want_sse2;
+    (void)want_avx2;
     (void)want_scalar;
     return Isa::kScalar;
 #endif
@@ -83,7 +87,7 @@ Isa isa() {
 //-----------------------------------------------------------------------------------------------------------
 
 constexpr int kTileRows = 4;     // rows of C per microkernel call (output channels or batch rows)
-constexpr int kMaxTileCols = 24; // widest microkernel tile (AVX2: 3 x 8 floats or int32)
+constexpr int kMaxTileCols = 48; // widest microkernel tile (AVX-512: 3 x 16 floats; AVX2: 3 x 8 floats or int32)
 constexpr int kKcF32 = 128;      // K block of the float GEMM: a 24-column B slice stays in L1
 // K block of the integer GEMM, in pairs of k (the conv's: whole runs up to that many pairs). wasm's 8-column
 // tiles read a 16 KB B slice at 512 pairs, and four times fewer tile calls measured 3 % faster there; AVX2's
@@ -178,8 +182,8 @@ void maybe_parallel(int64_t count, int64_t total_macs, const std::function<void(
 using TileF32 = void (*)(int kc, const float* const* a, const float* b, int64_t ldb, float* c, int64_t ldc);
 
 struct F32Kernels {
-    int cols;          // widest tile; narrower tiles are cols - 8, cols - 16
-    TileF32 tile[4];   // tile[v]: v * 8 columns
+    int cols;          // widest tile; narrower tiles are cols - 8, cols - 16, ...
+    TileF32 tile[kMaxTileCols / 8 + 1];  // tile[v]: v * 8 columns
 };
 
 void tile_f32_scalar(int kc, const float* const* a, const float* b, int64_t ldb, float* c, int64_t ldc) {
@@ -284,12 +288,50 @@ __attribute__((target("avx2,fma"))) void tile_f32_avx2(int kc, const float* cons
         QUANTLAB_UNROLL
         for (int v = 0; v < NV; ++v) _mm256_storeu_ps(c + r * ldc + 8 * v, acc[r][v]);
 }
+
+// 4 x (16 * NZ + 8 * NH) tile: NZ zmm vectors per row and, for widths that are odd multiples of 8, one ymm
+// vector more. The FMAs are AVX2's, per value in the same k order: the same bits, twice the lanes.
+template <int NZ, int NH>
+__attribute__((target("avx512f,avx2,fma"))) void tile_f32_avx512(int kc, const float* const* a, const float* b,
+                                                                  int64_t ldb, float* c, int64_t ldc) {
+    constexpr int kZ = NZ > 0 ? NZ : 1;  // array sizes must be positive; NZ = 0 leaves them unused
+    __m512 acc[kTileRows][kZ];
+    __m256 acch[kTileRows];
+    QUANTLAB_UNROLL
+    for (int r = 0; r < kTileRows; ++r) {
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NZ; ++v) acc[r][v] = _mm512_loadu_ps(c + r * ldc + 16 * v);
+        if (NH) acch[r] = _mm256_loadu_ps(c + r * ldc + 16 * NZ);
+    }
+    for (int k = 0; k < kc; ++k, b += ldb) {
+        __m512 bv[kZ];
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NZ; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
+        const __m256 bh = NH ? _mm256_loadu_ps(b + 16 * NZ) : _mm256_setzero_ps();
+        QUANTLAB_UNROLL
+        for (int r = 0; r < kTileRows; ++r) {
+            const __m512 ar = _mm512_set1_ps(a[r][k]);
+            QUANTLAB_UNROLL
+            for (int v = 0; v < NZ; ++v) acc[r][v] = _mm512_fmadd_ps(ar, bv[v], acc[r][v]);
+            if (NH) acch[r] = _mm256_fmadd_ps(_mm512_castps512_ps256(ar), bh, acch[r]);
+        }
+    }
+    QUANTLAB_UNROLL
+    for (int r = 0; r < kTileRows; ++r) {
+        QUANTLAB_UNROLL
+        for (int v = 0; v < NZ; ++v) _mm512_storeu_ps(c + r * ldc + 16 * v, acc[r][v]);
+        if (NH) _mm256_storeu_ps(c + r * ldc + 16 * NZ, acch[r]);
+    }
+}
 #endif
 
 const F32Kernels& f32_kernels() {
     static const F32Kernels kernels = [] {
         switch (isa()) {
 #if defined(QUANTLAB_X86)
+            case Isa::kAvx512:
+                return F32Kernels{48, {nullptr, tile_f32_avx512<0, 1>, tile_f32_avx512<1, 0>, tile_f32_avx512<1, 1>,
+                                       tile_f32_avx512<2, 0>, tile_f32_avx512<2, 1>, tile_f32_avx512<3, 0>}};
             case Isa::kAvx2:
                 return F32Kernels{24, {nullptr, tile_f32_avx2<1>, tile_f32_avx2<2>, tile_f32_avx2<3>}};
 #endif
@@ -461,6 +503,7 @@ void linear_fast(const float* x, const float* weight, const float* bias, int n, 
 
 const char* kernel_isa() {
     switch (isa()) {
+        case Isa::kAvx512: return "avx512f+fma (integer: avx2)";
         case Isa::kAvx2: return "avx2+fma";
         case Isa::kSse2: return "sse2";
         case Isa::kWasm: return "wasm-simd128";
@@ -621,6 +664,7 @@ const I16Kernels& i16_kernels() {
     static const I16Kernels kernels = [] {
         switch (isa()) {
 #if defined(QUANTLAB_X86)
+            case Isa::kAvx512:  // the integer tiles have no AVX-512 version (yet)
             case Isa::kAvx2:
                 return I16Kernels{24, {nullptr, tile_i16_avx2<1>, tile_i16_avx2<2>, tile_i16_avx2<3>}};
 #endif

@@ -2,18 +2,21 @@
 // and parallel_for (core/parallel.hpp). Float: random data in [-1, 1], max |fast - ref| <= 1e-4 * (1 + |ref|)
 // (the fast kernels sum in another order, and with FMA); a failure reports the largest difference. Integer: exactly
 // equal, codes spanning [-255, 255]. Thread counts 1 and 2 must give bit-identical results.
-// The instruction set under test is the one the machine picks; QUANTLAB_KERNEL_ISA=sse2|scalar forces a fallback.
+// The instruction set under test is the one the machine picks; QUANTLAB_KERNEL_ISA=avx2|sse2|scalar forces a fallback.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <cstdio>
 #include <mutex>
 #include <random>
 #include <set>
 #include <stdexcept>
+#include <string>
+#include <tuple>
 #include <thread>
 #include <vector>
 
@@ -150,6 +153,41 @@ TEST_CASE("fast float kernels match the reference within 1e-4 * (1 + |ref|)", "[
         const Closeness c = compare(fast, ref);
         INFO("fc1 batch 256: max |fast - ref| = " << c.max_abs_diff);
         CHECK(c.within);
+    }
+}
+
+// Each value of gemm_f32 is one multiply-add chain in k order from C's value, whatever tile, width or thread
+// ran it: fused (fmaf) where the kernels use FMA (AVX2, AVX-512), a rounded product then an add elsewhere
+// (SSE2, wasm SIMD128, scalar). Exactly that chain, bit for bit, on shapes that leave partial tiles at every
+// width (8 to 48 columns) and K blocks of every length; AVX-512's 16-lane tiles therefore give AVX2's bits.
+TEST_CASE("gemm_f32 is one multiply-add chain in k order per value, bit for bit", "[kernels]") {
+    const std::string isa = kernel_isa();
+    const bool fused = isa.rfind("avx", 0) == 0;
+    INFO("kernel ISA: " << isa);
+    std::mt19937 rng(7);
+    for (const auto& [m, n, k] : std::vector<std::tuple<int, int, int>>{{1, 1, 1}, {4, 8, 3}, {5, 17, 129}, {7, 48, 300},
+                                                                        {9, 57, 257}, {13, 100, 75}, {3, 33, 800}}) {
+        const int64_t lda = k + 3, ldb = n + 5, ldc = n + 2;
+        // B readable up to column round_up(n, 8) of its last row, as gemm_f32 asks
+        const std::vector<float> a = random_floats(size_t(m * lda), rng), b = random_floats(size_t(k * ldb + 8), rng);
+        std::vector<float> c = random_floats(size_t(m * ldc), rng), want = c;
+        gemm_f32(m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc);
+        for (int i = 0; i < m; ++i)
+            for (int j = 0; j < n; ++j) {
+                float acc = want[size_t(i * ldc + j)];
+                for (int t = 0; t < k; ++t) {
+                    const float x = a[size_t(i * lda + t)], y = b[size_t(t * ldb + j)];
+                    if (fused) {
+                        acc = std::fmaf(x, y, acc);
+                    } else {
+                        volatile float prod = x * y;  // rounded on its own: no contraction into an FMA
+                        acc = acc + prod;
+                    }
+                }
+                want[size_t(i * ldc + j)] = acc;
+            }
+        INFO("m " << m << " n " << n << " k " << k);
+        CHECK(std::memcmp(c.data(), want.data(), c.size() * sizeof(float)) == 0);
     }
 }
 
