@@ -6,6 +6,7 @@
 
 #include "core/enum_names.hpp"
 #include "core/kernels.hpp"
+#include "core/quant_params_fast.hpp"
 #include "core/scratch.hpp"
 
 namespace quantlab {
@@ -25,6 +26,7 @@ bool runs_on_codes(const LayerQuant& lq) {
 // (inference.hpp) The two cheap rules in SIMD; the others, and a non-finite input (for its message), go to the
 // quantizer's own code.
 Result<QuantParams> activation_params_fast(const float* x, int64_t n, const QuantSpec& spec) {
+    if (spec.rule == RangeRule::kMse) return compute_params_fast(x, Shape{n}, spec);
     const bool cheap = spec.rule == RangeRule::kMaxAbs || spec.rule == RangeRule::kMinMax;
     if (!cheap || spec.per_channel || n <= 0 || !validate(spec) || !all_finite(x, n)) return compute_params(x, Shape{n}, spec);
     RealRange r;
@@ -87,7 +89,7 @@ Status Model::configure(const QuantConfig& config) {
         on_codes.push_back(runs_on_codes(lq));
         if (quantized(lq.weight)) {
             Result<QuantParams> p = QuantParams{};
-            if (!learned_weight_params(config, q.size(), &p.value)) p = compute_params(w, lq.weight);  // a learned S, else the rule
+            if (!learned_weight_params(config, q.size(), &p.value)) p = compute_params_fast(w.data.data(), w.shape, lq.weight);  // a learned S, else the rule
             if (!p.ok()) return Status::error("layer " + l.name + " weight: " + p.message());
             ql.weight_params = p.value;
             ql.weight_fq = Tensor(w.shape);

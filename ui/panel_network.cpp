@@ -12,6 +12,7 @@
 #include <functional>
 
 #include "core/model_size.hpp"
+#include "core/quant_params_fast.hpp"
 #include "ui/app_context.hpp"
 #include "ui/arch_diagram.hpp"
 #include "ui/i18n.hpp"
@@ -52,7 +53,7 @@ TensorStats compute_stats(const Tensor& t, const QuantSpec& spec) {
     const int bins = 90;
     s.hist = histogram(t.data.data(), t.numel(), s.x0, s.x1, bins);
     if (spec.bits == kFloatBits) return s;
-    Result<QuantParams> p = compute_params(t, spec);
+    Result<QuantParams> p = compute_params_fast(t.data.data(), t.shape, spec);
     if (!p.ok()) {
         s.error = p.message();
         return s;

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/quant_params_fast.hpp"
 #include "ui/app_context.hpp"
 #include "ui/i18n.hpp"
 #include "ui/plot.hpp"
@@ -98,7 +99,7 @@ void QuantizerPanel::update(AppContext& ctx) {
     // Per-channel only makes sense along a weight's output channels.
     QuantSpec spec = spec_;
     if (s.lab_source != LabSource::kWeight || shape_.size() < 2) spec.per_channel = false;
-    Result<QuantParams> p = compute_params(values_.data(), shape_, spec);
+    Result<QuantParams> p = compute_params_fast(values_.data(), shape_, spec);
     status_ = p.status;
     if (!p.ok()) return;
     params_ = p.value;

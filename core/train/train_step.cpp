@@ -14,6 +14,7 @@
 
 #include "core/inference.hpp"
 #include "core/kernels.hpp"
+#include "core/quant_params_fast.hpp"
 #include "core/parallel.hpp"
 #include "core/train/layer_grads_fast.hpp"
 #include "core/train/loss.hpp"
@@ -84,7 +85,8 @@ Status quantize_copy(const float* v, int64_t n, const Shape& shape, const QuantS
     if (fixed) {
         *p = params_for_range(*fixed, spec.bits, spec.symmetric);
     } else {
-        Result<QuantParams> r = fast && shape.size() == 1 ? activation_params_fast(v, n, spec) : compute_params(v, shape, spec);
+        Result<QuantParams> r = !fast ? compute_params(v, shape, spec)
+                                 : shape.size() == 1 ? activation_params_fast(v, n, spec) : compute_params_fast(v, shape, spec);
         if (!r.ok()) return Status::error("train: " + what + ": " + r.message());
         *p = r.value;
     }

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <tuple>
 
+#include "core/quant_params_fast.hpp"
+
 namespace quantlab::trainer {
 
 namespace {
@@ -115,7 +117,7 @@ TorchQParams torch_qparams(const torch::Tensor& xin, const QuantSpec& spec) {
         const Tensor c = from_torch(x);
         QuantSpec s = spec;
         s.per_channel = per_channel;
-        Result<QuantParams> r = compute_params(c, s);
+        Result<QuantParams> r = compute_params_fast(c.data.data(), c.shape, s);
         if (!r.ok()) {  // NaN/Inf input: NaN scales make the loss NaN, which the trainer reports
             const torch::Tensor nan = torch::full({per_channel ? x.size(0) : 1}, NAN, x.options());
             return params_from_range_tensors(per_channel ? nan : nan.reshape({}), per_channel ? nan : nan.reshape({}), spec.bits,
