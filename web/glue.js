@@ -244,16 +244,18 @@
       JSON.parse(Module.UTF8ToString(Module.ccall('ql_benchmark', 'number', ['number', 'number', 'number'],
                                                   [backend, bits, repeats || 1]))),
     // Training (the training panel's runs). trainStart({epochs, batch, lr, optimizer: 'sgd'|'adam', augment, qat,
-    // wb, ab, ste: 'identity'|'clipped', quantizer: 'fixed'|'lsq'|'pact'}) -> {id, error};
+    // wb, ab, ste: 'identity'|'clipped', quantizer: 'fixed'|'lsq'|'pact', rule: 'maxabs'|'mse'|..., asym, pc}) ->
+    // {id, error} (rule, asym, pc: the fixed quantizer's ranges; default the notebook's symmetric max-abs);
     // trainStatus() -> {runs: [...], train_images, ...};
     // trainTestOptions({limitTrain, maxSteps, valEvery, seed}) for runs started afterwards; trainWeights(id) ->
     // Uint8Array (.safetensors) or null; trainUse(id) loads them as the current model; setTrainData(name, bytes or
     // [bytes, ...]).
     trainStart: (o = {}) => {
       const id = Module.ccall('ql_train_start', 'number',
-        ['number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number'],
+        ['number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'number', 'string', 'number', 'number'],
         [o.epochs ?? 1, o.batch ?? 64, o.lr ?? 0.01, o.optimizer === 'adam' ? 1 : 0, o.augment ? 1 : 0, o.qat ? 1 : 0,
-         o.wb ?? 8, o.ab ?? 8, o.ste === 'clipped' ? 1 : 0, ['fixed', 'lsq', 'pact'].indexOf(o.quantizer ?? 'fixed')]);
+         o.wb ?? 8, o.ab ?? 8, o.ste === 'clipped' ? 1 : 0, ['fixed', 'lsq', 'pact'].indexOf(o.quantizer ?? 'fixed'),
+         o.rule ?? 'maxabs', o.asym ? 1 : 0, o.pc ? 1 : 0]);
       return { id, error: id < 0 ? Module.UTF8ToString(Module._ql_train_error()) : '' };
     },
     trainStatus: () => JSON.parse(Module.UTF8ToString(Module._ql_train_status())),

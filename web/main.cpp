@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/quantizer.hpp"
 #include "core/cifar10.hpp"
 #include "core/evaluate.hpp"
 #include "core/parallel.hpp"
@@ -235,13 +236,21 @@ EMSCRIPTEN_KEEPALIVE void ql_train_test_options(double limit_train, double max_s
 // ql_last_error(). optimizer 0 sgd, 1 adam; qat 0/1 at wb/ab bits; ste 0 identity, 1 clipped.
 // quantizer: 0 fixed (range rule + ste), 1 lsq, 2 pact (QuantizerKind's order).
 EMSCRIPTEN_KEEPALIVE int ql_train_start(int epochs, int batch, double lr, int optimizer, int augment, int qat, int wb, int ab, int ste,
-                                        int quantizer) {
+                                        int quantizer, const char* rule, int asymmetric, int per_channel) {
     if (!g_trainer || !g_app) return -1;
     if (quantizer < 0 || quantizer > 2) {
         g_text_error = "train: the quantizer must be fixed, lsq or pact";
         return -1;
     }
     quantlab::ui::TrainRunConfig c;
+    const quantlab::Result<quantlab::RangeRule> range_rule = quantlab::parse_range_rule(rule ? rule : "");
+    if (!range_rule.ok()) {
+        g_text_error = "train: " + range_rule.message();
+        return -1;
+    }
+    c.quant.rule = range_rule.value;
+    c.quant.symmetric = asymmetric == 0;
+    c.quant.per_channel = per_channel != 0;
     c.epochs = epochs;
     c.batch = batch;
     c.lr = lr;
