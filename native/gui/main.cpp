@@ -1,7 +1,7 @@
 // main.cpp: quantlab-gui, the desktop app. Owns the GLFW window, the OpenGL 3 context and ImGui's backends,
 // and runs ui/'s App in a frame-capped loop (Xvfb has no vsync). Files arrive by drag-and-drop or App's own
 // file dialog. Evaluation runs on App's worker thread and training on the trainer's: core's engine
-// (ui/core_trainer.hpp, every build; native/gui/train_data_feeder.hpp reads its images) or LibTorch's
+// (ui/core_trainer.hpp, every build; ui/train_data_feeder.hpp reads its images) or LibTorch's
 // (GuiTrainer, builds with LibTorch), chosen with --engine. A frame only draws; --frame-stats and the status
 // file report frame work times, also while training.
 // Test hooks: --state, --status-file, --screenshot, --quit-after, --train (start runs), --train-limit.
@@ -31,7 +31,6 @@
 #include "core/file_io.hpp"
 #include "core/parallel.hpp"
 #include "native/gui/frame_stats.hpp"
-#include "native/gui/train_data_feeder.hpp"
 #include "native/trainer/thread_priority.hpp"
 #include "native/trainer/trainer.hpp"
 #include "ui/app.hpp"
@@ -39,6 +38,7 @@
 #include "ui/frame_policy.hpp"
 #include "ui/glfw_input.hpp"
 #include "ui/run_spec.hpp"
+#include "ui/train_data_feeder.hpp"
 #if QUANTLAB_HAVE_TORCH
 #include "native/gui/gui_trainer.hpp"
 #endif
@@ -87,9 +87,26 @@ void open_path(quantlab::ui::App& app, const std::string& path) {
     app.open_file(path, bytes.ok() ? bytes.value : std::vector<uint8_t>{});
 }
 
+// The window's user pointer: where dropped files go.
+struct DropTarget {
+    quantlab::ui::App* app = nullptr;
+    quantlab::ui::CoreTrainer* trainer = nullptr;  // core's engine: dropped data_batch_N.bin become its training images
+};
+
+// As on the page (web/glue.js): with core's trainer, CIFAR-10 training batches dropped together are its training
+// images (a bad one fails the runs waiting for images, and the images it had are kept); every other file goes to
+// the app (weights, a test batch).
 void drop_callback(GLFWwindow* window, int count, const char** paths) {
-    auto* app = static_cast<quantlab::ui::App*>(glfwGetWindowUserPointer(window));
-    for (int i = 0; i < count; ++i) open_path(*app, paths[i]);
+    const auto* to = static_cast<const DropTarget*>(glfwGetWindowUserPointer(window));
+    std::vector<std::string> batches;
+    for (int i = 0; i < count; ++i) {
+        if (to->trainer && quantlab::ui::is_train_batch_name(paths[i])) batches.push_back(paths[i]);
+        else open_path(*to->app, paths[i]);
+    }
+    if (batches.empty()) return;
+    quantlab::Result<quantlab::ui::TrainBatches> b = quantlab::ui::read_batch_files(batches);
+    const quantlab::Status s = b.ok() ? to->trainer->set_train_data(b.value.name, b.value.bytes) : b.status;
+    if (!s) std::fprintf(stderr, "quantlab-gui: %s\n", s.message.c_str());
 }
 
 // Writes text through a temporary file and a rename: readers never see half a file.
@@ -264,7 +281,7 @@ int main(int argc, char** argv) {
         // The trainer: core's engine (CIFAR-10 images from the data folder, read when the first run asks) or LibTorch's.
         // Declared after App, so they would go before it; App's pointer is cleared before that anyway (below).
         std::unique_ptr<quantlab::ui::CoreTrainer> core_trainer;
-        std::unique_ptr<quantlab::gui::TrainDataFeeder> feeder;
+        std::unique_ptr<quantlab::ui::TrainDataFeeder> feeder;
 #if QUANTLAB_HAVE_TORCH
         std::unique_ptr<quantlab::gui::GuiTrainer> torch_trainer;
 #endif
@@ -280,7 +297,7 @@ int main(int argc, char** argv) {
             // Tests: the first N training images (as `quantlab train --limit-train`); the test accuracy is measured on
             // the app's test set, as every core run's is.
             if (o.train_limit > 0) core_trainer->set_test_options(o.train_limit, -1, co.val_every, co.seed);
-            feeder = std::make_unique<quantlab::gui::TrainDataFeeder>(core_trainer.get(), test_set.dir, test_set.source);
+            feeder = std::make_unique<quantlab::ui::TrainDataFeeder>(core_trainer.get(), test_set.dir, test_set.source);
             trainer = core_trainer.get();
         }
 #if QUANTLAB_HAVE_TORCH
@@ -314,7 +331,8 @@ int main(int argc, char** argv) {
         }
 #endif
         app.set_trainer(trainer);
-        glfwSetWindowUserPointer(window, &app);
+        DropTarget drop_target{&app, core_trainer.get()};
+        glfwSetWindowUserPointer(window, &drop_target);
         glfwSetDropCallback(window, drop_callback);
         for (const std::string& p : o.open) open_path(app, p);
         auto training_now = [&] { return trainer && trainer->busy(); };
