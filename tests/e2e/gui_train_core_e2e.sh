@@ -4,8 +4,9 @@
 # 8 steps of 32) must read the data folder's data_batch_1..5.bin when it asks for them, train on the worker thread,
 # finish with a lower loss than its first step's and report the test accuracy on the app's test set; the app then
 # exits cleanly on SIGTERM. The data folder is a copy in links, with a test_batch.bin of the first 1,000 test images:
-# core's runs are tested on the app's whole test set, and 10,000 images twice would be most of the test's time. A data folder without training files fails the run with a
-# message naming the folder; bad --engine / --train values exit 2 before any window opens.
+# core's runs are tested on the app's whole test set, and 10,000 images twice would be most of the test's time.
+# A data folder without training files fails the run with a message naming the folder; bad --engine / --train
+# values exit 2 before any window opens.
 # Usage: gui_train_core_e2e.sh QUANTLAB_GUI ASSETS_DIR DATA_DIR   (CTest: e2e:gui_train_core; artifacts in ./e2e_gui_train_core/)
 set -uo pipefail
 gui="$1" assets="$2" data="$3"
