@@ -94,8 +94,8 @@ struct DropTarget {
 };
 
 // As on the page (web/glue.js): with core's trainer, CIFAR-10 training batches dropped together are its training
-// images (a bad one fails the runs waiting for images, and the images it had are kept); every other file goes to
-// the app (weights, a test batch).
+// images (bad records fail the runs waiting for images, an unreadable file is reported on stderr; either way the
+// images it had are kept); every other file goes to the app (weights, a test batch).
 void drop_callback(GLFWwindow* window, int count, const char** paths) {
     const auto* to = static_cast<const DropTarget*>(glfwGetWindowUserPointer(window));
     std::vector<std::string> batches;
