@@ -336,7 +336,11 @@ struct CoreTrainer::Impl {
 
 CoreTrainer::CoreTrainer(CoreTrainerOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->opt = std::move(options);
-    if (impl_->opt.threaded) impl_->worker = std::thread([this] { impl_->worker_loop(); });
+    if (impl_->opt.threaded)
+        impl_->worker = std::thread([this] {
+            if (impl_->opt.on_worker_start) impl_->opt.on_worker_start();
+            impl_->worker_loop();
+        });
 }
 
 CoreTrainer::~CoreTrainer() {

@@ -28,6 +28,9 @@ struct CoreTrainerOptions {
     int64_t max_steps = -1;     // a run is finished after N steps (tests, as --max-steps)
     // Where export_weights' bytes go (the page: a download named `path`). Null: written to the file `path`.
     std::function<Status(const std::string& path, const std::vector<uint8_t>& bytes)> save_file;
+    // Threaded: called first on the worker thread (the desktop lowers its priority there, so the frame loop wins a
+    // shared core). Null: nothing.
+    std::function<void()> on_worker_start;
 };
 
 class CoreTrainer final : public TrainerHooks {

@@ -3,8 +3,6 @@
 // run's state; export helpers lock only to set the run's message. Runs are never erased, so a Run* stays valid.
 #include "native/gui/gui_trainer.hpp"
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,7 +18,6 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -33,6 +30,7 @@
 #include "core/model_file.hpp"
 #include "core/network.hpp"
 #include "core/safetensors_io.hpp"
+#include "native/trainer/thread_priority.hpp"
 #include "native/trainer/trainer.hpp"
 
 namespace quantlab::gui {
@@ -41,25 +39,6 @@ namespace fs = std::filesystem;
 using ui::TrainRun;
 using ui::TrainRunConfig;
 using ui::TrainState;
-
-namespace {
-
-// Background work yields to the frame loop: on a machine without a GPU, Mesa draws the frames in software on
-// the same cores the trainer uses, and a frame that waits for a core is late. Linux keeps a nice value per
-// thread (inherited by the threads it starts, e.g. torch's OpenMP workers); elsewhere this does nothing.
-void lower_this_thread_priority() {
-#ifdef __linux__
-    (void)setpriority(PRIO_PROCESS, id_t(::syscall(SYS_gettid)), 10);
-#endif
-}
-
-bool parse_bool(const std::string& v, bool* out) {
-    if (v == "1" || v == "on" || v == "true" || v == "yes") return *out = true, true;
-    if (v == "0" || v == "off" || v == "false" || v == "no") return *out = false, true;
-    return false;
-}
-
-}  // namespace
 
 std::string default_runs_dir() {
     const char* xdg = std::getenv("XDG_DATA_HOME");
@@ -98,81 +77,6 @@ std::vector<std::string> prune_runs(const std::string& root, int max_age_days) {
         ec.clear();
     }
     return removed;
-}
-
-Result<TrainRunConfig> parse_run_spec(const std::string& spec) {
-    TrainRunConfig c;
-    c.init_weights = "notebook_pretrain.safetensors";  // the panel's default: fine-tune the loaded (bundled) weights
-    std::stringstream ss(spec);
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-        if (item.empty()) continue;
-        const size_t eq = item.find('=');
-        const std::string key = item.substr(0, eq), v = eq == std::string::npos ? "" : item.substr(eq + 1);
-        const std::string who = "--train '" + spec + "': " + item;
-        char* end = nullptr;
-        auto to_int = [&](int* out, int lo, int hi) {
-            const long x = std::strtol(v.c_str(), &end, 10);
-            if (v.empty() || *end || x < lo || x > hi) return false;
-            *out = int(x);
-            return true;
-        };
-        bool ok = true;
-        if (key == "epochs") ok = to_int(&c.epochs, 1, 100000);
-        else if (key == "batch") ok = to_int(&c.batch, 1, 65536);
-        else if (key == "lr" || key == "momentum") {
-            const double x = std::strtod(v.c_str(), &end);
-            ok = !v.empty() && !*end && x > 0;
-            (key == "lr" ? c.lr : c.momentum) = x;
-        } else if (key == "optimizer") {  // the panel's choices (core's parse_optimizer knows adamw too)
-            Result<Optimizer> r = parse_optimizer(v);
-            ok = r.ok() && (r.value == Optimizer::kSgd || r.value == Optimizer::kAdam);
-            c.optimizer = r.value;
-        } else if (key == "schedule") {  // the panel's choices (no onecycle)
-            Result<Schedule> r = parse_schedule(v);
-            ok = r.ok() && r.value != Schedule::kOneCycle;
-            c.schedule = r.value;
-        } else if (key == "augment") ok = parse_bool(v, &c.augment);
-        else if (key == "cutout") ok = to_int(&c.cutout, 0, int(kCifar10Side));
-        else if (key == "jitter") {
-            c.jitter = std::strtod(v.c_str(), &end);
-            ok = !v.empty() && !*end && c.jitter >= 0 && c.jitter <= kMaxJitter;
-        } else if (key == "dataset") {
-            Result<Dataset> r = parse_dataset(v);
-            ok = r.ok();
-            c.dataset = r.value;
-        }
-        else if (key == "qat") ok = parse_bool(v, &c.qat);
-        else if (key == "wb") ok = to_int(&c.weight_bits, 1, 16);
-        else if (key == "ab") ok = to_int(&c.act_bits, 1, 16);
-        else if (key == "rule") {
-            Result<RangeRule> r = parse_range_rule(v);
-            ok = r.ok();
-            c.quant.rule = r.value;
-        } else if (key == "asym") {
-            bool asym = false;
-            ok = parse_bool(v, &asym);
-            c.quant.symmetric = !asym;
-        } else if (key == "codes") {
-            Result<SymmetricCodes> r = parse_symmetric_codes(v);
-            ok = r.ok();
-            c.quant.codes = r.value;
-        } else if (key == "pc") ok = parse_bool(v, &c.quant.per_channel);
-        else if (key == "ste") {
-            Result<SteRule> r = parse_ste_rule(v);
-            ok = r.ok();
-            c.ste = r.value;
-        } else if (key == "quantizer") {
-            Result<QuantizerKind> r = parse_quantizer_kind(v);
-            ok = r.ok();
-            c.quantizer = r.value;
-        } else if (key == "init") c.init_weights = v == "scratch" ? std::string() : v;
-        else if (key == "model") c.model = v;
-        else if (key == "label") c.label = v;
-        else return Status::error(who + ": unknown key (epochs, batch, lr, momentum, optimizer, schedule, augment, cutout, jitter, dataset, qat, wb, ab, rule, asym, codes, pc, ste, quantizer, init, model, label)");
-        if (!ok) return Status::error(who + ": bad value");
-    }
-    return c;
 }
 
 const std::string& dataset_dir(const GuiTrainerOptions& options, Dataset d) {
@@ -286,7 +190,7 @@ struct GuiTrainer::Impl {
     }
 
     void worker_loop() {
-        lower_this_thread_priority();
+        trainer::lower_this_thread_priority();
         for (;;) {
             RunSlot* r = nullptr;
             {
@@ -532,7 +436,7 @@ Status GuiTrainer::export_weights(int run_id, const std::string& path) {
     m.find(run_id)->view.message = "exporting the checkpoint to " + path + "...";
     ++m.exports_running;
     m.exporters.emplace_back([this, ckpt, path, run_id] {
-        lower_this_thread_priority();
+        trainer::lower_this_thread_priority();
         Impl& m = *impl_;
         Status s = m.export_checkpoint(ckpt, path, run_id);
         std::lock_guard<std::mutex> lock(m.mu);

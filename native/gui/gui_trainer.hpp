@@ -39,11 +39,6 @@ std::string default_runs_dir();
 // checkpoint is ~3 MB). Anything else under `root`, and whatever cannot be read or removed, stays.
 std::vector<std::string> prune_runs(const std::string& root, int max_age_days);
 
-// "epochs=2,batch=64,lr=0.01,optimizer=adam,schedule=cosine,augment=1,cutout=16,jitter=0.4,dataset=cifar100,qat=1,wb=4,
-// ab=4,rule=mse,asym=1,pc=1,ste=clipped,quantizer=lsq,init=FILE|scratch,model=notebook|wide:N|DESCRIPTION,label=TEXT" -> a
-// run config (quantlab-gui --train). Unknown keys and bad values fail.
-Result<ui::TrainRunConfig> parse_run_spec(const std::string& spec);
-
 // The data folder of a run on `d`: options.data_dir (CIFAR-10) or options.cifar100_dir.
 const std::string& dataset_dir(const GuiTrainerOptions& options, Dataset d);
 

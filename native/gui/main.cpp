@@ -1,7 +1,9 @@
 // main.cpp: quantlab-gui, the desktop app. Owns the GLFW window, the OpenGL 3 context and ImGui's backends,
 // and runs ui/'s App in a frame-capped loop (Xvfb has no vsync). Files arrive by drag-and-drop or App's own
-// file dialog. Evaluation runs on App's worker thread and training (with LibTorch) on GuiTrainer's, so a
-// frame only draws; --frame-stats and the status file report frame work times, also while training.
+// file dialog. Evaluation runs on App's worker thread and training on the trainer's: core's engine
+// (ui/core_trainer.hpp, every build; ui/train_data_feeder.hpp reads its images) or LibTorch's
+// (GuiTrainer, builds with LibTorch), chosen with --engine. A frame only draws; --frame-stats and the status
+// file report frame work times, also while training.
 // Test hooks: --state, --status-file, --screenshot, --quit-after, --train (start runs), --train-limit.
 #include <CLI/CLI.hpp>
 #include <GLFW/glfw3.h>
@@ -20,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <thread>
 
 #include "core/archive/archive.hpp"
@@ -28,9 +31,14 @@
 #include "core/file_io.hpp"
 #include "core/parallel.hpp"
 #include "native/gui/frame_stats.hpp"
+#include "native/trainer/thread_priority.hpp"
+#include "native/trainer/trainer.hpp"
 #include "ui/app.hpp"
+#include "ui/core_trainer.hpp"
 #include "ui/frame_policy.hpp"
 #include "ui/glfw_input.hpp"
+#include "ui/run_spec.hpp"
+#include "ui/train_data_feeder.hpp"
 #if QUANTLAB_HAVE_TORCH
 #include "native/gui/gui_trainer.hpp"
 #endif
@@ -54,9 +62,14 @@ struct Options {
     int quit_after = -1;             // frames
     int threads = 0;
     bool vsync = true;
-    // training (with LibTorch)
+    // training
+#if QUANTLAB_HAVE_TORCH
+    std::string engine = "torch";
+#else
+    std::string engine = "core";
+#endif
     std::string data;                // CIFAR-10 folder; default $QUANTLAB_DATA, else the per-user cache
-    std::string runs_dir;            // run checkpoints; default default_runs_dir()
+    std::string runs_dir;            // torch: run checkpoints; default default_runs_dir()
     int keep_runs_days = 30;         // earlier sessions' run folders idle longer than this are removed (0: keep all)
     std::string device = "auto";
     std::vector<std::string> train;  // runs to start at launch (parse_run_spec)
@@ -74,9 +87,26 @@ void open_path(quantlab::ui::App& app, const std::string& path) {
     app.open_file(path, bytes.ok() ? bytes.value : std::vector<uint8_t>{});
 }
 
+// The window's user pointer: where dropped files go.
+struct DropTarget {
+    quantlab::ui::App* app = nullptr;
+    quantlab::ui::CoreTrainer* trainer = nullptr;  // core's engine: dropped data_batch_N.bin become its training images
+};
+
+// As on the page (web/glue.js): with core's trainer, CIFAR-10 training batches dropped together are its training
+// images (bad records fail the runs waiting for images, an unreadable file is reported on stderr; either way the
+// images it had are kept); every other file goes to the app (weights, a test batch).
 void drop_callback(GLFWwindow* window, int count, const char** paths) {
-    auto* app = static_cast<quantlab::ui::App*>(glfwGetWindowUserPointer(window));
-    for (int i = 0; i < count; ++i) open_path(*app, paths[i]);
+    const auto* to = static_cast<const DropTarget*>(glfwGetWindowUserPointer(window));
+    std::vector<std::string> batches;
+    for (int i = 0; i < count; ++i) {
+        if (to->trainer && quantlab::ui::is_train_batch_name(paths[i])) batches.push_back(paths[i]);
+        else open_path(*to->app, paths[i]);
+    }
+    if (batches.empty()) return;
+    quantlab::Result<quantlab::ui::TrainBatches> b = quantlab::ui::read_batch_files(batches);
+    const quantlab::Status s = b.ok() ? to->trainer->set_train_data(b.value.name, b.value.bytes) : b.status;
+    if (!s) std::fprintf(stderr, "quantlab-gui: %s\n", s.message.c_str());
 }
 
 // Writes text through a temporary file and a rename: readers never see half a file.
@@ -100,11 +130,17 @@ bool save_screenshot(const std::string& path, int w, int h) {
     return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
-// training_json: the trainer hooks' status ("" without LibTorch).
-std::string status_text(const quantlab::ui::App& app, const quantlab::gui::FrameStats& stats, long frames, const std::string& training_json) {
+// training_json: the trainer's status ("" for none), written as "training" with "engine" added. The two trainers'
+// schemas differ (CoreTrainer::status_json: "runs" is the list; GuiTrainer::status_json: "runs" counts, "runs_list").
+std::string status_text(const quantlab::ui::App& app, const quantlab::gui::FrameStats& stats, long frames, const std::string& training_json,
+                        const char* engine) {
     nlohmann::json j = nlohmann::json::parse(app.status_json(), nullptr, false);
     if (j.is_discarded()) j = nlohmann::json::object();
-    if (!training_json.empty()) j["training"] = nlohmann::json::parse(training_json, nullptr, false);
+    if (!training_json.empty()) {
+        nlohmann::json t = nlohmann::json::parse(training_json, nullptr, false);
+        if (t.is_object()) t["engine"] = engine;
+        j["training"] = std::move(t);
+    }
     j["frames"] = frames;
     j["frame_ms"] = nlohmann::json::parse(stats.json());
     return j.dump() + "\n";
@@ -137,42 +173,67 @@ int main(int argc, char** argv) {
                    "CIFAR-10 binary folder: evaluation on its test_batch.bin (else the bundled 1,000-image sample) and "
                    "training (default: $QUANTLAB_DATA, else the per-user cache); a CIFAR-100 folder (cifar-100-binary, "
                    "test.bin) is evaluated with a 100-class model (--open it)");
-    cli.add_option("--runs-dir", o.runs_dir, "where training runs keep their checkpoints (default: ~/.local/share/quantlab/runs/TIME-PID)");
+    cli.add_option("--engine", o.engine,
+#if QUANTLAB_HAVE_TORCH
+                   "training engine: core (core/train, CPU) or torch (LibTorch); default: torch in this build"
+#else
+                   "training engine: core (core/train, CPU) or torch (LibTorch: not in this build); default: core in this build"
+#endif
+                   )->capture_default_str();
+    cli.add_option("--runs-dir", o.runs_dir, "torch engine: where training runs keep their checkpoints (default: ~/.local/share/quantlab/runs/TIME-PID)");
     cli.add_option("--keep-runs", o.keep_runs_days,
-                   "days to keep earlier launches' run checkpoints in the default runs folder (0: keep them all)")
+                   "torch engine: days to keep earlier launches' run checkpoints in the default runs folder (0: keep them all)")
         ->capture_default_str()
         ->check(CLI::Range(0, 100000));
-    cli.add_option("--device", o.device, "training device: auto, cpu or cuda")->capture_default_str();
+    cli.add_option("--device", o.device, "training device: auto, cpu or cuda (cuda: torch engine only)")->capture_default_str();
     cli.add_option("--train", o.train, "start a training run at launch: epochs=2,batch=64,lr=0.01,optimizer=adam,schedule=cosine,"
-                                       "augment=1,cutout=16,jitter=0.4,dataset=cifar10|cifar100,qat=1,wb=4,ab=4,rule=mse,asym=1,pc=1,ste=clipped,quantizer=lsq|pact|fixed,init=FILE|scratch,label=TEXT (repeatable; queued in order)");
-    cli.add_option("--train-limit", o.train_limit, "tests: train on the first N images, evaluate N test images")->group("");
+                                       "augment=1,cutout=16,jitter=0.4,dataset=cifar10|cifar100,qat=1,wb=4,ab=4,rule=mse,asym=1,pc=1,ste=clipped,quantizer=lsq|pact|fixed,init=FILE|scratch,label=TEXT (repeatable; queued in order). "
+                                       "Core engine: CIFAR-10 only, and runs fine-tune the loaded model (--open FILE) unless init=scratch");
+    cli.add_option("--train-limit", o.train_limit, "tests: train on the first N images (torch: also evaluate N test images; core: the app's test set)")->group("");
     CLI11_PARSE(cli, argc, argv);
 
     const unsigned hw = std::thread::hardware_concurrency();
     // Leave a core to the frame loop: evaluation and training never compete with drawing on a 2-core machine.
     const int work_threads = o.threads > 0 ? o.threads : std::max(1, int(hw) - 1);
     quantlab::set_num_threads(work_threads);
-#if QUANTLAB_HAVE_TORCH
-    std::vector<quantlab::ui::TrainRunConfig> start_runs;
-    for (const std::string& spec : o.train) {
-        quantlab::Result<quantlab::ui::TrainRunConfig> c = quantlab::gui::parse_run_spec(spec);
-        if (!c.ok()) {
-            std::fprintf(stderr, "quantlab-gui: %s\n", c.message().c_str());
-            return 2;
-        }
-        start_runs.push_back(c.value);
+    const quantlab::Result<quantlab::trainer::Engine> engine = quantlab::trainer::parse_engine(o.engine);
+    if (!engine.ok()) {
+        std::fprintf(stderr, "quantlab-gui: %s\n", engine.message().c_str());
+        return 2;
     }
+#if !QUANTLAB_HAVE_TORCH
+    if (engine.value == quantlab::trainer::Engine::kTorch) {
+        std::fprintf(stderr, "quantlab-gui: --engine torch: this quantlab-gui was built without LibTorch; use --engine core (the default "
+                             "here), or build with LibTorch (scripts/setup.sh installs it)\n");
+        return 2;
+    }
+#endif
+    const bool core_engine = engine.value == quantlab::trainer::Engine::kCore;
     const quantlab::Result<quantlab::trainer::Device> train_device = quantlab::trainer::parse_device(o.device);
     if (!train_device.ok()) {
         std::fprintf(stderr, "quantlab-gui: %s\n", train_device.message().c_str());
         return 2;
     }
-#else
-    if (!o.train.empty()) {
-        std::fprintf(stderr, "quantlab-gui: --train needs a build with LibTorch (configure with -DQUANTLAB_WITH_TORCH=ON)\n");
+    if (core_engine && train_device.value == quantlab::trainer::Device::kCuda) {
+        std::fprintf(stderr, "quantlab-gui: --device cuda needs --engine torch (core's engine trains on the CPU)\n");
         return 2;
     }
-#endif
+    std::vector<quantlab::ui::TrainRunConfig> start_runs;
+    for (const std::string& spec : o.train) {
+        quantlab::Result<quantlab::ui::TrainRunConfig> c = quantlab::ui::parse_run_spec(spec);
+        if (!c.ok()) {
+            std::fprintf(stderr, "quantlab-gui: %s\n", c.message().c_str());
+            return 2;
+        }
+        // Core's trainer fine-tunes the model the app has loaded (as the panel's Start does); it opens no file itself.
+        if (core_engine && !c.value.init_weights.empty() && c.value.init_weights != quantlab::ui::parse_run_spec("").value.init_weights) {
+            std::fprintf(stderr, "quantlab-gui: --train '%s': init=%s: --engine core fine-tunes the model the app has loaded; open it with "
+                                 "--open %s and leave init out (or init=scratch)\n", spec.c_str(), c.value.init_weights.c_str(),
+                         c.value.init_weights.c_str());
+            return 2;
+        }
+        start_runs.push_back(c.value);
+    }
     std::signal(SIGINT, [](int) { g_quit = true; });
     std::signal(SIGTERM, [](int) { g_quit = true; });
 
@@ -217,48 +278,72 @@ int main(int argc, char** argv) {
         ImGui_ImplGlfw_InitForOpenGL(window, true);
         quantlab::ui::queue_glfw_input(window);  // no key press lost between two frames (ui/input_queue.hpp)
         ImGui_ImplOpenGL3_Init("#version 330 core");
+        // The trainer: core's engine (CIFAR-10 images from the data folder, read when the first run asks) or LibTorch's.
+        // Declared after App, so they would go before it; App's pointer is cleared before that anyway (below).
+        std::unique_ptr<quantlab::ui::CoreTrainer> core_trainer;
+        std::unique_ptr<quantlab::ui::TrainDataFeeder> feeder;
 #if QUANTLAB_HAVE_TORCH
-        quantlab::gui::GuiTrainerOptions to;
-        to.data_dir = test_set.dir;
-        to.data_source = test_set.explicit_dir ? test_set.source : test_set.source + "; neither --data nor $QUANTLAB_DATA was given";
-        // CIFAR-100 runs: --data when it names a CIFAR-100 folder, else the per-user cache (`quantlab data fetch
-        // --dataset cifar100`); the panel says when neither holds it.
-        to.cifar100_dir = !o.data.empty() && quantlab::verify_dataset_dir(o.data, quantlab::Dataset::kCifar100).ok()
-                              ? o.data
-                              : quantlab::find_dataset_dir("", quantlab::Dataset::kCifar100);
-        to.runs_dir = o.runs_dir.empty() ? quantlab::gui::default_runs_dir() : o.runs_dir;
-        if (o.runs_dir.empty()) {  // only the default folder, where every launch adds a session of its own
-            const std::string root = std::filesystem::path(to.runs_dir).parent_path().string();
-            const std::vector<std::string> gone = quantlab::gui::prune_runs(root, o.keep_runs_days);
-            if (!gone.empty())
-                std::fprintf(stderr, "quantlab-gui: removed %zu training-run folder%s idle for over %d days from %s (--keep-runs DAYS)\n",
-                             gone.size(), gone.size() > 1 ? "s" : "", o.keep_runs_days, root.c_str());
-        }
-        to.assets_dir = o.assets;
-        to.threads = work_threads;
-        to.device = train_device.value;
-        if (o.train_limit > 0) {
-            to.limit_train = o.train_limit;
-            to.limit_test = o.train_limit;
-            to.calib_images = std::min<int64_t>(to.calib_images, o.train_limit);
-        }
-        quantlab::gui::GuiTrainer trainer(to);
-        app.set_trainer(&trainer);
-#else
-        app.set_trainer(nullptr);  // the panel says the trainer is not built
+        std::unique_ptr<quantlab::gui::GuiTrainer> torch_trainer;
 #endif
-        glfwSetWindowUserPointer(window, &app);
+        quantlab::ui::TrainerHooks* trainer = nullptr;
+        if (core_engine) {
+            quantlab::ui::CoreTrainerOptions co;
+            co.threaded = true;
+            co.device = "cpu, core engine, " + std::to_string(work_threads) + (work_threads == 1 ? " thread" : " threads");
+            co.seed = quantlab::trainer::TrainOptions().seed;  // as `quantlab train --engine core`
+            // co.save_file stays empty: Export writes the file the user named.
+            co.on_worker_start = quantlab::trainer::lower_this_thread_priority;  // as LibTorch's worker
+            core_trainer = std::make_unique<quantlab::ui::CoreTrainer>(co);
+            // Tests: the first N training images (as `quantlab train --limit-train`); the test accuracy is measured on
+            // the app's test set, as every core run's is.
+            if (o.train_limit > 0) core_trainer->set_test_options(o.train_limit, -1, co.val_every, co.seed);
+            feeder = std::make_unique<quantlab::ui::TrainDataFeeder>(core_trainer.get(), test_set.dir, test_set.source);
+            trainer = core_trainer.get();
+        }
+#if QUANTLAB_HAVE_TORCH
+        else {
+            quantlab::gui::GuiTrainerOptions to;
+            to.data_dir = test_set.dir;
+            to.data_source = test_set.explicit_dir ? test_set.source : test_set.source + "; neither --data nor $QUANTLAB_DATA was given";
+            // CIFAR-100 runs: --data when it names a CIFAR-100 folder, else the per-user cache (`quantlab data fetch
+            // --dataset cifar100`); the panel says when neither holds it.
+            to.cifar100_dir = !o.data.empty() && quantlab::verify_dataset_dir(o.data, quantlab::Dataset::kCifar100).ok()
+                                  ? o.data
+                                  : quantlab::find_dataset_dir("", quantlab::Dataset::kCifar100);
+            to.runs_dir = o.runs_dir.empty() ? quantlab::gui::default_runs_dir() : o.runs_dir;
+            if (o.runs_dir.empty()) {  // only the default folder, where every launch adds a session of its own
+                const std::string root = std::filesystem::path(to.runs_dir).parent_path().string();
+                const std::vector<std::string> gone = quantlab::gui::prune_runs(root, o.keep_runs_days);
+                if (!gone.empty())
+                    std::fprintf(stderr, "quantlab-gui: removed %zu training-run folder%s idle for over %d days from %s (--keep-runs DAYS)\n",
+                                 gone.size(), gone.size() > 1 ? "s" : "", o.keep_runs_days, root.c_str());
+            }
+            to.assets_dir = o.assets;
+            to.threads = work_threads;
+            to.device = train_device.value;
+            if (o.train_limit > 0) {
+                to.limit_train = o.train_limit;
+                to.limit_test = o.train_limit;
+                to.calib_images = std::min<int64_t>(to.calib_images, o.train_limit);
+            }
+            torch_trainer = std::make_unique<quantlab::gui::GuiTrainer>(to);
+            trainer = torch_trainer.get();
+        }
+#endif
+        app.set_trainer(trainer);
+        DropTarget drop_target{&app, core_trainer.get()};
+        glfwSetWindowUserPointer(window, &drop_target);
         glfwSetDropCallback(window, drop_callback);
         for (const std::string& p : o.open) open_path(app, p);
+        auto training_now = [&] { return trainer && trainer->busy(); };
+        const char* engine_name = quantlab::trainer::engine_name(engine.value);
+        auto training_json = [&] {
+            if (core_trainer) return core_trainer->status_json();
 #if QUANTLAB_HAVE_TORCH
-        for (const quantlab::ui::TrainRunConfig& c : start_runs)
-            if (quantlab::Result<int> r = trainer.start(c); !r.ok()) std::fprintf(stderr, "quantlab-gui: --train: %s\n", r.message().c_str());
-        auto training_now = [&] { return trainer.busy(); };
-        auto training_json = [&] { return trainer.status_json(); };
-#else
-        auto training_now = [] { return false; };
-        auto training_json = [] { return std::string(); };
+            if (torch_trainer) return torch_trainer->status_json();
 #endif
+            return std::string();
+        };
 
         quantlab::gui::FrameStats stats;
         long frame = 0;
@@ -283,6 +368,13 @@ int main(int argc, char** argv) {
             ImGui_ImplGlfw_NewFrame();
             ImGui::NewFrame();
             app.frame(8.0f);
+            // --train runs start after the first frame: App hands the trainer its loaded model there (set_loaded), which
+            // core's runs fine-tune.
+            if (frame == 0)
+                for (const quantlab::ui::TrainRunConfig& c : start_runs)
+                    if (quantlab::Result<int> r = trainer->start(c); !r.ok())
+                        std::fprintf(stderr, "quantlab-gui: --train: %s\n", r.message().c_str());
+            if (feeder) feeder->poll();
             const double t_ui = now_ms();
             ImGui::Render();
             int fw = 0, fh = 0;
@@ -307,7 +399,7 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "frame %ld: ui %.1f ms, render %.1f ms, swap %.1f ms\n", frame, t_ui - t_work, t_draw - t_ui, t1 - t_draw);
             if (frame > 3) stats.add(t1 - t_work, t_draw - t_work, busy, training);  // the first frames build fonts and textures
             if (!o.status_file.empty() && (t1 - last_status > 250 || g_quit)) {
-                write_atomically(o.status_file, status_text(app, stats, frame, training_json()));
+                write_atomically(o.status_file, status_text(app, stats, frame, training_json(), engine_name));
                 last_status = t1;
             }
             if (o.quit_after >= 0 && frame >= o.quit_after) g_quit = true;
@@ -316,12 +408,12 @@ int main(int argc, char** argv) {
         }
 #if QUANTLAB_HAVE_TORCH
         // A running run stops after its step and keeps a checkpoint; the worker is joined before App goes.
-        trainer.shutdown();
+        if (torch_trainer) torch_trainer->shutdown();
 #endif
-        if (!o.status_file.empty()) write_atomically(o.status_file, status_text(app, stats, frame, training_json()));
-#if QUANTLAB_HAVE_TORCH
+        feeder.reset();  // waits for a read in progress, which hands its images to the trainer
+        if (!o.status_file.empty()) write_atomically(o.status_file, status_text(app, stats, frame, training_json(), engine_name));
         app.set_trainer(nullptr);
-#endif
+        core_trainer.reset();  // stops its worker after the current step
         if (o.frame_stats) std::fprintf(stderr, "%s", stats.text().c_str());
         ImGui_ImplOpenGL3_Shutdown();
         ImGui_ImplGlfw_Shutdown();
