@@ -7,6 +7,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/kernels.hpp"  // all_finite
 #include "core/parallel.hpp"
 
 namespace quantlab {
@@ -101,12 +102,6 @@ RealRange search(const float* x, int64_t n, const QuantSpec& spec, bool threads)
     return best;
 }
 
-bool all_finite(const float* x, int64_t n) {
-    for (int64_t i = 0; i < n; ++i)
-        if (!std::isfinite(x[i])) return false;
-    return true;
-}
-
 }  // namespace
 
 RealRange mse_range_fast(const float* x, int64_t n, const QuantSpec& spec) { return search(x, n, spec, true); }
@@ -117,29 +112,16 @@ Result<QuantParams> compute_params_fast(const float* x, const Shape& shape, cons
         return compute_params(x, shape, spec);
     const int64_t channels = spec.per_channel ? shape[0] : 1;
     const int64_t cs = n / channels;
-    QuantParams p;  // as compute_params builds it
-    p.bits = spec.bits;
-    p.symmetric = spec.symmetric;
-    p.codes = spec.codes;
-    p.range = code_range(spec.bits, spec.symmetric, spec.codes);
-    p.scale.resize(size_t(channels));
-    p.zero_point.resize(size_t(channels));
-    p.alpha.resize(size_t(channels));
-    p.beta.resize(size_t(channels));
+    std::vector<RealRange> ranges(static_cast<size_t>(channels));
     const auto run = [&](int64_t c0, int64_t c1) {
-        for (int64_t ch = c0; ch < c1; ++ch) {
-            // One channel per task when there are several: each search stays on its thread.
-            const RealRange r = search(x + ch * cs, cs, spec, channels == 1);
-            p.alpha[size_t(ch)] = r.alpha;
-            p.beta[size_t(ch)] = r.beta;
-            params_from_range(r, spec.bits, spec.symmetric, &p.scale[size_t(ch)], &p.zero_point[size_t(ch)], spec.codes);
-        }
+        // One channel per task when there are several: each search stays on its thread.
+        for (int64_t ch = c0; ch < c1; ++ch) ranges[size_t(ch)] = search(x + ch * cs, cs, spec, channels == 1);
     };
     if (channels > 1 && n * kSteps >= kMinParallelWork)
         parallel_for(0, channels, run);
     else
         run(0, channels);
-    return p;
+    return params_for_ranges(ranges, spec);
 }
 
 }  // namespace quantlab

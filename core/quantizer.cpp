@@ -212,20 +212,26 @@ Result<QuantParams> compute_params(const float* x, const Shape& shape, const Qua
                                  " is not finite; NaN/Inf cannot be quantized (check the weights or the input)");
     const int64_t channels = spec.per_channel ? shape[0] : 1;
     const int64_t cs = n / channels;
+    std::vector<RealRange> ranges(static_cast<size_t>(channels));
+    for (int64_t c = 0; c < channels; ++c) ranges[size_t(c)] = choose_range(x + c * cs, cs, spec);
+    return params_for_ranges(ranges, spec);
+}
+
+QuantParams params_for_ranges(const std::vector<RealRange>& ranges, const QuantSpec& spec) {
+    const size_t channels = ranges.size();
     QuantParams p;
     p.bits = spec.bits;
     p.symmetric = spec.symmetric;
     p.codes = spec.codes;
     p.range = code_range(spec.bits, spec.symmetric, spec.codes);
-    p.scale.resize(size_t(channels));
-    p.zero_point.resize(size_t(channels));
-    p.alpha.resize(size_t(channels));
-    p.beta.resize(size_t(channels));
-    for (int64_t c = 0; c < channels; ++c) {
-        const RealRange r = choose_range(x + c * cs, cs, spec);
-        p.alpha[size_t(c)] = r.alpha;
-        p.beta[size_t(c)] = r.beta;
-        params_from_range(r, spec.bits, spec.symmetric, &p.scale[size_t(c)], &p.zero_point[size_t(c)], spec.codes);
+    p.scale.resize(channels);
+    p.zero_point.resize(channels);
+    p.alpha.resize(channels);
+    p.beta.resize(channels);
+    for (size_t c = 0; c < channels; ++c) {
+        p.alpha[c] = ranges[c].alpha;
+        p.beta[c] = ranges[c].beta;
+        params_from_range(ranges[c], spec.bits, spec.symmetric, &p.scale[c], &p.zero_point[c], spec.codes);
     }
     return p;
 }

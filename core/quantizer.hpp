@@ -101,6 +101,9 @@ Result<QuantParams> compute_params(const float* x, const Shape& shape, const Qua
 
 // Parameters for an already known range (static / calibrated activations).
 QuantParams params_for_range(RealRange range, int bits, bool symmetric, SymmetricCodes codes = SymmetricCodes::kNarrow);
+// Parameters for spec's bits and codes from ranges chosen already, one per channel (or one per tensor): how
+// compute_params (and compute_params_fast) turn their rule's ranges into parameters.
+QuantParams params_for_ranges(const std::vector<RealRange>& ranges, const QuantSpec& spec);
 
 // Elementwise ops for one slice. Pure functions of (r, S, Z, qmin, qmax): the same code runs in every front end.
 inline int32_t quantize_value(float r, float scale, int32_t zero_point, CodeRange range);
