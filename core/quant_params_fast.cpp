@@ -7,6 +7,12 @@
 #include <limits>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#elif defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#endif
+
 #include "core/kernels.hpp"  // all_finite
 #include "core/parallel.hpp"
 
@@ -33,12 +39,11 @@ typedef double D2 __attribute__((vector_size(16)));
 // The squared errors of candidates c[0..count) over x, each one double sum in value order (as slice_mse). The
 // terms are quantize_value and dequantize_value's: t = codes_of(v, S), clamped to [qmin - Z, qmax - Z] (a NaN to
 // the low end), rounded half to even; S * round(t) is their S * float(q - Z) exactly (q - Z = round(t), an integer
-// far below 2^24).
-template <bool kMultiplyInverse>
+// far below 2^24). kHalves: 4 candidates per half (count <= 4 * kHalves).
+template <bool kMultiplyInverse, int kHalves>
 void group_errors(const float* x, int64_t n, const Candidate* c, int count, CodeRange range, double* err) {
-    constexpr int kHalves = kGroup / 4;
     F4 scale[kHalves], inv[kHalves], lo[kHalves], hi[kHalves];
-    for (int j = 0; j < kGroup; ++j) {
+    for (int j = 0; j < 4 * kHalves; ++j) {
         const Candidate& k = c[std::min(j, count - 1)];  // a short group repeats its last candidate
         scale[j / 4][j % 4] = k.scale;
         inv[j / 4][j % 4] = 1.0f / k.scale;  // codes_of's r * (1 / S) for full codes
@@ -66,6 +71,72 @@ void group_errors(const float* x, int64_t n, const Candidate* c, int count, Code
     for (int j = 0; j < count; ++j) err[j] = e[j / 2][j % 2];
 }
 
+// t clamped to [lo, hi] in two instructions where the target has them: a finite t as group_errors clamps it (a NaN
+// t may come out otherwise, but then x is NaN and so is every estimate, which makes the search skip the pre-pass).
+inline F4 clamp4(F4 t, F4 lo, F4 hi) {
+#if defined(__SSE2__)
+    return (F4)_mm_min_ps(_mm_max_ps((__m128)t, (__m128)lo), (__m128)hi);
+#elif defined(__wasm_simd128__)
+    return (F4)wasm_f32x4_pmin(wasm_f32x4_pmax((v128_t)t, (v128_t)lo), (v128_t)hi);
+#else
+    t = t < lo ? lo : t;
+    return t > hi ? hi : t;
+#endif
+}
+
+// Estimates of the same errors in float, for the pre-pass: the same t and q, d = x - q and d * d in float, summed
+// in float lanes over blocks of kBlock values whose totals add up in double. Each estimate lies within
+// error_bounds (below) of the exact double sum, so candidates far from the best need no exact sum.
+constexpr int64_t kBlock = 256;
+
+template <bool kMultiplyInverse>
+void group_estimates(const float* x, int64_t n, const Candidate* c, int count, CodeRange range, double* est) {
+    constexpr int kHalves = kGroup / 4;
+    F4 scale[kHalves], inv[kHalves], lo[kHalves], hi[kHalves];
+    for (int j = 0; j < kGroup; ++j) {
+        const Candidate& k = c[std::min(j, count - 1)];
+        scale[j / 4][j % 4] = k.scale;
+        inv[j / 4][j % 4] = 1.0f / k.scale;
+        lo[j / 4][j % 4] = float(range.qmin - k.zp);
+        hi[j / 4][j % 4] = float(range.qmax - k.zp);
+    }
+    const float big = 12582912.0f;
+    D2 e[2 * kHalves] = {};
+    for (int64_t b = 0; b < n; b += kBlock) {
+        F4 acc[kHalves] = {};
+        for (int64_t i = b, end = std::min(n, b + kBlock); i < end; ++i) {
+            const F4 vv = F4{} + x[i];
+            for (int h = 0; h < kHalves; ++h) {
+                const F4 t = clamp4(kMultiplyInverse ? vv * inv[h] : vv / scale[h], lo[h], hi[h]);
+                const F4 d = vv - scale[h] * ((t + big) - big);
+                acc[h] += d * d;
+            }
+        }
+        for (int h = 0; h < kHalves; ++h) {
+            e[2 * h] += __builtin_convertvector(__builtin_shufflevector(acc[h], acc[h], 0, 1), D2);
+            e[2 * h + 1] += __builtin_convertvector(__builtin_shufflevector(acc[h], acc[h], 2, 3), D2);
+        }
+    }
+    for (int j = 0; j < count; ++j) est[j] = e[j / 2][j % 2];
+}
+
+// How far an estimate f of group_estimates over n values can lie from group_errors' exact double sum: at most
+// rel * T + abs, T the exact real sum of the squared errors. rel counts d's and d * d's float rounding (3u), the
+// float lane sums of kBlock terms (kBlock u), the double sums on both sides (n + 4 terms of 2^-53 each) with room
+// to spare; abs counts underflow (terms below float's normal range, 2^-149 each).
+struct Bounds {
+    double rel, abs;
+};
+Bounds error_bounds(int64_t n) {
+    const double u = std::ldexp(1.0, -24), ud = std::ldexp(1.0, -53);
+    return {2 * ((kBlock + 4) * u + double(n + 4) * ud), double(n) * std::ldexp(1.0, -147)};
+}
+
+// The 100 candidates' exact errors are needed only where they could decide the search: a candidate whose lowest
+// possible error exceeds some candidate's highest possible one cannot win (nor tie) the strict-less scan. The
+// pre-pass estimates all of them in float (about half the work of the double sums); the exact double sums run
+// for the rest, typically one to three candidates. Values beyond 1e15 in magnitude (float overflow) or an
+// estimate that is not finite (NaN input) skip the pre-pass.
 RealRange search(const float* x, int64_t n, const QuantSpec& spec, bool threads) {
     const float lo = *std::min_element(x, x + n), hi = *std::max_element(x, x + n);
     const CodeRange range = code_range(spec.bits, spec.symmetric, spec.codes);
@@ -79,25 +150,62 @@ RealRange search(const float* x, int64_t n, const QuantSpec& spec, bool threads)
         }
         params_from_range(c[k].range, spec.bits, spec.symmetric, &c[k].scale, &c[k].zp, spec.codes);
     }
-    double err[kSteps];
-    const int64_t groups = (kSteps + kGroup - 1) / kGroup;
-    const auto run = [&](int64_t g0, int64_t g1) {
-        for (int64_t g = g0; g < g1; ++g) {
-            const int first = int(g) * kGroup;
-            (range.multiply_inverse ? group_errors<true> : group_errors<false>)(x, n, c + first, std::min(kGroup, kSteps - first),
-                                                                              range, err + first);
-        }
+    const bool parallel = threads && n * kSteps >= kMinParallelWork;
+    // The errors (estimate: their float estimates) of cand[0..count) into out, groups over the pool when worth it.
+    const auto over_groups = [&](const Candidate* cand, int count, double* out, bool estimate) {
+        const int64_t groups = (count + kGroup - 1) / kGroup;
+        const auto run = [&](int64_t g0, int64_t g1) {
+            for (int64_t g = g0; g < g1; ++g) {
+                const int first = int(g) * kGroup, len = std::min(kGroup, count - first);
+                if (estimate)
+                    (range.multiply_inverse ? group_estimates<true> : group_estimates<false>)(x, n, cand + first, len, range, out + first);
+                else if (len <= 4)  // one half: the exact sums of a few candidates at half the work
+                    (range.multiply_inverse ? group_errors<true, 1> : group_errors<false, 1>)(x, n, cand + first, len, range, out + first);
+                else
+                    (range.multiply_inverse ? group_errors<true, 2> : group_errors<false, 2>)(x, n, cand + first, len, range, out + first);
+            }
+        };
+        if (parallel && groups > 1)
+            parallel_for(0, groups, run);
+        else
+            run(0, groups);
     };
-    if (threads && n * kSteps >= kMinParallelWork)
-        parallel_for(0, groups, run);
-    else
-        run(0, groups);
+    bool exact[kSteps];
+    std::fill(exact, exact + kSteps, true);
+    const double mag = std::max(std::fabs(double(lo)), std::fabs(double(hi)));
+    if (mag <= 1e15) {
+        double est[kSteps];
+        over_groups(c, kSteps, est, true);
+        const Bounds b = error_bounds(n);
+        bool finite = true;
+        double best_high = std::numeric_limits<double>::infinity();
+        for (int k = 0; k < kSteps; ++k) {
+            finite = finite && std::isfinite(est[k]);
+            // T <= (f + abs) / (1 - rel), so the exact sum lies within rel * that + abs of f.
+            const double t_max = (est[k] + b.abs) / (1 - b.rel);
+            best_high = std::min(best_high, est[k] + b.rel * t_max + b.abs);
+        }
+        if (finite)
+            for (int k = 0; k < kSteps; ++k) {
+                const double t_max = (est[k] + b.abs) / (1 - b.rel);
+                exact[k] = est[k] - b.rel * t_max - b.abs <= best_high;
+            }
+    }
+    Candidate picked[kSteps];
+    int index[kSteps], count = 0;
+    for (int k = 0; k < kSteps; ++k)
+        if (exact[k]) {
+            picked[count] = c[k];
+            index[count++] = k;
+        }
+    double picked_err[kSteps];
+    over_groups(picked, count, picked_err, false);
     RealRange best{lo, hi};
     double best_err = std::numeric_limits<double>::infinity();
-    for (int k = 0; k < kSteps; ++k)
-        if (err[k] < best_err) {  // strict: ties keep the wider range
-            best_err = err[k];
-            best = c[k].range;
+    for (int j = 0; j < count; ++j)  // candidates in quantizer.cpp's order
+        if (picked_err[j] < best_err) {  // strict: ties keep the wider range
+            best_err = picked_err[j];
+            best = c[index[j]].range;
         }
     return best;
 }

@@ -1,6 +1,6 @@
 // test_quant_params_fast.cpp: compute_params_fast (core/quant_params_fast.hpp) against compute_params, its
 // definition: the same ranges and parameters bit for bit for the MSE rule (per tensor and per channel, symmetric
-// narrow and full codes, asymmetric, 2 to 8 bits, values with ties and zeros, lengths that leave partial groups),
+// narrow and full codes, asymmetric, 2 to 8 bits, values with ties and zeros, lengths that leave partial groups, magnitudes from 1e-30 to 1e30, a near-tie that float sums order wrongly),
 // at 1 and 2 threads; other rules and bad input (NaN, a bad spec) go through compute_params, messages included.
 #include <catch2/catch.hpp>
 
@@ -80,6 +80,31 @@ TEST_CASE("compute_params_fast: the MSE search picks compute_params' range, bit 
         check_same({-1.0f, 1.0f, -1.0f, 1.0f}, Shape{4}, spec);
         spec.symmetric = false;
         check_same(std::vector<float>(50, 0.0f), Shape{50}, spec);
+        // A near-tie found by searching random tensors: two candidates whose exact errors are closer than float
+        // sums can tell apart, with the float estimates in the other order. A pre-pass that trusted its estimates
+        // (no error bound) picks the wrong range here.
+        {
+            const int near_tie[] = {-17, -37,  -46, 45,  -1,   67,  -43, -136, 17,  -10, 62,  102, 54,  131, -37, -37, 38, 112,
+                                    -144, 133, -100, 99, -1,  -25, -44, 109,  -9,  -31, -95, -76, -27, 41,  -67, 14,  -12, 38,
+                                    -16, 58,  -19,  -2,  72,   2,   -38, 44,   64,  98,  95,  -22, 50,  -126, 113, -55};
+            std::vector<float> x;
+            for (int k : near_tie) x.push_back(float(k) / 64);
+            QuantSpec tie;
+            tie.bits = 3;
+            tie.rule = RangeRule::kMse;
+            check_same(x, Shape{int64_t(x.size())}, tie);
+        }
+        // Magnitudes where the float pre-pass underflows (1e-30: squared errors below float's normal range), is
+        // at its limit (1e14) or is skipped (1e16 and beyond: squares could overflow float).
+        for (float mag : {1e-30f, 1e-20f, 1e14f, 1e16f, 1e30f}) {
+            std::vector<float> x(5000);
+            for (float& v : x) v = normal(rng) * mag;
+            INFO("magnitude " << mag << " threads " << threads);
+            spec.symmetric = true;
+            check_same(x, Shape{5000}, spec);
+            spec.symmetric = false;
+            check_same(x, Shape{5000}, spec);
+        }
     }
     set_num_threads(threads_before);
 }
