@@ -288,6 +288,58 @@ void relu_backward_fast(const float* x, const float* dy, int64_t n, float* dx) {
     });
 }
 
+namespace {
+
+// The 2x2 window at r (rows r and r + w) into *y, *am (base: r's index in its plane): the first maximum in the
+// order r[0], r[1], r[w], r[w + 1], a NaN wins (the reference's rule). Selects as bit masks: GCC turned ?: into
+// branches, which random data mispredicts.
+void pool2_one(const float* r, int64_t w, float* y, int64_t* am, int64_t base) {
+    const int64_t idx[4] = {0, 1, w, w + 1};
+    int64_t best = 0;
+    float m = r[0];
+    uint32_t mb;
+    std::memcpy(&mb, &m, 4);
+    for (int t = 1; t < 4; ++t) {
+        const float v = r[idx[t]];
+        const int64_t take = -int64_t((v > m) | (v != v));  // all ones or 0; v != v: NaN
+        uint32_t vb;
+        std::memcpy(&vb, &v, 4);
+        mb = (vb & uint32_t(take)) | (mb & ~uint32_t(take));
+        std::memcpy(&m, &mb, 4);
+        best = (idx[t] & take) | (best & ~take);
+    }
+    *y = m;
+    *am = base + best;
+}
+
+// Four neighbouring windows (r[0..8) and r[w..w+8)) at once, lane t the window at r + 2t: pool2_one's
+// comparisons, lane by lane (GCC/Clang vector extensions: SSE2 natively, v128 in wasm).
+typedef float PF4 __attribute__((vector_size(16)));
+typedef int32_t PI4 __attribute__((vector_size(16)));
+
+void pool2_four(const float* r, int64_t w, float* y, int64_t* am, int64_t base) {
+    PF4 t0, t1, b0, b1;
+    std::memcpy(&t0, r, 16);
+    std::memcpy(&t1, r + 4, 16);
+    std::memcpy(&b0, r + w, 16);
+    std::memcpy(&b1, r + w + 4, 16);
+    const PF4 cand[3] = {__builtin_shufflevector(t0, t1, 1, 3, 5, 7), __builtin_shufflevector(b0, b1, 0, 2, 4, 6),
+                         __builtin_shufflevector(b0, b1, 1, 3, 5, 7)};
+    const int32_t offs[3] = {1, int32_t(w), int32_t(w + 1)};
+    PF4 m = __builtin_shufflevector(t0, t1, 0, 2, 4, 6);
+    PI4 best = {0, 0, 0, 0};
+    for (int c = 0; c < 3; ++c) {
+        const PF4 v = cand[c];
+        const PI4 take = (v > m) | (v != v);
+        m = (PF4)(((PI4)v & take) | ((PI4)m & ~take));
+        best = (offs[c] & take) | (best & ~take);
+    }
+    std::memcpy(y, &m, 16);
+    for (int t = 0; t < 4; ++t) am[t] = base + 2 * t + best[t];
+}
+
+}  // namespace
+
 void max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w, int64_t k, float* y,
                            std::vector<int64_t>* argmax) {
     const int64_t oh = h / k, ow = w / k;
@@ -296,28 +348,14 @@ void max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w,
     run_tasks(planes, planes * h * w, [&](int64_t p0, int64_t p1) {
         for (int64_t p = p0; p < p1; ++p) {
             const float* xp = x + p * h * w;
-            if (k == 2) {  // the notebook's pool, unrolled: the same comparisons in the same order
-                for (int64_t i = 0; i < oh; ++i)
-                    for (int64_t j = 0; j < ow; ++j) {
-                        const int64_t i0 = (2 * i) * w + 2 * j, idx[4] = {i0, i0 + 1, i0 + w, i0 + w + 1};
-                        int64_t best = i0;
-                        float m = xp[i0];
-                        // Selects as bit masks: GCC turned ?: into branches, which random data mispredicts.
-                        uint32_t mb;
-                        std::memcpy(&mb, &m, 4);
-                        for (int t = 1; t < 4; ++t) {
-                            const float v = xp[idx[t]];
-                            const int64_t take = -int64_t((v > m) | (v != v));  // all ones or 0; v != v: NaN
-                            uint32_t vb;
-                            std::memcpy(&vb, &v, 4);
-                            mb = (vb & uint32_t(take)) | (mb & ~uint32_t(take));
-                            std::memcpy(&m, &mb, 4);
-                            best = (idx[t] & take) | (best & ~take);
-                        }
-                        const int64_t o = (p * oh + i) * ow + j;
-                        y[o] = m;
-                        am[o] = best;
-                    }
+            if (k == 2) {  // the notebook's pool: the same comparisons in the same order, four outputs at a time
+                for (int64_t i = 0; i < oh; ++i) {
+                    const float* r0 = xp + (2 * i) * w;
+                    const int64_t o = (p * oh + i) * ow;
+                    int64_t j = 0;
+                    for (; j + 4 <= ow; j += 4) pool2_four(r0 + 2 * j, w, y + o + j, am + o + j, (2 * i) * w + 2 * j);
+                    for (; j < ow; ++j) pool2_one(r0 + 2 * j, w, y + o + j, am + o + j, (2 * i) * w + 2 * j);
+                }
                 continue;
             }
             for (int64_t i = 0; i < oh; ++i)

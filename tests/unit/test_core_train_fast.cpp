@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <tuple>
 
@@ -176,6 +177,22 @@ TEST_CASE("fast train kernels: ReLU and max pool equal the reference bit for bit
             relu_backward(x.data(), dy.data(), int64_t(x.size()), dx_ref.data());
             relu_backward_fast(x.data(), dy.data(), int64_t(x.size()), dx.data());
             CHECK(dx == dx_ref);
+        }
+        {
+            // 2x2 pools with NaNs (a NaN wins its window, at whichever of the four places it sits) and odd widths
+            // (the last column is dropped; rows of 1 to 9 windows: the four-at-a-time path and its rest).
+            for (int64_t w : {2, 9, 17, 19}) {
+                CAPTURE(w);
+                const int64_t planes = 3, h = 6, outs = planes * (h / 2) * (w / 2);
+                std::vector<float> x = randn(size_t(planes * h * w), 303);
+                for (size_t i = 0; i < x.size(); i += 7) x[i] = std::nanf("");
+                std::vector<float> y_ref(static_cast<size_t>(outs)), y(static_cast<size_t>(outs));
+                std::vector<int64_t> am_ref, am;
+                max_pool_forward(x.data(), planes, h, w, 2, y_ref.data(), &am_ref);
+                max_pool_forward_fast(x.data(), planes, h, w, 2, y.data(), &am);
+                CHECK(am == am_ref);
+                CHECK(std::memcmp(y.data(), y_ref.data(), y.size() * sizeof(float)) == 0);
+            }
         }
     });
 }
