@@ -176,8 +176,8 @@ struct CoreTrainer::Impl {
     void finish_run(Slot& r) {
         std::lock_guard<std::mutex> lock(mu);
         r.view.state = TrainState::kFinished;
-        r.view.message = "finished: test accuracy " + printf_number("%.2f", r.test) + " % (" + std::to_string(test ? test->count : 0) +
-                         " test images; before training " + printf_number("%.2f", r.ptq_test) + " %), validation " + printf_number("%.2f", r.val) + " %";
+        r.view.message = tr_format("finished: test accuracy %.2f %% (%lld test images; before training %.2f %%), validation %.2f %%", r.test,
+                                   (long long)(test ? test->count : 0), r.ptq_test, r.val);
         if (active == r.view.id) active = 0;
     }
 
@@ -207,8 +207,8 @@ struct CoreTrainer::Impl {
             r.val = v0.ok() ? v0.value : -1;
             // No loss before the first step (-1: the loss curve starts with the first step).
             if (r.val >= 0) r.view.points.push_back(make_point(r, 0.0, -1.0, r.val, -1.0));
-            r.view.message = std::to_string(l.train_images()) + " training / " + std::to_string(l.val_images()) + " validation images (" +
-                             data_name + ")";
+            r.view.message = tr_format("%lld training / %lld validation images (%s)", (long long)l.train_images(), (long long)l.val_images(),
+                                       data_name.c_str());
         }
         start_test(r, 0.0, true, false);
         return Status::success();
@@ -246,8 +246,8 @@ struct CoreTrainer::Impl {
             if (r->stop_requested) {
                 r->stop_requested = false;
                 r->view.state = TrainState::kStopped;
-                r->view.message = "stopped at epoch " + printf_number("%.2f", r->loop ? r->loop->progress_epochs() : 0.0) + " (step " +
-                                  std::to_string(r->steps) + "); Resume continues with the next batch";
+                r->view.message = tr_format("stopped at epoch %.2f (step %lld); Resume continues with the next batch",
+                                            r->loop ? r->loop->progress_epochs() : 0.0, (long long)r->steps);
                 active = 0;
                 return true;
             }
@@ -272,12 +272,12 @@ struct CoreTrainer::Impl {
                 r->learned_config = std::move(kept.learned_config);
             }
             if (!loop.diverged()) return finish(*r, TrainState::kFailed, st.message()), true;
-            const int64_t good = loop.good_steps();
-            char hint[64];
-            std::snprintf(hint, sizeof hint, "%g", r->settings.lr / 10);
+            const long long good = loop.good_steps();
             finish(*r, TrainState::kFailed,
-                   st.message() + " The last good weights (after " + std::to_string(good) + (good == 1 ? " step" : " steps") +
-                       ") are kept: use or download them. Hint: lower the learning rate (e.g. " + hint + ").");
+                   st.message() + " " +
+                       tr_format(good == 1 ? "The last good weights (after %lld step) are kept: use or download them. Hint: lower the learning rate (e.g. %g)."
+                                           : "The last good weights (after %lld steps) are kept: use or download them. Hint: lower the learning rate (e.g. %g).",
+                                 good, r->settings.lr / 10));
             return true;
         }
         const RunStep& s = st.value;
@@ -407,7 +407,10 @@ void CoreTrainer::set_test_options(int64_t limit_train, int64_t max_steps, int64
     impl_->opt.seed = seed;
 }
 
-std::string CoreTrainer::device() const { return impl_->opt.device; }
+std::string CoreTrainer::device() const {
+    const CoreTrainerOptions& o = impl_->opt;
+    return tr(o.device.c_str()) + (o.threads > 0 ? tr_format(o.threads == 1 ? ", %d thread" : ", %d threads", o.threads) : std::string());
+}
 
 Result<int> CoreTrainer::start(const TrainRunConfig& config) {
     Impl& m = *impl_;
@@ -438,7 +441,7 @@ Result<int> CoreTrainer::start(const TrainRunConfig& config) {
     r->view.id = id;
     r->view.config = config;
     r->view.state = TrainState::kQueued;
-    r->view.message = m.train_data ? "queued" : "loading the training images...";
+    r->view.message = tr(m.train_data ? "queued" : "loading the training images...");
     r->start = scratch ? scratch : m.model;
     r->start_name = scratch ? "from scratch (" + config.model + ")" : m.model_name;
     r->limit_train = m.opt.limit_train;
@@ -483,12 +486,12 @@ Status CoreTrainer::stop(int run_id) {
                 break;
             }
         r->view.state = TrainState::kStopped;
-        r->view.message = r->loop ? "stopped" : "stopped before it started";
+        r->view.message = tr(r->loop ? "stopped" : "stopped before it started");
         return Status::success();
     }
     if (r->view.state != TrainState::kRunning) return Status::error("train: run #" + std::to_string(run_id) + " is not running");
     r->stop_requested = true;
-    r->view.message = "stopping after the current step...";
+    r->view.message = tr("stopping after the current step...");
     return Status::success();
 }
 
@@ -499,7 +502,7 @@ Status CoreTrainer::resume(int run_id) {
     if (!r) return Status::error("train: no run #" + std::to_string(run_id));
     if (r->view.state != TrainState::kStopped) return Status::error("train: run #" + std::to_string(run_id) + " is not stopped");
     r->view.state = TrainState::kQueued;
-    r->view.message = "queued to resume";
+    r->view.message = tr("queued to resume");
     m.queue.push_back(run_id);
     m.cv.notify_all();
     return Status::success();
@@ -548,7 +551,7 @@ Status CoreTrainer::export_weights(int run_id, const std::string& path) {
         s = sd.ok() ? write_safetensors(path, sd.value) : sd.status;
     }
     std::lock_guard<std::mutex> lock(impl_->mu);
-    if (s) impl_->find(run_id)->view.message = (impl_->opt.save_file ? "downloaded as " : "exported to ") + path;
+    if (s) impl_->find(run_id)->view.message = tr_format(impl_->opt.save_file ? "downloaded as %s" : "exported to %s", path.c_str());
     return s;
 }
 

@@ -20,7 +20,8 @@ namespace quantlab::ui {
 
 struct CoreTrainerOptions {
     bool threaded = true;       // a worker thread; false: pump() does the work
-    std::string device;         // shown in the panel ("browser, core engine, 1 thread")
+    std::string device;         // shown in the panel, in English (tr() translates it): "browser, core engine, worker thread"
+    int threads = 0;            // > 0: the panel adds ", N threads" to device
     uint64_t seed = 1;          // the split, the epoch orders, the augmentation draws (as `quantlab train --seed`)
     double val_fraction = 0.2;  // as `quantlab train --val-fraction`
     int64_t val_every = 50;     // validation points every N iterations (and at each epoch end)

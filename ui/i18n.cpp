@@ -3,6 +3,9 @@
 // font subset: python3 scripts/make_font_subset.py (it reads this file).
 #include "ui/i18n.hpp"
 
+#include <atomic>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <unordered_map>
 
@@ -13,7 +16,7 @@ namespace quantlab::ui {
 
 namespace {
 
-Lang g_lang = Lang::kEn;
+std::atomic<Lang> g_lang{Lang::kEn};  // atomic: trainers' worker threads write their messages with tr()
 
 struct Entry {
     const char* en;
@@ -267,6 +270,38 @@ const Entry kTable[] = {
     {"Training images: fetched when the first run starts (or drop CIFAR-10 data_batch_*.bin files here).",
      "学習画像: 最初の学習を始めたときに読み込みます (CIFAR-10 の data_batch_*.bin をここにドロップしても使えます)。"},
     {"Training images: %s (%lld images).", "学習画像: %s (%lld 枚)。"},
+    // the core trainer's status lines (ui/core_trainer.cpp)
+    {"browser, core engine, worker thread", "ブラウザ, コアエンジン, ワーカースレッド"},
+    {"browser, core engine, in the frames", "ブラウザ, コアエンジン, 描画の合間に実行"},
+    {"cpu, core engine", "CPU, コアエンジン"},
+    {", %d thread", ", %d スレッド"},
+    {", %d threads", ", %d スレッド"},
+    {"%lld training / %lld validation images (%s)", "学習画像 %lld 枚 / 検証画像 %lld 枚 (%s)"},
+    {"finished: test accuracy %.2f %% (%lld test images; before training %.2f %%), validation %.2f %%",
+     "完了: テスト精度 %.2f %% (テスト画像 %lld 枚、学習前 %.2f %%)、検証精度 %.2f %%"},
+    {"stopped at epoch %.2f (step %lld); Resume continues with the next batch",
+     "エポック %.2f (ステップ %lld) で停止しました。再開すると次のバッチから続けます"},
+    {"The last good weights (after %lld step) are kept: use or download them. Hint: lower the learning rate (e.g. %g).",
+     "最後の正常な重み (%lld ステップ後) を残しました: 使うかダウンロードできます。ヒント: 学習率を下げてください (例: %g)。"},
+    {"The last good weights (after %lld steps) are kept: use or download them. Hint: lower the learning rate (e.g. %g).",
+     "最後の正常な重み (%lld ステップ後) を残しました: 使うかダウンロードできます。ヒント: 学習率を下げてください (例: %g)。"},
+    {"loading the training images...", "学習画像を読み込んでいます..."},
+    {"stopped before it started", "開始前に停止しました"},
+    {"stopping after the current step...", "今のステップが終わったら停止します..."},
+    {"queued to resume", "再開を待っています"},
+    {"downloaded as %s", "%s としてダウンロードしました"},
+    {"exported to %s", "%s に書き出しました"},
+    // the LibTorch trainer's (native/gui/gui_trainer.cpp)
+    {"stopped at epoch %.2f", "エポック %.2f で停止しました"},
+    {"stopped at epoch %.2f; checkpoint %s", "エポック %.2f で停止しました。チェックポイント: %s"},
+    {"finished: test accuracy %.2f %% (static ranges, %lld test images), %.2f %% (dynamic)",
+     "完了: テスト精度 %.2f %% (静的な範囲, テスト画像 %lld 枚)、%.2f %% (動的)"},
+    {"queued (starts over: no checkpoint yet)", "待機中 (チェックポイントがまだないので最初から)"},
+    {"queued to resume from %s", "%s から再開するのを待っています"},
+    {"exported to %s (test accuracy %s %%)", "%s に書き出しました (テスト精度 %s %%)"},
+    {"exporting the checkpoint to %s...", "チェックポイントを %s に書き出しています..."},
+    {"exported the checkpoint to %s", "チェックポイントを %s に書き出しました"},
+    {"export failed: %s", "書き出しに失敗しました: %s"},
     {"PACT (learned clipping)", "PACT (クリップ値を学習)"},
     {"learned step sizes", "学習したステップ幅"},
     {"S / first S", "S / 最初の S"},
@@ -343,6 +378,15 @@ const char* tr(const char* english) {
     return it == table().end() ? english : it->second;
 }
 
+std::string tr_format(const char* english_format, ...) {
+    char b[1000];
+    va_list args;
+    va_start(args, english_format);
+    std::vsnprintf(b, sizeof b, tr(english_format), args);  // the translation keeps the format's conversions
+    va_end(args);
+    return b;
+}
+
 const char* class_name(int c) {
     if (c < 0 || c >= 10) return "?";
     return g_lang == Lang::kJa ? kClassJa[c] : kClassEn[c];
@@ -352,6 +396,12 @@ std::string class_label(int classes, int c) {
     if (classes == kCifar10NumClasses) return class_name(c);
     if (classes == dataset_info(Dataset::kCifar100).classes) return dataset_class_name(Dataset::kCifar100, c);
     return std::to_string(c);
+}
+
+std::vector<std::pair<const char*, const char*>> translations() {
+    std::vector<std::pair<const char*, const char*>> out;
+    for (const Entry& e : kTable) out.emplace_back(e.en, e.ja);
+    return out;
 }
 
 std::string all_ui_text() {

@@ -318,7 +318,8 @@ void TrainPanel::curve_files(const std::vector<TrainRun>& all, AppContext& ctx, 
 void TrainPanel::draw(AppContext& ctx) {
     const float fs = ImGui::GetFontSize();
     if (!defaults_set_ && ctx.trainer && !ctx.desktop) {
-        // The page trains on core's single-threaded engine (tens of images/s): a first run that ends in minutes.
+        // The page trains on one core (a worker thread, or between frames without threads): a first run that ends
+        // within a minute or two.
         next_.epochs = 1;
         next_.batch = 32;
         next_.qat = true;
@@ -356,7 +357,7 @@ void TrainPanel::draw(AppContext& ctx) {
         const TrainPoint* last = nullptr;  // the last point with a loss (accuracy-only points carry -1)
         for (const TrainPoint& p : r.points)
             if (p.loss >= 0) last = &p;
-        ImGui::Text("%s  [%s]", run_label(r).c_str(), state_name(r.state));
+        ImGui::TextWrapped("%s  [%s]", run_label(r).c_str(), state_name(r.state));  // wrapped: a long label keeps its state
         double val = -1, test = -1;
         for (const TrainPoint& p : r.points) {
             if (p.val_accuracy >= 0) val = p.val_accuracy;

@@ -24,7 +24,7 @@ bool parse_bool(const std::string& v, bool* out) {
 
 Result<TrainRunConfig> parse_run_spec(const std::string& spec) {
     TrainRunConfig c;
-    c.init_weights = "notebook_pretrain.safetensors";  // the panel's default: fine-tune the loaded (bundled) weights
+    c.init_weights = kDefaultRunInit;  // the panel's default: fine-tune the loaded (bundled) weights
     std::stringstream ss(spec);
     std::string item;
     while (std::getline(ss, item, ',')) {

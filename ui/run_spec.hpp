@@ -15,4 +15,7 @@ namespace quantlab::ui {
 // (the panel's default, fine-tuning). Unknown keys and bad values fail, naming the spec and the item.
 Result<TrainRunConfig> parse_run_spec(const std::string& spec);
 
+// The init a spec without init= gets: the bundled pretrained weights' file name.
+inline constexpr const char* kDefaultRunInit = "notebook_pretrain.safetensors";
+
 }  // namespace quantlab::ui

@@ -52,9 +52,10 @@ int run_mixed(const MixedOptions& o) {
     if (!lm.ok()) return fail("mixed", lm.message());
     Model& model = lm.value.model;
     const NetworkDesc net = model.desc();
-    const std::string dir = find_data_dir(o.data);
-    Result<Cifar10> val = validation_images(dir, o.val);
-    if (!val.ok()) return fail("mixed", val.message());
+    Result<LoadedData> val_data = load_validation_data(o.data, o.val);
+    if (!val_data.ok()) return fail("mixed", val_data.message());
+    const Cifar10& val = val_data.value.test;
+    const std::string& dir = val_data.value.dir;
     Result<LoadedData> test = load_test_data(o.data, -1);
     if (!test.ok()) return fail("mixed", test.message());
     Result<ActMode> mode = parse_act_mode(o.q.mode);
@@ -70,7 +71,7 @@ int run_mixed(const MixedOptions& o) {
     for (const SensitivityCase& c : sensitivity_cases(net, base, widths.value, {SensitivityPart::kBoth}))
         if (c.mode == SensitivityMode::kOnly) cases.push_back(c);  // the float baseline and the "only" cases
     Progress p1("sensitivity");
-    Result<std::vector<SensitivityRow>> rows = run_sensitivity(model, val.value, cases, o.q.batch, backend.value, calib.data(), calib_n,
+    Result<std::vector<SensitivityRow>> rows = run_sensitivity(model, val, cases, o.q.batch, backend.value, calib.data(), calib_n,
                                                                [&](int64_t d, int64_t t) { p1.update(d, t); });
     p1.finish();
     if (!rows.ok()) return fail("mixed", rows.message());
@@ -118,7 +119,7 @@ int run_mixed(const MixedOptions& o) {
     for (const Candidate& c : cands) evals.push_back(config_of(c.a));
     for (const BitAssignment& a : front) evals.push_back(config_of(a));
     Progress p2("validation");
-    Result<std::vector<EvalResult>> vr = evaluate_configs(model, val.value, evals, o.q.batch, backend.value, calib.data(), calib_n,
+    Result<std::vector<EvalResult>> vr = evaluate_configs(model, val, evals, o.q.batch, backend.value, calib.data(), calib_n,
                                                           [&](int64_t d, int64_t t) { p2.update(d, t); });
     p2.finish();
     if (!vr.ok()) return fail("mixed", vr.message());
@@ -148,7 +149,7 @@ int run_mixed(const MixedOptions& o) {
         return s;
     };
     if (o.json) {
-        nlohmann::json j = {{"weights", lm.value.name}, {"validation_images", val.value.count}, {"test", test.value.description},
+        nlohmann::json j = {{"weights", lm.value.name}, {"validation_images", val.count}, {"test", test.value.description},
                             {"widths", widths.value}, {"budget_bytes", budget.bytes}, {"budget_bops", budget.bops}, {"float_val_accuracy", float_val},
                             {"loss", loss}, {"candidates", nlohmann::json::array()}, {"front", nlohmann::json::array()}};
         for (const Candidate& c : cands)
@@ -161,7 +162,7 @@ int run_mixed(const MixedOptions& o) {
         return 0;
     }
     std::printf("weights     %s\nchosen on   %lld validation images (held out of %s by the trainer's split); the test set is only reported\n",
-                lm.value.name.c_str(), (long long)val.value.count, dir.c_str());
+                lm.value.name.c_str(), (long long)val.count, dir.c_str());
     std::printf("test        %s\nbudget      %s%s (float %s)\n\n", test.value.description.c_str(), format_bytes(budget.bytes).c_str(),
                 budget.bops > 0 ? (", " + std::to_string(budget.bops / 1e9) + " GBOPs").c_str() : "",
                 format_bytes(model_size(net, {}).bytes).c_str());

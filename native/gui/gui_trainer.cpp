@@ -32,6 +32,7 @@
 #include "core/safetensors_io.hpp"
 #include "native/trainer/thread_priority.hpp"
 #include "native/trainer/trainer.hpp"
+#include "ui/i18n.hpp"
 
 namespace quantlab::gui {
 
@@ -260,12 +261,13 @@ struct GuiTrainer::Impl {
         } else if (rep.stopped) {
             r.view.state = TrainState::kStopped;
             const double at = r.view.points.empty() ? 0.0 : r.view.points.back().epoch;
-            r.view.message = "stopped at epoch " + printf_number("%.2f", at) + (r.checkpoint.empty() ? "" : "; checkpoint " + r.checkpoint);
+            r.view.message = r.checkpoint.empty() ? ui::tr_format("stopped at epoch %.2f", at)
+                                                  : ui::tr_format("stopped at epoch %.2f; checkpoint %s", at, r.checkpoint.c_str());
         } else {
             r.view.state = TrainState::kFinished;
             r.final_weights = std::make_shared<const StateDict>(std::move(rep.final_weights));
-            r.view.message = "finished: test accuracy " + printf_number("%.2f", rep.test_acc_static) + " % (static ranges, " + std::to_string(rep.test_images) +
-                             " test images), " + printf_number("%.2f", rep.test_acc_dynamic) + " % (dynamic)";
+            r.view.message = ui::tr_format("finished: test accuracy %.2f %% (static ranges, %lld test images), %.2f %% (dynamic)",
+                                           rep.test_acc_static, (long long)rep.test_images, rep.test_acc_dynamic);
         }
     }
 
@@ -373,12 +375,12 @@ Status GuiTrainer::stop(int run_id) {
                 break;
             }
         r->view.state = TrainState::kStopped;
-        r->view.message = "stopped before it started";
+        r->view.message = ui::tr("stopped before it started");
         return Status::success();
     }
     if (r->view.state != TrainState::kRunning) return Status::error("train: run #" + std::to_string(run_id) + " is not running");
     r->stop = true;
-    r->view.message = "stopping after the current step...";
+    r->view.message = ui::tr("stopping after the current step...");
     return Status::success();
 }
 
@@ -391,7 +393,7 @@ Status GuiTrainer::resume(int run_id) {
     if (m.quit) return Status::error("train: the trainer is shutting down");
     r->stop = false;
     r->view.state = TrainState::kQueued;
-    r->view.message = r->checkpoint.empty() ? "queued (starts over: no checkpoint yet)" : "queued to resume from " + r->checkpoint;
+    r->view.message = r->checkpoint.empty() ? ui::tr("queued (starts over: no checkpoint yet)") : ui::tr_format("queued to resume from %s", r->checkpoint.c_str());
     m.queue.push_back(run_id);
     m.cv.notify_all();
     return Status::success();
@@ -427,13 +429,15 @@ Status GuiTrainer::export_weights(int run_id, const std::string& path) {
         std::lock_guard<std::mutex> lock(m.mu);
         RunSlot* r = m.find(run_id);
         auto acc = final_weights->metadata.find("test_accuracy");
-        if (s) r->view.message = "exported to " + path + (acc == final_weights->metadata.end() ? "" : " (test accuracy " + acc->second + " %)");
+        if (s)
+            r->view.message = acc == final_weights->metadata.end() ? ui::tr_format("exported to %s", path.c_str())
+                                                                     : ui::tr_format("exported to %s (test accuracy %s %%)", path.c_str(), acc->second.c_str());
         return s;
     }
     // Not finished: calibrate and evaluate the checkpoint on a helper thread (seconds), never in the frame.
     std::lock_guard<std::mutex> lock(m.mu);
     if (m.quit) return Status::error("export: the trainer is shutting down");
-    m.find(run_id)->view.message = "exporting the checkpoint to " + path + "...";
+    m.find(run_id)->view.message = ui::tr_format("exporting the checkpoint to %s...", path.c_str());
     ++m.exports_running;
     m.exporters.emplace_back([this, ckpt, path, run_id] {
         trainer::lower_this_thread_priority();
@@ -441,7 +445,7 @@ Status GuiTrainer::export_weights(int run_id, const std::string& path) {
         Status s = m.export_checkpoint(ckpt, path, run_id);
         std::lock_guard<std::mutex> lock(m.mu);
         --m.exports_running;
-        m.find(run_id)->view.message = s ? "exported the checkpoint to " + path : "export failed: " + s.message;
+        m.find(run_id)->view.message = s ? ui::tr_format("exported the checkpoint to %s", path.c_str()) : ui::tr_format("export failed: %s", s.message.c_str());
     });
     return Status::success();
 }

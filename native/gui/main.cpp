@@ -226,7 +226,7 @@ int main(int argc, char** argv) {
             return 2;
         }
         // Core's trainer fine-tunes the model the app has loaded (as the panel's Start does); it opens no file itself.
-        if (core_engine && !c.value.init_weights.empty() && c.value.init_weights != quantlab::ui::parse_run_spec("").value.init_weights) {
+        if (core_engine && !c.value.init_weights.empty() && c.value.init_weights != quantlab::ui::kDefaultRunInit) {
             std::fprintf(stderr, "quantlab-gui: --train '%s': init=%s: --engine core fine-tunes the model the app has loaded; open it with "
                                  "--open %s and leave init out (or init=scratch)\n", spec.c_str(), c.value.init_weights.c_str(),
                          c.value.init_weights.c_str());
@@ -289,7 +289,8 @@ int main(int argc, char** argv) {
         if (core_engine) {
             quantlab::ui::CoreTrainerOptions co;
             co.threaded = true;
-            co.device = "cpu, core engine, " + std::to_string(work_threads) + (work_threads == 1 ? " thread" : " threads");
+            co.device = "cpu, core engine";
+            co.threads = work_threads;
             co.seed = quantlab::trainer::TrainOptions().seed;  // as `quantlab train --engine core`
             // co.save_file stays empty: Export writes the file the user named.
             co.on_worker_start = quantlab::trainer::lower_this_thread_priority;  // as LibTorch's worker

@@ -38,10 +38,13 @@ std::string describe_quant(const QuantConfig& config, const NetworkDesc& net, Qu
     if (out != "float" && kind == QuantizerKind::kLsq) {  // learned_params.hpp: with_learned_codes
         out += ", lsq learned steps (symmetric; unsigned inputs after a ReLU)";
     } else if (out != "float") {
-        const QuantSpec& rs = kind == QuantizerKind::kPact ? l0.weight : l0.act;  // PACT: only the weights have a rule
-        if (kind == QuantizerKind::kPact) out += ", pact learned steps (clipping of the inputs, unsigned after a ReLU); weights";
-        out += std::string(", ") + range_rule_name(rs.rule) + (rs.symmetric ? " symmetric" : " asymmetric");
-        if (rs.symmetric && rs.codes == SymmetricCodes::kFull) out += " (full codes)";
+        const QuantSpec* rs = &l0.act;
+        if (kind == QuantizerKind::kPact) {  // PACT: only the weights have a rule
+            out += ", pact learned steps (clipping of the inputs, unsigned after a ReLU); weights";
+            rs = &l0.weight;
+        }
+        out += std::string(", ") + range_rule_name(rs->rule) + (rs->symmetric ? " symmetric" : " asymmetric");
+        if (rs->symmetric && rs->codes == SymmetricCodes::kFull) out += " (full codes)";
         if (l0.weight.per_channel) out += ", per-channel weights";
     }
     return out;
