@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -89,8 +90,14 @@ inline F4 clamp4(F4 t, F4 lo, F4 hi) {
 // error_bounds (below) of the exact double sum, so candidates far from the best need no exact sum.
 constexpr int64_t kBlock = 256;
 
+// The float sums of one group of candidates, carried from chunk to chunk of the values.
+struct Estimate {
+    D2 e[kGroup / 2] = {};
+    double value(int j) const { return e[j / 2][j % 2]; }
+};
+
 template <bool kMultiplyInverse>
-void group_estimates(const float* x, int64_t n, const Candidate* c, int count, CodeRange range, double* est) {
+void group_estimates(const float* x, int64_t i0, int64_t i1, const Candidate* c, int count, CodeRange range, Estimate* est) {
     constexpr int kHalves = kGroup / 4;
     F4 scale[kHalves], inv[kHalves], lo[kHalves], hi[kHalves];
     for (int j = 0; j < kGroup; ++j) {
@@ -101,10 +108,9 @@ void group_estimates(const float* x, int64_t n, const Candidate* c, int count, C
         hi[j / 4][j % 4] = float(range.qmax - k.zp);
     }
     const float big = 12582912.0f;
-    D2 e[2 * kHalves] = {};
-    for (int64_t b = 0; b < n; b += kBlock) {
+    for (int64_t b = i0; b < i1; b += kBlock) {
         F4 acc[kHalves] = {};
-        for (int64_t i = b, end = std::min(n, b + kBlock); i < end; ++i) {
+        for (int64_t i = b, end = std::min(i1, b + kBlock); i < end; ++i) {
             const F4 vv = F4{} + x[i];
             for (int h = 0; h < kHalves; ++h) {
                 const F4 t = clamp4(kMultiplyInverse ? vv * inv[h] : vv / scale[h], lo[h], hi[h]);
@@ -113,11 +119,10 @@ void group_estimates(const float* x, int64_t n, const Candidate* c, int count, C
             }
         }
         for (int h = 0; h < kHalves; ++h) {
-            e[2 * h] += __builtin_convertvector(__builtin_shufflevector(acc[h], acc[h], 0, 1), D2);
-            e[2 * h + 1] += __builtin_convertvector(__builtin_shufflevector(acc[h], acc[h], 2, 3), D2);
+            est->e[2 * h] += __builtin_convertvector(__builtin_shufflevector(acc[h], acc[h], 0, 1), D2);
+            est->e[2 * h + 1] += __builtin_convertvector(__builtin_shufflevector(acc[h], acc[h], 2, 3), D2);
         }
     }
-    for (int j = 0; j < count; ++j) est[j] = e[j / 2][j % 2];
 }
 
 // How far an estimate f of group_estimates over n values can lie from group_errors' exact double sum: at most
@@ -132,11 +137,82 @@ Bounds error_bounds(int64_t n) {
     return {2 * ((kBlock + 4) * u + double(n + 4) * ud), double(n) * std::ldexp(1.0, -147)};
 }
 
+// Where the exact error of a candidate with estimate f can lie: [low, high].
+struct Interval {
+    double low, high;
+};
+Interval exact_interval(double f, const Bounds& b) {
+    const double t_max = (f + b.abs) / (1 - b.rel);  // the real sum T <= (f + abs) / (1 - rel)
+    return {f - b.rel * t_max - b.abs, f + b.rel * t_max + b.abs};
+}
+
+constexpr int kGroups = (kSteps + kGroup - 1) / kGroup;
+constexpr int64_t kChunk = 16 * kBlock;  // values per stretch of the pre-pass between two checks
+
+// The pre-pass: float estimates of every candidate's error (est), and which candidates could still be the best
+// (alive). The group holding the least estimate over the first chunk of values is summed in full first; the
+// lowest upper bound of its candidates is a ceiling for the best error. Every other group goes on chunk by chunk
+// and stops once each of its candidates' partial sum (a lower bound of its error: the terms are squares) is
+// above the ceiling. Then, among the groups summed in full, a candidate stays alive where its lowest possible
+// error is at most the lowest highest possible one. False: an estimate is not finite (NaN input).
+bool prepass(const float* x, int64_t n, const Candidate* c, CodeRange range, bool parallel, double* est, bool* alive) {
+    const Bounds b = error_bounds(n);
+    Estimate st[kGroups];
+    const auto sum = [&](int g, int64_t i0, int64_t i1) {
+        const int first = g * kGroup, len = std::min(kGroup, kSteps - first);
+        (range.multiply_inverse ? group_estimates<true> : group_estimates<false>)(x, i0, i1, c + first, len, range, &st[g]);
+    };
+    const auto over_groups = [&](const std::function<void(int)>& fn) {
+        const auto run = [&](int64_t g0, int64_t g1) {
+            for (int64_t g = g0; g < g1; ++g) fn(int(g));
+        };
+        if (parallel)
+            parallel_for(0, kGroups, run);
+        else
+            run(0, kGroups);
+    };
+    const int64_t first_end = std::min(n, kChunk);
+    over_groups([&](int g) { sum(g, 0, first_end); });
+    int lead = 0;
+    for (int k = 1; k < kSteps; ++k)
+        if (st[k / kGroup].value(k % kGroup) < st[lead / kGroup].value(lead % kGroup)) lead = k;
+    const int lead_group = lead / kGroup;
+    sum(lead_group, first_end, n);
+    double ceiling = std::numeric_limits<double>::infinity();
+    for (int k = lead_group * kGroup; k < std::min(kSteps, (lead_group + 1) * kGroup); ++k)
+        ceiling = std::min(ceiling, exact_interval(st[lead_group].value(k % kGroup), b).high);
+    bool full[kGroups];
+    over_groups([&](int g) {
+        full[g] = true;
+        if (g == lead_group) return;
+        const int first = g * kGroup, last = std::min(kSteps, first + kGroup);
+        for (int64_t i = first_end;; i += kChunk) {
+            bool above = true;
+            for (int k = first; k < last; ++k) above = above && exact_interval(st[g].value(k - first), b).low > ceiling;
+            if (above) {
+                full[g] = false;
+                return;
+            }
+            if (i >= n) return;
+            sum(g, i, std::min(n, i + kChunk));
+        }
+    });
+    double best_high = std::numeric_limits<double>::infinity();
+    for (int k = 0; k < kSteps; ++k) {
+        est[k] = st[k / kGroup].value(k % kGroup);
+        if (!full[k / kGroup]) continue;
+        if (!std::isfinite(est[k])) return false;
+        best_high = std::min(best_high, exact_interval(est[k], b).high);
+    }
+    for (int k = 0; k < kSteps; ++k) alive[k] = full[k / kGroup] && exact_interval(est[k], b).low <= best_high;
+    return true;
+}
+
 // The 100 candidates' exact errors are needed only where they could decide the search: a candidate whose lowest
 // possible error exceeds some candidate's highest possible one cannot win (nor tie) the strict-less scan. The
-// pre-pass estimates all of them in float (about half the work of the double sums); the exact double sums run
-// for the rest, typically one to three candidates. Values beyond 1e15 in magnitude (float overflow) or an
-// estimate that is not finite (NaN input) skip the pre-pass.
+// pre-pass (above) estimates them in float, dropping most candidates after a part of the values; the exact
+// double sums run for the rest, typically one to three candidates. Values beyond 1e15 in magnitude (float
+// overflow) or an estimate that is not finite (NaN input) skip the pre-pass.
 RealRange search(const float* x, int64_t n, const QuantSpec& spec, bool threads) {
     const float lo = *std::min_element(x, x + n), hi = *std::max_element(x, x + n);
     const CodeRange range = code_range(spec.bits, spec.symmetric, spec.codes);
@@ -151,46 +227,10 @@ RealRange search(const float* x, int64_t n, const QuantSpec& spec, bool threads)
         params_from_range(c[k].range, spec.bits, spec.symmetric, &c[k].scale, &c[k].zp, spec.codes);
     }
     const bool parallel = threads && n * kSteps >= kMinParallelWork;
-    // The errors (estimate: their float estimates) of cand[0..count) into out, groups over the pool when worth it.
-    const auto over_groups = [&](const Candidate* cand, int count, double* out, bool estimate) {
-        const int64_t groups = (count + kGroup - 1) / kGroup;
-        const auto run = [&](int64_t g0, int64_t g1) {
-            for (int64_t g = g0; g < g1; ++g) {
-                const int first = int(g) * kGroup, len = std::min(kGroup, count - first);
-                if (estimate)
-                    (range.multiply_inverse ? group_estimates<true> : group_estimates<false>)(x, n, cand + first, len, range, out + first);
-                else if (len <= 4)  // one half: the exact sums of a few candidates at half the work
-                    (range.multiply_inverse ? group_errors<true, 1> : group_errors<false, 1>)(x, n, cand + first, len, range, out + first);
-                else
-                    (range.multiply_inverse ? group_errors<true, 2> : group_errors<false, 2>)(x, n, cand + first, len, range, out + first);
-            }
-        };
-        if (parallel && groups > 1)
-            parallel_for(0, groups, run);
-        else
-            run(0, groups);
-    };
     bool exact[kSteps];
-    std::fill(exact, exact + kSteps, true);
+    double est[kSteps];
     const double mag = std::max(std::fabs(double(lo)), std::fabs(double(hi)));
-    if (mag <= 1e15) {
-        double est[kSteps];
-        over_groups(c, kSteps, est, true);
-        const Bounds b = error_bounds(n);
-        bool finite = true;
-        double best_high = std::numeric_limits<double>::infinity();
-        for (int k = 0; k < kSteps; ++k) {
-            finite = finite && std::isfinite(est[k]);
-            // T <= (f + abs) / (1 - rel), so the exact sum lies within rel * that + abs of f.
-            const double t_max = (est[k] + b.abs) / (1 - b.rel);
-            best_high = std::min(best_high, est[k] + b.rel * t_max + b.abs);
-        }
-        if (finite)
-            for (int k = 0; k < kSteps; ++k) {
-                const double t_max = (est[k] + b.abs) / (1 - b.rel);
-                exact[k] = est[k] - b.rel * t_max - b.abs <= best_high;
-            }
-    }
+    if (!(mag <= 1e15 && prepass(x, n, c, range, parallel, est, exact))) std::fill(exact, exact + kSteps, true);
     Candidate picked[kSteps];
     int index[kSteps], count = 0;
     for (int k = 0; k < kSteps; ++k)
@@ -198,8 +238,22 @@ RealRange search(const float* x, int64_t n, const QuantSpec& spec, bool threads)
             picked[count] = c[k];
             index[count++] = k;
         }
+    // The exact sums of the candidates left, groups over the pool when worth it.
     double picked_err[kSteps];
-    over_groups(picked, count, picked_err, false);
+    const int64_t groups = (count + kGroup - 1) / kGroup;
+    const auto run = [&](int64_t g0, int64_t g1) {
+        for (int64_t g = g0; g < g1; ++g) {
+            const int first = int(g) * kGroup, len = std::min(kGroup, count - first);
+            if (len <= 4)  // one half: the exact sums of a few candidates at half the work
+                (range.multiply_inverse ? group_errors<true, 1> : group_errors<false, 1>)(x, n, picked + first, len, range, picked_err + first);
+            else
+                (range.multiply_inverse ? group_errors<true, 2> : group_errors<false, 2>)(x, n, picked + first, len, range, picked_err + first);
+        }
+    };
+    if (parallel && groups > 1)
+        parallel_for(0, groups, run);
+    else
+        run(0, groups);
     RealRange best{lo, hi};
     double best_err = std::numeric_limits<double>::infinity();
     for (int j = 0; j < count; ++j)  // candidates in quantizer.cpp's order
