@@ -291,6 +291,7 @@ const Entry kTable[] = {
     {"queued to resume", "再開を待っています"},
     {"downloaded as %s", "%s としてダウンロードしました"},
     {"exported to %s", "%s に書き出しました"},
+    {"%s in %s", "%s (%s 内)"},
     // the LibTorch trainer's (native/gui/gui_trainer.cpp)
     {"stopped at epoch %.2f", "エポック %.2f で停止しました"},
     {"stopped at epoch %.2f; checkpoint %s", "エポック %.2f で停止しました。チェックポイント: %s"},

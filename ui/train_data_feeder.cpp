@@ -8,6 +8,7 @@
 
 #include "core/dataset.hpp"
 #include "core/file_io.hpp"
+#include "ui/i18n.hpp"
 
 namespace quantlab::ui {
 
@@ -61,12 +62,13 @@ Result<TrainBatches> read_train_batches(const std::string& dir, const std::strin
         return Status::error("no CIFAR-10 training images in " + dir + " (" + source + "): data_batch_1.bin .. data_batch_5.bin are missing. " +
                              "Fix: run `quantlab data fetch` (downloads them into the per-user cache), or start quantlab-gui with --data DIR "
                              "(or QUANTLAB_DATA=DIR) naming the cifar-10-batches-bin folder.");
+    std::string names;
     if (found.size() == files.size()) {
-        out.name = "data_batch_1.." + std::to_string(files.size()) + ".bin in " + dir;
+        names = "data_batch_1.." + std::to_string(files.size()) + ".bin";
     } else {
-        for (size_t i = 0; i < found.size(); ++i) out.name += (i ? ", " : "") + found[i];
-        out.name += " in " + dir;
+        for (size_t i = 0; i < found.size(); ++i) names += (i ? ", " : "") + found[i];
     }
+    out.name = tr_format("%s in %s", names.c_str(), dir.c_str());
     return out;
 }
 
