@@ -37,21 +37,31 @@ typedef float F4 __attribute__((vector_size(16)));
 typedef int32_t I4 __attribute__((vector_size(16)));
 typedef double D2 __attribute__((vector_size(16)));
 
+// Candidates c[0..count) four to a vector, 4 * kHalves lanes (a short group repeats its last candidate): their
+// scales, the inverses (codes_of's r * (1 / S) for full codes) and the code range shifted by each zero point.
+template <int kHalves>
+struct GroupLanes {
+    F4 scale[kHalves], inv[kHalves], lo[kHalves], hi[kHalves];
+    GroupLanes(const Candidate* c, int count, CodeRange range) {
+        for (int j = 0; j < 4 * kHalves; ++j) {
+            const Candidate& k = c[std::min(j, count - 1)];
+            scale[j / 4][j % 4] = k.scale;
+            inv[j / 4][j % 4] = 1.0f / k.scale;
+            lo[j / 4][j % 4] = float(range.qmin - k.zp);
+            hi[j / 4][j % 4] = float(range.qmax - k.zp);
+        }
+    }
+};
+constexpr float kRoundBig = 12582912.0f;  // round_half_even's constant: (t + big) - big rounds t half to even
+
 // The squared errors of candidates c[0..count) over x, each one double sum in value order (as slice_mse). The
 // terms are quantize_value and dequantize_value's: t = codes_of(v, S), clamped to [qmin - Z, qmax - Z] (a NaN to
 // the low end), rounded half to even; S * round(t) is their S * float(q - Z) exactly (q - Z = round(t), an integer
 // far below 2^24). kHalves: 4 candidates per half (count <= 4 * kHalves).
 template <bool kMultiplyInverse, int kHalves>
 void group_errors(const float* x, int64_t n, const Candidate* c, int count, CodeRange range, double* err) {
-    F4 scale[kHalves], inv[kHalves], lo[kHalves], hi[kHalves];
-    for (int j = 0; j < 4 * kHalves; ++j) {
-        const Candidate& k = c[std::min(j, count - 1)];  // a short group repeats its last candidate
-        scale[j / 4][j % 4] = k.scale;
-        inv[j / 4][j % 4] = 1.0f / k.scale;  // codes_of's r * (1 / S) for full codes
-        lo[j / 4][j % 4] = float(range.qmin - k.zp);
-        hi[j / 4][j % 4] = float(range.qmax - k.zp);
-    }
-    const float big = 12582912.0f;  // round_half_even's constant
+    const GroupLanes<kHalves> g(c, count, range);
+    const F4 *scale = g.scale, *inv = g.inv, *lo = g.lo, *hi = g.hi;
     D2 e[2 * kHalves] = {};
     for (int64_t i = 0; i < n; ++i) {
         const F4 vv = F4{} + x[i];
@@ -62,7 +72,7 @@ void group_errors(const float* x, int64_t n, const Candidate* c, int count, Code
             t = (F4)(((I4)lo[h] & below) | ((I4)t & ~below));
             const I4 above = t > hi[h];
             t = (F4)(((I4)hi[h] & above) | ((I4)t & ~above));
-            const F4 q = scale[h] * ((t + big) - big);
+            const F4 q = scale[h] * ((t + kRoundBig) - kRoundBig);
             const D2 d0 = vd - __builtin_convertvector(__builtin_shufflevector(q, q, 0, 1), D2);
             const D2 d1 = vd - __builtin_convertvector(__builtin_shufflevector(q, q, 2, 3), D2);
             e[2 * h] += d0 * d0;
@@ -99,22 +109,15 @@ struct Estimate {
 template <bool kMultiplyInverse>
 void group_estimates(const float* x, int64_t i0, int64_t i1, const Candidate* c, int count, CodeRange range, Estimate* est) {
     constexpr int kHalves = kGroup / 4;
-    F4 scale[kHalves], inv[kHalves], lo[kHalves], hi[kHalves];
-    for (int j = 0; j < kGroup; ++j) {
-        const Candidate& k = c[std::min(j, count - 1)];
-        scale[j / 4][j % 4] = k.scale;
-        inv[j / 4][j % 4] = 1.0f / k.scale;
-        lo[j / 4][j % 4] = float(range.qmin - k.zp);
-        hi[j / 4][j % 4] = float(range.qmax - k.zp);
-    }
-    const float big = 12582912.0f;
+    const GroupLanes<kHalves> g(c, count, range);
+    const F4 *scale = g.scale, *inv = g.inv, *lo = g.lo, *hi = g.hi;
     for (int64_t b = i0; b < i1; b += kBlock) {
         F4 acc[kHalves] = {};
         for (int64_t i = b, end = std::min(i1, b + kBlock); i < end; ++i) {
             const F4 vv = F4{} + x[i];
             for (int h = 0; h < kHalves; ++h) {
                 const F4 t = clamp4(kMultiplyInverse ? vv * inv[h] : vv / scale[h], lo[h], hi[h]);
-                const F4 d = vv - scale[h] * ((t + big) - big);
+                const F4 d = vv - scale[h] * ((t + kRoundBig) - kRoundBig);
                 acc[h] += d * d;
             }
         }
@@ -149,13 +152,12 @@ Interval exact_interval(double f, const Bounds& b) {
 constexpr int kGroups = (kSteps + kGroup - 1) / kGroup;
 constexpr int64_t kChunk = 16 * kBlock;  // values per stretch of the pre-pass between two checks
 
-// The pre-pass: float estimates of every candidate's error (est), and which candidates could still be the best
-// (alive). The group holding the least estimate over the first chunk of values is summed in full first; the
+// The pre-pass: which candidates could still be the best (alive), from float estimates of their errors. The group holding the least estimate over the first chunk of values is summed in full first; the
 // lowest upper bound of its candidates is a ceiling for the best error. Every other group goes on chunk by chunk
 // and stops once each of its candidates' partial sum (a lower bound of its error: the terms are squares) is
 // above the ceiling. Then, among the groups summed in full, a candidate stays alive where its lowest possible
 // error is at most the lowest highest possible one. False: an estimate is not finite (NaN input).
-bool prepass(const float* x, int64_t n, const Candidate* c, CodeRange range, bool parallel, double* est, bool* alive) {
+bool prepass(const float* x, int64_t n, const Candidate* c, CodeRange range, bool parallel, bool* alive) {
     const Bounds b = error_bounds(n);
     Estimate st[kGroups];
     const auto sum = [&](int g, int64_t i0, int64_t i1) {
@@ -173,14 +175,15 @@ bool prepass(const float* x, int64_t n, const Candidate* c, CodeRange range, boo
     };
     const int64_t first_end = std::min(n, kChunk);
     over_groups([&](int g) { sum(g, 0, first_end); });
+    const auto est = [&](int k) { return st[k / kGroup].value(k % kGroup); };
     int lead = 0;
     for (int k = 1; k < kSteps; ++k)
-        if (st[k / kGroup].value(k % kGroup) < st[lead / kGroup].value(lead % kGroup)) lead = k;
+        if (est(k) < est(lead)) lead = k;
     const int lead_group = lead / kGroup;
     sum(lead_group, first_end, n);
     double ceiling = std::numeric_limits<double>::infinity();
     for (int k = lead_group * kGroup; k < std::min(kSteps, (lead_group + 1) * kGroup); ++k)
-        ceiling = std::min(ceiling, exact_interval(st[lead_group].value(k % kGroup), b).high);
+        ceiling = std::min(ceiling, exact_interval(est(k), b).high);
     bool full[kGroups];
     over_groups([&](int g) {
         full[g] = true;
@@ -188,7 +191,7 @@ bool prepass(const float* x, int64_t n, const Candidate* c, CodeRange range, boo
         const int first = g * kGroup, last = std::min(kSteps, first + kGroup);
         for (int64_t i = first_end;; i += kChunk) {
             bool above = true;
-            for (int k = first; k < last; ++k) above = above && exact_interval(st[g].value(k - first), b).low > ceiling;
+            for (int k = first; k < last; ++k) above = above && exact_interval(est(k), b).low > ceiling;
             if (above) {
                 full[g] = false;
                 return;
@@ -199,12 +202,11 @@ bool prepass(const float* x, int64_t n, const Candidate* c, CodeRange range, boo
     });
     double best_high = std::numeric_limits<double>::infinity();
     for (int k = 0; k < kSteps; ++k) {
-        est[k] = st[k / kGroup].value(k % kGroup);
         if (!full[k / kGroup]) continue;
-        if (!std::isfinite(est[k])) return false;
-        best_high = std::min(best_high, exact_interval(est[k], b).high);
+        if (!std::isfinite(est(k))) return false;
+        best_high = std::min(best_high, exact_interval(est(k), b).high);
     }
-    for (int k = 0; k < kSteps; ++k) alive[k] = full[k / kGroup] && exact_interval(est[k], b).low <= best_high;
+    for (int k = 0; k < kSteps; ++k) alive[k] = full[k / kGroup] && exact_interval(est(k), b).low <= best_high;
     return true;
 }
 
@@ -228,9 +230,8 @@ RealRange search(const float* x, int64_t n, const QuantSpec& spec, bool threads)
     }
     const bool parallel = threads && n * kSteps >= kMinParallelWork;
     bool exact[kSteps];
-    double est[kSteps];
     const double mag = std::max(std::fabs(double(lo)), std::fabs(double(hi)));
-    if (!(mag <= 1e15 && prepass(x, n, c, range, parallel, est, exact))) std::fill(exact, exact + kSteps, true);
+    if (!(mag <= 1e15 && prepass(x, n, c, range, parallel, exact))) std::fill(exact, exact + kSteps, true);
     Candidate picked[kSteps];
     int index[kSteps], count = 0;
     for (int k = 0; k < kSteps; ++k)

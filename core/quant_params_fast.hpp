@@ -1,7 +1,7 @@
 // quant_params_fast.hpp: compute_params (quantizer.hpp) with its MSE grid search made fast: every candidate
 // range that could win still gets one double sum of squared errors in value order, so the same range wins and
-// the parameters are the same bits. The training step (weights and activations), Model::forward's dynamic activations and
-// the calibration use it; tests/unit/test_quant_params_fast.cpp holds it to compute_params.
+// the parameters are the same bits. The training step (weights and activations), Model::forward's dynamic
+// activations and the calibration use it; tests/unit/test_quant_params_fast.cpp holds it to compute_params.
 #pragma once
 #include "core/quantizer.hpp"
 #include "core/status.hpp"

@@ -273,11 +273,11 @@ struct CoreTrainer::Impl {
             }
             if (!loop.diverged()) return finish(*r, TrainState::kFailed, st.message()), true;
             const long long good = loop.good_steps();
+            const std::string after = tr_format(good == 1 ? "after %lld step" : "after %lld steps", good);
             finish(*r, TrainState::kFailed,
                    st.message() + " " +
-                       tr_format(good == 1 ? "The last good weights (after %lld step) are kept: use or download them. Hint: lower the learning rate (e.g. %g)."
-                                           : "The last good weights (after %lld steps) are kept: use or download them. Hint: lower the learning rate (e.g. %g).",
-                                 good, r->settings.lr / 10));
+                       tr_format("The last good weights (%s) are kept: use or download them. Hint: lower the learning rate (e.g. %g).",
+                                 after.c_str(), r->settings.lr / 10));
             return true;
         }
         const RunStep& s = st.value;
