@@ -152,6 +152,16 @@ Result<Cifar10> read_dataset_bytes(const uint8_t* data, size_t size, Dataset d, 
     return out;
 }
 
+Result<int64_t> check_dataset_bytes(const uint8_t* data, size_t size, Dataset d, const std::string& name) {
+    const DatasetInfo& ds = dataset_info(d);
+    Status st = size_check(data ? size : 0, ds, name);
+    if (!st) return st;
+    const int64_t count = int64_t(size / size_t(ds.record_bytes()));
+    st = check_records(data, count, size, ds, name);
+    if (!st) return st;
+    return count;
+}
+
 Result<Cifar10> read_dataset_file(const std::string& path, Dataset d, int64_t max_images) {
     Cifar10 out;
     Status st = append_batch(path, max_images, dataset_info(d), &out);

@@ -47,6 +47,8 @@ std::string dataset_class_name(Dataset d, int c);
 Result<Cifar10> read_dataset_file(const std::string& path, Dataset d, int64_t max_images = -1);
 Result<Cifar10> read_dataset_bytes(const uint8_t* data, size_t size, Dataset d, const std::string& name_for_messages,
                                    int64_t max_images = -1);
+// The same checks without a copy of the images: the number of records, or read_dataset_bytes' error.
+Result<int64_t> check_dataset_bytes(const uint8_t* data, size_t size, Dataset d, const std::string& name_for_messages);
 // dir/<test_file>, and the training files concatenated.
 Result<Cifar10> read_dataset_test(const std::string& dir, Dataset d, int64_t max_images = -1);
 Result<Cifar10> read_dataset_train(const std::string& dir, Dataset d);

@@ -75,7 +75,7 @@ check_page() {  # folder, expected data-threads, files...
 }
 build_files=(quantlab.js quantlab.wasm quantlab.data)
 check_page "$mt" true "${build_files[@]}" quantlab.worker.js
-check_page "$st" false "${build_files[@]}"
+check_page "$st" false "${build_files[@]}" train_worker.js train_worker.wasm
 # The preloaded assets are the same for both builds, so the folder holds them once (glue.js fetches quantlab.data
 # beside index.html); builds from different asset sets are not packed together.
 if ! cmp -s "$mt/quantlab.data" "$st/quantlab.data"; then
@@ -95,7 +95,7 @@ rm -rf "$out/mt" "$out/st" "$out/index.html" "$out/glue.js" "$out/shell_i18n.js"
 mkdir -p "$out/mt" "$out/st"
 
 cp "$mt/quantlab.js" "$mt/quantlab.wasm" "$mt/quantlab.worker.js" "$out/mt/"
-cp "$st/quantlab.js" "$st/quantlab.wasm" "$out/st/"
+cp "$st/quantlab.js" "$st/quantlab.wasm" "$st/train_worker.js" "$st/train_worker.wasm" "$out/st/"  # st trains in its own Web Worker
 cp "$st/glue.js" "$st/shell_i18n.js" "$st/quantlab.data" "$out/"
 # The training panel's images, fetched by glue.js when the first run starts (not preloaded: the first load stays small).
 if [ -f "$st/cifar10_train_2000.bin" ]; then cp "$st/cifar10_train_2000.bin" "$out/"; fi

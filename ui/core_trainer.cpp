@@ -369,12 +369,14 @@ Status CoreTrainer::set_train_data(const std::string& name, const uint8_t* data,
     return Status::success();
 }
 
+std::string train_data_label_for(const std::string& name, int64_t count) {
+    if (count <= 0) return tr("Training images: fetched when the first run starts (or drop CIFAR-10 data_batch_*.bin files here).");
+    return tr_format("Training images: %s (%lld images).", name.c_str(), (long long)count);
+}
+
 std::string CoreTrainer::train_data_label() const {
     std::lock_guard<std::mutex> lock(impl_->mu);
-    if (!impl_->train_data) return tr("Training images: fetched when the first run starts (or drop CIFAR-10 data_batch_*.bin files here).");
-    char b[512];
-    std::snprintf(b, sizeof b, tr("Training images: %s (%lld images)."), impl_->data_name.c_str(), (long long)impl_->train_data->count);
-    return b;
+    return train_data_label_for(impl_->data_name, impl_->train_data ? impl_->train_data->count : 0);
 }
 
 void CoreTrainer::train_data_failed(const std::string& message) {
@@ -592,7 +594,7 @@ std::string CoreTrainer::status_json() const {
                         {"first_loss", r->first_loss}, {"val", r->val}, {"test", r->test}, {"ptq_test", r->ptq_test},
                         {"images_per_s", r->ips}, {"message", v.message}});
     }
-    nlohmann::json j{{"runs", list}, {"train_images", m.train_data ? m.train_data->count : 0}, {"data", m.data_name},
+    nlohmann::json j{{"runs", list}, {"device", device()}, {"train_images", m.train_data ? m.train_data->count : 0}, {"data", m.data_name},
                      {"wants_data", m.wants_data && !m.train_data}, {"busy", busy}};
     return j.dump();
 }

@@ -4,7 +4,8 @@
 // training images handed over as CIFAR-10 binary bytes (set_train_data;
 // the page fetches a bundled sample lazily, when the first run asks: wants_train_data). One run trains at a time,
 // in the order started. Threaded: a worker std::thread takes the steps and every hook returns at once. Without
-// threads (the single-threaded page): pump() takes steps until its time budget is spent (at least one).
+// threads: pump() takes steps until its time budget is spent (at least one); the single-threaded page pumps it in
+// a Web Worker of its own (ui/trainer_host.hpp), the page's end being ui/remote_trainer.hpp.
 // Stop keeps the run's loop (weights and optimizer state), so Resume continues with exactly the next batch.
 // ImGui-free (unit-tested natively).
 #pragma once
@@ -34,6 +35,9 @@ struct CoreTrainerOptions {
     std::function<void()> on_worker_start;
 };
 
+// The training panel's line on the images the runs use: `name` (`count` images), or where they will come from (0).
+std::string train_data_label_for(const std::string& name, int64_t count);
+
 class CoreTrainer final : public TrainerHooks {
 public:
     explicit CoreTrainer(CoreTrainerOptions options);
@@ -53,7 +57,7 @@ public:
     // Tests' knobs (applied to runs started afterwards): limit_train, max_steps, val_every, seed.
     void set_test_options(int64_t limit_train, int64_t max_steps, int64_t val_every, uint64_t seed);
     // {"runs": [{"id", "state", "steps", "epoch", "loss", "first_loss", "val", "test", "ptq_test", "images_per_s",
-    //  "message"}], "train_images": n, "wants_data": bool, "busy": bool}
+    //  "message"}], "device", "train_images": n, "data", "wants_data": bool, "busy": bool}
     std::string status_json() const;
 
     std::string device() const override;

@@ -272,7 +272,7 @@ const Entry kTable[] = {
     {"Training images: %s (%lld images).", "学習画像: %s (%lld 枚)。"},
     // the core trainer's status lines (ui/core_trainer.cpp)
     {"browser, core engine, worker thread", "ブラウザ, コアエンジン, ワーカースレッド"},
-    {"browser, core engine, in the frames", "ブラウザ, コアエンジン, 描画の合間に実行"},
+    {"browser, core engine, Web Worker", "ブラウザ, コアエンジン, Web Worker"},
     {"cpu, core engine", "CPU, コアエンジン"},
     {", %d thread", ", %d スレッド"},
     {", %d threads", ", %d スレッド"},

@@ -148,6 +148,31 @@
   }
 
   // ---- training ------------------------------------------------------------------------------------
+  // The single-threaded build trains in a Web Worker of its own (web/train_worker.cpp), started with the first run;
+  // its messages ({json, bytes}) go to the app's trainer (ui/remote_trainer.hpp), its failure to the waiting runs.
+  let trainWorkerInstance = null;
+  function trainWorker() {
+    if (trainWorkerInstance) return trainWorkerInstance;
+    const url = dir + 'train_worker.js';
+    const w = new Worker(url);
+    w.onmessage = (e) => {
+      const { json, bytes } = e.data;
+      const ptr = bytes.length ? Module._malloc(bytes.length) : 0;
+      if (ptr) Module.writeArrayToMemory(bytes, ptr);
+      try {
+        Module.ccall('ql_worker_message', null, ['string', 'number', 'number'], [json, ptr, bytes.length]);
+      } finally {
+        if (ptr) Module._free(ptr);
+      }
+    };
+    w.onerror = (e) => {
+      e.preventDefault();
+      Module.ccall('ql_worker_failed', null, ['string'], [`the training worker ${url} stopped: ${e.message || 'it could not be loaded'}`]);
+    };
+    trainWorkerInstance = w;
+    return w;
+  }
+
   // The training images, fetched once when the first run asks (Module.quantlabNeedTrainData); a failed
   // download fails the waiting runs with the reason (shown in the training panel).
   // A packaged folder with the training batches lists them (data-train-set="data_batch_1.bin,..."); else the sample.
@@ -314,6 +339,7 @@
     quantlabFatal: (message) => fatal(message),
     quantlabNeedTrainData: () => { loadTrainData(); },
     quantlabDownload: (name, bytes) => download(name, bytes),
+    quantlabTrainWorkerSend: (json, bytes) => trainWorker().postMessage({ json, bytes }, [bytes.buffer]),
     quantlabStateChanged: (state) => { writeUrlState(state); applyLanguage(state); },
     quantlabFirstFrame: () => {
       api.firstFrameMs = performance.now() - startMs;  // since glue.js started

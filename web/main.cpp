@@ -1,7 +1,8 @@
 // web/main.cpp: the page's entry point. Opens a WebGL2 (OpenGL ES 3.0) canvas through Emscripten's GLFW,
 // runs the shared ui::App over ImGui's GLFW + OpenGL3 backends, and exports the few C functions the page's
 // glue.js calls (open a file, URL state, status for tests, a benchmark, training). It holds no UI of its own and
-// no quantization logic: panels live in ui/, numbers in core/, training in core/train (through ui/core_trainer).
+// no quantization logic: panels live in ui/, numbers in core/, training in core/train (through ui/core_trainer, or
+// without threads ui/remote_trainer and its Web Worker, web/train_worker.cpp).
 // Web only (the desktop entry is native/gui).
 //
 // [SECTION] main loop macros   [SECTION] canvas and HiDPI   [SECTION] exported functions   [SECTION] main
@@ -29,6 +30,7 @@
 #include "core/model_file.hpp"
 #include "ui/app.hpp"
 #include "ui/core_trainer.hpp"
+#include "ui/remote_trainer.hpp"
 #include "ui/frame_look.hpp"
 #include "ui/frame_policy.hpp"
 #include "ui/glfw_input.hpp"
@@ -56,7 +58,14 @@ void main_loop_trampoline() { g_main_loop_body(); }
 
 // ---- state shared with the exported functions -------------------------------------------------
 App* g_app = nullptr;
-quantlab::ui::CoreTrainer* g_trainer = nullptr;  // the training panel's trainer (core's engine)
+// The training panel's trainer, core's engine: on a worker thread with threads, else in a Web Worker of its own
+// (ui/remote_trainer.hpp; web/train_worker.cpp). Both offer what the exported functions below call.
+#if defined(__EMSCRIPTEN_PTHREADS__)
+using PageTrainer = quantlab::ui::CoreTrainer;
+#else
+using PageTrainer = quantlab::ui::RemoteTrainer;
+#endif
+PageTrainer* g_trainer = nullptr;
 bool g_train_data_requested = false;             // glue.js was asked for the training images
 // When a frame is drawn or held back (ui/frame_policy.hpp: the page's configuration, set up in main()).
 quantlab::ui::FramePolicy g_frames{quantlab::ui::page_frame_timing(0)};
@@ -289,6 +298,16 @@ EMSCRIPTEN_KEEPALIVE int ql_train_use(int id) {
     publish_state_if_changed();
     return s.ok() ? 0 : 1;
 }
+#if !defined(__EMSCRIPTEN_PTHREADS__)
+// The training worker's messages (glue.js, its onmessage): JSON and the payload glue.js copied into the heap.
+EMSCRIPTEN_KEEPALIVE void ql_worker_message(const char* json, const uint8_t* bytes, int size) {
+    if (g_trainer) g_trainer->receive(json, bytes, size_t(size > 0 ? size : 0));
+}
+// The training worker could not start or died: its runs fail with the message.
+EMSCRIPTEN_KEEPALIVE void ql_worker_failed(const char* message) {
+    if (g_trainer) g_trainer->worker_failed(message);
+}
+#endif
 // The message of the last ql_train_* / ql_set_train_data call that failed.
 EMSCRIPTEN_KEEPALIVE const char* ql_train_error() { return hand_to_js(g_text_error); }
 
@@ -376,23 +395,27 @@ int main(int argc, char** argv) {
     options.frame_policy = &g_frames;
     static App app(options);  // static: alive for the page's lifetime, also after main() "returns"
     g_app = &app;
-    // Training on the page: core's engine on a worker thread (threads build: the page's frames never wait for a
-    // step) or, without threads, pumped by App::frame for what the evaluation left of the frame's budget.
-    quantlab::ui::CoreTrainerOptions topt;
-#if defined(__EMSCRIPTEN_PTHREADS__)
-    topt.threaded = true;
-    topt.device = "browser, core engine, worker thread";
-#else
-    topt.threaded = false;
-    topt.device = "browser, core engine, in the frames";
-#endif
+    // Training on the page: core's engine beside the frames, on a worker thread (threads build) or in a Web
+    // Worker with its own wasm instance (glue.js's Module.quantlabTrainWorkerSend starts it with the first run).
     // Export = a download (glue.js makes a Blob of the bytes).
-    topt.save_file = [](const std::string& name, const std::vector<uint8_t>& bytes) {
+    const auto download = [](const std::string& name, const std::vector<uint8_t>& bytes) {
         EM_ASM({ if (Module.quantlabDownload) Module.quantlabDownload(UTF8ToString($0), HEAPU8.slice($1, $1 + $2)); }, name.c_str(),
                bytes.data(), int(bytes.size()));
         return Status::success();
     };
-    static quantlab::ui::CoreTrainer trainer(topt);
+#if defined(__EMSCRIPTEN_PTHREADS__)
+    quantlab::ui::CoreTrainerOptions topt;
+    topt.threaded = true;
+    topt.device = "browser, core engine, worker thread";
+#else
+    quantlab::ui::RemoteTrainerOptions topt;
+    topt.device = "browser, core engine, Web Worker";
+    topt.send = [](const std::string& json, const uint8_t* bytes, size_t size) {
+        EM_ASM({ Module.quantlabTrainWorkerSend(UTF8ToString($0), HEAPU8.slice($1, $1 + $2)); }, json.c_str(), bytes, int(size));
+    };
+#endif
+    topt.save_file = download;
+    static PageTrainer trainer(topt);
     g_trainer = &trainer;
     app.set_trainer(&trainer);
     if (Status s = app.init_imgui(float(size.dpr)); !s) std::fprintf(stderr, "quantlab: %s\n", s.message.c_str());

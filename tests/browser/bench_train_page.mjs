@@ -8,7 +8,8 @@
 // images, the 80/20 split), test accuracy on all 10,000 test images; the wall time from Start to the run's end.
 // Usage: node tests/browser/bench_train_page.mjs [--batch 128] [--steps 24] [--rounds 3] [--bits 4] [--json out.json]
 //        node tests/browser/bench_train_page.mjs --epoch [--batch 64] [--lr 0.01] [--rule mse] [--sym]
-// Paths as in harness.mjs (QUANTLAB_WEB_PAGE, QUANTLAB_NATIVE_BIN, QUANTLAB_DATA_DIR).
+// Paths as in harness.mjs (QUANTLAB_WEB_PAGE, QUANTLAB_NATIVE_BIN, QUANTLAB_DATA_DIR); QUANTLAB_WEB_PAGE set to a
+// single-threaded page (build/web-st/page) measures that one (its runs train in a Web Worker, one thread).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -71,6 +72,10 @@ const report = { machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, lo
 try {
   for (let r = 0; r < rounds; ++r) {
     const { page } = await session.open({ hash: 'panel=train' });
+    // The page's own evaluations (the first estimate, then the other bit widths in the background) are not part
+    // of the frames measured.
+    await waitEvaluated(page);
+    await page.waitForFunction(() => !window.quantlab.status().busy, null, { timeout: 120000, polling: 250 });
     const threads = await page.evaluate(() => window.quantlab.build.threads ? navigator.hardwareConcurrency : 1);
     await page.evaluate(([n, s]) => window.quantlab.trainTestOptions({ limitTrain: n, maxSteps: s, seed: 1, valEvery: 1000 }), [kImages, steps]);
     await page.evaluate(() => window.quantlab.frameStats(true));

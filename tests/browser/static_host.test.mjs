@@ -82,7 +82,8 @@ after(async () => {
 
 test('the package holds both builds, the shell and .nojekyll, and no test set unless asked', () => {
   for (const f of ['index.html', 'glue.js', 'shell_i18n.js', 'quantlab.data', '.nojekyll', 'mt/quantlab.js',
-                   'mt/quantlab.wasm', 'mt/quantlab.worker.js', 'st/quantlab.js', 'st/quantlab.wasm'])
+                   'mt/quantlab.wasm', 'mt/quantlab.worker.js', 'st/quantlab.js', 'st/quantlab.wasm', 'st/train_worker.js',
+                   'st/train_worker.wasm'])
     assert.ok(existsSync(path.join(pkg, f)), `${f} is in the package`);
   assert.ok(!existsSync(path.join(pkg, 'test_batch.bin')));
   assert.match(readFileSync(path.join(pkg, 'index.html'), 'utf8'), /<body data-threads="auto" data-test-set="none"/);

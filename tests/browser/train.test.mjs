@@ -207,13 +207,15 @@ test('dropped data_batch_*.bin files become the training images; a bad one gives
   expectNoErrors(assert, errors, 'dropped training batches');
 });
 
-// The single-threaded page (no pthreads: App pumps the steps inside its frames) trains the same weights as the
-// threaded one. Skipped where that page is not built.
+// The single-threaded page (no pthreads: its runs train in a Web Worker of their own, web/train_worker.cpp, which
+// it starts with the first run) trains the same weights as the threaded one. Skipped where that page is not built.
 const stPage = process.env.QUANTLAB_WEB_PAGE_ST || path.join(repoRoot, 'build/web-st/page');
-test('the single-threaded page trains the same weights in its frames', { skip: !existsSync(path.join(stPage, 'quantlab.wasm')) && 'no single-threaded page' }, async () => {
+test('the single-threaded page trains the same weights in its Web Worker', { skip: !existsSync(path.join(stPage, 'quantlab.wasm')) && 'no single-threaded page' }, async () => {
   const small = { epochs: 1, batch: 16, lr: 0.01, qat: true, wb: 4, ab: 4 };
   async function trainOn(sess) {
     const { page, errors } = await sess.open({ hash: 'panel=train' });
+    const workers = () => page.workers().filter((w) => w.url().endsWith('/train_worker.js')).length;
+    assert.equal(workers(), 0, 'no training worker before the first run');
     await page.evaluate(() => window.quantlab.trainTestOptions({ limitTrain: 80, maxSteps: 3, seed: 1 }));
     await page.evaluate(() => window.quantlab.frameStats(true));
     const { id, error } = await page.evaluate((o) => window.quantlab.trainStart(o), small);
@@ -222,6 +224,12 @@ test('the single-threaded page trains the same weights in its frames', { skip: !
     assert.equal(r.state, 'finished', r.message);
     const build = await page.evaluate(() => window.quantlab.build);
     const frames = await page.evaluate(() => window.quantlab.frameStats());
+    const device = await page.evaluate(() => window.quantlab.trainStatus().device);
+    assert.match(device, build.threads ? /worker thread/ : /Web Worker/);
+    assert.equal(workers(), build.threads ? 0 : 1, 'the single-threaded page trains in its own Web Worker');
+    // Use and Download work from the weights the worker sent (no round trip).
+    const used = await page.evaluate((i) => window.quantlab.trainUse(i), id);
+    assert.equal(used.error, '');
     console.log(`${build.threads ? 'threads' : 'single-threaded'} page: ${r.steps} steps, ${r.images_per_s.toFixed(1)} images/s, ` +
                 `frames max ${frames.max_ms.toFixed(1)} ms, mean ${frames.mean_ms.toFixed(1)} ms`);
     const bytes = await page.evaluate((i) => Array.from(window.quantlab.trainWeights(i)), id);

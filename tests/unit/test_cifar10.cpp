@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/cifar10.hpp"
+#include "core/dataset.hpp"
 #include "tests/support/float_bits.hpp"
 #include "tests/support/test_files.hpp"
 
@@ -124,6 +125,17 @@ TEST_CASE("cifar10: bad input", "[cifar10]") {
         auto r = read_cifar10_bytes(b.data(), b.size(), "bad.bin");
         REQUIRE_FALSE(r.ok());
         CHECK_THAT(r.message(), Catch::Contains("record 2") && Catch::Contains("label 11"));
+        // The check without the copy (the page hands its training images on to a worker) says the same.
+        auto c = check_dataset_bytes(b.data(), b.size(), Dataset::kCifar10, "bad.bin");
+        REQUIRE_FALSE(c.ok());
+        CHECK(c.message() == r.message());
+        b[2 * 3073] = 9;
+        auto ok = check_dataset_bytes(b.data(), b.size(), Dataset::kCifar10, "bad.bin");
+        REQUIRE(ok.ok());
+        CHECK(ok.value == 3);
+        b.pop_back();
+        CHECK(check_dataset_bytes(b.data(), b.size(), Dataset::kCifar10, "short.bin").message() ==
+              read_cifar10_bytes(b.data(), b.size(), "short.bin").message());
     }
     SECTION("bytes in memory read like a file") {
         auto b = records(3, 9);

@@ -20,6 +20,7 @@
 #include "core/train/init_weights.hpp"
 #include "core/train/run.hpp"
 #include "core/weights_io.hpp"
+#include "tests/support/bundled_model.hpp"
 #include "ui/core_trainer.hpp"
 
 #if !defined(__EMSCRIPTEN__) || defined(__EMSCRIPTEN_PTHREADS__)
@@ -30,15 +31,8 @@ using namespace quantlab;
 
 namespace {
 
-std::shared_ptr<const Model> bundled_model() {
-    Result<StateDict> sd = read_weights(std::string(QUANTLAB_ASSETS_DIR) + "/notebook_pretrain.safetensors");
-    REQUIRE(sd.ok());
-    Result<NetworkDesc> net = network_for(sd.value, "notebook_pretrain.safetensors");
-    REQUIRE(net.ok());
-    Result<Model> m = Model::create(net.value, sd.value, "notebook_pretrain.safetensors");
-    REQUIRE(m.ok());
-    return std::make_shared<const Model>(std::move(m.value));
-}
+// The notebook's pretrained network (tests/support/bundled_model.hpp), shared as the app hands it over.
+std::shared_ptr<const Model> bundled_model() { return std::make_shared<const Model>(test::bundled_model()); }
 
 // The first n records of the bundled sample as "training" bytes (any CIFAR-10 records do).
 std::vector<uint8_t> sample_bytes(int64_t n) {
