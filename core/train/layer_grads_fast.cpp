@@ -293,14 +293,21 @@ namespace {
 // The 2x2 window at r (rows r and r + w) into *y, *am (base: r's index in its plane): the first maximum in the
 // order r[0], r[1], r[w], r[w + 1], a NaN wins (the reference's rule). Selects as bit masks: GCC turned ?: into
 // branches, which random data mispredicts.
+// kRelu: the window of relu(r) (x > 0 ? x : 0, a NaN becoming 0), as relu_forward would have written it.
+template <bool kRelu>
+float relu_if(float v) {
+    return !kRelu || v > 0.0f ? v : 0.0f;
+}
+
+template <bool kRelu>
 void pool2_one(const float* r, int64_t w, float* y, int64_t* am, int64_t base) {
     const int64_t idx[4] = {0, 1, w, w + 1};
     int64_t best = 0;
-    float m = r[0];
+    float m = relu_if<kRelu>(r[0]);
     uint32_t mb;
     std::memcpy(&mb, &m, 4);
     for (int t = 1; t < 4; ++t) {
-        const float v = r[idx[t]];
+        const float v = relu_if<kRelu>(r[idx[t]]);
         const int64_t take = -int64_t((v > m) | (v != v));  // all ones or 0; v != v: NaN
         uint32_t vb;
         std::memcpy(&vb, &v, 4);
@@ -317,12 +324,22 @@ void pool2_one(const float* r, int64_t w, float* y, int64_t* am, int64_t base) {
 typedef float PF4 __attribute__((vector_size(16)));
 typedef int32_t PI4 __attribute__((vector_size(16)));
 
+template <bool kRelu>
+PF4 relu_if(PF4 v) {
+    return kRelu ? (PF4)((PI4)v & (v > 0.0f)) : v;  // the scalar rule: a NaN or a negative becomes +0
+}
+
+template <bool kRelu>
 void pool2_four(const float* r, int64_t w, float* y, int64_t* am, int64_t base) {
     PF4 t0, t1, b0, b1;
     std::memcpy(&t0, r, 16);
     std::memcpy(&t1, r + 4, 16);
     std::memcpy(&b0, r + w, 16);
     std::memcpy(&b1, r + w + 4, 16);
+    t0 = relu_if<kRelu>(t0);
+    t1 = relu_if<kRelu>(t1);
+    b0 = relu_if<kRelu>(b0);
+    b1 = relu_if<kRelu>(b1);
     const PF4 cand[3] = {__builtin_shufflevector(t0, t1, 1, 3, 5, 7), __builtin_shufflevector(b0, b1, 0, 2, 4, 6),
                          __builtin_shufflevector(b0, b1, 1, 3, 5, 7)};
     const int32_t offs[3] = {1, int32_t(w), int32_t(w + 1)};
@@ -338,10 +355,8 @@ void pool2_four(const float* r, int64_t w, float* y, int64_t* am, int64_t base) 
     for (int t = 0; t < 4; ++t) am[t] = base + 2 * t + best[t];
 }
 
-}  // namespace
-
-void max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w, int64_t k, float* y,
-                           std::vector<int64_t>* argmax) {
+template <bool kRelu>
+void pool_forward(const float* x, int64_t planes, int64_t h, int64_t w, int64_t k, float* y, std::vector<int64_t>* argmax) {
     const int64_t oh = h / k, ow = w / k;
     argmax->resize(size_t(planes * oh * ow));
     int64_t* am = argmax->data();
@@ -353,19 +368,19 @@ void max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w,
                     const float* r0 = xp + (2 * i) * w;
                     const int64_t o = (p * oh + i) * ow;
                     int64_t j = 0;
-                    for (; j + 4 <= ow; j += 4) pool2_four(r0 + 2 * j, w, y + o + j, am + o + j, (2 * i) * w + 2 * j);
-                    for (; j < ow; ++j) pool2_one(r0 + 2 * j, w, y + o + j, am + o + j, (2 * i) * w + 2 * j);
+                    for (; j + 4 <= ow; j += 4) pool2_four<kRelu>(r0 + 2 * j, w, y + o + j, am + o + j, (2 * i) * w + 2 * j);
+                    for (; j < ow; ++j) pool2_one<kRelu>(r0 + 2 * j, w, y + o + j, am + o + j, (2 * i) * w + 2 * j);
                 }
                 continue;
             }
             for (int64_t i = 0; i < oh; ++i)
                 for (int64_t j = 0; j < ow; ++j) {
                     int64_t best = (i * k) * w + j * k;
-                    float m = xp[best];
+                    float m = relu_if<kRelu>(xp[best]);
                     for (int64_t dy = 0; dy < k; ++dy)
                         for (int64_t dx = 0; dx < k; ++dx) {
                             const int64_t idx = (i * k + dy) * w + j * k + dx;
-                            const float v = xp[idx];
+                            const float v = relu_if<kRelu>(xp[idx]);
                             if (v > m || std::isnan(v)) {  // the reference's rule: the first maximum, a NaN wins
                                 m = v;
                                 best = idx;
@@ -375,6 +390,37 @@ void max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w,
                     y[o] = m;
                     am[o] = best;
                 }
+        }
+    });
+}
+
+}  // namespace
+
+void max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w, int64_t k, float* y,
+                           std::vector<int64_t>* argmax) {
+    pool_forward<false>(x, planes, h, w, k, y, argmax);
+}
+
+void relu_max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w, int64_t k, float* y,
+                                std::vector<int64_t>* argmax) {
+    pool_forward<true>(x, planes, h, w, k, y, argmax);
+}
+
+void relu_max_pool_backward_fast(const float* dy, const std::vector<int64_t>& argmax, const float* x, int64_t planes, int64_t h,
+                                 int64_t w, int64_t k, float* dx) {
+    const int64_t oh = h / k, ow = w / k;
+    run_tasks(planes, planes * h * w, [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p) {
+            float* dp = dx + p * h * w;
+            const float* xp = x + p * h * w;
+            std::fill(dp, dp + h * w, 0.0f);
+            // The windows do not overlap (stride = k), so each place gets at most one dy: 0 + dy as the pool's
+            // backward adds it (a -0 dy becomes +0), kept where ReLU passed its input on (x > 0).
+            for (int64_t o = 0; o < oh * ow; ++o) {
+                const int64_t at = argmax[size_t(p * oh * ow + o)];
+                const float d = 0.0f + dy[p * oh * ow + o];
+                dp[at] = xp[at] > 0.0f ? d : 0.0f;
+            }
         }
     });
 }

@@ -45,4 +45,13 @@ void max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w,
 void max_pool_backward_fast(const float* dy, const std::vector<int64_t>& argmax, int64_t planes, int64_t h, int64_t w,
                             int64_t k, float* dx);
 
+// A ReLU and the max pool after it in one pass each way, bit for bit the two layers' results: the forward equals
+// max_pool_forward of relu_forward(x) (values and argmax), without writing the ReLU's output; the backward (x: the
+// ReLU's input) equals relu_backward(x, max_pool_backward(dy)), without the pass over the ReLU's gradient. The
+// pool's windows must not overlap (stride = window, as LayerKind::kMaxPool2d is).
+void relu_max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w, int64_t k, float* y,
+                                std::vector<int64_t>* argmax);
+void relu_max_pool_backward_fast(const float* dy, const std::vector<int64_t>& argmax, const float* x, int64_t planes, int64_t h,
+                                 int64_t w, int64_t k, float* dx);
+
 }  // namespace quantlab

@@ -56,6 +56,9 @@ struct Saved {
     CodeRange act_range, weight_range;        // the learned quantizers' code ranges
     BnCache<float> bn;
     std::vector<int64_t> argmax;  // max pool
+    // Fast kernels: a ReLU and the max pool after it ran as one (layer_grads_fast.hpp's relu_max_pool_*), both
+    // marked; the ReLU's output was never written, and the pool's backward also applies the ReLU's.
+    bool relu_pool = false;
 };
 
 // Per-tensor fake quantization in SIMD (kernels.hpp; the same values as fake_quant), in blocks over threads.
@@ -153,6 +156,20 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
         const LayerDesc& l = net.layers[i];
         Saved& sv = saved[i];
         sv.shape = shape;
+        if (fast && l.kind == LayerKind::kReLU && i + 1 < net.layers.size() && net.layers[i + 1].kind == LayerKind::kMaxPool2d) {
+            Saved& ps = saved[i + 1];
+            ps.shape = shape;
+            sv.relu_pool = ps.relu_pool = true;
+            const Shape pooled = net.shape_after(int(i + 1));
+            Buf y(size_t(n * numel(pooled)));
+            relu_max_pool_forward_fast(cur.data(), n * shape[0], shape[1], shape[2], int64_t(net.layers[i + 1].kernel), y.data(),
+                                       &ps.argmax);
+            sv.x = std::move(cur);  // the ReLU's input: where its gradient passes
+            cur = std::move(y);
+            shape = pooled;
+            ++i;
+            continue;
+        }
         const Shape out_shape = net.shape_after(int(i));
         Buf y(l.kind == LayerKind::kFlatten ? 0 : size_t(n * numel(out_shape)));
         switch (l.kind) {
@@ -254,6 +271,10 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
         // Nobody wants the images' gradient, but a learned input step of the first layer needs dL/dx_hat.
         const bool need_dx = i > 0 || !sv.act_learned.empty();
         if (l.kind == LayerKind::kFlatten) continue;  // the same values, (N,C,H,W) read as (N,F)
+        if (l.kind == LayerKind::kReLU && sv.relu_pool) {  // done with the pool's backward (the next layer)
+            sv = Saved();
+            continue;
+        }
         Buf dx(need_dx ? size_t(n * numel(sv.shape)) : 0);
         float* dxp = need_dx ? dx.data() : nullptr;
         switch (l.kind) {
@@ -291,7 +312,10 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
                 if (need_dx) (fast ? relu_backward_fast : relu_backward<float>)(sv.x.data(), g.data(), int64_t(g.size()), dxp);
                 break;
             case LayerKind::kMaxPool2d:
-                if (need_dx)
+                if (sv.relu_pool)
+                    relu_max_pool_backward_fast(g.data(), sv.argmax, saved[i - 1].x.data(), n * sv.shape[0], sv.shape[1], sv.shape[2],
+                                                int64_t(l.kernel), dxp);
+                else if (need_dx)
                     (fast ? max_pool_backward_fast : max_pool_backward<float>)(
                         g.data(), sv.argmax, n * sv.shape[0], sv.shape[1], sv.shape[2], int64_t(l.kernel), dxp);
                 break;

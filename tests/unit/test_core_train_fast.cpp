@@ -197,6 +197,36 @@ TEST_CASE("fast train kernels: ReLU and max pool equal the reference bit for bit
     });
 }
 
+TEST_CASE("fast train kernels: a ReLU and its max pool in one pass equal the two layers bit for bit", "[train][fast]") {
+    on_1_and_2_threads([&] {
+        // Ties and exact zeros (a coarse grid), negatives-only windows (ReLU makes them four zeros: the first wins),
+        // NaNs (ReLU makes them 0), odd sizes (the rest of a row, the dropped last column and row), and -0 in dy
+        // (the pool's backward adds it to 0: +0).
+        for (const auto& [h, w, k] : {std::tuple<int64_t, int64_t, int64_t>{28, 28, 2}, {9, 19, 2}, {7, 17, 2}, {12, 12, 3}, {10, 11, 3}}) {
+            CAPTURE(h, w, k);
+            const int64_t planes = 6, outs = planes * (h / k) * (w / k);
+            std::vector<float> x = randn(size_t(planes * h * w), 310);
+            for (float& v : x) v = std::round(v * 2.0f) / 2.0f;
+            for (size_t i = 0; i < x.size(); i += 11) x[i] = std::nanf("");
+            for (size_t i = 3; i < x.size(); i += 13) x[i] = -0.0f;
+            std::vector<float> r(x.size()), y_ref(static_cast<size_t>(outs)), y(static_cast<size_t>(outs), 5.0f);
+            std::vector<int64_t> am_ref, am;
+            relu_forward(x.data(), int64_t(x.size()), r.data());
+            max_pool_forward(r.data(), planes, h, w, k, y_ref.data(), &am_ref);
+            relu_max_pool_forward_fast(x.data(), planes, h, w, k, y.data(), &am);
+            CHECK(am == am_ref);
+            CHECK(std::memcmp(y.data(), y_ref.data(), y.size() * sizeof(float)) == 0);
+            std::vector<float> dy = randn(size_t(outs), 311);
+            for (size_t i = 0; i < dy.size(); i += 5) dy[i] = -0.0f;
+            std::vector<float> dp(x.size()), dx_ref(x.size()), dx(x.size(), 9.0f);
+            max_pool_backward(dy.data(), am_ref, planes, h, w, k, dp.data());
+            relu_backward(x.data(), dp.data(), int64_t(x.size()), dx_ref.data());
+            relu_max_pool_backward_fast(dy.data(), am, x.data(), planes, h, w, k, dx.data());
+            CHECK(std::memcmp(dx.data(), dx_ref.data(), dx.size() * sizeof(float)) == 0);
+        }
+    });
+}
+
 namespace {
 
 // Random weights for a network (running_var positive, counts 0), as a state dict.
