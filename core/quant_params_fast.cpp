@@ -16,6 +16,7 @@
 
 #include "core/kernels.hpp"  // all_finite
 #include "core/parallel.hpp"
+#include "core/vec128.hpp"
 
 namespace quantlab {
 
@@ -31,11 +32,7 @@ struct Candidate {
     int32_t zp = 0;
 };
 
-// Candidates four to a 128-bit vector (GCC/Clang vector extensions: SSE2 natively, v128 in wasm), their error
-// sums two to a vector of doubles.
-typedef float F4 __attribute__((vector_size(16)));
-typedef int32_t I4 __attribute__((vector_size(16)));
-typedef double D2 __attribute__((vector_size(16)));
+// Candidates four to a 128-bit vector (core/vec128.hpp), their error sums two to a vector of doubles.
 
 // Candidates c[0..count) four to a vector, 4 * kHalves lanes (a short group repeats its last candidate): their
 // scales, the inverses (codes_of's r * (1 / S) for full codes) and the code range shifted by each zero point.

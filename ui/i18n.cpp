@@ -309,12 +309,9 @@ const Entry kTable[] = {
     {" weight", " 重み"},
     {" input", " 入力"},
     {"trainer not built", "学習機能はビルドされていません"},
-    {"Training is not available: this desktop app was built without the LibTorch trainer "
-     "(configure with -DQUANTLAB_WITH_TORCH=ON).",
-     "学習は使えません: このデスクトップアプリは LibTorch の学習機能なしでビルドされています (-DQUANTLAB_WITH_TORCH=ON で構成してください)。"},
-    {"Training needs the desktop app (quantlab-gui) with LibTorch; the web page "
-     "evaluates trained models: drop an exported .safetensors file here.",
-     "学習には LibTorch 付きのデスクトップアプリ (quantlab-gui) が必要です。Web ページでは学習済みモデルを評価できます: 書き出した .safetensors ファイルをここにドロップしてください。"},
+    {"Training is not available here: this app was given no trainer. Trained models can still be evaluated: drop an "
+     "exported .safetensors file here.",
+     "ここでは学習は使えません: このアプリには学習機能がありません。学習済みモデルは評価できます: 書き出した .safetensors ファイルをここにドロップしてください。"},
     // layout: one part at a time (presenter mode, small windows), colour legends
     {"confusion", "混同行列"},
     {"most confused (true -> predicted, images):", "最も混同されたクラス (正解 -> 予測, 枚数):"},

@@ -1,11 +1,11 @@
 // panel_train.cpp: live training, drawn through TrainerHooks (trainer_hooks.hpp) so that ui/ never sees LibTorch
-// (the desktop: the LibTorch trainer; the page: core's engine, ui/core_trainer.hpp). New run settings (the final
-// assignment's knobs), start / stop / resume, live loss, validation- and test-accuracy curves of every run overlaid
-// for comparison (against epochs, steps or wall time), images/s, an LSQ/PACT run's learned step sizes, export (or
+// (the desktop: LibTorch's trainer or core's, ui/core_trainer.hpp; the page: core's, on a thread or in a Web Worker,
+// ui/remote_trainer.hpp). New run settings (the final assignment's knobs), start / stop / resume, live loss,
+// validation- and test-accuracy curves of every run overlaid for comparison (against epochs, steps or wall time), images/s, an LSQ/PACT run's learned step sizes, export (or
 // download) of a run's weights and, where the trainer offers them, the trained weights as the current model;
 // export of the curves (CSV, PNG: ui/train_curves.hpp). The start point (desktop): the loaded file, or from
 // scratch the notebook's net, wide:N or a typed NetworkDesc (core's network_choice).
-// Without hooks (a desktop build without the trainer) it says why training is unavailable.
+// Without hooks (a front end that gives none: every one now has core's engine at least) it says training is unavailable.
 #include <imgui.h>
 
 #include <algorithm>
@@ -328,10 +328,9 @@ void TrainPanel::draw(AppContext& ctx) {
     defaults_set_ = defaults_set_ || ctx.trainer;
     if (!ctx.trainer) {
         ImGui::Spacing();
-        ImGui::TextWrapped("%s", ctx.desktop ? tr("Training is not available: this desktop app was built without the LibTorch trainer "
-                                                 "(configure with -DQUANTLAB_WITH_TORCH=ON).")
-                                             : tr("Training needs the desktop app (quantlab-gui) with LibTorch; the web page "
-                                                  "evaluates trained models: drop an exported .safetensors file here."));  // a page without a trainer
+        // Every front end hands one over (core's engine at least), so this is for a front end that does not.
+        ImGui::TextWrapped("%s", tr("Training is not available here: this app was given no trainer. Trained models can still be evaluated: drop an "
+                                    "exported .safetensors file here."));
         ImGui::Spacing();
         ImGui::TextDisabled("%s", tr("trainer not built"));
         return;

@@ -11,6 +11,7 @@
 
 #include "core/parallel.hpp"
 #include "core/scratch.hpp"
+#include "core/vec128.hpp"
 
 namespace quantlab {
 
@@ -319,19 +320,16 @@ void pool2_one(const float* r, int64_t w, float* y, int64_t* am, int64_t base) {
     *am = base + best;
 }
 
-// Four neighbouring windows (r[0..8) and r[w..w+8)) at once, lane t the window at r + 2t: pool2_one's
-// comparisons, lane by lane (GCC/Clang vector extensions: SSE2 natively, v128 in wasm).
-typedef float PF4 __attribute__((vector_size(16)));
-typedef int32_t PI4 __attribute__((vector_size(16)));
-
 template <bool kRelu>
-PF4 relu_if(PF4 v) {
-    return kRelu ? (PF4)((PI4)v & (v > 0.0f)) : v;  // the scalar rule: a NaN or a negative becomes +0
+F4 relu_if(F4 v) {
+    return kRelu ? (F4)((I4)v & (v > 0.0f)) : v;  // the scalar rule: a NaN or a negative becomes +0
 }
 
+// Four neighbouring windows (r[0..8) and r[w..w+8)) at once, lane t the window at r + 2t: pool2_one's
+// comparisons, lane by lane (core/vec128.hpp).
 template <bool kRelu>
 void pool2_four(const float* r, int64_t w, float* y, int64_t* am, int64_t base) {
-    PF4 t0, t1, b0, b1;
+    F4 t0, t1, b0, b1;
     std::memcpy(&t0, r, 16);
     std::memcpy(&t1, r + 4, 16);
     std::memcpy(&b0, r + w, 16);
@@ -340,15 +338,15 @@ void pool2_four(const float* r, int64_t w, float* y, int64_t* am, int64_t base) 
     t1 = relu_if<kRelu>(t1);
     b0 = relu_if<kRelu>(b0);
     b1 = relu_if<kRelu>(b1);
-    const PF4 cand[3] = {__builtin_shufflevector(t0, t1, 1, 3, 5, 7), __builtin_shufflevector(b0, b1, 0, 2, 4, 6),
+    const F4 cand[3] = {__builtin_shufflevector(t0, t1, 1, 3, 5, 7), __builtin_shufflevector(b0, b1, 0, 2, 4, 6),
                          __builtin_shufflevector(b0, b1, 1, 3, 5, 7)};
     const int32_t offs[3] = {1, int32_t(w), int32_t(w + 1)};
-    PF4 m = __builtin_shufflevector(t0, t1, 0, 2, 4, 6);
-    PI4 best = {0, 0, 0, 0};
+    F4 m = __builtin_shufflevector(t0, t1, 0, 2, 4, 6);
+    I4 best = {0, 0, 0, 0};
     for (int c = 0; c < 3; ++c) {
-        const PF4 v = cand[c];
-        const PI4 take = (v > m) | (v != v);
-        m = (PF4)(((PI4)v & take) | ((PI4)m & ~take));
+        const F4 v = cand[c];
+        const I4 take = (v > m) | (v != v);
+        m = (F4)(((I4)v & take) | ((I4)m & ~take));
         best = (offs[c] & take) | (best & ~take);
     }
     std::memcpy(y, &m, 16);
