@@ -154,7 +154,15 @@
   function trainWorker() {
     if (trainWorkerInstance) return trainWorkerInstance;
     const url = dir + 'train_worker.js';
-    const w = new Worker(url);
+    const failed = (why) => Module.ccall('ql_worker_failed', null, ['string'], [`the training worker ${url} stopped: ${why}`]);
+    let w;
+    try {
+      w = new Worker(url);
+    } catch (e) {  // e.g. a page opened from file://: told after this call, which came from inside the app
+      setTimeout(() => failed(e.message || String(e)));
+      trainWorkerInstance = { postMessage: () => {} };
+      return trainWorkerInstance;
+    }
     w.onmessage = (e) => {
       const { json, bytes } = e.data;
       const ptr = bytes.length ? Module._malloc(bytes.length) : 0;
@@ -167,7 +175,7 @@
     };
     w.onerror = (e) => {
       e.preventDefault();
-      Module.ccall('ql_worker_failed', null, ['string'], [`the training worker ${url} stopped: ${e.message || 'it could not be loaded'}`]);
+      failed(e.message || 'it could not be loaded');
     };
     trainWorkerInstance = w;
     return w;

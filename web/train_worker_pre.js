@@ -38,4 +38,11 @@ twTick.port1.onmessage = () => {
 };
 
 self.onmessage = (e) => { twInbox.push(e.data); twWake(); };
+// A wasm that cannot be fetched or compiled (or an abort later) ends in a rejected promise, which the page's
+// Worker.onerror never sees: say it to the page, whose runs then fail with it.
+Module.onAbort = (what) => {
+  const file = self.location.pathname.split('/').pop();  // train_worker.js, beside its .wasm
+  const message = `the training worker (${file} and its .wasm) stopped: ${what}`;
+  postMessage({ json: JSON.stringify({ op: 'error', message }), bytes: new Uint8Array(0) });
+};
 Module.onRuntimeInitialized = () => { twReady = true; twWake(); };

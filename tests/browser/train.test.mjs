@@ -248,3 +248,29 @@ test('the single-threaded page trains the same weights in its Web Worker', { ski
     await st.close();
   }
 });
+
+// The single-threaded page without its training worker's files (a partial upload): the run fails with a message
+// naming the file and the page keeps working (a missing train_worker.js ends in the Worker's error event, a missing
+// train_worker.wasm in the worker's abort).
+test('the single-threaded page says so when its training worker cannot start', { skip: !existsSync(path.join(stPage, 'quantlab.wasm')) && 'no single-threaded page' }, async () => {
+  for (const missing of ['train_worker.js', 'train_worker.wasm']) {
+    const st = await startSession({ server: await startServer({ root: stPage, extra: { [`/${missing}`]: path.join(stPage, 'no-such-file') } }) });
+    try {
+      const { page } = await st.open({ hash: 'panel=train' });
+      const { id, error } = await page.evaluate(() => window.quantlab.trainStart({ epochs: 1, batch: 16, lr: 0.01 }));
+      assert.equal(error, '');
+      const r = await waitRunEnd(page, id, 120000);
+      assert.equal(r.state, 'failed', missing);
+      assert.match(r.message, /training worker/, missing);
+      assert.match(r.message, missing.endsWith('.wasm') ? /train_worker\.js and its \.wasm/ : /train_worker\.js stopped/);
+      console.log(`without ${missing}: ${r.message}`);
+      const again = await page.evaluate(() => window.quantlab.trainStart({ epochs: 1, batch: 16, lr: 0.01 }));
+      assert.equal((await waitRunEnd(page, again.id, 60000)).state, 'failed', 'later runs fail at once, with the reason');
+      await page.evaluate(() => window.quantlab.applyState('panel=eval&wb=4&ab=4'));
+      await page.evaluate(() => window.quantlab.afterFrames(3));
+      assert.equal((await page.evaluate(() => window.quantlab.status())).bits, 4, 'the page keeps working');
+    } finally {
+      await st.close();
+    }
+  }
+});
