@@ -575,7 +575,7 @@ void CoreTrainer::pump(double budget_ms) {
 bool CoreTrainer::busy() const {
     std::lock_guard<std::mutex> lock(impl_->mu);
     for (const auto& [id, r] : impl_->runs)
-        if (r->view.state == TrainState::kQueued || r->view.state == TrainState::kRunning) return true;
+        if (train_active(r->view.state)) return true;
     return false;
 }
 
@@ -588,7 +588,7 @@ std::string CoreTrainer::status_json() const {
     bool busy = false;
     for (const auto& [id, r] : m.runs) {
         const TrainRun& v = r->view;
-        busy = busy || v.state == TrainState::kRunning || v.state == TrainState::kQueued;
+        busy = busy || train_active(v.state);
         list.push_back({{"id", id}, {"state", train_state_name(v.state)}, {"steps", r->steps}, {"points", v.points.size()},
                         {"epoch", v.points.empty() ? 0.0 : v.points.back().epoch}, {"loss", r->loss},
                         {"first_loss", r->first_loss}, {"val", r->val}, {"test", r->test}, {"ptq_test", r->ptq_test},

@@ -372,7 +372,7 @@ void TrainPanel::draw(AppContext& ctx) {
             if (test >= 0) std::snprintf(b, sizeof b, " %s %.1f %%", tr("test"), test), line += b;
             ImGui::TextDisabled("%s", line.c_str());
         }
-        if (r.state == TrainState::kRunning || r.state == TrainState::kQueued) {
+        if (train_active(r.state)) {
             if (ImGui::SmallButton(tr("Stop"))) ctx.trainer->stop(r.id);
         } else if (r.state == TrainState::kStopped) {
             if (ImGui::SmallButton(tr("Resume"))) ctx.trainer->resume(r.id);

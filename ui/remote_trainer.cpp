@@ -123,7 +123,7 @@ void RemoteTrainer::receive(const std::string& json, const uint8_t* bytes, size_
 void RemoteTrainer::worker_failed(const std::string& message) {
     if (impl_->dead.empty()) impl_->dead = message;
     for (auto& [id, r] : impl_->runs)
-        if (r.view.state == TrainState::kQueued || r.view.state == TrainState::kRunning) {
+        if (train_active(r.view.state)) {
             r.view.state = TrainState::kFailed;
             r.view.message = "train: " + message;
         }
@@ -248,7 +248,7 @@ void RemoteTrainer::pump(double /*budget_ms*/) {
 
 bool RemoteTrainer::busy() const {
     for (const auto& [id, r] : impl_->runs)
-        if (r.view.state == TrainState::kQueued || r.view.state == TrainState::kRunning) return true;
+        if (train_active(r.view.state)) return true;
     return false;
 }
 

@@ -71,6 +71,9 @@ inline const char* train_state_name(TrainState s) {
     return "?";
 }
 
+// A run that still wants the trainer's time (queued or running): busy(), and what a dead worker fails.
+inline bool train_active(TrainState s) { return s == TrainState::kQueued || s == TrainState::kRunning; }
+
 // How both trainers feed the panel's curves. Points closer than kMinPointSpacing (in epochs) are thinned out: a CPU
 // epoch reports ~300 steps and every frame copies every run's points; points that carry an accuracy are kept.
 constexpr double kMinPointSpacing = 1.0 / 200;

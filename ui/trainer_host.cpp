@@ -103,12 +103,12 @@ struct TrainerHost::Impl {
         std::map<int, nlohmann::json> numbers;  // the trainer's status line of each run, by its id
         nlohmann::json status = nlohmann::json::parse(trainer.status_json());
         for (const nlohmann::json& r : status["runs"]) numbers[r.value("id", 0)] = r;
+        std::map<int, const TrainRun*> view_of;  // by the trainer's id
+        for (const TrainRun& r : views) view_of[r.id] = &r;
         nlohmann::json list = nlohmann::json::array();
         for (auto& [id, s] : runs) {
             nlohmann::json u{{"id", id}};
-            const TrainRun* v = nullptr;
-            for (const TrainRun& r : views)
-                if (r.id == s.trainer_id) v = &r;
+            const TrainRun* v = s.trainer_id && view_of.count(s.trainer_id) ? view_of[s.trainer_id] : nullptr;
             if (!v) {
                 u["state"] = int(TrainState::kFailed);
                 u["message"] = s.refusal;
@@ -135,11 +135,9 @@ struct TrainerHost::Impl {
         if (!list.empty()) send(nlohmann::json{{"op", "update"}, {"runs", std::move(list)}}.dump(), {});
         // The weights, for Use and Download on the page (it cannot wait for the worker).
         for (auto& [id, s] : runs) {
-            if (!s.trainer_id) continue;
+            if (!s.trainer_id || !view_of.count(s.trainer_id)) continue;
             const int64_t steps = numbers.count(s.trainer_id) ? numbers[s.trainer_id].value("steps", int64_t(0)) : 0;
-            TrainState state = TrainState::kQueued;
-            for (const TrainRun& r : views)
-                if (r.id == s.trainer_id) state = r.state;
+            const TrainState state = view_of[s.trainer_id]->state;
             const bool running = state == TrainState::kRunning;
             if (steps == 0 || (steps == s.weights_steps && state == s.weights_state)) continue;
             if (running && s.weights_state == TrainState::kRunning && now_ms() - s.weights_ms < kWeightsEveryMs) continue;

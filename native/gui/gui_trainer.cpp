@@ -325,7 +325,7 @@ bool GuiTrainer::busy() const {
     std::lock_guard<std::mutex> lock(impl_->mu);
     if (impl_->exports_running > 0) return true;
     for (const auto& [id, r] : impl_->runs)
-        if (r->view.state == TrainState::kQueued || r->view.state == TrainState::kRunning) return true;
+        if (train_active(r->view.state)) return true;
     return false;
 }
 
@@ -457,7 +457,7 @@ std::string GuiTrainer::status_json() const {
     bool active = false;
     for (const auto& [id, r] : impl_->runs) {
         const TrainRun& v = r->view;
-        active = active || v.state == TrainState::kRunning || v.state == TrainState::kQueued;
+        active = active || train_active(v.state);
         nlohmann::json e{{"id", id}, {"state", train_state_name(v.state)}, {"points", v.points.size()}, {"message", v.message}};
         double val = -1;
         for (const ui::TrainPoint& p : v.points)
