@@ -36,8 +36,10 @@ void linear_fast(const float* x, const PackedWeightF32& weight, const float* bia
 // round_up(n, 8) (finite values there keep the SIMD fast; they reach no output); C is touched only inside m x n.
 // Each c element is one chain of multiply-adds in k order, whatever m, n or the pointers' offsets, so cutting
 // a product into blocks of rows or columns (over threads) gives the same bits.
+// accumulate = false: c = a * b, c's old values never read; the chains start from +0, so the bits are those of
+// a zero-filled c with accumulate (which saves the caller a pass over c: 40 MB a training step's conv backward).
 void gemm_f32(int m, int n, int kdim, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
-              int64_t ldc);
+              int64_t ldc, bool accumulate = true);
 // One im2col row of conv2d_fast: input channel plane x_plane, kernel offset (ky, kx), output rows [i0, i1):
 // dst[(i - i0) * ow + j] = x_plane[(i + ky - pad) * w + (j + kx - pad)], 0 where that falls in the padding.
 void im2col_rows_f32(const float* x_plane, const ConvShape& s, int ky, int kx, int i0, int i1, float* dst);

@@ -178,19 +178,19 @@ void maybe_parallel(int64_t count, int64_t total_macs, const std::function<void(
 //   c[r * ldc + j] += sum_k a[r][k] * b[k * ldb + j]
 // a[r] points at row r of A (k contiguous); B and C are row-major. Each C element is one chain of
 // multiply-adds in k order, whatever the tile's position or width, so results do not depend on how the work
-// was cut into tiles or threads.
-using TileF32 = void (*)(int kc, const float* const* a, const float* b, int64_t ldb, float* c, int64_t ldc);
+// was cut into tiles or threads. zero: the chains start from +0 instead of C's values (C is only written).
+using TileF32 = void (*)(int kc, const float* const* a, const float* b, int64_t ldb, float* c, int64_t ldc, bool zero);
 
 struct F32Kernels {
     int cols;          // widest tile; narrower tiles are cols - 8, cols - 16, ...
     TileF32 tile[kMaxTileCols / 8 + 1];  // tile[v]: v * 8 columns
 };
 
-void tile_f32_scalar(int kc, const float* const* a, const float* b, int64_t ldb, float* c, int64_t ldc) {
+void tile_f32_scalar(int kc, const float* const* a, const float* b, int64_t ldb, float* c, int64_t ldc, bool zero) {
     float acc[kTileRows][8];
     QUANTLAB_UNROLL
     for (int r = 0; r < kTileRows; ++r)
-        for (int j = 0; j < 8; ++j) acc[r][j] = c[r * ldc + j];
+        for (int j = 0; j < 8; ++j) acc[r][j] = zero ? 0.0f : c[r * ldc + j];
     for (int k = 0; k < kc; ++k, b += ldb)
         QUANTLAB_UNROLL
         for (int r = 0; r < kTileRows; ++r) {
@@ -204,13 +204,14 @@ void tile_f32_scalar(int kc, const float* const* a, const float* b, int64_t ldb,
 
 // 4-wide SIMD without FMA: the same 4 x 8 tile for SSE2 and wasm SIMD128, two vectors per row.
 template <class Ops>
-void tile_f32_4wide(int kc, const float* const* a, const float* b, int64_t ldb, float* c, int64_t ldc) {
+void tile_f32_4wide(int kc, const float* const* a, const float* b, int64_t ldb, float* c, int64_t ldc, bool zero) {
     using V = typename Ops::V;
+    static constexpr float kZeros[4] = {0, 0, 0, 0};
     V acc[kTileRows][2];
     QUANTLAB_UNROLL
     for (int r = 0; r < kTileRows; ++r) {
-        acc[r][0] = Ops::load(c + r * ldc);
-        acc[r][1] = Ops::load(c + r * ldc + 4);
+        acc[r][0] = Ops::load(zero ? kZeros : c + r * ldc);
+        acc[r][1] = Ops::load(zero ? kZeros : c + r * ldc + 4);
     }
     const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
     for (int k = 0; k < kc; ++k, b += ldb) {
@@ -259,12 +260,12 @@ struct WasmF32 {
 // 4 x (8 * NV) tile: 4 * NV accumulators + NV B vectors + 1 broadcast fit the 16 ymm registers for NV <= 3.
 template <int NV>
 __attribute__((target("avx2,fma"))) void tile_f32_avx2(int kc, const float* const* a, const float* b, int64_t ldb,
-                                                        float* c, int64_t ldc) {
+                                                        float* c, int64_t ldc, bool zero) {
     __m256 acc[kTileRows][NV];
     QUANTLAB_UNROLL
     for (int r = 0; r < kTileRows; ++r)
         QUANTLAB_UNROLL
-        for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_loadu_ps(c + r * ldc + 8 * v);
+        for (int v = 0; v < NV; ++v) acc[r][v] = zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c + r * ldc + 8 * v);
     const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3];
     for (int k = 0; k < kc; ++k, b += ldb) {
         __m256 bv[NV];
@@ -293,15 +294,15 @@ __attribute__((target("avx2,fma"))) void tile_f32_avx2(int kc, const float* cons
 // vector more. The FMAs are AVX2's, per value in the same k order: the same bits, twice the lanes.
 template <int NZ, int NH>
 __attribute__((target("avx512f,avx2,fma"))) void tile_f32_avx512(int kc, const float* const* a, const float* b,
-                                                                  int64_t ldb, float* c, int64_t ldc) {
+                                                                  int64_t ldb, float* c, int64_t ldc, bool zero) {
     constexpr int kZ = NZ > 0 ? NZ : 1;  // array sizes must be positive; NZ = 0 leaves them unused
     __m512 acc[kTileRows][kZ];
     __m256 acch[kTileRows];
     QUANTLAB_UNROLL
     for (int r = 0; r < kTileRows; ++r) {
         QUANTLAB_UNROLL
-        for (int v = 0; v < NZ; ++v) acc[r][v] = _mm512_loadu_ps(c + r * ldc + 16 * v);
-        if (NH) acch[r] = _mm256_loadu_ps(c + r * ldc + 16 * NZ);
+        for (int v = 0; v < NZ; ++v) acc[r][v] = zero ? _mm512_setzero_ps() : _mm512_loadu_ps(c + r * ldc + 16 * v);
+        if (NH) acch[r] = zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c + r * ldc + 16 * NZ);
     }
     for (int k = 0; k < kc; ++k, b += ldb) {
         __m512 bv[kZ];
@@ -313,7 +314,8 @@ __attribute__((target("avx512f,avx2,fma"))) void tile_f32_avx512(int kc, const f
             const __m512 ar = _mm512_set1_ps(a[r][k]);
             QUANTLAB_UNROLL
             for (int v = 0; v < NZ; ++v) acc[r][v] = _mm512_fmadd_ps(ar, bv[v], acc[r][v]);
-            if (NH) acch[r] = _mm256_fmadd_ps(_mm512_castps512_ps256(ar), bh, acch[r]);
+            // Its own broadcast, not a cast of ar's low half: GCC 12's cast intrinsic warns (-Wmaybe-uninitialized).
+            if (NH) acch[r] = _mm256_fmadd_ps(_mm256_set1_ps(a[r][k]), bh, acch[r]);
         }
     }
     QUANTLAB_UNROLL
@@ -359,11 +361,14 @@ const F32Kernels& f32_kernels() {
 // (kernels.hpp) Loop order: K blocks outside, so one block of A rows and one B slice per column panel are
 // reused from cache; tiles over the C border go through a small buffer.
 void gemm_f32(int m, int n, int kdim, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
-              int64_t ldc) {
+              int64_t ldc, bool accumulate) {
     const F32Kernels& kern = f32_kernels();
     const int step = even_block(kdim, kKcF32);
+    if (kdim <= 0 && !accumulate)
+        for (int i = 0; i < m; ++i) std::fill(c + int64_t(i) * ldc, c + int64_t(i) * ldc + n, 0.0f);
     for (int k0 = 0; k0 < kdim; k0 += step) {
         const int kc = std::min(step, kdim - k0);
+        const bool zero = k0 == 0 && !accumulate;  // later K blocks add to what the first wrote
         for (int j0 = 0; j0 < n; j0 += kern.cols) {
             const int width = int(std::min<int64_t>(kern.cols, round_up(n - j0, 8)));
             const int cols = std::min(width, n - j0);
@@ -375,12 +380,13 @@ void gemm_f32(int m, int n, int kdim, const float* a, int64_t lda, const float* 
                 const int rows = std::min(kTileRows, m - i0);
                 float* ct = c + int64_t(i0) * ldc + j0;
                 if (rows == kTileRows && cols == width) {
-                    tile(kc, ar, bk, ldb, ct, ldc);
+                    tile(kc, ar, bk, ldb, ct, ldc, zero);
                     continue;
                 }
                 float border[kTileRows * kMaxTileCols] = {};
-                for (int r = 0; r < rows; ++r) std::copy(ct + r * ldc, ct + r * ldc + cols, border + r * kMaxTileCols);
-                tile(kc, ar, bk, ldb, border, kMaxTileCols);
+                if (!zero)
+                    for (int r = 0; r < rows; ++r) std::copy(ct + r * ldc, ct + r * ldc + cols, border + r * kMaxTileCols);
+                tile(kc, ar, bk, ldb, border, kMaxTileCols, zero);
                 for (int r = 0; r < rows; ++r) std::copy(border + r * kMaxTileCols, border + r * kMaxTileCols + cols, ct + r * ldc);
             }
         }

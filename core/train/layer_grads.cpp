@@ -104,6 +104,7 @@ Status batchnorm_train_forward(const T* x, int64_t n, int64_t c, int64_t hw, con
         return Status::error("train: batch norm needs more than 1 value per channel in training mode, got " +
                              std::to_string(m) + " (a batch of 1 image of 1x1 planes); use a larger batch");
     cache->xhat.assign(size_t(n * c * hw), T(0));
+    cache->mean.assign(size_t(c), T(0));
     cache->invstd.assign(size_t(c), T(0));
     for (int64_t ch = 0; ch < c; ++ch) {
         // Two passes in double: the mean, then the squared deviations (no cancellation).
@@ -119,6 +120,7 @@ Status batchnorm_train_forward(const T* x, int64_t n, int64_t c, int64_t hw, con
             }
         const double var = ss / double(m);
         const double invstd = 1.0 / std::sqrt(var + bn.eps);
+        cache->mean[size_t(ch)] = T(mean);
         cache->invstd[size_t(ch)] = T(invstd);
         for (int64_t b = 0; b < n; ++b)
             for (int64_t p = 0; p < hw; ++p) {

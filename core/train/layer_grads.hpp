@@ -38,7 +38,8 @@ struct BnSettings {
 };
 template <class T>
 struct BnCache {
-    std::vector<T> xhat;    // (x - mean) * invstd, x's layout
+    std::vector<T> xhat;    // (x - mean) * invstd, x's layout (the reference's; the fast kernels recompute it from x)
+    std::vector<T> mean;    // the batch mean per channel
     std::vector<T> invstd;  // 1 / sqrt(var + eps) per channel
 };
 // Fails when a channel has fewer than 2 values (torch: "Expected more than 1 value per channel when training").

@@ -68,19 +68,27 @@ struct Lanes {
     double total = 0;
 };
 
+// One run's float sum.
 template <class F>
-void add_run(Lanes* l, int64_t n, F f) {
+float run_sum(int64_t n, F f) {
     float s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
         for (int j = 0; j < 8; ++j) s[j] += f(i + j);
     for (int j = 0; i < n; ++i, ++j) s[j] += f(i);
-    l->total += double(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
-void add_sum(Lanes* l, const float* v, int64_t n) {
-    add_run(l, n, [v](int64_t i) { return v[i]; });
+template <class F>
+void add_run(Lanes* l, int64_t n, F f) {
+    l->total += double(run_sum(n, f));
 }
+
+float plane_sum(const float* v, int64_t n) {
+    return run_sum(n, [v](int64_t i) { return v[i]; });
+}
+
+void add_sum(Lanes* l, const float* v, int64_t n) { l->total += double(plane_sum(v, n)); }
 
 void add_sq_dev(Lanes* l, const float* v, int64_t n, float mean) {
     add_run(l, n, [v, mean](int64_t i) {
@@ -89,23 +97,19 @@ void add_sq_dev(Lanes* l, const float* v, int64_t n, float mean) {
     });
 }
 
-void add_dot(Lanes* l, const float* a, const float* b, int64_t n) {
-    add_run(l, n, [a, b](int64_t i) { return a[i] * b[i]; });
-}
-
 }  // namespace
 
 void conv2d_backward_fast(const float* x, const float* weight, const float* dy, const ConvShape& s, float* dx,
                           float* dweight, float* dbias) {
     const int oh = s.oh(), ow = s.ow(), kk2 = s.k * s.k, kdim = s.c * kk2;
     const int64_t p = int64_t(oh) * ow, in_plane = int64_t(s.h) * s.w;
-    if (dbias)  // per channel, over images then pixels
-        run_tasks(s.o, int64_t(s.n) * s.o * p, [&](int64_t o0, int64_t o1) {
-            for (int64_t o = o0; o < o1; ++o) {
-                Lanes l;
-                for (int n = 0; n < s.n; ++n) add_sum(&l, dy + (int64_t(n) * s.o + o) * p, p);
-                dbias[o] = float(l.total);
-            }
+    // dbias per channel: each image's plane summed (plane_sum), the images' sums added in double in image order.
+    // With dweight, the planes are summed while dy^T reads them (one pass over dy less).
+    std::vector<float> plane_sums(dbias ? size_t(int64_t(s.n) * s.o) : 0);  // (N x O)
+    if (dbias && !dweight)
+        run_tasks(s.n, int64_t(s.n) * s.o * p, [&](int64_t n0, int64_t n1) {
+            for (int64_t n = n0; n < n1; ++n)
+                for (int o = 0; o < s.o; ++o) plane_sums[size_t(n * s.o + o)] = plane_sum(dy + (n * s.o + o) * p, p);
         });
     if (dweight) {
         // dW^T (kdim x O) = sum over images of im2col (kdim x P) * dy^T (P x O): tasks are blocks of im2col rows,
@@ -119,6 +123,7 @@ void conv2d_backward_fast(const float* x, const float* weight, const float* dy, 
                     const float* src = dy + (n * s.o + o) * p;
                     float* dst = dyt + n * p * ldo + o;
                     for (int64_t q = 0; q < p; ++q) dst[q * ldo] = src[q];
+                    if (dbias) plane_sums[size_t(n * s.o + o)] = plane_sum(src, p);  // the plane is in L1 now
                 }
                 if (ldo > s.o)
                     for (int64_t q = 0; q < p; ++q) std::fill(dyt + (n * p + q) * ldo + s.o, dyt + (n * p + q + 1) * ldo, 0.0f);
@@ -143,6 +148,12 @@ void conv2d_backward_fast(const float* x, const float* weight, const float* dy, 
         for (int o = 0; o < s.o; ++o)
             for (int r = 0; r < kdim; ++r) dweight[int64_t(o) * kdim + r] = dwt[size_t(int64_t(r) * s.o + o)];
     }
+    if (dbias)
+        for (int o = 0; o < s.o; ++o) {
+            double total = 0;
+            for (int n = 0; n < s.n; ++n) total += double(plane_sums[size_t(int64_t(n) * s.o + o)]);
+            dbias[o] = float(total);
+        }
     if (dx) {
         // Per image: dcol (kdim x P) = W^T (kdim x O) * dy (O x P), then col2im adds each dcol row into the input
         // plane it was read from, in (channel, ky, kx, row) order.
@@ -158,8 +169,8 @@ void conv2d_backward_fast(const float* x, const float* weight, const float* dy, 
                     std::memcpy(dyp + o * ldp, dy + (n * s.o + o) * p, size_t(p) * sizeof(float));
                     std::fill(dyp + o * ldp + p, dyp + (o + 1) * ldp, 0.0f);
                 }
-                std::fill(dcol, dcol + kdim * ldp, 0.0f);
-                gemm_f32(kdim, int(ldp), s.o, wt.data(), s.o, dyp, ldp, dcol, ldp);  // whole tiles: dy's padding is 0
+                // whole tiles (dy's padding is 0); dcol written, not added to: no zero-fill pass
+                gemm_f32(kdim, int(ldp), s.o, wt.data(), s.o, dyp, ldp, dcol, ldp, false);
                 float* dx_img = dx + n * s.c * in_plane;
                 std::fill(dx_img, dx_img + s.c * in_plane, 0.0f);
                 for (int r = 0; r < kdim; ++r) {
@@ -211,9 +222,9 @@ Status batchnorm_train_forward_fast(const float* x, int64_t n, int64_t c, int64_
     const int64_t m = n * hw;
     if (m < 2)  // the reference's message
         return batchnorm_train_forward(x, n, c, hw, gamma, beta, bn, running_mean, running_var, y, cache);
-    cache->xhat.resize(size_t(n * c * hw));
+    cache->xhat.clear();
+    cache->mean.resize(size_t(c));
     cache->invstd.resize(size_t(c));
-    float* xhat = cache->xhat.data();
     run_tasks(c, n * c * hw, [&](int64_t c0, int64_t c1) {
         for (int64_t ch = c0; ch < c1; ++ch) {
             Lanes sum;  // two passes, as the reference: the mean, then the squared deviations
@@ -223,15 +234,12 @@ Status batchnorm_train_forward_fast(const float* x, int64_t n, int64_t c, int64_
             for (int64_t b = 0; b < n; ++b) add_sq_dev(&ss, x + (b * c + ch) * hw, hw, float(mean));
             const double var = ss.total / double(m);
             const double invstd = 1.0 / std::sqrt(var + bn.eps);
-            cache->invstd[size_t(ch)] = float(invstd);
             const float mf = float(mean), is = float(invstd), g = gamma[ch], be = beta[ch];
+            cache->mean[size_t(ch)] = mf;
+            cache->invstd[size_t(ch)] = is;
             for (int64_t b = 0; b < n; ++b) {
                 const int64_t off = (b * c + ch) * hw;
-                for (int64_t i = 0; i < hw; ++i) {
-                    const float xh = (x[off + i] - mf) * is;
-                    xhat[off + i] = xh;
-                    y[off + i] = xh * g + be;
-                }
+                for (int64_t i = 0; i < hw; ++i) y[off + i] = (x[off + i] - mf) * is * g + be;  // xhat, as the backward computes it
             }
             if (running_mean)
                 running_mean[ch] = float((1.0 - bn.momentum) * double(running_mean[ch]) + bn.momentum * mean);
@@ -243,17 +251,18 @@ Status batchnorm_train_forward_fast(const float* x, int64_t n, int64_t c, int64_
     return Status::success();
 }
 
-void batchnorm_backward_fast(const float* dy, int64_t n, int64_t c, int64_t hw, const float* gamma,
+void batchnorm_backward_fast(const float* x, const float* dy, int64_t n, int64_t c, int64_t hw, const float* gamma,
                              const BnCache<float>& cache, float* dx, float* dgamma, float* dbeta) {
     const int64_t m = n * hw;
-    const float* xhat = cache.xhat.data();
     run_tasks(c, n * c * hw, [&](int64_t c0, int64_t c1) {
         for (int64_t ch = c0; ch < c1; ++ch) {
+            const float mf = cache.mean[size_t(ch)], is = cache.invstd[size_t(ch)];
+            const auto xhat = [&](int64_t i) { return (x[i] - mf) * is; };  // the forward's expression: its bits
             Lanes sum_dy, sum_dy_xhat;
             for (int64_t b = 0; b < n; ++b) {
                 const int64_t off = (b * c + ch) * hw;
                 add_sum(&sum_dy, dy + off, hw);
-                add_dot(&sum_dy_xhat, dy + off, xhat + off, hw);
+                add_run(&sum_dy_xhat, hw, [&](int64_t i) { return dy[off + i] * xhat(off + i); });
             }
             const double sd = sum_dy.total, sdx = sum_dy_xhat.total;
             if (dgamma) dgamma[ch] = float(sdx);
@@ -264,7 +273,7 @@ void batchnorm_backward_fast(const float* dy, int64_t n, int64_t c, int64_t hw, 
             const float a = float(k * double(m)), bb = float(k * sd), cc = float(k * sdx);
             for (int64_t b = 0; b < n; ++b) {
                 const int64_t off = (b * c + ch) * hw;
-                for (int64_t i = 0; i < hw; ++i) dx[off + i] = a * dy[off + i] - bb - xhat[off + i] * cc;
+                for (int64_t i = 0; i < hw; ++i) dx[off + i] = a * dy[off + i] - bb - xhat(off + i) * cc;
             }
         }
     });

@@ -28,11 +28,13 @@ void conv2d_backward_fast(const float* x, const float* weight, const float* dy, 
 void linear_backward_fast(const float* x, const float* weight, const float* dy, int n, int in, int out, float* dx,
                           float* dweight, float* dbias);
 
-// As batchnorm_train_forward / batchnorm_backward (the same failure, the same running-statistic update).
+// As batchnorm_train_forward / batchnorm_backward (the same failure, the same running-statistic update). The
+// cache keeps the mean and invstd only, no xhat: the backward recomputes xhat from the forward's input x with the
+// forward's expression (the same bits), one pass over the activations cheaper than writing them and reading them back.
 Status batchnorm_train_forward_fast(const float* x, int64_t n, int64_t c, int64_t hw, const float* gamma,
                                     const float* beta, const BnSettings& bn, float* running_mean, float* running_var,
                                     float* y, BnCache<float>* cache);
-void batchnorm_backward_fast(const float* dy, int64_t n, int64_t c, int64_t hw, const float* gamma,
+void batchnorm_backward_fast(const float* x, const float* dy, int64_t n, int64_t c, int64_t hw, const float* gamma,
                              const BnCache<float>& cache, float* dx, float* dgamma, float* dbeta);
 
 // As relu_forward / relu_backward, bit for bit (no arithmetic), over threads.

@@ -303,11 +303,17 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
                     ste_in_place(sv.x.data(), sv.act, settings.ste, &dx);
                 break;
             }
-            case LayerKind::kBatchNorm2d:
-                (fast ? batchnorm_backward_fast : batchnorm_backward<float>)(
-                    g.data(), n, sv.shape[0], sv.shape[1] * sv.shape[2], weights->find(l.name + ".weight")->data.data(),
-                    sv.bn, dxp, tensor_data(grads, l.name + ".weight").data(), tensor_data(grads, l.name + ".bias").data());
+            case LayerKind::kBatchNorm2d: {
+                const int64_t c = sv.shape[0], hw = sv.shape[1] * sv.shape[2];
+                const float* gamma = weights->find(l.name + ".weight")->data.data();
+                float* dgamma = tensor_data(grads, l.name + ".weight").data();
+                float* dbeta = tensor_data(grads, l.name + ".bias").data();
+                if (fast)
+                    batchnorm_backward_fast(sv.x.data(), g.data(), n, c, hw, gamma, sv.bn, dxp, dgamma, dbeta);
+                else
+                    batchnorm_backward<float>(g.data(), n, c, hw, gamma, sv.bn, dxp, dgamma, dbeta);
                 break;
+            }
             case LayerKind::kReLU:
                 if (need_dx) (fast ? relu_backward_fast : relu_backward<float>)(sv.x.data(), g.data(), int64_t(g.size()), dxp);
                 break;

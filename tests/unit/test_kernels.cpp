@@ -188,6 +188,17 @@ TEST_CASE("gemm_f32 is one multiply-add chain in k order per value, bit for bit"
             }
         INFO("m " << m << " n " << n << " k " << k);
         CHECK(std::memcmp(c.data(), want.data(), c.size() * sizeof(float)) == 0);
+        // accumulate = false: the chains start from +0 (C's NaNs never read), the bits of a zero-filled C; C's
+        // padding columns (ldc > n) are not written. Products of -0 (a zero in A) check the sign of the start.
+        std::vector<float> az = a;
+        for (size_t t = 0; t < az.size(); t += 5) az[t] = -0.0f;
+        std::vector<float> set(c.size(), std::nanf("")), zeros(c.size(), 0.0f);
+        gemm_f32(m, n, k, az.data(), lda, b.data(), ldb, set.data(), ldc, false);
+        gemm_f32(m, n, k, az.data(), lda, b.data(), ldb, zeros.data(), ldc);
+        for (int i = 0; i < m; ++i) {
+            CHECK(std::memcmp(set.data() + i * ldc, zeros.data() + i * ldc, size_t(n) * sizeof(float)) == 0);
+            for (int64_t j = n; j < ldc; ++j) CHECK(std::isnan(set[size_t(i * ldc + j)]));
+        }
     }
 }
 
