@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # setup.sh: installs everything QuantLab needs on Debian 12 (bookworm) from Debian's packages and the npm
 # registry, nothing else. Idempotent: when every package is already there it only checks and exits (~1 s).
-# Usage: scripts/setup.sh            (as root, or a user with sudo)
+# Usage: scripts/setup.sh [--bench]  (as root, or a user with sudo)
+#   --bench  also python3-torch, the notebook's PyTorch loop that tests/bench/bench_train.sh times beside
+#            quantlab (~50 MB beside the LibTorch below; no test needs it)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench) bench=1 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "setup: unknown option $arg (see --help)" >&2; exit 2 ;;
+  esac
+done
 
 # Build and test toolchain, libraries, the browser and the screenshot tools (docs/TOOLCHAIN.md says why each is here).
 packages=(
@@ -17,6 +27,7 @@ packages=(
   fonts-ipafont-gothic python3-fonttools            # Japanese UI text, subset for the web
   qrencode                                          # scripts/serve.sh --host: the page's address as a QR code
 )
+if [ "$bench" = 1 ]; then packages+=(python3-torch); fi
 
 sudo_cmd=()
 if [ "$(id -u)" != 0 ]; then

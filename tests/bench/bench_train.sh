@@ -10,6 +10,11 @@ Q="${1:-build/dev/native/quantlab}"
 T="${2:-$(nproc)}"
 ROUNDS="${3:-3}"
 DATA="${QUANTLAB_DATA:-../shared/data/cifar-10-batches-bin}"
+if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  echo "bench_train.sh: the notebook's loop needs PyTorch for /usr/bin/python3 (Debian's python3-torch):" \
+       "run scripts/setup.sh --bench" >&2
+  exit 2
+fi
 OUT="$(mktemp -d)"
 for r in $(seq "$ROUNDS"); do
   /usr/bin/python3 tests/bench/train_bench.py --data "$DATA" --weights ../shared/seed/pretrain.pth --quantlab "$Q" \
