@@ -109,6 +109,8 @@ void rescale_pixels(const int32_t* acc, int64_t pixels, int64_t ld, const float*
 void max_pool2_pixels(const float* x, int64_t h, int64_t w, int64_t ld, float* out);
 // The first `channels` values of each pixel row into channel planes: y[o * plane + p] = x[p * ld + o].
 void store_planes(const float* x, int64_t pixels, int64_t ld, int64_t channels, float* y, int64_t plane);
+// The inverse: channel planes into the first `channels` values of each pixel row, x[p * ld + o] = y[o * plane + p].
+void load_planes(const float* y, int64_t plane, int64_t channels, int64_t pixels, float* x, int64_t ld);
 // Which SIMD flavour the fast kernels use on this machine ("avx2+fma", "sse2", "wasm-simd128", "scalar").
 const char* kernel_isa();
 

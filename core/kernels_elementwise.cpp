@@ -277,27 +277,39 @@ void max_pool2_pixels(const float* x, int64_t h, int64_t w, int64_t ld, float* o
         }
 }
 
-void store_planes(const float* x, int64_t pixels, int64_t ld, int64_t channels, float* y, int64_t plane) {
-    int64_t o = 0;
+namespace {
+
+// dst[c * dst_ld + r] = src[r * src_ld + c] for r < rows, c < cols: 4 x 4 blocks through registers, then the rests.
+void transpose(const float* src, int64_t rows, int64_t cols, int64_t src_ld, float* dst, int64_t dst_ld) {
+    int64_t c = 0;
 #if defined(QUANTLAB_EW_SIMD)
-    // 4 x 4 blocks: 4 pixels' rows of 4 channels in, 4 channels' runs of 4 pixels out.
-    for (; o + 4 <= channels; o += 4) {
-        int64_t p = 0;
-        for (; p + 4 <= pixels; p += 4) {
-            F4 r0 = load4(x + p * ld + o), r1 = load4(x + (p + 1) * ld + o);
-            F4 r2 = load4(x + (p + 2) * ld + o), r3 = load4(x + (p + 3) * ld + o);
+    for (; c + 4 <= cols; c += 4) {
+        int64_t r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            F4 r0 = load4(src + r * src_ld + c), r1 = load4(src + (r + 1) * src_ld + c);
+            F4 r2 = load4(src + (r + 2) * src_ld + c), r3 = load4(src + (r + 3) * src_ld + c);
             transpose4(r0, r1, r2, r3);
-            store4(y + o * plane + p, r0);
-            store4(y + (o + 1) * plane + p, r1);
-            store4(y + (o + 2) * plane + p, r2);
-            store4(y + (o + 3) * plane + p, r3);
+            store4(dst + c * dst_ld + r, r0);
+            store4(dst + (c + 1) * dst_ld + r, r1);
+            store4(dst + (c + 2) * dst_ld + r, r2);
+            store4(dst + (c + 3) * dst_ld + r, r3);
         }
-        for (; p < pixels; ++p)
-            for (int64_t c = o; c < o + 4; ++c) y[c * plane + p] = x[p * ld + c];
+        for (; r < rows; ++r)
+            for (int64_t k = c; k < c + 4; ++k) dst[k * dst_ld + r] = src[r * src_ld + k];
     }
 #endif
-    for (; o < channels; ++o)
-        for (int64_t p = 0; p < pixels; ++p) y[o * plane + p] = x[p * ld + o];
+    for (; c < cols; ++c)
+        for (int64_t r = 0; r < rows; ++r) dst[c * dst_ld + r] = src[r * src_ld + c];
+}
+
+}  // namespace
+
+void store_planes(const float* x, int64_t pixels, int64_t ld, int64_t channels, float* y, int64_t plane) {
+    transpose(x, pixels, channels, ld, y, plane);
+}
+
+void load_planes(const float* y, int64_t plane, int64_t channels, int64_t pixels, float* x, int64_t ld) {
+    transpose(y, channels, pixels, plane, x, ld);
 }
 
 }  // namespace quantlab

@@ -119,12 +119,9 @@ void conv2d_backward_fast(const float* x, const float* weight, const float* dy, 
         float* dyt = dyt_buf.get();
         run_tasks(s.n, int64_t(s.n) * s.o * p, [&](int64_t n0, int64_t n1) {
             for (int64_t n = n0; n < n1; ++n) {
-                for (int o = 0; o < s.o; ++o) {
-                    const float* src = dy + (n * s.o + o) * p;
-                    float* dst = dyt + n * p * ldo + o;
-                    for (int64_t q = 0; q < p; ++q) dst[q * ldo] = src[q];
-                    if (dbias) plane_sums[size_t(n * s.o + o)] = plane_sum(src, p);  // the plane is in L1 now
-                }
+                load_planes(dy + n * s.o * p, p, s.o, p, dyt + n * p * ldo, ldo);
+                if (dbias)  // the image's planes are in cache now
+                    for (int o = 0; o < s.o; ++o) plane_sums[size_t(n * s.o + o)] = plane_sum(dy + (n * s.o + o) * p, p);
                 if (ldo > s.o)
                     for (int64_t q = 0; q < p; ++q) std::fill(dyt + (n * p + q) * ldo + s.o, dyt + (n * p + q + 1) * ldo, 0.0f);
             }
@@ -216,36 +213,99 @@ void linear_backward_fast(const float* x, const float* weight, const float* dy, 
     }
 }
 
-Status batchnorm_train_forward_fast(const float* x, int64_t n, int64_t c, int64_t hw, const float* gamma,
-                                    const float* beta, const BnSettings& bn, float* running_mean, float* running_var,
-                                    float* y, BnCache<float>* cache) {
+namespace {
+
+// One channel's batch statistics, as the reference: the mean, then the squared deviations (two passes), into
+// the cache and the running statistics.
+void bn_channel_stats(const float* x, int64_t n, int64_t c, int64_t hw, int64_t ch, const BnSettings& bn,
+                      float* running_mean, float* running_var, BnCache<float>* cache) {
     const int64_t m = n * hw;
-    if (m < 2)  // the reference's message
-        return batchnorm_train_forward(x, n, c, hw, gamma, beta, bn, running_mean, running_var, y, cache);
+    Lanes sum;
+    for (int64_t b = 0; b < n; ++b) add_sum(&sum, x + (b * c + ch) * hw, hw);
+    const double mean = sum.total / double(m);
+    Lanes ss;
+    for (int64_t b = 0; b < n; ++b) add_sq_dev(&ss, x + (b * c + ch) * hw, hw, float(mean));
+    const double var = ss.total / double(m);
+    cache->mean[size_t(ch)] = float(mean);
+    cache->invstd[size_t(ch)] = float(1.0 / std::sqrt(var + bn.eps));
+    if (running_mean) running_mean[ch] = float((1.0 - bn.momentum) * double(running_mean[ch]) + bn.momentum * mean);
+    if (running_var)
+        running_var[ch] = float((1.0 - bn.momentum) * double(running_var[ch]) + bn.momentum * var * double(m) / double(m - 1));
+}
+
+// A channel's normalisation y = xhat gamma + beta, xhat = (x - mean) invstd: one expression, so the forward, the
+// fused pool (which normalises as it reads) and the backward (which recomputes xhat and the ReLU's test) agree to
+// the bit. T: float or F4, lane by lane the same float operations. The backward, which needs xhat only, passes no
+// gamma and beta.
+struct BnAffine {
+    float mean, invstd, gamma = 1, beta = 0;
+    BnAffine(const BnCache<float>& cache, int64_t ch, const float* g = nullptr, const float* b = nullptr)
+        : mean(cache.mean[size_t(ch)]), invstd(cache.invstd[size_t(ch)]) {
+        if (g) gamma = g[ch];
+        if (b) beta = b[ch];
+    }
+    template <class T>
+    T xhat(T x) const {
+        return (x - mean) * invstd;
+    }
+    template <class T>
+    T operator()(T x) const {
+        return xhat(x) * gamma + beta;
+    }
+};
+
+// One channel's backward (the reference's formulas; dy_plane(b): image b's plane of dL/dy): dgamma and dbeta
+// (per-plane float sums added in double in image order), then dx = k (M dy - sum(dy) - xhat sum(dy xhat)) with
+// k = gamma invstd / M, as a dy - b - xhat c.
+template <class DyPlane>
+void bn_channel_backward(const float* x, int64_t n, int64_t c, int64_t hw, int64_t ch, const float* gamma,
+                         const BnCache<float>& cache, const DyPlane& dy_plane, float* dx, float* dgamma, float* dbeta) {
+    const int64_t m = n * hw;
+    const BnAffine f(cache, ch);
+    Lanes sum_dy, sum_dy_xhat;
+    for (int64_t b = 0; b < n; ++b) {
+        const float* dy = dy_plane(b);
+        const float* xp = x + (b * c + ch) * hw;
+        add_sum(&sum_dy, dy, hw);
+        add_run(&sum_dy_xhat, hw, [&](int64_t i) { return dy[i] * f.xhat(xp[i]); });
+    }
+    const double sd = sum_dy.total, sdx = sum_dy_xhat.total;
+    if (dgamma) dgamma[ch] = float(sdx);
+    if (dbeta) dbeta[ch] = float(sd);
+    if (!dx) return;
+    const double k = double(gamma[ch]) * double(cache.invstd[size_t(ch)]) / double(m);
+    const float a = float(k * double(m)), bb = float(k * sd), cc = float(k * sdx);
+    for (int64_t b = 0; b < n; ++b) {
+        const float* dy = dy_plane(b);
+        const float* xp = x + (b * c + ch) * hw;
+        float* dxp = dx + (b * c + ch) * hw;
+        for (int64_t i = 0; i < hw; ++i) dxp[i] = a * dy[i] - bb - f.xhat(xp[i]) * cc;
+    }
+}
+
+// The cache as the fast kernels keep it: the mean and invstd of c channels, no xhat.
+void bn_cache_prepare(int64_t c, BnCache<float>* cache) {
     cache->xhat.clear();
     cache->mean.resize(size_t(c));
     cache->invstd.resize(size_t(c));
+}
+
+}  // namespace
+
+Status batchnorm_train_forward_fast(const float* x, int64_t n, int64_t c, int64_t hw, const float* gamma,
+                                    const float* beta, const BnSettings& bn, float* running_mean, float* running_var,
+                                    float* y, BnCache<float>* cache) {
+    if (n * hw < 2)  // the reference's message
+        return batchnorm_train_forward(x, n, c, hw, gamma, beta, bn, running_mean, running_var, y, cache);
+    bn_cache_prepare(c, cache);
     run_tasks(c, n * c * hw, [&](int64_t c0, int64_t c1) {
         for (int64_t ch = c0; ch < c1; ++ch) {
-            Lanes sum;  // two passes, as the reference: the mean, then the squared deviations
-            for (int64_t b = 0; b < n; ++b) add_sum(&sum, x + (b * c + ch) * hw, hw);
-            const double mean = sum.total / double(m);
-            Lanes ss;
-            for (int64_t b = 0; b < n; ++b) add_sq_dev(&ss, x + (b * c + ch) * hw, hw, float(mean));
-            const double var = ss.total / double(m);
-            const double invstd = 1.0 / std::sqrt(var + bn.eps);
-            const float mf = float(mean), is = float(invstd), g = gamma[ch], be = beta[ch];
-            cache->mean[size_t(ch)] = mf;
-            cache->invstd[size_t(ch)] = is;
+            bn_channel_stats(x, n, c, hw, ch, bn, running_mean, running_var, cache);
+            const BnAffine f(*cache, ch, gamma, beta);
             for (int64_t b = 0; b < n; ++b) {
                 const int64_t off = (b * c + ch) * hw;
-                for (int64_t i = 0; i < hw; ++i) y[off + i] = (x[off + i] - mf) * is * g + be;  // xhat, as the backward computes it
+                for (int64_t i = 0; i < hw; ++i) y[off + i] = f(x[off + i]);
             }
-            if (running_mean)
-                running_mean[ch] = float((1.0 - bn.momentum) * double(running_mean[ch]) + bn.momentum * mean);
-            if (running_var)
-                running_var[ch] = float((1.0 - bn.momentum) * double(running_var[ch]) +
-                                        bn.momentum * var * double(m) / double(m - 1));
         }
     });
     return Status::success();
@@ -253,29 +313,10 @@ Status batchnorm_train_forward_fast(const float* x, int64_t n, int64_t c, int64_
 
 void batchnorm_backward_fast(const float* x, const float* dy, int64_t n, int64_t c, int64_t hw, const float* gamma,
                              const BnCache<float>& cache, float* dx, float* dgamma, float* dbeta) {
-    const int64_t m = n * hw;
     run_tasks(c, n * c * hw, [&](int64_t c0, int64_t c1) {
-        for (int64_t ch = c0; ch < c1; ++ch) {
-            const float mf = cache.mean[size_t(ch)], is = cache.invstd[size_t(ch)];
-            const auto xhat = [&](int64_t i) { return (x[i] - mf) * is; };  // the forward's expression: its bits
-            Lanes sum_dy, sum_dy_xhat;
-            for (int64_t b = 0; b < n; ++b) {
-                const int64_t off = (b * c + ch) * hw;
-                add_sum(&sum_dy, dy + off, hw);
-                add_run(&sum_dy_xhat, hw, [&](int64_t i) { return dy[off + i] * xhat(off + i); });
-            }
-            const double sd = sum_dy.total, sdx = sum_dy_xhat.total;
-            if (dgamma) dgamma[ch] = float(sdx);
-            if (dbeta) dbeta[ch] = float(sd);
-            if (!dx) continue;
-            // The reference's k (M dy - sum(dy) - xhat sum(dy xhat)) with k = gamma invstd / M, as a dy - b - xhat c.
-            const double k = double(gamma[ch]) * double(cache.invstd[size_t(ch)]) / double(m);
-            const float a = float(k * double(m)), bb = float(k * sd), cc = float(k * sdx);
-            for (int64_t b = 0; b < n; ++b) {
-                const int64_t off = (b * c + ch) * hw;
-                for (int64_t i = 0; i < hw; ++i) dx[off + i] = a * dy[off + i] - bb - xhat(off + i) * cc;
-            }
-        }
+        for (int64_t ch = c0; ch < c1; ++ch)
+            bn_channel_backward(x, n, c, hw, ch, gamma, cache, [&](int64_t b) { return dy + (b * c + ch) * hw; }, dx,
+                                dgamma, dbeta);
     });
 }
 
@@ -309,24 +350,40 @@ float relu_if(float v) {
     return !kRelu || v > 0.0f ? v : 0.0f;
 }
 
-template <bool kRelu>
-void pool2_one(const float* r, int64_t w, float* y, int64_t* am, int64_t base) {
+// Map: what the window's values go through first (Identity, or a BatchNorm's normalisation: BnAffine).
+struct Identity {
+    template <class T>
+    T operator()(T v) const {
+        return v;
+    }
+};
+
+// Where a window's maximum m was, as the pool's argmax: its index in the plane (int64_t: the layers' own
+// argmax, max_pool_forward's), or (uint8_t: the fused BatchNorm path's, 8 times smaller) its place in the window,
+// dy k + dx, with kDead set when the ReLU passed nothing on (m is not > 0).
+constexpr uint8_t kDead = 0x80;
+inline void store_arg(int64_t* am, int64_t index, int /*code*/, float /*m*/) { *am = index; }
+inline void store_arg(uint8_t* am, int64_t /*index*/, int code, float m) { *am = uint8_t(code | (m > 0.0f ? 0 : kDead)); }
+
+template <bool kRelu, class Arg, class Map>
+void pool2_one(const float* r, int64_t w, float* y, Arg* am, int64_t base, const Map& map) {
     const int64_t idx[4] = {0, 1, w, w + 1};
-    int64_t best = 0;
-    float m = relu_if<kRelu>(r[0]);
+    int64_t best = 0, code = 0;
+    float m = relu_if<kRelu>(map(r[0]));
     uint32_t mb;
     std::memcpy(&mb, &m, 4);
     for (int t = 1; t < 4; ++t) {
-        const float v = relu_if<kRelu>(r[idx[t]]);
+        const float v = relu_if<kRelu>(map(r[idx[t]]));
         const int64_t take = -int64_t((v > m) | (v != v));  // all ones or 0; v != v: NaN
         uint32_t vb;
         std::memcpy(&vb, &v, 4);
         mb = (vb & uint32_t(take)) | (mb & ~uint32_t(take));
         std::memcpy(&m, &mb, 4);
         best = (idx[t] & take) | (best & ~take);
+        code = (t & take) | (code & ~take);
     }
     *y = m;
-    *am = base + best;
+    store_arg(am, base + best, int(code), m);
 }
 
 template <bool kRelu>
@@ -336,66 +393,71 @@ F4 relu_if(F4 v) {
 
 // Four neighbouring windows (r[0..8) and r[w..w+8)) at once, lane t the window at r + 2t: pool2_one's
 // comparisons, lane by lane (core/vec128.hpp).
-template <bool kRelu>
-void pool2_four(const float* r, int64_t w, float* y, int64_t* am, int64_t base) {
+template <bool kRelu, class Arg, class Map>
+void pool2_four(const float* r, int64_t w, float* y, Arg* am, int64_t base, const Map& map) {
     F4 t0, t1, b0, b1;
     std::memcpy(&t0, r, 16);
     std::memcpy(&t1, r + 4, 16);
     std::memcpy(&b0, r + w, 16);
     std::memcpy(&b1, r + w + 4, 16);
-    t0 = relu_if<kRelu>(t0);
-    t1 = relu_if<kRelu>(t1);
-    b0 = relu_if<kRelu>(b0);
-    b1 = relu_if<kRelu>(b1);
+    t0 = relu_if<kRelu>(map(t0));
+    t1 = relu_if<kRelu>(map(t1));
+    b0 = relu_if<kRelu>(map(b0));
+    b1 = relu_if<kRelu>(map(b1));
     const F4 cand[3] = {__builtin_shufflevector(t0, t1, 1, 3, 5, 7), __builtin_shufflevector(b0, b1, 0, 2, 4, 6),
                          __builtin_shufflevector(b0, b1, 1, 3, 5, 7)};
     const int32_t offs[3] = {1, int32_t(w), int32_t(w + 1)};
     F4 m = __builtin_shufflevector(t0, t1, 0, 2, 4, 6);
-    I4 best = {0, 0, 0, 0};
+    I4 best = {0, 0, 0, 0}, code = {0, 0, 0, 0};
     for (int c = 0; c < 3; ++c) {
         const F4 v = cand[c];
         const I4 take = (v > m) | (v != v);
         m = (F4)(((I4)v & take) | ((I4)m & ~take));
         best = (offs[c] & take) | (best & ~take);
+        code = ((c + 1) & take) | (code & ~take);
     }
     std::memcpy(y, &m, 16);
-    for (int t = 0; t < 4; ++t) am[t] = base + 2 * t + best[t];
+    for (int t = 0; t < 4; ++t) store_arg(am + t, base + 2 * t + best[t], code[t], m[t]);
 }
 
-template <bool kRelu>
-void pool_forward(const float* x, int64_t planes, int64_t h, int64_t w, int64_t k, float* y, std::vector<int64_t>* argmax) {
+// map_of(p): plane p's Map.
+template <bool kRelu, class Arg, class MapOf>
+void pool_forward(const float* x, int64_t planes, int64_t h, int64_t w, int64_t k, float* y, std::vector<Arg>* argmax,
+                  const MapOf& map_of) {
     const int64_t oh = h / k, ow = w / k;
     argmax->resize(size_t(planes * oh * ow));
-    int64_t* am = argmax->data();
+    Arg* am = argmax->data();
     run_tasks(planes, planes * h * w, [&](int64_t p0, int64_t p1) {
         for (int64_t p = p0; p < p1; ++p) {
             const float* xp = x + p * h * w;
+            const auto map = map_of(p);
             if (k == 2) {  // the notebook's pool: the same comparisons in the same order, four outputs at a time
                 for (int64_t i = 0; i < oh; ++i) {
                     const float* r0 = xp + (2 * i) * w;
                     const int64_t o = (p * oh + i) * ow;
                     int64_t j = 0;
-                    for (; j + 4 <= ow; j += 4) pool2_four<kRelu>(r0 + 2 * j, w, y + o + j, am + o + j, (2 * i) * w + 2 * j);
-                    for (; j < ow; ++j) pool2_one<kRelu>(r0 + 2 * j, w, y + o + j, am + o + j, (2 * i) * w + 2 * j);
+                    for (; j + 4 <= ow; j += 4) pool2_four<kRelu>(r0 + 2 * j, w, y + o + j, am + o + j, (2 * i) * w + 2 * j, map);
+                    for (; j < ow; ++j) pool2_one<kRelu>(r0 + 2 * j, w, y + o + j, am + o + j, (2 * i) * w + 2 * j, map);
                 }
                 continue;
             }
             for (int64_t i = 0; i < oh; ++i)
                 for (int64_t j = 0; j < ow; ++j) {
-                    int64_t best = (i * k) * w + j * k;
-                    float m = relu_if<kRelu>(xp[best]);
+                    int64_t best = (i * k) * w + j * k, code = 0;
+                    float m = relu_if<kRelu>(map(xp[best]));
                     for (int64_t dy = 0; dy < k; ++dy)
                         for (int64_t dx = 0; dx < k; ++dx) {
                             const int64_t idx = (i * k + dy) * w + j * k + dx;
-                            const float v = relu_if<kRelu>(xp[idx]);
+                            const float v = relu_if<kRelu>(map(xp[idx]));
                             if (v > m || std::isnan(v)) {  // the reference's rule: the first maximum, a NaN wins
                                 m = v;
                                 best = idx;
+                                code = dy * k + dx;
                             }
                         }
                     const int64_t o = (p * oh + i) * ow + j;
                     y[o] = m;
-                    am[o] = best;
+                    store_arg(am + o, best, int(code), m);
                 }
         }
     });
@@ -405,12 +467,12 @@ void pool_forward(const float* x, int64_t planes, int64_t h, int64_t w, int64_t 
 
 void max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w, int64_t k, float* y,
                            std::vector<int64_t>* argmax) {
-    pool_forward<false>(x, planes, h, w, k, y, argmax);
+    pool_forward<false>(x, planes, h, w, k, y, argmax, [](int64_t) { return Identity(); });
 }
 
 void relu_max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64_t w, int64_t k, float* y,
                                 std::vector<int64_t>* argmax) {
-    pool_forward<true>(x, planes, h, w, k, y, argmax);
+    pool_forward<true>(x, planes, h, w, k, y, argmax, [](int64_t) { return Identity(); });
 }
 
 void relu_max_pool_backward_fast(const float* dy, const std::vector<int64_t>& argmax, const float* x, int64_t planes, int64_t h,
@@ -440,6 +502,56 @@ void max_pool_backward_fast(const float* dy, const std::vector<int64_t>& argmax,
             float* dp = dx + p * h * w;
             std::fill(dp, dp + h * w, 0.0f);
             for (int64_t o = 0; o < oh * ow; ++o) dp[argmax[size_t(p * oh * ow + o)]] += dy[p * oh * ow + o];
+        }
+    });
+}
+
+Status bn_relu_max_pool_forward_fast(const float* x, int64_t n, int64_t c, int64_t h, int64_t w, int64_t k,
+                                     const float* gamma, const float* beta, const BnSettings& bn, float* running_mean,
+                                     float* running_var, float* y, BnCache<float>* cache, std::vector<uint8_t>* window_arg) {
+    const int64_t hw = h * w;
+    if (n * hw < 2)  // the reference's message (it fails before writing anything)
+        return batchnorm_train_forward<float>(x, n, c, hw, gamma, beta, bn, running_mean, running_var, nullptr, cache);
+    bn_cache_prepare(c, cache);
+    run_tasks(c, n * c * hw, [&](int64_t c0, int64_t c1) {
+        for (int64_t ch = c0; ch < c1; ++ch) bn_channel_stats(x, n, c, hw, ch, bn, running_mean, running_var, cache);
+    });
+    pool_forward<true>(x, n * c, h, w, k, y, window_arg, [&](int64_t p) { return BnAffine(*cache, p % c, gamma, beta); });
+    return Status::success();
+}
+
+namespace {
+thread_local std::vector<float> t_bn_dy;  // one channel's gradient of the BatchNorm's output, all images
+}
+
+void bn_relu_max_pool_backward_fast(const float* dy, const std::vector<uint8_t>& window_arg, const float* x, int64_t n,
+                                    int64_t c, int64_t h, int64_t w, int64_t k, const float* gamma,
+                                    const BnCache<float>& cache, float* dx, float* dgamma, float* dbeta) {
+    const int64_t hw = h * w, oh = h / k, ow = w / k;
+    int64_t at[kDead] = {};  // a window place's offset from the window's corner
+    for (int64_t code = 0; code < std::min<int64_t>(k * k, kDead); ++code) at[code] = (code / k) * w + code % k;
+    run_tasks(c, n * c * hw, [&](int64_t c0, int64_t c1) {
+        float* d = scratch(t_bn_dy, n * hw);
+        for (int64_t ch = c0; ch < c1; ++ch) {
+            // The pool's and the ReLU's backward into d (relu_max_pool_backward_fast's values: 0 + dy at the
+            // window's maximum where the ReLU passed it on), then the BatchNorm's with d as its dy: the same values
+            // in the same order as the three layers' kernels, the same bits.
+            for (int64_t b = 0; b < n; ++b) {
+                const int64_t plane = b * c + ch;
+                float* dp = d + b * hw;
+                std::fill(dp, dp + hw, 0.0f);
+                for (int64_t i = 0, o = plane * oh * ow; i < oh; ++i)
+                    for (int64_t j = 0; j < ow; ++j, ++o) {
+                        // 0 + dy, or +0 where kDead is set: a bit mask (a branch mispredicts the ReLU's pattern)
+                        const uint8_t a = window_arg[size_t(o)];
+                        const float g = 0.0f + dy[o];
+                        uint32_t bits;
+                        std::memcpy(&bits, &g, 4);
+                        bits &= uint32_t(a >> 7) - 1u;
+                        std::memcpy(dp + (i * w + j) * k + at[a & ~kDead], &bits, 4);
+                    }
+            }
+            bn_channel_backward(x, n, c, hw, ch, gamma, cache, [&](int64_t b) { return d + b * hw; }, dx, dgamma, dbeta);
         }
     });
 }

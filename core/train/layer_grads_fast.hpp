@@ -55,5 +55,17 @@ void relu_max_pool_forward_fast(const float* x, int64_t planes, int64_t h, int64
                                 std::vector<int64_t>* argmax);
 void relu_max_pool_backward_fast(const float* dy, const std::vector<int64_t>& argmax, const float* x, int64_t planes, int64_t h,
                                  int64_t w, int64_t k, float* dx);
-
+// A BatchNorm (training mode), the ReLU after it and the max pool after that, bit for bit the three layers' fast
+// kernels in a row (values, running statistics, gradients): the forward normalises each value as the pool reads it
+// (the BatchNorm's output, 4 values of the pooled 1, is never written); the backward (x: the BatchNorm's input)
+// builds one channel's gradient of the BatchNorm's output at a time in a buffer that stays in cache. window_arg:
+// per pooled value, where in its window the maximum was (dy k + dx; bit 0x80: the ReLU passed nothing on), a byte
+// where max_pool_forward's argmax takes 8 and the ReLU's input: k <= 11.
+Status bn_relu_max_pool_forward_fast(const float* x, int64_t n, int64_t c, int64_t h, int64_t w, int64_t k,
+                                     const float* gamma, const float* beta, const BnSettings& bn, float* running_mean,
+                                     float* running_var, float* y, BnCache<float>* cache, std::vector<uint8_t>* window_arg);
+void bn_relu_max_pool_backward_fast(const float* dy, const std::vector<uint8_t>& window_arg, const float* x, int64_t n,
+                                    int64_t c, int64_t h, int64_t w, int64_t k, const float* gamma,
+                                    const BnCache<float>& cache, float* dx, float* dgamma, float* dbeta);
+constexpr int kMaxFusedPoolWindow = 11;  // bn_relu_max_pool_*'s largest k
 }  // namespace quantlab

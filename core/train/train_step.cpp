@@ -55,10 +55,13 @@ struct Saved {
     std::string act_learned, weight_learned;  // lsq / pact: the learned parameter's name ("": the rule and the STE)
     CodeRange act_range, weight_range;        // the learned quantizers' code ranges
     BnCache<float> bn;
-    std::vector<int64_t> argmax;  // max pool
-    // Fast kernels: a ReLU and the max pool after it ran as one (layer_grads_fast.hpp's relu_max_pool_*), both
-    // marked; the ReLU's output was never written, and the pool's backward also applies the ReLU's.
-    bool relu_pool = false;
+    std::vector<int64_t> argmax;       // max pool
+    std::vector<uint8_t> window_arg;  // a max pool fused with a BatchNorm (bn_relu_max_pool_*)
+    // Fast kernels run a ReLU and the max pool after it as one (layer_grads_fast.hpp's relu_max_pool_*), and a
+    // BatchNorm, ReLU and max pool as one (bn_relu_max_pool_*): the pool's `fused` counts the layers it stands
+    // for (its backward is theirs too); the others are marked `in_fused`, and their outputs were never written.
+    int fused = 1;
+    bool in_fused = false;
 };
 
 // Per-tensor fake quantization in SIMD (kernels.hpp; the same values as fake_quant), in blocks over threads.
@@ -156,18 +159,39 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
         const LayerDesc& l = net.layers[i];
         Saved& sv = saved[i];
         sv.shape = shape;
-        if (fast && l.kind == LayerKind::kReLU && i + 1 < net.layers.size() && net.layers[i + 1].kind == LayerKind::kMaxPool2d) {
-            Saved& ps = saved[i + 1];
+        const auto kind_at = [&](size_t j) { return j < net.layers.size() ? net.layers[j].kind : LayerKind::kFlatten; };
+        const bool bn_relu_pool = l.kind == LayerKind::kBatchNorm2d && kind_at(i + 1) == LayerKind::kReLU &&
+                                  kind_at(i + 2) == LayerKind::kMaxPool2d && net.layers[i + 2].kernel <= kMaxFusedPoolWindow;
+        const bool relu_pool = l.kind == LayerKind::kReLU && kind_at(i + 1) == LayerKind::kMaxPool2d;
+        if (fast && (bn_relu_pool || relu_pool)) {
+            const size_t last = i + (bn_relu_pool ? 2 : 1);
+            Saved& ps = saved[last];
+            ps.fused = int(last - i + 1);
+            for (size_t j = i; j < last; ++j) {
+                saved[j].shape = shape;
+                saved[j].in_fused = true;
+            }
             ps.shape = shape;
-            sv.relu_pool = ps.relu_pool = true;
-            const Shape pooled = net.shape_after(int(i + 1));
+            const Shape pooled = net.shape_after(int(last));
+            const int64_t k = int64_t(net.layers[last].kernel);
             Buf y(size_t(n * numel(pooled)));
-            relu_max_pool_forward_fast(cur.data(), n * shape[0], shape[1], shape[2], int64_t(net.layers[i + 1].kernel), y.data(),
-                                       &ps.argmax);
-            sv.x = std::move(cur);  // the ReLU's input: where its gradient passes
+            if (relu_pool) {
+                relu_max_pool_forward_fast(cur.data(), n * shape[0], shape[1], shape[2], k, y.data(), &ps.argmax);
+            } else {
+                float* rm = tensor_data(weights, l.name + ".running_mean").data();
+                float* rv = tensor_data(weights, l.name + ".running_var").data();
+                const float* gamma = weights->find(l.name + ".weight")->data.data();
+                const float* beta = weights->find(l.name + ".bias")->data.data();
+                if (Status s = bn_relu_max_pool_forward_fast(cur.data(), n, shape[0], shape[1], shape[2], k, gamma, beta,
+                                                             settings.bn, rm, rv, y.data(), &sv.bn, &ps.window_arg);
+                    !s)
+                    return Status::error(s.message + " (layer " + l.name + ")");
+                tensor_data(weights, l.name + ".num_batches_tracked")[0] += 1.0f;
+            }
+            sv.x = std::move(cur);  // the first layer's input: the ReLU's (where its gradient passes), the BatchNorm's
             cur = std::move(y);
             shape = pooled;
-            ++i;
+            i = last;
             continue;
         }
         const Shape out_shape = net.shape_after(int(i));
@@ -271,7 +295,19 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
         // Nobody wants the images' gradient, but a learned input step of the first layer needs dL/dx_hat.
         const bool need_dx = i > 0 || !sv.act_learned.empty();
         if (l.kind == LayerKind::kFlatten) continue;  // the same values, (N,C,H,W) read as (N,F)
-        if (l.kind == LayerKind::kReLU && sv.relu_pool) {  // done with the pool's backward (the next layer)
+        if (sv.in_fused) {  // done with the pool's backward (a later layer)
+            sv = Saved();
+            continue;
+        }
+        if (sv.fused == 3) {  // BatchNorm, ReLU, max pool: the gradient of the BatchNorm's input
+            const LayerDesc& bl = net.layers[i - 2];
+            const Saved& bs = saved[i - 2];
+            Buf dx(i - 2 > 0 ? size_t(n * numel(bs.shape)) : 0);
+            bn_relu_max_pool_backward_fast(g.data(), sv.window_arg, bs.x.data(), n, bs.shape[0], bs.shape[1], bs.shape[2],
+                                           int64_t(l.kernel), weights->find(bl.name + ".weight")->data.data(), bs.bn,
+                                           dx.empty() ? nullptr : dx.data(),
+                                           tensor_data(grads, bl.name + ".weight").data(), tensor_data(grads, bl.name + ".bias").data());
+            g = std::move(dx);
             sv = Saved();
             continue;
         }
@@ -318,7 +354,7 @@ Result<StepResult> compute_gradients(const NetworkDesc& net, StateDict* weights_
                 if (need_dx) (fast ? relu_backward_fast : relu_backward<float>)(sv.x.data(), g.data(), int64_t(g.size()), dxp);
                 break;
             case LayerKind::kMaxPool2d:
-                if (sv.relu_pool)
+                if (sv.fused == 2)
                     relu_max_pool_backward_fast(g.data(), sv.argmax, saved[i - 1].x.data(), n * sv.shape[0], sv.shape[1], sv.shape[2],
                                                 int64_t(l.kernel), dxp);
                 else if (need_dx)

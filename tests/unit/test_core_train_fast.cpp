@@ -232,6 +232,83 @@ TEST_CASE("fast train kernels: a ReLU and its max pool in one pass equal the two
     });
 }
 
+TEST_CASE("fast train kernels: a BatchNorm, its ReLU and max pool in one pass equal the three layers bit for bit",
+          "[train][fast]") {
+    on_1_and_2_threads([&] {
+        // The reference is the layers' own fast kernels in a row (each held to the reference above). Ties (a
+        // coarse grid: equal inputs normalise to equal values), values that normalise to <= 0 (ReLU: the window's
+        // first zero wins, no gradient; channel 0 all exact zeros), one channel with a NaN (its mean and every normalised value are NaN, which
+        // ReLU makes 0), -0 in dy, odd sizes and a 3x3 pool.
+        for (const auto& [n, c, h, w, k] : {std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t>{4, 5, 28, 28, 2},
+                                            {3, 4, 9, 19, 2}, {2, 3, 7, 17, 2}, {2, 3, 12, 12, 3}, {1, 2, 10, 11, 3}}) {
+            CAPTURE(n, c, h, w, k);
+            const int64_t hw = h * w, outs = n * c * (h / k) * (w / k);
+            std::vector<float> x = randn(size_t(n * c * hw), 320, 2.0);
+            for (float& v : x) v = std::round(v * 2.0f) / 2.0f;
+            x[size_t(hw + 5)] = std::nanf("");  // image 0, channel 1
+            std::vector<float> gamma = randn(size_t(c), 321), beta = randn(size_t(c), 322);
+            gamma[0] = beta[0] = 0.0f;  // channel 0 normalises to exact zeros: ReLU passes no gradient there
+            std::vector<float> rm_ref = randn(size_t(c), 323), rv_ref(size_t(c), 2.0f), rm = rm_ref, rv = rv_ref;
+            std::vector<float> z(x.size()), y_ref(static_cast<size_t>(outs)), y(static_cast<size_t>(outs), 5.0f);
+            BnCache<float> c_ref, cf;
+            std::vector<int64_t> am_ref;
+            std::vector<uint8_t> am;
+            REQUIRE(batchnorm_train_forward_fast(x.data(), n, c, hw, gamma.data(), beta.data(), BnSettings{}, rm_ref.data(),
+                                                 rv_ref.data(), z.data(), &c_ref)
+                        .ok());
+            relu_max_pool_forward_fast(z.data(), n * c, h, w, k, y_ref.data(), &am_ref);
+            REQUIRE(bn_relu_max_pool_forward_fast(x.data(), n, c, h, w, k, gamma.data(), beta.data(), BnSettings{},
+                                                  rm.data(), rv.data(), y.data(), &cf, &am)
+                        .ok());
+            // Each byte: the maximum's place in its window, and whether the ReLU passed it on (the pooled value > 0).
+            REQUIRE(am.size() == am_ref.size());
+            bool places_agree = true;
+            for (size_t o = 0; o < am.size(); ++o) {
+                const int64_t in_plane = int64_t(o) % ((h / k) * (w / k));
+                const int64_t corner = (in_plane / (w / k)) * k * w + (in_plane % (w / k)) * k;
+                const int code = am[o] & 0x7f;
+                places_agree &= am_ref[o] == corner + (code / k) * w + code % k && code < k * k;
+                places_agree &= bool(am[o] & 0x80) == !(y_ref[o] > 0.0f);
+            }
+            CHECK(places_agree);
+            CHECK(std::memcmp(y.data(), y_ref.data(), y.size() * sizeof(float)) == 0);
+            CHECK(std::memcmp(rm.data(), rm_ref.data(), rm.size() * sizeof(float)) == 0);
+            CHECK(std::memcmp(rv.data(), rv_ref.data(), rv.size() * sizeof(float)) == 0);
+            CHECK(std::memcmp(cf.mean.data(), c_ref.mean.data(), size_t(c) * sizeof(float)) == 0);
+            CHECK(std::memcmp(cf.invstd.data(), c_ref.invstd.data(), size_t(c) * sizeof(float)) == 0);
+            CHECK(cf.xhat.empty());
+
+            std::vector<float> dy = randn(size_t(outs), 324);
+            for (size_t i = 0; i < dy.size(); i += 5) dy[i] = -0.0f;
+            std::vector<float> dz(x.size()), dx_ref(x.size()), dg_ref(static_cast<size_t>(c)), db_ref(static_cast<size_t>(c));
+            std::vector<float> dx(x.size(), 9.0f), dg(size_t(c), 9.0f), db(size_t(c), 9.0f);
+            relu_max_pool_backward_fast(dy.data(), am_ref, z.data(), n * c, h, w, k, dz.data());
+            batchnorm_backward_fast(x.data(), dz.data(), n, c, hw, gamma.data(), c_ref, dx_ref.data(), dg_ref.data(),
+                                    db_ref.data());
+            bn_relu_max_pool_backward_fast(dy.data(), am, x.data(), n, c, h, w, k, gamma.data(), cf, dx.data(), dg.data(),
+                                           db.data());
+            CHECK(std::memcmp(dx.data(), dx_ref.data(), dx.size() * sizeof(float)) == 0);
+            CHECK(std::memcmp(dg.data(), dg_ref.data(), dg.size() * sizeof(float)) == 0);
+            CHECK(std::memcmp(db.data(), db_ref.data(), db.size() * sizeof(float)) == 0);
+            // Without dx (a first layer): the same parameter gradients.
+            std::vector<float> dg2(static_cast<size_t>(c)), db2(static_cast<size_t>(c));
+            bn_relu_max_pool_backward_fast(dy.data(), am, x.data(), n, c, h, w, k, gamma.data(), cf, nullptr, dg2.data(),
+                                           db2.data());
+            CHECK(std::memcmp(dg2.data(), dg_ref.data(), dg2.size() * sizeof(float)) == 0);
+            CHECK(std::memcmp(db2.data(), db_ref.data(), db2.size() * sizeof(float)) == 0);
+        }
+        // One value per channel fails as the reference does, and writes nothing.
+        const float v = 1.0f, g = 1.0f, b = 0.0f;
+        float y = 5.0f;
+        BnCache<float> cache;
+        std::vector<uint8_t> am;
+        const Status s = bn_relu_max_pool_forward_fast(&v, 1, 1, 1, 1, 1, &g, &b, BnSettings{}, nullptr, nullptr, &y, &cache, &am);
+        CHECK_FALSE(s.ok());
+        CHECK(s.message.find("more than 1 value per channel") != std::string::npos);
+        CHECK(y == 5.0f);
+    });
+}
+
 namespace {
 
 // Random weights for a network (running_var positive, counts 0), as a state dict.

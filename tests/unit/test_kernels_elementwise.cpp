@@ -1,8 +1,8 @@
 // test_kernels_elementwise.cpp: the SIMD per-value passes of core/kernels.hpp (centred codes, fake-quant, finiteness,
-// min/max, BatchNorm + ReLU, max pooling) against their scalar definitions written out here (quantize_value
-// and fake_quant of the quantizer, the std::min/std::max loops, the layers' expressions), compared bit for bit. Lengths
-// cover the vector body and every tail length; values include exact .5 ties, both clamp bounds, NaN, +-Inf
-// and signed zeros.
+// min/max, BatchNorm + ReLU, max pooling, channel planes <-> pixel rows) against their scalar definitions written out
+// here (quantize_value and fake_quant of the quantizer, the std::min/std::max loops, the layers' expressions), compared
+// bit for bit. Lengths cover the vector body and every tail length; values include exact .5 ties, both clamp bounds,
+// NaN, +-Inf and signed zeros.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -202,5 +202,32 @@ TEST_CASE("max_pool equals the window maximum", "[kernels][elementwise]") {
         std::vector<float> got(4);
         max_pool(x.data(), 1, 4, 4, 2, got.data());
         REQUIRE(got == std::vector<float>{4, 0, 0, 8});
+    }
+}
+
+TEST_CASE("load_planes and store_planes move each value to its place, and undo each other", "[kernels][elementwise]") {
+    // Channel and pixel counts around the 4 x 4 blocks (the blocks, the rest of the pixels, the rest of the
+    // channels), rows wider than the channels (ld > channels: the rest of a row is left as it was).
+    std::mt19937 rng(23);
+    for (int64_t channels : {1, 3, 4, 7, 32}) {
+        for (int64_t pixels : {1, 4, 6, 100}) {
+            CAPTURE(channels, pixels);
+            const int64_t plane = pixels + 3, ld = channels + 5;
+            std::vector<float> y = awkward_values(size_t(channels * plane), 1.0f, 0.1f, rng);
+            std::vector<float> x(size_t(pixels * ld), -9.0f);
+            load_planes(y.data(), plane, channels, pixels, x.data(), ld);
+            bool placed = true;
+            for (int64_t p = 0; p < pixels; ++p)
+                for (int64_t c = 0; c < ld; ++c)
+                    placed &= same_bits(x[size_t(p * ld + c)], c < channels ? y[size_t(c * plane + p)] : -9.0f);
+            CHECK(placed);
+            std::vector<float> back(y.size(), -9.0f);
+            store_planes(x.data(), pixels, ld, channels, back.data(), plane);
+            bool undone = true;
+            for (int64_t c = 0; c < channels; ++c)
+                for (int64_t p = 0; p < plane; ++p)
+                    undone &= same_bits(back[size_t(c * plane + p)], p < pixels ? y[size_t(c * plane + p)] : -9.0f);
+            CHECK(undone);
+        }
     }
 }
