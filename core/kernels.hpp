@@ -40,6 +40,10 @@ void linear_fast(const float* x, const PackedWeightF32& weight, const float* bia
 // a zero-filled c with accumulate (which saves the caller a pass over c: 40 MB a training step's conv backward).
 void gemm_f32(int m, int n, int kdim, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
               int64_t ldc, bool accumulate = true);
+// The same with A's rows anywhere (a_rows[i]: row i, readable for kdim values), the same chains and bits: a
+// conv's weight gradient reads its input planes in place as A (no im2col copy).
+void gemm_f32_rows(int m, int n, int kdim, const float* const* a_rows, const float* b, int64_t ldb, float* c,
+                   int64_t ldc, bool accumulate = true);
 // One im2col row of conv2d_fast: input channel plane x_plane, kernel offset (ky, kx), output rows [i0, i1):
 // dst[(i - i0) * ow + j] = x_plane[(i + ky - pad) * w + (j + kx - pad)], 0 where that falls in the padding.
 void im2col_rows_f32(const float* x_plane, const ConvShape& s, int ky, int kx, int i0, int i1, float* dst);

@@ -356,12 +356,11 @@ const F32Kernels& f32_kernels() {
 // [SECTION] Float GEMM driver and kernels
 //-----------------------------------------------------------------------------------------------------------
 
-}  // namespace
-
 // (kernels.hpp) Loop order: K blocks outside, so one block of A rows and one B slice per column panel are
-// reused from cache; tiles over the C border go through a small buffer.
-void gemm_f32(int m, int n, int kdim, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
-              int64_t ldc, bool accumulate) {
+// reused from cache; tiles over the C border go through a small buffer. row(i): A's row i.
+template <class RowOf>
+void gemm_f32_driver(int m, int n, int kdim, const RowOf& row, const float* b, int64_t ldb, float* c, int64_t ldc,
+                     bool accumulate) {
     const F32Kernels& kern = f32_kernels();
     const int step = even_block(kdim, kKcF32);
     if (kdim <= 0 && !accumulate)
@@ -376,7 +375,7 @@ void gemm_f32(int m, int n, int kdim, const float* a, int64_t lda, const float* 
             const float* bk = b + int64_t(k0) * ldb + j0;
             for (int i0 = 0; i0 < m; i0 += kTileRows) {
                 const float* ar[kTileRows];
-                for (int r = 0; r < kTileRows; ++r) ar[r] = a + int64_t(std::min(i0 + r, m - 1)) * lda + k0;
+                for (int r = 0; r < kTileRows; ++r) ar[r] = row(std::min(i0 + r, m - 1)) + k0;
                 const int rows = std::min(kTileRows, m - i0);
                 float* ct = c + int64_t(i0) * ldc + j0;
                 if (rows == kTileRows && cols == width) {
@@ -391,6 +390,18 @@ void gemm_f32(int m, int n, int kdim, const float* a, int64_t lda, const float* 
             }
         }
     }
+}
+
+}  // namespace
+
+void gemm_f32(int m, int n, int kdim, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
+              int64_t ldc, bool accumulate) {
+    gemm_f32_driver(m, n, kdim, [a, lda](int i) { return a + int64_t(i) * lda; }, b, ldb, c, ldc, accumulate);
+}
+
+void gemm_f32_rows(int m, int n, int kdim, const float* const* a_rows, const float* b, int64_t ldb, float* c,
+                   int64_t ldc, bool accumulate) {
+    gemm_f32_driver(m, n, kdim, [a_rows](int i) { return a_rows[i]; }, b, ldb, c, ldc, accumulate);
 }
 
 void im2col_rows_f32(const float* x_plane, const ConvShape& s, int ky, int kx, int i0, int i1, float* dst) {

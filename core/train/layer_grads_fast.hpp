@@ -1,11 +1,13 @@
 // layer_grads_fast.hpp: the fast training-mode forward and backward passes of each layer (float only), what
 // compute_gradients runs with TrainKernels::kFast; the loops of layer_grads.hpp are their definition and
 // tests/unit/test_core_train_fast.cpp holds them to it. Same signatures and layouts as layer_grads.hpp.
-//   conv backward   dW as a GEMM per image (im2col rows x dy^T), dx as W^T dy then col2im, both on the SIMD GEMM
+//   conv backward   dW as a GEMM per image (im2col rows x dy^T; an unpadded conv's rows read in place from its
+//                   input where that is cheaper, gemm_f32_rows), dx as W^T dy then col2im, both on the SIMD GEMM
 //                   of kernels.hpp (gemm_f32); the forward is kernels.hpp's conv2d_fast
 //   linear backward dx = dy W and dW = dy^T x on the same GEMM; the forward is linear_fast
 //   BatchNorm, ReLU, max pool: the same formulas in float where the reference uses double for per-value
 //                   arithmetic; per-channel sums in float within an image's plane, in double across images
+//                   (a BatchNorm, ReLU and max pool in a row, or a ReLU and max pool, run as one pass each way)
 // Threads: core's pool (parallel.hpp). Every output value is computed by one thread in an order fixed by the
 // shapes alone (batch sums run inside one multiply-add chain, or in per-channel double sums, never as per-thread
 // partial results), so the results are the same bits for any thread count, and from run to run.

@@ -199,6 +199,21 @@ TEST_CASE("gemm_f32 is one multiply-add chain in k order per value, bit for bit"
             CHECK(std::memcmp(set.data() + i * ldc, zeros.data() + i * ldc, size_t(n) * sizeof(float)) == 0);
             for (int64_t j = n; j < ldc; ++j) CHECK(std::isnan(set[size_t(i * ldc + j)]));
         }
+        // gemm_f32_rows: A's rows by pointer, here A's rows in reverse order at overlapping offsets (row i of the
+        // product reads a from i's offset on, as a conv's in-place input planes overlap): the bits of gemm_f32 on
+        // those rows copied out, accumulating and not.
+        std::vector<const float*> rows(static_cast<size_t>(m));
+        std::vector<float> copied(static_cast<size_t>(m) * k);
+        for (int i = 0; i < m; ++i) {
+            rows[size_t(i)] = a.data() + (m - 1 - i) * 2;
+            std::copy(rows[size_t(i)], rows[size_t(i)] + k, copied.begin() + int64_t(i) * k);
+        }
+        for (bool accumulate : {true, false}) {
+            std::vector<float> got = random_floats(size_t(m * ldc), rng), expect = got;
+            gemm_f32_rows(m, n, k, rows.data(), b.data(), ldb, got.data(), ldc, accumulate);
+            gemm_f32(m, n, k, copied.data(), k, b.data(), ldb, expect.data(), ldc, accumulate);
+            CHECK(std::memcmp(got.data(), expect.data(), got.size() * sizeof(float)) == 0);
+        }
     }
 }
 
