@@ -45,8 +45,8 @@ const float* padded_b(const float* b, int64_t rows, int64_t cols, std::vector<fl
     return buf->data();
 }
 
-// c (m x n) += a (m x kdim) * b (kdim x n) on the pool, in blocks of rows and columns (each c value stays one
-// gemm_f32 chain, so the blocks change nothing). b as padded_b returns it.
+// c (m x n) = a (m x kdim) * b (kdim x n) on the pool, in blocks of rows and columns (each c value stays one
+// gemm_f32 chain, so the blocks change nothing; c is written, not added to). b as padded_b returns it.
 void gemm_parallel(int m, int n, int kdim, const float* a, int64_t lda, const float* b, int64_t ldb, float* c,
                    int64_t ldc) {
     constexpr int kRows = 64, kCols = 96;  // 96: a multiple of every microkernel width
@@ -55,7 +55,7 @@ void gemm_parallel(int m, int n, int kdim, const float* a, int64_t lda, const fl
         for (int64_t t = t0; t < t1; ++t) {
             const int r0 = int(t / cb) * kRows, c0 = int(t % cb) * kCols;
             gemm_f32(std::min(kRows, m - r0), std::min(kCols, n - c0), kdim, a + int64_t(r0) * lda, lda, b + c0, ldb,
-                     c + int64_t(r0) * ldc + c0, ldc);
+                     c + int64_t(r0) * ldc + c0, ldc, false);
         }
     });
 }
@@ -227,7 +227,6 @@ void linear_backward_fast(const float* x, const float* weight, const float* dy, 
     std::vector<float> buf;
     int64_t ld = 0;
     if (dx) {  // dx (N x IN) = dy (N x OUT) * W (OUT x IN)
-        std::fill(dx, dx + int64_t(n) * in, 0.0f);
         const float* b = padded_b(weight, out, in, &buf, &ld);
         gemm_parallel(n, in, out, dy, out, b, ld, dx, in);
     }
@@ -235,7 +234,6 @@ void linear_backward_fast(const float* x, const float* weight, const float* dy, 
         std::vector<float> dyt(size_t(int64_t(out) * n));
         for (int b = 0; b < n; ++b)
             for (int o = 0; o < out; ++o) dyt[size_t(int64_t(o) * n + b)] = dy[int64_t(b) * out + o];
-        std::fill(dweight, dweight + int64_t(out) * in, 0.0f);
         const float* b = padded_b(x, n, in, &buf, &ld);
         gemm_parallel(out, in, n, dyt.data(), n, b, ld, dweight, in);
     }
@@ -262,9 +260,8 @@ void bn_channel_stats(const float* x, int64_t n, int64_t c, int64_t hw, int64_t 
 }
 
 // A channel's normalisation y = xhat gamma + beta, xhat = (x - mean) invstd: one expression, so the forward, the
-// fused pool (which normalises as it reads) and the backward (which recomputes xhat and the ReLU's test) agree to
-// the bit. T: float or F4, lane by lane the same float operations. The backward, which needs xhat only, passes no
-// gamma and beta.
+// fused pool (which normalises as it reads) and the backward (which recomputes xhat) agree to the bit. T: float or
+// F4, lane by lane the same float operations. The backward, which needs xhat only, passes no gamma and beta.
 struct BnAffine {
     float mean, invstd, gamma = 1, beta = 0;
     BnAffine(const BnCache<float>& cache, int64_t ch, const float* g = nullptr, const float* b = nullptr)
